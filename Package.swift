@@ -1,0 +1,45 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "GateLab",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "gatelab", targets: ["gatelab"]),
+        .library(name: "GateLab", targets: ["GSLKit", "Autodiff", "GradCheck", "Cells"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // C headers of GSL and CBLAS; links OpenBLAS *before* GSL so that every cblas_* call
+        // (ours and GSL's own) resolves to OpenBLAS, not GSL's slow reference libgslcblas.
+        .systemLibrary(name: "CGSLBLAS", path: "Sources/CGSLBLAS"),
+        // The one Swift layer over GSL and BLAS: nothing else sees a GSL pointer or struct.
+        .target(name: "GSLKit", dependencies: ["CGSLBLAS"]),
+        // The reverse-mode graph: tensors, a closed set of primitives, programs, printing.
+        .target(name: "Autodiff", dependencies: ["GSLKit"]),
+        // Numerical gradient checking (full and directional).
+        .target(name: "GradCheck", dependencies: ["GSLKit"]),
+        // Recurrent cells written as equations, unrolling, PyTorch/Keras interchange.
+        .target(name: "Cells", dependencies: ["Autodiff", "GSLKit", "GradCheck"]),
+        .executableTarget(
+            name: "gatelab",
+            dependencies: [
+                "Cells", "Autodiff", "GSLKit", "GradCheck",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "GSLKitTests", dependencies: ["GSLKit"]),
+        .testTarget(name: "AutodiffTests", dependencies: ["Autodiff", "GradCheck", "GSLKit"]),
+        .testTarget(name: "GradCheckTests", dependencies: ["GradCheck", "Autodiff", "GSLKit"]),
+        .testTarget(
+            name: "CellsTests",
+            dependencies: ["Cells", "Autodiff", "GradCheck", "GSLKit"],
+            resources: [.copy("Fixtures")]
+        ),
+    ],
+    // Language mode 5: this is numerical code over unsafe buffers and a C library with global
+    // state (GSL's error handler); strict-concurrency checking adds noise, not safety, here.
+    swiftLanguageModes: [.v5]
+)

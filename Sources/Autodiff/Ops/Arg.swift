@@ -1,0 +1,20 @@
+/// A kernel's view of one operand: a pointer into a program's storage and its shape.
+/// (`p` is nil for an operand that receives no gradient.)
+struct Arg {
+    var p: UnsafeMutablePointer<Double>?
+    var rows: Int
+    var cols: Int
+    var count: Int { rows * cols }
+    var shape: Shape { Shape(rows, cols) }
+    var buffer: UnsafeMutableBufferPointer<Double> { UnsafeMutableBufferPointer(start: p, count: count) }
+}
+
+/// Row and column strides that read operand `a` broadcast to the shape of `out`
+/// (a stride of 0 repeats a row or a column).
+@inline(__always)
+func broadcastStrides(_ a: Arg, _ out: Arg) -> (row: Int, col: Int) {
+    (a.rows == 1 && out.rows != 1 ? 0 : a.cols, a.cols == 1 && out.cols != 1 ? 0 : 1)
+}
+
+/// Errors a kernel can meet at run time (bad data rather than bad shapes).
+struct KernelError: Error { var message: String }

@@ -1,0 +1,64 @@
+// Losses, each a 1 × 1 mean.
+//   meanSquaredError(a, b) = mean((a − b)²);           VJP: ga += 2g(a − b)/n, gb −= 2g(a − b)/n
+//   softmaxCrossEntropy(z, y) = mean_r(logΣ_c e^{z_rc} − z_{r,y_r});  VJP: gz += g(softmax(z) − onehot(y))/rows
+// The log-sum-exp subtracts each row's maximum so that large logits do not overflow.
+import Foundation
+
+enum Losses {
+    /// `out = mean((a − b)²)`.
+    static func mseForward(_ a: Arg, _ b: Arg, _ out: Arg) {
+        var s = 0.0
+        for k in 0..<a.count { let d = a.p![k] - b.p![k]; s += d * d }
+        out.p![0] = s / Double(a.count)
+    }
+
+    /// Adds the VJP into `ga` and `gb`.
+    static func mseVJP(_ a: Arg, _ b: Arg, _ g: Arg, _ ga: Arg, _ gb: Arg) {
+        let scale = 2 * g.p![0] / Double(a.count)
+        for k in 0..<a.count {
+            let d = scale * (a.p![k] - b.p![k])
+            ga.p?[k] += d
+            gb.p?[k] -= d
+        }
+    }
+
+    /// `out = mean over rows of −log softmax(z)[label]`; labels are class indices stored as
+    /// Doubles. Throws when a label is not an integer in 0 ..< classes.
+    static func crossEntropyForward(_ z: Arg, _ labels: Arg, _ out: Arg) throws {
+        var total = 0.0
+        for r in 0..<z.rows {
+            let label = try classIndex(labels.p![r], row: r, classes: z.cols)
+            let row = z.p! + r * z.cols
+            total += logSumExp(row, z.cols) - row[label]
+        }
+        out.p![0] = total / Double(z.rows)
+    }
+
+    /// Adds the VJP into `gz` (the labels receive none).
+    static func crossEntropyVJP(_ z: Arg, _ labels: Arg, _ g: Arg, _ gz: Arg) {
+        guard let dz = gz.p else { return }
+        let scale = g.p![0] / Double(z.rows)
+        for r in 0..<z.rows {
+            let row = z.p! + r * z.cols, lse = logSumExp(row, z.cols)
+            let label = Int(labels.p![r])
+            for c in 0..<z.cols {
+                dz[r * z.cols + c] += scale * (Foundation.exp(row[c] - lse) - (c == label ? 1 : 0))
+            }
+        }
+    }
+
+    private static func logSumExp(_ row: UnsafeMutablePointer<Double>, _ n: Int) -> Double {
+        var m = -Double.infinity
+        for c in 0..<n { m = max(m, row[c]) }
+        var s = 0.0
+        for c in 0..<n { s += Foundation.exp(row[c] - m) }
+        return m + Foundation.log(s)
+    }
+
+    private static func classIndex(_ v: Double, row: Int, classes: Int) throws -> Int {
+        guard v.rounded() == v, v >= 0, v < Double(classes) else {
+            throw KernelError(message: "softmaxCrossEntropy: label \(v) in row \(row) is not a class index in 0..<\(classes)")
+        }
+        return Int(v)
+    }
+}

@@ -1,0 +1,35 @@
+// Sums and means, over everything (1 × 1) or over rows, i.e. the batch (1 × cols).
+// VJP: the output gradient spread back over what was summed (divided by the count for means).
+
+enum Reductions {
+    /// `out = Σ a` or a mean, per `op`.
+    static func forward(_ op: Primitive, _ a: Arg, _ out: Arg) {
+        let (x, o) = (a.p!, out.p!)
+        switch op {
+        case .sumAll, .meanAll:
+            var s = 0.0
+            for k in 0..<a.count { s += x[k] }
+            o[0] = op == .sumAll ? s : s / Double(a.count)
+        case .sumRows, .meanRows:
+            for c in 0..<a.cols { o[c] = 0 }
+            for r in 0..<a.rows { for c in 0..<a.cols { o[c] += x[r * a.cols + c] } }
+            if op == .meanRows { for c in 0..<a.cols { o[c] /= Double(a.rows) } }
+        default: fatalError("Reductions.forward: \(op.name)")
+        }
+    }
+
+    /// Adds the VJP into `ga`.
+    static func vjp(_ op: Primitive, _ a: Arg, _ g: Arg, _ ga: Arg) {
+        guard let da = ga.p else { return }
+        let d = g.p!
+        switch op {
+        case .sumAll, .meanAll:
+            let v = op == .sumAll ? d[0] : d[0] / Double(a.count)
+            for k in 0..<a.count { da[k] += v }
+        case .sumRows, .meanRows:
+            let scale = op == .sumRows ? 1 : 1 / Double(a.rows)
+            for r in 0..<a.rows { for c in 0..<a.cols { da[r * a.cols + c] += d[c] * scale } }
+        default: fatalError("Reductions.vjp: \(op.name)")
+        }
+    }
+}

@@ -1,0 +1,442 @@
+/// A graph made executable: storage laid out once, then forward and reverse passes replayed
+/// over it with no allocation — for one evaluation (`steps == 1`) or for a recurrence unrolled
+/// over many time steps.
+///
+/// For a recurrence the graph is *one step*: its `recurrence` pairs say which input leaf
+/// (`h_prev`) takes, at step t, the value another node (`h`) had at step t − 1. Storage:
+/// - parameters and constants are *shared* by all steps (their gradients accumulate);
+/// - per-step input leaves (`x`) and every row-wise node that depends only on them and on
+///   shared values are *hoisted*: stored for all steps at once, `[T·B × n]`, and computed by one
+///   kernel call over all steps (so `W_ii x_t` for every t is one large matrix product, as in
+///   the Theano LSTM tutorial and cuDNN), and differentiated the same way after the loop;
+/// - the other nodes are computed step by step; the values a reverse pass needs (those a
+///   consumer's VJP reads) are *kept* for every step, the rest live in one scratch frame.
+/// Gradients of step nodes live in one frame reused by every step; the gradients flowing
+/// into the state leaves are carried to the step before.
+public final class Program {
+    /// The graph it runs.
+    public let graph: Graph
+    /// Number of time steps.
+    public let steps: Int
+    /// The recurrence: at step t > 0 `state` takes the value `next` had at step t − 1.
+    public let recurrence: [(state: Int, next: Int)]
+
+    enum Storage { case shared, sequence, kept, scratch }
+    struct Placement {
+        var storage: Storage
+        var offset = 0, stride = 0
+        var hasGradient = false
+        var gradOffset = 0, gradStride = 0
+    }
+    private(set) var placement: [Placement]
+    private var hoisted: [Instruction] = []
+    private var stepwise: [Instruction] = []
+    private var arenas: [Storage: Arena] = [:]
+    private var gradArenas: [Storage: Arena] = [:]
+    private var initialStates: [Arena]
+    private var carries: [Arena]
+    private var differentiableUse: [Bool]
+
+    /// Builds the program.
+    /// - Parameters:
+    ///   - graph: a valid graph (its first building error is thrown otherwise).
+    ///   - steps: number of time steps (1 for an ordinary evaluation).
+    ///   - recurrence: pairs (state leaf, node giving its next value), same shapes.
+    ///   - keep: nodes whose value must be readable at every step after `forward()`.
+    public init(graph: Graph, steps: Int = 1, recurrence: [(state: Value, next: Value)] = [],
+                keep: [Value] = []) throws {
+        try graph.validate()
+        precondition(steps >= 1, "Program: steps must be ≥ 1")
+        self.graph = graph
+        self.steps = steps
+        self.recurrence = recurrence.map { ($0.state.id, $0.next.id) }
+        let nodes = graph.nodes
+        for (s, n) in self.recurrence {
+            guard nodes[s].op == .input else { throw AutodiffError.unknownName("state \(nodes[s].name ?? "%\(s)") must be an input leaf") }
+            guard nodes[s].shape == nodes[n].shape else {
+                throw AutodiffError.feedShape(name: nodes[s].name ?? "%\(s)", expected: nodes[s].shape, got: nodes[n].shape)
+            }
+        }
+        let stateLeaves = Set(self.recurrence.map(\.state))
+
+        // Placement: shared, hoisted (sequence), or per step.
+        var place = [Placement]()
+        for (id, node) in nodes.enumerated() {
+            switch node.op {
+            case .parameter, .constant: place.append(Placement(storage: .shared))
+            case .input: place.append(Placement(storage: stateLeaves.contains(id) ? .kept : .sequence))
+            default:
+                let canHoist = steps > 1 && Program.hoistable(node, nodes, place)
+                place.append(Placement(storage: canHoist ? .sequence : .scratch))
+            }
+        }
+        // Keep the step values some VJP reads, and those asked for; with one step keep all.
+        for (id, node) in nodes.enumerated() where !node.op.isLeaf {
+            let needs = Program.vjpReads(node.op)
+            if needs.operands { for o in node.operands where place[o].storage == .scratch { place[o].storage = .kept } }
+            if needs.output && place[id].storage == .scratch { place[id].storage = .kept }
+        }
+        for v in keep where place[v.id].storage == .scratch { place[v.id].storage = .kept }
+        if steps == 1 { for i in place.indices where place[i].storage == .scratch { place[i].storage = .kept } }
+
+        // Which nodes carry a gradient: those reached from a parameter or input through
+        // operands the op differentiates.
+        differentiableUse = Array(repeating: false, count: nodes.count)
+        for (id, node) in nodes.enumerated() {
+            switch node.op {
+            case .parameter, .input: place[id].hasGradient = true
+            case .constant: break
+            default:
+                for (i, o) in node.operands.enumerated() where node.op.isDifferentiable(operand: i) {
+                    differentiableUse[o] = true
+                    if place[o].hasGradient { place[id].hasGradient = true }
+                }
+            }
+        }
+
+        // Offsets and strides.
+        var size: [Storage: Int] = [:], gradSize: [Storage: Int] = [:]
+        var frame = 0
+        for (id, node) in nodes.enumerated() {
+            let n = node.shape.count
+            var p = place[id]
+            switch p.storage {
+            case .shared: p.offset = size[.shared, default: 0]; size[.shared, default: 0] += n
+            case .sequence: p.offset = size[.sequence, default: 0]; p.stride = n; size[.sequence, default: 0] += n * steps
+            case .kept: p.offset = frame; frame += n
+            case .scratch: p.offset = size[.scratch, default: 0]; size[.scratch, default: 0] += n
+            }
+            if p.hasGradient {
+                let g: Storage = p.storage == .kept ? .scratch : p.storage   // step gradients share one frame
+                p.gradOffset = gradSize[g, default: 0]
+                p.gradStride = g == .sequence ? n : 0
+                gradSize[g, default: 0] += g == .sequence ? n * steps : n
+            }
+            place[id] = p
+        }
+        for i in place.indices where place[i].storage == .kept { place[i].stride = frame }
+        size[.kept] = frame * steps
+        for s in [Storage.shared, .sequence, .kept, .scratch] {
+            arenas[s] = Arena(count: size[s, default: 0])
+            gradArenas[s] = Arena(count: gradSize[s, default: 0])
+        }
+        placement = place
+        initialStates = self.recurrence.map { Arena(count: nodes[$0.state].shape.count) }
+        carries = self.recurrence.map { Arena(count: nodes[$0.state].shape.count) }
+        for (id, node) in nodes.enumerated() where node.op == .constant {
+            node.constant!.scalars.withUnsafeBufferPointer { arenas[.shared]!.pointer(place[id].offset).update(from: $0.baseAddress!, count: $0.count) }
+        }
+        for (id, node) in nodes.enumerated() where !node.op.isLeaf {
+            let ins = Instruction(node: id, op: node.op, operands: node.operands.map { slot($0) }, out: slot(id))
+            if place[id].storage == .sequence { hoisted.append(ins) } else { stepwise.append(ins) }
+        }
+    }
+
+    // MARK: Feeding and reading
+
+    /// Sets a parameter, a constant-shaped input of a one-step program, or (for a state leaf)
+    /// the initial state.
+    public func set(_ leaf: Value, _ tensor: Tensor) throws {
+        try checkShape(leaf, tensor)
+        if let k = recurrence.firstIndex(where: { $0.state == leaf.id }) {
+            initialStates[k].load(tensor.scalars)
+        } else {
+            try set(leaf, step: 0, tensor)
+        }
+    }
+
+    /// Sets the value of a per-step input leaf at `step`.
+    public func set(_ leaf: Value, step: Int, _ tensor: Tensor) throws {
+        try checkShape(leaf, tensor)
+        let p = placement[leaf.id]
+        tensor.scalars.withUnsafeBufferPointer { address(p, step).update(from: $0.baseAddress!, count: $0.count) }
+    }
+
+    /// Sets a per-step input leaf for all steps at once: `scalars` holds step 0's rows, then
+    /// step 1's, … (`steps · rows · cols` numbers).
+    public func setSequence(_ leaf: Value, _ scalars: [Double]) throws {
+        let p = placement[leaf.id], n = leaf.shape.count
+        guard p.storage == .sequence, scalars.count == n * steps else {
+            throw AutodiffError.feedShape(name: leaf.name ?? "%\(leaf.id)", expected: Shape(steps * leaf.shape.rows, leaf.shape.cols),
+                                          got: Shape(scalars.count / max(leaf.shape.cols, 1), leaf.shape.cols))
+        }
+        scalars.withUnsafeBufferPointer { address(p, 0).update(from: $0.baseAddress!, count: $0.count) }
+    }
+
+    /// The value of `v` at `step` (for step nodes: kept ones at any step, others at the last
+    /// step computed).
+    public func value(of v: Value, step: Int = 0) -> Tensor {
+        let p = placement[v.id]
+        precondition(p.storage != .scratch || step == steps - 1, "value(of:step:): \(v.name ?? "%\(v.id)") is not kept for every step")
+        return Tensor(rows: v.shape.rows, cols: v.shape.cols,
+                      scalars: Array(UnsafeBufferPointer(start: address(p, p.storage == .scratch ? 0 : step), count: v.shape.count)))
+    }
+
+    /// The gradient of the seeded loss with respect to `v` (at `step` for per-step values;
+    /// parameters' gradients are summed over steps). Throws when `v` reaches the loss only
+    /// through an operand that is not differentiated.
+    public func gradient(of v: Value, step: Int = 0) throws -> Tensor {
+        let p = placement[v.id]
+        if let k = recurrence.firstIndex(where: { $0.state == v.id }), step == 0 {
+            return Tensor(rows: v.shape.rows, cols: v.shape.cols, scalars: carries[k].array)
+        }
+        guard p.hasGradient, differentiableUse[v.id] || !graph.nodes.contains(where: { $0.operands.contains(v.id) }) else {
+            let consumer = graph.nodes.first { $0.operands.contains(v.id) }
+            throw AutodiffError.noGradient(value: v.name ?? "%\(v.id)", op: consumer?.op.name ?? "nothing")
+        }
+        precondition(p.storage == .sequence || p.storage == .shared || step == 0,
+                     "gradient(of:step:): per-step gradients of \(v.name ?? "%\(v.id)") are only seen during backward (use `carried`)")
+        return Tensor(rows: v.shape.rows, cols: v.shape.cols,
+                      scalars: Array(UnsafeBufferPointer(start: gradAddress(p, step), count: v.shape.count)))
+    }
+
+    /// The value the state leaf `state` reaches after the last step.
+    public func finalState(_ state: Value) -> Tensor {
+        let k = recurrence.firstIndex { $0.state == state.id }!
+        return value(of: graph.value(recurrence[k].next), step: steps - 1)
+    }
+
+    // MARK: Passes
+
+    /// Runs the forward pass over every step.
+    public func forward() throws {
+        try forward(steps: 0..<steps)
+    }
+
+    /// Runs the forward pass over `range`, which must start at 0 or continue a previous call.
+    public func forward(steps range: Range<Int>) throws {
+        guard !range.isEmpty else { return }
+        for ins in hoisted { try ins.run(from: range.lowerBound, count: range.count) }
+        for t in range {
+            for (k, (s, n)) in recurrence.enumerated() {
+                let dst = address(placement[s], t)
+                if t == 0 { dst.update(from: initialStates[k].base, count: initialStates[k].count) }
+                else { dst.update(from: address(placement[n], t - 1), count: initialStates[k].count) }
+            }
+            for ins in stepwise { try ins.run(from: t, count: 1) }
+        }
+    }
+
+    /// Gives seeds to the reverse pass: gradients of the loss with respect to values at one step.
+    public struct Seeds {
+        let program: Program
+        let step: Int
+        /// The gradient buffer of `v` at this step; add the loss's derivative into it.
+        public func gradient(of v: Value) -> UnsafeMutableBufferPointer<Double> {
+            UnsafeMutableBufferPointer(start: program.gradAddress(program.placement[v.id], step), count: v.shape.count)
+        }
+        /// Adds `tensor` to the gradient of `v` at this step.
+        public func add(_ tensor: Tensor, to v: Value) {
+            let g = gradient(of: v)
+            for k in 0..<g.count { g[k] += tensor.scalars[k] }
+        }
+    }
+
+    /// Runs the reverse pass over every step, from the last to the first.
+    /// - Parameters:
+    ///   - seed: called at each step (last first) to add ∂L/∂v for the values the loss reads.
+    ///   - carried: called at each step t after its VJPs with the gradients flowing into the
+    ///     state leaves (∂L/∂ state after step t − 1), one buffer per recurrence pair, which it
+    ///     may read or rescale (the probe rescales them to avoid underflow).
+    public func backward(seed: (Seeds) throws -> Void,
+                         carried: ((Int, [UnsafeMutableBufferPointer<Double>]) -> Void)? = nil) throws {
+        for (_, a) in gradArenas { a.zero() }
+        let carryBuffers = carries.map { UnsafeMutableBufferPointer(start: $0.base, count: $0.count) }
+        for t in stride(from: steps - 1, through: 0, by: -1) {
+            gradArenas[.scratch]!.zero()
+            if t < steps - 1 {
+                for (k, (_, n)) in recurrence.enumerated() {
+                    let g = gradAddress(placement[n], t)
+                    for j in 0..<carries[k].count { g[j] += carries[k].base[j] }
+                }
+            }
+            try seed(Seeds(program: self, step: t))
+            for ins in stepwise.reversed() { ins.vjp(from: t, count: 1) }
+            for (k, (s, _)) in recurrence.enumerated() {
+                carries[k].base.update(from: gradAddress(placement[s], t), count: carries[k].count)
+            }
+            carried?(t, carryBuffers)
+        }
+        for ins in hoisted.reversed() { ins.vjp(from: 0, count: steps) }
+    }
+
+    /// Replaces `op`'s VJP with a deliberately wrong one (tanh′ written as 1 − y instead of
+    /// 1 − y²), so that tests can show the gradient checker catches a wrong derivative.
+    func injectWrongVJP(_ op: Primitive) {
+        precondition(op == .tanh, "only tanh has a wrong VJP to inject")
+        for ins in hoisted + stepwise where ins.op == op { ins.wrongVJP = true }
+    }
+
+    /// Reverse pass of a one-step program from a 1 × 1 loss (seeded with 1).
+    public func backward(from loss: Value) throws {
+        guard loss.shape == Shape(1, 1) else { throw AutodiffError.badSeed("the loss must be 1×1, got \(loss.shape)") }
+        try backward(seed: { $0.gradient(of: loss)[0] += 1 })
+    }
+
+    // MARK: Storage
+
+    private func checkShape(_ leaf: Value, _ tensor: Tensor) throws {
+        guard leaf.node.op.isLeaf else { throw AutodiffError.unknownName("\(leaf.name ?? "%\(leaf.id)") is not a leaf") }
+        guard tensor.shape == leaf.shape else {
+            throw AutodiffError.feedShape(name: leaf.name ?? "%\(leaf.id)", expected: leaf.shape, got: tensor.shape)
+        }
+    }
+
+    private func address(_ p: Placement, _ t: Int) -> UnsafeMutablePointer<Double> {
+        arenas[p.storage]!.pointer(p.offset + t * p.stride)
+    }
+
+    fileprivate func gradAddress(_ p: Placement, _ t: Int) -> UnsafeMutablePointer<Double> {
+        let g: Storage = p.storage == .kept ? .scratch : p.storage
+        return gradArenas[g]!.pointer(p.gradOffset + t * p.gradStride)
+    }
+
+    private func slot(_ id: Int) -> Slot {
+        let p = placement[id], shape = graph.nodes[id].shape
+        let g: Storage = p.storage == .kept ? .scratch : p.storage
+        return Slot(base: arenas[p.storage]!.pointer(p.offset), stride: p.stride,
+                    gradBase: p.hasGradient ? gradArenas[g]!.pointer(p.gradOffset) : nil,
+                    gradStride: p.gradStride, rows: shape.rows, cols: shape.cols,
+                    stacks: p.storage == .sequence)
+    }
+
+    /// Whether `node` can run once over all steps: a row-wise op whose per-step operands are
+    /// all hoisted with the node's own row count, and whose shared operands only broadcast
+    /// (1-row) or are the weight side of a product.
+    private static func hoistable(_ node: Graph.Node, _ nodes: [Graph.Node], _ place: [Placement]) -> Bool {
+        guard node.op.isRowwise else { return false }
+        var anySequence = false
+        for (i, o) in node.operands.enumerated() {
+            switch place[o].storage {
+            case .sequence:
+                guard nodes[o].shape.rows == node.shape.rows else { return false }
+                if case .matmul = node.op, i == 1 { return false }
+                anySequence = true
+            case .shared:
+                switch node.op {
+                case .matmul: if i == 0 { return false }
+                case .add, .subtract, .multiply, .divide: if nodes[o].shape.rows != 1 { return false }
+                default: return false
+                }
+            default: return false
+            }
+        }
+        return anySequence
+    }
+
+    /// Which values an op's VJP reads: its operands', its output's.
+    static func vjpReads(_ op: Primitive) -> (operands: Bool, output: Bool) {
+        switch op {
+        case .multiply, .log, .square, .relu, .matmul, .meanSquaredError, .softmaxCrossEntropy: return (true, false)
+        case .divide: return (true, true)
+        case .exp, .sqrt, .sigmoid, .tanh: return (false, true)
+        default: return (false, false)
+        }
+    }
+}
+
+/// Where one node lives: its value at step t is `base + t · stride`, its gradient
+/// `gradBase + t · gradStride`. Hoisted (`stacks`) slots run all steps' rows at once.
+struct Slot {
+    var base: UnsafeMutablePointer<Double>
+    var stride: Int
+    var gradBase: UnsafeMutablePointer<Double>?
+    var gradStride: Int
+    var rows: Int
+    var cols: Int
+    var stacks: Bool
+
+    @inline(__always) func arg(_ t: Int, _ count: Int) -> Arg {
+        Arg(p: base + t * stride, rows: stacks ? rows * count : rows, cols: cols)
+    }
+    @inline(__always) func gradArg(_ t: Int, _ count: Int) -> Arg {
+        Arg(p: gradBase.map { $0 + t * gradStride }, rows: stacks ? rows * count : rows, cols: cols)
+    }
+}
+
+/// One node's forward kernel and VJP, dispatched to its family in `Ops/`.
+final class Instruction {
+    let node: Int
+    let op: Primitive
+    let operands: [Slot]
+    let out: Slot
+    private let args: UnsafeMutablePointer<Arg>
+    private let grads: UnsafeMutablePointer<Arg>
+    /// Set only by `Program.injectWrongVJP` (tests of the gradient checker).
+    var wrongVJP = false
+
+    init(node: Int, op: Primitive, operands: [Slot], out: Slot) {
+        self.node = node; self.op = op; self.operands = operands; self.out = out
+        args = .allocate(capacity: operands.count)
+        grads = .allocate(capacity: operands.count)
+        args.initialize(repeating: Arg(p: nil, rows: 0, cols: 0), count: operands.count)
+        grads.initialize(repeating: Arg(p: nil, rows: 0, cols: 0), count: operands.count)
+    }
+    deinit { args.deallocate(); grads.deallocate() }
+
+    func run(from t: Int, count: Int) throws {
+        for i in operands.indices { args[i] = operands[i].arg(t, count) }
+        let o = out.arg(t, count)
+        switch op {
+        case .input, .parameter, .constant: break
+        case let .matmul(ta, tb): MatMul.forward(transposeA: ta, transposeB: tb, args[0], args[1], o)
+        case .add, .subtract, .multiply, .divide: Elementwise.forward(op, args[0], args[1], o)
+        case .negate, .exp, .log, .square, .sqrt: Elementwise.forwardUnary(op, args[0], o)
+        case .sigmoid, .tanh, .relu: Activations.forward(op, args[0], o)
+        case .concatColumns: Structure.concatForward(args, operands.count, o)
+        case let .sliceColumns(start, _): Structure.sliceForward(start: start, args[0], o)
+        case .sumAll, .sumRows, .meanAll, .meanRows: Reductions.forward(op, args[0], o)
+        case .meanSquaredError: Losses.mseForward(args[0], args[1], o)
+        case .softmaxCrossEntropy:
+            do { try Losses.crossEntropyForward(args[0], args[1], o) }
+            catch let e as KernelError { throw ProgramError.badData(step: t, message: e.message) }
+        }
+    }
+
+    func vjp(from t: Int, count: Int) {
+        guard out.gradBase != nil else { return }
+        for i in operands.indices {
+            args[i] = operands[i].arg(t, count)
+            grads[i] = op.isDifferentiable(operand: i) ? operands[i].gradArg(t, count) : Arg(p: nil, rows: 0, cols: 0)
+        }
+        let (o, g) = (out.arg(t, count), out.gradArg(t, count))
+        switch op {
+        case .input, .parameter, .constant: break
+        case let .matmul(ta, tb): MatMul.vjp(transposeA: ta, transposeB: tb, args[0], args[1], g, grads[0], grads[1])
+        case .add, .subtract, .multiply, .divide: Elementwise.vjp(op, args[0], args[1], o, g, grads[0], grads[1])
+        case .negate, .exp, .log, .square, .sqrt: Elementwise.vjpUnary(op, args[0], o, g, grads[0])
+        case .tanh where wrongVJP: Activations.wrongTanhVJP(o, g, grads[0])
+        case .sigmoid, .tanh, .relu: Activations.vjp(op, args[0], o, g, grads[0])
+        case .concatColumns: Structure.concatVJP(grads, operands.count, g)
+        case let .sliceColumns(start, _): Structure.sliceVJP(start: start, g, grads[0])
+        case .sumAll, .sumRows, .meanAll, .meanRows: Reductions.vjp(op, args[0], g, grads[0])
+        case .meanSquaredError: Losses.mseVJP(args[0], args[1], g, grads[0], grads[1])
+        case .softmaxCrossEntropy: Losses.crossEntropyVJP(args[0], args[1], g, grads[0])
+        }
+    }
+}
+
+/// Errors met while running a program on bad data.
+public enum ProgramError: Error, CustomStringConvertible {
+    /// Data an op cannot take, at a step.
+    case badData(step: Int, message: String)
+    public var description: String {
+        switch self { case let .badData(step, m): return "\(m) (time step \(step))" }
+    }
+}
+
+/// A zero-initialized block of Doubles owned by a program.
+final class Arena {
+    let base: UnsafeMutablePointer<Double>
+    let count: Int
+    init(count: Int) {
+        self.count = count
+        base = .allocate(capacity: max(count, 1))
+        base.initialize(repeating: 0, count: max(count, 1))
+    }
+    deinit { base.deallocate() }
+    func pointer(_ offset: Int) -> UnsafeMutablePointer<Double> { base + offset }
+    func zero() { base.update(repeating: 0, count: count) }
+    func load(_ xs: [Double]) { xs.withUnsafeBufferPointer { base.update(from: $0.baseAddress!, count: $0.count) } }
+    var array: [Double] { Array(UnsafeBufferPointer(start: base, count: count)) }
+}

@@ -1,0 +1,159 @@
+import Testing
+@testable import Autodiff
+import GradCheck
+import GSLKit
+
+/// Checks one op's VJP against central differences, in both modes, at every shape given.
+/// The op's output is reduced by a fixed random weighting, L = Σ R ⊙ op(p₀, p₁, …), so that
+/// every element of the Jacobian is exercised.
+func checkOp(_ label: String, _ shapes: [Shape], positive: Bool = false, seed: UInt64 = 7,
+             wrongTanh: Bool = false, _ build: ([Value]) -> Value) throws -> [GradientCheckReport] {
+    let rng = try RandomSource(seed: seed)
+    let g = Graph()
+    let params = shapes.enumerated().map { g.parameter("p\($0.offset)", rows: $0.element.rows, cols: $0.element.cols) }
+    let out = build(params)
+    let r = Tensor(rows: out.shape.rows, cols: out.shape.cols, scalars: rng.uniformArray(count: out.shape.count, low: -1, high: 1))
+    let loss = sum(g.constant(r) ⊙ out)
+    let program = try Program(graph: g)
+    if wrongTanh { program.injectWrongVJP(.tanh) }
+    let values = shapes.map { positive ? rng.uniformArray(count: $0.count, low: 0.5, high: 2) : rng.uniformArray(count: $0.count, low: -1.5, high: 1.5) }
+    func evaluate(_ vs: [[Double]]) throws -> Double {
+        for (p, v) in zip(params, vs) { try program.set(p, Tensor(rows: p.shape.rows, cols: p.shape.cols, scalars: v)) }
+        try program.forward()
+        return program.value(of: loss)[0, 0]
+    }
+    _ = try evaluate(values)
+    try program.backward(from: loss)
+    let tensors = try zip(params, values).map { p, v in
+        CheckedTensor(name: "\(label).\(p.name!)", rows: p.shape.rows, cols: p.shape.cols, values: v,
+                      analyticGradient: try program.gradient(of: p).scalars)
+    }
+    return try [GradientCheckOptions.Mode.full, .directional(count: 6, seed: 3)].map { mode in
+        try GradientChecker(options: GradientCheckOptions(mode: mode)).check(tensors, loss: evaluate)
+    }
+}
+
+/// The worst relative error over a report's tensors and directions.
+func worstRelative(_ r: GradientCheckReport) -> Double {
+    (r.tensors.map(\.worstRelative.relativeError) + r.directions.map(\.relativeError)).max() ?? 0
+}
+
+/// Shapes every elementwise op is checked at: scalar-like, row, column, general.
+let elementShapes = [Shape(1, 1), Shape(1, 5), Shape(4, 1), Shape(3, 4)]
+
+@Suite("Every primitive passes the gradient check, full and directional")
+struct OpGradientTests {
+    func expectPasses(_ label: String, _ shapes: [Shape], positive: Bool = false, _ build: ([Value]) -> Value) throws {
+        for report in try checkOp(label, shapes, positive: positive, build) {
+            #expect(report.passed, "\(label) \(shapes)\n\(report.table())")
+            #expect(worstRelative(report) < 1e-7, "\(label) \(shapes): worst relative error \(worstRelative(report))")
+        }
+    }
+
+    @Test func binaryElementwise() throws {
+        for s in elementShapes {
+            try expectPasses("add", [s, s]) { $0[0] + $0[1] }
+            try expectPasses("subtract", [s, s]) { $0[0] - $0[1] }
+            try expectPasses("multiply", [s, s]) { $0[0] ⊙ $0[1] }
+            try expectPasses("divide", [s, s], positive: true) { $0[0] / $0[1] }
+        }
+    }
+
+    @Test func broadcasting() throws {
+        // Row-broadcast bias, scalar, column, on either side; the broadcast operand's gradient
+        // must be summed back to its own shape.
+        for (a, b) in [(Shape(3, 4), Shape(1, 4)), (Shape(1, 4), Shape(3, 4)), (Shape(3, 4), Shape(1, 1)),
+                       (Shape(1, 1), Shape(3, 4)), (Shape(3, 4), Shape(3, 1))] {
+            try expectPasses("add", [a, b]) { $0[0] + $0[1] }
+            try expectPasses("subtract", [a, b]) { $0[0] - $0[1] }
+            try expectPasses("multiply", [a, b]) { $0[0] ⊙ $0[1] }
+            try expectPasses("divide", [a, b], positive: true) { $0[0] / $0[1] }
+        }
+    }
+
+    @Test func scalarForms() throws {
+        try expectPasses("1 - z", [Shape(3, 4)]) { 1 - $0[0] }
+        try expectPasses("2.5 * x + 0.5", [Shape(3, 4)]) { 2.5 * $0[0] + 0.5 }
+        try expectPasses("x / 3 - 1", [Shape(3, 4)]) { $0[0] / 3 - 1 }
+        try expectPasses("1 / x", [Shape(3, 4)], positive: true) { 1 / $0[0] }
+    }
+
+    @Test func unary() throws {
+        for s in elementShapes {
+            try expectPasses("negate", [s]) { -$0[0] }
+            try expectPasses("exp", [s]) { exp($0[0]) }
+            try expectPasses("log", [s], positive: true) { log($0[0]) }
+            try expectPasses("square", [s]) { square($0[0]) }
+            try expectPasses("sqrt", [s], positive: true) { sqrt($0[0]) }
+            try expectPasses("sigmoid", [s]) { sigmoid($0[0]) }
+            try expectPasses("tanh", [s]) { tanh($0[0]) }
+            try expectPasses("relu", [s]) { relu($0[0]) }  // values are at least ~1e-3 away from the kink
+        }
+    }
+
+    @Test func matrixProducts() throws {
+        try expectPasses("matmul", [Shape(3, 4), Shape(4, 5)]) { matmul($0[0], $0[1]) }
+        try expectPasses("matmul Aᵀ", [Shape(4, 3), Shape(4, 5)]) { matmul($0[0], $0[1], transposeA: true) }
+        try expectPasses("matmul Bᵀ", [Shape(3, 4), Shape(5, 4)]) { matmul($0[0], $0[1], transposeB: true) }
+        try expectPasses("matmul AᵀBᵀ", [Shape(4, 3), Shape(5, 4)]) { matmul($0[0], $0[1], transposeA: true, transposeB: true) }
+        try expectPasses("W • x", [Shape(6, 4), Shape(1, 4)]) { $0[0] • $0[1] }
+        try expectPasses("1×1 matmul", [Shape(1, 1), Shape(1, 1)]) { matmul($0[0], $0[1]) }
+    }
+
+    @Test func structure() throws {
+        try expectPasses("concat", [Shape(3, 2), Shape(3, 1), Shape(3, 4)]) { concatColumns($0) }
+        try expectPasses("slice", [Shape(3, 8)]) { sliceColumns($0[0], 2..<6) }
+        try expectPasses("split", [Shape(2, 8)]) { let p = split($0[0], count: 4); return p[3] ⊙ p[0] + p[1] }
+    }
+
+    @Test func reductions() throws {
+        for s in elementShapes {
+            try expectPasses("sumAll", [s]) { sum($0[0]) }
+            try expectPasses("meanAll", [s]) { mean($0[0]) }
+            try expectPasses("sumRows", [s]) { sumRows($0[0]) }
+            try expectPasses("meanRows", [s]) { meanRows($0[0]) }
+        }
+    }
+
+    @Test func losses() throws {
+        for s in elementShapes { try expectPasses("mse", [s, s]) { meanSquaredError($0[0], $0[1]) } }
+        let g = Graph()
+        _ = g  // labels are an input: built inside the helper's graph below
+        for report in try checkOp("cross-entropy", [Shape(4, 3)], { p in
+            let labels = p[0].graph.constant(Tensor(rows: 4, cols: 1, scalars: [0, 2, 1, 2]))
+            return softmaxCrossEntropy(p[0] * 30, labels: labels)  // large logits: log-sum-exp must not overflow
+        }) {
+            #expect(report.passed, "\(report.table())")
+        }
+    }
+
+    @Test func valueUsedTwiceReceivesBothGradients() throws {
+        try expectPasses("x ⊙ x + x", [Shape(3, 4)]) { $0[0] ⊙ $0[0] + $0[0] }
+        // And exactly: d/dx (x·x + x) = 2x + 1.
+        let g = Graph()
+        let x = g.parameter("x", rows: 1, cols: 2)
+        let loss = sum(x ⊙ x + x)
+        let p = try Program(graph: g)
+        try p.set(x, Tensor([[3, -2]]))
+        try p.forward()
+        try p.backward(from: loss)
+        #expect(try p.gradient(of: x) == Tensor([[7, -3]]))
+    }
+
+    @Test func hardSigmoidIsComposed() throws {
+        try expectPasses("hardSigmoid", [Shape(3, 4)]) { hardSigmoid($0[0] * 2) }
+    }
+}
+
+@Suite("The gradient checker catches a wrong VJP")
+struct WrongVJPTests {
+    @Test func wrongTanhDerivativeFails() throws {
+        let reports = try checkOp("tanh", [Shape(3, 4)], wrongTanh: true) { tanh($0[0]) }
+        for report in reports { #expect(!report.passed, "both modes catch it") }
+        #expect(reports[0].table().contains("tanh.p0"), "the failing tensor is named")
+        // Full mode names the element and both values.
+        let worst = reports[0].tensors[0].worstRelative
+        #expect(reports[0].table().contains("tanh.p0[\(worst.row), \(worst.col)] analytic"))
+        #expect(abs(worst.analytic - worst.numeric) > 1e-3)
+    }
+}
