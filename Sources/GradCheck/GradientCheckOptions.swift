@@ -1,0 +1,104 @@
+import Foundation
+
+/// How a gradient check is run and judged.
+///
+/// ## The pass rule
+/// For an analytic value `a` and a numeric value `n` (one gradient element, or one
+/// directional derivative),
+///
+///     relative error = |a − n| / max(|a|, |n|, floor),    floor = relativeFloor · max(1, |L(θ)|)
+///
+/// and the check passes when every relative error is ≤ `tolerance`. For gradients well above
+/// the floor this is a pure relative test. For gradients near 0 (where a relative error is
+/// meaningless: noise over noise) the floor takes over and the rule becomes the *absolute*
+/// test `|a − n| ≤ tolerance · floor`, so no separate absolute tolerance is needed: it is
+/// `tolerance × floor`.
+///
+/// ## Why the floor is 1e-4 of the loss, not 1e-8
+/// A central difference in float64 is never exact: rounding in the two loss evaluations
+/// contributes about `eps · |L| / h` and truncation about `h² · |L'''| / 6`; at the default
+/// step `h ≈ cbrt(eps) ≈ 6e-6` both are ≈ `eps^(2/3) ≈ 4e-11` per unit of loss. A gradient
+/// that is truly 0 is therefore measured as ±4e-11·|L|. A fixed floor of 1e-8 would demand
+/// `|a − n| ≤ 1e-14` there and fail every near-zero gradient on noise alone. With
+/// `floor = 1e-4 · max(1, |L|)` and `tolerance = 1e-6`, near-zero gradients must agree to
+/// `1e-10 · max(1, |L|)`: above the noise (×2.5), yet ten thousand times below the size of a
+/// real gradient bug in a loss of that scale. Scaling the floor with the loss also makes the
+/// verdict invariant under `L → c·L` (gradients, noise and floor all scale by `c`).
+public struct GradientCheckOptions: Sendable, Equatable, Codable {
+    /// Which derivatives are compared.
+    public enum Mode: Sendable, Equatable, Codable {
+        /// Every element of every tensor by central differences: 2 loss evaluations per
+        /// element (4 with Richardson extrapolation). Exact coverage, for small models.
+        case full
+        /// `count` random unit directions `v` over the concatenation of all parameters,
+        /// comparing `vᵀ∇L` with `(L(θ + εv) − L(θ − εv)) / 2ε`: 2 evaluations per direction
+        /// (4 with Richardson), whatever the model size. Any wrong gradient element changes
+        /// `vᵀ∇L` for almost every direction, so a few directions catch it with probability 1.
+        case directional(count: Int, seed: UInt64)
+    }
+
+    /// The finite-difference step.
+    public enum StepSize: Sendable, Equatable, Codable {
+        /// Scaled to the values perturbed. Full mode: `h_i = base · max(1, |θ_i|)`;
+        /// directional mode (unit `v`): `ε = base · max(1, ‖θ‖₂)`. The base balances
+        /// truncation against rounding error: `cbrt(eps) ≈ 6.1e-6` for plain central
+        /// differences (error O(h²) + O(eps/h)), `eps^(1/5) ≈ 7.4e-4` with Richardson
+        /// extrapolation (error O(h⁴) + O(eps/h)).
+        case automatic
+        /// The same step `h` (or `ε`) for every element and direction.
+        case fixed(Double)
+    }
+
+    /// Full or directional checking. Default `.full`.
+    public var mode: Mode
+    /// The finite-difference step. Default `.automatic`.
+    public var step: StepSize
+    /// When true, every difference quotient `D(h)` is replaced by `(4·D(h/2) − D(h)) / 3`,
+    /// which cancels the h² error term of central differences (error O(h⁴) instead of
+    /// O(h²)) at twice the loss evaluations. Default false.
+    public var richardson: Bool
+    /// The largest accepted relative error (see the pass rule above). Default 1e-6.
+    public var tolerance: Double
+    /// The floor of the relative error's denominator, per unit of loss: the effective floor
+    /// is `relativeFloor · max(1, |L(θ)|)`. Default 1e-4 (see above for why).
+    public var relativeFloor: Double
+
+    /// Creates options; every argument has the documented default.
+    /// - Parameters:
+    ///   - mode: Full or directional checking.
+    ///   - step: The finite-difference step.
+    ///   - richardson: Whether to use Richardson extrapolation.
+    ///   - tolerance: The largest accepted relative error.
+    ///   - relativeFloor: The relative error's floor per unit of loss.
+    public init(
+        mode: Mode = .full, step: StepSize = .automatic, richardson: Bool = false,
+        tolerance: Double = 1e-6, relativeFloor: Double = 1e-4
+    ) {
+        self.mode = mode
+        self.step = step
+        self.richardson = richardson
+        self.tolerance = tolerance
+        self.relativeFloor = relativeFloor
+    }
+
+    /// The base of the automatic step (see `StepSize.automatic`).
+    var automaticStepBase: Double {
+        richardson ? pow(Double.ulpOfOne, 0.2) : cbrt(Double.ulpOfOne)
+    }
+
+    /// Throws if any option is out of range.
+    func validate() throws {
+        if case let .directional(count, _) = mode, count < 1 {
+            throw GradientCheckError.invalidOption("directional mode needs at least 1 direction, got \(count)")
+        }
+        if case let .fixed(h) = step, !(h > 0 && h.isFinite) {
+            throw GradientCheckError.invalidOption("a fixed step must be positive and finite, got \(h)")
+        }
+        guard tolerance >= 0, tolerance.isFinite else {
+            throw GradientCheckError.invalidOption("tolerance must be ≥ 0 and finite, got \(tolerance)")
+        }
+        guard relativeFloor > 0, relativeFloor.isFinite else {
+            throw GradientCheckError.invalidOption("relativeFloor must be positive and finite, got \(relativeFloor)")
+        }
+    }
+}

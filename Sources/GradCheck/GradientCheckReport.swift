@@ -1,0 +1,143 @@
+import Foundation
+
+/// One analytic value compared with its numeric estimate: a gradient element in full mode.
+public struct ElementComparison: Sendable, Equatable, Codable {
+    /// Zero-based row of the element.
+    public var row: Int
+    /// Zero-based column of the element.
+    public var col: Int
+    /// The analytic (reverse-mode) value.
+    public var analytic: Double
+    /// The finite-difference estimate.
+    public var numeric: Double
+    /// `|analytic − numeric|`.
+    public var absoluteError: Double
+    /// `|analytic − numeric| / max(|analytic|, |numeric|, floor)`.
+    public var relativeError: Double
+
+    init(row: Int, col: Int, analytic: Double, numeric: Double, floor: Double) {
+        self.row = row
+        self.col = col
+        self.analytic = analytic
+        self.numeric = numeric
+        (absoluteError, relativeError) = compare(analytic, numeric, floor: floor)
+    }
+}
+
+/// The outcome of checking every element of one tensor (full mode).
+public struct TensorCheckResult: Sendable, Equatable, Codable {
+    /// The tensor's name.
+    public var name: String
+    /// Number of rows.
+    public var rows: Int
+    /// Number of columns.
+    public var cols: Int
+    /// The element with the largest absolute error.
+    public var worstAbsolute: ElementComparison
+    /// The element with the largest relative error: the one that decides pass or fail.
+    public var worstRelative: ElementComparison
+    /// How many elements exceed the tolerance.
+    public var failingElementCount: Int
+    /// Whether every element's relative error is within the tolerance.
+    public var passed: Bool
+}
+
+/// The outcome of checking one random direction `v` (directional mode).
+public struct DirectionCheckResult: Sendable, Equatable, Codable {
+    /// Zero-based index of the direction in the seeded sequence.
+    public var index: Int
+    /// The step ε along `v` used by the difference quotient.
+    public var step: Double
+    /// `vᵀ∇L` from the analytic gradient.
+    public var analytic: Double
+    /// `(L(θ + εv) − L(θ − εv)) / 2ε` (or its Richardson extrapolation).
+    public var numeric: Double
+    /// `|analytic − numeric|`.
+    public var absoluteError: Double
+    /// `|analytic − numeric| / max(|analytic|, |numeric|, floor)`.
+    public var relativeError: Double
+    /// Whether the relative error is within the tolerance.
+    public var passed: Bool
+}
+
+/// Everything a gradient check found, as data (`Codable`, see `json()`) and as a plain-text
+/// table (`table()`) that names, for a failure, the tensor, the element and both values.
+public struct GradientCheckReport: Sendable, Equatable, Codable {
+    /// The options the check ran with.
+    public var options: GradientCheckOptions
+    /// The loss at the unperturbed parameters, L(θ).
+    public var loss: Double
+    /// The effective floor of the relative error, `relativeFloor · max(1, |L(θ)|)`.
+    public var floor: Double
+    /// Per-tensor results (full mode; empty in directional mode).
+    public var tensors: [TensorCheckResult]
+    /// Per-direction results (directional mode; empty in full mode).
+    public var directions: [DirectionCheckResult]
+    /// Whether every tensor and every direction passed.
+    public var passed: Bool
+
+    /// The report as pretty-printed JSON with sorted keys; non-finite numbers are written
+    /// as the strings "nan", "inf" and "-inf" (plain JSON has no such numbers).
+    public func json() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(
+            positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return String(decoding: try encoder.encode(self), as: UTF8.self)
+    }
+
+    /// The report as an aligned plain-text table, one row per tensor (full mode) or per
+    /// direction (directional mode), followed by a one-line verdict.
+    public func table() -> String {
+        var rows: [[String]]
+        if directions.isEmpty {
+            rows = [["tensor", "shape", "worst abs err", "worst rel err", "where", "analytic", "numeric", "status"]]
+            for t in tensors {
+                let w = t.worstRelative
+                rows.append([t.name, "\(t.rows)×\(t.cols)", scientific(t.worstAbsolute.absoluteError),
+                             scientific(w.relativeError), "[\(w.row), \(w.col)]",
+                             precise(w.analytic), precise(w.numeric), t.passed ? "ok" : "FAIL"])
+            }
+        } else {
+            rows = [["direction", "step", "analytic vᵀ∇L", "numeric", "abs err", "rel err", "status"]]
+            for d in directions {
+                rows.append(["\(d.index)", scientific(d.step), precise(d.analytic), precise(d.numeric),
+                             scientific(d.absoluteError), scientific(d.relativeError), d.passed ? "ok" : "FAIL"])
+            }
+        }
+        let widths = rows[0].indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
+        let lines = rows.map { row in
+            zip(row, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }
+                .joined(separator: "  ").trimmingCharacters(in: .whitespaces)
+        }
+        return (lines + [verdict()]).joined(separator: "\n")
+    }
+
+    /// One line: "passed" or "FAILED" and what, with the rule that was applied.
+    private func verdict() -> String {
+        let method = options.richardson ? "Richardson-extrapolated central differences" : "central differences"
+        let rule = "rel err = |a − n| / max(|a|, |n|, \(scientific(floor))) ≤ \(scientific(options.tolerance)), \(method)"
+        if passed {
+            let what = directions.isEmpty ? "\(tensors.count) tensor(s)" : "\(directions.count) direction(s)"
+            return "passed: \(what); \(rule)"
+        }
+        let failures = directions.isEmpty
+            ? tensors.filter { !$0.passed }.map { t in
+                let w = t.worstRelative
+                return "\(t.name)[\(w.row), \(w.col)] analytic \(precise(w.analytic)) vs numeric "
+                    + "\(precise(w.numeric)) (\(t.failingElementCount) of \(t.rows * t.cols) elements over tolerance)"
+            }
+            : ["direction(s) " + directions.filter { !$0.passed }.map { "\($0.index)" }.joined(separator: ", ")
+                + " of \(directions.count): vᵀ∇L disagrees with the loss's slope along v"]
+        return "FAILED: " + failures.joined(separator: "; ") + "; " + rule
+    }
+}
+
+/// Absolute and relative error of `a` against `n` (see `GradientCheckOptions`).
+func compare(_ a: Double, _ n: Double, floor: Double) -> (absolute: Double, relative: Double) {
+    let absolute = abs(a - n)
+    return (absolute, absolute / max(abs(a), abs(n), floor))
+}
+
+private func scientific(_ x: Double) -> String { String(format: "%.2e", x) }
+private func precise(_ x: Double) -> String { String(format: "%.10g", x) }

@@ -1,0 +1,335 @@
+import Foundation
+import Testing
+@testable import GradCheck
+
+// MARK: - Known functions with hand-written gradients
+
+/// A loss with hand-written gradients: `tensors` hold the correct analytic gradient.
+struct Problem: Sendable, CustomTestStringConvertible {
+    var name: String
+    var tensors: [CheckedTensor]
+    var loss: @Sendable ([[Double]]) throws -> Double
+    var testDescription: String { name }
+
+    /// The same problem with one tensor's analytic gradient replaced.
+    func replacingGradient(of tensorName: String, with transform: ([Double]) -> [Double]) -> Problem {
+        var copy = self
+        let t = copy.tensors.firstIndex { $0.name == tensorName }!
+        copy.tensors[t].analyticGradient = transform(copy.tensors[t].analyticGradient)
+        return copy
+    }
+}
+
+/// `rows × inner` times `inner × cols`, row-major.
+func matmul(_ a: [Double], _ b: [Double], rows: Int, inner: Int, cols: Int) -> [Double] {
+    (0..<rows * cols).map { ij in
+        (0..<inner).reduce(0) { $0 + a[ij / cols * inner + $1] * b[$1 * cols + ij % cols] }
+    }
+}
+
+func transpose(_ a: [Double], rows: Int, cols: Int) -> [Double] {
+    (0..<rows * cols).map { ji in a[ji % rows * cols + ji / rows] }
+}
+
+/// L = Σ sin(a_ij) · b_ij²; ∂L/∂a = cos(a) · b², ∂L/∂b = 2 sin(a) · b.
+let sineTimesSquare: Problem = {
+    let a = [0.3, -1.2, 2.0, 0.7, -0.4, 1.5], b = [1.1, -0.5, 0.8, 2.2, -1.7, 0.05]
+    return Problem(
+        name: "Σ sin(a)·b²",
+        tensors: [
+            CheckedTensor(name: "a", rows: 2, cols: 3, values: a,
+                          analyticGradient: zip(a, b).map { cos($0) * $1 * $1 }),
+            CheckedTensor(name: "b", rows: 2, cols: 3, values: b,
+                          analyticGradient: zip(a, b).map { 2 * sin($0) * $1 }),
+        ],
+        loss: { p in zip(p[0], p[1]).reduce(0) { $0 + sin($1.0) * $1.1 * $1.1 } })
+}()
+
+/// L = xᵀAx with A not symmetric; ∂L/∂x = (A + Aᵀ)x, ∂L/∂A = x xᵀ.
+let quadraticForm: Problem = {
+    let n = 4
+    let x = [0.5, -1.0, 2.0, 0.25]
+    let A = [2.0, -0.3, 0.1, 0.0, 0.7, 1.5, -0.2, 0.4, -1.1, 0.0, 3.0, 0.6, 0.2, 0.9, -0.5, 1.0]
+    let symmetric = zip(A, transpose(A, rows: n, cols: n)).map(+)
+    @Sendable func xAx(_ p: [[Double]]) -> Double {
+        zip(p[0], matmul(p[1], p[0], rows: n, inner: n, cols: 1)).reduce(0) { $0 + $1.0 * $1.1 }
+    }
+    return Problem(
+        name: "xᵀAx",
+        tensors: [
+            CheckedTensor(name: "x", rows: n, cols: 1, values: x,
+                          analyticGradient: matmul(symmetric, x, rows: n, inner: n, cols: 1)),
+            CheckedTensor(name: "A", rows: n, cols: n, values: A,
+                          analyticGradient: matmul(x, x, rows: n, inner: 1, cols: n)),
+        ],
+        loss: xAx)
+}()
+
+/// L = s · ½ Σ_ij ((PQ)_ij + c_j)²: a matrix product, a broadcast bias row and a 1×1 scale.
+/// With G = s · (PQ + c): ∂L/∂P = G Qᵀ, ∂L/∂Q = Pᵀ G, ∂L/∂c = column sums of G,
+/// ∂L/∂s = ½ Σ (PQ + c)².
+let matrixProduct: Problem = {
+    let P = [0.2, -0.7, 1.3, 0.5, 0.9, -1.1]                                  // 2×3
+    let Q = [1.0, 0.3, -0.6, 0.8, -0.2, 0.4, 1.7, -0.9, 0.5, -1.3, 0.1, 0.6]  // 3×4
+    let c = [0.1, -0.2, 0.3, -0.4]                                            // 1×4
+    let s = 1.7
+    @Sendable func residual(_ P: [Double], _ Q: [Double], _ c: [Double]) -> [Double] {
+        matmul(P, Q, rows: 2, inner: 3, cols: 4).enumerated().map { $1 + c[$0 % 4] }
+    }
+    let r = residual(P, Q, c), G = r.map { s * $0 }
+    return Problem(
+        name: "s·½‖PQ + c‖²",
+        tensors: [
+            CheckedTensor(name: "P", rows: 2, cols: 3, values: P,
+                          analyticGradient: matmul(G, transpose(Q, rows: 3, cols: 4), rows: 2, inner: 4, cols: 3)),
+            CheckedTensor(name: "Q", rows: 3, cols: 4, values: Q,
+                          analyticGradient: matmul(transpose(P, rows: 2, cols: 3), G, rows: 3, inner: 2, cols: 4)),
+            CheckedTensor(name: "c", rows: 1, cols: 4, values: c,
+                          analyticGradient: (0..<4).map { G[$0] + G[4 + $0] }),
+            CheckedTensor(name: "s", rows: 1, cols: 1, values: [s],
+                          analyticGradient: [r.reduce(0) { $0 + $1 * $1 } / 2]),
+        ],
+        loss: { p in p[3][0] * residual(p[0], p[1], p[2]).reduce(0) { $0 + $1 * $1 } / 2 })
+}()
+
+/// L = Σ tanh(w_ij) · t_ij; ∂L/∂w = (1 − y²) · t with y = tanh(w).
+let tanhLayer: Problem = {
+    let w = [0.4, -1.3, 0.9, 2.1, -0.2, 0.6], t = [1.0, -2.0, 0.5, 0.3, 1.5, -0.8]
+    return Problem(
+        name: "Σ tanh(w)·t",
+        tensors: [CheckedTensor(name: "w", rows: 3, cols: 2, values: w,
+                                analyticGradient: zip(w, t).map { (1 - tanh($0) * tanh($0)) * $1 })],
+        loss: { p in zip(p[0], t).reduce(0) { $0 + tanh($1.0) * $1.1 } })
+}()
+
+let allModes: [GradientCheckOptions.Mode] = [.full, .directional(count: 8, seed: 42)]
+
+func run(_ problem: Problem, _ options: GradientCheckOptions = GradientCheckOptions()) throws -> GradientCheckReport {
+    try GradientChecker(options: options).check(problem.tensors, loss: problem.loss)
+}
+
+/// The worst relative error anywhere in a report.
+func worstRelativeError(_ report: GradientCheckReport) -> Double {
+    (report.tensors.map(\.worstRelative.relativeError) + report.directions.map(\.relativeError)).max()!
+}
+
+@Test(arguments: [sineTimesSquare, quadraticForm, matrixProduct, tanhLayer], allModes)
+func correctGradientsPass(problem: Problem, mode: GradientCheckOptions.Mode) throws {
+    let report = try run(problem, GradientCheckOptions(mode: mode))
+    #expect(report.passed, "\(report.table())")
+    #expect(worstRelativeError(report) < 5e-8, "\(report.table())")
+    let richardson = try run(problem, GradientCheckOptions(mode: mode, richardson: true))
+    #expect(richardson.passed, "\(richardson.table())")
+    #expect(worstRelativeError(richardson) < 1e-9, "\(richardson.table())")
+}
+
+// MARK: - Wrong gradients fail, and the report says where
+
+@Test func oneWrongElementFailsAndIsNamed() throws {
+    let wrong = sineTimesSquare.replacingGradient(of: "b") { g in
+        var g = g
+        g[5] += 1e-4  // element (1, 2)
+        return g
+    }
+    let report = try run(wrong)
+    #expect(!report.passed)
+    let a = try #require(report.tensors.first { $0.name == "a" })
+    let b = try #require(report.tensors.first { $0.name == "b" })
+    #expect(a.passed)
+    #expect(!b.passed && b.failingElementCount == 1)
+    #expect(b.worstRelative.row == 1 && b.worstRelative.col == 2)
+    #expect(b.worstAbsolute == b.worstRelative)
+    #expect(abs(b.worstRelative.absoluteError - 1e-4) < 1e-9)
+
+    let text = report.table()
+    let analytic = String(format: "%.10g", wrong.tensors[1].analyticGradient[5])
+    let numeric = String(format: "%.10g", b.worstRelative.numeric)
+    #expect(analytic != numeric)
+    let failRow = try #require(text.split(separator: "\n").first { $0.hasPrefix("b ") })
+    for needle in ["[1, 2]", analytic, numeric, "FAIL"] {
+        #expect(failRow.contains(needle), "\(needle) missing from:\n\(text)")
+    }
+    #expect(text.contains("FAILED: b[1, 2] analytic \(analytic) vs numeric \(numeric)"), "\(text)")
+}
+
+@Test(arguments: allModes)
+func tanhDerivativeWrittenAsOneMinusYFails(mode: GradientCheckOptions.Mode) throws {
+    let wrong = tanhLayer.replacingGradient(of: "w") { _ in
+        zip(tanhLayer.tensors[0].values, [1.0, -2.0, 0.5, 0.3, 1.5, -0.8]).map { (1 - tanh($0)) * $1 }
+    }
+    let report = try run(wrong, GradientCheckOptions(mode: mode))
+    #expect(!report.passed)
+    #expect(report.table().contains("FAIL"))
+    if case .full = mode {
+        #expect(report.tensors[0].failingElementCount == 6)
+    } else {
+        #expect(report.directions.allSatisfy { !$0.passed }, "\(report.table())")
+    }
+}
+
+@Test func directionalModeCatchesOneWrongElement() throws {
+    let wrong = matrixProduct.replacingGradient(of: "Q") { g in
+        var g = g
+        g[7] *= 1.001
+        return g
+    }
+    let report = try run(wrong, GradientCheckOptions(mode: .directional(count: 4, seed: 7)))
+    #expect(!report.passed, "\(report.table())")
+    #expect(report.directions.filter(\.passed).isEmpty, "\(report.table())")
+    #expect(report.table().contains("FAILED: direction(s) 0, 1, 2, 3 of 4"), "\(report.table())")
+}
+
+// MARK: - Near-zero gradients and the floor
+
+/// ∂L/∂x₀ is 0 in exact arithmetic; reverse mode delivers roundoff from cancelling terms
+/// (here 1e-14 in a loss of size ~40) while the symmetric difference of the even cos(x₀)
+/// is exactly 0. Without a floor that is a relative error of 1; the default floor judges it
+/// absolutely (|a − n| ≤ tolerance · floor) and passes.
+@Test func nearZeroGradientIsJudgedAbsolutely() throws {
+    let problem = Problem(
+        name: "cos(x₀) + Σ y³",
+        tensors: [CheckedTensor(name: "x", rows: 1, cols: 1, values: [0], analyticGradient: [1e-14]),
+                  CheckedTensor(name: "y", rows: 1, cols: 2, values: [2, 3], analyticGradient: [12, 27])],
+        loss: { p in cos(p[0][0]) + p[1].reduce(0) { $0 + $1 * $1 * $1 } })
+    let report = try run(problem)
+    #expect(report.passed, "\(report.table())")
+    #expect(report.tensors[0].worstRelative.numeric == 0)
+    #expect(report.floor == 1e-4 * 36)
+    let noFloor = try run(problem, GradientCheckOptions(relativeFloor: 1e-300))
+    #expect(!noFloor.passed)
+    #expect(noFloor.tensors[0].worstRelative.relativeError == 1)
+    #expect(noFloor.tensors[1].passed)
+}
+
+/// Scaling the loss by a power of two scales every value, difference and the floor exactly,
+/// so the relative errors, and the verdict, must not change at all.
+@Test func relativeErrorsAreInvariantUnderScalingTheLoss() throws {
+    let scale = 0x1p20
+    var scaled = sineTimesSquare
+    scaled.tensors = scaled.tensors.map { t in
+        var t = t
+        t.analyticGradient = t.analyticGradient.map { $0 * scale }
+        return t
+    }
+    scaled.loss = { p in try sineTimesSquare.loss(p) * scale }
+    for mode in allModes {
+        let original = try run(sineTimesSquare, GradientCheckOptions(mode: mode))
+        let report = try run(scaled, GradientCheckOptions(mode: mode))
+        #expect(report.floor == original.floor * scale)
+        #expect(report.tensors.map(\.worstRelative.relativeError) == original.tensors.map(\.worstRelative.relativeError))
+        #expect(report.directions.map(\.relativeError) == original.directions.map(\.relativeError))
+        #expect(report.passed)
+    }
+}
+
+// MARK: - Richardson extrapolation
+
+/// exp(3x) has f‴ = 27·exp(3x): central differences carry an h²·f‴/6 error that
+/// Richardson extrapolation cancels.
+@Test(arguments: [GradientCheckOptions.StepSize.automatic, .fixed(1e-3)])
+func richardsonBeatsCentralDifferences(step: GradientCheckOptions.StepSize) throws {
+    let x = [0.5, 1.0, 1.5]
+    let problem = Problem(
+        name: "Σ exp(3x)",
+        tensors: [CheckedTensor(name: "x", rows: 1, cols: 3, values: x, analyticGradient: x.map { 3 * exp(3 * $0) })],
+        loss: { p in p[0].reduce(0) { $0 + exp(3 * $1) } })
+    let plain = try run(problem, GradientCheckOptions(step: step))
+    let extrapolated = try run(problem, GradientCheckOptions(step: step, richardson: true))
+    let plainError = plain.tensors[0].worstAbsolute.absoluteError
+    let extrapolatedError = extrapolated.tensors[0].worstAbsolute.absoluteError
+    #expect(extrapolatedError * 20 < plainError, "plain \(plainError), Richardson \(extrapolatedError)")
+}
+
+// MARK: - Invalid input is an error, not a crash
+
+@Test func shapeMismatchIsAnErrorNamingTheTensor() throws {
+    let checker = GradientChecker()
+    let badValues = CheckedTensor(name: "W_z", rows: 2, cols: 3, values: [1, 2, 3, 4, 5], analyticGradient: Array(repeating: 0, count: 6))
+    #expect(throws: GradientCheckError.shapeMismatch(tensor: "W_z", rows: 2, cols: 3, valueCount: 5, gradientCount: 6)) {
+        try checker.check([badValues]) { _ in 0 }
+    }
+    #expect(GradientCheckError.shapeMismatch(tensor: "W_z", rows: 2, cols: 3, valueCount: 5, gradientCount: 6)
+        .description.contains("'W_z'"))
+    let badGradient = CheckedTensor(name: "b", rows: 1, cols: 2, values: [1, 2], analyticGradient: [1])
+    #expect(throws: GradientCheckError.shapeMismatch(tensor: "b", rows: 1, cols: 2, valueCount: 2, gradientCount: 1)) {
+        try checker.check([badGradient]) { _ in 0 }
+    }
+    let empty = CheckedTensor(name: "e", rows: 0, cols: 3, values: [], analyticGradient: [])
+    #expect(throws: GradientCheckError.emptyShape(tensor: "e", rows: 0, cols: 3)) {
+        try checker.check([empty]) { _ in 0 }
+    }
+    #expect(throws: GradientCheckError.noTensors) { try checker.check([]) { _ in 0 } }
+}
+
+@Test func invalidOptionsAndNonFiniteLossAreErrors() throws {
+    let tensors = sineTimesSquare.tensors
+    for options in [GradientCheckOptions(mode: .directional(count: 0, seed: 1)),
+                    GradientCheckOptions(step: .fixed(-1e-3)), GradientCheckOptions(relativeFloor: 0)] {
+        #expect(throws: GradientCheckError.self) { try GradientChecker(options: options).check(tensors) { _ in 0 } }
+    }
+    #expect(throws: GradientCheckError.nonFiniteLoss(.infinity)) {
+        try GradientChecker().check(tensors) { _ in .infinity }
+    }
+}
+
+@Test func lossErrorsPropagate() throws {
+    struct Diverged: Error, Equatable { var call: Int }
+    var calls = 0
+    #expect(throws: Diverged(call: 4)) {
+        try GradientChecker().check(sineTimesSquare.tensors) { p in
+            calls += 1
+            if calls == 4 { throw Diverged(call: calls) }
+            return try sineTimesSquare.loss(p)
+        }
+    }
+}
+
+@Test func nonFiniteNumericValueFailsAndIsShown() throws {
+    let problem = Problem(
+        name: "log",
+        tensors: [CheckedTensor(name: "x", rows: 1, cols: 2, values: [1, 0], analyticGradient: [1, 1])],
+        loss: { p in p[0][1] == 0 ? log(p[0][0]) : log(p[0][0]) + .nan })
+    let report = try run(problem)
+    #expect(!report.passed)
+    #expect(report.tensors[0].worstRelative.col == 1)
+    #expect(report.table().contains("nan"))
+    #expect(try report.json().contains("\"nan\""))
+}
+
+// MARK: - Determinism, reports
+
+@Test func sameSeedSameReportDifferentSeedDifferentDirections() throws {
+    let options = GradientCheckOptions(mode: .directional(count: 5, seed: 2024))
+    let first = try run(quadraticForm, options), second = try run(quadraticForm, options)
+    #expect(first == second)
+    #expect(try first.json() == second.json())
+    let other = try run(quadraticForm, GradientCheckOptions(mode: .directional(count: 5, seed: 2025)))
+    #expect(first.directions.map(\.analytic) != other.directions.map(\.analytic))
+}
+
+@Test func splitMixMatchesReferenceAndDirectionsAreUnitNormal() {
+    // Reference outputs of SplitMix64 seeded with 0 (Vigna's splitmix64.c).
+    var generator = SeededNormalGenerator(seed: 0)
+    #expect((0..<3).map { _ in generator.nextBits() } == [0xE220_A839_7B1D_CDAF, 0x6E78_9E6A_A1B9_65F4, 0x06C4_5D18_8009_454F])
+
+    var normals = SeededNormalGenerator(seed: 9)
+    let samples = (0..<20_000).map { _ in normals.nextNormal() }
+    let mean = samples.reduce(0, +) / Double(samples.count)
+    let variance = samples.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(samples.count)
+    #expect(abs(mean) < 0.03 && abs(variance - 1) < 0.05, "mean \(mean), variance \(variance)")
+
+    let v = normals.nextUnitVector(dimension: 37)
+    #expect(abs(v.reduce(0) { $0 + $1 * $1 } - 1) < 1e-14)
+}
+
+@Test func passingTableAndJSONRoundTrip() throws {
+    let report = try run(matrixProduct)
+    let lines = report.table().split(separator: "\n")
+    #expect(lines.count == 1 + 4 + 1)
+    #expect(lines[0].hasPrefix("tensor") && lines[0].hasSuffix("status"))
+    #expect(lines[1].hasPrefix("P ") && lines[1].contains("2×3") && lines[1].hasSuffix("ok"))
+    #expect(lines.last!.hasPrefix("passed: 4 tensor(s)"))
+
+    let decoded = try JSONDecoder().decode(GradientCheckReport.self, from: Data(report.json().utf8))
+    #expect(decoded == report)
+}
