@@ -1,0 +1,146 @@
+import Autodiff
+
+/// A network unrolled over `steps` time steps for a batch of `batch` sequences: one step of
+/// every layer recorded once as a graph (the cell's equations), replayed by a `Program`.
+///
+/// Inputs are given step-major: `x[t][b][i]` flattened (T·B·I numbers), as in PyTorch's
+/// `(seq, batch, feature)` layout.
+public final class Unrolled {
+    /// The network (its weights are loaded into the program by `load(_:)`).
+    public private(set) var network: RecurrentNetwork
+    /// Sequences per batch (B).
+    public let batch: Int
+    /// Time steps (T).
+    public let steps: Int
+    /// The one-step graph.
+    public let graph: Graph
+    /// The program replaying it.
+    public let program: Program
+    /// The input leaf (B × I).
+    public let input: Value
+    /// State leaves per layer (the previous step's state), in the cell's `stateNames` order.
+    public let states: [[Value]]
+    /// New-state nodes per layer, same order; `next[L−1][0]` is the network's output h.
+    public let next: [[Value]]
+    /// Parameter leaves per layer, by name.
+    public let parameters: [[String: Value]]
+
+    /// Records one step of every layer and lays out storage for `steps` steps.
+    public init(network: RecurrentNetwork, batch: Int, steps: Int) throws {
+        self.network = network
+        self.batch = batch
+        self.steps = steps
+        let g = Graph()
+        let cell = network.cell
+        input = g.input("x", rows: batch, cols: network.inputSize)
+        var layerInput = input
+        var states = [[Value]](), next = [[Value]](), parameters = [[String: Value]]()
+        for k in 0..<network.layers {
+            let suffix = k == 0 ? "" : ".l\(k)"
+            let p = Dictionary(uniqueKeysWithValues: network.specs(layer: k).map { ($0.name, g.parameter($0.name + suffix, rows: $0.rows, cols: $0.cols)) })
+            let s = cell.stateNames.map { g.input($0 + suffix, rows: batch, cols: network.hiddenSize) }
+            let n = cell.step(x: layerInput, state: s, Parameters(p))
+            if k > 0 { for (v, name) in zip(n, cell.stateNames) { v.named(name + "'" + suffix) } }
+            states.append(s); next.append(n); parameters.append(p)
+            layerInput = n[0]
+        }
+        self.states = states
+        self.next = next
+        self.parameters = parameters
+        graph = g
+        let pairs = zip(states.joined(), next.joined()).map { (state: $0, next: $1) }
+        program = try Program(graph: g, steps: steps, recurrence: pairs, keep: [next[network.layers - 1][0]])
+        try load(network)
+    }
+
+    /// The network's output value (top layer's new h).
+    public var output: Value { next[network.layers - 1][0] }
+
+    /// Loads `network`'s weights (same cell and sizes) into the program.
+    public func load(_ network: RecurrentNetwork) throws {
+        for k in 0..<network.layers {
+            for (name, v) in parameters[k] { try program.set(v, network.weights[k][name]!) }
+        }
+        self.network = network
+    }
+
+    /// Runs the forward pass.
+    /// - Parameters:
+    ///   - inputs: T·B·I numbers, step-major.
+    ///   - initialState: per layer, one B × H tensor per state (h, and c for the LSTM); zeros
+    ///     when nil.
+    public func forward(inputs: [Double], initialState: [[Tensor]]? = nil) throws {
+        try program.setSequence(input, inputs)
+        for k in 0..<network.layers {
+            for (j, s) in states[k].enumerated() {
+                try program.set(s, initialState?[k][j] ?? Tensor(rows: batch, cols: network.hiddenSize))
+            }
+        }
+        try program.forward()
+    }
+
+    /// The output h of the top layer at step t (B × H).
+    public func output(step t: Int) -> Tensor { program.value(of: output, step: t) }
+
+    /// The states after the last step, per layer.
+    public var finalState: [[Tensor]] { states.map { $0.map { program.finalState($0) } } }
+
+    /// What the loss reads of the outputs.
+    public enum Loss {
+        /// ∂L/∂h_t of the top layer at every step: T·B·H numbers, step-major
+        /// (for L = Σ_t Σ R_t ⊙ h_t, that is R itself).
+        case everyStep([Double])
+        /// ∂L/∂h_T of the top layer at the last step only: B·H numbers.
+        case lastStep([Double])
+        /// ∂L/∂h_t given by a closure per step (nil: no loss at that step).
+        case custom((Int) -> [Double]?)
+    }
+
+    /// Gradients of one reverse pass.
+    public struct Gradients {
+        /// ∂L/∂ each weight, per layer, by name.
+        public var weights: [[String: Tensor]]
+        /// ∂L/∂x_t: T·B·I numbers, step-major.
+        public var inputs: [Double]
+        /// ∂L/∂ the initial state, per layer, per state.
+        public var initialState: [[Tensor]]
+        /// When asked for: ∂L/∂ state after step t, `[t][layer][state]` (the total derivative
+        /// through every later step).
+        public var states: [[[Tensor]]]?
+
+        /// ‖∂L/∂x_t‖ over (b, i) for each step.
+        public func inputNorms(batch: Int, inputSize: Int) -> [Double] {
+            let n = batch * inputSize
+            return (0..<(inputs.count / n)).map { euclideanNorm(inputs[($0 * n)..<(($0 + 1) * n)]) }
+        }
+    }
+
+    /// Runs the reverse pass for `loss` (after `forward`).
+    /// - Parameter recordStates: also return ∂L/∂h_t (and ∂L/∂c_t) for every step and layer.
+    public func backward(_ loss: Loss, recordStates: Bool = false) throws -> Gradients {
+        let out = output
+        let bh = batch * network.hiddenSize
+        var stateGrads: [[[Tensor]]]? = recordStates ? Array(repeating: [], count: steps) : nil
+        try program.backward(seed: { s in
+            let seed: ArraySlice<Double>?
+            switch loss {
+            case .everyStep(let r): seed = r[(s.step * bh)..<((s.step + 1) * bh)]
+            case .lastStep(let r): seed = s.step == self.steps - 1 ? r[0..<bh] : nil
+            case .custom(let f): seed = f(s.step).map { $0[0..<bh] }
+            }
+            guard let seed else { return }
+            let g = s.gradient(of: out)
+            for (k, v) in zip(0..<bh, seed) { g[k] += v }
+        }, carried: { s, _ in
+            guard recordStates else { return }
+            stateGrads![s.step] = self.next.map { layer in
+                layer.map { v in Tensor(rows: v.shape.rows, cols: v.shape.cols, scalars: Array(s.gradient(of: v))) }
+            }
+        })
+        return Gradients(
+            weights: try parameters.map { try $0.mapValues { try program.gradient(of: $0) } },
+            inputs: (0..<steps).flatMap { (try? program.gradient(of: input, step: $0).scalars) ?? [] },
+            initialState: try states.map { try $0.map { try program.gradient(of: $0) } },
+            states: stateGrads)
+    }
+}
