@@ -33,6 +33,7 @@ let package = Package(
         .testTarget(name: "GSLKitTests", dependencies: ["GSLKit"]),
         .testTarget(name: "AutodiffTests", dependencies: ["Autodiff", "GradCheck", "GSLKit"]),
         .testTarget(name: "GradCheckTests", dependencies: ["GradCheck", "Autodiff", "GSLKit"]),
+        .testTarget(name: "GateLabCLITests", dependencies: ["gatelab", "Cells"]),
         .testTarget(
             name: "CellsTests",
             dependencies: ["Cells", "Autodiff", "GradCheck", "GSLKit"],
