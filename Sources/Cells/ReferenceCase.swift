@@ -31,19 +31,15 @@ public struct ReferenceCase {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw CaseFileError(file: path, key: nil, message: "cannot read the file")
         }
-        let object: Any
-        do { object = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) }
-        catch { throw CaseFileError(file: path, key: nil, message: "not valid JSON (\(Self.jsonReason(error)))") }
-        guard let dict = object as? [String: Any] else { throw CaseFileError(file: path, key: nil, message: "top level is not a JSON object") }
-        try self.init(dict, file: path)
+        try self.init(try JSONReader.object(data, file: path), file: path)
     }
 
     /// Validates a parsed case (see `init(contentsOf:)`).
-    public init(_ dict: [String: Any], file: String) throws {
+    public init(_ dict: [String: JSONValue], file: String) throws {
         let json = JSONReader(dict: dict, file: file)
         self.file = file
         cellName = try json.string("cell")
-        source = dict["source"] as? String
+        if case .string(let s)? = dict["source"] { source = s }
         network = try WeightsFile.network(from: json)
         batch = try json.positiveInt("batch")
         steps = try json.positiveInt("steps")
@@ -132,11 +128,6 @@ public struct ReferenceCase {
             return Agreement(key: key, count: b.count, error: scale > 0 ? diff / scale : diff)
         }
     }
-
-    private static func jsonReason(_ error: Error) -> String {
-        let ns = error as NSError
-        return (ns.userInfo["NSDebugDescription"] as? String) ?? ns.localizedDescription
-    }
 }
 
 /// A malformed or inconsistent case or weights file: names the file and the key.
@@ -152,24 +143,30 @@ public struct CaseFileError: Error, CustomStringConvertible, Equatable {
 
 /// Reads typed values out of a parsed JSON object, throwing `CaseFileError`s that name the key.
 struct JSONReader {
-    let dict: [String: Any]
+    let dict: [String: JSONValue]
     let file: String
 
-    func value(_ key: String) throws -> Any {
+    /// Parses `data` as a JSON object, or throws a `CaseFileError` naming the file and position.
+    static func object(_ data: Data, file: String) throws -> [String: JSONValue] {
+        let parsed: JSONValue
+        do { parsed = try JSONValue(parsing: String(decoding: data, as: UTF8.self)) }
+        catch let e as JSONParseError { throw CaseFileError(file: file, key: nil, message: "not valid JSON (\(e))") }
+        guard case .object(let dict) = parsed else { throw CaseFileError(file: file, key: nil, message: "top level is not a JSON object") }
+        return dict
+    }
+
+    func value(_ key: String) throws -> JSONValue {
         guard let v = dict[key] else { throw CaseFileError(file: file, key: key, message: "missing") }
         return v
     }
 
     func string(_ key: String) throws -> String {
-        guard let s = try value(key) as? String else { throw CaseFileError(file: file, key: key, message: "expected a string") }
+        guard case .string(let s) = try value(key) else { throw CaseFileError(file: file, key: key, message: "expected a string") }
         return s
     }
 
     func number(_ key: String) throws -> Double {
-        guard let v = try value(key) as? NSNumber, !isBoolean(v) else {
-            throw CaseFileError(file: file, key: key, message: "expected a number")
-        }
-        let d = v.doubleValue
+        guard case .number(let d) = try value(key) else { throw CaseFileError(file: file, key: key, message: "expected a number") }
         guard d.isFinite else { throw CaseFileError(file: file, key: key, message: "not a finite number") }
         return d
     }
@@ -184,17 +181,16 @@ struct JSONReader {
     func numbers(_ key: String, _ shape: [Int]) throws -> [Double] {
         var out = [Double]()
         out.reserveCapacity(shape.reduce(1, *))
-        func walk(_ v: Any, _ depth: Int, _ path: String) throws {
+        func walk(_ v: JSONValue, _ depth: Int, _ path: String) throws {
             if depth == shape.count {
-                guard let n = v as? NSNumber, !isBoolean(n) else {
+                guard case .number(let d) = v else {
                     throw CaseFileError(file: file, key: key, message: "element \(path) is not a number (expected shape \(shapeText(shape)))")
                 }
-                let d = n.doubleValue
                 guard d.isFinite else { throw CaseFileError(file: file, key: key, message: "element \(path) is not finite") }
                 out.append(d)
                 return
             }
-            guard let a = v as? [Any] else {
+            guard case .array(let a) = v else {
                 throw CaseFileError(file: file, key: key, message: "expected an array at \(path.isEmpty ? "top level" : path) (shape \(shapeText(shape)))")
             }
             guard a.count == shape[depth] else {
@@ -206,9 +202,6 @@ struct JSONReader {
         try walk(try value(key), 0, "")
         return out
     }
-
-    /// JSON's true/false arrive as NSNumbers of C type `char`; they are not numbers here.
-    private func isBoolean(_ n: NSNumber) -> Bool { String(cString: n.objCType) == "c" }
 
     private func shapeText(_ s: [Int]) -> String { s.map { "[\($0)]" }.joined() }
 }

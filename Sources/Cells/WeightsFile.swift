@@ -32,10 +32,7 @@ public enum WeightsFile {
     /// Reads weights written by `write` (or any file with the same keys, such as a reference case).
     public static func read(_ path: String) throws -> RecurrentNetwork {
         guard let data = FileManager.default.contents(atPath: path) else { throw CaseFileError(file: path, key: nil, message: "cannot read the file") }
-        guard let dict = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
-            throw CaseFileError(file: path, key: nil, message: "not a JSON object")
-        }
-        return try network(from: JSONReader(dict: dict, file: path))
+        return try network(from: JSONReader(dict: try JSONReader.object(data, file: path), file: path))
     }
 
     /// The network described by `cell`, `input_size`, `hidden_size`, `num_layers` and the

@@ -1,0 +1,101 @@
+import Testing
+@testable import Cells
+import Autodiff
+import GradCheck
+import GSLKit
+import Foundation
+
+@Suite("Every built-in cell passes the gradient check through whole sequences")
+struct CellGradientTests {
+    static let cells = BuiltinCells.names
+
+    @Test(arguments: cells, [1, 2])
+    func fullModeThroughTwentySteps(_ name: String, layers: Int) throws {
+        var check = SequenceGradientCheck(cell: BuiltinCells.named(name)!)
+        check.layers = layers
+        check.steps = 20
+        let report = try check.run()
+        #expect(report.passed, "\(name) L=\(layers)\n\(report.table())")
+        #expect(report.tensors.count == (name == "rnn" ? 4 : name == "lstm" ? 16 : 12) * layers + check.cell.stateNames.count * layers)
+        let worst = report.tensors.map(\.worstRelative.relativeError).max()!
+        #expect(worst < 1e-6, "\(name): worst relative error \(worst)")
+    }
+
+    @Test(arguments: cells)
+    func directionalModeOnALargerNetwork(_ name: String) throws {
+        var check = SequenceGradientCheck(cell: BuiltinCells.named(name)!)
+        check.hiddenSize = 16
+        check.steps = 30
+        check.layers = 2
+        check.options = GradientCheckOptions(mode: .directional(count: 4, seed: 5))
+        let report = try check.run()
+        #expect(report.passed, "\(name)\n\(report.table())")
+    }
+}
+
+@Suite("Unrolling exposes the per-step gradients the probe needs")
+struct StateGradientTests {
+    @Test func stateGradientsMatchFiniteDifferences() throws {
+        // ∂L/∂h_t recorded by the reverse pass, against perturbing h_t's value directly:
+        // rerun from step t+1 with the state after step t replaced.
+        let (T, B, I, H) = (12, 1, 2, 3)
+        let rng = try RandomSource(seed: 21)
+        var net = RecurrentNetwork(cell: LSTM(), inputSize: I, hiddenSize: H)
+        try net.initialize(using: rng)
+        let x = rng.gaussianArray(count: T * B * I)
+        let r = rng.gaussianArray(count: B * H)
+        let full = try Unrolled(network: net, batch: B, steps: T)
+        try full.forward(inputs: x)
+        let grads = try full.backward(.lastStep(r), recordStates: true)
+        let states = grads.states!
+        #expect(states.count == T)
+        #expect(states[T - 1][0][0].scalars == r, "at the last step ∂L/∂h_T is the seed")
+
+        let t = 4  // perturb the state after step t, rerun steps t+1 ..< T
+        let tail = try Unrolled(network: net, batch: B, steps: T - t - 1)
+        let after = try Unrolled(network: net, batch: B, steps: t + 1)
+        try after.forward(inputs: Array(x[0..<((t + 1) * B * I)]))
+        let s = after.finalState
+        func loss(_ state: [[Tensor]]) throws -> Double {
+            try tail.forward(inputs: Array(x[((t + 1) * B * I)...]), initialState: state)
+            return zip(tail.output(step: T - t - 2).scalars, r).reduce(0) { $0 + $1.0 * $1.1 }
+        }
+        // ∂L/∂h_t and ∂L/∂c_t are the gradients of the values h_t and c_t as computed in the
+        // graph (as PyTorch's .grad of retained tensors): c_t also reaches L through
+        // h_t = o_t ⊙ tanh(c_t), so perturbing c_t must move h_t with it.
+        let oNode = after.graph.value(after.graph.nodes.firstIndex { $0.name == "o" }!)
+        let o = after.program.value(of: oNode, step: t)
+        for j in 0..<H {
+            var plus = s, minus = s
+            plus[0][0][0, j] += 1e-6; minus[0][0][0, j] -= 1e-6
+            let numericH = (try loss(plus) - loss(minus)) / 2e-6
+            #expect(abs(numericH - states[t][0][0][0, j]) < 1e-8, "∂L/∂h_\(t)[\(j)]: \(numericH) vs \(states[t][0][0][0, j])")
+            plus = s; minus = s
+            plus[0][1][0, j] += 1e-6; minus[0][1][0, j] -= 1e-6
+            plus[0][0][0, j] = o[0, j] * Foundation.tanh(plus[0][1][0, j])
+            minus[0][0][0, j] = o[0, j] * Foundation.tanh(minus[0][1][0, j])
+            let numericC = (try loss(plus) - loss(minus)) / 2e-6
+            #expect(abs(numericC - states[t][0][1][0, j]) < 1e-8, "∂L/∂c_\(t)[\(j)]: \(numericC) vs \(states[t][0][1][0, j])")
+        }
+    }
+
+    @Test func lossAtEveryStepOrLastStepOnly() throws {
+        let (T, B, I, H) = (5, 2, 2, 3)
+        let rng = try RandomSource(seed: 3)
+        var net = RecurrentNetwork(cell: GRU(form: .resetAfter), inputSize: I, hiddenSize: H)
+        try net.initialize(using: rng)
+        let u = try Unrolled(network: net, batch: B, steps: T)
+        try u.forward(inputs: rng.gaussianArray(count: T * B * I))
+        let r = rng.gaussianArray(count: B * H)
+        let last = try u.backward(.lastStep(r))
+        var every = [Double](repeating: 0, count: T * B * H)
+        every.replaceSubrange(((T - 1) * B * H)..<(T * B * H), with: r)
+        let same = try u.backward(.everyStep(every))
+        #expect(last.weights[0]["W_hz"] == same.weights[0]["W_hz"])
+        #expect(last.inputs == same.inputs)
+        // A loss at step 0 only leaves later inputs without gradient.
+        let first = try u.backward(.custom { $0 == 0 ? r : nil })
+        #expect(first.inputs[(B * I)...].allSatisfy { $0 == 0 })
+        #expect(first.inputs[0..<(B * I)].contains { $0 != 0 })
+    }
+}
