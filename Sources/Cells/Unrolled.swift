@@ -1,4 +1,5 @@
 import Autodiff
+import Foundation
 
 /// A network unrolled over `steps` time steps for a batch of `batch` sequences: one step of
 /// every layer recorded once as a graph (the cell's equations), replayed by a `Program`.
@@ -143,4 +144,62 @@ public final class Unrolled {
             initialState: try states.map { try $0.map { try program.gradient(of: $0) } },
             states: stateGrads)
     }
+}
+
+extension Unrolled {
+    /// log10 of gradient norms per step, measured without underflow.
+    public struct LogGradientNorms: Sendable {
+        /// log10‖∂L/∂h_t‖ (over the batch and units), `[t][layer]`; −∞ when exactly zero.
+        public var h: [[Double]]
+        /// log10‖∂L/∂c_t‖ for cells with a cell state (LSTM), `[t][layer]`; empty otherwise.
+        public var c: [[Double]]
+        /// log10‖∂L/∂x_t‖, `[t]`.
+        public var x: [Double]
+    }
+
+    /// The reverse pass for a loss at the last step only, with the adjoint rescaled at every
+    /// step so that it never underflows: after step t the gradients carried to step t − 1 are
+    /// divided by their norm and the log10 of that norm is added to a running scale. Each
+    /// recorded norm is the norm of the rescaled gradient plus the scale in force when it
+    /// was computed, so log10‖∂L/∂h_t‖ stays exact (to rounding) even when ‖∂L/∂h_t‖ is
+    /// 10^-5000, far below float64's range, where an ordinary reverse pass returns 0.
+    ///
+    /// The reverse pass is linear in the seed, which is what makes the rescaling exact; the
+    /// parameter gradients it accumulates mix scales and are not meaningful here.
+    /// - Parameter seed: ∂L/∂h_T of the top layer (B·H numbers).
+    public func logGradientNorms(lastStepSeed seed: [Double]) throws -> LogGradientNorms {
+        let bh = batch * network.hiddenSize
+        let hasCell = network.cell.stateNames.count > 1
+        var logH = [[Double]](repeating: [], count: steps), logC = [[Double]](repeating: [], count: steps)
+        var scaleAt = [Double](repeating: 0, count: steps)   // log10 scale in force at step t
+        var scale = 0.0
+        let out = output
+        try program.backward(seed: { s in
+            guard s.step == self.steps - 1 else { return }
+            let g = s.gradient(of: out)
+            for k in 0..<bh { g[k] += seed[k] }
+        }, carried: { s, carries in
+            let t = s.step
+            scaleAt[t] = scale
+            logH[t] = self.next.map { scale + log10Norm(s.gradient(of: $0[0])) }
+            if hasCell { logC[t] = self.next.map { scale + log10Norm(s.gradient(of: $0[1])) } }
+            // Rescale what flows to step t − 1 by one common factor (all state gradients
+            // together, so their ratios are kept).
+            let norm = euclideanNorm(carries.joined())
+            guard norm > 0, norm.isFinite else { return }
+            for buffer in carries { for k in buffer.indices { buffer[k] /= norm } }
+            scale += Foundation.log10(norm)
+        })
+        let x = (0..<steps).map { t -> Double in
+            let g = (try? program.gradient(of: input, step: t).scalars) ?? []
+            return scaleAt[t] + log10Norm(g)
+        }
+        return LogGradientNorms(h: logH, c: hasCell ? logC : [], x: x)
+    }
+}
+
+/// log10 of a vector's Euclidean norm (−∞ for a zero vector).
+func log10Norm<C: Collection>(_ v: C) -> Double where C.Element == Double {
+    let n = euclideanNorm(v)
+    return n > 0 ? Foundation.log10(n) : -.infinity
 }
