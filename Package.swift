@@ -10,6 +10,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
         // C headers of GSL and CBLAS; links OpenBLAS *before* GSL so that every cblas_* call
@@ -23,16 +24,19 @@ let package = Package(
         .target(name: "GradCheck", dependencies: ["GSLKit"]),
         // Recurrent cells written as equations, unrolling, PyTorch/Keras interchange.
         .target(name: "Cells", dependencies: ["Autodiff", "GSLKit", "GradCheck"]),
+        // Probes of vanishing gradients, the experiment runner, results and reports.
+        .target(name: "Probe", dependencies: ["Cells", "Autodiff", "GSLKit", .product(name: "TOMLKit", package: "TOMLKit")]),
         .executableTarget(
             name: "gatelab",
             dependencies: [
-                "Cells", "Autodiff", "GSLKit", "GradCheck",
+                "Cells", "Autodiff", "GSLKit", "GradCheck", "Probe",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "GSLKitTests", dependencies: ["GSLKit"]),
         .testTarget(name: "AutodiffTests", dependencies: ["Autodiff", "GradCheck", "GSLKit"]),
         .testTarget(name: "GradCheckTests", dependencies: ["GradCheck", "Autodiff", "GSLKit"]),
+        .testTarget(name: "ProbeTests", dependencies: ["Probe", "Cells", "Autodiff", "GSLKit"]),
         .testTarget(name: "GateLabCLITests", dependencies: ["gatelab", "Cells"]),
         .testTarget(
             name: "CellsTests",

@@ -1,0 +1,2 @@
+// The Probe module: see the issue "Probe". (Being written.)
+enum ProbeModule {}
