@@ -1,0 +1,104 @@
+import ArgumentParser
+import Foundation
+import Cells
+import GradCheck
+
+/// `gatelab gradcheck`: `SequenceGradientCheck` of one cell from the command line.
+struct GradcheckCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gradcheck",
+        abstract: "Gradient-check a cell unrolled over a sequence (every weight and initial state).",
+        discussion: """
+            Seeded random weights, inputs, initial states and loss weights R; loss \
+            L = Σ_t Σ R_t ⊙ h_t. Exit code 0 when every gradient agrees with central \
+            differences, 1 when one does not.
+            """)
+
+    /// Which derivatives are compared.
+    enum Mode: String, ExpressibleByArgument, CaseIterable {
+        case full, directional
+    }
+
+    @Option(help: "The cell (\(BuiltinCells.names.joined(separator: ", "))).")
+    var cell: String
+
+    @Option(help: "Units per layer (H).")
+    var hidden = 4
+
+    @Option(help: "Input features (I).")
+    var input = 3
+
+    @Option(help: "Sequences per batch (B).")
+    var batch = 2
+
+    @Option(help: "Time steps (T).")
+    var steps = 20
+
+    @Option(help: "Stacked layers (L).")
+    var layers = 1
+
+    @Option(help: "Seed of weights, inputs, states, R and directions (MT19937).")
+    var seed: UInt64 = 1
+
+    @Option(help: "full: every element; directional: random directions vᵀ∇L.")
+    var mode: Mode = .full
+
+    @Option(help: "Number of random directions (directional mode; default 8).")
+    var directions: Int?
+
+    @Flag(help: "Richardson-extrapolated central differences (error O(h⁴)).")
+    var richardson = false
+
+    @Option(help: "Largest accepted relative error (default 1e-6).")
+    var tolerance: Double?
+
+    @Flag(help: "Print the report as JSON instead of a table.")
+    var json = false
+
+    /// Sizes above these would exhaust memory or run for hours; they are not research sizes
+    /// for a full check anyway.
+    static let largestSize = 100_000, largestWork = 50_000_000
+
+    func validate() throws {
+        _ = try CellLookup.cell(cell)
+        for (name, value) in [("--hidden", hidden), ("--input", input), ("--batch", batch), ("--steps", steps), ("--layers", layers)] {
+            guard value >= 1 else { throw ValidationError("\(name) must be at least 1, got \(value)") }
+            guard value <= Self.largestSize else { throw ValidationError("\(name) must be at most \(Self.largestSize), got \(value)") }
+        }
+        // In Double: products of sizes up to 1e5 overflow Int.
+        let (T, B, I, H, L) = (Double(steps), Double(batch), Double(input), Double(hidden), Double(layers))
+        let work = T * B * max(I, H) * L, weights = 4 * H * (max(I, H) + H + 2) * L
+        guard work <= Double(Self.largestWork), weights <= Double(Self.largestWork) else {
+            throw ValidationError("sizes too large: steps × batch × max(input, hidden) × layers = \(String(format: "%.3g", work)) "
+                                  + "and about \(String(format: "%.3g", weights)) weights; each must be at most \(Self.largestWork)")
+        }
+        if let k = directions {
+            guard mode == .directional else { throw ValidationError("--directions applies only with --mode directional") }
+            guard (1...1_000_000).contains(k) else { throw ValidationError("--directions must be between 1 and 1000000, got \(k)") }
+        }
+        if let t = tolerance, !(t >= 0 && t.isFinite) {
+            throw ValidationError("--tolerance must be a finite number ≥ 0, got \(t)")
+        }
+    }
+
+    func run() throws {
+        var check = SequenceGradientCheck(cell: try CellLookup.cell(cell))
+        (check.inputSize, check.hiddenSize, check.batch, check.steps, check.layers) = (input, hidden, batch, steps, layers)
+        check.seed = seed
+        var options = GradientCheckOptions(richardson: richardson)
+        if let tolerance { options.tolerance = tolerance }
+        if mode == .directional { options.mode = .directional(count: directions ?? 8, seed: seed) }
+        check.options = options
+
+        let report = try check.run()
+        if json {
+            print(try report.json())
+        } else {
+            print("gradcheck \(check.cell.name): I = \(input), H = \(hidden), B = \(batch), T = \(steps), L = \(layers), "
+                  + "seed \(seed), \(mode.rawValue) mode; loss L(θ) = \(report.loss)")
+            print("")
+            print(report.table())
+        }
+        if !report.passed { throw ExitCode(ExitStatus.checkFailed) }
+    }
+}

@@ -1,0 +1,84 @@
+import ArgumentParser
+import Autodiff
+import Cells
+import Foundation
+
+/// Looks cells up by command-line name, with a message listing the valid ones.
+enum CellLookup {
+    /// The built-in cell `name` names (aliases such as `rnn_tanh` included).
+    /// - Throws: `ValidationError` naming the valid cells.
+    static func cell(_ name: String) throws -> any RecurrentCell {
+        guard let cell = BuiltinCells.named(name) else {
+            throw ValidationError("unknown cell '\(name)'; valid cells: \(BuiltinCells.names.joined(separator: ", "))")
+        }
+        return cell
+    }
+
+    /// The entry of `BuiltinCells.all` for `cell` (its summary and paper).
+    static func entry(for cell: any RecurrentCell) -> (cell: any RecurrentCell, summary: String, paper: String)? {
+        BuiltinCells.all.first { $0.cell.name == cell.name }
+    }
+}
+
+/// One step of a cell recorded on a fresh graph exactly as `Unrolled` records layer 0 —
+/// input `x`, state leaves named by `stateNames`, parameters by their spec names — so the
+/// printed equations are the ones the engine differentiates, not a stored string.
+struct StepGraph {
+    /// The graph.
+    let graph: Graph
+    /// The new state, in the cell's `stateNames` order.
+    let newState: [Value]
+    /// The cell.
+    let cell: any RecurrentCell
+
+    /// Records one step of `cell` (sizes do not appear in the equations; small ones suffice).
+    init(cell: any RecurrentCell, inputSize: Int = 2, hiddenSize: Int = 2) throws {
+        let g = Graph()
+        let x = g.input("x", rows: 1, cols: inputSize)
+        let state = cell.stateNames.map { g.input($0, rows: 1, cols: hiddenSize) }
+        let p = Dictionary(uniqueKeysWithValues: cell.parameters(inputSize: inputSize, hiddenSize: hiddenSize).map {
+            ($0.name, g.parameter($0.name, rows: $0.rows, cols: $0.cols))
+        })
+        newState = cell.step(x: x, state: state, Parameters(p))
+        try g.validate()
+        graph = g
+        self.cell = cell
+    }
+
+    /// The equations in `format` (text or LaTeX), each with the graph's own name of the value
+    /// it defines (for looking up `explanations`; LaTeX rewrites `W_ii` as `W_{ii}`).
+    func equations(_ format: EquationPrinter.Format) -> [(name: String, line: String)] {
+        let names = EquationPrinter(graph: graph, format: .text).equations(for: newState).map(\.name)
+        let printed = EquationPrinter(graph: graph, format: format).equations(for: newState)
+        return zip(names, printed).map { ($0, $1.line) }
+    }
+
+    /// The whole printout in `format`; with `explain`, each equation is followed by one
+    /// indented line with the cell's explanation of it (a `%` comment in LaTeX).
+    func render(_ format: EquationPrinter.Format, explain: Bool = false) -> String {
+        if format == .dot { return EquationPrinter(graph: graph, format: .dot).render(newState) }
+        return equations(format).flatMap { name, line -> [String] in
+            guard explain, let why = cell.explanations[name] else { return [line] }
+            return [line, "    " + (format == .latex ? "% " : "") + why]
+        }.joined(separator: "\n")
+    }
+}
+
+/// An aligned plain-text table: columns separated by two spaces, numeric columns (given by
+/// index) right-aligned, trailing blanks trimmed.
+func alignedTable(_ rows: [[String]], rightAligned: Set<Int> = []) -> String {
+    guard let first = rows.first else { return "" }
+    let widths = first.indices.map { c in rows.map { $0[c].count }.max() ?? 0 }
+    return rows.map { row in
+        row.indices.map { c in
+            let pad = String(repeating: " ", count: widths[c] - row[c].count)
+            return rightAligned.contains(c) ? pad + row[c] : row[c] + pad
+        }.joined(separator: "  ").replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression)
+    }.joined(separator: "\n")
+}
+
+/// `x` in the short scientific form the reports use (`3.14e-15`).
+func scientific(_ x: Double) -> String { String(format: "%.2e", x) }
+
+/// `"1 file"`, `"3 files"`.
+func plural(_ n: Int, _ noun: String) -> String { "\(n) \(noun)" + (n == 1 ? "" : "s") }

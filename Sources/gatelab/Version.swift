@@ -1,0 +1,5 @@
+/// The version `gatelab --version` prints.
+enum GateLabVersion {
+    /// Semantic version of the tool and its libraries.
+    static let current = "0.1.0"
+}
