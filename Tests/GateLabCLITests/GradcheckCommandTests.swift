@@ -1,0 +1,60 @@
+import Foundation
+import Testing
+
+@Suite("gatelab gradcheck")
+struct GradcheckCommandTests {
+    @Test func twoLayerLSTMPassesOverTwentySteps() throws {
+        let run = try CommandLineTool.run(["gradcheck", "--cell", "lstm", "--layers", "2", "--steps", "20"])
+        #expect(run.status == 0, "\(run)")
+        #expect(run.lines.first?.hasPrefix("gradcheck lstm: I = 3, H = 4, B = 2, T = 20, L = 2") == true)
+        // 16 parameters per layer and h0, c0 per layer.
+        #expect(run.lines.contains { $0.hasPrefix("passed: 36 tensor(s)") }, "\(run)")
+        #expect(run.lines.contains { $0.hasPrefix("W_hf.l1 ") } && run.lines.contains { $0.hasPrefix("c0.l1 ") })
+    }
+
+    @Test(arguments: ["rnn", "gru", "gru_reset_before"])
+    func everyOtherCellPasses(_ cell: String) throws {
+        let run = try CommandLineTool.run(["gradcheck", "--cell", cell, "--steps", "8"])
+        #expect(run.status == 0, "\(run)")
+    }
+
+    @Test func directionalModeWithRichardsonPasses() throws {
+        let run = try CommandLineTool.run(["gradcheck", "--cell", "gru", "--mode", "directional", "--directions", "3", "--richardson"])
+        #expect(run.status == 0, "\(run)")
+        #expect(run.lines.contains { $0.hasPrefix("passed: 3 direction(s)") && $0.contains("Richardson") }, "\(run)")
+    }
+
+    @Test func jsonReportParses() throws {
+        let run = try CommandLineTool.run(["gradcheck", "--cell", "rnn", "--steps", "4", "--json"])
+        #expect(run.status == 0)
+        let object = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any]
+        #expect(object?["passed"] as? Bool == true)
+        #expect((object?["tensors"] as? [Any])?.count == 5, "W_ih, W_hh, b_ih, b_hh, h0")
+    }
+
+    @Test func aCheckThatFailsExitsWithOne() throws {
+        // Tolerance 0 demands bit-exact agreement of analytic and numeric gradients: it fails.
+        let run = try CommandLineTool.run(["gradcheck", "--cell", "lstm", "--steps", "3", "--tolerance", "0"])
+        #expect(run.status == 1, "\(run)")
+        #expect(run.lines.last?.hasPrefix("FAILED: ") == true)
+        #expect(run.stderr.isEmpty)
+    }
+
+    @Test(arguments: [
+        ["--cell", "lstm", "--steps", "0"], ["--cell", "lstm", "--hidden", "0"], ["--cell", "lstm", "--batch", "-3"],
+        ["--cell", "lstm", "--layers", "0"], ["--cell", "lstm", "--input", "many"], ["--cell", "lstm", "--tolerance", "nan"],
+        ["--cell", "lstm", "--tolerance", "-1"], ["--cell", "lstm", "--directions", "4"],
+        ["--cell", "lstm", "--mode", "directional", "--directions", "0"], ["--cell", "lstm", "--mode", "sideways"],
+        ["--cell", "lstm", "--steps", "100000", "--batch", "100000", "--hidden", "100000", "--layers", "100000"],
+        ["--steps", "3"], ["--cell", "lstm", "--bogus"],
+    ])
+    func badValuesAreOneLineErrorsWithExitCodeTwo(_ arguments: [String]) throws {
+        let run = try CommandLineTool.run(["gradcheck"] + arguments)
+        expectOneLineError(run)
+        #expect(run.stdout.isEmpty)
+    }
+
+    @Test func unknownCellNamesTheValidOnes() throws {
+        expectOneLineError(try CommandLineTool.run(["gradcheck", "--cell", "mlp"]), mentions: ["mlp", "rnn", "lstm", "gru", "gru_reset_before"])
+    }
+}
