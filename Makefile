@@ -1,0 +1,35 @@
+# GateLab set-up on a fresh Debian machine that has Swift: two commands do everything.
+#   make run    installs the Debian packages below if any is missing, builds in release mode
+#               and runs `gatelab demo` (the main job: equations printed from the graph, then
+#               a gradient check of a short LSTM sequence, ending in a one-line verdict)
+#   make test   installs the missing packages, then runs every test with `swift test`
+# and, for maintainers,
+#   make notes  regenerates Notes/cells.md (a test fails when it is stale)
+
+PACKAGES := libgsl-dev libopenblas-dev pkg-config gnuplot-nox
+SWIFT ?= swift
+
+.PHONY: run test notes deps
+
+run: deps
+	$(SWIFT) build -c release
+	"$$($(SWIFT) build -c release --show-bin-path)/gatelab" demo
+
+test: deps
+	$(SWIFT) test
+
+notes:
+	$(SWIFT) build --product gatelab
+	"$$($(SWIFT) build --show-bin-path)/gatelab" show --all --markdown > Notes/cells.md
+
+# apt-get runs only when a package is missing (checked with dpkg-query); sudo only when not root.
+deps:
+	@missing=""; \
+	for p in $(PACKAGES); do \
+	  dpkg-query -W -f='$${Status}\n' "$$p" 2>/dev/null | grep -q '^install ok installed$$' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi; \
+	  echo "installing missing Debian packages:$$missing"; \
+	  $$sudo apt-get update && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y $$missing; \
+	fi
