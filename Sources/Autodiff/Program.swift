@@ -130,6 +130,7 @@ public final class Program {
             let ins = Instruction(node: id, op: node.op, operands: node.operands.map { slot($0) }, out: slot(id))
             if place[id].storage == .sequence { hoisted.append(ins) } else { stepwise.append(ins) }
         }
+        stepwise = fuseProducts(stepwise)
     }
 
     // MARK: Feeding and reading
@@ -206,6 +207,7 @@ public final class Program {
     /// Runs the forward pass over `range`, which must start at 0 or continue a previous call.
     public func forward(steps range: Range<Int>) throws {
         guard !range.isEmpty else { return }
+        if range.lowerBound == 0 { for ins in stepwise { ins.beginForward() } }
         for ins in hoisted { try ins.run(from: range.lowerBound, count: range.count) }
         for t in range {
             for (k, (s, n)) in recurrence.enumerated() {
@@ -220,7 +222,8 @@ public final class Program {
     /// Gives seeds to the reverse pass: gradients of the loss with respect to values at one step.
     public struct Seeds {
         let program: Program
-        let step: Int
+        /// The time step.
+        public let step: Int
         /// The gradient buffer of `v` at this step; add the loss's derivative into it.
         public func gradient(of v: Value) -> UnsafeMutableBufferPointer<Double> {
             UnsafeMutableBufferPointer(start: program.gradAddress(program.placement[v.id], step), count: v.shape.count)
@@ -235,12 +238,15 @@ public final class Program {
     /// Runs the reverse pass over every step, from the last to the first.
     /// - Parameters:
     ///   - seed: called at each step (last first) to add ∂L/∂v for the values the loss reads.
-    ///   - carried: called at each step t after its VJPs with the gradients flowing into the
-    ///     state leaves (∂L/∂ state after step t − 1), one buffer per recurrence pair, which it
-    ///     may read or rescale (the probe rescales them to avoid underflow).
+    ///   - carried: called at each step t after its VJPs with (a) access to step t's complete
+    ///     gradients — e.g. of the new-state nodes, ∂L/∂ state after step t — and (b) the
+    ///     gradients flowing into the state leaves (∂L/∂ state after step t − 1), one buffer per
+    ///     recurrence pair, which it may read or rescale (the probe rescales them to avoid
+    ///     underflow).
     public func backward(seed: (Seeds) throws -> Void,
-                         carried: ((Int, [UnsafeMutableBufferPointer<Double>]) -> Void)? = nil) throws {
+                         carried: ((Seeds, [UnsafeMutableBufferPointer<Double>]) -> Void)? = nil) throws {
         for (_, a) in gradArenas { a.zero() }
+        for ins in stepwise { ins.beginBackward() }
         let carryBuffers = carries.map { UnsafeMutableBufferPointer(start: $0.base, count: $0.count) }
         for t in stride(from: steps - 1, through: 0, by: -1) {
             gradArenas[.scratch]!.zero()
@@ -255,8 +261,9 @@ public final class Program {
             for (k, (s, _)) in recurrence.enumerated() {
                 carries[k].base.update(from: gradAddress(placement[s], t), count: carries[k].count)
             }
-            carried?(t, carryBuffers)
+            carried?(Seeds(program: self, step: t), carryBuffers)
         }
+        for ins in stepwise { ins.endBackward() }
         for ins in hoisted.reversed() { ins.vjp(from: 0, count: steps) }
     }
 
@@ -354,8 +361,9 @@ struct Slot {
     }
 }
 
-/// One node's forward kernel and VJP, dispatched to its family in `Ops/`.
-final class Instruction {
+/// One node's forward kernel and VJP, dispatched to its family in `Ops/`. (Subclassed by
+/// fused instructions, see Fusion.swift.)
+class Instruction {
     let node: Int
     let op: Primitive
     let operands: [Slot]
@@ -373,6 +381,11 @@ final class Instruction {
         grads.initialize(repeating: Arg(p: nil, rows: 0, cols: 0), count: operands.count)
     }
     deinit { args.deallocate(); grads.deallocate() }
+
+    /// Called before a forward pass, a reverse pass, and after a reverse pass's steps.
+    func beginForward() {}
+    func beginBackward() {}
+    func endBackward() {}
 
     func run(from t: Int, count: Int) throws {
         for i in operands.indices { args[i] = operands[i].arg(t, count) }

@@ -116,12 +116,29 @@ public final class Unrolled {
         }
     }
 
-    /// Runs the reverse pass for `loss` (after `forward`).
+    /// Runs the reverse pass for `loss` (after `forward`) and collects the gradients.
     /// - Parameter recordStates: also return ∂L/∂h_t (and ∂L/∂c_t) for every step and layer.
     public func backward(_ loss: Loss, recordStates: Bool = false) throws -> Gradients {
+        var stateGrads: [[[Tensor]]]? = recordStates ? Array(repeating: [], count: steps) : nil
+        try reverse(loss, observe: recordStates ? { t, read in
+            stateGrads![t] = self.next.map { layer in
+                layer.map { v in Tensor(rows: v.shape.rows, cols: v.shape.cols, scalars: Array(read(v))) }
+            }
+        } : nil)
+        return Gradients(
+            weights: try parameters.map { try $0.mapValues { try program.gradient(of: $0) } },
+            inputs: try (0..<steps).flatMap { try program.gradient(of: input, step: $0).scalars },
+            initialState: try states.map { try $0.map { try program.gradient(of: $0) } },
+            states: stateGrads)
+    }
+
+    /// Runs the reverse pass for `loss` without collecting anything (read gradients from
+    /// `program` afterwards): what a benchmark or a training step needs.
+    /// - Parameter observe: called at each step t (last first) with a reader of that step's
+    ///   complete gradients, e.g. of the new-state nodes `next`.
+    public func reverse(_ loss: Loss, observe: ((Int, (Value) -> UnsafeMutableBufferPointer<Double>) -> Void)? = nil) throws {
         let out = output
         let bh = batch * network.hiddenSize
-        var stateGrads: [[[Tensor]]]? = recordStates ? Array(repeating: [], count: steps) : nil
         try program.backward(seed: { s in
             let seed: ArraySlice<Double>?
             switch loss {
@@ -132,17 +149,7 @@ public final class Unrolled {
             guard let seed else { return }
             let g = s.gradient(of: out)
             for (k, v) in zip(0..<bh, seed) { g[k] += v }
-        }, carried: { s, _ in
-            guard recordStates else { return }
-            stateGrads![s.step] = self.next.map { layer in
-                layer.map { v in Tensor(rows: v.shape.rows, cols: v.shape.cols, scalars: Array(s.gradient(of: v))) }
-            }
-        })
-        return Gradients(
-            weights: try parameters.map { try $0.mapValues { try program.gradient(of: $0) } },
-            inputs: (0..<steps).flatMap { (try? program.gradient(of: input, step: $0).scalars) ?? [] },
-            initialState: try states.map { try $0.map { try program.gradient(of: $0) } },
-            states: stateGrads)
+        }, carried: observe.map { f in { s, _ in f(s.step, { s.gradient(of: $0) }) } })
     }
 }
 

@@ -98,6 +98,13 @@ struct OpGradientTests {
         try expectPasses("matmul AᵀBᵀ", [Shape(4, 3), Shape(5, 4)]) { matmul($0[0], $0[1], transposeA: true, transposeB: true) }
         try expectPasses("W • x", [Shape(6, 4), Shape(1, 4)]) { $0[0] • $0[1] }
         try expectPasses("1×1 matmul", [Shape(1, 1), Shape(1, 1)]) { matmul($0[0], $0[1]) }
+        // The shapes that skip DGEMM (a row, a column, an outer product), each transposition.
+        for (ta, tb) in [(false, false), (false, true), (true, false), (true, true)] {
+            func shape(_ r: Int, _ c: Int, _ t: Bool) -> Shape { t ? Shape(c, r) : Shape(r, c) }
+            try expectPasses("row \(ta)\(tb)", [shape(1, 4, ta), shape(4, 5, tb)]) { matmul($0[0], $0[1], transposeA: ta, transposeB: tb) }
+            try expectPasses("column \(ta)\(tb)", [shape(3, 4, ta), shape(4, 1, tb)]) { matmul($0[0], $0[1], transposeA: ta, transposeB: tb) }
+            try expectPasses("outer \(ta)\(tb)", [shape(3, 1, ta), shape(1, 4, tb)]) { matmul($0[0], $0[1], transposeA: ta, transposeB: tb) }
+        }
     }
 
     @Test func structure() throws {

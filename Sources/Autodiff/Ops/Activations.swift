@@ -7,8 +7,8 @@ enum Activations {
     static func forward(_ op: Primitive, _ a: Arg, _ out: Arg) {
         let (x, o, n) = (a.p!, out.p!, out.count)
         switch op {
-        case .sigmoid: for k in 0..<n { o[k] = sigmoid(x[k]) }
-        case .tanh: for k in 0..<n { o[k] = Foundation.tanh(x[k]) }
+        case .sigmoid: for k in 0..<n { o[k] = FastMath.sigmoid(x[k]) }
+        case .tanh: for k in 0..<n { o[k] = FastMath.tanh(x[k]) }
         case .relu: for k in 0..<n { o[k] = x[k] > 0 ? x[k] : 0 }
         default: fatalError("Activations.forward: \(op.name)")
         }
@@ -30,14 +30,5 @@ enum Activations {
     static func wrongTanhVJP(_ out: Arg, _ g: Arg, _ ga: Arg) {
         guard let da = ga.p else { return }
         for k in 0..<out.count { da[k] += g.p![k] * (1 - out.p![k]) }
-    }
-
-    /// The logistic sigmoid, written so that neither branch overflows: for x < 0 it uses
-    /// e^x / (1 + e^x).
-    @inline(__always)
-    static func sigmoid(_ x: Double) -> Double {
-        if x >= 0 { return 1 / (1 + Foundation.exp(-x)) }
-        let e = Foundation.exp(x)
-        return e / (1 + e)
     }
 }

@@ -7,32 +7,12 @@ import Foundation
 enum Elementwise {
     /// `out = a ∘ b` for a binary op, broadcasting either operand.
     static func forward(_ op: Primitive, _ a: Arg, _ b: Arg, _ out: Arg) {
-        let (o, x, y) = (out.p!, a.p!, b.p!)
-        if a.shape == out.shape && b.shape == out.shape {  // the common case, kept tight
-            let n = out.count
-            switch op {
-            case .add: for k in 0..<n { o[k] = x[k] + y[k] }
-            case .subtract: for k in 0..<n { o[k] = x[k] - y[k] }
-            case .multiply: for k in 0..<n { o[k] = x[k] * y[k] }
-            case .divide: for k in 0..<n { o[k] = x[k] / y[k] }
-            default: fatalError("Elementwise.forward: \(op.name)")
-            }
-            return
-        }
-        let (ar, ac) = broadcastStrides(a, out), (br, bc) = broadcastStrides(b, out)
-        for r in 0..<out.rows {
-            for c in 0..<out.cols {
-                let u = x[r * ar + c * ac], v = y[r * br + c * bc]
-                let w: Double
-                switch op {
-                case .add: w = u + v
-                case .subtract: w = u - v
-                case .multiply: w = u * v
-                case .divide: w = u / v
-                default: fatalError("Elementwise.forward: \(op.name)")
-                }
-                o[r * out.cols + c] = w
-            }
+        switch op {
+        case .add: map(a, b, out) { $0 + $1 }
+        case .subtract: map(a, b, out) { $0 - $1 }
+        case .multiply: map(a, b, out) { $0 * $1 }
+        case .divide: map(a, b, out) { $0 / $1 }
+        default: fatalError("Elementwise.forward: \(op.name)")
         }
     }
 
@@ -40,38 +20,64 @@ enum Elementwise {
     ///   add: ga += g, gb += g · subtract: ga += g, gb −= g
     ///   multiply: ga += g ⊙ b, gb += g ⊙ a · divide: ga += g ⊘ b, gb −= g ⊙ out ⊘ b
     static func vjp(_ op: Primitive, _ a: Arg, _ b: Arg, _ out: Arg, _ g: Arg, _ ga: Arg, _ gb: Arg) {
-        let (x, y, o, d) = (a.p!, b.p!, out.p!, g.p!)
-        let (ar, ac) = broadcastStrides(a, out), (br, bc) = broadcastStrides(b, out)
-        if let da = ga.p {
-            if a.shape == out.shape, op == .add || op == .subtract {
-                for k in 0..<out.count { da[k] += d[k] }
-            } else {
-                for r in 0..<out.rows {
-                    for c in 0..<out.cols {
-                        let k = r * out.cols + c, j = r * br + c * bc
-                        switch op {
-                        case .add, .subtract: da[r * ar + c * ac] += d[k]
-                        case .multiply: da[r * ar + c * ac] += d[k] * y[j]
-                        case .divide: da[r * ar + c * ac] += d[k] / y[j]
-                        default: fatalError("Elementwise.vjp: \(op.name)")
-                        }
-                    }
-                }
-            }
-        }
-        if let db = gb.p {
-            for r in 0..<out.rows {
-                for c in 0..<out.cols {
+        switch op {
+        case .add:
+            accumulate(ga, g, b, out) { d, _ in d }
+            accumulate(gb, g, a, out) { d, _ in d }
+        case .subtract:
+            accumulate(ga, g, b, out) { d, _ in d }
+            accumulate(gb, g, a, out) { d, _ in -d }
+        case .multiply:
+            accumulate(ga, g, b, out) { d, y in d * y }
+            accumulate(gb, g, a, out) { d, x in d * x }
+        case .divide:
+            accumulate(ga, g, b, out) { d, y in d / y }
+            if let db = gb.p {   // −g ⊙ out ⊘ b, b broadcast
+                let (br, bc) = broadcastStrides(b, out)
+                for r in 0..<out.rows { for c in 0..<out.cols {
                     let k = r * out.cols + c, i = r * br + c * bc
-                    switch op {
-                    case .add: db[i] += d[k]
-                    case .subtract: db[i] -= d[k]
-                    case .multiply: db[i] += d[k] * x[r * ar + c * ac]
-                    case .divide: db[i] -= d[k] * o[k] / y[i]
-                    default: fatalError("Elementwise.vjp: \(op.name)")
-                    }
-                }
+                    db[i] -= g.p![k] * out.p![k] / b.p![i]
+                } }
             }
+        default: fatalError("Elementwise.vjp: \(op.name)")
+        }
+    }
+
+    /// `out[r, c] = f(a[r, c], b[r, c])` with broadcasting; the same-shape and row-broadcast
+    /// (bias) cases get plain loops the compiler vectorizes.
+    @inline(__always)
+    static func map(_ a: Arg, _ b: Arg, _ out: Arg, _ f: (Double, Double) -> Double) {
+        let (x, y, o) = (a.p!, b.p!, out.p!)
+        let (m, n) = (out.rows, out.cols)
+        if a.count == out.count && b.count == out.count {
+            for k in 0..<(m * n) { o[k] = f(x[k], y[k]) }
+        } else if a.count == out.count && b.rows == 1 && b.cols == n {
+            for r in 0..<m { let (xr, or) = (x + r * n, o + r * n); for c in 0..<n { or[c] = f(xr[c], y[c]) } }
+        } else if b.count == out.count && a.rows == 1 && a.cols == n {
+            for r in 0..<m { let (yr, or) = (y + r * n, o + r * n); for c in 0..<n { or[c] = f(x[c], yr[c]) } }
+        } else {
+            let (ar, ac) = broadcastStrides(a, out), (br, bc) = broadcastStrides(b, out)
+            for r in 0..<m { for c in 0..<n { o[r * n + c] = f(x[r * ar + c * ac], y[r * br + c * bc]) } }
+        }
+    }
+
+    /// `ga[broadcast index] += f(g[r, c], other[r, c])`: the gradient of one operand, summed
+    /// back over the dimensions it was broadcast along.
+    @inline(__always)
+    static func accumulate(_ ga: Arg, _ g: Arg, _ other: Arg, _ out: Arg, _ f: (Double, Double) -> Double) {
+        guard let da = ga.p else { return }
+        let (d, y) = (g.p!, other.p!)
+        let (m, n) = (out.rows, out.cols)
+        let otherFull = other.count == out.count
+        if ga.count == out.count && (otherFull || other.count == 1 && m * n == 1) {
+            for k in 0..<(m * n) { da[k] += f(d[k], y[k]) }
+        } else if ga.count == out.count && other.rows == 1 && other.cols == n {
+            for r in 0..<m { let (ar, dr) = (da + r * n, d + r * n); for c in 0..<n { ar[c] += f(dr[c], y[c]) } }
+        } else if ga.rows == 1 && ga.cols == n && otherFull {
+            for r in 0..<m { let (dr, yr) = (d + r * n, y + r * n); for c in 0..<n { da[c] += f(dr[c], yr[c]) } }
+        } else {
+            let (ar, ac) = broadcastStrides(ga, out), (br, bc) = broadcastStrides(other, out)
+            for r in 0..<m { for c in 0..<n { da[r * ar + c * ac] += f(d[r * n + c], y[r * br + c * bc]) } }
         }
     }
 

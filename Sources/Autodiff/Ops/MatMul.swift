@@ -37,7 +37,34 @@ enum MatMul {
     @inline(__always)
     private static func gemm(_ tx: Bool, _ ty: Bool, _ m: Int, _ n: Int, _ k: Int,
                              _ x: Arg, _ y: Arg, beta: Double, _ c: Arg) {
-        BLAS.gemm(transposeA: tx, transposeB: ty, m: m, n: n, k: k, alpha: 1,
-                  a: x.p!, lda: x.cols, b: y.p!, ldb: y.cols, beta: beta, c: c.p!, ldc: c.cols)
+        product(tx, ty, m, n, k, x.p!, x.cols, y.p!, y.cols, beta: beta, c.p!, c.cols)
+    }
+
+    /// `c = op(a) · op(b) + beta · c` on raw row-major storage (leading dimensions lda, ldb,
+    /// ldc). A batch of one row (m = 1), a single column (n = 1) or an outer product (k = 1) —
+    /// the shapes of a B = 1 recurrence — skip DGEMM's packing: DGEMV, or a plain loop.
+    static func product(_ ta: Bool, _ tb: Bool, _ m: Int, _ n: Int, _ k: Int,
+                        _ a: UnsafePointer<Double>, _ lda: Int, _ b: UnsafePointer<Double>, _ ldb: Int,
+                        beta: Double, _ c: UnsafeMutablePointer<Double>, _ ldc: Int) {
+        if m == 1 && (ta ? lda == 1 : true) {
+            // cᵀ = op(b)ᵀ aᵀ: a matrix–vector product over b.
+            if tb { BLAS.gemv(transposeA: false, m: n, n: k, alpha: 1, a: b, lda: ldb, x: a, beta: beta, y: c) }
+            else { BLAS.gemv(transposeA: true, m: k, n: n, alpha: 1, a: b, lda: ldb, x: a, beta: beta, y: c) }
+        } else if n == 1 && ldc == 1 && (tb ? true : ldb == 1) {
+            // c = op(a) b: a matrix–vector product over a.
+            if ta { BLAS.gemv(transposeA: true, m: k, n: m, alpha: 1, a: a, lda: lda, x: b, beta: beta, y: c) }
+            else { BLAS.gemv(transposeA: false, m: m, n: k, alpha: 1, a: a, lda: lda, x: b, beta: beta, y: c) }
+        } else if k == 1 {
+            // Outer product: c[i, j] = beta c[i, j] + a_i b_j.
+            for i in 0..<m {
+                let ai = ta ? a[i] : a[i * lda], row = c + i * ldc
+                if beta == 0 { for j in 0..<n { row[j] = ai * (tb ? b[j * ldb] : b[j]) } }
+                else if beta == 1 && !tb { for j in 0..<n { row[j] += ai * b[j] } }
+                else { for j in 0..<n { row[j] = beta * row[j] + ai * (tb ? b[j * ldb] : b[j]) } }
+            }
+        } else {
+            BLAS.gemm(transposeA: ta, transposeB: tb, m: m, n: n, k: k, alpha: 1,
+                      a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+        }
     }
 }

@@ -1,0 +1,126 @@
+// Fusing the matrix products of a step that share their left operand.
+//
+// A gated cell multiplies the previous state by one weight per gate (W_hi h, W_hf h, W_hg h,
+// W_ho h). Written as the papers write them these are four small products; run as one product
+// with the weights stacked ([W_hi; W_hf; W_hg; W_ho] h, as cuDNN and PyTorch store them) the
+// BLAS works on a 4× wider matrix, and the reverse pass needs one product for ∂L/∂h and one
+// for the stacked weights' gradient instead of eight. The graph, the printed equations and the
+// parameters stay as written; only the program's instruction list changes.
+//
+// The weights' gradient Σ_t G_tᵀ a_t is not accumulated step by step (a rank-B update each
+// step, slow for small batches) but in chunks of steps: G_t and a_t are copied side by side
+// and one GEMM over the chunk's stacked rows adds their product.
+import GSLKit
+
+extension Program {
+    /// Replaces groups of step products `a • W₁, a • W₂, …` (same `a`, each W a parameter) by
+    /// one fused instruction placed where the first of them was.
+    func fuseProducts(_ list: [Instruction]) -> [Instruction] {
+        var groups: [Int: [Int]] = [:]   // left operand node → indices in list
+        for (i, ins) in list.enumerated() {
+            guard case .matmul(false, true) = ins.op else { continue }
+            let operands = graph.nodes[ins.node].operands
+            guard graph.nodes[operands[1]].op == .parameter, ins.out.gradBase != nil else { continue }
+            groups[operands[0], default: []].append(i)
+        }
+        var replaced = [Int: Instruction](), removed = Set<Int>()
+        for (_, members) in groups {
+            let fused = FusedProducts(members.map { list[$0] })
+            replaced[members[0]] = fused
+            removed.formUnion(members.dropFirst())
+        }
+        return list.indices.compactMap { removed.contains($0) ? nil : (replaced[$0] ?? list[$0]) }
+    }
+}
+
+/// `[y₁ y₂ …] = a · [W₁; W₂; …]ᵀ` as one GEMM, scattered into each product's own storage;
+/// reverse: gathered output gradients G, then ∂a += G · W per step, and ∂W += Gᵀ · a over
+/// chunks of steps, added into each weight's gradient at the end.
+final class FusedProducts: Instruction {
+    let members: [Instruction]
+    let rows: Int, inner: Int, width: Int
+    let offsets: [Int]
+    /// Steps per chunk of the weights' gradient (about 1024 stacked rows).
+    let chunk: Int
+    var filled = 0
+    let weights: UnsafeMutablePointer<Double>      // width × inner
+    let weightGrad: UnsafeMutablePointer<Double>   // width × inner
+    let outputs: UnsafeMutablePointer<Double>      // rows × width
+    let chunkGrads: UnsafeMutablePointer<Double>   // chunk · rows × width
+    let chunkInputs: UnsafeMutablePointer<Double>  // chunk · rows × inner
+
+    init(_ members: [Instruction]) {
+        self.members = members
+        let first = members[0]
+        rows = first.out.rows
+        inner = first.operands[0].cols
+        offsets = members.reduce(into: [0]) { $0.append($0.last! + $1.out.cols) }
+        width = offsets.last!
+        chunk = max(1, 1024 / rows)
+        weights = .allocate(capacity: width * inner)
+        weightGrad = .allocate(capacity: width * inner)
+        outputs = .allocate(capacity: rows * width)
+        chunkGrads = .allocate(capacity: chunk * rows * width)
+        chunkInputs = .allocate(capacity: chunk * rows * inner)
+        weightGrad.initialize(repeating: 0, count: width * inner)
+        super.init(node: first.node, op: first.op, operands: first.operands, out: first.out)
+    }
+
+    deinit {
+        weights.deallocate(); weightGrad.deallocate(); outputs.deallocate()
+        chunkGrads.deallocate(); chunkInputs.deallocate()
+    }
+
+    /// Stacks the current weights (they may have changed since the last pass).
+    override func beginForward() {
+        for (m, off) in zip(members, offsets) {
+            (weights + off * inner).update(from: m.operands[1].base, count: m.out.cols * inner)
+        }
+    }
+
+    override func beginBackward() {
+        weightGrad.update(repeating: 0, count: width * inner)
+        filled = 0
+    }
+
+    /// ∂W += Gᵀ a over the steps gathered so far.
+    private func flush() {
+        guard filled > 0 else { return }
+        MatMul.product(true, false, width, inner, filled * rows, chunkGrads, width, chunkInputs, inner, beta: 1, weightGrad, inner)
+        filled = 0
+    }
+
+    /// Adds the stacked weights' accumulated gradient into each weight's gradient.
+    override func endBackward() {
+        flush()
+        for (m, off) in zip(members, offsets) {
+            guard let g = m.operands[1].gradBase else { continue }
+            let src = weightGrad + off * inner
+            for k in 0..<(m.out.cols * inner) { g[k] += src[k] }
+        }
+    }
+
+    override func run(from t: Int, count: Int) throws {
+        let a = operands[0].arg(t, count)
+        MatMul.product(false, true, rows, width, inner, a.p!, inner, weights, inner, beta: 0, outputs, width)
+        for (m, off) in zip(members, offsets) {
+            let o = m.out.arg(t, count), n = m.out.cols
+            for r in 0..<rows { (o.p! + r * n).update(from: outputs + r * width + off, count: n) }
+        }
+    }
+
+    override func vjp(from t: Int, count: Int) {
+        let outputGrad = chunkGrads + filled * rows * width
+        for (m, off) in zip(members, offsets) {
+            let g = m.out.gradArg(t, count), n = m.out.cols
+            for r in 0..<rows { (outputGrad + r * width + off).update(from: g.p! + r * n, count: n) }
+        }
+        let a = operands[0].arg(t, count), ga = operands[0].gradArg(t, count)
+        if let da = ga.p {
+            MatMul.product(false, false, rows, inner, width, outputGrad, width, weights, inner, beta: 1, da, inner)
+        }
+        (chunkInputs + filled * rows * inner).update(from: a.p!, count: rows * inner)
+        filled += 1
+        if filled == chunk { flush() }
+    }
+}

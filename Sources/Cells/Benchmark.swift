@@ -1,0 +1,93 @@
+import Autodiff
+import Foundation
+import GSLKit
+
+/// The speed benchmark: one forward and one backward pass over a whole sequence, loss = sum
+/// of squares of the last hidden state, gradients for every parameter, float64 — the same
+/// work as `shared/bench/torch_rnn_bench.py` and `jax_rnn_bench.py`, on the same shapes.
+public enum Benchmark {
+    /// One configuration of a configs file (`shared/bench/configs.json` format).
+    public struct Configuration: Sendable, Equatable {
+        /// Stable name; results are compared by it.
+        public var name: String
+        /// `lstm`, `gru` or `rnn`.
+        public var cell: String
+        /// B, I, H, T.
+        public var batch: Int, input: Int, hidden: Int, steps: Int
+        /// Creates a configuration.
+        public init(name: String, cell: String, batch: Int, input: Int, hidden: Int, steps: Int) {
+            self.name = name; self.cell = cell; self.batch = batch; self.input = input; self.hidden = hidden; self.steps = steps
+        }
+        /// Gate blocks G of the cell (4, 3, 1).
+        public var gates: Int { BuiltinCells.named(cell)?.gateCount ?? 0 }
+        /// FLOPs of one forward and backward pass, counted as 3 · 2 · B · (I + H) · G · H · T.
+        public var flops: Double { 6 * Double(batch) * Double(input + hidden) * Double(gates) * Double(hidden) * Double(steps) }
+    }
+
+    /// One configuration's timing.
+    public struct Result: Sendable {
+        /// The configuration.
+        public var configuration: Configuration
+        /// Median wall time of one forward + backward pass, seconds.
+        public var seconds: Double
+        /// Every timed repetition, seconds.
+        public var repetitions: [Double]
+        /// GFLOP/s at the median.
+        public var gflops: Double { configuration.flops / seconds / 1e9 }
+    }
+
+    /// Reads a configs file.
+    /// - Throws: `CaseFileError` naming the file and key path (e.g. `configs[2].hidden`).
+    public static func configurations(at path: String) throws -> [Configuration] {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw CaseFileError(file: path, key: nil, message: "cannot read the file")
+        }
+        let top = try JSONReader.object(data, file: path)
+        guard case .array(let list)? = top["configs"] else { throw CaseFileError(file: path, key: "configs", message: "missing or not an array") }
+        return try list.enumerated().map { i, item in
+            guard case .object(let d) = item else { throw CaseFileError(file: path, key: "configs[\(i)]", message: "not an object") }
+            let r = JSONReader(dict: d, file: path)
+            func wrap<T>(_ f: () throws -> T) throws -> T {
+                do { return try f() } catch var e as CaseFileError { e.key = "configs[\(i)]." + (e.key ?? ""); throw e }
+            }
+            let c = try wrap { Configuration(name: try r.string("name"), cell: try r.string("cell"), batch: try r.positiveInt("batch"),
+                                             input: try r.positiveInt("input"), hidden: try r.positiveInt("hidden"), steps: try r.positiveInt("steps")) }
+            guard BuiltinCells.named(c.cell) != nil, ["lstm", "gru", "rnn"].contains(c.cell) else {
+                throw CaseFileError(file: path, key: "configs[\(i)].cell", message: "unknown cell '\(c.cell)' (expected lstm, gru or rnn)")
+            }
+            return c
+        }
+    }
+
+    /// Times `configuration`: builds the network (PyTorch's default initialization, seeded)
+    /// and the inputs (x ~ N(0, 1)) once, runs one untimed warm-up pass, then `repetitions`
+    /// timed forward + backward passes.
+    public static func run(_ configuration: Configuration, repetitions: Int = 5, seed: UInt64 = 0) throws -> Result {
+        let c = configuration
+        let rng = try RandomSource(seed: seed)
+        var network = RecurrentNetwork(cell: BuiltinCells.named(c.cell)!, inputSize: c.input, hiddenSize: c.hidden)
+        try network.initialize(using: rng)
+        let x = rng.gaussianArray(count: c.steps * c.batch * c.input)
+        let unrolled = try Unrolled(network: network, batch: c.batch, steps: c.steps)
+        func pass() throws {
+            try unrolled.forward(inputs: x)
+            let hT = unrolled.output(step: c.steps - 1).scalars
+            try unrolled.reverse(.lastStep(hT.map { 2 * $0 }))   // L = Σ h_T², ∂L/∂h_T = 2 h_T
+        }
+        try pass()
+        var times = [Double]()
+        for _ in 0..<max(repetitions, 1) {
+            let start = DispatchTime.now().uptimeNanoseconds
+            try pass()
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        }
+        return Result(configuration: c, seconds: times.sorted()[times.count / 2], repetitions: times)
+    }
+
+    /// Peak resident memory of this process so far, in MB (getrusage's ru_maxrss).
+    public static func peakResidentMegabytes() -> Double {
+        var usage = rusage()
+        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+        return Double(usage.ru_maxrss) / 1024
+    }
+}

@@ -1,0 +1,79 @@
+import ArgumentParser
+import Cells
+import Foundation
+import GSLKit
+
+/// `gatelab bench`: the speed benchmark against PyTorch's and JAX's numbers.
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Time one forward + backward pass per configuration (median of repetitions) and compare with the machine's DGEMM rate.",
+        discussion: """
+            Each configuration runs in its own child process, so that its peak resident memory \
+            is its own. Prints one JSON line per configuration with --json: \
+            {"name","cell","B","I","H","T","fwd_bwd_s","gflops","peak_rss_mb","dgemm_fraction"}, \
+            then one line with the machine's DGEMM rate.
+            """)
+
+    @Option(help: "Configs file in the format of shared/bench/configs.json.")
+    var configs: String = "Benchmarks/configs.json"
+    @Option(help: "Timed repetitions per configuration (after one warm-up); the median is reported.")
+    var repetitions: Int = 5
+    @Option(help: "Run only the configurations with these names (comma-separated).")
+    var only: String?
+    @Flag(help: "One JSON line per configuration.")
+    var json = false
+    @Flag(help: .hidden) var child = false
+
+    func validate() throws {
+        guard repetitions >= 1 else { throw ValidationError("--repetitions must be at least 1") }
+    }
+
+    func run() throws {
+        var list = try Benchmark.configurations(at: configs)
+        if let only {
+            let names = Set(only.split(separator: ",").map(String.init))
+            let unknown = names.subtracting(list.map(\.name))
+            guard unknown.isEmpty else { throw ValidationError("unknown configuration(s): \(unknown.sorted().joined(separator: ", "))") }
+            list = list.filter { names.contains($0.name) }
+        }
+        if child {   // run in this process and print the raw result
+            for c in list {
+                let r = try Benchmark.run(c, repetitions: repetitions)
+                print("\(c.name) \(r.seconds) \(r.gflops) \(Benchmark.peakResidentMegabytes())")
+            }
+            return
+        }
+        let dgemm = BLAS.measureDGEMMRate(n: 1024, repetitions: 5)
+        if !json { print("machine DGEMM rate (OpenBLAS, n = 1024, \(BLAS.threads) threads): \(String(format: "%.1f", dgemm)) GFLOP/s") }
+        for c in list {
+            let (seconds, gflops, rss) = try runChild(c)
+            if json {
+                print("{\"name\":\"\(c.name)\",\"cell\":\"\(c.cell)\",\"B\":\(c.batch),\"I\":\(c.input),\"H\":\(c.hidden),\"T\":\(c.steps),"
+                      + "\"fwd_bwd_s\":\(String(format: "%.6f", seconds)),\"gflops\":\(String(format: "%.2f", gflops)),"
+                      + "\"peak_rss_mb\":\(String(format: "%.1f", rss)),\"dgemm_fraction\":\(String(format: "%.3f", gflops / dgemm))}")
+            } else {
+                print(String(format: "%-28@ %10.6f s %8.2f GFLOP/s %6.1f%% of DGEMM %8.1f MB", c.name as NSString, seconds, gflops, 100 * gflops / dgemm, rss))
+            }
+            fflush(stdout)
+        }
+        if json { print("{\"dgemm_gflops\":\(String(format: "%.2f", dgemm)),\"blas\":\"\(BLAS.configuration)\",\"threads\":\(BLAS.threads)}") }
+    }
+
+    /// Runs one configuration in a child `gatelab bench --child` and reads its line.
+    private func runChild(_ c: Benchmark.Configuration) throws -> (Double, Double, Double) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        p.arguments = ["bench", "--child", "--configs", configs, "--only", c.name, "--repetitions", String(repetitions)]
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        try p.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        let fields = String(decoding: data, as: UTF8.self).split(whereSeparator: { $0 == " " || $0 == "\n" })
+        guard p.terminationStatus == 0, fields.count == 4, let s = Double(fields[1]), let g = Double(fields[2]), let m = Double(fields[3]) else {
+            throw ValidationError("benchmark of \(c.name) failed (exit \(p.terminationStatus))")
+        }
+        return (s, g, m)
+    }
+}

@@ -1,0 +1,40 @@
+import Testing
+import Foundation
+@testable import Autodiff
+
+@Suite("Vectorizable exp, expm1, sigmoid and tanh agree with libm to a few ulps")
+struct FastMathTests {
+    /// Relative error in units of 2^-52.
+    func ulps(_ a: Double, _ b: Double) -> Double { b == 0 ? abs(a) / 2.2e-16 : abs(a - b) / abs(b) / 2.220446049250313e-16 }
+
+    var grid: [Double] {
+        var xs = stride(from: -40.0, through: 40.0, by: 0.0137).map { $0 }
+        xs += [0, 1e-300, -1e-300, 1e-20, -1e-20, 1e-10, 3e-8, -2e-5, 0.3465, 0.3467, -0.3466, 700, -700, 708.5, -707.9]
+        xs += stride(from: -1e-3, through: 1e-3, by: 3.3e-6).map { $0 }
+        return xs
+    }
+
+    @Test func expAndExpm1() {
+        var worstExp = 0.0, worstExpm1 = 0.0
+        for x in grid where abs(x) <= 708 {
+            worstExp = max(worstExp, ulps(FastMath.exp(x), Foundation.exp(x)))
+            worstExpm1 = max(worstExpm1, ulps(FastMath.expm1(x), Foundation.expm1(x)))
+        }
+        #expect(worstExp <= 4, "exp: \(worstExp) ulp")
+        #expect(worstExpm1 <= 4, "expm1: \(worstExpm1) ulp")
+    }
+
+    @Test func sigmoidAndTanh() {
+        var worstS = 0.0, worstT = 0.0
+        for x in grid {
+            let s = x >= 0 ? 1 / (1 + Foundation.exp(-x)) : Foundation.exp(x) / (1 + Foundation.exp(x))
+            if s > 1e-300 { worstS = max(worstS, ulps(FastMath.sigmoid(x), s)) }
+            worstT = max(worstT, ulps(FastMath.tanh(x), Foundation.tanh(x)))
+        }
+        #expect(worstS <= 4, "sigmoid: \(worstS) ulp")
+        #expect(worstT <= 4, "tanh: \(worstT) ulp")
+        #expect(FastMath.tanh(1000) == 1 && FastMath.tanh(-1000) == -1)
+        #expect(FastMath.sigmoid(1000) == 1 && FastMath.sigmoid(-1000) < 1e-300)
+        #expect(FastMath.tanh(1e-300) == 1e-300)
+    }
+}
