@@ -8,8 +8,8 @@
 // parameters stay as written; only the program's instruction list changes.
 //
 // The weights' gradient Σ_t G_tᵀ a_t is not accumulated step by step (a rank-B update each
-// step, slow for small batches) but in chunks of steps: G_t and a_t are copied side by side
-// and one GEMM over the chunk's stacked rows adds their product.
+// step, slow for small batches) but once per block of steps (see Program): G_t and a_t are
+// copied side by side and one GEMM over the block's stacked rows adds their product.
 import GSLKit
 
 extension Program {
@@ -25,7 +25,7 @@ extension Program {
         }
         var replaced = [Int: Instruction](), removed = Set<Int>()
         for (_, members) in groups {
-            let fused = FusedProducts(members.map { list[$0] })
+            let fused = FusedProducts(members.map { list[$0] }, block: block)
             replaced[members[0]] = fused
             removed.formUnion(members.dropFirst())
         }
@@ -40,7 +40,7 @@ final class FusedProducts: Instruction {
     let members: [Instruction]
     let rows: Int, inner: Int, width: Int
     let offsets: [Int]
-    /// Steps per chunk of the weights' gradient (about 1024 stacked rows).
+    /// Steps per block (the program's), the capacity of the gathered rows.
     let chunk: Int
     var filled = 0
     let weights: UnsafeMutablePointer<Double>      // width × inner
@@ -49,14 +49,14 @@ final class FusedProducts: Instruction {
     let chunkGrads: UnsafeMutablePointer<Double>   // chunk · rows × width
     let chunkInputs: UnsafeMutablePointer<Double>  // chunk · rows × inner
 
-    init(_ members: [Instruction]) {
+    init(_ members: [Instruction], block: Int) {
         self.members = members
         let first = members[0]
         rows = first.out.rows
         inner = first.operands[0].cols
         offsets = members.reduce(into: [0]) { $0.append($0.last! + $1.out.cols) }
         width = offsets.last!
-        chunk = max(1, 1024 / rows)
+        chunk = block
         weights = .allocate(capacity: width * inner)
         weightGrad = .allocate(capacity: width * inner)
         outputs = .allocate(capacity: rows * width)
@@ -78,27 +78,24 @@ final class FusedProducts: Instruction {
         }
     }
 
-    override func beginBackward() {
-        weightGrad.update(repeating: 0, count: width * inner)
-        filled = 0
-    }
+    override func beginBackward() { filled = 0 }
 
-    /// ∂W += Gᵀ a over the steps gathered so far.
+    /// ∂W_i += (Gᵀ a)_i for the steps gathered in this block, added into each weight's own
+    /// gradient once per block (so that a sequence cut into segments adds the same partial
+    /// sums in the same order).
     private func flush() {
         guard filled > 0 else { return }
-        MatMul.product(true, false, width, inner, filled * rows, chunkGrads, width, chunkInputs, inner, beta: 1, weightGrad, inner)
+        MatMul.product(true, false, width, inner, filled * rows, chunkGrads, width, chunkInputs, inner, beta: 0, weightGrad, inner)
         filled = 0
-    }
-
-    /// Adds the stacked weights' accumulated gradient into each weight's gradient.
-    override func endBackward() {
-        flush()
         for (m, off) in zip(members, offsets) {
             guard let g = m.operands[1].gradBase else { continue }
             let src = weightGrad + off * inner
             for k in 0..<(m.out.cols * inner) { g[k] += src[k] }
         }
     }
+
+    override func endBlock() { flush() }
+    override func endBackward() { flush() }
 
     override func run(from t: Int, count: Int) throws {
         let a = operands[0].arg(t, count)
@@ -121,6 +118,6 @@ final class FusedProducts: Instruction {
         }
         (chunkInputs + filled * rows * inner).update(from: a.p!, count: rows * inner)
         filled += 1
-        if filled == chunk { flush() }
+        precondition(filled <= chunk, "FusedProducts: more steps than a block")
     }
 }

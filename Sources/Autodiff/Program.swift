@@ -20,6 +20,9 @@ public final class Program {
     public let steps: Int
     /// The recurrence: at step t > 0 `state` takes the value `next` had at step t − 1.
     public let recurrence: [(state: Int, next: Int)]
+    /// Steps per block (a function of the batch size only, so that programs of any length
+    /// over the same step graph share block boundaries; see "Passes").
+    public let block: Int
 
     enum Storage { case shared, sequence, kept, scratch }
     struct Placement {
@@ -29,6 +32,9 @@ public final class Program {
         var gradOffset = 0, gradStride = 0
     }
     private(set) var placement: [Placement]
+    /// Bytes of storage per time step (values kept for the reverse pass, hoisted values and
+    /// their gradients): a program of T steps needs about T times this.
+    public private(set) var bytesPerStep = 0
     private var hoisted: [Instruction] = []
     private var stepwise: [Instruction] = []
     private var arenas: [Storage: Arena] = [:]
@@ -51,6 +57,7 @@ public final class Program {
         self.steps = steps
         self.recurrence = recurrence.map { ($0.state.id, $0.next.id) }
         let nodes = graph.nodes
+        block = Program.blockLength(rows: nodes.first { $0.op == .input }?.shape.rows ?? 1)
         for (s, n) in self.recurrence {
             guard nodes[s].op == .input else { throw AutodiffError.unknownName("state \(nodes[s].name ?? "%\(s)") must be an input leaf") }
             guard nodes[s].shape == nodes[n].shape else {
@@ -115,6 +122,7 @@ public final class Program {
             place[id] = p
         }
         for i in place.indices where place[i].storage == .kept { place[i].stride = frame }
+        bytesPerStep = 8 * (frame + (size[.sequence, default: 0] + gradSize[.sequence, default: 0]) / steps)
         size[.kept] = frame * steps
         for s in [Storage.shared, .sequence, .kept, .scratch] {
             arenas[s] = Arena(count: size[s, default: 0])
@@ -191,31 +199,61 @@ public final class Program {
                       scalars: Array(UnsafeBufferPointer(start: gradAddress(p, step), count: v.shape.count)))
     }
 
-    /// The value the state leaf `state` reaches after the last step.
-    public func finalState(_ state: Value) -> Tensor {
+    /// The gradient of a per-step input leaf for steps `0 ..< count`, step after step
+    /// (count · rows · cols numbers), after `backward`.
+    public func sequenceGradient(of leaf: Value, count: Int? = nil) -> [Double] {
+        let p = placement[leaf.id]
+        precondition(p.storage == .sequence && p.hasGradient, "sequenceGradient: \(leaf.name ?? "%\(leaf.id)") is not a per-step input")
+        return Array(UnsafeBufferPointer(start: gradAddress(p, 0), count: (count ?? steps) * leaf.shape.count))
+    }
+
+    /// The value the state leaf `state` reaches after step `last` (default: the last step of
+    /// the program; pass `n − 1` after a forward pass over `0 ..< n`).
+    public func finalState(_ state: Value, last: Int? = nil) -> Tensor {
         let k = recurrence.firstIndex { $0.state == state.id }!
-        return value(of: graph.value(recurrence[k].next), step: steps - 1)
+        let next = graph.value(recurrence[k].next)
+        let p = placement[next.id]
+        return Tensor(rows: next.shape.rows, cols: next.shape.cols,
+                      scalars: Array(UnsafeBufferPointer(start: address(p, p.storage == .scratch ? 0 : (last ?? steps - 1)), count: next.shape.count)))
     }
 
     // MARK: Passes
+    //
+    // Steps are processed in blocks of `block` steps, aligned at step 0: hoisted nodes run (and
+    // are differentiated) one block at a time, and fused products add their weights' gradient
+    // once per block. A long sequence cut into segments whose lengths are multiples of the
+    // block (checkpointing) therefore does exactly the same arithmetic, in the same order, as
+    // one pass over the whole sequence: gradients are bit-identical.
+
+
+    /// Steps per block for a batch of `rows` rows: about 1024 stacked rows per block.
+    public static func blockLength(rows: Int) -> Int { max(1, 1024 / max(rows, 1)) }
+
+    private func blocks(_ range: Range<Int>) -> [Range<Int>] {
+        stride(from: range.lowerBound, to: range.upperBound, by: block).map { $0..<Swift.min($0 + block, range.upperBound) }
+    }
 
     /// Runs the forward pass over every step.
     public func forward() throws {
         try forward(steps: 0..<steps)
     }
 
-    /// Runs the forward pass over `range`, which must start at 0 or continue a previous call.
+    /// Runs the forward pass over `range` (within `0 ..< steps`), which must start at 0 or
+    /// continue a previous call at a block boundary.
     public func forward(steps range: Range<Int>) throws {
         guard !range.isEmpty else { return }
+        precondition(range.upperBound <= steps, "forward: steps \(range) beyond the program's \(steps)")
         if range.lowerBound == 0 { for ins in stepwise { ins.beginForward() } }
-        for ins in hoisted { try ins.run(from: range.lowerBound, count: range.count) }
-        for t in range {
-            for (k, (s, n)) in recurrence.enumerated() {
-                let dst = address(placement[s], t)
-                if t == 0 { dst.update(from: initialStates[k].base, count: initialStates[k].count) }
-                else { dst.update(from: address(placement[n], t - 1), count: initialStates[k].count) }
+        for b in blocks(range) {
+            for ins in hoisted { try ins.run(from: b.lowerBound, count: b.count) }
+            for t in b {
+                for (k, (s, n)) in recurrence.enumerated() {
+                    let dst = address(placement[s], t)
+                    if t == 0 { dst.update(from: initialStates[k].base, count: initialStates[k].count) }
+                    else { dst.update(from: address(placement[n], t - 1), count: initialStates[k].count) }
+                }
+                for ins in stepwise { try ins.run(from: t, count: 1) }
             }
-            for ins in stepwise { try ins.run(from: t, count: 1) }
         }
     }
 
@@ -228,6 +266,11 @@ public final class Program {
         public func gradient(of v: Value) -> UnsafeMutableBufferPointer<Double> {
             UnsafeMutableBufferPointer(start: program.gradAddress(program.placement[v.id], step), count: v.shape.count)
         }
+        /// The value of `v` at this step (kept values, or any value of the last step).
+        public func value(of v: Value) -> UnsafeMutableBufferPointer<Double> {
+            let p = program.placement[v.id]
+            return UnsafeMutableBufferPointer(start: program.address(p, p.storage == .scratch ? 0 : step), count: v.shape.count)
+        }
         /// Adds `tensor` to the gradient of `v` at this step.
         public func add(_ tensor: Tensor, to v: Value) {
             let g = gradient(of: v)
@@ -235,36 +278,51 @@ public final class Program {
         }
     }
 
-    /// Runs the reverse pass over every step, from the last to the first.
+    /// Runs the reverse pass from the last step computed to the first.
     /// - Parameters:
+    ///   - count: the number of steps of the forward pass (default: all).
+    ///   - incoming: gradients flowing into the final states from later steps (a sequence
+    ///     processed in segments), one array per recurrence pair; nil for none.
+    ///   - accumulate: add the parameters' gradients to those of the previous reverse pass
+    ///     (segments of one sequence) instead of starting from zero.
     ///   - seed: called at each step (last first) to add ∂L/∂v for the values the loss reads.
     ///   - carried: called at each step t after its VJPs with (a) access to step t's complete
     ///     gradients — e.g. of the new-state nodes, ∂L/∂ state after step t — and (b) the
     ///     gradients flowing into the state leaves (∂L/∂ state after step t − 1), one buffer per
     ///     recurrence pair, which it may read or rescale (the probe rescales them to avoid
     ///     underflow).
-    public func backward(seed: (Seeds) throws -> Void,
+    public func backward(count: Int? = nil, incoming: [[Double]]? = nil, accumulate: Bool = false,
+                         seed: (Seeds) throws -> Void,
                          carried: ((Seeds, [UnsafeMutableBufferPointer<Double>]) -> Void)? = nil) throws {
-        for (_, a) in gradArenas { a.zero() }
+        let n = count ?? steps
+        for (storage, a) in gradArenas where storage != .shared || !accumulate { a.zero() }
         for ins in stepwise { ins.beginBackward() }
         let carryBuffers = carries.map { UnsafeMutableBufferPointer(start: $0.base, count: $0.count) }
-        for t in stride(from: steps - 1, through: 0, by: -1) {
-            gradArenas[.scratch]!.zero()
-            if t < steps - 1 {
-                for (k, (_, n)) in recurrence.enumerated() {
-                    let g = gradAddress(placement[n], t)
-                    for j in 0..<carries[k].count { g[j] += carries[k].base[j] }
+        for (k, c) in carries.enumerated() {
+            if let incoming { c.load(incoming[k]) } else { c.zero() }
+        }
+        var pending = incoming != nil
+        for b in blocks(0..<n).reversed() {
+            for t in b.reversed() {
+                gradArenas[.scratch]!.zero()
+                if t < n - 1 || pending {
+                    for (k, (_, next)) in recurrence.enumerated() {
+                        let g = gradAddress(placement[next], t)
+                        for j in 0..<carries[k].count { g[j] += carries[k].base[j] }
+                    }
+                    pending = false
                 }
+                try seed(Seeds(program: self, step: t))
+                for ins in stepwise.reversed() { ins.vjp(from: t, count: 1) }
+                for (k, (s, _)) in recurrence.enumerated() {
+                    carries[k].base.update(from: gradAddress(placement[s], t), count: carries[k].count)
+                }
+                carried?(Seeds(program: self, step: t), carryBuffers)
             }
-            try seed(Seeds(program: self, step: t))
-            for ins in stepwise.reversed() { ins.vjp(from: t, count: 1) }
-            for (k, (s, _)) in recurrence.enumerated() {
-                carries[k].base.update(from: gradAddress(placement[s], t), count: carries[k].count)
-            }
-            carried?(Seeds(program: self, step: t), carryBuffers)
+            for ins in stepwise { ins.endBlock() }
+            for ins in hoisted.reversed() { ins.vjp(from: b.lowerBound, count: b.count) }
         }
         for ins in stepwise { ins.endBackward() }
-        for ins in hoisted.reversed() { ins.vjp(from: 0, count: steps) }
     }
 
     /// Replaces `op`'s VJP with a deliberately wrong one (tanh′ written as 1 − y instead of
@@ -289,7 +347,7 @@ public final class Program {
         }
     }
 
-    private func address(_ p: Placement, _ t: Int) -> UnsafeMutablePointer<Double> {
+    fileprivate func address(_ p: Placement, _ t: Int) -> UnsafeMutablePointer<Double> {
         arenas[p.storage]!.pointer(p.offset + t * p.stride)
     }
 
@@ -385,6 +443,7 @@ class Instruction {
     /// Called before a forward pass, a reverse pass, and after a reverse pass's steps.
     func beginForward() {}
     func beginBackward() {}
+    func endBlock() {}
     func endBackward() {}
 
     func run(from t: Int, count: Int) throws {

@@ -71,7 +71,7 @@ public enum Benchmark {
         let unrolled = try Unrolled(network: network, batch: c.batch, steps: c.steps)
         func pass() throws {
             try unrolled.forward(inputs: x)
-            let hT = unrolled.output(step: c.steps - 1).scalars
+            let hT = unrolled.finalState[0][0].scalars
             try unrolled.reverse(.lastStep(hT.map { 2 * $0 }))   // L = Σ h_T², ∂L/∂h_T = 2 h_T
         }
         try pass()

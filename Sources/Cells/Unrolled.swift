@@ -6,6 +6,12 @@ import Foundation
 ///
 /// Inputs are given step-major: `x[t][b][i]` flattened (T·B·I numbers), as in PyTorch's
 /// `(seq, batch, feature)` layout.
+///
+/// Long sequences are checkpointed: when storing every step would exceed the memory budget,
+/// the program holds one *segment* of `segment` steps; the forward pass keeps only the states
+/// at segment boundaries, and the reverse pass recomputes each segment from its checkpoint
+/// before differentiating it (one extra forward pass in all). Segments are whole numbers of
+/// the program's blocks, so the gradients are bit-identical to those of the stored pass.
 public final class Unrolled {
     /// The network (its weights are loaded into the program by `load(_:)`).
     public private(set) var network: RecurrentNetwork
@@ -13,9 +19,12 @@ public final class Unrolled {
     public let batch: Int
     /// Time steps (T).
     public let steps: Int
+    /// Steps held in storage at once: `steps` when everything is stored, less when
+    /// checkpointing.
+    public let segment: Int
     /// The one-step graph.
     public let graph: Graph
-    /// The program replaying it.
+    /// The program replaying it (over `segment` steps).
     public let program: Program
     /// The input leaf (B × I).
     public let input: Value
@@ -26,8 +35,24 @@ public final class Unrolled {
     /// Parameter leaves per layer, by name.
     public let parameters: [[String: Value]]
 
-    /// Records one step of every layer and lays out storage for `steps` steps.
-    public init(network: RecurrentNetwork, batch: Int, steps: Int) throws {
+    /// The memory budget used when none is given: 1 GiB.
+    public static let defaultMemoryBudget = 1 << 30
+
+    private var inputs: [Double] = []
+    private var checkpoints: [[Tensor]] = []     // per segment: the states it starts from
+    private var finalStates: [Tensor] = []
+    private var loadedSegment: Int?
+    private var inputGradients: [Double] = []
+
+    /// Records one step of every layer and lays out storage.
+    /// - Parameters:
+    ///   - network: the network.
+    ///   - batch: sequences per batch (B).
+    ///   - steps: time steps (T).
+    ///   - memoryBudget: bytes the unrolled storage may take (default 1 GiB); above it the
+    ///     sequence is checkpointed.
+    /// - Throws: `UnrollError.budgetTooSmall` when not even one block fits.
+    public init(network: RecurrentNetwork, batch: Int, steps: Int, memoryBudget: Int? = nil) throws {
         self.network = network
         self.batch = batch
         self.steps = steps
@@ -50,9 +75,32 @@ public final class Unrolled {
         self.parameters = parameters
         graph = g
         let pairs = zip(states.joined(), next.joined()).map { (state: $0, next: $1) }
-        program = try Program(graph: g, steps: steps, recurrence: pairs, keep: [next[network.layers - 1][0]])
+        let keep = [next[network.layers - 1][0]]
+
+        // How many steps fit: measure a one-block program's storage per step.
+        let block = Program.blockLength(rows: batch)
+        let perStep = try Program(graph: g, steps: max(2, min(block, steps)), recurrence: pairs, keep: keep).bytesPerStep
+        let budget = memoryBudget ?? Unrolled.defaultMemoryBudget
+        if steps * perStep <= budget {
+            segment = steps
+        } else {
+            let fixed = 2 * steps * batch * network.inputSize * 8      // x and ∂L/∂x, kept whole
+            let fitting = (budget - fixed) / perStep / block * block
+            guard fitting >= block else {
+                throw UnrollError.budgetTooSmall(budget: budget, needed: fixed + block * perStep)
+            }
+            segment = fitting
+        }
+        program = try Program(graph: g, steps: segment, recurrence: pairs, keep: keep)
         try load(network)
     }
+
+    /// Whether the sequence is checkpointed (held one segment at a time).
+    public var isCheckpointed: Bool { segment < steps }
+
+    /// The steps of segment k.
+    private func range(ofSegment k: Int) -> Range<Int> { (k * segment)..<min((k + 1) * segment, steps) }
+    private var segmentCount: Int { (steps + segment - 1) / segment }
 
     /// The network's output value (top layer's new h).
     public var output: Value { next[network.layers - 1][0] }
@@ -63,6 +111,7 @@ public final class Unrolled {
             for (name, v) in parameters[k] { try program.set(v, network.weights[k][name]!) }
         }
         self.network = network
+        loadedSegment = nil
     }
 
     /// Runs the forward pass.
@@ -71,20 +120,57 @@ public final class Unrolled {
     ///   - initialState: per layer, one B × H tensor per state (h, and c for the LSTM); zeros
     ///     when nil.
     public func forward(inputs: [Double], initialState: [[Tensor]]? = nil) throws {
-        try program.setSequence(input, inputs)
-        for k in 0..<network.layers {
-            for (j, s) in states[k].enumerated() {
-                try program.set(s, initialState?[k][j] ?? Tensor(rows: batch, cols: network.hiddenSize))
-            }
+        let n = batch * network.inputSize
+        guard inputs.count == steps * n else {
+            throw AutodiffError.feedShape(name: "x", expected: Shape(steps * batch, network.inputSize), got: Shape(inputs.count / max(network.inputSize, 1), network.inputSize))
         }
-        try program.forward()
+        self.inputs = inputs
+        var state = states.enumerated().flatMap { k, layer in
+            layer.indices.map { j in initialState?[k][j] ?? Tensor(rows: batch, cols: network.hiddenSize) }
+        }
+        checkpoints = []
+        for k in 0..<segmentCount {
+            checkpoints.append(state)
+            try run(segment: k)
+            state = finalState(ofSegment: k)
+        }
+        finalStates = state
     }
 
-    /// The output h of the top layer at step t (B × H).
-    public func output(step t: Int) -> Tensor { program.value(of: output, step: t) }
+    /// Loads segment k's inputs and starting states and runs it forward.
+    private func run(segment k: Int) throws {
+        let r = range(ofSegment: k), n = batch * network.inputSize
+        var x = Array(inputs[(r.lowerBound * n)..<(r.upperBound * n)])
+        if r.count < segment { x += [Double](repeating: 0, count: (segment - r.count) * n) }
+        try program.setSequence(input, x)
+        for (leaf, value) in zip(states.joined(), checkpoints[k]) { try program.set(leaf, value) }
+        try program.forward(steps: 0..<r.count)
+        loadedSegment = k
+    }
+
+    private func finalState(ofSegment k: Int) -> [Tensor] {
+        states.joined().map { program.finalState($0, last: range(ofSegment: k).count - 1) }
+    }
+
+    /// Makes segment k's values present (recomputing it from its checkpoint if needed).
+    private func ensureLoaded(_ k: Int) throws {
+        if loadedSegment != k { try run(segment: k) }
+    }
+
+    /// The output h of the top layer at step t (B × H). When checkpointing, reading a step
+    /// outside the segment in storage recomputes that segment.
+    public func output(step t: Int) -> Tensor {
+        // Recomputing a segment replays a forward pass that already succeeded on the same
+        // inputs and weights, so it cannot fail here.
+        do { try ensureLoaded(t / segment) } catch { preconditionFailure("recomputing segment \(t / segment): \(error)") }
+        return program.value(of: output, step: t % segment)
+    }
 
     /// The states after the last step, per layer.
-    public var finalState: [[Tensor]] { states.map { $0.map { program.finalState($0) } } }
+    public var finalState: [[Tensor]] {
+        var i = 0
+        return states.map { layer in layer.map { _ in defer { i += 1 }; return finalStates[i] } }
+    }
 
     /// What the loss reads of the outputs.
     public enum Loss {
@@ -93,8 +179,8 @@ public final class Unrolled {
         case everyStep([Double])
         /// ∂L/∂h_T of the top layer at the last step only: B·H numbers.
         case lastStep([Double])
-        /// ∂L/∂h_t given by a closure per step (nil: no loss at that step).
-        case custom((Int) -> [Double]?)
+        /// ∂L/∂h_t given by a closure of the step and h_t (nil: no loss at that step).
+        case custom((Int, UnsafeMutableBufferPointer<Double>) -> [Double]?)
     }
 
     /// Gradients of one reverse pass.
@@ -127,29 +213,61 @@ public final class Unrolled {
         } : nil)
         return Gradients(
             weights: try parameters.map { try $0.mapValues { try program.gradient(of: $0) } },
-            inputs: try (0..<steps).flatMap { try program.gradient(of: input, step: $0).scalars },
+            inputs: inputGradients,
             initialState: try states.map { try $0.map { try program.gradient(of: $0) } },
             states: stateGrads)
     }
 
-    /// Runs the reverse pass for `loss` without collecting anything (read gradients from
-    /// `program` afterwards): what a benchmark or a training step needs.
+    /// Runs the reverse pass for `loss` without collecting the weights' gradients (read them
+    /// from `program` afterwards): what a benchmark or a training step needs.
     /// - Parameter observe: called at each step t (last first) with a reader of that step's
     ///   complete gradients, e.g. of the new-state nodes `next`.
     public func reverse(_ loss: Loss, observe: ((Int, (Value) -> UnsafeMutableBufferPointer<Double>) -> Void)? = nil) throws {
         let out = output
         let bh = batch * network.hiddenSize
-        try program.backward(seed: { s in
+        try reverseSegments(seed: { s, t in
             let seed: ArraySlice<Double>?
             switch loss {
-            case .everyStep(let r): seed = r[(s.step * bh)..<((s.step + 1) * bh)]
-            case .lastStep(let r): seed = s.step == self.steps - 1 ? r[0..<bh] : nil
-            case .custom(let f): seed = f(s.step).map { $0[0..<bh] }
+            case .everyStep(let r): seed = r[(t * bh)..<((t + 1) * bh)]
+            case .lastStep(let r): seed = t == self.steps - 1 ? r[0..<bh] : nil
+            case .custom(let f): seed = f(t, s.value(of: out)).map { $0[0..<bh] }
             }
             guard let seed else { return }
             let g = s.gradient(of: out)
             for (k, v) in zip(0..<bh, seed) { g[k] += v }
-        }, carried: observe.map { f in { s, _ in f(s.step, { s.gradient(of: $0) }) } })
+        }, carried: observe.map { f in { s, t, _ in f(t, { s.gradient(of: $0) }) } })
+    }
+
+    /// The reverse pass over every segment, last first, each recomputed from its checkpoint
+    /// when needed; closures receive global step numbers.
+    private func reverseSegments(seed: (Program.Seeds, Int) throws -> Void,
+                                 carried: ((Program.Seeds, Int, [UnsafeMutableBufferPointer<Double>]) -> Void)?,
+                                 afterSegment: ((Range<Int>) -> Void)? = nil) throws {
+        let n = batch * network.inputSize
+        inputGradients = [Double](repeating: 0, count: steps * n)
+        var incoming: [[Double]]? = nil
+        for k in (0..<segmentCount).reversed() {
+            let r = range(ofSegment: k)
+            try ensureLoaded(k)
+            try program.backward(count: r.count, incoming: incoming, accumulate: k != segmentCount - 1,
+                                 seed: { try seed($0, r.lowerBound + $0.step) },
+                                 carried: carried.map { f in { s, c in f(s, r.lowerBound + s.step, c) } })
+            inputGradients.replaceSubrange((r.lowerBound * n)..<(r.upperBound * n), with: program.sequenceGradient(of: input, count: r.count))
+            afterSegment?(r)
+            incoming = try states.joined().map { try program.gradient(of: $0).scalars }
+        }
+    }
+}
+
+/// Errors of unrolling.
+public enum UnrollError: Error, CustomStringConvertible {
+    /// The memory budget cannot hold even one block of steps.
+    case budgetTooSmall(budget: Int, needed: Int)
+    public var description: String {
+        switch self {
+        case let .budgetTooSmall(b, n):
+            return "memory budget \(b / 1_048_576) MB is too small: at least \((n + 1_048_575) / 1_048_576) MB are needed"
+        }
     }
 }
 
@@ -170,23 +288,24 @@ extension Unrolled {
     /// recorded norm is the norm of the rescaled gradient plus the scale in force when it
     /// was computed, so log10‖∂L/∂h_t‖ stays exact (to rounding) even when ‖∂L/∂h_t‖ is
     /// 10^-5000, far below float64's range, where an ordinary reverse pass returns 0.
+    /// Works through checkpointing (the scale carries over from segment to segment).
     ///
     /// The reverse pass is linear in the seed, which is what makes the rescaling exact; the
     /// parameter gradients it accumulates mix scales and are not meaningful here.
     /// - Parameter seed: ∂L/∂h_T of the top layer (B·H numbers).
     public func logGradientNorms(lastStepSeed seed: [Double]) throws -> LogGradientNorms {
-        let bh = batch * network.hiddenSize
+        let bh = batch * network.hiddenSize, n = batch * network.inputSize
         let hasCell = network.cell.stateNames.count > 1
         var logH = [[Double]](repeating: [], count: steps), logC = [[Double]](repeating: [], count: steps)
+        var logX = [Double](repeating: 0, count: steps)
         var scaleAt = [Double](repeating: 0, count: steps)   // log10 scale in force at step t
         var scale = 0.0
         let out = output
-        try program.backward(seed: { s in
-            guard s.step == self.steps - 1 else { return }
+        try reverseSegments(seed: { s, t in
+            guard t == self.steps - 1 else { return }
             let g = s.gradient(of: out)
             for k in 0..<bh { g[k] += seed[k] }
-        }, carried: { s, carries in
-            let t = s.step
+        }, carried: { s, t, carries in
             scaleAt[t] = scale
             logH[t] = self.next.map { scale + log10Norm(s.gradient(of: $0[0])) }
             if hasCell { logC[t] = self.next.map { scale + log10Norm(s.gradient(of: $0[1])) } }
@@ -196,12 +315,10 @@ extension Unrolled {
             guard norm > 0, norm.isFinite else { return }
             for buffer in carries { for k in buffer.indices { buffer[k] /= norm } }
             scale += Foundation.log10(norm)
+        }, afterSegment: { r in
+            for t in r { logX[t] = scaleAt[t] + log10Norm(self.inputGradients[(t * n)..<((t + 1) * n)]) }
         })
-        let x = (0..<steps).map { t -> Double in
-            let g = (try? program.gradient(of: input, step: t).scalars) ?? []
-            return scaleAt[t] + log10Norm(g)
-        }
-        return LogGradientNorms(h: logH, c: hasCell ? logC : [], x: x)
+        return LogGradientNorms(h: logH, c: hasCell ? logC : [], x: logX)
     }
 }
 

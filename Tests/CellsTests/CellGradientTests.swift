@@ -94,7 +94,7 @@ struct StateGradientTests {
         #expect(last.weights[0]["W_hz"] == same.weights[0]["W_hz"])
         #expect(last.inputs == same.inputs)
         // A loss at step 0 only leaves later inputs without gradient.
-        let first = try u.backward(.custom { $0 == 0 ? r : nil })
+        let first = try u.backward(.custom { t, _ in t == 0 ? r : nil })
         #expect(first.inputs[(B * I)...].allSatisfy { $0 == 0 })
         #expect(first.inputs[0..<(B * I)].contains { $0 != 0 })
     }
@@ -147,5 +147,63 @@ struct UnderflowFreeNormTests {
         for k in 0..<T { worst = max(worst, abs(logs.h[T - 1 - k][0] - (base + Double(k) * Foundation.log10(s)))) }
         #expect(worst < 1e-9, "worst deviation from the exact s^k law: \(worst)")
         #expect(logs.h[0][0] < -1800 && logs.h[0][0].isFinite)
+    }
+}
+
+@Suite("Checkpointed sequences give bit-identical gradients")
+struct CheckpointTests {
+    func bits(_ xs: [Double]) -> [UInt64] { xs.map(\.bitPattern) }
+
+    @Test(arguments: [("lstm", 1, 1), ("gru", 3, 2), ("rnn", 2, 1), ("gru_reset_before", 1, 2)])
+    func sameBitsAsTheStoredPass(_ name: String, batch: Int, layers: Int) throws {
+        let T = 2600 + 37   // several blocks and a partial last segment
+        let rng = try RandomSource(seed: 17)
+        var net = RecurrentNetwork(cell: BuiltinCells.named(name)!, inputSize: 2, hiddenSize: 5, layers: layers)
+        try net.initialize(using: rng)
+        let x = rng.gaussianArray(count: T * batch * 2)
+        let r = rng.gaussianArray(count: T * batch * 5)
+        let stored = try Unrolled(network: net, batch: batch, steps: T)
+        #expect(!stored.isCheckpointed)
+        let budget = stored.program.bytesPerStep * Program.blockLength(rows: batch) + 2 * T * batch * 2 * 8
+        let checkpointed = try Unrolled(network: net, batch: batch, steps: T, memoryBudget: budget)
+        #expect(checkpointed.isCheckpointed && checkpointed.segment < T / 2, "segment \(checkpointed.segment)")
+        #expect(checkpointed.segment % Program.blockLength(rows: batch) == 0)
+
+        var results = [Unrolled.Gradients]()
+        for u in [stored, checkpointed] {
+            try u.forward(inputs: x)
+            results.append(try u.backward(.custom { t, h in (0..<h.count).map { r[t * batch * 5 + $0] * h[$0] } }))
+        }
+        let (a, b) = (results[0], results[1])
+        for k in 0..<layers { for (key, g) in a.weights[k] { #expect(bits(g.scalars) == bits(b.weights[k][key]!.scalars), "\(key)") } }
+        #expect(bits(a.inputs) == bits(b.inputs))
+        #expect(a.initialState.flatMap { $0.flatMap(\.scalars) }.map(\.bitPattern) == b.initialState.flatMap { $0.flatMap(\.scalars) }.map(\.bitPattern))
+        #expect(bits(stored.finalState.flatMap { $0.flatMap(\.scalars) }) == bits(checkpointed.finalState.flatMap { $0.flatMap(\.scalars) }))
+        #expect(bits(stored.output(step: 1234).scalars) == bits(checkpointed.output(step: 1234).scalars))
+    }
+
+    @Test func underflowFreeNormsThroughCheckpointing() throws {
+        let T = 3000
+        let rng = try RandomSource(seed: 2)
+        var net = RecurrentNetwork(cell: LSTM(), inputSize: 1, hiddenSize: 6)
+        try net.initialize(using: rng)
+        let x = rng.gaussianArray(count: T)
+        let seed = rng.gaussianArray(count: 6)
+        let stored = try Unrolled(network: net, batch: 1, steps: T)
+        let checkpointed = try Unrolled(network: net, batch: 1, steps: T, memoryBudget: 1200 * stored.program.bytesPerStep)
+        #expect(checkpointed.isCheckpointed)
+        var logs = [Unrolled.LogGradientNorms]()
+        for u in [stored, checkpointed] {
+            try u.forward(inputs: x)
+            logs.append(try u.logGradientNorms(lastStepSeed: seed))
+        }
+        #expect(logs[0].h.flatMap { $0 }.map(\.bitPattern) == logs[1].h.flatMap { $0 }.map(\.bitPattern))
+        #expect(logs[0].c.flatMap { $0 }.map(\.bitPattern) == logs[1].c.flatMap { $0 }.map(\.bitPattern))
+        #expect(logs[0].x.map(\.bitPattern) == logs[1].x.map(\.bitPattern))
+    }
+
+    @Test func aBudgetTooSmallIsAClearError() throws {
+        let net = RecurrentNetwork(cell: LSTM(), inputSize: 1, hiddenSize: 8)
+        #expect(throws: UnrollError.self) { try Unrolled(network: net, batch: 1, steps: 100_000, memoryBudget: 1000) }
     }
 }
