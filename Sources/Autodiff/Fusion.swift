@@ -121,3 +121,92 @@ final class FusedProducts: Instruction {
         precondition(filled <= chunk, "FusedProducts: more steps than a block")
     }
 }
+
+// Fusing a step's chains of additions ending in an activation: σ(((a + b) + c) + d) — a gate's
+// pre-activation sums and its nonlinearity — become one instruction instead of four, with no
+// intermediate storage. The additions keep their order, so values are bit-identical; the
+// reverse pass hands the pre-activation gradient straight to every addend.
+extension Program {
+    /// Replaces left-nested addition chains (each intermediate sum used once, by the next
+    /// addition or the final activation, and needed by no VJP) with `FusedSum` instructions.
+    func fuseSums(_ list: [Instruction], protected: Set<Int>) -> [Instruction] {
+        var uses = [Int](repeating: 0, count: graph.nodes.count)
+        for node in graph.nodes { for o in node.operands { uses[o] += 1 } }
+        let position = Dictionary(uniqueKeysWithValues: list.enumerated().map { ($0.element.node, $0.offset) })
+        func isInternal(_ id: Int) -> Bool {
+            graph.nodes[id].op == .add && uses[id] == 1 && placement[id].storage == .scratch
+                && !protected.contains(id) && position[id] != nil && list[position[id]!] is FusedSum == false
+                && list[position[id]!].op == .add && !(list[position[id]!] is FusedProducts)
+        }
+        var replaced = [Int: Instruction](), removed = Set<Int>()
+        for (i, ins) in list.enumerated() where !(ins is FusedProducts) {
+            let node = graph.nodes[ins.node]
+            let activation: Primitive?
+            var top: Int
+            switch node.op {
+            case .sigmoid, .tanh:
+                guard isInternal(node.operands[0]) else { continue }
+                activation = node.op; top = node.operands[0]
+            case .add:
+                guard isInternal(node.operands[0]), !removed.contains(i) else { continue }
+                activation = nil; top = ins.node
+            default: continue
+            }
+            // Walk down the left operands while they are internal sums.
+            var addends = [Int](), chain = [Int]()
+            var cursor = top
+            while true {
+                let n = graph.nodes[cursor]
+                addends.append(n.operands[1])
+                if cursor != ins.node { chain.append(cursor) }
+                if isInternal(n.operands[0]) { cursor = n.operands[0] } else { addends.append(n.operands[0]); break }
+            }
+            addends.reverse()
+            guard addends.count >= 3 || activation != nil else { continue }
+            replaced[i] = FusedSum(node: ins.node, activation: activation, operands: addends.map { slot($0) }, out: ins.out)
+            for id in chain { if let p = position[id] { removed.insert(p) } }
+        }
+        return list.indices.compactMap { removed.contains($0) ? nil : (replaced[$0] ?? list[$0]) }
+    }
+}
+
+/// `y = f(((a₀ + a₁) + a₂) + …)` for an activation f (σ, tanh) or none, addends broadcasting
+/// (biases). Reverse: p = g ⊙ f′(y) (reusing y), then every addend's gradient += p.
+final class FusedSum: Instruction {
+    let activation: Primitive?
+    private let pre: UnsafeMutablePointer<Double>
+
+    init(node: Int, activation: Primitive?, operands: [Slot], out: Slot) {
+        self.activation = activation
+        pre = .allocate(capacity: out.rows * out.cols)
+        super.init(node: node, op: activation ?? .add, operands: operands, out: out)
+    }
+    deinit { pre.deallocate() }
+
+    override func run(from t: Int, count: Int) throws {
+        let o = out.arg(t, count)
+        Elementwise.map(operands[0].arg(t, count), operands[1].arg(t, count), o) { $0 + $1 }
+        for i in 2..<operands.count { Elementwise.map(o, operands[i].arg(t, count), o) { $0 + $1 } }
+        switch activation {
+        case .sigmoid?: for k in 0..<o.count { o.p![k] = FastMath.sigmoid(o.p![k]) }
+        case .tanh?: for k in 0..<o.count { o.p![k] = FastMath.tanh(o.p![k]) }
+        default: break
+        }
+    }
+
+    override func vjp(from t: Int, count: Int) {
+        let (o, g) = (out.arg(t, count), out.gradArg(t, count))
+        guard let d = g.p else { return }
+        let (y, n) = (o.p!, o.count)
+        let p: UnsafeMutablePointer<Double>
+        switch activation {
+        case .sigmoid?: p = pre; for k in 0..<n { p[k] = d[k] * y[k] * (1 - y[k]) }
+        case .tanh?: p = pre; for k in 0..<n { p[k] = d[k] * (1 - y[k] * y[k]) }
+        default: p = d
+        }
+        let gp = Arg(p: p, rows: o.rows, cols: o.cols)
+        for slot in operands {
+            Elementwise.accumulate(slot.gradArg(t, count), gp, gp, o) { d, _ in d }
+        }
+    }
+}

@@ -32,6 +32,9 @@ public final class Program {
         var gradOffset = 0, gradStride = 0
     }
     private(set) var placement: [Placement]
+    /// Instructions run once per block (hoisted) and once per step, after fusion: a measure
+    /// of a step's overhead.
+    public var instructionCounts: (hoisted: Int, perStep: Int) { (hoisted.count, stepwise.count) }
     /// Bytes of storage per time step (values kept for the reverse pass, hoisted values and
     /// their gradients): a program of T steps needs about T times this.
     public private(set) var bytesPerStep = 0
@@ -139,6 +142,7 @@ public final class Program {
             if place[id].storage == .sequence { hoisted.append(ins) } else { stepwise.append(ins) }
         }
         stepwise = fuseProducts(stepwise)
+        stepwise = fuseSums(stepwise, protected: Set(self.recurrence.map(\.next) + keep.map(\.id)))
     }
 
     // MARK: Feeding and reading
@@ -356,7 +360,7 @@ public final class Program {
         return gradArenas[g]!.pointer(p.gradOffset + t * p.gradStride)
     }
 
-    private func slot(_ id: Int) -> Slot {
+    func slot(_ id: Int) -> Slot {
         let p = placement[id], shape = graph.nodes[id].shape
         let g: Storage = p.storage == .kept ? .scratch : p.storage
         return Slot(base: arenas[p.storage]!.pointer(p.offset), stride: p.stride,

@@ -59,6 +59,25 @@ public enum Benchmark {
         }
     }
 
+    /// One long-sequence run (the million-step case): forward + backward over `steps` steps
+    /// within `memoryBudget` bytes (checkpointing as needed), loss = Σ h_T². Returns the wall
+    /// time, the segment length used, and ‖∂L/∂x_0‖ as a sanity value.
+    public static func longSequence(cell: String, batch: Int = 1, input: Int = 1, hidden: Int = 32, steps: Int,
+                                    memoryBudget: Int, seed: UInt64 = 0) throws -> (seconds: Double, segment: Int, firstInputGradient: Double) {
+        guard let c = BuiltinCells.named(cell) else { throw CaseFileError(file: "bench", key: "cell", message: "unknown cell '\(cell)'") }
+        let rng = try RandomSource(seed: seed)
+        var network = RecurrentNetwork(cell: c, inputSize: input, hiddenSize: hidden)
+        try network.initialize(using: rng)
+        let x = rng.gaussianArray(count: steps * batch * input)
+        let start = DispatchTime.now().uptimeNanoseconds
+        let unrolled = try Unrolled(network: network, batch: batch, steps: steps, memoryBudget: memoryBudget)
+        try unrolled.forward(inputs: x)
+        let hT = unrolled.finalState[0][0].scalars
+        let g = try unrolled.backward(.lastStep(hT.map { 2 * $0 }))
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        return (seconds, unrolled.segment, euclideanNorm(g.inputs[0..<(batch * input)]))
+    }
+
     /// Times `configuration`: builds the network (PyTorch's default initialization, seeded)
     /// and the inputs (x ~ N(0, 1)) once, runs one untimed warm-up pass, then `repetitions`
     /// timed forward + backward passes.

@@ -24,12 +24,31 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "One JSON line per configuration.")
     var json = false
     @Flag(help: .hidden) var child = false
+    @Option(help: "Instead of the configs: one long sequence of this many steps (e.g. 1000000), LSTM B=1 I=1 H=32 unless --cell/--hidden say otherwise, within --memory-budget.")
+    var longSteps: Int?
+    @Option(help: "With --long-steps: the cell.") var cell = "lstm"
+    @Option(help: "With --long-steps: hidden units.") var hidden = 32
+    @Option(help: "With --long-steps: memory budget of the unrolled storage, in MB (checkpointing beyond it).")
+    var memoryBudget = 160
 
     func validate() throws {
         guard repetitions >= 1 else { throw ValidationError("--repetitions must be at least 1") }
     }
 
     func run() throws {
+        if let longSteps {
+            guard longSteps >= 1, hidden >= 1, memoryBudget >= 1 else { throw ValidationError("--long-steps, --hidden and --memory-budget must be positive") }
+            let r = try Benchmark.longSequence(cell: cell, hidden: hidden, steps: longSteps, memoryBudget: memoryBudget << 20)
+            let rss = Benchmark.peakResidentMegabytes()
+            if json {
+                print("{\"cell\":\"\(cell)\",\"B\":1,\"I\":1,\"H\":\(hidden),\"T\":\(longSteps),\"fwd_bwd_s\":\(String(format: "%.3f", r.seconds)),"
+                      + "\"peak_rss_mb\":\(String(format: "%.1f", rss)),\"segment\":\(r.segment),\"memory_budget_mb\":\(memoryBudget),\"grad_norm_x0\":\(r.firstInputGradient)}")
+            } else {
+                print("\(cell) B=1 I=1 H=\(hidden) T=\(longSteps): forward+backward \(String(format: "%.2f", r.seconds)) s, peak RSS \(String(format: "%.1f", rss)) MB, "
+                      + "segment \(r.segment) steps (budget \(memoryBudget) MB), ‖∂L/∂x_0‖ = \(r.firstInputGradient)")
+            }
+            return
+        }
         var list = try Benchmark.configurations(at: configs)
         if let only {
             let names = Set(only.split(separator: ",").map(String.init))
