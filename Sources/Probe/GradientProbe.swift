@@ -1,0 +1,121 @@
+import Autodiff
+import Cells
+import Foundation
+import GSLKit
+
+/// What a probe runs on: a network with its weights, the inputs, the initial state, and the
+/// loss's readout of the top layer's last output h_T.
+///
+/// The loss is L = Σ_b Σ_j readout[b][j] · h_T[b][j], a loss at the last step only, so
+/// ∂L/∂h_T = readout and every earlier gradient is what survives the trip back through time.
+public struct ProbeSetup {
+    /// The network with its weights.
+    public var network: RecurrentNetwork
+    /// Sequences per batch B.
+    public var batch: Int
+    /// Sequence length T.
+    public var steps: Int
+    /// x, T·B·I numbers step-major.
+    public var inputs: [Double]
+    /// The initial state per layer, per state (h, and c for the LSTM); nil: zeros.
+    public var initialState: [[Tensor]]?
+    /// ∂L/∂h_T of the top layer, B·H numbers.
+    public var readout: [Double]
+
+    /// Creates a setup from explicit parts (sizes are checked).
+    /// - Throws: `ProbeError.invalidConfiguration` when the inputs or readout have the wrong length.
+    public init(network: RecurrentNetwork, batch: Int, steps: Int, inputs: [Double],
+                initialState: [[Tensor]]? = nil, readout: [Double]) throws {
+        guard batch >= 1, steps >= 1 else { throw ProbeError.invalidConfiguration("batch and steps must be at least 1") }
+        guard inputs.count == steps * batch * network.inputSize else {
+            throw ProbeError.invalidConfiguration("expected T·B·I = \(steps * batch * network.inputSize) inputs, got \(inputs.count)")
+        }
+        guard readout.count == batch * network.hiddenSize else {
+            throw ProbeError.invalidConfiguration("expected B·H = \(batch * network.hiddenSize) readout weights, got \(readout.count)")
+        }
+        self.network = network
+        self.batch = batch
+        self.steps = steps
+        self.inputs = inputs
+        self.initialState = initialState
+        self.readout = readout
+    }
+
+    /// The seeded setup of `configuration`: weights, then inputs, then readout, all from one
+    /// `mt19937` stream seeded with `configuration.seed` (see `ProbeConfiguration`).
+    public init(configuration c: ProbeConfiguration) throws {
+        let rng = try RandomSource(seed: c.seed, generator: "mt19937")
+        var network = RecurrentNetwork(cell: BuiltinCells.named(c.cell)!, inputSize: c.inputSize, hiddenSize: c.hiddenSize, layers: c.layers)
+        try network.initialize(c.initialization, using: rng)
+        let x = rng.gaussianArray(count: c.steps * c.batch * c.inputSize).map { $0 * c.inputScale }
+        let scale = 1 / Double(c.hiddenSize).squareRoot()
+        let r = rng.gaussianArray(count: c.batch * c.hiddenSize).map { $0 * scale }
+        try self.init(network: network, batch: c.batch, steps: c.steps, inputs: x, readout: r)
+    }
+
+    /// The setup of a reference case (`shared/reference/README.md` format): its weights,
+    /// inputs and initial state, and as readout the last step's row of R, so the loss is
+    /// Σ_b,j R[T−1][b][j] · h_T[b][j].
+    public init(referenceCase rc: ReferenceCase) throws {
+        let bh = rc.batch * rc.network.hiddenSize
+        try self.init(network: rc.network, batch: rc.batch, steps: rc.steps, inputs: rc.x,
+                      initialState: rc.initialState, readout: Array(rc.r[((rc.steps - 1) * bh)..<(rc.steps * bh)]))
+    }
+}
+
+/// log10 gradient norms by distance k = T − 1 − t from the loss, where steps are numbered
+/// t = 0 … T − 1 and h_t is the output of step t (so k = 0 is h_T, the value the loss reads).
+public struct GradientCurves: Sendable, Equatable {
+    /// log10‖∂L/∂h_t‖ (over batch and units), `[layer][k]`; −∞ where the gradient is exactly 0.
+    public var h: [[Double]]
+    /// log10‖∂L/∂c_t‖ for the LSTM's cell state, `[layer][k]`; empty for other cells.
+    public var c: [[Double]]
+    /// log10‖∂L/∂x_t‖ (over batch and features), `[k]`.
+    public var x: [Double]
+
+    /// The top layer's log10‖∂L/∂h_t‖ by distance: the curve the summaries use.
+    public var topH: [Double] { h[h.count - 1] }
+    /// The top layer's log10‖∂L/∂c_t‖ by distance, if the cell has a cell state.
+    public var topC: [Double]? { c.last }
+}
+
+/// One probe's output: the curves and their summaries.
+public struct ProbeResult {
+    /// The curves by distance.
+    public var curves: GradientCurves
+    /// The summaries.
+    public var summary: ProbeSummary
+}
+
+/// Measures how the gradient of a last-step loss decays back through time, past float64
+/// underflow (via `Unrolled.logGradientNorms(lastStepSeed:)`), and summarizes it.
+public enum GradientProbe {
+    /// Runs the seeded probe `configuration` describes.
+    public static func run(_ configuration: ProbeConfiguration) throws -> ProbeResult {
+        try run(ProbeSetup(configuration: configuration), settings: configuration.summary)
+    }
+
+    /// Runs a probe on `setup`: forward pass, one rescaled reverse pass, summaries.
+    /// - Parameters:
+    ///   - setup: network, inputs, initial state, readout.
+    ///   - settings: the fit window and the number of Jacobian samples.
+    public static func run(_ setup: ProbeSetup, settings: SummarySettings = SummarySettings()) throws -> ProbeResult {
+        let unrolled = try Unrolled(network: setup.network, batch: setup.batch, steps: setup.steps)
+        try unrolled.forward(inputs: setup.inputs, initialState: setup.initialState)
+        let curves = try measureCurves(unrolled, readout: setup.readout)
+        let summary = try ProbeSummary(curves: curves, network: setup.network, settings: settings) { distances in
+            try distances.map { k in try StepJacobian(after: unrolled, setup: setup, step: setup.steps - 1 - k).sample(distance: k) }
+        }
+        return ProbeResult(curves: curves, summary: summary)
+    }
+
+    /// The curves of `unrolled` (after its forward pass) for the loss with ∂L/∂h_T = readout.
+    static func measureCurves(_ unrolled: Unrolled, readout: [Double]) throws -> GradientCurves {
+        let T = unrolled.steps, L = unrolled.network.layers
+        let logs = try unrolled.logGradientNorms(lastStepSeed: readout)
+        let byDistance = { (perStep: [[Double]], layer: Int) in (0..<T).map { perStep[T - 1 - $0][layer] } }
+        return GradientCurves(h: (0..<L).map { byDistance(logs.h, $0) },
+                              c: logs.c.isEmpty ? [] : (0..<L).map { byDistance(logs.c, $0) },
+                              x: (0..<T).map { logs.x[T - 1 - $0] })
+    }
+}

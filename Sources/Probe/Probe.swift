@@ -1,2 +1,0 @@
-// The Probe module: see the issue "Probe". (Being written.)
-enum ProbeModule {}
