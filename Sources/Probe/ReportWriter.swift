@@ -1,0 +1,183 @@
+import Foundation
+
+/// Writes `report.md` for an experiment's results: the set-up, a table of the summaries
+/// (mean ± 95% CI over seeds), SVG figures drawn by gnuplot, the weight spectra and Jacobian
+/// singular values, and the hand-written `interpretation.md` found beside it, if any.
+///
+/// Figures: for each length T, log10‖∂L/∂h_t‖ against distance k, one line per
+/// configuration — the mean over seeds — with a band from the smallest to the largest
+/// value over seeds; plus the first 200 steps of the longest T. Curves longer than 2000
+/// points are thinned to every ⌈T/2000⌉-th distance (and the last). The report has no time
+/// stamps, so the same results give the same bytes.
+struct ReportWriter {
+    let experiment: Experiment
+    let options: RunOptions
+    let directory: String
+    let tables: ResultTables
+
+    /// Figures are named `figures/grad-h-T<T>.svg` and `figures/grad-h-near-T<T>.svg`.
+    struct Figure {
+        var file: String
+        var caption: String
+        var series: [Gnuplot.Series]
+        var title: String
+    }
+
+    /// Writes the figures (when asked for and gnuplot is there) and the report.
+    /// - Returns: why figures could not be drawn (empty when they were).
+    func write() throws -> [String] {
+        var problems = [String]()
+        var drawn = [Figure]()
+        if experiment.figures {
+            do {
+                let gnuplot = try Gnuplot(named: options.gnuplot)
+                try Files.makeDirectory(directory + "/figures")
+                try Files.makeDirectory(directory + "/results/plots")
+                for f in figures() {
+                    let stem = (f.file as NSString).deletingPathExtension.replacingOccurrences(of: "figures/", with: "")
+                    do {
+                        try gnuplot.plot(f.series, title: f.title, xLabel: "distance k = T - 1 - t (steps back from the loss)",
+                                         yLabel: "log10 ||dL/dh_t||", directory: directory,
+                                         dataPath: "results/plots/\(stem).dat", scriptPath: "results/plots/\(stem).gp", output: f.file)
+                        drawn.append(f)
+                    } catch {
+                        problems.append("\(f.file): \(error)")
+                    }
+                }
+            } catch {
+                problems.append("\(error)")
+            }
+        }
+        try Files.write(markdown(figures: drawn, problems: problems), to: directory + "/report.md")
+        return problems
+    }
+
+    /// Every figure, with its series.
+    func figures() -> [Figure] {
+        let lengths = tables.lengths
+        var out = lengths.map { T -> Figure in
+            let groups = tables.groups.filter { $0.configuration.steps == T }
+            let seeds = Set(groups.map(\.records.count))
+            return Figure(file: "figures/grad-h-T\(T).svg",
+                          caption: "log10‖∂L/∂h_t‖ against distance k for T = \(T): one line per configuration, the mean over "
+                              + "\(seeds.count == 1 ? "its \(seeds.first!)" : "its") seeds; the band spans the smallest to the largest value over seeds.",
+                          series: groups.map { series($0, upTo: T - 1) },
+                          title: "Gradient reaching step t from a loss at the last step (T = \(T)); band: min-max over seeds")
+        }
+        if let longest = lengths.last, longest > 200 {
+            let groups = tables.groups.filter { $0.configuration.steps == longest }
+            out.append(Figure(file: "figures/grad-h-near-T\(longest).svg",
+                              caption: "The first 200 steps back from the loss for T = \(longest) (same lines and bands).",
+                              series: groups.map { series($0, upTo: 200) },
+                              title: "The first 200 steps back from the loss (T = \(longest)); band: min-max over seeds"))
+        }
+        return out
+    }
+
+    /// The mean and range over seeds of a group's top-layer log10‖∂L/∂h_t‖ for k ≤ `last`, thinned.
+    func series(_ g: ResultTables.Group, upTo last: Int) -> Gnuplot.Series {
+        let stride = max(1, Int((Double(last + 1) / 2000).rounded(.up)))
+        var ks = Array(Swift.stride(from: 0, through: last, by: stride))
+        if ks.last != last { ks.append(last) }
+        let curves = g.records.map(\.curves.topH)
+        return Gnuplot.Series(title: g.label, points: ks.map { k in
+            let v = curves.map { $0[k] }
+            return (Double(k), v.reduce(0, +) / Double(v.count), v.min()!, v.max()!)
+        })
+    }
+
+    // MARK: Markdown
+
+    func markdown(figures: [Figure], problems: [String]) -> String {
+        let e = experiment
+        let records = tables.records
+        let seeds = Set(tables.groups.map(\.records.count)).sorted()
+        var command = "gatelab run \(e.file)" + (options.quick ? " --quick" : "")
+        if let dir = options.outputDirectory { command += " --output \(dir)" }
+        var md = "# \(e.name)\(options.quick ? " (quick)" : "")\n\n"
+        if let d = e.description { md += d.trimmingCharacters(in: .whitespacesAndNewlines) + "\n\n" }
+        md += """
+            Generated by `\(command)` with GateLab \(records.first?.version ?? options.version): \(records.count) grid points, \
+            \(tables.groups.count) configurations × \(seeds.map(String.init).joined(separator: "/")) seeds, random generator \
+            mt19937. Re-running the command regenerates this file bit for bit; the interpretation below comes from \
+            `interpretation.md` beside it.
+
+            ## Set-up
+
+            - **Probe.** For each seed: weights drawn as configured, then inputs x_t ~ N(0, s²) (s = `input_scale`), \
+            then a readout r ~ N(0, 1)/√H, all from one mt19937 stream; zero initial state; loss \
+            L = Σ_j r_j h_T[j] on the last output only. One reverse pass with per-step rescaling records \
+            log10‖∂L/∂h_t‖ exactly even far below float64's 1e-308.
+            - **Distance** k = T − 1 − t for steps t = 0 … T − 1: k = 0 is the output the loss reads, k = T − 1 the first step.
+            - **Decay rate**: least-squares slope (GSL `gsl_fit_linear`) of log10‖∂L/∂h_t‖ against k over \
+            \(fitWindowText()) per seed, in decades per step; a rate of −0.01 loses a factor 10 every 100 steps.
+            - **Fall by 10³ / 10⁶**: the first k at which log10‖∂L/∂h_t‖ is 3 (6) below its value at k = 0; \
+            "not within T" when it never falls that far.
+            - **log10‖∂L/∂h₀‖, log10‖∂L/∂x₀‖**: what reaches the first step and the first input.
+            - Tables give the mean ± the half-width of the two-sided 95% Student-t confidence interval over seeds.
+            - Recurrent weights: spectral norm σ_max and spectral radius ρ of each recurrent block W_h* \
+            (W_hh for the tanh RNN; W_hi, W_hf, W_hg, W_ho for the LSTM; W_hr, W_hz, W_hn for the GRU). \
+            One-step Jacobian J = ∂s_t/∂s_{t−1} of the whole state s (h, and c for the LSTM) of sequence 0, computed \
+            through the graph at a few distances.
+
+
+            """
+        md += "## Summary\n\n"
+        md += "| configuration | T | seeds | decay rate (log10/step) | fall by 10³ at k | fall by 10⁶ at k | log10‖∂L/∂h₀‖ | log10‖∂L/∂x₀‖ |\n"
+        md += "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n"
+        for g in tables.groups {
+            let a = g.aggregate
+            let cells = ["decay_rate", "drop_1e3", "drop_1e6", "log10_h_t0", "log10_x_t0"].map { a[$0].map(\.text) ?? "—" }
+            md += "| \(g.label) | \(g.configuration.steps) | \(g.records.count) | " + cells.joined(separator: " | ") + " |\n"
+        }
+        md += "\n## Figures\n\n"
+        for p in problems { md += "> **Figure not drawn:** \(p)\n\n" }
+        if !e.figures { md += "Figures are turned off (`[output] figures = false`).\n\n" }
+        for f in figures {
+            md += "![\(f.title)](\(f.file))\n\n*\(f.caption)*\n\n"
+        }
+        md += "## Recurrent weights\n\n"
+        md += "Spectral norm and radius of each recurrent block (they do not depend on T: the weights are drawn first).\n\n"
+        md += "| configuration | block | σ_max | ρ |\n| --- | --- | ---: | ---: |\n"
+        var seen = Set<String>()
+        for g in tables.groups where !seen.contains(g.label) {
+            seen.insert(g.label)
+            for w in g.records[0].summary.recurrentWeights {
+                let suffix = g.configuration.layers > 1 ? "_l\(w.layer)" : ""
+                let norm = g.aggregate["sigma_max_\(w.name)\(suffix)"]?.text ?? "—", radius = g.aggregate["rho_\(w.name)\(suffix)"]?.text ?? "—"
+                md += "| \(g.label) | \(w.name)\(suffix) (\(w.gate)) | \(norm) | \(radius) |\n"
+            }
+        }
+        md += "\n## One-step Jacobians\n\n"
+        md += "Largest singular value of J = ∂s_t/∂s_{t−1} (whole state, sequence 0) at the sampled distances k.\n\n"
+        md += "| configuration | T | σ_max(J) by distance |\n| --- | ---: | --- |\n"
+        for g in tables.groups {
+            let parts = g.records[0].summary.jacobians.map { j in "k = \(j.distance): " + (g.aggregate["jacobian_sigma_max_k\(j.distance)"]?.text ?? "—") }
+            md += "| \(g.label) | \(g.configuration.steps) | \(parts.isEmpty ? "—" : parts.joined(separator: "; ")) |\n"
+        }
+        md += "\n## Interpretation\n\n"
+        if let text = Files.read(directory + "/interpretation.md") {
+            md += text.trimmingCharacters(in: .whitespacesAndNewlines) + "\n\n"
+        } else {
+            md += "No interpretation written yet (add `interpretation.md` beside this report and re-run the command).\n\n"
+        }
+        md += """
+            ## Files
+
+            - `points.csv`: one row per grid point (parameters, seed, every scalar summary).
+            - `summary.csv`: one row per configuration and summary: seeds, mean, 95% CI half-width, min, max (long format).
+            - `results/results.jsonl`: one JSON line per point with the full log10 norm curves (not committed: regenerate with the command above).
+            - `results/curves/<id>.csv`: `id,distance,log10_h,log10_c,log10_x` per point.
+
+            """
+        return md
+    }
+
+    /// "k = 0 … T − 1" or the configured window.
+    func fitWindowText() -> String {
+        let maxima = Set(tables.records.map { $0.configuration.summary.fitMaxDistance ?? -1 })
+        if maxima == [-1] { return "the whole curve, k = 0 … T − 1," }
+        return "k = 0 … min(T − 1, fit_max_distance) (fit_max_distance: "
+            + maxima.sorted().map { $0 < 0 ? "none" : String($0) }.joined(separator: ", ") + "),"
+    }
+}

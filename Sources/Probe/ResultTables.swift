@@ -1,0 +1,118 @@
+import Cells
+import Foundation
+
+/// An experiment's results grouped by configuration (every parameter but the seed), with
+/// their seed aggregates and the two tidy CSV tables.
+struct ResultTables {
+    /// Points that differ only in their seed.
+    struct Group {
+        /// `GridPoint.configurationKey`.
+        var key: String
+        /// A short name for tables and figure legends (`lstm, forget bias 1`).
+        var label: String
+        /// The configuration of its first seed.
+        var configuration: ProbeConfiguration
+        /// The records, in seed order.
+        var records: [ProbeRecord]
+        /// Their summaries over seeds.
+        var aggregate: SeedAggregate
+    }
+
+    /// Every record, in grid order.
+    let records: [ProbeRecord]
+    /// The groups, in order of first appearance.
+    let groups: [Group]
+
+    init(records: [ProbeRecord], points: [GridPoint]) throws {
+        self.records = records
+        var order = [String](), members = [String: [ProbeRecord]]()
+        for (r, p) in zip(records, points) {
+            if members[p.configurationKey] == nil { order.append(p.configurationKey) }
+            members[p.configurationKey, default: []].append(r)
+        }
+        let configs = order.map { members[$0]![0].configuration }
+        groups = try order.map { key in
+            let rs = members[key]!
+            return Group(key: key, label: Self.label(rs[0].configuration, among: configs), configuration: rs[0].configuration,
+                         records: rs, aggregate: try SeedAggregate(rs.map(\.summary)))
+        }
+    }
+
+    /// The cell, then every parameter (but T and the seed) that varies across the experiment
+    /// and is not at its default here; sizes are shown whenever they vary.
+    static func label(_ c: ProbeConfiguration, among all: [ProbeConfiguration]) -> String {
+        func varies<T: Hashable>(_ f: (ProbeConfiguration) -> T) -> Bool { Set(all.map(f)).count > 1 }
+        var parts = [c.cell]
+        if varies(\.hiddenSize) { parts.append("H = \(c.hiddenSize)") }
+        if varies(\.inputSize) { parts.append("I = \(c.inputSize)") }
+        if varies(\.batch) { parts.append("B = \(c.batch)") }
+        if varies(\.layers) { parts.append("L = \(c.layers)") }
+        if varies(\.recurrentInitName), c.recurrentInit != nil { parts.append(c.recurrentInitName) }
+        if varies(\.biasInitName), c.biasInit != nil { parts.append("biases \(c.biasInitName)") }
+        if varies({ $0.forgetBias.description }), c.forgetBias != .pytorchDefault {
+            parts.append("forget bias \(c.forgetBias)")
+        }
+        if varies(\.inputScale) { parts.append("x scale \(formatNumber(c.inputScale))") }
+        if varies({ $0.summary.fitMaxDistance ?? -1 }) { parts.append("fit k ≤ \(c.summary.fitMaxDistance.map(String.init) ?? "T−1")") }
+        if varies(\.summary.jacobianSamples) { parts.append("\(c.summary.jacobianSamples) Jacobian samples") }
+        return parts.joined(separator: ", ")
+    }
+
+    /// The lengths T in the experiment, shortest first.
+    var lengths: [Int] { Array(Set(groups.map(\.configuration.steps))).sorted() }
+
+    // MARK: CSV
+
+    /// One row per point: its parameters, configuration key and label, then every scalar
+    /// summary (the union of all cells' columns; empty where a cell has none).
+    var pointsCSV: String {
+        var scalarKeys = [String]()
+        for r in records { for s in r.summary.scalars where !scalarKeys.contains(s.key) { scalarKeys.append(s.key) } }
+        let paramKeys = records.first.map { $0.parameterFields.map(\.0) } ?? []
+        var lines = [(paramKeys + ["configuration", "label", "decay_rate_se", "decay_fit_first", "decay_fit_last"] + scalarKeys).joined(separator: ",")]
+        let labelOf = Dictionary(uniqueKeysWithValues: groups.map { ($0.key, $0.label) })
+        for r in records {
+            let key = GridPoint(configuration: r.configuration, origin: "").configurationKey
+            let scalars = Dictionary(uniqueKeysWithValues: r.summary.scalars.map { ($0.key, $0.value) })
+            let cells = r.parameterFields.map { csvCell($0.1) }
+                + [csvQuoted(key), csvQuoted(labelOf[key] ?? ""), csvNumber(r.summary.decay?.standardError),
+                   r.summary.decay.map { String($0.firstDistance) } ?? "", r.summary.decay.map { String($0.lastDistance) } ?? ""]
+                + scalarKeys.map { csvNumber(scalars[$0] ?? nil) }
+            lines.append(cells.joined(separator: ","))
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// Long format: one row per configuration and scalar summary, with the seed statistics.
+    var summaryCSV: String {
+        let skip: Set = ["id", "seed", "gatelab_version", "rng"]
+        let paramKeys = records.first.map { $0.parameterFields.map(\.0).filter { !skip.contains($0) } } ?? []
+        var lines = [(paramKeys + ["configuration", "label", "summary", "seeds", "defined", "mean", "ci95_half_width", "min", "max"]).joined(separator: ",")]
+        for g in groups {
+            let params = g.records[0].parameterFields.filter { !skip.contains($0.0) }.map { csvCell($0.1) }
+            for row in g.aggregate.rows {
+                lines.append((params + [csvQuoted(g.key), csvQuoted(g.label), row.key, String(row.count), String(row.defined),
+                                        csvNumber(row.mean), csvNumber(row.halfWidth), csvNumber(row.min), csvNumber(row.max)])
+                    .joined(separator: ","))
+            }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}
+
+/// A JSON scalar as a CSV cell.
+func csvCell(_ v: OrderedJSON) -> String {
+    switch v {
+    case .string(let s): return csvQuoted(s)
+    case .integer(let i): return String(i)
+    case .number(let x): return csvNumber(x)
+    case .bool(let b): return b ? "true" : "false"
+    default: return ""
+    }
+}
+
+/// `s`, quoted (RFC 4180) when it holds a comma, a quote or a line break.
+func csvQuoted(_ s: String) -> String {
+    guard s.contains(where: { $0 == "," || $0 == "\"" || $0.isNewline }) else { return s }
+    return "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+}
