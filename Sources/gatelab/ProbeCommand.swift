@@ -1,0 +1,197 @@
+import ArgumentParser
+import Cells
+import Foundation
+import GSLKit
+import Probe
+
+/// `gatelab probe`: how much of a last-step loss's gradient reaches each earlier step, for
+/// one cell, initialization and length, over one or more seeds (or for a reference case).
+struct ProbeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "probe",
+        abstract: "Measure how gradients vanish back through time (log10 norms past float64 underflow).",
+        discussion: """
+            Seeded inputs x ~ N(0, s²) (s = --input-scale), zero initial state, loss \
+            L = Σ_j r_j h_T[j] with r ~ N(0, 1)/√H drawn after the weights and inputs (one \
+            mt19937 stream per seed). Records log10‖∂L/∂h_t‖, log10‖∂L/∂c_t‖ (LSTM) and \
+            log10‖∂L/∂x_t‖ at every distance k = T − 1 − t, exact even far below 1e-308. \
+            Summaries: decay rate (least-squares slope of log10‖∂L/∂h_t‖ against k over \
+            k = 0 … min(T − 1, --fit-max-distance), with its standard error), the distances where \
+            the norm has fallen by 10^3 and 10^6, σ_max and ρ of every W_h* block, and the \
+            singular values of the one-step state Jacobian at a few distances. With several \
+            seeds: mean ± 95% confidence interval. With --case FILE: weights, inputs and \
+            initial state of a reference case, loss Σ_b,j R[T−1][b][j] · h_T[b][j].
+            """)
+
+    @Option(help: "The cell (\(BuiltinCells.names.joined(separator: ", "))).")
+    var cell: String?
+
+    @Option(help: "Sequence length T.")
+    var steps: Int?
+
+    @Option(help: "Units per layer (H).")
+    var hidden = 32
+
+    @Option(help: "Input features (I).")
+    var input = 1
+
+    @Option(help: "Sequences per batch (B).")
+    var batch = 1
+
+    @Option(help: "Stacked layers (L).")
+    var layers = 1
+
+    @Option(name: .customLong("recurrent-init"),
+            help: "Initializer of the recurrent weights W_h*: \(Initializer.validNames.joined(separator: ", ")).")
+    var recurrentInit = "pytorch-default"
+
+    @Option(name: .customLong("bias-init"), help: "Initializer of the biases (same names).")
+    var biasInit = "pytorch-default"
+
+    @Option(name: .customLong("forget-bias"), help: "LSTM forget-gate bias: a number (0, 1, …), chrono (T_max = T), or default.")
+    var forgetBias = "default"
+
+    @Option(name: .customLong("input-scale"), help: "Standard deviation of the inputs x.")
+    var inputScale = 1.0
+
+    @Option(help: "Number of seeds (seed, seed + 1, …).")
+    var seeds = 1
+
+    @Option(help: "First seed.")
+    var seed: UInt64 = 1
+
+    @Option(name: .customLong("fit-max-distance"), help: "Fit the decay rate over k = 0 … this (default: T − 1).")
+    var fitMaxDistance: Int?
+
+    @Option(name: .customLong("jacobian-samples"), help: "Distances at which the one-step Jacobian's singular values are computed.")
+    var jacobianSamples = 3
+
+    @Option(name: .customLong("case"), help: "A reference case file (JSON) to probe instead of a seeded network.")
+    var caseFile: String?
+
+    @Flag(help: "Print JSON (with the per-distance log10 norms) instead of a table.")
+    var json = false
+
+    /// Sizes above this are not probe sizes (and would exhaust memory).
+    static let largest = 1_000_000
+
+    func validate() throws {
+        guard (0...1000).contains(jacobianSamples) else { throw ValidationError("--jacobian-samples must be between 0 and 1000, got \(jacobianSamples)") }
+        if let d = fitMaxDistance, d < 1 { throw ValidationError("--fit-max-distance must be at least 1, got \(d)") }
+        if caseFile != nil {
+            guard cell == nil, steps == nil else { throw ValidationError("--case takes the cell and length from the file; drop --cell and --steps") }
+            return
+        }
+        guard let cell else { throw ValidationError("give --cell NAME (or --case FILE)") }
+        _ = try CellLookup.cell(cell)
+        guard let steps else { throw ValidationError("give --steps T") }
+        for (name, value) in [("--steps", steps), ("--hidden", hidden), ("--input", input), ("--batch", batch), ("--layers", layers), ("--seeds", seeds)] {
+            guard (1...Self.largest).contains(value) else { throw ValidationError("\(name) must be between 1 and \(Self.largest), got \(value)") }
+        }
+        guard Double(steps) * Double(batch) * Double(max(input, hidden)) * Double(layers) <= 5e8 else {
+            throw ValidationError("sizes too large: steps × batch × max(input, hidden) × layers must be at most 5e8")
+        }
+        guard inputScale >= 0, inputScale.isFinite else { throw ValidationError("--input-scale must be a finite number ≥ 0, got \(inputScale)") }
+        _ = try configurations()
+    }
+
+    /// The seeded configurations, one per seed.
+    func configurations() throws -> [ProbeConfiguration] {
+        let parse = { (option: String, text: String) throws -> Initializer? in
+            if text.lowercased() == "pytorch-default" { return nil }
+            do { return try Initializer(parsing: text, hiddenSize: hidden) } catch { throw ValidationError("\(option): \(describe(error))") }
+        }
+        let recurrent = try parse("--recurrent-init", recurrentInit), bias = try parse("--bias-init", biasInit)
+        let forget: ForgetBiasSetting
+        do { forget = try ForgetBiasSetting(parsing: forgetBias) } catch { throw ValidationError("--forget-bias: \(describe(error))") }
+        return try (0..<UInt64(seeds)).map { i in
+            do {
+                return try ProbeConfiguration(cell: cell!, steps: steps!, hiddenSize: hidden, inputSize: input, batch: batch, layers: layers,
+                                              recurrentInit: recurrent, biasInit: bias, forgetBias: forget, inputScale: inputScale,
+                                              seed: seed &+ i, summary: settings)
+            } catch let e as ProbeError { throw ValidationError(e.description) }
+        }
+    }
+
+    var settings: SummarySettings { SummarySettings(fitMaxDistance: fitMaxDistance, jacobianSamples: jacobianSamples) }
+
+    func run() throws {
+        if let caseFile {
+            let rc = try ReferenceCase(contentsOf: caseFile)
+            let result = try GradientProbe.run(try ProbeSetup(referenceCase: rc), settings: settings)
+            if json {
+                print(OrderedJSON.object(caseFields(rc, result)).text)
+            } else {
+                print("probe \(caseFile): cell \(rc.cellName), I = \(rc.network.inputSize), H = \(rc.network.hiddenSize), "
+                      + "B = \(rc.batch), T = \(rc.steps), L = \(rc.network.layers); loss Σ_b,j R[T−1][b][j] · h_T[b][j]; k = T − 1 − t")
+                print("")
+                print(try table(summaries: [result.summary], curves: [result.curves]))
+            }
+            return
+        }
+        let configurations = try configurations()
+        var records = [ProbeRecord]()
+        for c in configurations {
+            records.append(ProbeRecord(version: GateLabVersion.current, configuration: c, result: try GradientProbe.run(c)))
+        }
+        let aggregate = try SeedAggregate(records.map(\.summary))
+        if json {
+            print(OrderedJSON.object([("gatelab_version", .string(GateLabVersion.current)), ("rng", .string("mt19937")),
+                                      ("loss", .string(ProbeRecord.lossDefinition)),
+                                      ("runs", .array(records.map(\.json))),
+                                      ("across_seeds", .array(aggregate.rows.map(\.json)))]).text)
+            return
+        }
+        let c = configurations[0]
+        let seedText = seeds == 1 ? "seed \(seed)" : "seeds \(seed)…\(seed &+ UInt64(seeds - 1))"
+        print("probe \(c.cell): H = \(c.hiddenSize), I = \(c.inputSize), B = \(c.batch), L = \(c.layers), T = \(c.steps), "
+              + "recurrent init \(c.recurrentInitName), bias init \(c.biasInitName)"
+              + (c.hasForgetGate ? ", forget bias \(c.forgetBias)" : "")
+              + ", x ~ N(0, \(formatNumber(c.inputScale))²), \(seedText) (mt19937)")
+        print("loss L = Σ_j r_j h_T[j], r ~ N(0, 1)/√H; distance k = T − 1 − t; decay rate fitted over k = 0…\(min(c.steps - 1, fitMaxDistance ?? c.steps - 1))")
+        print("")
+        print(try table(summaries: records.map(\.summary), curves: records.map(\.curves)))
+    }
+
+    /// The JSON of a reference-case probe: the file, sizes, summaries and curves.
+    func caseFields(_ rc: ReferenceCase, _ result: ProbeResult) -> [(String, OrderedJSON)] {
+        let s = result.summary
+        var curves: [(String, OrderedJSON)] = [("log10_h_by_layer", .array(result.curves.h.map { .numbers($0) })),
+                                                ("log10_x", .numbers(result.curves.x))]
+        if !result.curves.c.isEmpty { curves.insert(("log10_c_by_layer", .array(result.curves.c.map { .numbers($0) })), at: 1) }
+        return [("gatelab_version", .string(GateLabVersion.current)), ("case", .string(rc.file)), ("cell", .string(rc.cellName)),
+                ("input_size", .integer(rc.network.inputSize)), ("hidden", .integer(rc.network.hiddenSize)),
+                ("batch", .integer(rc.batch)), ("steps", .integer(rc.steps)), ("layers", .integer(rc.network.layers)),
+                ("loss", .string("L = sum_b sum_j R[T-1][b][j] * h_T[b][j]; distance k = T-1-t")),
+                ("summaries", .array(s.scalars.map { .object([("key", .string($0.key)), ("value", .number($0.value))]) })),
+                ("jacobians", .array(s.jacobians.map {
+                    .object([("distance", .integer($0.distance)), ("step", .integer($0.step)),
+                             ("state_singular_values", .numbers($0.state)), ("hh_singular_values", .numbers($0.hh))])
+                })),
+                ("curves", .object(curves))]
+    }
+
+    /// The summary table (mean ± 95% CI over seeds, and the range), then a few points of the
+    /// mean curve.
+    func table(summaries: [ProbeSummary], curves: [GradientCurves]) throws -> String {
+        let aggregate = try SeedAggregate(summaries)
+        let many = summaries.count > 1
+        var rows = [["summary", many ? "mean ± 95% CI" : "value"] + (many ? ["min", "max"] : [])]
+        for r in aggregate.rows {
+            rows.append([r.label, r.text] + (many ? [r.min.map { displayNumber($0) } ?? "—", r.max.map { displayNumber($0) } ?? "—"] : []))
+        }
+        var text = alignedTable(rows)
+        // log10 norms at a few distances (mean over seeds).
+        let T = curves[0].topH.count
+        let ks = Array(Set([0, 1, 10, 100, 1000, 10_000, 100_000, T / 2, T - 1].filter { $0 < T })).sorted()
+        let hasC = curves[0].topC != nil
+        var curveRows = [["k", "log10‖∂L/∂h‖"] + (hasC ? ["log10‖∂L/∂c‖"] : []) + ["log10‖∂L/∂x‖"]]
+        func mean(_ xs: [Double]) -> String { displayNumber(xs.reduce(0, +) / Double(xs.count)) }
+        for k in ks {
+            curveRows.append(["\(k)", mean(curves.map { $0.topH[k] })] + (hasC ? [mean(curves.map { $0.topC![k] })] : [])
+                             + [mean(curves.map { $0.x[k] })])
+        }
+        text += "\n\n" + (many ? "mean over seeds:\n" : "") + alignedTable(curveRows, rightAligned: Set(0..<curveRows[0].count))
+        return text
+    }
+}
