@@ -188,8 +188,8 @@ final class FusedSum: Instruction {
         Elementwise.map(operands[0].arg(t, count), operands[1].arg(t, count), o) { $0 + $1 }
         for i in 2..<operands.count { Elementwise.map(o, operands[i].arg(t, count), o) { $0 + $1 } }
         switch activation {
-        case .sigmoid?: for k in 0..<o.count { o.p![k] = FastMath.sigmoid(o.p![k]) }
-        case .tanh?: for k in 0..<o.count { o.p![k] = FastMath.tanh(o.p![k]) }
+        case .sigmoid?: FastMath.sigmoid(o.p!, o.p!, o.count)
+        case .tanh?: FastMath.tanh(o.p!, o.p!, o.count)
         default: break
         }
     }

@@ -7,8 +7,8 @@ enum Activations {
     static func forward(_ op: Primitive, _ a: Arg, _ out: Arg) {
         let (x, o, n) = (a.p!, out.p!, out.count)
         switch op {
-        case .sigmoid: for k in 0..<n { o[k] = FastMath.sigmoid(x[k]) }
-        case .tanh: for k in 0..<n { o[k] = FastMath.tanh(x[k]) }
+        case .sigmoid: FastMath.sigmoid(x, o, n)
+        case .tanh: FastMath.tanh(x, o, n)
         case .relu: for k in 0..<n { o[k] = x[k] > 0 ? x[k] : 0 }
         default: fatalError("Activations.forward: \(op.name)")
         }

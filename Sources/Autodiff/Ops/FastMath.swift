@@ -9,6 +9,16 @@
 import Foundation
 
 enum FastMath {
+    /// `y[i] = σ(x[i])` for `n` elements (`x` and `y` may be the same).
+    static func sigmoid(_ x: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>, _ n: Int) {
+        for i in 0..<n { y[i] = sigmoid(x[i]) }
+    }
+
+    /// `y[i] = tanh(x[i])` for `n` elements (`x` and `y` may be the same).
+    static func tanh(_ x: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>, _ n: Int) {
+        for i in 0..<n { y[i] = tanh(x[i]) }
+    }
+
     private static let log2e = 1.4426950408889634
     private static let ln2Hi = 6.93147180369123816490e-01
     private static let ln2Lo = 1.90821492927058770002e-10
@@ -33,7 +43,10 @@ enum FastMath {
         p = p * r + 1.0 / 6.0
         p = p * r + 0.5
         p = p * r * r + r
-        let scale = Double(bitPattern: UInt64(bitPattern: Int64(k) + 1023) << 52)
+        // 2^k from the exponent bits, without a trapping Double → Int conversion (which would
+        // stop the loop from vectorizing): adding 1.5·2^52 puts k in the low mantissa bits.
+        let bits = (k + 6755399441055744.0).bitPattern &+ 1023
+        let scale = Double(bitPattern: bits &<< 52)
         return (scale, p)
     }
 
