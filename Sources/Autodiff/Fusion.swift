@@ -163,7 +163,7 @@ extension Program {
             }
             addends.reverse()
             guard addends.count >= 3 || activation != nil else { continue }
-            replaced[i] = FusedSum(node: ins.node, activation: activation, operands: addends.map { slot($0) }, out: ins.out)
+            replaced[i] = FusedSum(node: ins.node, activation: activation, addends: addends, operands: addends.map { slot($0) }, out: ins.out)
             for id in chain { if let p = position[id] { removed.insert(p) } }
         }
         return list.indices.compactMap { removed.contains($0) ? nil : (replaced[$0] ?? list[$0]) }
@@ -174,10 +174,13 @@ extension Program {
 /// (biases). Reverse: p = g ⊙ f′(y) (reusing y), then every addend's gradient += p.
 final class FusedSum: Instruction {
     let activation: Primitive?
+    /// The addends' node ids.
+    let addends: [Int]
     private let pre: UnsafeMutablePointer<Double>
 
-    init(node: Int, activation: Primitive?, operands: [Slot], out: Slot) {
+    init(node: Int, activation: Primitive?, addends: [Int], operands: [Slot], out: Slot) {
         self.activation = activation
+        self.addends = addends
         pre = .allocate(capacity: out.rows * out.cols)
         super.init(node: node, op: activation ?? .add, operands: operands, out: out)
     }

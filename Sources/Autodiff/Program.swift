@@ -24,7 +24,7 @@ public final class Program {
     /// over the same step graph share block boundaries; see "Passes").
     public let block: Int
 
-    enum Storage { case shared, sequence, kept, scratch }
+    enum Storage: Int, CaseIterable { case shared, sequence, kept, scratch }
     struct Placement {
         var storage: Storage
         var offset = 0, stride = 0
@@ -39,9 +39,13 @@ public final class Program {
     /// their gradients): a program of T steps needs about T times this.
     public private(set) var bytesPerStep = 0
     private var hoisted: [Instruction] = []
+    private var stepGradientRanges: [(Int, Int)] = []
+    private var zeroedEachStep = Set<Int>()
     private var stepwise: [Instruction] = []
-    private var arenas: [Storage: Arena] = [:]
-    private var gradArenas: [Storage: Arena] = [:]
+    /// Value and gradient storage, indexed by `Storage.rawValue` (an array, not a dictionary:
+    /// addresses are computed inside the time loop).
+    private var arenas: [Arena] = []
+    private var gradArenas: [Arena] = []
     private var initialStates: [Arena]
     private var carries: [Arena]
     private var differentiableUse: [Bool]
@@ -127,15 +131,15 @@ public final class Program {
         for i in place.indices where place[i].storage == .kept { place[i].stride = frame }
         bytesPerStep = 8 * (frame + (size[.sequence, default: 0] + gradSize[.sequence, default: 0]) / steps)
         size[.kept] = frame * steps
-        for s in [Storage.shared, .sequence, .kept, .scratch] {
-            arenas[s] = Arena(count: size[s, default: 0])
-            gradArenas[s] = Arena(count: gradSize[s, default: 0])
+        for s in Storage.allCases {   // in rawValue order
+            arenas.append(Arena(count: size[s, default: 0]))
+            gradArenas.append(Arena(count: gradSize[s, default: 0]))
         }
         placement = place
         initialStates = self.recurrence.map { Arena(count: nodes[$0.state].shape.count) }
         carries = self.recurrence.map { Arena(count: nodes[$0.state].shape.count) }
         for (id, node) in nodes.enumerated() where node.op == .constant {
-            node.constant!.scalars.withUnsafeBufferPointer { arenas[.shared]!.pointer(place[id].offset).update(from: $0.baseAddress!, count: $0.count) }
+            node.constant!.scalars.withUnsafeBufferPointer { arenas[Storage.shared.rawValue].pointer(place[id].offset).update(from: $0.baseAddress!, count: $0.count) }
         }
         for (id, node) in nodes.enumerated() where !node.op.isLeaf {
             let ins = Instruction(node: id, op: node.op, operands: node.operands.map { slot($0) }, out: slot(id))
@@ -143,6 +147,25 @@ public final class Program {
         }
         stepwise = fuseProducts(stepwise)
         stepwise = fuseSums(stepwise, protected: Set(self.recurrence.map(\.next) + keep.map(\.id)))
+        // The per-step gradient slots the remaining instructions use, as merged ranges: only
+        // these are zeroed at every step (fusion leaves the intermediate sums' slots unused).
+        var used = Set<Int>(self.recurrence.flatMap { [$0.state, $0.next] } + keep.map(\.id))
+        for ins in stepwise {
+            used.insert(ins.node)
+            switch ins {
+            case let f as FusedProducts: for m in f.members { used.insert(m.node) }; used.insert(graph.nodes[ins.node].operands[0])
+            case let f as FusedSum: used.formUnion(f.addends)
+            default: used.formUnion(graph.nodes[ins.node].operands)
+            }
+        }
+        zeroedEachStep = used
+        var ranges = [(Int, Int)]()
+        for id in used.sorted(by: { placement[$0].gradOffset < placement[$1].gradOffset })
+        where placement[id].hasGradient && (placement[id].storage == .kept || placement[id].storage == .scratch) {
+            let (o, n) = (placement[id].gradOffset, graph.nodes[id].shape.count)
+            if let last = ranges.last, last.0 + last.1 == o { ranges[ranges.count - 1].1 += n } else { ranges.append((o, n)) }
+        }
+        stepGradientRanges = ranges
     }
 
     // MARK: Feeding and reading
@@ -268,7 +291,10 @@ public final class Program {
         public let step: Int
         /// The gradient buffer of `v` at this step; add the loss's derivative into it.
         public func gradient(of v: Value) -> UnsafeMutableBufferPointer<Double> {
-            UnsafeMutableBufferPointer(start: program.gradAddress(program.placement[v.id], step), count: v.shape.count)
+            let p = program.placement[v.id]
+            precondition(p.storage == .sequence || p.storage == .shared || program.zeroedEachStep.contains(v.id),
+                         "Seeds: \(v.name ?? "%\(v.id)") is an intermediate value; seed a state, an input or a value passed in `keep:`")
+            return UnsafeMutableBufferPointer(start: program.gradAddress(p, step), count: v.shape.count)
         }
         /// The value of `v` at this step (kept values, or any value of the last step).
         public func value(of v: Value) -> UnsafeMutableBufferPointer<Double> {
@@ -299,7 +325,7 @@ public final class Program {
                          seed: (Seeds) throws -> Void,
                          carried: ((Seeds, [UnsafeMutableBufferPointer<Double>]) -> Void)? = nil) throws {
         let n = count ?? steps
-        for (storage, a) in gradArenas where storage != .shared || !accumulate { a.zero() }
+        for (i, a) in gradArenas.enumerated() where i != Storage.shared.rawValue || !accumulate { a.zero() }
         for ins in stepwise { ins.beginBackward() }
         let carryBuffers = carries.map { UnsafeMutableBufferPointer(start: $0.base, count: $0.count) }
         for (k, c) in carries.enumerated() {
@@ -308,7 +334,8 @@ public final class Program {
         var pending = incoming != nil
         for b in blocks(0..<n).reversed() {
             for t in b.reversed() {
-                gradArenas[.scratch]!.zero()
+                let frame = gradArenas[Storage.scratch.rawValue].base
+                for (o, n) in stepGradientRanges { (frame + o).update(repeating: 0, count: n) }
                 if t < n - 1 || pending {
                     for (k, (_, next)) in recurrence.enumerated() {
                         let g = gradAddress(placement[next], t)
@@ -352,19 +379,19 @@ public final class Program {
     }
 
     fileprivate func address(_ p: Placement, _ t: Int) -> UnsafeMutablePointer<Double> {
-        arenas[p.storage]!.pointer(p.offset + t * p.stride)
+        arenas[p.storage.rawValue].pointer(p.offset + t * p.stride)
     }
 
     fileprivate func gradAddress(_ p: Placement, _ t: Int) -> UnsafeMutablePointer<Double> {
         let g: Storage = p.storage == .kept ? .scratch : p.storage
-        return gradArenas[g]!.pointer(p.gradOffset + t * p.gradStride)
+        return gradArenas[g.rawValue].pointer(p.gradOffset + t * p.gradStride)
     }
 
     func slot(_ id: Int) -> Slot {
         let p = placement[id], shape = graph.nodes[id].shape
         let g: Storage = p.storage == .kept ? .scratch : p.storage
-        return Slot(base: arenas[p.storage]!.pointer(p.offset), stride: p.stride,
-                    gradBase: p.hasGradient ? gradArenas[g]!.pointer(p.gradOffset) : nil,
+        return Slot(base: arenas[p.storage.rawValue].pointer(p.offset), stride: p.stride,
+                    gradBase: p.hasGradient ? gradArenas[g.rawValue].pointer(p.gradOffset) : nil,
                     gradStride: p.gradStride, rows: shape.rows, cols: shape.cols,
                     stacks: p.storage == .sequence)
     }
