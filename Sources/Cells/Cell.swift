@@ -80,7 +80,7 @@ func gateParameters(_ letter: String, gate: String, block: Int, inputSize: Int, 
 public enum BuiltinCells {
     /// Every built-in cell with its one-line description and source paper.
     public static let all: [(cell: any RecurrentCell, summary: String, paper: String)] = [
-        (TanhRNN(), "Elman tanh RNN: h' = tanh(W_ih x + b_ih + W_hh h + b_hh)", "Elman 1990; PyTorch nn.RNN"),
+        (TanhRNN(), "Elman RNN: the new state is tanh of the input and recurrent products plus biases", "Elman 1990; PyTorch nn.RNN"),
         (LSTM(), "LSTM with forget gate, PyTorch's form (gates i, f, g, o)", "Hochreiter & Schmidhuber 1997; Gers, Schmidhuber & Cummins 2000"),
         (GRU(form: .resetAfter), "GRU, reset gate applied after the recurrent product (PyTorch, cuDNN)", "Cho et al. 2014, as in PyTorch nn.GRU"),
         (GRU(form: .resetBefore), "GRU, reset gate applied to h before the recurrent product", "Cho et al. 2014 (Keras reset_after=False)"),
