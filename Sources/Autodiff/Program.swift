@@ -261,25 +261,49 @@ public final class Program {
     }
 
     /// Runs the forward pass over every step.
-    public func forward() throws {
-        try forward(steps: 0..<steps)
+    public func forward(checkFinite: Bool = false) throws {
+        try forward(steps: 0..<steps, checkFinite: checkFinite)
     }
 
     /// Runs the forward pass over `range` (within `0 ..< steps`), which must start at 0 or
     /// continue a previous call at a block boundary.
-    public func forward(steps range: Range<Int>) throws {
+    /// - Parameter checkFinite: after every instruction, check its output for NaN or ±∞ and
+    ///   throw `ProgramError.nonFinite` naming the op, the value and the time step where one
+    ///   first appears (slower: for diagnosing a diverged run).
+    public func forward(steps range: Range<Int>, checkFinite: Bool = false) throws {
         guard !range.isEmpty else { return }
         precondition(range.upperBound <= steps, "forward: steps \(range) beyond the program's \(steps)")
         if range.lowerBound == 0 { for ins in stepwise { ins.beginForward() } }
         for b in blocks(range) {
-            for ins in hoisted { try ins.run(from: b.lowerBound, count: b.count) }
+            for ins in hoisted {
+                try ins.run(from: b.lowerBound, count: b.count)
+                if checkFinite { try check(ins, from: b.lowerBound, count: b.count) }
+            }
             for t in b {
                 for (k, (s, n)) in recurrence.enumerated() {
                     let dst = address(placement[s], t)
                     if t == 0 { dst.update(from: initialStates[k].base, count: initialStates[k].count) }
                     else { dst.update(from: address(placement[n], t - 1), count: initialStates[k].count) }
                 }
-                for ins in stepwise { try ins.run(from: t, count: 1) }
+                for ins in stepwise {
+                    try ins.run(from: t, count: 1)
+                    if checkFinite { try check(ins, from: t, count: 1) }
+                }
+            }
+        }
+    }
+
+    /// Throws `nonFinite` if an instruction's output (every member's, for fused ones) holds
+    /// NaN or ±∞ at steps `t ..< t + count`.
+    private func check(_ ins: Instruction, from t: Int, count: Int) throws {
+        var outputs = [(ins.node, ins.out)]
+        if let f = ins as? FusedProducts { outputs = f.members.map { ($0.node, $0.out) } }
+        for (node, slot) in outputs {
+            let a = slot.arg(t, count)
+            let per = slot.rows * slot.cols
+            for k in 0..<a.count where !a.p![k].isFinite {
+                let n = graph.nodes[node]
+                throw ProgramError.nonFinite(op: n.op.name, value: n.name ?? "%\(node)", step: t + (slot.stacks ? k / per : 0), number: a.p![k])
             }
         }
     }
@@ -523,8 +547,13 @@ class Instruction {
 public enum ProgramError: Error, CustomStringConvertible {
     /// Data an op cannot take, at a step.
     case badData(step: Int, message: String)
+    /// The first NaN or ±∞ of a forward pass run with `checkFinite`.
+    case nonFinite(op: String, value: String, step: Int, number: Double)
     public var description: String {
-        switch self { case let .badData(step, m): return "\(m) (time step \(step))" }
+        switch self {
+        case let .badData(step, m): return "\(m) (time step \(step))"
+        case let .nonFinite(op, value, step, number): return "\(number) first appears in \(value) = \(op)(…) at time step \(step)"
+        }
     }
 }
 

@@ -65,7 +65,7 @@ public final class Unrolled {
             let suffix = k == 0 ? "" : ".l\(k)"
             let p = Dictionary(uniqueKeysWithValues: network.specs(layer: k).map { ($0.name, g.parameter($0.name + suffix, rows: $0.rows, cols: $0.cols)) })
             let s = cell.stateNames.map { g.input($0 + suffix, rows: batch, cols: network.hiddenSize) }
-            let n = cell.step(x: layerInput, state: s, Parameters(p))
+            let n = cell.step(x: layerInput, state: s, below: k == 0 ? nil : next[k - 1], Parameters(p))
             if k > 0 { for (v, name) in zip(n, cell.stateNames) { v.named(name + "'" + suffix) } }
             states.append(s); next.append(n); parameters.append(p)
             layerInput = n[0]
@@ -119,7 +119,10 @@ public final class Unrolled {
     ///   - inputs: T·B·I numbers, step-major.
     ///   - initialState: per layer, one B × H tensor per state (h, and c for the LSTM); zeros
     ///     when nil.
-    public func forward(inputs: [Double], initialState: [[Tensor]]? = nil) throws {
+    ///   - checkFinite: check every op's output for NaN or ±∞ and throw
+    ///     `ProgramError.nonFinite` naming the op, the value and the (global) time step where
+    ///     one first appears (slower; for diagnosing a diverged run).
+    public func forward(inputs: [Double], initialState: [[Tensor]]? = nil, checkFinite: Bool = false) throws {
         let n = batch * network.inputSize
         guard inputs.count == steps * n else {
             throw AutodiffError.feedShape(name: "x", expected: Shape(steps * batch, network.inputSize), got: Shape(inputs.count / max(network.inputSize, 1), network.inputSize))
@@ -131,20 +134,23 @@ public final class Unrolled {
         checkpoints = []
         for k in 0..<segmentCount {
             checkpoints.append(state)
-            try run(segment: k)
+            do { try run(segment: k, checkFinite: checkFinite) }
+            catch let ProgramError.nonFinite(op, value, step, number) {
+                throw ProgramError.nonFinite(op: op, value: value, step: k * segment + step, number: number)
+            }
             state = finalState(ofSegment: k)
         }
         finalStates = state
     }
 
     /// Loads segment k's inputs and starting states and runs it forward.
-    private func run(segment k: Int) throws {
+    private func run(segment k: Int, checkFinite: Bool = false) throws {
         let r = range(ofSegment: k), n = batch * network.inputSize
         var x = Array(inputs[(r.lowerBound * n)..<(r.upperBound * n)])
         if r.count < segment { x += [Double](repeating: 0, count: (segment - r.count) * n) }
         try program.setSequence(input, x)
         for (leaf, value) in zip(states.joined(), checkpoints[k]) { try program.set(leaf, value) }
-        try program.forward(steps: 0..<r.count)
+        try program.forward(steps: 0..<r.count, checkFinite: checkFinite)
         loadedSegment = k
     }
 

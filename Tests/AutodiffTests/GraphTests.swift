@@ -139,3 +139,26 @@ struct RecurrenceTests {
 }
 import Foundation
 import GradCheck
+
+@Suite("Finding the first NaN")
+struct NonFiniteTests {
+    @Test func namesOpValueAndStep() throws {
+        // h' = log(h) ⊙ 0.5 + x: h goes negative at some step, log gives NaN there.
+        let g = Graph()
+        let x = g.input("x", rows: 1, cols: 2), h = g.input("h", rows: 1, cols: 2)
+        let w = g.parameter("w", rows: 1, cols: 2)
+        let z = (w ⊙ h + x).named("z")
+        let h2 = (sqrt(z) + 0).named("h'")
+        let p = try Program(graph: g, steps: 6, recurrence: [(h, h2)])
+        try p.set(w, Tensor([[1, 1]]))
+        try p.set(h, Tensor([[1, 1]]))
+        try p.setSequence(x, [0, 0, 0, 0, 0, 0, -9, 0, 0, 0, 0, 0])   // step 3: z = h + x < 0 in column 0
+        try p.forward()   // unchecked: runs through, NaN propagates
+        do {
+            try p.forward(checkFinite: true)
+            Issue.record("no error")
+        } catch let ProgramError.nonFinite(op, value, step, _) {
+            #expect(op == "sqrt" && step == 3, "\(op) \(value) \(step)")
+        }
+    }
+}
