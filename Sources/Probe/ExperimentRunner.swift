@@ -53,7 +53,7 @@ public struct RunOutcome {
 /// - `D/figures/*.svg`, `D/report.md` (see `ReportWriter`).
 ///
 /// Restarting the same command after an interruption (Ctrl-C, kill -9, power loss) reuses
-/// every finished point, recomputes the unfinished one (its temporary file is never read),
+/// every finished point (written by the same GateLab version), recomputes the unfinished one (its temporary file is never read),
 /// and gives the same bytes as an uninterrupted run: each point depends only on its own seed.
 public final class ExperimentRunner {
     /// The experiment.
@@ -115,14 +115,18 @@ public final class ExperimentRunner {
         return RunOutcome(directory: directory, total: points.count, computed: computed, reused: reused, complete: true, figureProblems: problems)
     }
 
-    /// The stored record of `point` if it is finished: its JSON file exists, parses, and
-    /// holds the same parameters. A missing curves file is rewritten from the record.
+    /// The stored record of `point` if it is finished: its JSON file exists, parses, holds
+    /// the same parameters, was written by this GateLab version, and reads back to the same
+    /// line (so a file from an older format is not mixed in). A missing curves file is
+    /// rewritten from the record.
     func finishedRecord(_ point: GridPoint, pointsDir: String, curvesDir: String) throws -> ProbeRecord? {
         let path = "\(pointsDir)/\(point.id).json"
         guard let text = Files.read(path) else { return nil }
-        guard let record = try? ProbeRecord(jsonLine: text.trimmingCharacters(in: .newlines), context: path),
-              record.id == point.id, record.experiment == experiment.name, record.configuration == point.configuration else {
-            // Not a result of this point (a damaged or foreign file): recompute it.
+        let line = text.trimmingCharacters(in: .newlines)
+        guard let record = try? ProbeRecord(jsonLine: line, context: path), record.jsonLine == line,
+              record.id == point.id, record.experiment == experiment.name, record.configuration == point.configuration,
+              record.version == options.version else {
+            // Not a result of this point by this version (damaged, foreign or stale): recompute it.
             return nil
         }
         let curves = "\(curvesDir)/\(point.id).csv"

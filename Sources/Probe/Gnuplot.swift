@@ -44,6 +44,8 @@ struct Gnuplot {
             set xlabel \(quoted(xLabel))
             set ylabel \(quoted(yLabel))
             set grid
+            set offsets graph 0, graph 0, graph 0.04, graph 0.02
+
             set key outside right top Left reverse
             set style fill transparent solid 0.18 noborder
 

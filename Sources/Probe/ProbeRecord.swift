@@ -72,6 +72,10 @@ public struct ProbeRecord: Equatable {
             ("decay_fit_points", .integer(s.decay?.count)),
             ("drop_1e3", .integer(s.drop1e3)), ("drop_1e6", .integer(s.drop1e6)),
             ("log10_h_t0", .number(s.log10HFirstStep)), ("log10_x_t0", .number(s.log10XFirstStep)),
+            ("x_first_over_last", .number(s.log10XFirstOverLast)),
+            ("decay_rate_c", .number(s.cellDecay?.slope)), ("decay_rate_c_se", .number(s.cellDecay?.standardError)),
+            ("decay_intercept_c", .number(s.cellDecay?.intercept)), ("decay_fit_points_c", .integer(s.cellDecay?.count)),
+            ("log10_c_t0", .number(s.log10CFirstStep)),
             ("recurrent_weights", .array(s.recurrentWeights.map {
                 .object([("layer", .integer($0.layer)), ("name", .string($0.name)), ("gate", .string($0.gate)),
                          ("spectral_norm", .number($0.spectralNorm)), ("spectral_radius", .number($0.spectralRadius))])
@@ -125,13 +129,30 @@ public struct ProbeRecord: Equatable {
         } catch {
             throw ProbeError.invalidConfiguration("\(context): \(error)")
         }
-        var decay: DecayFit?
+        let c = try f.object("curves")
+        let top = try c.logCurve("log10_h")
+        let byLayer = c.dict["log10_h_by_layer"] != nil ? try c.logCurves("log10_h_by_layer") : [top]
+        var cCurves = [[Double]]()
+        if c.dict["log10_c_by_layer"] != nil {
+            cCurves = try c.logCurves("log10_c_by_layer")
+        } else if case .array? = c.dict["log10_c"] {
+            cCurves = [try c.logCurve("log10_c")]
+        }
+        var decay: DecayFit?, cellDecay: DecayFit?
         if let slope = try f.number("decay_rate") {
             decay = DecayFit(slope: slope, standardError: try f.number("decay_rate_se"),
                              intercept: try required("decay_intercept", try f.number("decay_intercept")),
                              firstDistance: try required("decay_fit_first", try int("decay_fit_first")),
                              lastDistance: try required("decay_fit_last", try int("decay_fit_last")),
                              count: try required("decay_fit_points", try int("decay_fit_points")))
+        }
+        if let slope = try f.number("decay_rate_c") {
+            // The c fit uses the h fit's window.
+            cellDecay = DecayFit(slope: slope, standardError: try f.number("decay_rate_c_se"),
+                                 intercept: try required("decay_intercept_c", try f.number("decay_intercept_c")),
+                                 firstDistance: try required("decay_fit_first", try int("decay_fit_first")),
+                                 lastDistance: try required("decay_fit_last", try int("decay_fit_last")),
+                                 count: try required("decay_fit_points_c", try int("decay_fit_points_c")))
         }
         let weights = try f.array("recurrent_weights").map { v -> WeightSpectrum in
             let w = try JSONFields(v, context: "\(context).recurrent_weights")
@@ -152,16 +173,10 @@ public struct ProbeRecord: Equatable {
         summary = ProbeSummary(decay: decay, drop1e3: try int("drop_1e3"), drop1e6: try int("drop_1e6"),
                                log10HFirstStep: try f.number("log10_h_t0") ?? -.infinity,
                                log10XFirstStep: try f.number("log10_x_t0") ?? -.infinity,
+                               log10XFirstOverLast: try f.number("x_first_over_last") ?? .nan,
+                               cellDecay: cellDecay,
+                               log10CFirstStep: cCurves.isEmpty ? nil : try f.number("log10_c_t0") ?? -.infinity,
                                recurrentWeights: weights, jacobians: jacobians)
-        let c = try f.object("curves")
-        let top = try c.logCurve("log10_h")
-        let byLayer = c.dict["log10_h_by_layer"] != nil ? try c.logCurves("log10_h_by_layer") : [top]
-        var cCurves = [[Double]]()
-        if c.dict["log10_c_by_layer"] != nil {
-            cCurves = try c.logCurves("log10_c_by_layer")
-        } else if case .array? = c.dict["log10_c"] {
-            cCurves = [try c.logCurve("log10_c")]
-        }
         curves = GradientCurves(h: byLayer, c: cCurves, x: try c.logCurve("log10_x"))
     }
 

@@ -20,6 +20,13 @@ public struct ProbeSummary: Sendable, Equatable {
     public var log10HFirstStep: Double
     /// log10‖∂L/∂x_0‖: how much the first input still matters.
     public var log10XFirstStep: Double
+    /// log10(‖∂L/∂x_0‖ / ‖∂L/∂x_{T−1}‖): how much less the first input matters than the last.
+    public var log10XFirstOverLast: Double
+    /// For the LSTM: the same fit for log10‖∂L/∂c_t‖ (top layer), the path the forget gate
+    /// scales; nil for cells without a cell state.
+    public var cellDecay: DecayFit?
+    /// For the LSTM: log10‖∂L/∂c_0‖ of the top layer; nil for cells without a cell state.
+    public var log10CFirstStep: Double?
 
     /// Summarizes `curves`.
     /// - Parameters:
@@ -36,16 +43,25 @@ public struct ProbeSummary: Sendable, Equatable {
         drop1e6 = Self.dropDistance(h, decades: 6)
         log10HFirstStep = h[h.count - 1]
         log10XFirstStep = curves.x[curves.x.count - 1]
+        log10XFirstOverLast = curves.x[curves.x.count - 1] - curves.x[0]
+        if let c = curves.topC {
+            cellDecay = try DecayFit(curve: c, window: 0...max(0, last))
+            log10CFirstStep = c[c.count - 1]
+        }
         recurrentWeights = try WeightSpectrum.all(of: network)
         self.jacobians = try jacobians(Self.sampleDistances(steps: h.count, count: settings.jacobianSamples))
     }
 
     /// Creates a summary from its parts (for reading stored results).
     public init(decay: DecayFit?, drop1e3: Int?, drop1e6: Int?, log10HFirstStep: Double, log10XFirstStep: Double,
+                log10XFirstOverLast: Double, cellDecay: DecayFit? = nil, log10CFirstStep: Double? = nil,
                 recurrentWeights: [WeightSpectrum], jacobians: [JacobianSample]) {
         self.decay = decay
         self.log10HFirstStep = log10HFirstStep
         self.log10XFirstStep = log10XFirstStep
+        self.log10XFirstOverLast = log10XFirstOverLast
+        self.cellDecay = cellDecay
+        self.log10CFirstStep = log10CFirstStep
         self.drop1e3 = drop1e3
         self.drop1e6 = drop1e6
         self.recurrentWeights = recurrentWeights

@@ -6,21 +6,28 @@ import Foundation
 ///
 /// Figures: for each length T, log10‖∂L/∂h_t‖ against distance k, one line per
 /// configuration — the mean over seeds — with a band from the smallest to the largest
-/// value over seeds; plus the first 200 steps of the longest T. Curves longer than 2000
-/// points are thinned to every ⌈T/2000⌉-th distance (and the last). The report has no time
+/// value over seeds; plus the first 200 steps of the longest T, and log10‖∂L/∂c_t‖ of the
+/// LSTM configurations at the longest T. Curves longer than 600 points are thinned to every
+/// ⌈T/600⌉-th distance (and the last). The report has no time
 /// stamps, so the same results give the same bytes.
 struct ReportWriter {
+    /// Figures thin longer curves to about this many distances (they are nearly straight
+    /// lines; more points only make the SVG larger).
+    static let maxPoints = 600
+
     let experiment: Experiment
     let options: RunOptions
     let directory: String
     let tables: ResultTables
 
-    /// Figures are named `figures/grad-h-T<T>.svg` and `figures/grad-h-near-T<T>.svg`.
+    /// Figures are named `figures/grad-h-T<T>.svg`, `figures/grad-h-near-T<T>.svg` and
+    /// `figures/grad-c-T<T>.svg`.
     struct Figure {
         var file: String
         var caption: String
         var series: [Gnuplot.Series]
         var title: String
+        var yLabel = "log10 ||dL/dh_t||"
     }
 
     /// Writes the figures (when asked for and gnuplot is there) and the report.
@@ -37,7 +44,7 @@ struct ReportWriter {
                     let stem = (f.file as NSString).deletingPathExtension.replacingOccurrences(of: "figures/", with: "")
                     do {
                         try gnuplot.plot(f.series, title: f.title, xLabel: "distance k = T - 1 - t (steps back from the loss)",
-                                         yLabel: "log10 ||dL/dh_t||", directory: directory,
+                                         yLabel: f.yLabel, directory: directory,
                                          dataPath: "results/plots/\(stem).dat", scriptPath: "results/plots/\(stem).gp", output: f.file)
                         drawn.append(f)
                     } catch {
@@ -71,15 +78,26 @@ struct ReportWriter {
                               series: groups.map { series($0, upTo: 200) },
                               title: "The first 200 steps back from the loss (T = \(longest)); band: min-max over seeds"))
         }
+        if let longest = lengths.last {
+            let withCell = tables.groups.filter { $0.configuration.steps == longest && $0.records[0].curves.topC != nil }
+            if !withCell.isEmpty {
+                out.append(Figure(file: "figures/grad-c-T\(longest).svg",
+                                  caption: "log10‖∂L/∂c_t‖, the gradient along the LSTM's cell state, for T = \(longest) (same lines and bands).",
+                                  series: withCell.map { series($0, upTo: longest - 1, cellState: true) },
+                                  title: "Gradient along the LSTM cell state (T = \(longest)); band: min-max over seeds",
+                                  yLabel: "log10 ||dL/dc_t||"))
+            }
+        }
         return out
     }
 
-    /// The mean and range over seeds of a group's top-layer log10‖∂L/∂h_t‖ for k ≤ `last`, thinned.
-    func series(_ g: ResultTables.Group, upTo last: Int) -> Gnuplot.Series {
-        let stride = max(1, Int((Double(last + 1) / 2000).rounded(.up)))
+    /// The mean and range over seeds of a group's top-layer log10‖∂L/∂h_t‖ (or ‖∂L/∂c_t‖)
+    /// for k ≤ `last`, thinned to at most about `maxPoints` distances.
+    func series(_ g: ResultTables.Group, upTo last: Int, cellState: Bool = false) -> Gnuplot.Series {
+        let stride = max(1, Int((Double(last + 1) / Double(Self.maxPoints)).rounded(.up)))
         var ks = Array(Swift.stride(from: 0, through: last, by: stride))
         if ks.last != last { ks.append(last) }
-        let curves = g.records.map(\.curves.topH)
+        let curves = g.records.map { cellState ? $0.curves.topC! : $0.curves.topH }
         return Gnuplot.Series(title: g.label, points: ks.map { k in
             let v = curves.map { $0[k] }
             return (Double(k), v.reduce(0, +) / Double(v.count), v.min()!, v.max()!)
@@ -113,7 +131,9 @@ struct ReportWriter {
             \(fitWindowText()) per seed, in decades per step; a rate of −0.01 loses a factor 10 every 100 steps.
             - **Fall by 10³ / 10⁶**: the first k at which log10‖∂L/∂h_t‖ is 3 (6) below its value at k = 0; \
             "not within T" when it never falls that far.
-            - **log10‖∂L/∂h₀‖, log10‖∂L/∂x₀‖**: what reaches the first step and the first input.
+            - **LSTM cell state**: the same decay rate for log10‖∂L/∂c_t‖, the path the forget gate scales (— for other cells).
+            - **log10‖∂L/∂h₀‖, log10‖∂L/∂c₀‖**: what reaches the first step; **log10 ‖∂L/∂x₀‖/‖∂L/∂x_T−1‖**: how many \
+            decades less the first input matters than the last one.
             - Tables give the mean ± the half-width of the two-sided 95% Student-t confidence interval over seeds.
             - Recurrent weights: spectral norm σ_max and spectral radius ρ of each recurrent block W_h* \
             (W_hh for the tanh RNN; W_hi, W_hf, W_hg, W_ho for the LSTM; W_hr, W_hz, W_hn for the GRU). \
@@ -123,11 +143,13 @@ struct ReportWriter {
 
             """
         md += "## Summary\n\n"
-        md += "| configuration | T | seeds | decay rate (log10/step) | fall by 10³ at k | fall by 10⁶ at k | log10‖∂L/∂h₀‖ | log10‖∂L/∂x₀‖ |\n"
-        md += "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n"
+        md += "| configuration | T | seeds | decay rate of ‖∂L/∂h_t‖ (log10/step) | decay rate of ‖∂L/∂c_t‖ | fall by 10³ at k "
+            + "| fall by 10⁶ at k | log10‖∂L/∂h₀‖ | log10‖∂L/∂c₀‖ | log10 ‖∂L/∂x₀‖/‖∂L/∂x_T−1‖ |\n"
+        md += "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n"
         for g in tables.groups {
             let a = g.aggregate
-            let cells = ["decay_rate", "drop_1e3", "drop_1e6", "log10_h_t0", "log10_x_t0"].map { a[$0].map(\.text) ?? "—" }
+            let cells = ["decay_rate", "decay_rate_c", "drop_1e3", "drop_1e6", "log10_h_t0", "log10_c_t0", "x_first_over_last"]
+                .map { a[$0].map(\.text) ?? "—" }
             md += "| \(g.label) | \(g.configuration.steps) | \(g.records.count) | " + cells.joined(separator: " | ") + " |\n"
         }
         md += "\n## Figures\n\n"

@@ -47,7 +47,10 @@ struct ResultTables {
         if varies(\.inputSize) { parts.append("I = \(c.inputSize)") }
         if varies(\.batch) { parts.append("B = \(c.batch)") }
         if varies(\.layers) { parts.append("L = \(c.layers)") }
-        if varies(\.recurrentInitName), c.recurrentInit != nil { parts.append(c.recurrentInitName) }
+        if varies(\.recurrentInitName), let r = c.recurrentInit {
+            // GSLKit names a gain of 1 `orthogonal`; say it, since 0.9 and 1.1 are spelled out.
+            parts.append(r == .orthogonal(gain: 1) ? "orthogonal(1)" : c.recurrentInitName)
+        }
         if varies(\.biasInitName), c.biasInit != nil { parts.append("biases \(c.biasInitName)") }
         if varies({ $0.forgetBias.description }), c.forgetBias != .pytorchDefault {
             parts.append("forget bias \(c.forgetBias)")

@@ -113,7 +113,7 @@ struct CommandLineTests {
         let table = try GateLabBinary.run(["probe", "--cell", "rnn", "--steps", "200", "--recurrent-init", "orthogonal(0.9)",
                                            "--bias-init", "zeros", "--input-scale", "0.01"], in: scratch.path)
         #expect(table.status == 0, "\(table.err)")
-        let rate = try #require(table.out.split(separator: "\n").first { $0.hasPrefix("decay rate (log10/step)") })
+        let rate = try #require(table.out.split(separator: "\n").first { $0.hasPrefix("decay rate of ‖∂L/∂h_t‖ (log10/step)") })
         let value = try #require(Double(rate.split(separator: " ").last.map(String.init) ?? ""))
         #expect(abs(value - Foundation.log10(0.9)) < 1e-3, "\(rate)")
 

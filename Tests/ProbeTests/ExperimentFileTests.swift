@@ -86,6 +86,8 @@ struct ExperimentFileTests {
         ("name = \"x\"\nkind = \"probe\"\n[defaults]\nsteps = 10\ninput_scale = \"big\"\n[[grid]]\ncell = \"rnn\"\n",
          "bad.toml:5: defaults.input_scale: expected a number, got a string"),
         ("name = \"../up\"\nkind = \"probe\"\n", "bad.toml:1: name: '../up' is not a usable folder name"),
+        // A key-like line inside a multi-line string is not where the key is.
+        ("name = \"x\"\nkind = \"probe\"\ndescription = \"\"\"\nsteps = 3\n\"\"\"\nsteps = 10\n", "bad.toml:6: steps: unknown key 'steps'"),
     ])
     func badInputIsOneLineWithFileLineAndKeyPath(_ source: String, _ expected: String) {
         do {

@@ -78,7 +78,8 @@ struct ProbeRecordTests {
     @Test func aggregatesAreStudentTIntervalsAndSayWhenAFallIsNotReached() throws {
         func summary(_ slope: Double, _ drop: Int?) -> ProbeSummary {
             ProbeSummary(decay: DecayFit(slope: slope, standardError: 0.01, intercept: 0, firstDistance: 0, lastDistance: 9, count: 10),
-                         drop1e3: drop, drop1e6: nil, log10HFirstStep: slope * 9, log10XFirstStep: -1, recurrentWeights: [], jacobians: [])
+                         drop1e3: drop, drop1e6: nil, log10HFirstStep: slope * 9, log10XFirstStep: -1, log10XFirstOverLast: -0.5,
+                         recurrentWeights: [], jacobians: [])
         }
         let a = try SeedAggregate([summary(-0.1, 5), summary(-0.2, 7), summary(-0.3, nil)])
         let rate = try #require(a["decay_rate"])

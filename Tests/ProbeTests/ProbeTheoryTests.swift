@@ -73,6 +73,22 @@ struct ProbeTheoryTests {
         #expect(zip(one, zero).allSatisfy { $0 > $1 }, "bias 1: \(one), bias 0: \(zero)")
     }
 
+    /// The LSTM's cell-state gradient passes a step back multiplied elementwise by f_t (plus
+    /// what flows through h), so with chrono's forget biases log(U(1, T − 1)) — most f_t
+    /// near 1 — ‖∂L/∂c_t‖ barely decays over the whole sequence, much more slowly than with
+    /// a forget bias of 1.
+    @Test func chronoKeepsTheCellStateGradient() throws {
+        func cellRate(_ bias: ForgetBiasSetting) throws -> Double {
+            let c = try ProbeConfiguration(cell: "lstm", steps: 400, hiddenSize: 16, forgetBias: bias, seed: 3,
+                                           summary: SummarySettings(jacobianSamples: 0))
+            let s = try GradientProbe.run(c).summary
+            #expect(s.log10CFirstStep != nil && s.scalars.contains { $0.key == "decay_rate_c" })
+            return try #require(s.cellDecay).slope
+        }
+        let chrono = try cellRate(.chrono), one = try cellRate(.constant(1))
+        #expect(chrono > one && chrono > -0.01, "chrono \(chrono), bias 1 \(one)")
+    }
+
     /// Beyond float64: zero inputs, biases and initial state keep h_t = 0 and tanh′ = 1, so
     /// the reverse pass is exactly g_{t−1} = W_hhᵀ g_t with W_hh = 0.5·Q, and
     /// log10‖∂L/∂h_{T−1−k}‖ = log10‖r‖ + k log10 0.5: −1505 decades at T = 5000, where an

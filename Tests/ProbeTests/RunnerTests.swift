@@ -132,15 +132,19 @@ struct RunnerTests {
         try FileManager.default.moveItem(atPath: out + "-interp.md", toPath: out + "/interpretation.md")
         let outcome = try ExperimentRunner(experiment: e, options: options(out)).run()
         let report = try String(contentsOfFile: out + "/report.md", encoding: .utf8)
-        #expect(report.contains("| configuration | T | seeds | decay rate (log10/step) |"))
+        #expect(report.contains("| configuration | T | seeds | decay rate of ‖∂L/∂h_t‖ (log10/step) | decay rate of ‖∂L/∂c_t‖ |"))
+        // The rnn rows have no cell-state columns.
+        #expect(report.contains("| rnn | 40 | 3 | ") && report.split(separator: "\n").first { $0.hasPrefix("| rnn | 40 |") }!
+            .split(separator: "|")[4].trimmingCharacters(in: .whitespaces) == "—")
         #expect(report.contains("| lstm, forget bias chrono | 250 | 3 | "))
         #expect(report.contains("The chrono LSTM keeps its gradient."))
         if Files.executable(named: "gnuplot") != nil {
             #expect(outcome.figureProblems.isEmpty, "\(outcome.figureProblems)")
-            for name in ["grad-h-T40.svg", "grad-h-T250.svg", "grad-h-near-T250.svg"] {
+            for name in ["grad-h-T40.svg", "grad-h-T250.svg", "grad-h-near-T250.svg", "grad-c-T250.svg"] {
                 #expect(report.contains("(figures/\(name))"))
                 let svg = try String(contentsOfFile: out + "/figures/" + name, encoding: .utf8)
                 #expect(svg.contains("<svg") && svg.contains("lstm, forget bias chrono"))
+                #expect(svg.contains("rnn, orthogonal(0.9)") == !name.hasPrefix("grad-c"))
             }
         } else {
             #expect(report.contains("Figure not drawn"))
