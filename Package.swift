@@ -26,10 +26,12 @@ let package = Package(
         .target(name: "Cells", dependencies: ["Autodiff", "GSLKit", "GradCheck"]),
         // Probes of vanishing gradients, the experiment runner, results and reports.
         .target(name: "Probe", dependencies: ["Cells", "Autodiff", "GSLKit", .product(name: "TOMLKit", package: "TOMLKit")]),
+        // Long-time-lag tasks (adding, copy, recall, agreement, temporal order) and training.
+        .target(name: "Training", dependencies: ["Cells", "Autodiff", "GSLKit", "Probe"]),
         .executableTarget(
             name: "gatelab",
             dependencies: [
-                "Cells", "Autodiff", "GSLKit", "GradCheck", "Probe",
+                "Cells", "Autodiff", "GSLKit", "GradCheck", "Probe", "Training",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -38,6 +40,7 @@ let package = Package(
         .testTarget(name: "GradCheckTests", dependencies: ["GradCheck", "Autodiff", "GSLKit"]),
         .testTarget(name: "ProbeTests", dependencies: ["Probe", "Cells", "Autodiff", "GSLKit"]),
         .testTarget(name: "GateLabCLITests", dependencies: ["gatelab", "Cells"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Cells", "Autodiff", "GradCheck", "GSLKit"]),
         .testTarget(
             name: "CellsTests",
             dependencies: ["Cells", "Autodiff", "GradCheck", "GSLKit"],

@@ -1,0 +1,146 @@
+import GSLKit
+
+/// What a task's loss compares: real-valued outputs (mean squared error) or classes (softmax
+/// cross-entropy over logits).
+public enum TaskLoss: Sendable, Equatable {
+    /// Mean squared error over `outputs` real outputs.
+    case meanSquaredError(outputs: Int)
+    /// Softmax cross-entropy over `classes` classes.
+    case crossEntropy(classes: Int)
+
+    /// The readout's width (outputs or classes).
+    public var width: Int {
+        switch self {
+        case .meanSquaredError(let k), .crossEntropy(let k): return k
+        }
+    }
+}
+
+/// The targets of one time step of a batch: which rows have one, and what it is.
+public struct StepTargets: Sendable, Equatable {
+    /// The time step.
+    public var step: Int
+    /// The rows (sequences of the batch) with a target at this step, increasing.
+    public var rows: [Int]
+    /// For an MSE task: `rows.count · K` numbers, row after row; empty for a classification task.
+    public var values: [Double]
+    /// For a classification task: one class per row in `rows`; empty for an MSE task.
+    public var classes: [Int]
+    /// Whether these targets count in the task's fraction-correct score (the copy task scores
+    /// only the recalled symbols, not the blanks before them).
+    public var scored: Bool
+
+    /// Creates the targets of one step.
+    public init(step: Int, rows: [Int], values: [Double] = [], classes: [Int] = [], scored: Bool = true) {
+        self.step = step; self.rows = rows; self.values = values; self.classes = classes; self.scored = scored
+    }
+}
+
+/// A batch of sequences of a task, laid out for `Unrolled.forward(inputs:)`.
+public struct TaskBatch: Sendable, Equatable {
+    /// Sequences (B).
+    public var size: Int
+    /// Time steps of the unrolled network (T): the longest sequence; shorter ones are padded
+    /// with zero inputs after their end, which cannot affect their targets.
+    public var steps: Int
+    /// Input features per step (I).
+    public var inputSize: Int
+    /// T·B·I numbers, step-major (`x[t][b][i]`).
+    public var inputs: [Double]
+    /// Each sequence's own length (≤ `steps`).
+    public var lengths: [Int]
+    /// The targets, by increasing step.
+    public var targets: [StepTargets]
+
+    /// Creates an empty (all-zero) batch to be filled by a generator.
+    public init(size: Int, steps: Int, inputSize: Int) {
+        self.size = size; self.steps = steps; self.inputSize = inputSize
+        inputs = [Double](repeating: 0, count: steps * size * inputSize)
+        lengths = [Int](repeating: steps, count: size)
+        targets = []
+    }
+
+    /// The input feature `i` of sequence `b` at step `t`.
+    public subscript(t: Int, b: Int, i: Int) -> Double {
+        get { inputs[(t * size + b) * inputSize + i] }
+        set { inputs[(t * size + b) * inputSize + i] = newValue }
+    }
+
+    /// The number of (sequence, step) targets.
+    public var targetCount: Int { targets.reduce(0) { $0 + $1.rows.count } }
+}
+
+/// A long-time-lag task: a seeded generator of batches, its loss, the memoryless baseline and
+/// the criterion that counts it as solved.
+public protocol ForgettingTask: Sendable {
+    /// The task's command-line name (`adding`, `copy`, …).
+    var name: String { get }
+    /// The length parameter T, as the task's paper defines it.
+    var length: Int { get }
+    /// Input features per step.
+    var inputSize: Int { get }
+    /// The loss and the readout's width.
+    var loss: TaskLoss { get }
+    /// The number of time steps of every batch (the longest sequence).
+    var steps: Int { get }
+    /// A batch of `size` sequences drawn from `rng` (the same state gives the same batch).
+    func batch(size: Int, using rng: RandomSource) -> TaskBatch
+    /// The loss of the best predictor that does not remember the informative inputs.
+    var baseline: Double { get }
+    /// What the baseline is, in words.
+    var baselineDescription: String { get }
+    /// Whether a prediction (K numbers: outputs or logits) of a scored target is correct.
+    /// - Parameters:
+    ///   - prediction: the readout's K numbers.
+    ///   - value: the K target values (MSE tasks; empty otherwise).
+    ///   - label: the target class (classification tasks; −1 otherwise).
+    func isCorrect(prediction: ArraySlice<Double>, value: ArraySlice<Double>, label: Int) -> Bool
+    /// Whether held-out results meet the task's success criterion.
+    /// - Parameters:
+    ///   - loss: the held-out loss (as trained: mean over targets).
+    ///   - fractionCorrect: the fraction of scored held-out targets judged correct.
+    func isSolved(loss: Double, fractionCorrect: Double) -> Bool
+    /// The success criterion, in words.
+    var criterion: String { get }
+}
+
+/// The tasks by command-line name.
+public enum Tasks {
+    /// Every task name `make(_:length:)` accepts.
+    public static let names = ["adding", "adding-hs", "copy", "recall", "agreement", "temporal-order"]
+
+    /// The task `name` with length parameter `length`.
+    /// - Throws: `TaskError` for an unknown name or a length the task cannot take.
+    public static func make(_ name: String, length: Int) throws -> any ForgettingTask {
+        switch name.lowercased() {
+        case "adding", "adding-modern": return try AddingProblem(length: length)
+        case "adding-hs", "adding-hs97", "adding-1997": return try HochreiterAddingProblem(length: length)
+        case "copy", "copy-memory": return try CopyMemory(length: length)
+        case "recall", "first-input-recall": return try FirstInputRecall(length: length)
+        case "agreement", "latest-subject-agreement": return try SubjectAgreement(length: length)
+        case "temporal-order", "temporal": return try TemporalOrder(length: length)
+        default: throw TaskError.unknownTask(name)
+        }
+    }
+}
+
+/// Errors of task construction.
+public enum TaskError: Error, Equatable, CustomStringConvertible {
+    /// No task has this name.
+    case unknownTask(String)
+    /// A length or other parameter out of the task's range.
+    case badParameter(task: String, message: String)
+    public var description: String {
+        switch self {
+        case .unknownTask(let n): return "unknown task '\(n)'; valid tasks: \(Tasks.names.joined(separator: ", "))"
+        case let .badParameter(t, m): return "task \(t): \(m)"
+        }
+    }
+}
+
+/// Index of the largest element (the predicted class).
+func argmax(_ xs: ArraySlice<Double>) -> Int {
+    var best = xs.startIndex
+    for i in xs.indices where xs[i] > xs[best] { best = i }
+    return best - xs.startIndex
+}
