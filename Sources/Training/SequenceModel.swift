@@ -1,0 +1,169 @@
+import Autodiff
+import Cells
+import GSLKit
+
+/// A recurrent network of any depth plus a linear readout of its top layer, unrolled for one
+/// batch size and length, with the loss of a task.
+public final class SequenceModel {
+    /// The recurrent layers (their weights are the model's, not a copy to be loaded).
+    public var network: RecurrentNetwork
+    /// The readout's weight, K × H.
+    public var readoutWeight: Tensor
+    /// The readout's bias, 1 × K.
+    public var readoutBias: Tensor
+    /// The loss.
+    public let loss: TaskLoss
+    /// The unrolled network.
+    public let unrolled: Unrolled
+    let readout: Readout
+
+    /// Creates the model with PyTorch-default weights from `rng` (the recurrent layers by
+    /// `initialization`, then the readout U(±1/√H), as `nn.Linear`).
+    /// - Parameters:
+    ///   - cell: the cell.
+    ///   - inputSize: input features.
+    ///   - hiddenSize: units per layer.
+    ///   - layers: stacked layers.
+    ///   - loss: the task's loss (its width sets the readout's).
+    ///   - batch: sequences per batch.
+    ///   - steps: time steps.
+    ///   - initialization: the recurrent layers' scheme (forget bias, …).
+    ///   - rng: the initialization's random source.
+    ///   - memoryBudget: the unrolled storage's budget in bytes (nil: `Unrolled`'s default).
+    public init(cell: any RecurrentCell, inputSize: Int, hiddenSize: Int, layers: Int, loss: TaskLoss,
+                batch: Int, steps: Int, initialization: RecurrentNetwork.Initialization,
+                rng: RandomSource, memoryBudget: Int? = nil) throws {
+        var network = RecurrentNetwork(cell: cell, inputSize: inputSize, hiddenSize: hiddenSize, layers: layers)
+        try network.initialize(initialization, using: rng)
+        let bound = 1 / Double(hiddenSize).squareRoot()
+        readoutWeight = Tensor(rows: loss.width, cols: hiddenSize, scalars: rng.uniformArray(count: loss.width * hiddenSize, low: -bound, high: bound))
+        readoutBias = Tensor(rows: 1, cols: loss.width, scalars: rng.uniformArray(count: loss.width, low: -bound, high: bound))
+        self.network = network
+        self.loss = loss
+        unrolled = try Unrolled(network: network, batch: batch, steps: steps, memoryBudget: memoryBudget)
+        readout = try Readout(batch: batch, hiddenSize: hiddenSize, loss: loss)
+    }
+
+    /// The parameters' names, in the order of `parameters` and of gradients: every layer's
+    /// in the cell's order (layer k > 0 suffixed `.l<k>`), then `W_y`, `b_y`.
+    public var parameterNames: [String] {
+        (0..<network.layers).flatMap { k in network.specs(layer: k).map { $0.name + (k == 0 ? "" : ".l\(k)") } } + ["W_y", "b_y"]
+    }
+
+    /// Every parameter's shape, in `parameterNames` order.
+    public var parameterShapes: [Shape] {
+        (0..<network.layers).flatMap { k in network.specs(layer: k).map { Shape($0.rows, $0.cols) } } + [readoutWeight.shape, readoutBias.shape]
+    }
+
+    /// Every parameter's values, row-major, in `parameterNames` order.
+    public var parameters: [[Double]] {
+        get {
+            (0..<network.layers).flatMap { k in network.specs(layer: k).map { network.weights[k][$0.name]!.scalars } }
+                + [readoutWeight.scalars, readoutBias.scalars]
+        }
+        set {
+            var i = 0
+            for k in 0..<network.layers {
+                for spec in network.specs(layer: k) {
+                    network.weights[k][spec.name] = Tensor(rows: spec.rows, cols: spec.cols, scalars: newValue[i]); i += 1
+                }
+            }
+            readoutWeight.scalars = newValue[i]
+            readoutBias.scalars = newValue[i + 1]
+        }
+    }
+
+    /// Loads the current weights into the programs.
+    func loadWeights() throws {
+        try unrolled.load(network)
+        try readout.load(weight: readoutWeight, bias: readoutBias)
+    }
+
+    /// The loss of `batch` (mean over its targets) and its gradient with respect to every
+    /// parameter, in `parameterNames` order.
+    public func lossAndGradient(_ batch: TaskBatch) throws -> (loss: Double, gradients: [[Double]]) {
+        try loadWeights()
+        try unrolled.forward(inputs: batch.inputs)
+        let byStep = Dictionary(uniqueKeysWithValues: batch.targets.map { ($0.step, $0) })
+        let total = batch.targetCount, b = unrolled.batch, h = network.hiddenSize
+        var lossSum = 0.0
+        var dW = [Double](repeating: 0, count: readoutWeight.scalars.count), db = [Double](repeating: 0, count: readoutBias.scalars.count)
+        var failure: Error?
+        try unrolled.reverse(.custom { t, hidden in
+            guard failure == nil, let targets = byStep[t] else { return nil }
+            do {
+                lossSum += try self.readout.forward(hidden: Tensor(rows: b, cols: h, scalars: Array(hidden)), targets, total: total)
+                let g = try self.readout.backward()
+                for i in dW.indices { dW[i] += g.weight.scalars[i] }
+                for i in db.indices { db[i] += g.bias.scalars[i] }
+                return g.hidden
+            } catch {
+                failure = error
+                return nil
+            }
+        })
+        if let failure { throw failure }
+        var gradients = [[Double]]()
+        for k in 0..<network.layers {
+            for spec in network.specs(layer: k) {
+                gradients.append(try unrolled.program.gradient(of: unrolled.parameters[k][spec.name]!).scalars)
+            }
+        }
+        return (lossSum, gradients + [dW, db])
+    }
+
+    /// The loss and correctness of `batch` without gradients.
+    /// - Parameter judge: decides whether a scored target's prediction is correct.
+    /// - Returns: the loss (mean over the batch's targets), the number of scored targets and
+    ///   of correct ones.
+    public func evaluate(_ batch: TaskBatch, judge: (ArraySlice<Double>, ArraySlice<Double>, Int) -> Bool) throws
+        -> (loss: Double, scored: Int, correct: Int) {
+        try loadWeights()
+        try unrolled.forward(inputs: batch.inputs)
+        let total = batch.targetCount, k = loss.width
+        var lossSum = 0.0, scored = 0, correct = 0
+        for targets in batch.targets {
+            lossSum += try readout.forward(hidden: unrolled.output(step: targets.step), targets, total: total)
+            guard targets.scored else { continue }
+            let y = readout.outputs
+            for (j, row) in targets.rows.enumerated() {
+                let prediction = y.scalars[(row * k)..<((row + 1) * k)]
+                let value = targets.values.isEmpty ? [][...] : targets.values[(j * k)..<((j + 1) * k)]
+                let label = targets.classes.isEmpty ? -1 : targets.classes[j]
+                scored += 1
+                if judge(prediction, value, label) { correct += 1 }
+            }
+        }
+        return (lossSum, scored, correct)
+    }
+
+    /// Where the first NaN or ±∞ of `batch`'s forward pass appears, or nil when the forward
+    /// pass (network and readout) is finite: re-runs it with `checkFinite`.
+    public func locateNonFinite(_ batch: TaskBatch) throws -> String? {
+        try loadWeights()
+        do {
+            try unrolled.forward(inputs: batch.inputs, checkFinite: true)
+        } catch let e as ProgramError {
+            return e.description
+        }
+        for targets in batch.targets {
+            let l = try readout.forward(hidden: unrolled.output(step: targets.step), targets, total: batch.targetCount)
+            if !l.isFinite { return "\(l) first appears in the readout's loss at time step \(targets.step)" }
+        }
+        return nil
+    }
+
+    /// log10‖∂y/∂h_t‖ of the top layer for every step t of `batch`, where the seed at the last
+    /// step is Σ_k W_y[k, :] for every sequence (the sensitivity of the readout's outputs'
+    /// sum), measured without underflow (`Unrolled.logGradientNorms`): the gradient profile
+    /// over time steps.
+    public func gradientProfile(_ batch: TaskBatch) throws -> [Double] {
+        try loadWeights()
+        try unrolled.forward(inputs: batch.inputs)
+        let h = network.hiddenSize
+        let row = (0..<h).map { c in (0..<loss.width).reduce(0.0) { $0 + readoutWeight[$1, c] } }
+        let seed = Array((0..<unrolled.batch).map { _ in row }.joined())
+        let norms = try unrolled.logGradientNorms(lastStepSeed: seed)
+        return norms.h.map { $0[network.layers - 1] }
+    }
+}

@@ -1,0 +1,267 @@
+import Cells
+import Foundation
+import GSLKit
+
+/// One point of the held-out learning curve.
+public struct EvaluationPoint: Codable, Sendable, Equatable {
+    /// Updates taken when evaluated.
+    public var update: Int
+    /// Held-out loss (mean over targets).
+    public var loss: Double
+    /// Fraction of scored held-out targets judged correct.
+    public var fractionCorrect: Double
+}
+
+/// The gradient profile over time steps at one update.
+public struct GradientProfile: Codable, Sendable, Equatable {
+    /// Updates taken.
+    public var update: Int
+    /// log10‖∂(Σ y)/∂h_t‖ of the top layer, t = 0 ..< T (see `SequenceModel.gradientProfile`).
+    public var log10GradientH: [Double]
+}
+
+/// What a training run recorded: its configuration, outcome and curves.
+public struct TrainingRecord: Codable, Sendable, Equatable {
+    /// The configuration.
+    public var configuration: TrainingConfiguration
+    /// The run's identifier (`TrainingConfiguration.id`).
+    public var id: String
+    /// GSL generator of every random source, and the seeds of initialization, training data
+    /// and the held-out set.
+    public var generator: String
+    /// Initialization seed.
+    public var initSeed: UInt64
+    /// Training-data seed.
+    public var dataSeed: UInt64
+    /// Held-out-set seed.
+    public var evalSeed: UInt64
+    /// Whether the held-out results met the task's criterion.
+    public var solved = false
+    /// The update at whose evaluation the criterion was first met.
+    public var solvedAtUpdate: Int?
+    /// Whether a NaN or ±∞ stopped the run.
+    public var diverged = false
+    /// Where the NaN or ±∞ first appeared (update, time step, op).
+    public var divergence: String?
+    /// Updates taken.
+    public var updates = 0
+    /// The task's criterion, in words.
+    public var criterion: String
+    /// The memoryless baseline loss.
+    public var baseline: Double
+    /// The baseline, in words.
+    public var baselineDescription: String
+    /// The last held-out loss.
+    public var finalLoss: Double?
+    /// The last held-out fraction correct.
+    public var finalFractionCorrect: Double?
+    /// Held-out evaluations.
+    public var evaluations: [EvaluationPoint] = []
+    /// Training-batch loss per update (before the update).
+    public var trainLoss: [Double] = []
+    /// Gradient norm per update, before clipping.
+    public var gradientNorm: [Double] = []
+    /// Gradient profiles over time steps at a few updates.
+    public var profiles: [GradientProfile] = []
+    /// Trainable scalars.
+    public var parameterCount = 0
+    /// Wall-clock seconds of training (summed over resumed pieces; not part of the result).
+    public var seconds = 0.0
+
+    /// The record as one JSON line (sorted keys; NaN and ±∞ as strings).
+    public func json(pretty: Bool = false) throws -> String {
+        let e = JSONEncoder()
+        e.outputFormatting = pretty ? [.sortedKeys, .prettyPrinted] : [.sortedKeys]
+        e.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return String(decoding: try e.encode(self), as: UTF8.self)
+    }
+
+    /// Reads a record written by `json()`.
+    public init(json: String) throws {
+        let d = JSONDecoder()
+        d.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        self = try d.decode(TrainingRecord.self, from: Data(json.utf8))
+    }
+
+    init(configuration c: TrainingConfiguration, task: any ForgettingTask) {
+        configuration = c; id = c.id; generator = c.generator
+        initSeed = c.seed; dataSeed = c.dataSeed; evalSeed = c.evalSeed
+        criterion = task.criterion; baseline = task.baseline; baselineDescription = task.baselineDescription
+    }
+}
+
+/// A resumable training state: weights, optimizer, the data generator's state, counters and
+/// curves so far. Written atomically; resuming from it gives bit-identical results.
+public struct TrainingCheckpoint: Codable {
+    /// The record so far (configuration, curves, counters).
+    public var record: TrainingRecord
+    /// Parameters, in `SequenceModel.parameterNames` order.
+    public var parameters: [[Double]]
+    /// Optimizer settings and moments.
+    public var optimizer: Optimizer
+    /// The training-data source's state (`RandomSource.stateBytes()`).
+    public var dataState: [UInt8]
+}
+
+/// Trains a cell network plus readout on a task: minibatches from a seeded source, gradient
+/// clipping, an optimizer and schedule, held-out evaluation every N updates, stopping on the
+/// task's criterion or the budget, divergence caught and located, checkpoints to resume from.
+public final class Trainer {
+    /// The configuration.
+    public let configuration: TrainingConfiguration
+    /// The task.
+    public let task: any ForgettingTask
+    /// The model (its weights change as training goes).
+    public let model: SequenceModel
+    /// The record so far.
+    public private(set) var record: TrainingRecord
+    /// The optimizer and its state.
+    public private(set) var optimizer: Optimizer
+    let data: RandomSource
+    let heldOut: [TaskBatch]
+
+    /// Sets up a fresh run: the model initialized from `seed`, the data source seeded with
+    /// `dataSeed`, the held-out set drawn from `evalSeed`.
+    /// - Throws: `TrainingError.badConfiguration` for bad values; errors of set-up.
+    public init(_ c: TrainingConfiguration) throws {
+        try c.validate()
+        configuration = c
+        let task = try Tasks.make(c.task, length: c.length)
+        self.task = task
+        let cell = BuiltinCells.builtin(c.cell)!
+        let initRNG = try RandomSource(seed: c.seed, generator: c.generator)
+        model = try SequenceModel(cell: cell, inputSize: task.inputSize, hiddenSize: c.hidden, layers: c.layers, loss: task.loss,
+                                  batch: c.batch, steps: task.steps,
+                                  initialization: .init(forgetBias: c.forgetBias.map { .constant($0) }),
+                                  rng: initRNG, memoryBudget: c.memoryBudgetMB << 20)
+        data = try RandomSource(seed: c.dataSeed, generator: c.generator)
+        let evalRNG = try RandomSource(seed: c.evalSeed, generator: c.generator)
+        heldOut = (0..<((c.evalSize + c.batch - 1) / c.batch)).map { _ in task.batch(size: c.batch, using: evalRNG) }
+        var o = Optimizer(kind: c.optimizer)
+        o.momentum = c.momentum
+        optimizer = o
+        record = TrainingRecord(configuration: c, task: task)
+        record.parameterCount = model.parameters.reduce(0) { $0 + $1.count }
+    }
+
+    /// Sets up a run resumed from a checkpoint file.
+    /// - Throws: `TrainingError.badCheckpoint` when the file cannot be read or was written for
+    ///   another configuration.
+    public convenience init(resumingFrom path: String, configuration c: TrainingConfiguration) throws {
+        try self.init(c)
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw TrainingError.badCheckpoint(path: path, message: "cannot read the file")
+        }
+        let d = JSONDecoder()
+        d.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        let checkpoint: TrainingCheckpoint
+        do { checkpoint = try d.decode(TrainingCheckpoint.self, from: data) } catch {
+            throw TrainingError.badCheckpoint(path: path, message: "not a training checkpoint (\(error))")
+        }
+        guard checkpoint.record.configuration == c else {
+            throw TrainingError.badCheckpoint(path: path, message: "written for run \(checkpoint.record.id) with other settings; use the same options as that run")
+        }
+        guard checkpoint.parameters.map(\.count) == model.parameters.map(\.count) else {
+            throw TrainingError.badCheckpoint(path: path, message: "parameter shapes do not match the model")
+        }
+        do { try self.data.restore(stateBytes: checkpoint.dataState) } catch {
+            throw TrainingError.badCheckpoint(path: path, message: "\(error)")
+        }
+        model.parameters = checkpoint.parameters
+        optimizer = checkpoint.optimizer
+        record = checkpoint.record
+    }
+
+    /// The held-out loss and fraction correct of the current weights.
+    public func evaluate() throws -> EvaluationPoint {
+        var lossSum = 0.0, targets = 0, scored = 0, correct = 0
+        for batch in heldOut {
+            let r = try model.evaluate(batch, judge: task.isCorrect)
+            lossSum += r.loss * Double(batch.targetCount)
+            targets += batch.targetCount; scored += r.scored; correct += r.correct
+        }
+        return EvaluationPoint(update: record.updates, loss: lossSum / Double(targets),
+                               fractionCorrect: scored > 0 ? Double(correct) / Double(scored) : 0)
+    }
+
+    /// Runs until the task is solved, the budget is spent, or a NaN or ±∞ appears.
+    /// - Parameters:
+    ///   - checkpoint: write a checkpoint here (atomically) every `checkpointEvery` updates
+    ///     and when stopping.
+    ///   - checkpointEvery: updates between checkpoints.
+    ///   - stopAfter: stop (with a checkpoint) after this many updates of this call, as if
+    ///     the run had been killed there: for tests of resuming.
+    ///   - progress: called after each evaluation.
+    /// - Returns: the record.
+    @discardableResult
+    public func run(checkpoint: String? = nil, checkpointEvery: Int = 500, stopAfter: Int? = nil,
+                    progress: ((EvaluationPoint) -> Void)? = nil) throws -> TrainingRecord {
+        let c = configuration
+        var clock = DispatchTime.now().uptimeNanoseconds
+        func tick() {
+            let now = DispatchTime.now().uptimeNanoseconds
+            record.seconds += Double(now - clock) / 1e9
+            clock = now
+        }
+        if record.updates == 0 && record.evaluations.isEmpty {
+            try observe(progress)
+            try profileIfDue(force: true)
+        }
+        var taken = 0
+        while record.updates < c.updates && !record.solved && !record.diverged {
+            if let stopAfter, taken >= stopAfter { break }
+            let batch = task.batch(size: c.batch, using: data)
+            var (loss, gradients) = try model.lossAndGradient(batch)
+            let norm = clipGradientNorm(&gradients, maxNorm: c.clip)
+            guard loss.isFinite && norm.isFinite else {
+                let place = try model.locateNonFinite(batch) ?? "the forward pass is finite; \(loss.isFinite ? "the gradient" : "the loss") is not (backward pass)"
+                record.diverged = true
+                record.divergence = "update \(record.updates + 1): \(place)"
+                record.trainLoss.append(loss); record.gradientNorm.append(norm)
+                break
+            }
+            var parameters = model.parameters
+            optimizer.update(&parameters, gradients: gradients, rate: c.schedule.rate(base: c.learningRate, update: record.updates))
+            model.parameters = parameters
+            record.updates += 1
+            taken += 1
+            record.trainLoss.append(loss)
+            record.gradientNorm.append(norm)
+            if record.updates % c.evalEvery == 0 || record.updates == c.updates { try observe(progress) }
+            try profileIfDue(force: record.solved || record.updates == c.updates)
+            if let checkpoint, record.updates % checkpointEvery == 0 { tick(); try write(checkpoint: checkpoint) }
+        }
+        tick()
+        if let checkpoint, !record.diverged { try write(checkpoint: checkpoint) }
+        return record
+    }
+
+    private func observe(_ progress: ((EvaluationPoint) -> Void)?) throws {
+        let e = try evaluate()
+        record.evaluations.append(e)
+        record.finalLoss = e.loss
+        record.finalFractionCorrect = e.fractionCorrect
+        if !record.solved && task.isSolved(loss: e.loss, fractionCorrect: e.fractionCorrect) {
+            record.solved = true
+            record.solvedAtUpdate = record.updates
+        }
+        progress?(e)
+    }
+
+    private func profileIfDue(force: Bool) throws {
+        let every = configuration.profileEvery
+        guard force || (every > 0 && record.updates % every == 0) else { return }
+        guard record.profiles.last?.update != record.updates else { return }
+        record.profiles.append(GradientProfile(update: record.updates, log10GradientH: try model.gradientProfile(heldOut[0])))
+    }
+
+    /// Writes the current state to `path` atomically (a temporary file renamed into place).
+    public func write(checkpoint path: String) throws {
+        let state = TrainingCheckpoint(record: record, parameters: model.parameters, optimizer: optimizer, dataState: data.stateBytes())
+        let e = JSONEncoder()
+        e.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        do { try e.encode(state).write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
+            throw TrainingError.badCheckpoint(path: path, message: "cannot write (\(error.localizedDescription))")
+        }
+    }
+}

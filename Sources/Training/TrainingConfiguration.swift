@@ -1,0 +1,110 @@
+import Cells
+import Foundation
+
+/// Everything that defines a training run; recorded with its result.
+public struct TrainingConfiguration: Codable, Sendable, Equatable {
+    /// Task name (see `Tasks.names`).
+    public var task = "adding"
+    /// The task's length parameter T.
+    public var length = 50
+    /// Cell name (see `BuiltinCells.names`).
+    public var cell = "lstm"
+    /// Units per layer.
+    public var hidden = 128
+    /// Stacked layers.
+    public var layers = 1
+    /// The optimizer.
+    public var optimizer = OptimizerKind.adam
+    /// Base learning rate.
+    public var learningRate = 1e-3
+    /// SGD momentum.
+    public var momentum = 0.9
+    /// Gradient-norm clipping threshold; nil: no clipping.
+    public var clip: Double? = 1
+    /// Learning-rate schedule.
+    public var schedule = Schedule.constant
+    /// Sequences per minibatch.
+    public var batch = 32
+    /// Budget of updates.
+    public var updates = 3000
+    /// Evaluate on the held-out set every this many updates (and at 0 and at the end).
+    public var evalEvery = 100
+    /// Held-out sequences (rounded up to whole batches); the same for every seed.
+    public var evalSize = 256
+    /// Seed of the held-out set (fixed, so that runs of a task and length share it).
+    public var evalSeed: UInt64 = 20_160_101
+    /// The run's seed: initialization from `seed`, training data from `seed + 1_000_000`.
+    public var seed: UInt64 = 1
+    /// GSL generator of every random source.
+    public var generator = "mt19937"
+    /// Forget-gate bias (cells with a forget gate); nil: PyTorch's default U(±1/√H).
+    public var forgetBias: Double? = 1
+    /// Gradient profiles over time steps are recorded at update 0 and every this many updates
+    /// (and at the end); 0: only at 0 and at the end.
+    public var profileEvery = 1000
+    /// The unrolled storage's budget in MB (longer sequences are checkpointed).
+    public var memoryBudgetMB = 1024
+
+    /// Creates the defaults: modern adding problem, T = 50, LSTM of 128 units, Adam 1e-3,
+    /// batch 32, clip 1, forget bias 1, 3000 updates, held-out MSE every 100 (the issue's
+    /// PyTorch calibration).
+    public init() {}
+
+    /// The seed of the training data's random source.
+    public var dataSeed: UInt64 { seed &+ 1_000_000 }
+
+    /// A short identifier, e.g. `adding_T50_lstm_H128_fb1_seed1`.
+    public var id: String {
+        var s = "\(task)_T\(length)_\(cell)_H\(hidden)"
+        if layers > 1 { s += "_L\(layers)" }
+        if BuiltinCells.builtin(cell) is LSTM { s += "_fb" + (forgetBias.map { Self.number($0) } ?? "default") }
+        return s + "_seed\(seed)"
+    }
+
+    static func number(_ x: Double) -> String { x == x.rounded() && abs(x) < 1e15 ? String(Int(x)) : String(x) }
+
+    /// Checks ranges and names.
+    /// - Throws: `TrainingError.badConfiguration` naming the first bad value.
+    public func validate() throws {
+        func require(_ ok: Bool, _ message: String) throws { if !ok { throw TrainingError.badConfiguration(message) } }
+        try require(Tasks.names.contains(task) || (try? Tasks.make(task, length: length)) != nil,
+                    "unknown task '\(task)'; valid tasks: \(Tasks.names.joined(separator: ", "))")
+        _ = try Tasks.make(task, length: length)
+        try require(BuiltinCells.builtin(cell) != nil, "unknown cell '\(cell)'; valid cells: \(BuiltinCells.names.joined(separator: ", "))")
+        try require(hidden >= 1, "hidden must be ≥ 1, got \(hidden)")
+        try require(layers >= 1, "layers must be ≥ 1, got \(layers)")
+        try require(batch >= 1, "batch must be ≥ 1, got \(batch)")
+        try require(updates >= 0, "updates must be ≥ 0, got \(updates)")
+        try require(evalEvery >= 1, "eval-every must be ≥ 1, got \(evalEvery)")
+        try require(evalSize >= 1, "eval-size must be ≥ 1, got \(evalSize)")
+        try require(learningRate.isFinite && learningRate > 0, "learning rate must be a positive number, got \(learningRate)")
+        try require(momentum.isFinite && (0..<1).contains(momentum), "momentum must be in [0, 1), got \(momentum)")
+        if let clip { try require(clip.isFinite && clip > 0, "clip must be a positive number, got \(clip)") }
+        if let forgetBias { try require(forgetBias.isFinite, "forget bias must be finite, got \(forgetBias)") }
+        try require(profileEvery >= 0, "profile-every must be ≥ 0, got \(profileEvery)")
+        try require(memoryBudgetMB >= 1, "memory budget must be ≥ 1 MB, got \(memoryBudgetMB)")
+        switch schedule {
+        case .constant: break
+        case let .step(every, factor):
+            try require(every >= 1 && factor.isFinite && factor > 0, "step schedule needs every ≥ 1 and a positive factor")
+        case .cosine(let n): try require(n >= 1, "cosine schedule needs ≥ 1 update")
+        }
+    }
+}
+
+/// Errors of training set-up.
+public enum TrainingError: Error, Equatable, CustomStringConvertible {
+    /// A configuration value out of range or unknown.
+    case badConfiguration(String)
+    /// A task whose targets the loss cannot take.
+    case badTask(String)
+    /// A checkpoint that cannot be used.
+    case badCheckpoint(path: String, message: String)
+    public var description: String {
+        switch self {
+        case .badConfiguration(let m): return m
+        case .badTask(let m): return m
+        case let .badCheckpoint(p, m): return "checkpoint \(p): \(m)"
+        }
+    }
+}

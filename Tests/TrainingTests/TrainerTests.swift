@@ -1,0 +1,159 @@
+import Autodiff
+import Cells
+import Foundation
+import GradCheck
+import GSLKit
+import Testing
+@testable import Training
+
+/// The model's gradients, the optimizers, divergence handling and exact resuming.
+@Suite struct TrainerTests {
+    /// A tiny run: fast in debug builds.
+    func tiny(_ task: String = "adding", length: Int = 6, cell: String = "lstm") -> TrainingConfiguration {
+        var c = TrainingConfiguration()
+        c.task = task; c.length = length; c.cell = cell
+        c.hidden = 4; c.batch = 4; c.updates = 20; c.evalEvery = 5; c.evalSize = 8; c.profileEvery = 10
+        c.learningRate = 1e-2
+        return c
+    }
+
+    /// The whole model (cell layers + readout + loss) against central differences.
+    func gradientCheck(_ c: TrainingConfiguration) throws {
+        let trainer = try Trainer(c)
+        let batch = trainer.task.batch(size: c.batch, using: try RandomSource(seed: 3))
+        let model = trainer.model
+        let (_, gradients) = try model.lossAndGradient(batch)
+        let start = model.parameters
+        let tensors = zip(model.parameterNames, zip(model.parameterShapes, zip(start, gradients))).map { name, rest in
+            CheckedTensor(name: name, rows: rest.0.rows, cols: rest.0.cols, values: rest.1.0, analyticGradient: rest.1.1)
+        }
+        let report = try GradientChecker().check(tensors) { values in
+            model.parameters = values
+            return try model.lossAndGradient(batch).loss
+        }
+        model.parameters = start
+        #expect(report.passed, "\(c.task) \(c.cell): \(report.table())")
+    }
+
+    @Test func gradientsOfMSEWithSequencesOfDifferentLengths() throws {
+        var c = tiny("adding-hs", length: 20, cell: "lstm")
+        c.layers = 2; c.hidden = 3; c.batch = 3
+        try gradientCheck(c)
+    }
+
+    @Test func gradientsOfCrossEntropyAtEveryStep() throws {
+        var c = tiny("copy", length: 2, cell: "gru")
+        c.hidden = 3; c.batch = 2
+        try gradientCheck(c)
+    }
+
+    @Test func gradientCheckCatchesAWrongReadoutGradient() throws {
+        let c = tiny("adding", length: 5, cell: "rnn")
+        let trainer = try Trainer(c)
+        let batch = trainer.task.batch(size: c.batch, using: try RandomSource(seed: 3))
+        let model = trainer.model
+        var (_, gradients) = try model.lossAndGradient(batch)
+        gradients[gradients.count - 1][0] *= 1.5          // a wrong ∂L/∂b_y
+        let start = model.parameters
+        let tensors = model.parameterNames.indices.map {
+            CheckedTensor(name: model.parameterNames[$0], rows: model.parameterShapes[$0].rows, cols: model.parameterShapes[$0].cols,
+                          values: start[$0], analyticGradient: gradients[$0])
+        }
+        let report = try GradientChecker().check(tensors) { values in
+            model.parameters = values
+            return try model.lossAndGradient(batch).loss
+        }
+        #expect(!report.passed)
+    }
+
+    @Test func optimizersFollowPyTorchsRules() {
+        var p: [[Double]] = [[1, -2]]
+        var adam = Optimizer(kind: .adam)
+        adam.update(&p, gradients: [[0.5, -3]], rate: 0.1)
+        // First Adam step: m̂ = g, v̂ = g², so θ moves by −η·sign(g) (to ε).
+        #expect(abs(p[0][0] - 0.9) < 1e-7 && abs(p[0][1] + 1.9) < 1e-7)
+        var q: [[Double]] = [[1]]
+        var sgd = Optimizer(kind: .sgd)
+        sgd.update(&q, gradients: [[2]], rate: 0.1)     // v = 2, θ = 0.8
+        sgd.update(&q, gradients: [[2]], rate: 0.1)     // v = 0.9·2 + 2 = 3.8, θ = 0.42
+        #expect(abs(q[0][0] - 0.42) < 1e-12)
+        var r: [[Double]] = [[1]]
+        var rms = Optimizer(kind: .rmsprop)
+        rms.update(&r, gradients: [[2]], rate: 0.01)    // v = 0.01·4, θ = 1 − 0.01·2/0.2
+        #expect(abs(r[0][0] - 0.9) < 1e-7)
+    }
+
+    @Test func schedulesAndClipping() {
+        #expect(Schedule.constant.rate(base: 0.1, update: 50) == 0.1)
+        #expect(abs(Schedule.step(every: 10, factor: 0.5).rate(base: 0.1, update: 25) - 0.025) < 1e-15)
+        #expect(abs(Schedule.cosine(updates: 100).rate(base: 0.1, update: 50) - 0.05) < 1e-12)
+        #expect(Schedule.cosine(updates: 100).rate(base: 0.1, update: 100) < 1e-15)
+        var g: [[Double]] = [[3], [4]]
+        #expect(clipGradientNorm(&g, maxNorm: 1) == 5)
+        #expect(abs(euclideanNormOf(g) - 1) < 1e-6)
+        var h: [[Double]] = [[0.3], [0.4]]
+        clipGradientNorm(&h, maxNorm: 1)
+        #expect(h == [[0.3], [0.4]])
+        var n: [[Double]] = [[.nan]]
+        #expect(clipGradientNorm(&n, maxNorm: 1).isNaN)
+    }
+
+    @Test func resumedRunIsBitIdentical() throws {
+        var c = tiny("adding", length: 6, cell: "gru")
+        c.updates = 23
+        let whole = try Trainer(c)
+        let expected = try whole.run()
+        let path = NSTemporaryDirectory() + "gatelab-train-\(getpid()).json"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let first = try Trainer(c)
+        try first.run(checkpoint: path, checkpointEvery: 4, stopAfter: 11)
+        #expect(first.record.updates == 11)
+        let resumed = try Trainer(resumingFrom: path, configuration: c)
+        var got = try resumed.run(checkpoint: path, checkpointEvery: 4)
+        got.seconds = expected.seconds
+        #expect(got == expected)
+        #expect(resumed.model.parameters == whole.model.parameters)
+        #expect(expected.updates == 23 && expected.evaluations.map(\.update) == [0, 5, 10, 15, 20, 23])
+        #expect(expected.profiles.map(\.update) == [0, 10, 20, 23])
+        #expect(expected.profiles[0].log10GradientH.count == 6)
+        // Another configuration refuses the checkpoint.
+        var other = c
+        other.seed = 2
+        #expect(throws: TrainingError.self) { try Trainer(resumingFrom: path, configuration: other) }
+    }
+
+    @Test func nonFiniteWeightsStopTheRunAndNameTheirPlace() throws {
+        let c = tiny("adding", length: 6, cell: "rnn")
+        let trainer = try Trainer(c)
+        trainer.model.network.weights[0]["b_ih"]![0, 1] = .nan
+        let record = try trainer.run()
+        #expect(record.diverged && !record.solved)
+        #expect(record.updates == 0)
+        let message = try #require(record.divergence)
+        #expect(message.hasPrefix("update 1: nan first appears in"), "\(message)")
+        #expect(message.contains("time step 0"), "\(message)")
+        let json = try record.json()           // NaN ≠ NaN, so compare the text
+        #expect(try TrainingRecord(json: json).json() == json)
+        #expect(json.contains("\"diverged\":true"))
+    }
+
+    @Test func trainingBeatsTheBaselineOnAShortAddingProblem() throws {
+        var c = tiny("adding", length: 5, cell: "lstm")
+        c.hidden = 8; c.batch = 16; c.updates = 300; c.evalEvery = 50; c.evalSize = 64; c.profileEvery = 0
+        let record = try Trainer(c).run()
+        let first = record.evaluations.first!.loss, last = record.finalLoss!
+        #expect(first > 0.1)
+        #expect(last < 0.5 * record.baseline, "held-out MSE \(first) → \(last), baseline \(record.baseline)")
+        #expect(record.trainLoss.count == record.updates && record.gradientNorm.count == record.updates)
+    }
+
+    @Test func badSettingsAreRefusedWithAMessage() {
+        var c = TrainingConfiguration()
+        c.cell = "nope"
+        #expect(throws: TrainingError.badConfiguration("unknown cell 'nope'; valid cells: rnn, lstm, gru, gru_reset_before")) { try c.validate() }
+        c = TrainingConfiguration(); c.learningRate = -1
+        #expect(throws: TrainingError.self) { try c.validate() }
+        c = TrainingConfiguration(); c.task = "sorting"
+        #expect(throws: (any Error).self) { try c.validate() }
+    }
+}
