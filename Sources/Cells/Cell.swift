@@ -1,4 +1,5 @@
 import Autodiff
+import GSLKit
 
 /// A recurrent cell: its parameters, its state, and *one* step written as its paper's
 /// equations on the graph. Shared code (`Unrolled`) stacks layers and unrolls steps.
@@ -18,8 +19,27 @@ public protocol RecurrentCell: Sendable {
     ///   - p: the layer's parameters, by name.
     /// - Returns: the new state, in `stateNames` order.
     func step(x: Value, state: [Value], _ p: Parameters) -> [Value]
+    /// Records one step of a layer that may read the layer below it at the same step (the
+    /// depth gate of Yao et al. 2015 links a layer's memory cell to the one below). The
+    /// default ignores `below` and calls `step(x:state:_:)`, so a cell that does not look
+    /// down needs nothing more.
+    /// - Parameters:
+    ///   - x: the layer's input at this step, B × inputSize.
+    ///   - state: the previous state, in `stateNames` order.
+    ///   - below: the *new* state of layer k − 1 at this step, in `stateNames` order (its
+    ///     first value is `x` itself); nil for layer 0.
+    ///   - p: the layer's parameters, by name.
+    /// - Returns: the new state, in `stateNames` order.
+    func step(x: Value, state: [Value], below: [Value]?, _ p: Parameters) -> [Value]
     /// For `show --explain`: one line on the role of each named equation.
     var explanations: [String: String] { get }
+}
+
+extension RecurrentCell {
+    /// The default: a cell that does not read the layer below.
+    public func step(x: Value, state: [Value], below: [Value]?, _ p: Parameters) -> [Value] {
+        step(x: x, state: state, p)
+    }
 }
 
 /// What a parameter is for: initializers and the `forget bias` option choose by role.
@@ -48,9 +68,13 @@ public struct ParameterSpec: Sendable, Equatable {
     public var block: Int
     /// The gate, spelled out (`forget`), for initializers and messages.
     public var gate: String
+    /// The parameter's own initializer, used instead of the one its role would get (a cell
+    /// file's `init` line, or the default of its per-unit vectors); nil for the built-in cells.
+    public var initializer: Initializer?
     /// Creates a spec.
-    public init(name: String, rows: Int, cols: Int, role: ParameterRole, block: Int, gate: String) {
+    public init(name: String, rows: Int, cols: Int, role: ParameterRole, block: Int, gate: String, initializer: Initializer? = nil) {
         self.name = name; self.rows = rows; self.cols = cols; self.role = role; self.block = block; self.gate = gate
+        self.initializer = initializer
     }
 }
 

@@ -78,33 +78,42 @@ public struct RecurrentNetwork: Sendable {
     }
 
     /// Fills every weight from `rng` following `scheme`, layer by layer, in the order of the
-    /// cell's parameter list (so the same seed always gives the same weights).
+    /// cell's parameter list (so the same seed always gives the same weights). A parameter
+    /// with its own `initializer` (a cell file's `init` line) uses it instead of its role's;
+    /// the forget-bias scheme then still sets the forget-gate biases.
     public mutating func initialize(_ scheme: Initialization = .pytorchDefault, using rng: RandomSource) throws {
         let fallback = Initializer.pytorchRecurrentDefault(hiddenSize: hiddenSize)
         for k in 0..<layers {
             for spec in specs(layer: k) {
                 let initializer: Initializer
-                switch spec.role {
-                case .inputWeight: initializer = scheme.inputWeights ?? fallback
-                case .recurrentWeight: initializer = scheme.recurrentWeights ?? fallback
-                case .inputBias, .recurrentBias: initializer = scheme.biases ?? fallback
+                if let own = spec.initializer {
+                    initializer = own
+                } else {
+                    switch spec.role {
+                    case .inputWeight: initializer = scheme.inputWeights ?? fallback
+                    case .recurrentWeight: initializer = scheme.recurrentWeights ?? fallback
+                    case .inputBias, .recurrentBias: initializer = scheme.biases ?? fallback
+                    }
                 }
                 weights[k][spec.name] = Tensor(rows: spec.rows, cols: spec.cols,
                                                scalars: try initializer.values(rows: spec.rows, cols: spec.cols, using: rng))
             }
-            guard let forget = scheme.forgetBias, let fi = specs(layer: k).first(where: { $0.gate == "forget" && $0.role == .inputBias }),
-                  let fh = specs(layer: k).first(where: { $0.gate == "forget" && $0.role == .recurrentBias }) else { continue }
-            weights[k][fh.name] = Tensor(rows: 1, cols: hiddenSize)
+            // A cell file's gate may have one bias only (no recurrent-side bias to zero).
+            guard let forget = scheme.forgetBias, let fi = specs(layer: k).first(where: { $0.gate == "forget" && $0.role == .inputBias }) else { continue }
+            if let fh = specs(layer: k).first(where: { $0.gate == "forget" && $0.role == .recurrentBias }) {
+                weights[k][fh.name] = Tensor(rows: 1, cols: hiddenSize)
+            }
             switch forget {
             case .constant(let b):
                 weights[k][fi.name] = Tensor(rows: 1, cols: hiddenSize, repeating: b)
             case .chrono(let maxSteps):
                 let (bf, bi) = try Initializer.chronoBiases(count: hiddenSize, maxSteps: maxSteps, using: rng)
                 weights[k][fi.name] = Tensor(rows: 1, cols: hiddenSize, scalars: bf)
-                if let ii = specs(layer: k).first(where: { $0.gate == "input" && $0.role == .inputBias }),
-                   let ih = specs(layer: k).first(where: { $0.gate == "input" && $0.role == .recurrentBias }) {
+                if let ii = specs(layer: k).first(where: { $0.gate == "input" && $0.role == .inputBias }) {
                     weights[k][ii.name] = Tensor(rows: 1, cols: hiddenSize, scalars: bi)
-                    weights[k][ih.name] = Tensor(rows: 1, cols: hiddenSize)
+                    if let ih = specs(layer: k).first(where: { $0.gate == "input" && $0.role == .recurrentBias }) {
+                        weights[k][ih.name] = Tensor(rows: 1, cols: hiddenSize)
+                    }
                 }
             }
         }
