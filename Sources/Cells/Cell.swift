@@ -110,8 +110,14 @@ public enum BuiltinCells {
         (GRU(form: .resetBefore), "GRU, reset gate applied to h before the recurrent product", "Cho et al. 2014 (Keras reset_after=False)"),
     ]
 
-    /// The cell named `name` (`rnn`/`rnn_tanh`, `lstm`, `gru`, `gru_reset_before`).
-    public static func named(_ name: String) -> (any RecurrentCell)? {
+    /// The cell `nameOrPath` names — a built-in cell, else a readable cell file (see
+    /// `resolve(_:)`, which says why when neither works) — or nil.
+    public static func named(_ nameOrPath: String) -> (any RecurrentCell)? {
+        try? resolve(nameOrPath)
+    }
+
+    /// The built-in cell named `name` (`rnn`/`rnn_tanh`, `lstm`, `gru`, `gru_reset_before`).
+    public static func builtin(_ name: String) -> (any RecurrentCell)? {
         switch name.lowercased() {
         case "rnn", "rnn_tanh", "tanh", "tanh-rnn": return TanhRNN()
         case "lstm": return LSTM()
@@ -121,6 +127,6 @@ public enum BuiltinCells {
         }
     }
 
-    /// The names `named(_:)` accepts, for error messages.
+    /// The built-in names `named(_:)` accepts, for error messages.
     public static let names = ["rnn", "lstm", "gru", "gru_reset_before"]
 }

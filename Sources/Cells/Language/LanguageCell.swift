@@ -1,0 +1,205 @@
+import Autodiff
+import Foundation
+import GSLKit
+
+/// A recurrent cell written as a text file of equations (`Cells/*.cell`; the language is
+/// described in `Notes/cell-language.md`), recorded on the same graph as the built-in cells,
+/// so that unrolling, gradient checks, `show`, `gradcheck` and the probes work with it
+/// unchanged.
+///
+///     cell mgu            # Zhou et al. 2016
+///     state h
+///     f  = sigmoid(W_f x + U_f h + b_f)
+///     hc = tanh(W_h x + U_h (f * h) + b_h)
+///     h' = (1 - f) * h + f * hc
+///
+/// The first declared state is the layer's output (what the next layer reads as its x).
+public struct LanguageCell: RecurrentCell {
+    /// How the cell is named on the command line: the path it was read from (so that
+    /// `BuiltinCells.named(cell.name)` finds it again), or the label given to `init(source:file:)`.
+    public let name: String
+    /// The name on the file's `cell` line (the file's base name when there is none).
+    public var declaredName: String { definition.name }
+    /// The file's text.
+    public let source: String
+    let definition: CellDefinition
+
+    /// Reads and checks the cell file at `path`.
+    /// - Throws: `CellFileError` (unreadable, too large, not UTF-8, or any mistake in it).
+    public init(contentsOfFile path: String) throws {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {
+            throw CellFileError(file: path, position: nil, kind: .unreadable, message: "no such cell file")
+        }
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw CellFileError(file: path, position: nil, kind: .unreadable, message: "cannot read the file")
+        }
+        defer { try? handle.close() }
+        let data: Data
+        do { data = try handle.read(upToCount: CellFileLimits.bytes + 1) ?? Data() } catch {
+            throw CellFileError(file: path, position: nil, kind: .unreadable, message: "cannot read the file: \(error.localizedDescription)")
+        }
+        try self.init(data: data, file: path)
+    }
+
+    /// Checks the cell file's contents.
+    /// - Parameters:
+    ///   - data: the file's bytes (UTF-8, at most `CellFileLimits.bytes`).
+    ///   - file: the name used in messages and as the cell's `name`.
+    /// - Throws: `CellFileError`.
+    public init(data: Data, file: String) throws {
+        guard data.count <= CellFileLimits.bytes else {
+            throw CellFileError(file: file, position: nil, kind: .unreadable,
+                                message: "larger than \(CellFileLimits.bytes / 1024) KiB; a cell file is a few lines of equations")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            // Point at the first byte that is not UTF-8: decode leniently and find U+FFFD.
+            let lenient = String(decoding: data, as: UTF8.self)
+            var line = 1, column = 1
+            for s in lenient.unicodeScalars {
+                if s == "\u{FFFD}" { break }
+                if s == "\n" { line += 1; column = 1 } else { column += 1 }
+            }
+            throw CellFileError(file: file, position: SourcePosition(line: line, column: column), kind: .unreadable,
+                                message: "not UTF-8 text")
+        }
+        try self.init(source: text, file: file)
+    }
+
+    /// Checks a cell given as text.
+    /// - Parameters:
+    ///   - source: the equations.
+    ///   - file: the name used in messages and as the cell's `name`.
+    /// - Throws: `CellFileError`.
+    public init(source: String, file: String) throws {
+        let base = ((file as NSString).lastPathComponent as NSString).deletingPathExtension
+        do {
+            var parser = try Parser(source)
+            var analyzer = Analyzer(try parser.parseFile(), defaultName: base.isEmpty ? "cell" : base)
+            definition = try analyzer.run()
+        } catch let f as Failure {
+            throw CellFileError(file: file, position: f.position, kind: f.kind, message: f.message)
+        }
+        name = file
+        self.source = source
+    }
+
+    public var stateNames: [String] { definition.states }
+
+    /// The number of distinct input (or recurrent) weight matrices, whichever is larger: what
+    /// G means in the FLOP count 3·2·B·(I+H)·G·H·T when each weight is one gate's block.
+    public var gateCount: Int { definition.gateCount }
+
+    /// Whether an equation reads the layer below (`c_below'`).
+    public var readsLayerBelow: Bool { definition.readsBelow }
+
+    /// The parameters in the order the initializer draws them: equation by equation (in the
+    /// file's order), within one equation input weights, recurrent weights, per-unit weights,
+    /// then biases, each in order of first use. Weights multiplying a vector of width n are
+    /// H × n; vectors are 1 × H (or 1 × I when they meet x). A weight multiplying something
+    /// that depends on a state is a recurrent weight, otherwise an input weight; a vector only
+    /// ever added is a bias. `init` lines, and the default U(±1/√H) of per-unit vectors,
+    /// become the spec's own `initializer`.
+    public func parameters(inputSize: Int, hiddenSize: Int) -> [ParameterSpec] {
+        var blocks = [ParameterRole: Int]()
+        return definition.parameters.map { p in
+            func size(_ w: Width) -> Int { w == .input ? inputSize : hiddenSize }
+            let (rows, cols): (Int, Int)
+            switch p.shape {
+            case .matrix(let c): (rows, cols) = (hiddenSize, size(c))
+            case .vector(let w): (rows, cols) = (1, size(w))
+            }
+            var initializer = p.initializer
+            if case .pytorchRecurrentDefault? = initializer { initializer = .pytorchRecurrentDefault(hiddenSize: hiddenSize) }
+            let block = blocks[p.role, default: 0]
+            blocks[p.role] = block + 1
+            return ParameterSpec(name: p.name, rows: rows, cols: cols, role: p.role, block: block, gate: p.gate, initializer: initializer)
+        }
+    }
+
+    public func step(x: Value, state: [Value], _ p: Parameters) -> [Value] {
+        step(x: x, state: state, below: nil, p)
+    }
+
+    /// Records one step; `below` (the new states of the layer below, nil for layer 0) is what
+    /// `c_below'` reads. Layer 0 has no layer below: there `c_below'` is zero (see
+    /// `Notes/cell-language.md`).
+    public func step(x: Value, state: [Value], below: [Value]?, _ p: Parameters) -> [Value] {
+        let graph = x.graph
+        var values = [Value?](repeating: nil, count: definition.equations.count)
+        var zeros: Value?
+        func build(_ t: Term) -> Value {
+            switch t {
+            case .constant(let v): return graph.constant(v)
+            case .input: return x
+            case .previous(let i): return state[i]
+            case .below(let i):
+                if let below { return below[i] }
+                if zeros == nil { zeros = graph.constant(Tensor(rows: x.shape.rows, cols: state[0].shape.cols)) }
+                return zeros!
+            case .value(let k): return values[k]!
+            case .parameter(let n): return p[n]
+            case let .product(w, a): return p[w] • build(a)
+            case let .binary(op, a, b):
+                let (l, r) = (build(a), build(b))
+                switch op {
+                case .add: return l + r
+                case .subtract: return l - r
+                case .multiply: return l ⊙ r
+                case .divide: return l / r
+                }
+            case .negate(let a): return -build(a)
+            case let .function(f, a):
+                let v = build(a)
+                switch f {
+                case "sigmoid": return sigmoid(v)
+                case "tanh": return tanh(v)
+                case "relu": return relu(v)
+                case "hard_sigmoid": return hardSigmoid(v)
+                case "exp": return exp(v)
+                case "log": return log(v)
+                case "sqrt": return sqrt(v)
+                default: return square(v)
+                }
+            }
+        }
+        for (k, e) in definition.equations.enumerated() {
+            if case .constant = e.term { continue }   // a named constant, substituted where used
+            values[k] = build(e.term).named(e.name)
+        }
+        return definition.newState.map { values[$0]! }
+    }
+
+    /// The comment written on each equation's line, by the name it defines (`f`, `h'`).
+    public var explanations: [String: String] {
+        Dictionary(definition.equations.compactMap { e in e.explanation.map { (e.name, $0) } }, uniquingKeysWith: { a, _ in a })
+    }
+}
+
+/// A name that is neither a built-in cell nor a cell file.
+public struct UnknownCellError: Error, Equatable, CustomStringConvertible {
+    /// The name given.
+    public var name: String
+    public var description: String {
+        "unknown cell '\(name)'; valid cells: \(BuiltinCells.names.joined(separator: ", ")), or the path of a .cell file"
+    }
+}
+
+extension BuiltinCells {
+    /// The cell `nameOrPath` names: a built-in cell (`lstm`, `gru`, …, aliases included)
+    /// first, else the cell file at that path.
+    /// - Throws: `CellFileError` when the file cannot be read or has a mistake (one line with
+    ///   file, line and column); `UnknownCellError` when it is neither a built-in name nor an
+    ///   existing file.
+    public static func resolve(_ nameOrPath: String) throws -> any RecurrentCell {
+        if let cell = builtin(nameOrPath) { return cell }
+        guard FileManager.default.fileExists(atPath: nameOrPath) else {
+            // A path-like name that does not exist is reported as a missing file.
+            if nameOrPath.contains("/") || nameOrPath.hasSuffix(".cell") {
+                throw CellFileError(file: nameOrPath, position: nil, kind: .unreadable, message: "no such cell file")
+            }
+            throw UnknownCellError(name: nameOrPath)
+        }
+        return try LanguageCell(contentsOfFile: nameOrPath)
+    }
+}
