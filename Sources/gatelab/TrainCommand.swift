@@ -1,0 +1,170 @@
+import ArgumentParser
+import Cells
+import Foundation
+import Training
+
+/// `gatelab train`: one training run of a cell network plus linear readout on a
+/// long-time-lag task, until the task's criterion is met or the budget of updates is spent.
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train a cell on a long-time-lag task (adding, copy, …) and report whether it solves it.",
+        discussion: """
+            Tasks: adding (modern form: U[0,1] values, one marker per half, target X1 + X2, \
+            MSE, solved at held-out MSE < 0.01, baseline 1/6), adding-hs (Hochreiter & \
+            Schmidhuber 1997 Exp. 4, solved when every held-out sequence is within 0.04), copy \
+            (Arjovsky et al. 2016, baseline 10 ln 8/(T + 20)), recall, agreement, temporal-order \
+            (H&S Exp. 6a). Initialization from --seed, training data from seed + 1000000, a \
+            fixed held-out set (mt19937). Exit codes: 0 the run finished (solved or not: see \
+            'solved'), 1 it diverged (a NaN or infinity, located by update, time step and op), \
+            2 bad options or an unusable checkpoint.
+            """)
+
+    @Option(help: "The task (\(Tasks.names.joined(separator: ", "))).")
+    var task: String
+
+    @Option(help: "The cell (\(BuiltinCells.names.joined(separator: ", "))).")
+    var cell: String
+
+    @Option(help: "The task's length parameter T.")
+    var length: Int
+
+    @Option(help: "Units per layer.")
+    var hidden = 128
+
+    @Option(help: "Stacked layers.")
+    var layers = 1
+
+    @Option(help: "Optimizer: adam, sgd (momentum --momentum) or rmsprop.")
+    var optimizer = "adam"
+
+    @Option(help: "Learning rate.")
+    var lr = 1e-3
+
+    @Option(help: "SGD momentum.")
+    var momentum = 0.9
+
+    @Option(help: "Gradient-norm clipping threshold (0: none).")
+    var clip = 1.0
+
+    @Option(help: "Learning-rate schedule: constant, step:EVERY:FACTOR, or cosine (over --updates).")
+    var schedule = "constant"
+
+    @Option(help: "Sequences per minibatch.")
+    var batch = 32
+
+    @Option(help: "Budget of updates.")
+    var updates = 3000
+
+    @Option(name: .customLong("eval-every"), help: "Evaluate on the held-out set every N updates.")
+    var evalEvery = 100
+
+    @Option(name: .customLong("eval-size"), help: "Held-out sequences (rounded up to whole batches).")
+    var evalSize = 256
+
+    @Option(help: "Seed of the run.")
+    var seed: UInt64 = 1
+
+    @Option(name: .customLong("forget-bias"), help: "LSTM forget-gate bias: a number, or default (PyTorch's U(±1/√H)).")
+    var forgetBias = "1"
+
+    @Option(name: .customLong("profile-every"), help: "Record the gradient profile over time steps every N updates (0: at the start and end only).")
+    var profileEvery = 1000
+
+    @Flag(help: "Print the run's record as JSON (with 'solved', 'diverged', curves) instead of text.")
+    var json = false
+
+    @Option(help: "Checkpoint file, written atomically every --checkpoint-every updates and at the end.")
+    var checkpoint: String?
+
+    @Option(name: .customLong("checkpoint-every"), help: "Updates between checkpoints.")
+    var checkpointEvery = 500
+
+    @Flag(help: "Resume from --checkpoint (same options as the interrupted run).")
+    var resume = false
+
+    @Option(help: "Also write the record (JSON) to this file.")
+    var output: String?
+
+    func validate() throws {
+        guard Tasks.names.contains(task.lowercased()) || (try? Tasks.make(task, length: max(length, 20))) != nil else {
+            throw ValidationError("unknown task '\(task)'; valid tasks: \(Tasks.names.joined(separator: ", "))")
+        }
+        _ = try CellLookup.builtinCell(cell, for: "train")
+        guard OptimizerKind(rawValue: optimizer.lowercased()) != nil else {
+            throw ValidationError("unknown optimizer '\(optimizer)'; valid optimizers: adam, sgd, rmsprop")
+        }
+        guard clip >= 0, clip.isFinite else { throw ValidationError("--clip must be ≥ 0, got \(clip)") }
+        if resume && checkpoint == nil { throw ValidationError("--resume needs --checkpoint FILE") }
+        _ = try parsedSchedule()
+        _ = try parsedForgetBias()
+    }
+
+    func parsedSchedule() throws -> Schedule {
+        let parts = schedule.lowercased().split(separator: ":").map(String.init)
+        switch parts.first {
+        case "constant" where parts.count == 1: return .constant
+        case "cosine" where parts.count == 1: return .cosine(updates: max(updates, 1))
+        case "step" where parts.count == 3:
+            if let every = Int(parts[1]), let factor = Double(parts[2]), every >= 1, factor > 0, factor.isFinite {
+                return .step(every: every, factor: factor)
+            }
+        default: break
+        }
+        throw ValidationError("bad --schedule '\(schedule)'; use constant, cosine, or step:EVERY:FACTOR (e.g. step:1000:0.5)")
+    }
+
+    func parsedForgetBias() throws -> Double? {
+        if forgetBias.lowercased() == "default" { return nil }
+        guard let b = Double(forgetBias), b.isFinite else {
+            throw ValidationError("bad --forget-bias '\(forgetBias)'; use a number or default")
+        }
+        return b
+    }
+
+    func run() throws {
+        var c = TrainingConfiguration()
+        c.task = task.lowercased(); c.length = length; c.cell = cell.lowercased(); c.hidden = hidden; c.layers = layers
+        c.optimizer = OptimizerKind(rawValue: optimizer.lowercased())!; c.learningRate = lr; c.momentum = momentum
+        c.clip = clip > 0 ? clip : nil; c.schedule = try parsedSchedule(); c.batch = batch; c.updates = updates
+        c.evalEvery = evalEvery; c.evalSize = evalSize; c.seed = seed; c.forgetBias = try parsedForgetBias()
+        c.profileEvery = profileEvery
+        do { try c.validate() } catch let e as TaskError { throw ValidationError(e.description) }
+        catch let e as TrainingError { throw ValidationError(e.description) }
+
+        let trainer: Trainer
+        if resume, let checkpoint, FileManager.default.fileExists(atPath: checkpoint) {
+            trainer = try Trainer(resumingFrom: checkpoint, configuration: c)
+        } else {
+            trainer = try Trainer(c)
+        }
+        let task = trainer.task
+        let header = "train \(c.id): \(task.name) T = \(c.length) (\(task.steps) steps), \(c.cell) H = \(c.hidden)"
+            + (c.layers > 1 ? " L = \(c.layers)" : "") + ", \(trainer.record.parameterCount) parameters, \(c.optimizer.rawValue) lr \(c.learningRate), "
+            + "batch \(c.batch), clip \(c.clip.map { "\($0)" } ?? "none"), budget \(c.updates) updates; criterion: \(task.criterion); "
+            + "baseline \(String(format: "%.4g", task.baseline))"
+        let say: (String) -> Void = json ? { FileHandle.standardError.write(Data(($0 + "\n").utf8)) } : { print($0) }
+        say(header)
+        if trainer.record.updates > 0 { say("resumed at update \(trainer.record.updates) from \(checkpoint!)") }
+        let record = try trainer.run(checkpoint: checkpoint, checkpointEvery: checkpointEvery) { e in
+            say(String(format: "update %6d  held-out loss %.5f  correct %5.1f%%", e.update, e.loss, 100 * e.fractionCorrect))
+        }
+        let text = try record.json()
+        if let output {
+            do { try (text + "\n").write(toFile: output, atomically: true, encoding: .utf8) } catch {
+                throw ValidationError("cannot write --output \(output): \(error.localizedDescription)")
+            }
+        }
+        if json { print(text) }
+        let verdict: String
+        if record.diverged {
+            verdict = "diverged at \(record.divergence ?? "?")"
+        } else if record.solved {
+            verdict = "solved after \(record.solvedAtUpdate!) updates (\(String(format: "%.1f", record.seconds)) s): held-out loss \(String(format: "%.5f", record.finalLoss!))"
+        } else {
+            verdict = "not solved within \(record.updates) updates (\(String(format: "%.1f", record.seconds)) s): held-out loss \(String(format: "%.5f", record.finalLoss ?? .nan)), baseline \(String(format: "%.4f", record.baseline))"
+        }
+        say(verdict)
+        if record.diverged { throw ExitCode(ExitStatus.checkFailed) }
+    }
+}
