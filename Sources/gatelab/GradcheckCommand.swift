@@ -19,7 +19,7 @@ struct GradcheckCommand: ParsableCommand {
         case full, directional
     }
 
-    @Option(help: "The cell (\(BuiltinCells.names.joined(separator: ", "))).")
+    @Option(help: "The cell (\(BuiltinCells.names.joined(separator: ", "))) or the path of a .cell file.")
     var cell: String
 
     @Option(help: "Units per layer (H).")
@@ -60,7 +60,7 @@ struct GradcheckCommand: ParsableCommand {
     static let largestSize = 100_000, largestWork = 50_000_000
 
     func validate() throws {
-        _ = try CellLookup.cell(cell)
+        try CellLookup.validate(cell)
         for (name, value) in [("--hidden", hidden), ("--input", input), ("--batch", batch), ("--steps", steps), ("--layers", layers)] {
             guard value >= 1 else { throw ValidationError("\(name) must be at least 1, got \(value)") }
             guard value <= Self.largestSize else { throw ValidationError("\(name) must be at most \(Self.largestSize), got \(value)") }

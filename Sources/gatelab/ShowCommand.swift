@@ -22,7 +22,7 @@ struct ShowCommand: ParsableCommand {
         }
     }
 
-    @Argument(help: "The cell (\(BuiltinCells.names.joined(separator: ", "))).")
+    @Argument(help: "The cell (\(BuiltinCells.names.joined(separator: ", "))) or the path of a .cell file.")
     var cell: String?
 
     @Flag(help: "Every built-in cell.")
@@ -41,7 +41,7 @@ struct ShowCommand: ParsableCommand {
         switch (cell, all) {
         case (nil, false): throw ValidationError("name a cell (\(BuiltinCells.names.joined(separator: ", "))) or give --all")
         case (.some, true): throw ValidationError("give either a cell name or --all, not both")
-        case (.some(let name), false): _ = try CellLookup.cell(name)
+        case (.some(let name), false): try CellLookup.validate(name)
         case (nil, true): break
         }
         if explain && format == .dot { throw ValidationError("--explain needs --format text or latex; a DOT graph has no equation lines") }

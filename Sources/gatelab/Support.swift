@@ -3,13 +3,33 @@ import Autodiff
 import Cells
 import Foundation
 
-/// Looks cells up by command-line name, with a message listing the valid ones.
+/// Looks cells up by command-line name or cell-file path, with a message listing the valid ones.
 enum CellLookup {
-    /// The built-in cell `name` names (aliases such as `rnn_tanh` included).
-    /// - Throws: `ValidationError` naming the valid cells.
-    static func cell(_ name: String) throws -> any RecurrentCell {
-        guard let cell = BuiltinCells.named(name) else {
-            throw ValidationError("unknown cell '\(name)'; valid cells: \(BuiltinCells.names.joined(separator: ", "))")
+    /// The cell `nameOrPath` names: a built-in cell (aliases such as `rnn_tanh` included),
+    /// else the cell file at that path (`BuiltinCells.resolve`).
+    /// - Throws: `ValidationError` naming the valid cells for an unknown name;
+    ///   `CellFileError` (`FILE:LINE:COL: …`) for a cell file that cannot be read or has a
+    ///   mistake.
+    static func cell(_ nameOrPath: String) throws -> any RecurrentCell {
+        do { return try BuiltinCells.resolve(nameOrPath) } catch let e as UnknownCellError {
+            throw ValidationError(e.description)
+        }
+    }
+
+    /// Checks, while the arguments are validated, that `nameOrPath` is a built-in name or an
+    /// existing file; the file itself is read by `cell(_:)` when the command runs, so that its
+    /// mistakes are reported as `error: FILE:LINE:COL: …` without a usage hint.
+    static func validate(_ nameOrPath: String) throws {
+        if BuiltinCells.builtin(nameOrPath) != nil || FileManager.default.fileExists(atPath: nameOrPath) { return }
+        _ = try cell(nameOrPath)   // throws the right message
+    }
+
+    /// The built-in cell `name` names, refusing cell files.
+    /// - Parameter purpose: what needs a built-in cell, for the message.
+    /// - Throws: `ValidationError` for anything else.
+    static func builtinCell(_ name: String, for purpose: String) throws -> any RecurrentCell {
+        guard let cell = BuiltinCells.builtin(name) else {
+            throw ValidationError("\(purpose) needs a built-in cell (\(BuiltinCells.names.joined(separator: ", "))), not '\(name)'")
         }
         return cell
     }
@@ -20,9 +40,12 @@ enum CellLookup {
     }
 }
 
-/// One step of a cell recorded on a fresh graph exactly as `Unrolled` records layer 0 —
-/// input `x`, state leaves named by `stateNames`, parameters by their spec names — so the
-/// printed equations are the ones the engine differentiates, not a stored string.
+/// One step of a cell recorded on a fresh graph as `Unrolled` records a layer — input `x`,
+/// state leaves named by `stateNames`, parameters by their spec names — so the printed
+/// equations are the ones the engine differentiates, not a stored string. The layer below's
+/// new state is given as leaves named `h_below'`, `c_below'`, …: a cell that reads it (the
+/// depth-gated LSTM) prints the equations of a layer above the first (layer 0 reads zeros
+/// there); the other cells ignore those leaves and print exactly their layer 0.
 struct StepGraph {
     /// The graph.
     let graph: Graph
@@ -36,10 +59,11 @@ struct StepGraph {
         let g = Graph()
         let x = g.input("x", rows: 1, cols: inputSize)
         let state = cell.stateNames.map { g.input($0, rows: 1, cols: hiddenSize) }
+        let below = cell.stateNames.map { g.input($0 + "_below'", rows: 1, cols: hiddenSize) }
         let p = Dictionary(uniqueKeysWithValues: cell.parameters(inputSize: inputSize, hiddenSize: hiddenSize).map {
             ($0.name, g.parameter($0.name, rows: $0.rows, cols: $0.cols))
         })
-        newState = cell.step(x: x, state: state, Parameters(p))
+        newState = cell.step(x: x, state: state, below: below, Parameters(p))
         try g.validate()
         graph = g
         self.cell = cell

@@ -33,7 +33,8 @@ struct WeightsCommand: ParsableCommand {
         var output: String
 
         func validate() throws {
-            _ = try CellLookup.cell(cell)
+            // PyTorch's state_dict layout stacks gate blocks, which only the built-in cells have.
+            _ = try CellLookup.builtinCell(cell, for: "a PyTorch weights file")
             for (name, value) in [("--input", input), ("--hidden", hidden), ("--layers", layers)] {
                 guard (1...100_000).contains(value) else { throw ValidationError("\(name) must be between 1 and 100000, got \(value)") }
             }
@@ -43,7 +44,7 @@ struct WeightsCommand: ParsableCommand {
         }
 
         func run() throws {
-            var network = RecurrentNetwork(cell: try CellLookup.cell(cell), inputSize: input, hiddenSize: hidden, layers: layers)
+            var network = RecurrentNetwork(cell: try CellLookup.builtinCell(cell, for: "a PyTorch weights file"), inputSize: input, hiddenSize: hidden, layers: layers)
             try network.initialize(.pytorchDefault, using: try RandomSource(seed: seed))
             do { try WeightsFile.write(network, to: output) } catch {
                 throw WeightsError("cannot write \(output): \(describe(error))")

@@ -28,8 +28,11 @@ public struct LanguageCell: RecurrentCell {
     /// - Throws: `CellFileError` (unreadable, too large, not UTF-8, or any mistake in it).
     public init(contentsOfFile path: String) throws {
         var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw CellFileError(file: path, position: nil, kind: .unreadable, message: "no such cell file")
+        }
+        guard !isDirectory.boolValue else {
+            throw CellFileError(file: path, position: nil, kind: .unreadable, message: "a directory, not a cell file")
         }
         guard let handle = FileHandle(forReadingAtPath: path) else {
             throw CellFileError(file: path, position: nil, kind: .unreadable, message: "cannot read the file")
