@@ -84,6 +84,7 @@ public struct Shape: Hashable, Sendable, CustomStringConvertible {
 
 /// The Euclidean norm of `x`, scaled as LAPACK's dnrm2 does so that neither tiny nor huge
 /// elements underflow or overflow when squared.
+@inlinable
 public func euclideanNorm<C: Collection>(_ x: C) -> Double where C.Element == Double {
     var scale = 0.0, ssq = 1.0
     for v in x where v != 0 {
