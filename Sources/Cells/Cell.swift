@@ -52,6 +52,10 @@ public enum ParameterRole: Sendable, Equatable {
     case inputBias
     /// A bias added with the recurrent product (`bias_hh`).
     case recurrentBias
+    /// A per-unit (diagonal) weight: a 1 × n vector multiplied elementwise (peephole weights,
+    /// IndRNN's recurrent vector), written in cell files. No built-in cell has one; the
+    /// initialization schemes, made for matrices, leave it at PyTorch's U(±1/√H).
+    case perUnitWeight
 }
 
 /// One parameter of a cell layer, and where it sits in PyTorch's stacked tensors.
@@ -69,7 +73,7 @@ public struct ParameterSpec: Sendable, Equatable {
     /// The gate, spelled out (`forget`), for initializers and messages.
     public var gate: String
     /// The parameter's own initializer, used instead of the one its role would get (a cell
-    /// file's `init` line, or the default of its per-unit vectors); nil for the built-in cells.
+    /// file's `init` line); nil for the built-in cells.
     public var initializer: Initializer?
     /// Creates a spec.
     public init(name: String, rows: Int, cols: Int, role: ParameterRole, block: Int, gate: String, initializer: Initializer? = nil) {

@@ -93,6 +93,7 @@ public struct RecurrentNetwork: Sendable {
                     case .inputWeight: initializer = scheme.inputWeights ?? fallback
                     case .recurrentWeight: initializer = scheme.recurrentWeights ?? fallback
                     case .inputBias, .recurrentBias: initializer = scheme.biases ?? fallback
+                    case .perUnitWeight: initializer = fallback
                     }
                 }
                 weights[k][spec.name] = Tensor(rows: spec.rows, cols: spec.cols,

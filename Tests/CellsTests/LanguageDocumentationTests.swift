@@ -48,7 +48,7 @@ struct LanguageDocumentationTests {
         func shape(_ name: String) -> String { specs[name].map { "\($0.rows)×\($0.cols) \($0.role)" } ?? "absent" }
         #expect(shape("W_r") == "4×3 inputWeight")
         #expect(shape("U_r") == "4×4 recurrentWeight")
-        #expect(shape("p_z") == "1×4 recurrentWeight")
+        #expect(shape("p_z") == "1×4 perUnitWeight")
         #expect(shape("b_r") == "1×4 inputBias")
         #expect(try printedStep(cell).split(separator: "\n").count == 4)
         #expect(cell.explanations["z"] == "update gate, with a per-unit peephole on h")

@@ -39,17 +39,23 @@ struct LanguageSyntaxTests {
         }
         check("W_a", 5, 3, .inputWeight)          // multiplies x: H × I
         check("U_a", 5, 5, .recurrentWeight)      // multiplies a state: H × H
-        check("u", 1, 5, .recurrentWeight)        // per unit, on a state
+        check("u", 1, 5, .perUnitWeight)          // per unit (diagonal)
         check("b_a", 1, 5, .inputBias)            // only added
-        check("v", 1, 5, .inputWeight)            // per unit, on a value of x alone
+        check("v", 1, 5, .perUnitWeight)
         check("W_p", 5, 3, .inputWeight)
-        check("w_x", 1, 3, .inputWeight)          // meets x: 1 × I
+        check("w_x", 1, 3, .perUnitWeight)        // meets x: 1 × I
         check("V", 5, 3, .inputWeight)            // multiplies g, which is I wide
         check("b_c", 1, 5, .inputBias)
         #expect(specs.count == 9)
-        // Per-unit vectors get their own default, U(±1/√H), so a matrix scheme never applies to them.
-        #expect(specs["u"]?.initializer == .pytorchRecurrentDefault(hiddenSize: 5))
-        #expect(specs["W_a"]?.initializer == nil && specs["b_a"]?.initializer == nil)
+        #expect(specs.values.allSatisfy { $0.initializer == nil }, "no init lines")
+        // A matrix scheme does not apply to per-unit vectors: they stay U(±1/√H).
+        var net = RecurrentNetwork(cell: cell, inputSize: 3, hiddenSize: 5)
+        try net.initialize(.init(inputWeights: .zeros, recurrentWeights: .zeros, biases: .zeros), using: RandomSource(seed: 1))
+        for name in ["u", "v", "w_x"] {
+            let values = net.weights[0][name]!.scalars
+            #expect(values.allSatisfy { abs($0) <= 1 / Foundation.sqrt(5.0) } && values.contains { $0 != 0 }, "\(name): \(values)")
+        }
+        #expect(net.weights[0]["U_a"]!.scalars.allSatisfy { $0 == 0 } && net.weights[0]["b_a"]!.scalars.allSatisfy { $0 == 0 })
     }
 
     @Test func parametersAreDrawnEquationByEquationInputRecurrentPerUnitBias() throws {

@@ -45,6 +45,7 @@ struct Analyzer {
         /// The width class of the vector (or of the matrix's columns).
         var widthClass: Int
         var additiveOnly = true
+        /// For a matrix: some operand depends on a state (a recurrent weight).
         var stateDependent = false
     }
     var uses: [String: ParameterUses] = [:]

@@ -110,9 +110,9 @@ extension Analyzer {
             let ia = try infer(a, equation: k, recordUse: pa == nil)
             let ib = try infer(b, equation: k, recordUse: pb == nil)
             let additive = op == .add || op == .subtract
-            for (param, other) in [(pa, ib), (pb, ia)] {
+            for param in [pa, pb] {
                 guard let (name, _) = param else { continue }
-                if !additive { uses[name]!.additiveOnly = false; if other.state { uses[name]!.stateDependent = true } }
+                if !additive { uses[name]!.additiveOnly = false }
             }
             if let x = ia.constant, let y = ib.constant {
                 let v: Double
@@ -195,11 +195,10 @@ extension Analyzer {
             if let (_, rank) = gateOf[name] { role = rank == 0 ? .inputBias : .recurrentBias; kind = 3 }
             else if isBias { role = .inputBias; kind = 3 }
             else if isMatrix { role = u.stateDependent ? .recurrentWeight : .inputWeight; kind = u.stateDependent ? 1 : 0 }
-            else { role = u.stateDependent ? .recurrentWeight : .inputWeight; kind = 2 }
+            else { role = .perUnitWeight; kind = 2 }
             var gate = gateOf[name]?.gate ?? displayName(equations[u.firstEquation])
             if gateOf[name] == nil, gate == "forget" || gate == "input" { gate += " (equation)" }
-            var initializer = inits[name]?.initializer
-            if initializer == nil, !isMatrix, !isBias { initializer = .pytorchRecurrentDefault(hiddenSize: 1) }
+            let initializer = inits[name]?.initializer
             infos.append((ParameterInfo(name: name, shape: isMatrix ? .matrix(columns: width) : .vector(width), role: role,
                                         isBias: isBias, gate: gate, initializer: initializer),
                           u.firstEquation, kind, u.order))

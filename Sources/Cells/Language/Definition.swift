@@ -55,8 +55,8 @@ struct ParameterInfo: Sendable {
     /// A vector only ever added (`+ b`), as opposed to a per-unit weight (`u ⊙ h`).
     var isBias: Bool
     var gate: String
-    /// Its own initializer: from an `init` line, or the default of per-unit vectors (the
-    /// hidden size of `pytorch-default` is filled in per network).
+    /// Its own initializer, from an `init` line (the hidden size of `pytorch-default` is
+    /// filled in per network).
     var initializer: Initializer?
 }
 

@@ -101,8 +101,8 @@ public struct LanguageCell: RecurrentCell {
     /// then biases, each in order of first use. Weights multiplying a vector of width n are
     /// H × n; vectors are 1 × H (or 1 × I when they meet x). A weight multiplying something
     /// that depends on a state is a recurrent weight, otherwise an input weight; a vector only
-    /// ever added is a bias. `init` lines, and the default U(±1/√H) of per-unit vectors,
-    /// become the spec's own `initializer`.
+    /// ever added is a bias, any other vector a per-unit weight. `init` lines become the
+    /// spec's own `initializer`.
     public func parameters(inputSize: Int, hiddenSize: Int) -> [ParameterSpec] {
         var blocks = [ParameterRole: Int]()
         return definition.parameters.map { p in
