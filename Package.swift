@@ -27,7 +27,7 @@ let package = Package(
         // Probes of vanishing gradients, the experiment runner, results and reports.
         .target(name: "Probe", dependencies: ["Cells", "Autodiff", "GSLKit", .product(name: "TOMLKit", package: "TOMLKit")]),
         // Long-time-lag tasks (adding, copy, recall, agreement, temporal order) and training.
-        .target(name: "Training", dependencies: ["Cells", "Autodiff", "GSLKit", "Probe"]),
+        .target(name: "Training", dependencies: ["Cells", "Autodiff", "GSLKit", "Probe", .product(name: "TOMLKit", package: "TOMLKit")]),
         .executableTarget(
             name: "gatelab",
             dependencies: [

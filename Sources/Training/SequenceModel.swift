@@ -164,6 +164,6 @@ public final class SequenceModel {
         let row = (0..<h).map { c in (0..<loss.width).reduce(0.0) { $0 + readoutWeight[$1, c] } }
         let seed = Array((0..<unrolled.batch).map { _ in row }.joined())
         let norms = try unrolled.logGradientNorms(lastStepSeed: seed)
-        return norms.h.map { $0[network.layers - 1] }
+        return norms.h[network.layers - 1]
     }
 }

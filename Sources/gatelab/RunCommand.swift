@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Probe
+import Training
 
 /// `gatelab run`: runs an experiment file's grid (resumably), then writes its summaries,
 /// figures and report.
@@ -30,6 +31,9 @@ struct RunCommand: ParsableCommand {
     var dryRun = false
 
     func run() throws {
+        if let source = try? String(contentsOfFile: file, encoding: .utf8), TrainingExperiment.kind(of: source) == "train" {
+            return try runTraining()
+        }
         let experiment = try Experiment(contentsOf: file)
         var options = RunOptions(version: GateLabVersion.current)
         options.quick = quick
@@ -48,5 +52,20 @@ struct RunCommand: ParsableCommand {
         }
         print("\(experiment.name)\(quick ? " (quick)" : ""): \(plural(outcome.total, "grid point")) "
               + "(\(outcome.computed) computed, \(outcome.reused) reused); report: \(outcome.directory)/report.md")
+    }
+
+    /// An experiment of kind `train` (see `TrainingExperiment`): its grid of training runs,
+    /// resumably, then its report.
+    private func runTraining() throws {
+        let experiment = try TrainingExperiment(contentsOf: file)
+        let runner = TrainingGridRunner(experiment: experiment, quick: quick, directory: output)
+        let points = quick ? experiment.quickPoints : experiment.points
+        if dryRun {
+            print("\(experiment.name)\(quick ? " (quick)" : ""): \(plural(points.count, "training run")), output \(runner.directory)/")
+            return
+        }
+        let (records, computed) = try runner.run()
+        print("\(experiment.name)\(quick ? " (quick)" : ""): \(plural(records.count, "training run")) "
+              + "(\(computed) computed, \(records.count - computed) reused); report: \(runner.directory)/report.md")
     }
 }
