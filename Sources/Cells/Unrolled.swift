@@ -172,6 +172,15 @@ public final class Unrolled {
         return program.value(of: output, step: t % segment)
     }
 
+    /// The state entering step t (after step t − 1; the initial state for t = 0), per layer,
+    /// per state. When checkpointing, reading a step outside the segment in storage
+    /// recomputes that segment.
+    public func state(enteringStep t: Int) -> [[Tensor]] {
+        precondition((0..<steps).contains(t), "state(enteringStep:): step \(t) outside 0..<\(steps)")
+        do { try ensureLoaded(t / segment) } catch { preconditionFailure("recomputing segment \(t / segment): \(error)") }
+        return states.map { $0.map { program.value(of: $0, step: t % segment) } }
+    }
+
     /// The states after the last step, per layer.
     public var finalState: [[Tensor]] {
         var i = 0
@@ -280,9 +289,10 @@ public enum UnrollError: Error, CustomStringConvertible {
 extension Unrolled {
     /// log10 of gradient norms per step, measured without underflow.
     public struct LogGradientNorms: Sendable {
-        /// log10‖∂L/∂h_t‖ (over the batch and units), `[t][layer]`; −∞ when exactly zero.
+        /// log10‖∂L/∂h_t‖ (over the batch and units), `[layer][t]`; −∞ when exactly zero.
+        /// (Layer-major: one array per layer, not one per step, so a million steps stay small.)
         public var h: [[Double]]
-        /// log10‖∂L/∂c_t‖ for cells with a cell state (LSTM), `[t][layer]`; empty otherwise.
+        /// log10‖∂L/∂c_t‖ for cells with a cell state (LSTM), `[layer][t]`; empty otherwise.
         public var c: [[Double]]
         /// log10‖∂L/∂x_t‖, `[t]`.
         public var x: [Double]
@@ -302,7 +312,9 @@ extension Unrolled {
     public func logGradientNorms(lastStepSeed seed: [Double]) throws -> LogGradientNorms {
         let bh = batch * network.hiddenSize, n = batch * network.inputSize
         let hasCell = network.cell.stateNames.count > 1
-        var logH = [[Double]](repeating: [], count: steps), logC = [[Double]](repeating: [], count: steps)
+        let layers = network.layers
+        var logH = [[Double]](repeating: [Double](repeating: 0, count: steps), count: layers)
+        var logC = [[Double]](repeating: [Double](repeating: 0, count: hasCell ? steps : 0), count: layers)
         var logX = [Double](repeating: 0, count: steps)
         var scaleAt = [Double](repeating: 0, count: steps)   // log10 scale in force at step t
         var scale = 0.0
@@ -313,8 +325,10 @@ extension Unrolled {
             for k in 0..<bh { g[k] += seed[k] }
         }, carried: { s, t, carries in
             scaleAt[t] = scale
-            logH[t] = self.next.map { scale + log10Norm(s.gradient(of: $0[0])) }
-            if hasCell { logC[t] = self.next.map { scale + log10Norm(s.gradient(of: $0[1])) } }
+            for l in 0..<layers {
+                logH[l][t] = scale + log10Norm(s.gradient(of: self.next[l][0]))
+                if hasCell { logC[l][t] = scale + log10Norm(s.gradient(of: self.next[l][1])) }
+            }
             // Rescale what flows to step t − 1 by one common factor (all state gradients
             // together, so their ratios are kept).
             let norm = euclideanNorm(carries.joined())

@@ -21,6 +21,9 @@ public struct ProbeSetup {
     public var initialState: [[Tensor]]?
     /// ∂L/∂h_T of the top layer, B·H numbers.
     public var readout: [Double]
+    /// Bytes the unrolled sequence may take before it is checkpointed (nil: `Unrolled`'s
+    /// default). Results are bit-identical either way.
+    public var memoryBudget: Int?
 
     /// Creates a setup from explicit parts (sizes are checked).
     /// - Throws: `ProbeError.invalidConfiguration` when the inputs or readout have the wrong length.
@@ -91,8 +94,10 @@ public struct ProbeResult {
 /// underflow (via `Unrolled.logGradientNorms(lastStepSeed:)`), and summarizes it.
 public enum GradientProbe {
     /// Runs the seeded probe `configuration` describes.
-    public static func run(_ configuration: ProbeConfiguration) throws -> ProbeResult {
-        try run(ProbeSetup(configuration: configuration), settings: configuration.summary)
+    public static func run(_ configuration: ProbeConfiguration, memoryBudget: Int? = nil) throws -> ProbeResult {
+        var setup = try ProbeSetup(configuration: configuration)
+        setup.memoryBudget = memoryBudget
+        return try run(setup, settings: configuration.summary)
     }
 
     /// Runs a probe on `setup`: forward pass, one rescaled reverse pass, summaries.
@@ -100,7 +105,7 @@ public enum GradientProbe {
     ///   - setup: network, inputs, initial state, readout.
     ///   - settings: the fit window and the number of Jacobian samples.
     public static func run(_ setup: ProbeSetup, settings: SummarySettings = SummarySettings()) throws -> ProbeResult {
-        let unrolled = try Unrolled(network: setup.network, batch: setup.batch, steps: setup.steps)
+        let unrolled = try Unrolled(network: setup.network, batch: setup.batch, steps: setup.steps, memoryBudget: setup.memoryBudget)
         try unrolled.forward(inputs: setup.inputs, initialState: setup.initialState)
         let curves = try measureCurves(unrolled, readout: setup.readout)
         let summary = try ProbeSummary(curves: curves, network: setup.network, settings: settings) { distances in
@@ -113,7 +118,7 @@ public enum GradientProbe {
     static func measureCurves(_ unrolled: Unrolled, readout: [Double]) throws -> GradientCurves {
         let T = unrolled.steps, L = unrolled.network.layers
         let logs = try unrolled.logGradientNorms(lastStepSeed: readout)
-        let byDistance = { (perStep: [[Double]], layer: Int) in (0..<T).map { perStep[T - 1 - $0][layer] } }
+        let byDistance = { (perLayer: [[Double]], layer: Int) -> [Double] in perLayer[layer].reversed() }
         return GradientCurves(h: (0..<L).map { byDistance(logs.h, $0) },
                               c: logs.c.isEmpty ? [] : (0..<L).map { byDistance(logs.c, $0) },
                               x: (0..<T).map { logs.x[T - 1 - $0] })

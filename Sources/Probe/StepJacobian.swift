@@ -33,12 +33,9 @@ public struct StepJacobian {
         let network = setup.network
         let (L, S, H, I, B) = (network.layers, network.cell.stateNames.count, network.hiddenSize, network.inputSize, setup.batch)
         // The state entering step t, row 0 (sequence 0).
+        let enteringAll = unrolled.state(enteringStep: t)
         let entering: [[Tensor]] = (0..<L).map { k in
-            (0..<S).map { j in
-                let full = t == 0 ? (setup.initialState?[k][j] ?? Tensor(rows: B, cols: H))
-                                  : unrolled.program.value(of: unrolled.states[k][j], step: t)
-                return Tensor(rows: 1, cols: H, scalars: Array(full.scalars[0..<H]))
-            }
+            (0..<S).map { j in Tensor(rows: 1, cols: H, scalars: Array(enteringAll[k][j].scalars[0..<H])) }
         }
         let x = Array(setup.inputs[(t * B * I)..<(t * B * I + I)])
         let one = try Unrolled(network: network, batch: 1, steps: 1)

@@ -66,6 +66,9 @@ struct ProbeCommand: ParsableCommand {
     @Option(name: .customLong("jacobian-samples"), help: "Distances at which the one-step Jacobian's singular values are computed.")
     var jacobianSamples = 3
 
+    @Option(name: .customLong("memory-budget"), help: "Memory for the unrolled sequence, in MB; longer sequences are checkpointed (segments recomputed in the reverse pass, results bit-identical). Default: 1024.")
+    var memoryBudget: Int?
+
     @Option(name: .customLong("case"), help: "A reference case file (JSON) to probe instead of a seeded network.")
     var caseFile: String?
 
@@ -78,6 +81,7 @@ struct ProbeCommand: ParsableCommand {
     func validate() throws {
         guard (0...1000).contains(jacobianSamples) else { throw ValidationError("--jacobian-samples must be between 0 and 1000, got \(jacobianSamples)") }
         if let d = fitMaxDistance, d < 1 { throw ValidationError("--fit-max-distance must be at least 1, got \(d)") }
+        if let m = memoryBudget, !(1...1_000_000).contains(m) { throw ValidationError("--memory-budget must be between 1 and 1000000 MB, got \(m)") }
         if caseFile != nil {
             guard cell == nil, steps == nil else { throw ValidationError("--case takes the cell and length from the file; drop --cell and --steps") }
             return
@@ -118,7 +122,9 @@ struct ProbeCommand: ParsableCommand {
     func run() throws {
         if let caseFile {
             let rc = try ReferenceCase(contentsOf: caseFile)
-            let result = try GradientProbe.run(try ProbeSetup(referenceCase: rc), settings: settings)
+            var setup = try ProbeSetup(referenceCase: rc)
+            setup.memoryBudget = memoryBudget.map { $0 << 20 }
+            let result = try GradientProbe.run(setup, settings: settings)
             if json {
                 print(OrderedJSON.object(caseFields(rc, result)).text)
             } else {
@@ -132,7 +138,7 @@ struct ProbeCommand: ParsableCommand {
         let configurations = try configurations()
         var records = [ProbeRecord]()
         for c in configurations {
-            records.append(ProbeRecord(version: GateLabVersion.current, configuration: c, result: try GradientProbe.run(c)))
+            records.append(ProbeRecord(version: GateLabVersion.current, configuration: c, result: try GradientProbe.run(c, memoryBudget: memoryBudget.map { $0 << 20 })))
         }
         let aggregate = try SeedAggregate(records.map(\.summary))
         if json {
