@@ -236,10 +236,8 @@ struct GridAxes {
         }
         cell = try list("cell") { v, p in
             let s = try r.string(v, p)
-            guard let c = BuiltinCells.named(s) else {
-                throw r.error(p, "unknown cell '\(s)'; valid cells: \(BuiltinCells.names.joined(separator: ", "))")
-            }
-            return c.name
+            do { return try BuiltinCells.resolve(s).name }   // a built-in name or a cell file
+            catch { throw r.error(p, "\(error)") }
         }
         steps = try list("steps", positive(1_000_000))
         hidden = try list("hidden", positive(4096))

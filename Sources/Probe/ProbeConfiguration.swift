@@ -49,9 +49,9 @@ public struct ProbeConfiguration: Sendable, Equatable {
     public init(cell: String, steps: Int, hiddenSize: Int = 32, inputSize: Int = 1, batch: Int = 1, layers: Int = 1,
                 recurrentInit: Initializer? = nil, biasInit: Initializer? = nil, forgetBias: ForgetBiasSetting = .pytorchDefault,
                 inputScale: Double = 1, seed: UInt64 = 1, summary: SummarySettings = SummarySettings()) throws {
-        guard let c = BuiltinCells.named(cell) else {
-            throw ProbeError.invalidConfiguration("unknown cell '\(cell)'; valid cells: \(BuiltinCells.names.joined(separator: ", "))")
-        }
+        let c: any RecurrentCell
+        do { c = try BuiltinCells.resolve(cell) }   // a built-in name or a cell file
+        catch { throw ProbeError.invalidConfiguration("\(error)") }
         for (name, value) in [("steps", steps), ("hidden size", hiddenSize), ("input size", inputSize), ("batch", batch), ("layers", layers)]
         where value < 1 {
             throw ProbeError.invalidConfiguration("\(name) must be at least 1, got \(value)")

@@ -95,7 +95,7 @@ struct ProbeRecordTests {
     }
 
     @Test func badConfigurationsAreTypedOneLineErrors() {
-        #expect(throws: ProbeError.invalidConfiguration("unknown cell 'lsmt'; valid cells: rnn, lstm, gru, gru_reset_before")) {
+        #expect(throws: ProbeError.invalidConfiguration("unknown cell 'lsmt'; valid cells: rnn, lstm, gru, gru_reset_before, or the path of a .cell file")) {
             try ProbeConfiguration(cell: "lsmt", steps: 10)
         }
         #expect(throws: ProbeError.self) { try ProbeConfiguration(cell: "rnn", steps: 0) }
