@@ -1,7 +1,8 @@
 # GateLab set-up on a fresh Debian machine that has Swift: two commands do everything.
 #   make run    installs the Debian packages below if any is missing, builds in release mode
-#               and runs `gatelab demo` (the main job: equations printed from the graph, then
-#               a gradient check of a short LSTM sequence, ending in a one-line verdict)
+#               and runs the quickstart experiment (Experiments/quickstart.toml): how fast
+#               gradients vanish in the tanh RNN, the LSTM and the GRU, with its report and
+#               figures written to Notes/quickstart/report.md
 #   make test   installs the missing packages, then runs every test with `swift test`
 # and, for maintainers,
 #   make notes  regenerates Notes/cells.md (a test fails when it is stale)
@@ -13,7 +14,7 @@ SWIFT ?= swift
 
 run: deps
 	$(SWIFT) build -c release
-	"$$($(SWIFT) build -c release --show-bin-path)/gatelab" demo
+	"$$($(SWIFT) build -c release --show-bin-path)/gatelab" run Experiments/quickstart.toml
 
 test: deps
 	$(SWIFT) test
