@@ -189,10 +189,10 @@ final class FusedSum: Instruction {
     override func run(from t: Int, count: Int) throws {
         let o = out.arg(t, count)
         Elementwise.map(operands[0].arg(t, count), operands[1].arg(t, count), o) { $0 + $1 }
-        for i in 2..<operands.count { Elementwise.map(o, operands[i].arg(t, count), o) { $0 + $1 } }
+        for i in 2..<operands.count { Elementwise.addInPlace(o, operands[i].arg(t, count)) }
         switch activation {
-        case .sigmoid?: FastMath.sigmoid(o.p!, o.p!, o.count)
-        case .tanh?: FastMath.tanh(o.p!, o.p!, o.count)
+        case .sigmoid?: FastMath.sigmoid(inPlace: o.p!, o.count)
+        case .tanh?: FastMath.tanh(inPlace: o.p!, o.count)
         default: break
         }
     }

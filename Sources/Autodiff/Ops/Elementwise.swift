@@ -61,6 +61,21 @@ enum Elementwise {
         }
     }
 
+    /// `out += b`, b broadcast: the running sum of a fused addition chain. (In place with one
+    /// output pointer, so the loops vectorize without a run-time overlap check.)
+    static func addInPlace(_ out: Arg, _ b: Arg) {
+        let (o, y) = (out.p!, b.p!)
+        let (m, n) = (out.rows, out.cols)
+        if b.count == out.count {
+            for k in 0..<(m * n) { o[k] += y[k] }
+        } else if b.rows == 1 && b.cols == n {
+            for r in 0..<m { let or = o + r * n; for c in 0..<n { or[c] += y[c] } }
+        } else {
+            let (br, bc) = broadcastStrides(b, out)
+            for r in 0..<m { for c in 0..<n { o[r * n + c] += y[r * br + c * bc] } }
+        }
+    }
+
     /// `ga[broadcast index] += f(g[r, c], other[r, c])`: the gradient of one operand, summed
     /// back over the dimensions it was broadcast along.
     @inline(__always)

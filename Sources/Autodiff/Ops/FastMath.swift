@@ -9,14 +9,25 @@
 import Foundation
 
 enum FastMath {
-    /// `y[i] = σ(x[i])` for `n` elements (`x` and `y` may be the same).
+    /// `y[i] = σ(x[i])` for `n` elements; `x` and `y` must not overlap (see `sigmoid(inPlace:_:)`).
     static func sigmoid(_ x: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>, _ n: Int) {
         for i in 0..<n { y[i] = sigmoid(x[i]) }
     }
 
-    /// `y[i] = tanh(x[i])` for `n` elements (`x` and `y` may be the same).
+    /// `y[i] = tanh(x[i])` for `n` elements; `x` and `y` must not overlap (see `tanh(inPlace:_:)`).
     static func tanh(_ x: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>, _ n: Int) {
         for i in 0..<n { y[i] = tanh(x[i]) }
+    }
+
+    /// `y[i] = σ(y[i])`. (A separate loop: with one pointer the vectorizer needs no overlap
+    /// check, which an in-place call of the two-pointer form fails at run time.)
+    static func sigmoid(inPlace y: UnsafeMutablePointer<Double>, _ n: Int) {
+        for i in 0..<n { y[i] = sigmoid(y[i]) }
+    }
+
+    /// `y[i] = tanh(y[i])`, in place (see `sigmoid(inPlace:_:)`).
+    static func tanh(inPlace y: UnsafeMutablePointer<Double>, _ n: Int) {
+        for i in 0..<n { y[i] = tanh(y[i]) }
     }
 
     private static let log2e = 1.4426950408889634
