@@ -128,7 +128,7 @@ public final class Trainer {
         configuration = c
         let task = try Tasks.make(c.task, length: c.length)
         self.task = task
-        let cell = BuiltinCells.builtin(c.cell)!
+        let cell = try BuiltinCells.resolve(c.cell)
         let initRNG = try RandomSource(seed: c.seed, generator: c.generator)
         model = try SequenceModel(cell: cell, inputSize: task.inputSize, hiddenSize: c.hidden, layers: c.layers, loss: task.loss,
                                   batch: c.batch, steps: task.steps,

@@ -7,7 +7,7 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     public var task = "adding"
     /// The task's length parameter T.
     public var length = 50
-    /// Cell name (see `BuiltinCells.names`).
+    /// Cell name (see `BuiltinCells.names`) or the path of a `.cell` file.
     public var cell = "lstm"
     /// Units per layer.
     public var hidden = 128
@@ -57,8 +57,15 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     public var id: String {
         var s = "\(task)_T\(length)_\(cell)_H\(hidden)"
         if layers > 1 { s += "_L\(layers)" }
-        if BuiltinCells.builtin(cell) is LSTM { s += "_fb" + (forgetBias.map { Self.number($0) } ?? "default") }
-        return s + "_seed\(seed)"
+        if hasForgetGate { s += "_fb" + (forgetBias.map { Self.number($0) } ?? "default") }
+        s += "_seed\(seed)"
+        // File-name safe (a cell may be a path such as Cells/mgu.cell).
+        return String(s.map { $0.isLetter || $0.isNumber || "-_.".contains($0) ? $0 : "-" })
+    }
+
+    /// Whether the cell has a forget-gate bias the forget-bias setting acts on.
+    var hasForgetGate: Bool {
+        (try? BuiltinCells.resolve(cell))?.parameters(inputSize: 1, hiddenSize: 1).contains { $0.gate == "forget" } ?? false
     }
 
     static func number(_ x: Double) -> String { x == x.rounded() && abs(x) < 1e15 ? String(Int(x)) : String(x) }
@@ -70,7 +77,8 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
         try require(Tasks.names.contains(task) || (try? Tasks.make(task, length: length)) != nil,
                     "unknown task '\(task)'; valid tasks: \(Tasks.names.joined(separator: ", "))")
         _ = try Tasks.make(task, length: length)
-        try require(BuiltinCells.builtin(cell) != nil, "unknown cell '\(cell)'; valid cells: \(BuiltinCells.names.joined(separator: ", "))")
+        do { _ = try BuiltinCells.resolve(cell) }   // a built-in name or a cell file
+        catch { throw TrainingError.badConfiguration("\(error)") }
         try require(hidden >= 1, "hidden must be ≥ 1, got \(hidden)")
         try require(layers >= 1, "layers must be ≥ 1, got \(layers)")
         try require(batch >= 1, "batch must be ≥ 1, got \(batch)")

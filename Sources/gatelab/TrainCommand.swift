@@ -23,7 +23,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "The task (\(Tasks.names.joined(separator: ", "))).")
     var task: String
 
-    @Option(help: "The cell (\(BuiltinCells.names.joined(separator: ", "))).")
+    @Option(help: "The cell (\(BuiltinCells.names.joined(separator: ", ")), or the path of a .cell file).")
     var cell: String
 
     @Option(help: "The task's length parameter T.")
@@ -90,7 +90,7 @@ struct TrainCommand: ParsableCommand {
         guard Tasks.names.contains(task.lowercased()) || (try? Tasks.make(task, length: max(length, 20))) != nil else {
             throw ValidationError("unknown task '\(task)'; valid tasks: \(Tasks.names.joined(separator: ", "))")
         }
-        _ = try CellLookup.builtinCell(cell, for: "train")
+        try CellLookup.validate(cell)
         guard OptimizerKind(rawValue: optimizer.lowercased()) != nil else {
             throw ValidationError("unknown optimizer '\(optimizer)'; valid optimizers: adam, sgd, rmsprop")
         }

@@ -150,10 +150,27 @@ import Testing
     @Test func badSettingsAreRefusedWithAMessage() {
         var c = TrainingConfiguration()
         c.cell = "nope"
-        #expect(throws: TrainingError.badConfiguration("unknown cell 'nope'; valid cells: rnn, lstm, gru, gru_reset_before")) { try c.validate() }
+        #expect(throws: TrainingError.badConfiguration("unknown cell 'nope'; valid cells: rnn, lstm, gru, gru_reset_before, or the path of a .cell file")) { try c.validate() }
         c = TrainingConfiguration(); c.learningRate = -1
         #expect(throws: TrainingError.self) { try c.validate() }
         c = TrainingConfiguration(); c.task = "sorting"
         #expect(throws: (any Error).self) { try c.validate() }
+    }
+}
+
+@Suite("Training a cell written as a file")
+struct CellFileTrainingTests {
+    @Test func aCellFileTrainsAndIsGradientChecked() throws {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Cells/mgu.cell").path
+        var c = TrainingConfiguration()
+        c.task = "adding"; c.length = 6; c.cell = path
+        c.hidden = 4; c.batch = 4; c.updates = 20; c.evalEvery = 5; c.evalSize = 8; c.profileEvery = 10
+        c.learningRate = 1e-2
+        try c.validate()
+        #expect(!c.id.contains("/"), "ids are file-name safe: \(c.id)")
+        try TrainerTests().gradientCheck(c)
+        let record = try Trainer(c).run()
+        #expect(record.evaluations.count >= 2 && record.evaluations.allSatisfy { $0.loss.isFinite })
     }
 }
