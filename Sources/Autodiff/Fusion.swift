@@ -188,28 +188,38 @@ final class FusedSum: Instruction {
 
     override func run(from t: Int, count: Int) throws {
         let o = out.arg(t, count)
-        Elementwise.map(operands[0].arg(t, count), operands[1].arg(t, count), o) { $0 + $1 }
-        for i in 2..<operands.count { Elementwise.addInPlace(o, operands[i].arg(t, count)) }
-        switch activation {
-        case .sigmoid?: FastMath.sigmoid(inPlace: o.p!, o.count)
-        case .tanh?: FastMath.tanh(inPlace: o.p!, o.count)
-        default: break
+        let addends = operands.map { $0.arg(t, count) }
+        Parallel.rows(o.rows, cols: o.cols) { r in
+            let os = o.rows(r, of: o.rows)
+            Elementwise.map(addends[0].rows(r, of: o.rows), addends[1].rows(r, of: o.rows), os) { $0 + $1 }
+            for i in 2..<addends.count { Elementwise.addInPlace(os, addends[i].rows(r, of: o.rows)) }
+            switch activation {
+            case .sigmoid?: FastMath.sigmoid(inPlace: os.p!, os.count)
+            case .tanh?: FastMath.tanh(inPlace: os.p!, os.count)
+            default: break
+            }
         }
     }
 
     override func vjp(from t: Int, count: Int) {
         let (o, g) = (out.arg(t, count), out.gradArg(t, count))
         guard let d = g.p else { return }
-        let (y, n) = (o.p!, o.count)
-        let p: UnsafeMutablePointer<Double>
-        switch activation {
-        case .sigmoid?: p = pre; for k in 0..<n { p[k] = d[k] * y[k] * (1 - y[k]) }
-        case .tanh?: p = pre; for k in 0..<n { p[k] = d[k] * (1 - y[k] * y[k]) }
-        default: p = d
-        }
+        let p: UnsafeMutablePointer<Double> = activation == nil ? d : pre
         let gp = Arg(p: p, rows: o.rows, cols: o.cols)
-        for slot in operands {
-            Elementwise.accumulate(slot.gradArg(t, count), gp, gp, o) { d, _ in d }
+        let grads = operands.map { $0.gradArg(t, count) }
+        // p = g ⊙ f′(y), and the full-shape addends' gradients, row range by row range; the
+        // broadcast addends (biases) sum over rows, so they are done after, on one thread.
+        Parallel.rows(o.rows, cols: o.cols) { r in
+            let (y, dd, pp) = (o.p! + r.lowerBound * o.cols, d + r.lowerBound * o.cols, p + r.lowerBound * o.cols)
+            let n = r.count * o.cols
+            switch activation {
+            case .sigmoid?: for k in 0..<n { pp[k] = dd[k] * y[k] * (1 - y[k]) }
+            case .tanh?: for k in 0..<n { pp[k] = dd[k] * (1 - y[k] * y[k]) }
+            default: break
+            }
+            let gs = gp.rows(r, of: o.rows), os = o.rows(r, of: o.rows)
+            for ga in grads where ga.rows == o.rows { Elementwise.accumulate(ga.rows(r, of: o.rows), gs, gs, os) { d, _ in d } }
         }
+        for ga in grads where ga.rows != o.rows { Elementwise.accumulate(ga, gp, gp, o) { d, _ in d } }
     }
 }

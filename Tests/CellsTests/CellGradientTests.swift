@@ -1,6 +1,6 @@
 import Testing
 @testable import Cells
-import Autodiff
+@testable import Autodiff
 import GradCheck
 import GSLKit
 import Foundation
@@ -216,5 +216,28 @@ struct FusionTests {
         // One fused recurrent product, four fused gates (sum + activation), f ⊙ c, i ⊙ g,
         // their sum, tanh(c'), o ⊙ tanh(c'): 10 instructions a step instead of 30.
         #expect(u.program.instructionCounts.perStep == 10, "\(u.program.instructionCounts)")
+    }
+}
+
+@Suite("Large batches split over two cores give the same bits")
+struct ParallelTests {
+    @Test(arguments: ["lstm", "gru", "rnn"])
+    func sameBitsAsOneThread(_ name: String) throws {
+        let (T, B, I, H) = (4, 64, 3, 160)   // 64 × 160 = 10 240 elements: above the threshold
+        let rng = try RandomSource(seed: 12)
+        var net = RecurrentNetwork(cell: BuiltinCells.named(name)!, inputSize: I, hiddenSize: H)
+        try net.initialize(using: rng)
+        let x = rng.gaussianArray(count: T * B * I), r = rng.gaussianArray(count: T * B * H)
+        func run() throws -> [UInt64] {
+            let u = try Unrolled(network: net, batch: B, steps: T)
+            try u.forward(inputs: x)
+            let g = try u.backward(.everyStep(r))
+            return (g.weights[0].keys.sorted().flatMap { g.weights[0][$0]!.scalars } + g.inputs + u.finalState[0][0].scalars).map(\.bitPattern)
+        }
+        let split = try run()
+        let saved = Parallel.minimumElements
+        Parallel.minimumElements = Int.max
+        defer { Parallel.minimumElements = saved }
+        #expect(try run() == split)
     }
 }

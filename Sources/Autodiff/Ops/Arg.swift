@@ -18,3 +18,30 @@ func broadcastStrides(_ a: Arg, _ out: Arg) -> (row: Int, col: Int) {
 
 /// Errors a kernel can meet at run time (bad data rather than bad shapes).
 struct KernelError: Error { var message: String }
+
+extension Arg {
+    /// Rows `range` of this operand when it has `fullRows` rows; a 1-row (broadcast) operand
+    /// is returned whole.
+    func rows(_ range: Range<Int>, of fullRows: Int) -> Arg {
+        guard rows == fullRows else { return self }
+        return Arg(p: p.map { $0 + range.lowerBound * cols }, rows: range.count, cols: cols)
+    }
+}
+
+import Dispatch
+
+/// Splitting row-wise work of large batches over the two cores. Only work whose rows are
+/// independent is split (never a sum over rows), so results do not depend on it.
+enum Parallel {
+    /// Below this many elements one thread is faster than handing work to another.
+    static var minimumElements = 8192
+
+    /// Calls `body` with row ranges covering `0 ..< rows`: two halves on two threads for large
+    /// tensors, the whole range otherwise.
+    @inline(__always)
+    static func rows(_ rows: Int, cols: Int, _ body: (Range<Int>) -> Void) {
+        guard rows >= 2, rows * cols >= minimumElements else { return body(0..<rows) }
+        let half = rows / 2
+        DispatchQueue.concurrentPerform(iterations: 2) { body($0 == 0 ? 0..<half : half..<rows) }
+    }
+}
