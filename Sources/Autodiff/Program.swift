@@ -507,9 +507,15 @@ class Instruction {
         switch op {
         case .input, .parameter, .constant: break
         case let .matmul(ta, tb): MatMul.forward(transposeA: ta, transposeB: tb, args[0], args[1], o)
-        case .add, .subtract, .multiply, .divide: Elementwise.forward(op, args[0], args[1], o)
-        case .negate, .exp, .log, .square, .sqrt: Elementwise.forwardUnary(op, args[0], o)
-        case .sigmoid, .tanh, .relu: Activations.forward(op, args[0], o)
+        case .add, .subtract, .multiply, .divide:
+            let (a, b, n) = (args[0], args[1], o.rows)
+            Parallel.rows(n, cols: o.cols) { r in Elementwise.forward(op, a.rows(r, of: n), b.rows(r, of: n), o.rows(r, of: n)) }
+        case .negate, .exp, .log, .square, .sqrt:
+            let (a, n) = (args[0], o.rows)
+            Parallel.rows(n, cols: o.cols) { r in Elementwise.forwardUnary(op, a.rows(r, of: n), o.rows(r, of: n)) }
+        case .sigmoid, .tanh, .relu:
+            let (a, n) = (args[0], o.rows)
+            Parallel.rows(n, cols: o.cols) { r in Activations.forward(op, a.rows(r, of: n), o.rows(r, of: n)) }
         case .concatColumns: Structure.concatForward(args, operands.count, o)
         case let .sliceColumns(start, _): Structure.sliceForward(start: start, args[0], o)
         case .sumAll, .sumRows, .meanAll, .meanRows: Reductions.forward(op, args[0], o)
@@ -530,10 +536,24 @@ class Instruction {
         switch op {
         case .input, .parameter, .constant: break
         case let .matmul(ta, tb): MatMul.vjp(transposeA: ta, transposeB: tb, args[0], args[1], g, grads[0], grads[1])
-        case .add, .subtract, .multiply, .divide: Elementwise.vjp(op, args[0], args[1], o, g, grads[0], grads[1])
-        case .negate, .exp, .log, .square, .sqrt: Elementwise.vjpUnary(op, args[0], o, g, grads[0])
+        case .add, .subtract, .multiply, .divide:
+            // Rows in parallel for full-shape operands; a broadcast operand's gradient sums over
+            // rows, so it is accumulated afterwards on one thread (same order as ever).
+            let (a, b, ga, gb, n) = (args[0], args[1], grads[0], grads[1], o.rows)
+            let none = Arg(p: nil, rows: 0, cols: 0)
+            let (fullA, fullB) = (ga.rows == n, gb.rows == n)
+            Parallel.rows(n, cols: o.cols) { r in
+                Elementwise.vjp(op, a.rows(r, of: n), b.rows(r, of: n), o.rows(r, of: n), g.rows(r, of: n),
+                                fullA ? ga.rows(r, of: n) : none, fullB ? gb.rows(r, of: n) : none)
+            }
+            if !fullA || !fullB { Elementwise.vjp(op, a, b, o, g, fullA ? none : ga, fullB ? none : gb) }
+        case .negate, .exp, .log, .square, .sqrt:
+            let (a, ga, n) = (args[0], grads[0], o.rows)
+            Parallel.rows(n, cols: o.cols) { r in Elementwise.vjpUnary(op, a.rows(r, of: n), o.rows(r, of: n), g.rows(r, of: n), ga.rows(r, of: n)) }
         case .tanh where wrongVJP: Activations.wrongTanhVJP(o, g, grads[0])
-        case .sigmoid, .tanh, .relu: Activations.vjp(op, args[0], o, g, grads[0])
+        case .sigmoid, .tanh, .relu:
+            let (a, ga, n) = (args[0], grads[0], o.rows)
+            Parallel.rows(n, cols: o.cols) { r in Activations.vjp(op, a.rows(r, of: n), o.rows(r, of: n), g.rows(r, of: n), ga.rows(r, of: n)) }
         case .concatColumns: Structure.concatVJP(grads, operands.count, g)
         case let .sliceColumns(start, _): Structure.sliceVJP(start: start, g, grads[0])
         case .sumAll, .sumRows, .meanAll, .meanRows: Reductions.vjp(op, args[0], g, grads[0])

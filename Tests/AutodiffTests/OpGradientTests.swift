@@ -164,3 +164,28 @@ struct WrongVJPTests {
         #expect(abs(worst.analytic - worst.numeric) > 1e-3)
     }
 }
+
+@Suite("Elementwise ops split over two cores stay correct")
+struct ParallelOpTests {
+    @Test func everyElementwiseOpWithRowsSplit() throws {
+        let saved = Parallel.minimumElements
+        Parallel.minimumElements = 2   // split every op with at least 2 rows
+        defer { Parallel.minimumElements = saved }
+        let shapes = [(Shape(5, 4), Shape(5, 4)), (Shape(5, 4), Shape(1, 4)), (Shape(1, 4), Shape(5, 4)),
+                      (Shape(5, 4), Shape(1, 1)), (Shape(5, 4), Shape(5, 1))]
+        for (a, b) in shapes {
+            for (name, f) in [("add", { (p: [Value]) in p[0] + p[1] }), ("subtract", { $0[0] - $0[1] }),
+                              ("multiply", { $0[0] ⊙ $0[1] }), ("divide", { $0[0] / $0[1] })] {
+                for report in try checkOp("\(name) split", [a, b], positive: true, f) {
+                    #expect(report.passed, "\(name) \(a) \(b)\n\(report.table())")
+                }
+            }
+        }
+        for (name, f) in [("tanh", { (p: [Value]) in tanh(p[0]) }), ("sigmoid", { sigmoid($0[0]) }), ("exp", { exp($0[0]) }),
+                          ("sqrt", { sqrt($0[0]) }), ("gate", { sigmoid($0[0] + $0[1] + $0[2]) })] {
+            for report in try checkOp("\(name) split", [Shape(6, 3), Shape(6, 3), Shape(1, 3)], positive: true, f) {
+                #expect(report.passed, "\(name)\n\(report.table())")
+            }
+        }
+    }
+}
