@@ -188,11 +188,13 @@ final class FusedSum: Instruction {
 
     override func run(from t: Int, count: Int) throws {
         let o = out.arg(t, count)
-        let addends = operands.map { $0.arg(t, count) }
+        // The instruction's preallocated operand views: no allocation inside the time loop.
+        for i in operands.indices { args[i] = operands[i].arg(t, count) }
+        let addends = args, m = operands.count
         Parallel.rows(o.rows, cols: o.cols) { r in
             let os = o.rows(r, of: o.rows)
             Elementwise.map(addends[0].rows(r, of: o.rows), addends[1].rows(r, of: o.rows), os) { $0 + $1 }
-            for i in 2..<addends.count { Elementwise.addInPlace(os, addends[i].rows(r, of: o.rows)) }
+            for i in 2..<m { Elementwise.addInPlace(os, addends[i].rows(r, of: o.rows)) }
             switch activation {
             case .sigmoid?: FastMath.sigmoid(inPlace: os.p!, os.count)
             case .tanh?: FastMath.tanh(inPlace: os.p!, os.count)
@@ -206,7 +208,8 @@ final class FusedSum: Instruction {
         guard let d = g.p else { return }
         let p: UnsafeMutablePointer<Double> = activation == nil ? d : pre
         let gp = Arg(p: p, rows: o.rows, cols: o.cols)
-        let grads = operands.map { $0.gradArg(t, count) }
+        for i in operands.indices { grads[i] = operands[i].gradArg(t, count) }
+        let grads = UnsafeBufferPointer(start: self.grads, count: operands.count)
         // p = g ⊙ f′(y), and the full-shape addends' gradients, row range by row range; the
         // broadcast addends (biases) sum over rows, so they are done after, on one thread.
         Parallel.rows(o.rows, cols: o.cols) { r in

@@ -481,8 +481,8 @@ class Instruction {
     let op: Primitive
     let operands: [Slot]
     let out: Slot
-    private let args: UnsafeMutablePointer<Arg>
-    private let grads: UnsafeMutablePointer<Arg>
+    let args: UnsafeMutablePointer<Arg>
+    let grads: UnsafeMutablePointer<Arg>
     /// Set only by `Program.injectWrongVJP` (tests of the gradient checker).
     var wrongVJP = false
 
