@@ -67,6 +67,10 @@ public struct TrainingRecord: Codable, Sendable, Equatable {
     public var parameterCount = 0
     /// Wall-clock seconds of training (summed over resumed pieces; not part of the result).
     public var seconds = 0.0
+    /// The GateLab version that computed it, when run as part of an experiment grid (nil in
+    /// records written before versions were recorded): a grid reuses, and `gatelab merge`
+    /// reports on, only records of its own version.
+    public var gatelabVersion: String?
 
     /// The record as one JSON line (sorted keys; NaN and ±∞ as strings).
     public func json(pretty: Bool = false) throws -> String {

@@ -4,9 +4,13 @@ import Probe
 /// Runs a `train` experiment's grid resumably and writes its report.
 ///
 /// Output folder D: `D/results/<id>.json` (one record per run, written atomically; its
-/// presence with the same configuration marks the run finished, so an interrupted grid
-/// resumes where it stopped), `D/results/<id>.csv` (held-out curve), `D/points.csv`,
-/// `D/figures/*.svg` (gnuplot, when installed), `D/report.md`.
+/// presence with the same configuration and GateLab version marks the run finished, so an
+/// interrupted grid resumes where it stopped), `D/results/<id>.csv` (held-out curve),
+/// `D/points.csv`, `D/figures/*.svg` (gnuplot, when installed), `D/report.md`.
+///
+/// With a `shard` K/N of N > 1 it runs only the grid's runs i with i mod N = K (the shards
+/// of a Slurm job array, concurrently into one folder) and writes no report;
+/// `merge(partial:)` then writes it exactly as a whole run would.
 public struct TrainingGridRunner {
     /// The experiment.
     public var experiment: TrainingExperiment
@@ -14,56 +18,95 @@ public struct TrainingGridRunner {
     public var quick: Bool
     /// The output folder.
     public var directory: String
+    /// The folder given explicitly (nil: the default), for the command the report names.
+    public var outputDirectory: String?
+    /// The GateLab version recorded with every record; only records of this version are reused.
+    public var version: String
+    /// Run only this shard of the grid (nil or N = 1: the whole grid).
+    public var shard: Shard?
 
     /// Creates a runner writing to `directory` (default `Notes/<name>`, `-quick` appended for
     /// the slice).
-    public init(experiment: TrainingExperiment, quick: Bool, directory: String? = nil) {
+    /// - Parameter version: the GateLab version recorded with (and required of) every record
+    ///   (the command-line tool passes its own).
+    public init(experiment: TrainingExperiment, quick: Bool, directory: String? = nil, version: String = "", shard: Shard? = nil) {
         self.experiment = experiment
         self.quick = quick
-        self.directory = directory ?? "Notes/\(experiment.name)" + (quick ? "-quick" : "")
+        self.directory = directory ?? Self.defaultDirectory(experiment, quick: quick)
+        outputDirectory = directory
+        self.version = version
+        self.shard = shard
     }
 
-    /// Runs every unfinished point, then writes `points.csv`, figures and `report.md`.
-    /// - Returns: the records in grid order and the number computed by this call.
+    /// `Notes/<name>`, with `-quick` for the slice.
+    static func defaultDirectory(_ e: TrainingExperiment, quick: Bool) -> String { "Notes/\(e.name)" + (quick ? "-quick" : "") }
+
+    /// The grid, in its stable order.
+    public var points: [TrainingConfiguration] { quick ? experiment.quickPoints : experiment.points }
+
+    /// Runs every unfinished point (of the shard), then, for a whole grid, writes
+    /// `points.csv`, figures and `report.md`.
+    /// - Returns: the records in grid order (of the shard's runs only, for a shard of N > 1)
+    ///   and the number computed by this call.
     @discardableResult
     public func run() throws -> (records: [TrainingRecord], computed: Int) {
-        let points = quick ? experiment.quickPoints : experiment.points
+        let points = self.points
+        let sharded = shard.flatMap { $0.isWhole ? nil : $0 }
+        let mine = sharded.map { $0.indices(among: points.count).map { points[$0] } } ?? points
         let results = directory + "/results"
-        try FileManager.default.createDirectory(atPath: results, withIntermediateDirectories: true)
+        try Files.makeDirectory(results)
+        // Only this run's temporaries, and only dead ones: other shards write here too.
+        Files.removeStaleTemporaryFiles(in: results, of: Set(mine.flatMap { [$0.id + ".json", $0.id + ".csv"] }))
         var records = [TrainingRecord](), computed = 0
-        let pending = points.filter { finished($0, results) == nil }
+        let pending = mine.filter { finished($0, results) == nil }
         let progress = ProgressReporter(total: pending.count, totalWork: Double(pending.reduce(0) { $0 + Self.work($1) }), style: .lines)
-        for c in points {
+        for c in mine {
             if let r = finished(c, results) { records.append(r); continue }
-            let record = try Trainer(c).run()
-            try atomicWrite(record.curveCSV, to: "\(results)/\(c.id).csv")
-            try atomicWrite(try record.json() + "\n", to: "\(results)/\(c.id).json")
+            var record = try Trainer(c).run()
+            record.gatelabVersion = version
+            try Files.write(record.curveCSV, to: "\(results)/\(c.id).csv")
+            try Files.write(try record.json() + "\n", to: "\(results)/\(c.id).json")
             records.append(record)
             computed += 1
             progress.finished(c.id, seconds: record.seconds, work: Double(Self.work(c)))
         }
         progress.close()
-        try atomicWrite(TrainingReport.pointsCSV(records), to: directory + "/points.csv")
-        let figures = TrainingReport.figures(records, directory: directory)
-        try atomicWrite(TrainingReport.markdown(experiment: experiment, quick: quick, records: records, figures: figures), to: directory + "/report.md")
+        if sharded == nil { try writeReport(records) }
         return (records, computed)
     }
 
-    /// The stored record of `c`, if finished with the same configuration.
+    /// Writes `points.csv`, the figures and `report.md` from `records` (grid order).
+    /// - Parameter notice: a paragraph under the report's title (a partial merge names the
+    ///   missing runs there).
+    func writeReport(_ records: [TrainingRecord], notice: String? = nil) throws {
+        try Files.write(TrainingReport.pointsCSV(records), to: directory + "/points.csv")
+        let figures = TrainingReport.figures(records, directory: directory)
+        let command = ReportCommand.run(file: experiment.file, quick: quick, output: outputDirectory,
+                                        defaultOutput: Self.defaultDirectory(experiment, quick: quick))
+        try Files.write(TrainingReport.markdown(experiment: experiment, quick: quick, records: records, figures: figures,
+                                                command: command, notice: notice), to: directory + "/report.md")
+    }
+
+    /// The stored record of `c`, if finished with the same configuration by this version.
     func finished(_ c: TrainingConfiguration, _ results: String) -> TrainingRecord? {
-        guard let d = FileManager.default.contents(atPath: "\(results)/\(c.id).json"),
-              let r = try? TrainingRecord(json: String(decoding: d, as: UTF8.self)), r.configuration == c else { return nil }
+        guard case .valid(_, let r) = stored("\(results)/\(c.id).json", grid: [c.id: c]), r.id == c.id else { return nil }
         return r
     }
 
-    static func work(_ c: TrainingConfiguration) -> Int { c.updates * c.length * c.hidden * c.hidden * (c.cell == "lstm" ? 4 : c.cell == "rnn" ? 1 : 3) }
-}
-
-/// Writes `text` to `path` atomically (temporary file, then rename).
-func atomicWrite(_ text: String, to path: String) throws {
-    do { try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
-        throw TrainingError.badConfiguration("cannot write \(path): \(error.localizedDescription)")
+    /// What the record file at `path` holds, judged against the grid's configurations by id.
+    func stored(_ path: String, grid: [String: TrainingConfiguration]) -> StoredPoint<TrainingRecord> {
+        guard let d = FileManager.default.contents(atPath: path) else { return .damaged(reason: "unreadable") }
+        guard let r = try? TrainingRecord(json: String(decoding: d, as: UTF8.self)) else { return .damaged(reason: "not a training record") }
+        if let c = grid[r.id], r.configuration != c { return .foreign(id: r.id, reason: "other settings than the grid's") }
+        if r.configuration.id != r.id { return .foreign(id: r.id, reason: "its settings are those of run \(r.configuration.id)") }
+        guard r.gatelabVersion == version else {
+            return .stale(id: r.id, reason: "written by " + (r.gatelabVersion.map { "GateLab \($0)" } ?? "a GateLab that did not record its version")
+                          + "; this is GateLab \(version)")
+        }
+        return .valid(id: r.id, record: r)
     }
+
+    static func work(_ c: TrainingConfiguration) -> Int { c.updates * c.length * c.hidden * c.hidden * (c.cell == "lstm" ? 4 : c.cell == "rnn" ? 1 : 3) }
 }
 
 extension TrainingRecord {
@@ -134,11 +177,13 @@ enum TrainingReport {
 
     static func unique<T: Hashable>(_ xs: [T]) -> [T] { var s = Set<T>(); return xs.filter { s.insert($0).inserted } }
 
-    static func markdown(experiment: TrainingExperiment, quick: Bool, records: [TrainingRecord], figures: [String: String]) -> String {
+    static func markdown(experiment: TrainingExperiment, quick: Bool, records: [TrainingRecord], figures: [String: String],
+                         command: String, notice: String? = nil) -> String {
         var md = "# \(experiment.name)\(quick ? " (quick slice)" : "")\n\n"
+        if let notice { md += notice + "\n\n" }
         if let d = experiment.description { md += d + "\n\n" }
         let seconds = records.reduce(0) { $0 + $1.seconds }
-        md += "Generated by `gatelab run \(experiment.file)\(quick ? " --quick" : "")`: \(records.count) runs, "
+        md += "Generated by `\(command)`: \(records.count) runs, "
             + String(format: "%.0f s", seconds) + " of training in all (sum of the runs' wall times).\n\n"
         for task in unique(records.map(\.configuration.task)) {
             let runs = records.filter { $0.configuration.task == task }
