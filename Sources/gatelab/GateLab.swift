@@ -20,7 +20,8 @@ struct GateLabCommand: ParsableCommand {
             """,
         version: GateLabVersion.current,
         subcommands: [DemoCommand.self, CellsCommand.self, ShowCommand.self, GradcheckCommand.self,
-                      VerifyReferenceCommand.self, WeightsCommand.self, BenchCommand.self, ProbeCommand.self, RunCommand.self, TrainCommand.self]
+                      VerifyReferenceCommand.self, WeightsCommand.self, BenchCommand.self, ProbeCommand.self, RunCommand.self, MergeCommand.self, SlurmCommand.self,
+                      TrainCommand.self]
     )
 
     /// Parses, runs, and turns every error into one line on stderr and an exit code (see the

@@ -4,7 +4,8 @@ import Probe
 import Training
 
 /// `gatelab run`: runs an experiment file's grid (resumably), then writes its summaries,
-/// figures and report.
+/// figures and report; or, with `--shard K/N` (or inside a Slurm job array), one shard of the
+/// grid, whose report `gatelab merge` writes.
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
@@ -16,6 +17,14 @@ struct RunCommand: ParsableCommand {
             and one CSV of curves per grid point under results/, points.csv, summary.csv, \
             figures/*.svg (gnuplot) and report.md. Interrupted runs resume: the same command \
             skips finished points and gives the same bytes as an uninterrupted run.
+
+            Sharding (clusters): --shard K/N runs only the grid points whose index i in the \
+            file's grid order has i mod N = K (interleaved, so every shard gets a mix of short \
+            and long runs), writes their result files and no report; shards may run at once \
+            into one folder. When every shard has finished, 'gatelab merge FILE' writes the \
+            report, identical to a one-process run. Inside a Slurm job array, without --shard, \
+            K = SLURM_ARRAY_TASK_ID − SLURM_ARRAY_TASK_MIN and N = SLURM_ARRAY_TASK_COUNT. \
+            --shard 0/1 is the whole grid. See 'gatelab slurm'.
             """)
 
     @Argument(help: "The experiment file (TOML).")
@@ -27,45 +36,87 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Output folder (default: the file's [output] dir, else Notes/<name>).")
     var output: String?
 
+    @Option(help: ArgumentHelp("Run only the grid points i with i mod N = K, and no report (default: from the Slurm job array's environment, else the whole grid).",
+                               valueName: "K/N"))
+    var shard: String?
+
     @Flag(name: .customLong("dry-run"), help: "Validate the file and print the grid's size, without running.")
     var dryRun = false
 
     func run() throws {
+        let shard = try resolveShard()
         if let source = try? String(contentsOfFile: file, encoding: .utf8), TrainingExperiment.kind(of: source) == "train" {
-            return try runTraining()
+            return try runTraining(shard: shard)
         }
         let experiment = try Experiment(contentsOf: file)
         var options = RunOptions(version: GateLabVersion.current)
         options.quick = quick
         options.outputDirectory = output
+        options.shard = shard
         let runner = ExperimentRunner(experiment: experiment, options: options)
         let points = experiment.points(quick: quick)
         if dryRun {
             let configurations = Set(points.map(\.configurationKey)).count
             print("\(experiment.name)\(quick ? " (quick)" : ""): \(plural(points.count, "grid point")) "
-                  + "(\(plural(configurations, "configuration"))), output \(runner.directory)/")
+                  + "(\(plural(configurations, "configuration"))), output \(runner.directory)/"
+                  + (shard.map { ", shard \($0): \($0.indices(among: points.count).count) of them" } ?? ""))
             return
         }
         let outcome = try runner.run()
         for problem in outcome.figureProblems {
             FileHandle.standardError.write(Data("warning: figure not drawn: \(problem)\n".utf8))
         }
+        if let s = outcome.shard {
+            print(shardLine(experiment.name, s, count: outcome.shardTotal, noun: "grid point", computed: outcome.computed,
+                            reused: outcome.reused, total: outcome.total))
+            return
+        }
         print("\(experiment.name)\(quick ? " (quick)" : ""): \(plural(outcome.total, "grid point")) "
               + "(\(outcome.computed) computed, \(outcome.reused) reused); report: \(outcome.directory)/report.md")
     }
 
+    /// `--shard`, else the Slurm job array's task (said on stderr), else nil; N = 1 is nil.
+    /// - Throws: `ShardError` for a bad `--shard` or inconsistent Slurm variables.
+    func resolveShard() throws -> Shard? {
+        if let shard { return try Shard(parsing: shard).nonTrivial }
+        let environment = ProcessInfo.processInfo.environment
+        guard let s = try Shard.fromEnvironment(environment) else { return nil }
+        let names = ["SLURM_ARRAY_TASK_ID", "SLURM_ARRAY_TASK_MIN", "SLURM_ARRAY_TASK_COUNT"]
+        let values = names.compactMap { n in environment[n].map { "\(n)=\($0)" } }.joined(separator: ", ")
+        FileHandle.standardError.write(Data("gatelab run: shard \(s) from the Slurm job array (\(values))\n".utf8))
+        return s.nonTrivial
+    }
+
+    /// `NAME shard K/N: P grid points (C computed, R reused) of TOTAL; merge with: gatelab merge FILE`.
+    func shardLine(_ name: String, _ s: Shard, count: Int, noun: String, computed: Int, reused: Int, total: Int) -> String {
+        var merge = "gatelab merge \(shellQuoted(file))" + (quick ? " --quick" : "")
+        if let output { merge += " --output \(shellQuoted(output))" }
+        return "\(name) shard \(s): \(plural(count, noun)) (\(computed) computed, \(reused) reused) of \(total); merge with: \(merge)"
+    }
+
     /// An experiment of kind `train` (see `TrainingExperiment`): its grid of training runs,
     /// resumably, then its report.
-    private func runTraining() throws {
+    private func runTraining(shard: Shard?) throws {
         let experiment = try TrainingExperiment(contentsOf: file)
-        let runner = TrainingGridRunner(experiment: experiment, quick: quick, directory: output)
-        let points = quick ? experiment.quickPoints : experiment.points
+        let runner = TrainingGridRunner(experiment: experiment, quick: quick, directory: output, version: GateLabVersion.current, shard: shard)
+        let points = runner.points
         if dryRun {
-            print("\(experiment.name)\(quick ? " (quick)" : ""): \(plural(points.count, "training run")), output \(runner.directory)/")
+            print("\(experiment.name)\(quick ? " (quick)" : ""): \(plural(points.count, "training run")), output \(runner.directory)/"
+                  + (shard.map { ", shard \($0): \($0.indices(among: points.count).count) of them" } ?? ""))
             return
         }
         let (records, computed) = try runner.run()
+        if let s = shard {
+            print(shardLine(experiment.name, s, count: records.count, noun: "training run", computed: computed,
+                            reused: records.count - computed, total: points.count))
+            return
+        }
         print("\(experiment.name)\(quick ? " (quick)" : ""): \(plural(records.count, "training run")) "
               + "(\(computed) computed, \(records.count - computed) reused); report: \(runner.directory)/report.md")
     }
+}
+
+extension Shard {
+    /// Nil for the whole grid (N = 1), which runs as an unsharded run (with its report).
+    var nonTrivial: Shard? { isWhole ? nil : self }
 }

@@ -1,0 +1,69 @@
+import ArgumentParser
+import Foundation
+import Probe
+import Training
+
+/// `gatelab merge`: writes the summaries, figures and report of a grid whose shards ran
+/// separately (`gatelab run --shard K/N`, `gatelab slurm`), from their result files.
+struct MergeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "merge",
+        abstract: "Merge the shards of a grid (gatelab run --shard K/N) into its summaries, figures and report.",
+        discussion: """
+            Reads the per-point result files in the experiment's output folder and writes what \
+            'gatelab run FILE' writes at its end (results.jsonl, points.csv, summary.csv, \
+            figures, report.md), byte for byte, computing nothing; merging again gives the same \
+            bytes. Give the same FILE, --quick and --output as the shards. It refuses, naming \
+            them, grid points that are missing, claimed by two files or by a file named for \
+            another point (duplicated), written by another GateLab version (stale) or with \
+            other parameters (foreign): exit 1, nothing written. --partial reports on the \
+            usable points only and says at the top of the report which are missing. Files of no \
+            grid point are named as warnings and left alone.
+            """)
+
+    @Argument(help: "The experiment file (TOML), as given to the shards.")
+    var file: String
+
+    @Flag(help: "Merge the --quick grid.")
+    var quick = false
+
+    @Option(help: "Output folder (default: the file's [output] dir, else Notes/<name>).")
+    var output: String?
+
+    @Flag(help: "Write the report from the finished points when some are missing (the report says so).")
+    var partial = false
+
+    func run() throws {
+        let name: String, outcome: MergeOutcome, noun: String
+        do {
+            if let source = try? String(contentsOfFile: file, encoding: .utf8), TrainingExperiment.kind(of: source) == "train" {
+                let experiment = try TrainingExperiment(contentsOf: file)
+                name = experiment.name
+                noun = "training run"
+                outcome = try TrainingGridRunner(experiment: experiment, quick: quick, directory: output, version: GateLabVersion.current)
+                    .merge(partial: partial)
+            } else {
+                let experiment = try Experiment(contentsOf: file)
+                name = experiment.name
+                noun = "grid point"
+                var options = RunOptions(version: GateLabVersion.current)
+                options.quick = quick
+                options.outputDirectory = output
+                outcome = try ExperimentMerger(experiment: experiment, options: options).merge(partial: partial)
+            }
+        } catch let e as MergeError {
+            FileHandle.standardError.write(Data((["error: \(e.description)"] + e.lines).joined(separator: "\n").utf8 + Data("\n".utf8)))
+            throw ExitCode(ExitStatus.checkFailed)
+        }
+        var warnings = outcome.strays.isEmpty ? [] : ["warning: \(plural(outcome.strays.count, "file")) of no grid point left alone:"]
+            + MergeError.list(outcome.strays)
+        warnings += outcome.figureProblems.map { "warning: figure not drawn: \($0)" }
+        if !outcome.missing.isEmpty {
+            warnings.append("warning: partial report: \(outcome.missing.count) of \(plural(outcome.total, noun)) missing or unusable")
+        }
+        if !warnings.isEmpty { FileHandle.standardError.write(Data((warnings.joined(separator: "\n") + "\n").utf8)) }
+        let partialNote = outcome.missing.isEmpty ? "" : " (partial: \(outcome.missing.count) missing)"
+        print("\(name)\(quick ? " (quick)" : ""): merged \(outcome.merged) of \(plural(outcome.total, noun))\(partialNote); "
+              + "report: \(outcome.directory)/report.md")
+    }
+}
