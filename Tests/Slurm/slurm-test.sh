@@ -6,7 +6,9 @@
 #
 #   Tests/Slurm/slurm-test.sh [GATELAB]     # or GATELAB=... ; `make slurm-test` passes the
 #                                           # binary `swift build` made
-# Environment: SLURM_TEST_EXPERIMENT (default Experiments/slurm-demo.toml),
+# Environment: SLURM_TEST_EXPERIMENT (the grid compared first, default
+#   Experiments/slurm-demo.toml), SLURM_TEST_KILL_EXPERIMENT (the kill-and-resubmit grid,
+#   default Tests/Slurm/kill-grid.toml, points slow enough to cancel a task between them),
 #   SLURM_TEST_TIMEOUT (whole test, default 300 s), SLURM_TEST_KEEP=1 keeps the work folder.
 #
 # Prints PASS/FAIL per check and ends with exactly one line `slurm: N passed, M failed`, or
@@ -25,8 +27,11 @@ if [ -z "${_SLURM_TEST_BOUNDED:-}" ]; then
     exec timeout -k 20 "$TIMEOUT" "$0" "$@"
 fi
 
+# One stream, so that the cluster's messages stay in order and the summary is the last line.
+exec 2>&1
 GATELAB=${1:-${GATELAB:-}}
 EXPERIMENT=${SLURM_TEST_EXPERIMENT:-$REPO/Experiments/slurm-demo.toml}
+KILL_EXPERIMENT=${SLURM_TEST_KILL_EXPERIMENT:-$HERE/kill-grid.toml}
 SHARDS=4
 KILL_TASK=1
 
@@ -41,7 +46,15 @@ finish() {
     local rc=$?
     trap - EXIT
     if [ -n "${CLUSTER_DIR:-}" ]; then
+        local pids p left=""
+        pids=$(cat "$CLUSTER_DIR"/run/*.ourpid 2>/dev/null | tr '\n' ' ')
         if [ $failed -gt 0 ] || [ $rc -ne 0 ]; then cluster_stop keep; else cluster_stop; fi
+        for p in $pids; do [ -e "/proc/$p" ] && left="$left $p"; done
+        if [ -z "$left" ]; then
+            pass "stopped every daemon the test started (munged, slurmctld, slurmd: pids ${pids% })"
+        else
+            fail "daemons still running after the stop: pids$left"
+        fi
     fi
     if [ -n "$WORK" ] && [ -d "$WORK" ]; then
         if [ $failed -gt 0 ] || [ $rc -ne 0 ] || [ -n "${SLURM_TEST_KEEP:-}" ]; then
@@ -67,6 +80,7 @@ case "$GATELAB" in
 esac
 [ -x "$GATELAB" ] || { fail "gatelab binary $GATELAB is not executable"; exit 1; }
 [ -f "$EXPERIMENT" ] || { fail "experiment $EXPERIMENT not found"; exit 1; }
+[ -f "$KILL_EXPERIMENT" ] || { fail "experiment $KILL_EXPERIMENT not found"; exit 1; }
 
 # ---- the cluster
 source "$HERE/cluster.sh"
@@ -84,12 +98,15 @@ pass "one-node cluster up in $((SECONDS - t_start))s ($(sinfo -h -o '%n %c CPUs 
 
 WORK=$(mktemp -d /tmp/gatelab-slurm-test.XXXXXX)
 EXP_NAME=$(basename "$EXPERIMENT")
+KILL_NAME=$(basename "$KILL_EXPERIMENT")
 # Each run works in its own folder holding a copy of the experiment, so every run's command
 # line (which its report quotes) is the same `gatelab run slurm-demo.toml`, writing to the
 # same relative default folder: the outputs can be compared byte for byte.
-for d in local slurm resubmit; do
-    mkdir -p "$WORK/$d"
-    cp "$EXPERIMENT" "$WORK/$d/$EXP_NAME"
+for d in local slurm; do
+    mkdir -p "$WORK/$d"; cp "$EXPERIMENT" "$WORK/$d/$EXP_NAME"
+done
+for d in local-kill resubmit; do
+    mkdir -p "$WORK/$d"; cp "$KILL_EXPERIMENT" "$WORK/$d/$KILL_NAME"
 done
 
 # ---- helpers
@@ -198,18 +215,21 @@ compare_outputs() {
     done
 }
 
-# ---- (a) the grid run locally, in one process
-t0=$SECONDS
-(cd "$WORK/local" && "$GATELAB" run "$EXP_NAME") >"$WORK/local.log" 2>&1; rc=$?
-LOCAL_OUT=$(output_dir "$WORK/local")
-if [ $rc -eq 0 ] && [ -n "$LOCAL_OUT" ]; then
-    POINTS=$(find "$LOCAL_OUT/results/points" -name '*.json' 2>/dev/null | wc -l)
-    pass "local run: $POINTS grid points in $((SECONDS - t0))s (${LOCAL_OUT#$WORK/local/})"
-else
-    fail "local run exited $rc or wrote no report.md"; tail -n 20 "$WORK/local.log"
-    exit 1
-fi
-REL_OUT=${LOCAL_OUT#$WORK/local/}
+# ---- (a) the grids run locally, in one process
+# run_local FOLDER FILE: sets OUT (the output folder) and NPOINTS.
+run_local() {
+    local t0=$SECONDS rc
+    (cd "$WORK/$1" && "$GATELAB" run "$2") >"$WORK/$1.log" 2>&1; rc=$?
+    OUT=$(output_dir "$WORK/$1")
+    if [ $rc -eq 0 ] && [ -n "$OUT" ]; then
+        NPOINTS=$(find "$OUT/results/points" -name '*.json' 2>/dev/null | wc -l)
+        pass "local run of $2: $NPOINTS grid points in $((SECONDS - t0))s (${OUT#$WORK/$1/})"
+    else
+        fail "local run of $2 exited $rc or wrote no report.md"; tail -n 20 "$WORK/$1.log"
+        exit 1
+    fi
+}
+run_local local "$EXP_NAME"; LOCAL_OUT=$OUT; REL_OUT=${OUT#$WORK/local/}
 
 # ---- (b) the same grid as a 4-task array plus the merge job
 t0=$SECONDS
@@ -249,11 +269,12 @@ else
 fi
 
 # ---- (c) an array task killed mid-run, then resubmitted
+run_local local-kill "$KILL_NAME"; LOCAL_OUT=$OUT; REL_OUT=${OUT#$WORK/local-kill/}; POINTS=$NPOINTS
 # Tasks run one at a time here (%1), so the points that appear while task K runs are its own:
 # it is cancelled once it has written some of its points but not all.
 t0=$SECONDS
 R="$WORK/resubmit"
-(cd "$R" && "$GATELAB" slurm "$EXP_NAME" --shards $SHARDS --gatelab "$GATELAB") >"$WORK/resubmit-scripts.log" 2>&1; rc=$?
+(cd "$R" && "$GATELAB" slurm "$KILL_NAME" --shards $SHARDS --gatelab "$GATELAB") >"$WORK/resubmit-scripts.log" 2>&1; rc=$?
 ROUT="$R/$REL_OUT"
 if [ $rc -ne 0 ] || [ ! -f "$ROUT/slurm/array.sbatch" ]; then
     fail "gatelab slurm (scripts only) exited $rc"; cat "$WORK/resubmit-scripts.log"
@@ -269,26 +290,31 @@ M=$(cd "$R" && sbatch --parsable --dependency=afterok:$A "$ROUT/slurm/merge.sbat
 if ! [[ "$A" =~ ^[0-9]+$ && "$M" =~ ^[0-9]+$ ]]; then
     fail "sbatch of the scripts failed: $A / $M"; exit 1
 fi
-count_points() { find "$ROUT/results/points" -name '*.json' 2>/dev/null | wc -l; }
+count_points() {
+    local f c=0
+    for f in "$ROUT"/results/points/*.json; do [ -e "$f" ] && c=$((c + 1)); done
+    echo $c
+}
+# Cancel task K as soon as its first point is there: its next points take a few tenths of a
+# second each (kill-grid.toml), ample margin for the poll (every 20 ms) and for scancel.
 killed=""
 deadline=$((SECONDS + 120))
 while [ $SECONDS -lt $deadline ]; do
     n=$(count_points)
-    if [ $((n - before)) -ge 1 ] && [ $((n - before)) -lt "$mine" ] \
-       && job_records "${A}_${KILL_TASK}" | grep -q '^RUNNING'; then
-        scancel "${A}_${KILL_TASK}"
-        killed=$((n - before)); break
+    if [ $((n - before)) -ge 1 ]; then
+        if [ $((n - before)) -lt "$mine" ]; then
+            scancel "${A}_${KILL_TASK}"
+            killed=$((n - before))
+        fi
+        break
     fi
-    # Too late: task K already wrote all its points, or it ended.
-    if [ $((n - before)) -ge "$mine" ]; then break; fi
-    if [ $n -gt $before ] && ! is_active "${A}_${KILL_TASK}"; then break; fi
-    sleep 0.05
+    sleep 0.02
 done
 if [ -z "$killed" ]; then
     fail "could not catch task $KILL_TASK mid-run (points $(count_points) of $POINTS; its shard has $mine; state $(job_states_line "${A}_${KILL_TASK}")): the grid's points are too fast"
     exit 1
 fi
-pass "cancelled task ${A}_${KILL_TASK} mid-run, after it had written $killed of its $mine points"
+pass "cancelled task ${A}_${KILL_TASK} mid-run, when it had written $killed of its $mine points"
 # The rest of the array still runs; the merge waits on a dependency that now never holds.
 wait_jobs 120 "$A" "$M" || fail "array $A not finished after 120s: $(job_states_line "$A")"
 st=$(job_records "${A}_${KILL_TASK}" | awk '{print $1}')
@@ -299,8 +325,11 @@ else
     fail "after the cancel: task $KILL_TASK $st, merge job $(job_states_line "$M") reason $reason"
 fi
 scancel "$M" 2>/dev/null
+# What task K had written when the cancel reached it (the other tasks have finished theirs).
 n=$(count_points)
-(cd "$R" && "$GATELAB" merge "$EXP_NAME") >"$WORK/merge-incomplete.log" 2>&1; rc=$?
+killed=$((n - (POINTS - mine)))
+[ "$killed" -ge 1 ] && [ "$killed" -lt "$mine" ] && note "task $KILL_TASK left $killed of its $mine points"
+(cd "$R" && "$GATELAB" merge "$KILL_NAME") >"$WORK/merge-incomplete.log" 2>&1; rc=$?
 nmissing=$((POINTS - n))
 if [ $rc -eq 1 ] && grep -q "$nmissing missing" "$WORK/merge-incomplete.log" && [ ! -f "$ROUT/report.md" ]; then
     pass "gatelab merge refuses the incomplete grid (exit 1, names the $nmissing missing points, writes no report)"
@@ -331,7 +360,7 @@ else
     fail "kill + resubmit: no $REL_OUT/report.md"
 fi
 cp "$ROUT/report.md" "$WORK/report-before-remerge.md" 2>/dev/null
-(cd "$R" && "$GATELAB" merge "$EXP_NAME") >"$WORK/merge-again.log" 2>&1; rc=$?
+(cd "$R" && "$GATELAB" merge "$KILL_NAME") >"$WORK/merge-again.log" 2>&1; rc=$?
 if [ $rc -eq 0 ] && cmp -s "$WORK/report-before-remerge.md" "$ROUT/report.md"; then
     pass "gatelab merge again: exit 0, same report (idempotent)"
 else
