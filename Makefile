@@ -3,14 +3,21 @@
 #               and runs the quickstart experiment (Experiments/quickstart.toml): how fast
 #               gradients vanish in the tanh RNN, the LSTM and the GRU, with its report and
 #               figures written to Notes/quickstart/report.md
-#   make test   installs the missing packages, then runs every test with `swift test`
+#   make test   installs the missing packages, then runs every test with `swift test`, then
+#               the Slurm test (make slurm-test)
+#   make slurm-test  starts a private one-node Slurm on loopback (Tests/Slurm/cluster.sh
+#               installs slurmctld, slurmd, slurm-client and munge when missing, its daemons
+#               on their own socket and ports, stopped by pid afterwards), runs a small grid
+#               as a 4-task job array plus its merge job and checks the results are identical
+#               to a local run, then kills and resubmits one task; says "skipped" (never a
+#               pass) where the packages cannot be installed
 # and, for maintainers,
 #   make notes  regenerates Notes/cells.md (a test fails when it is stale)
 
 PACKAGES := libgsl-dev libopenblas-dev pkg-config gnuplot-nox
 SWIFT ?= swift
 
-.PHONY: run test notes deps
+.PHONY: run test slurm-test notes deps
 
 run: deps
 	$(SWIFT) build -c release
@@ -18,6 +25,12 @@ run: deps
 
 test: deps
 	$(SWIFT) test
+	$(MAKE) --no-print-directory slurm-test
+
+# The gatelab that `swift test` built (debug); the test bounds itself (5 minutes).
+slurm-test:
+	$(SWIFT) build --product gatelab
+	Tests/Slurm/slurm-test.sh "$$($(SWIFT) build --show-bin-path)/gatelab"
 
 notes:
 	$(SWIFT) build --product gatelab
