@@ -135,6 +135,7 @@ JobAcctGatherType=jobacct_gather/none
 AccountingStorageType=accounting_storage/none
 JobCompType=jobcomp/none
 MpiDefault=none
+MailProg=/bin/true
 SwitchType=switch/none
 SchedulerType=sched/backfill
 SelectType=select/cons_tres
@@ -187,7 +188,7 @@ cluster_start() {
 _cl_start_once() {
     CLUSTER_DIR=$(mktemp -d /tmp/gatelab-slurm.XXXXXX) || return 1
     chmod 700 "$CLUSTER_DIR"
-    mkdir -p "$CLUSTER_DIR"/{munge,state,spool,run,log}
+    mkdir -p "$CLUSTER_DIR"/{munge,state,run,log} "$CLUSTER_DIR/spool/$CLUSTER_NODE"
     chmod 700 "$CLUSTER_DIR"/munge
     export CLUSTER_DIR
     _cl_log "state in $CLUSTER_DIR"
