@@ -9,6 +9,7 @@
 # Environment: SLURM_TEST_EXPERIMENT (the grid compared first, default
 #   Experiments/slurm-demo.toml), SLURM_TEST_KILL_EXPERIMENT (the kill-and-resubmit grid,
 #   default Tests/Slurm/kill-grid.toml, points slow enough to cancel a task between them),
+#   SLURM_TEST_MIN_POINT_SECONDS (default 0.05: a faster kill grid gets longer sequences),
 #   SLURM_TEST_TIMEOUT (whole test, default 300 s), SLURM_TEST_KEEP=1 keeps the work folder.
 #
 # Prints PASS/FAIL per check and ends with exactly one line `slurm: N passed, M failed`, or
@@ -269,7 +270,23 @@ else
 fi
 
 # ---- (c) an array task killed mid-run, then resubmitted
-run_local local-kill "$KILL_NAME"; LOCAL_OUT=$OUT; REL_OUT=${OUT#$WORK/local-kill/}; POINTS=$NPOINTS
+run_local local-kill "$KILL_NAME"
+# The cancel must land between two of task K's points. kill-grid.toml is sized for the debug
+# build (tenths of a second a point); with a faster gatelab (release), lengthen its sequences
+# until the fastest point takes about MIN_POINT_SECONDS, and run the local reference again.
+MIN_POINT_SECONDS=${SLURM_TEST_MIN_POINT_SECONDS:-0.05}
+fastest=$(sed -n 's/^\[[0-9]*\/[0-9]*\] [^ ]* \([0-9.]*\) s.*/\1/p' "$WORK/local-kill.log" | sort -g | head -n 1)
+steps=$(sed -n 's/^steps *= *\([0-9]*\) *$/\1/p' "$WORK/local-kill/$KILL_NAME" | head -n 1)
+if [ -n "$fastest" ] && [ -n "$steps" ] && awk -v f="$fastest" -v m="$MIN_POINT_SECONDS" 'BEGIN { exit !(f < m) }'; then
+    factor=$(awk -v f="$fastest" -v m="$MIN_POINT_SECONDS" 'BEGIN { x = 2 * m / (f < 0.005 ? 0.005 : f); x = int(x) + 1; print (x > 40 ? 40 : x) }')
+    note "fastest point of $KILL_NAME took ${fastest}s: its sequences are lengthened $factor-fold (steps = $((steps * factor)))"
+    for d in local-kill resubmit; do
+        sed -i "s/^steps *= *$steps *\$/steps = $((steps * factor))/" "$WORK/$d/$KILL_NAME"
+    done
+    rm -rf "$OUT"
+    run_local local-kill "$KILL_NAME"
+fi
+LOCAL_OUT=$OUT; REL_OUT=${OUT#$WORK/local-kill/}; POINTS=$NPOINTS
 # Tasks run one at a time here (%1), so the points that appear while task K runs are its own:
 # it is cancelled once it has written some of its points but not all.
 t0=$SECONDS
