@@ -19,7 +19,9 @@ let package = Package(
         // The one Swift layer over GSL and BLAS: nothing else sees a GSL pointer or struct.
         .target(name: "GSLKit", dependencies: ["CGSLBLAS"]),
         // The reverse-mode graph: tensors, a closed set of primitives, programs, printing.
-        .target(name: "Autodiff", dependencies: ["GSLKit"]),
+        .target(name: "Autodiff", dependencies: ["GSLKit", "CWorker"]),
+        // One helper thread that polls for work between the short parallel sections of a step.
+        .target(name: "CWorker"),
         // Numerical gradient checking (full and directional).
         .target(name: "GradCheck", dependencies: ["GSLKit"]),
         // Recurrent cells written as equations, unrolling, PyTorch/Keras interchange.

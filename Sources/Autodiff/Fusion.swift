@@ -100,23 +100,28 @@ final class FusedProducts: Instruction {
     override func run(from t: Int, count: Int) throws {
         let a = operands[0].arg(t, count)
         MatMul.product(false, true, rows, width, inner, a.p!, inner, weights, inner, beta: 0, outputs, width)
-        for (m, off) in zip(members, offsets) {
-            let o = m.out.arg(t, count), n = m.out.cols
-            for r in 0..<rows { (o.p! + r * n).update(from: outputs + r * width + off, count: n) }
+        Parallel.rows(rows, cols: width) { range in
+            for (m, off) in zip(members, offsets) {
+                let o = m.out.arg(t, count), n = m.out.cols
+                for r in range { (o.p! + r * n).update(from: outputs + r * width + off, count: n) }
+            }
         }
     }
 
     override func vjp(from t: Int, count: Int) {
         let outputGrad = chunkGrads + filled * rows * width
-        for (m, off) in zip(members, offsets) {
-            let g = m.out.gradArg(t, count), n = m.out.cols
-            for r in 0..<rows { (outputGrad + r * width + off).update(from: g.p! + r * n, count: n) }
-        }
         let a = operands[0].arg(t, count), ga = operands[0].gradArg(t, count)
+        let inputs = chunkInputs + filled * rows * inner
+        Parallel.rows(rows, cols: width) { range in
+            for (m, off) in zip(members, offsets) {
+                let g = m.out.gradArg(t, count), n = m.out.cols
+                for r in range { (outputGrad + r * width + off).update(from: g.p! + r * n, count: n) }
+            }
+            (inputs + range.lowerBound * inner).update(from: a.p! + range.lowerBound * inner, count: range.count * inner)
+        }
         if let da = ga.p {
             MatMul.product(false, false, rows, inner, width, outputGrad, width, weights, inner, beta: 1, da, inner)
         }
-        (chunkInputs + filled * rows * inner).update(from: a.p!, count: rows * inner)
         filled += 1
         precondition(filled <= chunk, "FusedProducts: more steps than a block")
     }
@@ -223,6 +228,17 @@ final class FusedSum: Instruction {
             let gs = gp.rows(r, of: o.rows), os = o.rows(r, of: o.rows)
             for ga in grads where ga.rows == o.rows { Elementwise.accumulate(ga.rows(r, of: o.rows), gs, gs, os) { d, _ in d } }
         }
-        for ga in grads where ga.rows != o.rows { Elementwise.accumulate(ga, gp, gp, o) { d, _ in d } }
+        // Bias gradients: column sums over the rows, split by columns (each column's sum keeps
+        // its order, so its bits do not depend on the split).
+        for ga in grads where ga.rows != o.rows {
+            if ga.rows == 1 && ga.cols == o.cols, let da = ga.p {
+                let (m, n) = (o.rows, o.cols)
+                Parallel.columns(n, rows: m) { cs in
+                    for r in 0..<m { let pr = p + r * n; for c in cs { da[c] += pr[c] } }
+                }
+            } else {
+                Elementwise.accumulate(ga, gp, gp, o) { d, _ in d }
+            }
+        }
     }
 }

@@ -60,6 +60,7 @@ public final class Program {
                 keep: [Value] = []) throws {
         try graph.validate()
         precondition(steps >= 1, "Program: steps must be ≥ 1")
+        Parallel.prepare
         self.graph = graph
         self.steps = steps
         self.recurrence = recurrence.map { ($0.state.id, $0.next.id) }
@@ -546,7 +547,20 @@ class Instruction {
                 Elementwise.vjp(op, a.rows(r, of: n), b.rows(r, of: n), o.rows(r, of: n), g.rows(r, of: n),
                                 fullA ? ga.rows(r, of: n) : none, fullB ? gb.rows(r, of: n) : none)
             }
-            if !fullA || !fullB { Elementwise.vjp(op, a, b, o, g, fullA ? none : ga, fullB ? none : gb) }
+            if !fullA || !fullB {
+                let (m, cols) = (o.rows, o.cols)
+                func rowOrFull(_ x: Arg) -> Bool { x.p == nil || x.rows == m || (x.rows == 1 && x.cols == cols) }
+                if op == .add || op == .subtract, rowOrFull(ga), rowOrFull(gb) {
+                    // A bias's gradient: column sums of g, split by columns (order kept per column).
+                    let (da, db, sign) = (fullA ? nil : ga.p, fullB ? nil : gb.p, op == .add ? 1.0 : -1.0)
+                    Parallel.columns(cols, rows: m) { cs in
+                        if let d = da { for r in 0..<m { let gr = g.p! + r * cols; for c in cs { d[c] += gr[c] } } }
+                        if let d = db { for r in 0..<m { let gr = g.p! + r * cols; for c in cs { d[c] += sign * gr[c] } } }
+                    }
+                } else {
+                    Elementwise.vjp(op, a, b, o, g, fullA ? none : ga, fullB ? none : gb)
+                }
+            }
         case .negate, .exp, .log, .square, .sqrt:
             let (a, ga, n) = (args[0], grads[0], o.rows)
             Parallel.rows(n, cols: o.cols) { r in Elementwise.vjpUnary(op, a.rows(r, of: n), o.rows(r, of: n), g.rows(r, of: n), ga.rows(r, of: n)) }
@@ -588,7 +602,9 @@ final class Arena {
     }
     deinit { base.deallocate() }
     func pointer(_ offset: Int) -> UnsafeMutablePointer<Double> { base + offset }
-    func zero() { base.update(repeating: 0, count: count) }
+    func zero() {
+        Parallel.rows(count, cols: 1) { r in (base + r.lowerBound).update(repeating: 0, count: r.count) }
+    }
     func load(_ xs: [Double]) { xs.withUnsafeBufferPointer { base.update(from: $0.baseAddress!, count: $0.count) } }
     var array: [Double] { Array(UnsafeBufferPointer(start: base, count: count)) }
 }

@@ -223,7 +223,7 @@ struct FusionTests {
 struct ParallelTests {
     @Test(arguments: ["lstm", "gru", "rnn"])
     func sameBitsAsOneThread(_ name: String) throws {
-        let (T, B, I, H) = (4, 64, 3, 160)   // 64 × 160 = 10 240 elements: above the threshold
+        let (T, B, I, H) = (4, 64, 3, 160)   // 64 × 160 = 10 240 elements, 64·160·640 multiply-adds: split
         let rng = try RandomSource(seed: 12)
         var net = RecurrentNetwork(cell: BuiltinCells.named(name)!, inputSize: I, hiddenSize: H)
         try net.initialize(using: rng)
@@ -235,9 +235,10 @@ struct ParallelTests {
             return (g.weights[0].keys.sorted().flatMap { g.weights[0][$0]!.scalars } + g.inputs + u.finalState[0][0].scalars).map(\.bitPattern)
         }
         let split = try run()
-        let saved = Parallel.minimumElements
-        Parallel.minimumElements = Int.max
-        defer { Parallel.minimumElements = saved }
+        let saved = (Parallel.minimumElements, Parallel.minimumProductWork)
+        Parallel.minimumElements = Int.max       // elementwise work on one thread
+        Parallel.minimumProductWork = Int.max    // every product one single-threaded DGEMM
+        defer { (Parallel.minimumElements, Parallel.minimumProductWork) = saved }
         #expect(try run() == split)
     }
 }

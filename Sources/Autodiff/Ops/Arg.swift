@@ -28,20 +28,58 @@ extension Arg {
     }
 }
 
-import Dispatch
+import CWorker
+import Foundation
+import GSLKit
 
-/// Splitting row-wise work of large batches over the two cores. Only work whose rows are
-/// independent is split (never a sum over rows), so results do not depend on it.
+/// Splitting work over the two cores: row-wise work of large batches (two row ranges) and
+/// large matrix products (two column or row blocks, see `MatMul.product`). Only work whose
+/// parts write disjoint outputs is split, never a sum, so the bits of every result are the
+/// same whether the parts run in parallel or one after the other.
+///
+/// The second part runs on one helper thread that polls for work between the short parallel
+/// sections of a time step (see `Sources/CWorker/worker.c`), so a hand-off costs well under a
+/// microsecond instead of a thread wake-up. OpenBLAS is then used single-threaded: its own
+/// threads would compete with the helper for the same two cores.
 enum Parallel {
     /// Below this many elements one thread is faster than handing work to another.
-    static var minimumElements = 8192
+    static var minimumElements = 4096
+    /// Below this many multiply-adds (m·n·k) a product runs on one thread.
+    static var minimumProductWork = 1 << 16
+    /// Whether work is split at all (more than one core online).
+    static let enabled: Bool = ProcessInfo.processInfo.activeProcessorCount > 1
+
+    /// Called once before the first pass of any program: OpenBLAS single-threaded.
+    static let prepare: Void = { BLAS.setThreads(1) }()
+
+    /// Runs `body(0)` and `body(1)`, in parallel when the helper thread is free.
+    @inline(__always)
+    static func two(_ body: (Int) -> Void) {
+        withoutActuallyEscaping(body) { f in
+            var f = f
+            withUnsafeMutablePointer(to: &f) { pointer in
+                _ = gatelab_run_two({ context, part in
+                    context!.assumingMemoryBound(to: ((Int) -> Void).self).pointee(Int(part))
+                }, pointer)
+            }
+        }
+    }
+
+    /// Calls `body` with column ranges covering `0 ..< cols` (halves aligned to 8 columns when
+    /// the work is large): for sums over rows, which a split by rows would reorder.
+    @inline(__always)
+    static func columns(_ cols: Int, rows: Int, _ body: (Range<Int>) -> Void) {
+        guard enabled, cols >= 16, rows * cols >= minimumElements else { return body(0..<cols) }
+        let half = (cols / 2 + 7) & ~7
+        two { body($0 == 0 ? 0..<half : half..<cols) }
+    }
 
     /// Calls `body` with row ranges covering `0 ..< rows`: two halves on two threads for large
     /// tensors, the whole range otherwise.
     @inline(__always)
     static func rows(_ rows: Int, cols: Int, _ body: (Range<Int>) -> Void) {
-        guard rows >= 2, rows * cols >= minimumElements else { return body(0..<rows) }
+        guard enabled, rows >= 2, rows * cols >= minimumElements else { return body(0..<rows) }
         let half = rows / 2
-        DispatchQueue.concurrentPerform(iterations: 2) { body($0 == 0 ? 0..<half : half..<rows) }
+        two { body($0 == 0 ? 0..<half : half..<rows) }
     }
 }

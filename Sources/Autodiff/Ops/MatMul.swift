@@ -62,6 +62,25 @@ enum MatMul {
                 else if beta == 1 && !tb { for j in 0..<n { row[j] += ai * b[j] } }
                 else { for j in 0..<n { row[j] = beta * row[j] + ai * (tb ? b[j * ldb] : b[j]) } }
             }
+        } else if Parallel.enabled && m * n * k >= Parallel.minimumProductWork && max(m, n) >= 16 {
+            // Two blocks of C on the two cores: column blocks (of op(b)) when C is wide, row
+            // blocks (of op(a)) otherwise. Each element is computed by the same single-threaded
+            // kernel either way, so the split does not change its bits.
+            if n >= m {
+                let split = (n / 2 + 7) & ~7
+                Parallel.two { part in
+                    let (j, w) = part == 0 ? (0, split) : (split, n - split)
+                    BLAS.gemm(transposeA: ta, transposeB: tb, m: m, n: w, k: k, alpha: 1, a: a, lda: lda,
+                              b: tb ? b + j * ldb : b + j, ldb: ldb, beta: beta, c: c + j, ldc: ldc)
+                }
+            } else {
+                let split = (m / 2 + 7) & ~7
+                Parallel.two { part in
+                    let (i, h) = part == 0 ? (0, split) : (split, m - split)
+                    BLAS.gemm(transposeA: ta, transposeB: tb, m: h, n: n, k: k, alpha: 1, a: ta ? a + i : a + i * lda, lda: lda,
+                              b: b, ldb: ldb, beta: beta, c: c + i * ldc, ldc: ldc)
+                }
+            }
         } else {
             BLAS.gemm(transposeA: ta, transposeB: tb, m: m, n: n, k: k, alpha: 1,
                       a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)

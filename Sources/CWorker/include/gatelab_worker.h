@@ -1,0 +1,17 @@
+#ifndef GATELAB_WORKER_H
+#define GATELAB_WORKER_H
+// One helper thread for splitting a piece of work in two (see worker.c).
+
+/// A part of a split piece of work: called with the caller's context and the part's index.
+typedef void (*gatelab_part_fn)(void *context, int part);
+
+/// Runs `fn(context, 1)` on the helper thread and `fn(context, 0)` on the calling thread,
+/// and returns when both are done. When the helper is already in use (a call from another
+/// thread, or from inside a part), runs both parts on the calling thread, part 0 first.
+/// Returns 1 when the parts ran in parallel, 0 when they ran one after the other.
+int gatelab_run_two(gatelab_part_fn fn, void *context);
+
+/// How long the helper keeps polling for work after a part, in microseconds, before it sleeps
+/// (default 300): long enough to span the serial gaps between the parts of a time step.
+void gatelab_set_spin_microseconds(int microseconds);
+#endif

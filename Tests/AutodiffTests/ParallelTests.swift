@@ -1,0 +1,57 @@
+import Foundation
+import Testing
+@testable import Autodiff
+
+@Suite("The helper thread: split work runs each part exactly once, from any thread")
+struct HelperThreadTests {
+    @Test func eachPartRunsOnceFromOneThread() {
+        for _ in 0..<10_000 {
+            var hits = [0, 0]
+            hits.withUnsafeMutableBufferPointer { h in Parallel.two { h[$0] += 1 } }
+            #expect(hits == [1, 1])
+        }
+    }
+
+    /// Callers on several threads at once (the helper is busy for all but one of them: they
+    /// run both parts themselves), and nested calls from inside a part.
+    @Test func concurrentAndNestedCallers() {
+        let callers = 4, rounds = 2_000
+        let counts = UnsafeMutablePointer<Int>.allocate(capacity: callers * 4)
+        counts.initialize(repeating: 0, count: callers * 4)
+        defer { counts.deallocate() }
+        DispatchQueue.concurrentPerform(iterations: callers) { c in
+            let mine = counts + 4 * c
+            for _ in 0..<rounds {
+                Parallel.two { part in
+                    mine[part] += 1
+                    Parallel.two { inner in (mine + 2)[part] += inner + 1 }   // nested: +1 +2
+                }
+            }
+        }
+        for c in 0..<callers {
+            #expect(Array(UnsafeBufferPointer(start: counts + 4 * c, count: 4)) == [rounds, rounds, 3 * rounds, 3 * rounds])
+        }
+    }
+
+    /// Products split into column or row blocks give the bits of one single-threaded DGEMM,
+    /// for every transposition and for shapes that do not divide evenly.
+    @Test(arguments: [(false, false), (false, true), (true, false), (true, true)])
+    func splitProductsKeepTheirBits(_ transposes: (Bool, Bool)) {
+        let (ta, tb) = transposes
+        for (m, n, k) in [(64, 1000, 70), (300, 40, 129), (17, 33, 200)] {
+            let a = (0..<(m * k)).map { sin(Double($0) * 0.37) }, b = (0..<(k * n)).map { cos(Double($0) * 0.11) }
+            let c0 = (0..<(m * n)).map { Double($0 % 7) - 3 }
+            func product(split: Bool) -> [UInt64] {
+                let saved = Parallel.minimumProductWork
+                Parallel.minimumProductWork = split ? 1 : Int.max
+                defer { Parallel.minimumProductWork = saved }
+                var c = c0
+                c.withUnsafeMutableBufferPointer { c in
+                    MatMul.product(ta, tb, m, n, k, a, ta ? m : k, b, tb ? k : n, beta: 1, c.baseAddress!, n)
+                }
+                return c.map(\.bitPattern)
+            }
+            #expect(product(split: true) == product(split: false), "m \(m) n \(n) k \(k)")
+        }
+    }
+}
