@@ -40,6 +40,7 @@ public final class Program {
     public private(set) var bytesPerStep = 0
     private var hoisted: [Instruction] = []
     private var stepGradientRanges: [(Int, Int)] = []
+    private var stepGradientCount = 0
     private var zeroedEachStep = Set<Int>()
     private var stepwise: [Instruction] = []
     /// Value and gradient storage, indexed by `Storage.rawValue` (an array, not a dictionary:
@@ -167,6 +168,7 @@ public final class Program {
             if let last = ranges.last, last.0 + last.1 == o { ranges[ranges.count - 1].1 += n } else { ranges.append((o, n)) }
         }
         stepGradientRanges = ranges
+        stepGradientCount = ranges.reduce(0) { $0 + $1.1 }
     }
 
     // MARK: Feeding and reading
@@ -360,7 +362,7 @@ public final class Program {
         for b in blocks(0..<n).reversed() {
             for t in b.reversed() {
                 let frame = gradArenas[Storage.scratch.rawValue].base
-                for (o, n) in stepGradientRanges { (frame + o).update(repeating: 0, count: n) }
+                zeroStepGradients(frame)
                 if t < n - 1 || pending {
                     for (k, (_, next)) in recurrence.enumerated() {
                         let g = gradAddress(placement[next], t)
@@ -379,6 +381,21 @@ public final class Program {
             for ins in hoisted.reversed() { ins.vjp(from: b.lowerBound, count: b.count) }
         }
         for ins in stepwise { ins.endBackward() }
+    }
+
+    /// Zeroes the step gradients in use (both cores share the ranges when they are large).
+    private func zeroStepGradients(_ frame: UnsafeMutablePointer<Double>) {
+        if stepGradientCount < Parallel.minimumElements * 2 {
+            for (o, n) in stepGradientRanges { (frame + o).update(repeating: 0, count: n) }
+            return
+        }
+        Parallel.two { part in
+            for (o, n) in stepGradientRanges {
+                let half = n / 2
+                if part == 0 { (frame + o).update(repeating: 0, count: half) }
+                else { (frame + o + half).update(repeating: 0, count: n - half) }
+            }
+        }
     }
 
     /// Replaces `op`'s VJP with a deliberately wrong one (tanh′ written as 1 − y instead of

@@ -55,6 +55,7 @@ enum Parallel {
     /// Runs `body(0)` and `body(1)`, in parallel when the helper thread is free.
     @inline(__always)
     static func two(_ body: (Int) -> Void) {
+        guard enabled else { body(0); body(1); return }
         withoutActuallyEscaping(body) { f in
             var f = f
             withUnsafeMutablePointer(to: &f) { pointer in
