@@ -48,6 +48,12 @@ final class FusedProducts: Instruction {
     let outputs: UnsafeMutablePointer<Double>      // rows × width
     let chunkGrads: UnsafeMutablePointer<Double>   // chunk · rows × width
     let chunkInputs: UnsafeMutablePointer<Double>  // chunk · rows × inner
+    /// Members read in place by the one fused sum that consumes them (see `linkFusedReads`):
+    /// their columns of `outputs` are not copied out, and that sum writes their gradient rows
+    /// straight into `currentGradients`.
+    var direct: [Bool]
+    /// Where this step's gathered output gradients go (rows × width), during the reverse pass.
+    var currentGradients: UnsafeMutablePointer<Double> { chunkGrads + filled * rows * width }
 
     init(_ members: [Instruction], block: Int) {
         self.members = members
@@ -63,6 +69,7 @@ final class FusedProducts: Instruction {
         chunkGrads = .allocate(capacity: chunk * rows * width)
         chunkInputs = .allocate(capacity: chunk * rows * inner)
         weightGrad.initialize(repeating: 0, count: width * inner)
+        direct = Array(repeating: false, count: members.count)
         super.init(node: first.node, op: first.op, operands: first.operands, out: first.out)
     }
 
@@ -100,8 +107,9 @@ final class FusedProducts: Instruction {
     override func run(from t: Int, count: Int) throws {
         let a = operands[0].arg(t, count)
         MatMul.product(false, true, rows, width, inner, a.p!, inner, weights, inner, beta: 0, outputs, width)
+        if direct.allSatisfy({ $0 }) { return }
         Parallel.rows(rows, cols: width) { range in
-            for (m, off) in zip(members, offsets) {
+            for (k, (m, off)) in zip(members, offsets).enumerated() where !direct[k] {
                 let o = m.out.arg(t, count), n = m.out.cols
                 for r in range { (o.p! + r * n).update(from: outputs + r * width + off, count: n) }
             }
@@ -113,7 +121,7 @@ final class FusedProducts: Instruction {
         let a = operands[0].arg(t, count), ga = operands[0].gradArg(t, count)
         let inputs = chunkInputs + filled * rows * inner
         Parallel.rows(rows, cols: width) { range in
-            for (m, off) in zip(members, offsets) {
+            for (k, (m, off)) in zip(members, offsets).enumerated() where !direct[k] {
                 let g = m.out.gradArg(t, count), n = m.out.cols
                 for r in range { (outputGrad + r * width + off).update(from: g.p! + r * n, count: n) }
             }
@@ -175,6 +183,31 @@ extension Program {
     }
 }
 
+// Reading a gate's recurrent product in place. The fused product computes [W₁h W₂h …] into
+// one buffer; a gate's sum then reads its columns there (row stride = the buffer's width)
+// instead of a copy, and writes their gradient back there, when the sum is the product's only
+// consumer. Same additions in the same order: the bits do not change.
+extension Program {
+    func linkFusedReads(_ list: [Instruction], protected: Set<Int>) {
+        var uses = [Int](repeating: 0, count: graph.nodes.count)
+        for node in graph.nodes { for o in node.operands { uses[o] += 1 } }
+        var member: [Int: (FusedProducts, Int)] = [:]   // node → (fused product, member index)
+        for case let f as FusedProducts in list { for (k, m) in f.members.enumerated() { member[m.node] = (f, k) } }
+        for case let sum as FusedSum in list {
+            // Only sums that run the row-wise kernel (every addend full-shape or a broadcast row).
+            let shape = graph.nodes[sum.node].shape
+            guard sum.addends.allSatisfy({ graph.nodes[$0].shape.cols == shape.cols && [shape.rows, 1].contains(graph.nodes[$0].shape.rows) })
+            else { continue }
+            for (i, id) in sum.addends.enumerated() {
+                guard let (f, k) = member[id], uses[id] == 1, !protected.contains(id), placement[id].storage == .scratch,
+                      f.members[k].out.rows == sum.out.rows, f.members[k].out.cols == sum.out.cols, !f.direct[k] else { continue }
+                f.direct[k] = true
+                sum.views[i] = FusedSum.View(values: f.outputs + f.offsets[k], stride: f.width, product: f, offset: f.offsets[k])
+            }
+        }
+    }
+}
+
 /// `y = f(((a₀ + a₁) + a₂) + …)` for an activation f (σ, tanh) or none, addends broadcasting
 /// (biases). Reverse: p = g ⊙ f′(y) (reusing y), then every addend's gradient += p.
 final class FusedSum: Instruction {
@@ -182,24 +215,67 @@ final class FusedSum: Instruction {
     /// The addends' node ids.
     let addends: [Int]
     private let pre: UnsafeMutablePointer<Double>
+    /// An addend read in place from a fused product's output (see `linkFusedReads`).
+    struct View {
+        var values: UnsafeMutablePointer<Double>
+        var stride: Int
+        unowned var product: FusedProducts
+        var offset: Int
+    }
+    var views: [View?]
+    /// Per addend, this step: its first element and its row stride (0 for a broadcast row).
+    private let bases: UnsafeMutablePointer<UnsafeMutablePointer<Double>>
+    private let strides: UnsafeMutablePointer<Int>
 
     init(node: Int, activation: Primitive?, addends: [Int], operands: [Slot], out: Slot) {
         self.activation = activation
         self.addends = addends
         pre = .allocate(capacity: out.rows * out.cols)
+        views = Array(repeating: nil, count: addends.count)
+        bases = .allocate(capacity: addends.count)
+        strides = .allocate(capacity: addends.count)
         super.init(node: node, op: activation ?? .add, operands: operands, out: out)
     }
-    deinit { pre.deallocate() }
+    deinit { pre.deallocate(); bases.deallocate(); strides.deallocate() }
+
+    /// Fills `bases` and `strides` for step t; false when an addend is neither full-shape, a
+    /// broadcast row nor a view (then the general kernels run).
+    private func rowLayout(_ t: Int, _ count: Int, rows m: Int, cols n: Int) -> Bool {
+        for i in operands.indices {
+            if let v = views[i] { bases[i] = v.values; strides[i] = v.stride; continue }
+            let a = operands[i].arg(t, count)
+            guard a.cols == n, a.rows == m || a.rows == 1 else { return false }
+            bases[i] = a.p!; strides[i] = a.rows == m ? n : 0
+        }
+        return true
+    }
 
     override func run(from t: Int, count: Int) throws {
         let o = out.arg(t, count)
+        let (m, n, k) = (o.rows, o.cols, operands.count)
+        if rowLayout(t, count, rows: m, cols: n) {
+            let (bases, strides, y) = (self.bases, self.strides, o.p!)
+            Parallel.rows(m, cols: n) { r in
+                for row in r {
+                    let dst = y + row * n, a0 = bases[0] + row * strides[0], a1 = bases[1] + row * strides[1]
+                    for c in 0..<n { dst[c] = a0[c] + a1[c] }
+                    for i in 2..<k { let ai = bases[i] + row * strides[i]; for c in 0..<n { dst[c] += ai[c] } }
+                }
+                switch activation {
+                case .sigmoid?: FastMath.sigmoid(inPlace: y + r.lowerBound * n, r.count * n)
+                case .tanh?: FastMath.tanh(inPlace: y + r.lowerBound * n, r.count * n)
+                default: break
+                }
+            }
+            return
+        }
         // The instruction's preallocated operand views: no allocation inside the time loop.
         for i in operands.indices { args[i] = operands[i].arg(t, count) }
-        let addends = args, m = operands.count
+        let addends = args
         Parallel.rows(o.rows, cols: o.cols) { r in
             let os = o.rows(r, of: o.rows)
             Elementwise.map(addends[0].rows(r, of: o.rows), addends[1].rows(r, of: o.rows), os) { $0 + $1 }
-            for i in 2..<m { Elementwise.addInPlace(os, addends[i].rows(r, of: o.rows)) }
+            for i in 2..<k { Elementwise.addInPlace(os, addends[i].rows(r, of: o.rows)) }
             switch activation {
             case .sigmoid?: FastMath.sigmoid(inPlace: os.p!, os.count)
             case .tanh?: FastMath.tanh(inPlace: os.p!, os.count)
@@ -226,7 +302,14 @@ final class FusedSum: Instruction {
             default: break
             }
             let gs = gp.rows(r, of: o.rows), os = o.rows(r, of: o.rows)
-            for ga in grads where ga.rows == o.rows { Elementwise.accumulate(ga.rows(r, of: o.rows), gs, gs, os) { d, _ in d } }
+            for (i, ga) in grads.enumerated() where ga.rows == o.rows && views[i] == nil {
+                Elementwise.accumulate(ga.rows(r, of: o.rows), gs, gs, os) { d, _ in d }
+            }
+            // Addends read in place: their gradient is exactly p (this sum is their only consumer).
+            for case let v? in views {
+                let dst = v.product.currentGradients + v.offset
+                for row in r { (dst + row * v.product.width).update(from: p + row * o.cols, count: o.cols) }
+            }
         }
         // Bias gradients: column sums over the rows, split by columns (each column's sum keeps
         // its order, so its bits do not depend on the split).

@@ -41,6 +41,9 @@ public final class Program {
     private var hoisted: [Instruction] = []
     private var stepGradientRanges: [(Int, Int)] = []
     private var stepGradientCount = 0
+    /// Per hoisted value with a gradient: its gradient's offset in the sequence arena and its
+    /// size at one step (the gradient at step t starts at offset + t · size).
+    private var sequenceGradientSlices: [(Int, Int)] = []
     private var zeroedEachStep = Set<Int>()
     private var stepwise: [Instruction] = []
     /// Value and gradient storage, indexed by `Storage.rawValue` (an array, not a dictionary:
@@ -149,14 +152,17 @@ public final class Program {
         }
         stepwise = fuseProducts(stepwise)
         stepwise = fuseSums(stepwise, protected: Set(self.recurrence.map(\.next) + keep.map(\.id)))
+        linkFusedReads(stepwise, protected: Set(self.recurrence.map(\.next) + keep.map(\.id)))
         // The per-step gradient slots the remaining instructions use, as merged ranges: only
         // these are zeroed at every step (fusion leaves the intermediate sums' slots unused).
         var used = Set<Int>(self.recurrence.flatMap { [$0.state, $0.next] } + keep.map(\.id))
         for ins in stepwise {
             used.insert(ins.node)
             switch ins {
-            case let f as FusedProducts: for m in f.members { used.insert(m.node) }; used.insert(graph.nodes[ins.node].operands[0])
-            case let f as FusedSum: used.formUnion(f.addends)
+            case let f as FusedProducts:
+                for (k, m) in f.members.enumerated() where !f.direct[k] { used.insert(m.node) }
+                used.insert(graph.nodes[ins.node].operands[0])
+            case let f as FusedSum: for (i, a) in f.addends.enumerated() where f.views[i] == nil { used.insert(a) }
             default: used.formUnion(graph.nodes[ins.node].operands)
             }
         }
@@ -168,7 +174,9 @@ public final class Program {
             if let last = ranges.last, last.0 + last.1 == o { ranges[ranges.count - 1].1 += n } else { ranges.append((o, n)) }
         }
         stepGradientRanges = ranges
-        stepGradientCount = ranges.reduce(0) { $0 + $1.1 }
+        sequenceGradientSlices = placement.indices.filter { placement[$0].storage == .sequence && placement[$0].hasGradient }
+            .map { (placement[$0].gradOffset, graph.nodes[$0].shape.count) }
+        stepGradientCount = ranges.reduce(0) { $0 + $1.1 } + sequenceGradientSlices.reduce(0) { $0 + $1.1 }
     }
 
     // MARK: Feeding and reading
@@ -300,7 +308,16 @@ public final class Program {
     /// NaN or ±∞ at steps `t ..< t + count`.
     private func check(_ ins: Instruction, from t: Int, count: Int) throws {
         var outputs = [(ins.node, ins.out)]
-        if let f = ins as? FusedProducts { outputs = f.members.map { ($0.node, $0.out) } }
+        if let f = ins as? FusedProducts {
+            // Members read in place are checked in the fused buffer (one step, rows × width).
+            for (k, m) in f.members.enumerated() where f.direct[k] {
+                for r in 0..<f.rows { for c in 0..<m.out.cols where !f.outputs[r * f.width + f.offsets[k] + c].isFinite {
+                    let n = graph.nodes[m.node]
+                    throw ProgramError.nonFinite(op: n.op.name, value: n.name ?? "%\(m.node)", step: t, number: f.outputs[r * f.width + f.offsets[k] + c])
+                } }
+            }
+            outputs = f.members.enumerated().filter { !f.direct[$0.offset] }.map { ($0.element.node, $0.element.out) }
+        }
         for (node, slot) in outputs {
             let a = slot.arg(t, count)
             let per = slot.rows * slot.cols
@@ -352,7 +369,10 @@ public final class Program {
                          seed: (Seeds) throws -> Void,
                          carried: ((Seeds, [UnsafeMutableBufferPointer<Double>]) -> Void)? = nil) throws {
         let n = count ?? steps
-        for (i, a) in gradArenas.enumerated() where i != Storage.shared.rawValue || !accumulate { a.zero() }
+        // The hoisted values' gradients (all steps: by far the largest arena) are zeroed one
+        // step at a time, just before the step's VJPs write them, while they are in cache.
+        for (i, a) in gradArenas.enumerated() where i != Storage.sequence.rawValue && (i != Storage.shared.rawValue || !accumulate) { a.zero() }
+        zeroSequenceGradients(n..<steps)
         for ins in stepwise { ins.beginBackward() }
         let carryBuffers = carries.map { UnsafeMutableBufferPointer(start: $0.base, count: $0.count) }
         for (k, c) in carries.enumerated() {
@@ -361,8 +381,7 @@ public final class Program {
         var pending = incoming != nil
         for b in blocks(0..<n).reversed() {
             for t in b.reversed() {
-                let frame = gradArenas[Storage.scratch.rawValue].base
-                zeroStepGradients(frame)
+                zeroStepGradients(t)
                 if t < n - 1 || pending {
                     for (k, (_, next)) in recurrence.enumerated() {
                         let g = gradAddress(placement[next], t)
@@ -383,18 +402,28 @@ public final class Program {
         for ins in stepwise { ins.endBackward() }
     }
 
-    /// Zeroes the step gradients in use (both cores share the ranges when they are large).
-    private func zeroStepGradients(_ frame: UnsafeMutablePointer<Double>) {
-        if stepGradientCount < Parallel.minimumElements * 2 {
-            for (o, n) in stepGradientRanges { (frame + o).update(repeating: 0, count: n) }
-            return
-        }
-        Parallel.two { part in
+    /// Zeroes, before step t's VJPs, the step gradients in use and the hoisted values'
+    /// gradients at step t (both cores share the ranges when they are large).
+    private func zeroStepGradients(_ t: Int) {
+        let frame = gradArenas[Storage.scratch.rawValue].base, sequence = gradArenas[Storage.sequence.rawValue].base
+        func zero(_ part: Int, of parts: Int) {
             for (o, n) in stepGradientRanges {
-                let half = n / 2
-                if part == 0 { (frame + o).update(repeating: 0, count: half) }
-                else { (frame + o + half).update(repeating: 0, count: n - half) }
+                let (lo, hi) = (n * part / parts, n * (part + 1) / parts)
+                (frame + o + lo).update(repeating: 0, count: hi - lo)
             }
+            for (o, n) in sequenceGradientSlices {
+                let (lo, hi) = (n * part / parts, n * (part + 1) / parts)
+                (sequence + o + t * n + lo).update(repeating: 0, count: hi - lo)
+            }
+        }
+        if stepGradientCount / 2 < Parallel.minimumElements { zero(0, of: 1) } else { Parallel.two { zero($0, of: 2) } }
+    }
+
+    /// Zeroes the hoisted values' gradients at `steps`.
+    private func zeroSequenceGradients(_ steps: Range<Int>) {
+        let sequence = gradArenas[Storage.sequence.rawValue].base
+        for (o, n) in sequenceGradientSlices {
+            (sequence + o + steps.lowerBound * n).update(repeating: 0, count: steps.count * n)
         }
     }
 

@@ -161,4 +161,25 @@ struct NonFiniteTests {
             #expect(op == "sqrt" && step == 3, "\(op) \(value) \(step)")
         }
     }
+
+    /// A gate's recurrent products are fused into one GEMM and read in place by the gate's
+    /// sum; the first ∞ must still be found in the product that made it, at its step.
+    @Test func findsItInAProductReadInPlace() throws {
+        let g = Graph()
+        let x = g.input("x", rows: 1, cols: 2), h = g.input("h", rows: 1, cols: 2)
+        let w1 = g.parameter("w1", rows: 2, cols: 2), w2 = g.parameter("w2", rows: 2, cols: 2)
+        let u = (w1 • h).named("u"), v = (w2 • h).named("v")
+        let h2 = (u + x + v).named("h'")
+        let p = try Program(graph: g, steps: 4, recurrence: [(h, h2)])
+        try p.set(w1, Tensor([[1e200, 0], [0, 1]]))
+        try p.set(w2, Tensor([[0, 0], [0, 1]]))
+        try p.set(h, Tensor([[1, 1]]))
+        try p.setSequence(x, [Double](repeating: 0, count: 8))
+        do {   // step 0: u = (1e200, 1); step 1: u = 1e200 · 1e200 = ∞
+            try p.forward(checkFinite: true)
+            Issue.record("no error")
+        } catch let ProgramError.nonFinite(op, value, step, number) {
+            #expect(op.hasPrefix("matmul") && value == "u" && step == 1 && number == .infinity, "\(op) \(value) \(step) \(number)")
+        }
+    }
 }
