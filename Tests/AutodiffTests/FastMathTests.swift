@@ -37,4 +37,28 @@ struct FastMathTests {
         #expect(FastMath.sigmoid(1000) == 1 && FastMath.sigmoid(-1000) < 1e-300)
         #expect(FastMath.tanh(1e-300) == 1e-300)
     }
+
+    /// The AVX2 loops and the baseline ones give the same bits (no FMA contraction), in place
+    /// or not, and the same as the scalar functions.
+    @Test func wideAndBaselineLoopsAgreeBitForBit() {
+        let xs = grid + [.nan, .infinity, -.infinity, 1000, -1000]
+        func loops() -> [UInt64] {
+            var s = [Double](repeating: 0, count: xs.count), t = s
+            var si = xs, ti = xs
+            xs.withUnsafeBufferPointer { x in
+                s.withUnsafeMutableBufferPointer { FastMath.sigmoid(x.baseAddress!, $0.baseAddress!, xs.count) }
+                t.withUnsafeMutableBufferPointer { FastMath.tanh(x.baseAddress!, $0.baseAddress!, xs.count) }
+            }
+            si.withUnsafeMutableBufferPointer { FastMath.sigmoid(inPlace: $0.baseAddress!, xs.count) }
+            ti.withUnsafeMutableBufferPointer { FastMath.tanh(inPlace: $0.baseAddress!, xs.count) }
+            #expect(s.map(\.bitPattern) == si.map(\.bitPattern) && t.map(\.bitPattern) == ti.map(\.bitPattern))
+            #expect(s.map(\.bitPattern) == xs.map { FastMath.sigmoid($0).bitPattern })
+            return (s + t).map(\.bitPattern)
+        }
+        let wide = loops()
+        FastMath.allowWide(false)
+        defer { FastMath.allowWide(true) }
+        #expect(!FastMath.wide)
+        #expect(loops() == wide)
+    }
 }
