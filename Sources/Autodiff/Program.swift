@@ -89,6 +89,17 @@ public final class Program {
                 place.append(Placement(storage: canHoist ? .sequence : .scratch))
             }
         }
+        // A hoisted `x • W + b` (a bias added to an input product) whose consumers all run step
+        // by step stays in the step: the step's fused gate sum then adds the bias itself, which
+        // saves a pass over all steps' gate values and its gradient (a copy) per block.
+        for (id, node) in nodes.enumerated() where place[id].storage == .sequence && node.op == .add {
+            let consumers = nodes.indices.filter { nodes[$0].operands.contains(id) }
+            let biasAdded = node.operands.contains { place[$0].storage == .shared && nodes[$0].shape.rows == 1 }
+            if biasAdded, consumers.count == 1, consumers.allSatisfy({ place[$0].storage != .sequence && nodes[$0].op == .add }),
+               !keep.contains(where: { $0.id == id }) {
+                place[id].storage = .scratch
+            }
+        }
         // Keep the step values some VJP reads, and those asked for; with one step keep all.
         for (id, node) in nodes.enumerated() where !node.op.isLeaf {
             let needs = Program.vjpReads(node.op)
@@ -632,7 +643,7 @@ public enum ProgramError: Error, CustomStringConvertible {
     public var description: String {
         switch self {
         case let .badData(step, m): return "\(m) (time step \(step))"
-        case let .nonFinite(op, value, step, number): return "\(number) first appears in \(value) = \(op)(…) at time step \(step)"
+        case let .nonFinite(op, value, step, number): return "\(number.isNaN ? "nan" : "\(number)") first appears in \(value) = \(op)(…) at time step \(step)"
         }
     }
 }

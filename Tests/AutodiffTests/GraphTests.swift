@@ -90,12 +90,15 @@ struct RecurrenceTests {
         let g = Graph()
         let x = g.input("x", rows: B, cols: I), h = g.input("h", rows: B, cols: H)
         let W = g.parameter("W", rows: H, cols: I), U = g.parameter("U", rows: H, cols: H), b = g.parameter("b", rows: 1, cols: H)
-        let wx = W • x, uh = U • h
-        let h2 = tanh(wx + b + uh).named("h'")
+        let wx = W • x, uh = U • h, wxb = wx + b
+        let h2 = tanh(wxb + uh).named("h'")
         let p = try Program(graph: g, steps: T, recurrence: [(h, h2)], keep: [h2])
-        // x • W + b is hoisted over all steps; the recurrent product is not.
+        // x • W is hoisted over all steps; the recurrent product is not, and the bias is added
+        // in the step's fused sum (tanh of four addends: one instruction with the product).
         #expect(p.placement[x.id].storage == .sequence)
         #expect(p.placement[wx.id].storage == .sequence && p.placement[uh.id].storage != .sequence)
+        #expect(p.placement[wxb.id].storage != .sequence)
+        #expect(p.instructionCounts == (hoisted: 1, perStep: 2), "\(p.instructionCounts)")
         let xs = rng.uniformArray(count: T * B * I, low: -1, high: 1)
         let r = rng.uniformArray(count: T * B * H, low: -1, high: 1)
         var theta = [rng.uniformArray(count: H * I, low: -0.5, high: 0.5), rng.uniformArray(count: H * H, low: -0.5, high: 0.5),
