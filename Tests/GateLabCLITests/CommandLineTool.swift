@@ -56,21 +56,29 @@ enum CommandLineTool {
             ?? found.first
     }()
 
-    /// Runs `gatelab arguments…` and waits; stdout and stderr go to files (no pipe to fill).
+    /// Runs `gatelab arguments…` from the package root and waits.
     static func run(_ arguments: [String]) throws -> ToolRun {
         guard let binary else {
             Issue.record("gatelab binary not found next to the test bundle or under \(packageRoot.path)/.build*")
             throw CancellationError()
         }
+        return try runProcess(binary, arguments, in: packageRoot)
+    }
+
+    /// Runs `executable arguments…` in `directory` (with `environment` instead of this
+    /// process's, when given) and waits; stdout and stderr go to files (no pipe to fill).
+    static func runProcess(_ executable: URL, _ arguments: [String], in directory: URL,
+                           environment: [String: String]? = nil) throws -> ToolRun {
         let scratch = try TemporaryDirectory()
         let out = scratch.url.appendingPathComponent("stdout"), err = scratch.url.appendingPathComponent("stderr")
         try Data().write(to: out)
         try Data().write(to: err)
         let outHandle = try FileHandle(forWritingTo: out), errHandle = try FileHandle(forWritingTo: err)
         let process = Process()
-        process.executableURL = binary
+        process.executableURL = executable
         process.arguments = arguments
-        process.currentDirectoryURL = packageRoot
+        process.currentDirectoryURL = directory
+        if let environment { process.environment = environment }
         process.standardOutput = outHandle
         process.standardError = errHandle
         try process.run()

@@ -13,26 +13,9 @@ private func gatelab(_ arguments: [String], in directory: String, environment: [
 
 /// Runs `executable arguments…` in `directory`; stdout and stderr through files.
 private func run(_ executable: String, _ arguments: [String], in directory: String, environment: [String: String] = [:]) throws -> ToolRun {
-    let scratch = try TemporaryDirectory()
-    let out = scratch.path("stdout"), err = scratch.path("stderr")
-    FileManager.default.createFile(atPath: out, contents: nil)
-    FileManager.default.createFile(atPath: err, contents: nil)
-    let outHandle = try FileHandle(forWritingTo: URL(fileURLWithPath: out)), errHandle = try FileHandle(forWritingTo: URL(fileURLWithPath: err))
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    process.currentDirectoryURL = URL(fileURLWithPath: directory)
     var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("SLURM_") }
     env.merge(environment) { $1 }
-    process.environment = env
-    process.standardOutput = outHandle
-    process.standardError = errHandle
-    try process.run()
-    process.waitUntilExit()
-    try outHandle.close()
-    try errHandle.close()
-    return ToolRun(status: process.terminationStatus, stdout: try String(contentsOfFile: out, encoding: .utf8),
-                   stderr: try String(contentsOfFile: err, encoding: .utf8))
+    return try CommandLineTool.runProcess(URL(fileURLWithPath: executable), arguments, in: URL(fileURLWithPath: directory), environment: env)
 }
 
 /// Every regular file under `root` (relative path → bytes), except those under `except`.
