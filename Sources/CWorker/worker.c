@@ -13,6 +13,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <sched.h>
+#include <stdlib.h>
 #include <time.h>
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -118,4 +119,12 @@ int gatelab_run_two(gatelab_part_fn fn, void *context) {
 
 void gatelab_set_spin_microseconds(int microseconds) {
     atomic_store(&spin_ns, microseconds < 0 ? 0 : microseconds * 1000);
+}
+
+int gatelab_available_cpus(void) {
+#ifdef __linux__
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0) return CPU_COUNT(&set);
+#endif
+    return 0;
 }

@@ -27,7 +27,7 @@ public struct SlurmScripts: Equatable {
     public var partition: String?
     /// `--time` limit per task, if given.
     public var time: String?
-    /// `--cpus-per-task` (also `OPENBLAS_NUM_THREADS`).
+    /// `--cpus-per-task` (also `OPENBLAS_NUM_THREADS` and `GATELAB_THREADS`).
     public var cpusPerTask = 1
     /// `--mem`, if given.
     public var memory: String?
@@ -119,7 +119,7 @@ public struct SlurmScripts: Equatable {
             #
             \(resubmission.map { "# " + $0 }.joined(separator: "\n"))
             set -euo pipefail
-            export OPENBLAS_NUM_THREADS=\(cpusPerTask)
+            export OPENBLAS_NUM_THREADS=\(cpusPerTask) GATELAB_THREADS=\(cpusPerTask)
             cd \(shellQuoted(workingDirectory))
             exec \(shellQuoted(gatelab)) run \(gridArguments) --shard "$SLURM_ARRAY_TASK_ID/\(shards)"
 
@@ -132,7 +132,7 @@ public struct SlurmScripts: Equatable {
             # Merges the \(shards) shards' results into the summaries, figures and report.md, computing nothing;
             # fails (exit 1, naming them) when points are missing, duplicated or stale.
             set -euo pipefail
-            export OPENBLAS_NUM_THREADS=\(cpusPerTask)
+            export OPENBLAS_NUM_THREADS=\(cpusPerTask) GATELAB_THREADS=\(cpusPerTask)
             cd \(shellQuoted(workingDirectory))
             exec \(shellQuoted(gatelab)) merge \(gridArguments)
 

@@ -32,7 +32,7 @@ struct SlurmCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Time limit per task (Slurm's form, e.g. 02:00:00).", valueName: "HH:MM:SS"))
     var time: String?
 
-    @Option(name: .customLong("cpus-per-task"), help: "CPUs per task (also OPENBLAS_NUM_THREADS).")
+    @Option(name: .customLong("cpus-per-task"), help: "CPUs per task (also OPENBLAS_NUM_THREADS and GATELAB_THREADS: with 1, GateLab uses no second thread).")
     var cpusPerTask = 1
 
     @Option(help: "Memory per task (Slurm's form, e.g. 4G).")

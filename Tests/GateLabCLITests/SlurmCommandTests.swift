@@ -87,7 +87,7 @@ struct SlurmCommandTests {
         let lines = array.split(separator: "\n").map(String.init)
         for line in ["#SBATCH --job-name=gatelab-cli-shards", "#SBATCH --array=0-2", "#SBATCH --output=\(folder)/logs/%A_%a.out",
                      "#SBATCH --partition=debug", "#SBATCH --time=00:05:00", "#SBATCH --cpus-per-task=2", "#SBATCH --mem=1G",
-                     "set -euo pipefail", "export OPENBLAS_NUM_THREADS=2", "cd \(root)"] {
+                     "set -euo pipefail", "export OPENBLAS_NUM_THREADS=2 GATELAB_THREADS=2", "cd \(root)"] {
             #expect(lines.contains(line), "array.sbatch lacks '\(line)':\n\(array)")
         }
         #expect(lines[0] == "#!/bin/bash")

@@ -46,8 +46,14 @@ enum Parallel {
     static var minimumElements = 4096
     /// Below this many multiply-adds (m·n·k) a product runs on one thread.
     static var minimumProductWork = 1 << 16
-    /// Whether work is split at all (more than one core online).
-    static let enabled: Bool = ProcessInfo.processInfo.activeProcessorCount > 1
+    /// Whether work is split at all: `GATELAB_THREADS` when set (1: never), else whether this
+    /// process may run on more than one CPU (its affinity mask, as a Slurm task's is narrowed
+    /// to its `--cpus-per-task`).
+    static let enabled: Bool = {
+        if let v = ProcessInfo.processInfo.environment["GATELAB_THREADS"], let n = Int(v) { return n > 1 }
+        let cpus = Int(gatelab_available_cpus())
+        return (cpus > 0 ? cpus : ProcessInfo.processInfo.activeProcessorCount) > 1
+    }()
 
     /// Called once before the first pass of any program: OpenBLAS single-threaded.
     static let prepare: Void = { BLAS.setThreads(1) }()
