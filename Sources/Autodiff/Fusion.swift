@@ -181,6 +181,71 @@ extension Program {
         }
         return list.indices.compactMap { removed.contains($0) ? nil : (replaced[$0] ?? list[$0]) }
     }
+
+    /// Replaces `a ⊙ b + c ⊙ d` (each product used once, needed by no VJP, all four factors of
+    /// the sum's shape) with one `FusedProductSum`: the LSTM's c' = f ⊙ c + i ⊙ g, the GRU's
+    /// h' = (1 − z) ⊙ n + z ⊙ h.
+    func fuseProductSums(_ list: [Instruction], protected: Set<Int>) -> [Instruction] {
+        var uses = [Int](repeating: 0, count: graph.nodes.count)
+        for node in graph.nodes { for o in node.operands { uses[o] += 1 } }
+        let position = Dictionary(uniqueKeysWithValues: list.enumerated().map { ($0.element.node, $0.offset) })
+        func plainProduct(_ id: Int, shape: Shape) -> Bool {
+            guard let k = position[id], type(of: list[k]) == Instruction.self, list[k].op == .multiply else { return false }
+            return uses[id] == 1 && placement[id].storage == .scratch && !protected.contains(id)
+                && graph.nodes[id].operands.allSatisfy { graph.nodes[$0].shape == shape }
+        }
+        var replaced = [Int: Instruction](), removed = Set<Int>()
+        for (i, ins) in list.enumerated() where type(of: ins) == Instruction.self && ins.op == .add {
+            let node = graph.nodes[ins.node]
+            let (m1, m2) = (node.operands[0], node.operands[1])
+            guard m1 != m2, plainProduct(m1, shape: node.shape), plainProduct(m2, shape: node.shape) else { continue }
+            let factors = graph.nodes[m1].operands + graph.nodes[m2].operands
+            replaced[i] = FusedProductSum(node: ins.node, factors: factors, operands: factors.map { slot($0) }, out: ins.out,
+                                          firstProductRunsFirst: position[m1]! < position[m2]!)
+            removed.formUnion([position[m1]!, position[m2]!])
+        }
+        return list.indices.compactMap { removed.contains($0) ? nil : (replaced[$0] ?? list[$0]) }
+    }
+}
+
+/// `y = a ⊙ b + c ⊙ d` in one pass. Reverse: with g = ∂L/∂y, ∂c += g ⊙ d, ∂d += g ⊙ c,
+/// ∂a += g ⊙ b, ∂b += g ⊙ a — the products' VJPs in the order the unfused program ran them (so
+/// factors shared between the products get their gradients added in the same order).
+final class FusedProductSum: Instruction {
+    /// Whether `a ⊙ b` came before `c ⊙ d` in the step (its VJP then runs after).
+    let firstProductRunsFirst: Bool
+    /// The factors' node ids: a, b, c, d.
+    let factors: [Int]
+
+    init(node: Int, factors: [Int], operands: [Slot], out: Slot, firstProductRunsFirst: Bool) {
+        self.firstProductRunsFirst = firstProductRunsFirst
+        self.factors = factors
+        super.init(node: node, op: .add, operands: operands, out: out)
+    }
+
+    override func run(from t: Int, count: Int) throws {
+        let o = out.arg(t, count)
+        for i in 0..<4 { args[i] = operands[i].arg(t, count) }
+        let (a, b, c, d, y) = (args[0].p!, args[1].p!, args[2].p!, args[3].p!, o.p!)
+        let n = o.cols
+        Parallel.rows(o.rows, cols: n) { r in
+            for k in (r.lowerBound * n)..<(r.upperBound * n) { y[k] = a[k] * b[k] + c[k] * d[k] }
+        }
+    }
+
+    override func vjp(from t: Int, count: Int) {
+        guard let g = out.gradArg(t, count).p else { return }
+        for i in 0..<4 { args[i] = operands[i].arg(t, count); grads[i] = operands[i].gradArg(t, count) }
+        let (args, grads, n, first) = (self.args, self.grads, out.cols, firstProductRunsFirst)
+        Parallel.rows(out.rows, cols: n) { r in
+            let range = (r.lowerBound * n)..<(r.upperBound * n)
+            func product(_ x: Int, _ y: Int) {   // the VJP of args[x] ⊙ args[y]
+                if let dx = grads[x].p { let v = args[y].p!; for k in range { dx[k] += g[k] * v[k] } }
+                if let dy = grads[y].p { let v = args[x].p!; for k in range { dy[k] += g[k] * v[k] } }
+            }
+            if first { product(2, 3); product(0, 1) } else { product(0, 1); product(2, 3) }
+        }
+    }
 }
 
 // Reading a gate's recurrent product in place. The fused product computes [W₁h W₂h …] into

@@ -164,6 +164,7 @@ public final class Program {
         stepwise = fuseProducts(stepwise)
         stepwise = fuseSums(stepwise, protected: Set(self.recurrence.map(\.next) + keep.map(\.id)))
         linkFusedReads(stepwise, protected: Set(self.recurrence.map(\.next) + keep.map(\.id)))
+        stepwise = fuseProductSums(stepwise, protected: Set(self.recurrence.map(\.next) + keep.map(\.id)))
         // The per-step gradient slots the remaining instructions use, as merged ranges: only
         // these are zeroed at every step (fusion leaves the intermediate sums' slots unused).
         var used = Set<Int>(self.recurrence.flatMap { [$0.state, $0.next] } + keep.map(\.id))
@@ -174,6 +175,7 @@ public final class Program {
                 for (k, m) in f.members.enumerated() where !f.direct[k] { used.insert(m.node) }
                 used.insert(graph.nodes[ins.node].operands[0])
             case let f as FusedSum: for (i, a) in f.addends.enumerated() where f.views[i] == nil { used.insert(a) }
+            case let f as FusedProductSum: used.formUnion(f.factors)
             default: used.formUnion(graph.nodes[ins.node].operands)
             }
         }
