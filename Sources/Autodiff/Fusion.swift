@@ -51,7 +51,9 @@ final class FusedProducts: Instruction {
     /// Members read in place by the one fused sum that consumes them (see `linkFusedReads`):
     /// their columns of `outputs` are not copied out, and that sum writes their gradient rows
     /// straight into `currentGradients`.
-    var direct: [Bool]
+    var direct: [Bool] { didSet { allDirect = !direct.contains(false) } }
+    /// Every member is read in place: the forward pass copies nothing out.
+    private(set) var allDirect = false
     /// Where this step's gathered output gradients go (rows × width), during the reverse pass.
     var currentGradients: UnsafeMutablePointer<Double> { chunkGrads + filled * rows * width }
 
@@ -107,7 +109,7 @@ final class FusedProducts: Instruction {
     override func run(from t: Int, count: Int) throws {
         let a = operands[0].arg(t, count)
         MatMul.product(false, true, rows, width, inner, a.p!, inner, weights, inner, beta: 0, outputs, width)
-        if direct.allSatisfy({ $0 }) { return }
+        if allDirect { return }
         Parallel.rows(rows, cols: width) { range in
             for (k, (m, off)) in zip(members, offsets).enumerated() where !direct[k] {
                 let o = m.out.arg(t, count), n = m.out.cols
@@ -380,10 +382,7 @@ final class FusedSum: Instruction {
         // its order, so its bits do not depend on the split).
         for ga in grads where ga.rows != o.rows {
             if ga.rows == 1 && ga.cols == o.cols, let da = ga.p {
-                let (m, n) = (o.rows, o.cols)
-                Parallel.columns(n, rows: m) { cs in
-                    for r in 0..<m { let pr = p + r * n; for c in cs { da[c] += pr[c] } }
-                }
+                Elementwise.addColumnSums(into: da, of: p, rows: o.rows, cols: o.cols)
             } else {
                 Elementwise.accumulate(ga, gp, gp, o) { d, _ in d }
             }

@@ -161,10 +161,12 @@ public final class Program {
             let ins = Instruction(node: id, op: node.op, operands: node.operands.map { slot($0) }, out: slot(id))
             if place[id].storage == .sequence { hoisted.append(ins) } else { stepwise.append(ins) }
         }
+        // Values read after the pass (next states, `keep`) are never fused away.
+        let protected = Set(self.recurrence.map(\.next) + keep.map(\.id))
         stepwise = fuseProducts(stepwise)
-        stepwise = fuseSums(stepwise, protected: Set(self.recurrence.map(\.next) + keep.map(\.id)))
-        linkFusedReads(stepwise, protected: Set(self.recurrence.map(\.next) + keep.map(\.id)))
-        stepwise = fuseProductSums(stepwise, protected: Set(self.recurrence.map(\.next) + keep.map(\.id)))
+        stepwise = fuseSums(stepwise, protected: protected)
+        linkFusedReads(stepwise, protected: protected)
+        stepwise = fuseProductSums(stepwise, protected: protected)
         // The per-step gradient slots the remaining instructions use, as merged ranges: only
         // these are zeroed at every step (fusion leaves the intermediate sums' slots unused).
         var used = Set<Int>(self.recurrence.flatMap { [$0.state, $0.next] } + keep.map(\.id))
@@ -610,12 +612,9 @@ class Instruction {
                 let (m, cols) = (o.rows, o.cols)
                 func rowOrFull(_ x: Arg) -> Bool { x.p == nil || x.rows == m || (x.rows == 1 && x.cols == cols) }
                 if op == .add || op == .subtract, rowOrFull(ga), rowOrFull(gb) {
-                    // A bias's gradient: column sums of g, split by columns (order kept per column).
-                    let (da, db, sign) = (fullA ? nil : ga.p, fullB ? nil : gb.p, op == .add ? 1.0 : -1.0)
-                    Parallel.columns(cols, rows: m) { cs in
-                        if let d = da { for r in 0..<m { let gr = g.p! + r * cols; for c in cs { d[c] += gr[c] } } }
-                        if let d = db { for r in 0..<m { let gr = g.p! + r * cols; for c in cs { d[c] += sign * gr[c] } } }
-                    }
+                    // A bias's gradient: the column sums of g.
+                    if !fullA, let d = ga.p { Elementwise.addColumnSums(into: d, of: g.p!, rows: m, cols: cols) }
+                    if !fullB, let d = gb.p { Elementwise.addColumnSums(into: d, of: g.p!, rows: m, cols: cols, subtract: op == .subtract) }
                 } else {
                     Elementwise.vjp(op, a, b, o, g, fullA ? none : ga, fullB ? none : gb)
                 }

@@ -96,6 +96,17 @@ enum Elementwise {
         }
     }
 
+    /// `d[c] ±= Σ_r g[r, c]` for a rows × cols `g`: the gradient of a bias (a row broadcast
+    /// over the rows). Split by columns over the two cores; each column's sum runs over the
+    /// rows in order, so its bits do not depend on the split.
+    static func addColumnSums(into d: UnsafeMutablePointer<Double>, of g: UnsafePointer<Double>, rows m: Int, cols n: Int,
+                              subtract: Bool = false) {
+        Parallel.columns(n, rows: m) { cs in
+            if subtract { for r in 0..<m { let gr = g + r * n; for c in cs { d[c] -= gr[c] } } }
+            else { for r in 0..<m { let gr = g + r * n; for c in cs { d[c] += gr[c] } } }
+        }
+    }
+
     /// `out = f(a)` for negate, exp, log, square, sqrt.
     static func forwardUnary(_ op: Primitive, _ a: Arg, _ out: Arg) {
         let (x, o, n) = (a.p!, out.p!, out.count)
