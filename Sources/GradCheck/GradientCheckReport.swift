@@ -8,18 +8,22 @@ public struct ElementComparison: Sendable, Equatable, Codable {
     public var col: Int
     /// The analytic (reverse-mode) value.
     public var analytic: Double
-    /// The finite-difference estimate.
+    /// The finite-difference estimate: the Richardson extrapolation if `retested`.
     public var numeric: Double
     /// `|analytic − numeric|`.
     public var absoluteError: Double
     /// `|analytic − numeric| / max(|analytic|, |numeric|, floor)`.
     public var relativeError: Double
+    /// Whether the plain central difference failed the tolerance and `numeric` is the
+    /// Richardson-extrapolated re-test (see `GradientCheckOptions.retestFailures`).
+    public var retested: Bool
 
-    init(row: Int, col: Int, analytic: Double, numeric: Double, floor: Double) {
+    init(row: Int, col: Int, analytic: Double, numeric: Double, floor: Double, retested: Bool = false) {
         self.row = row
         self.col = col
         self.analytic = analytic
         self.numeric = numeric
+        self.retested = retested
         (absoluteError, relativeError) = compare(analytic, numeric, floor: floor)
     }
 }
@@ -36,8 +40,13 @@ public struct TensorCheckResult: Sendable, Equatable, Codable {
     public var worstAbsolute: ElementComparison
     /// The element with the largest relative error: the one that decides pass or fail.
     public var worstRelative: ElementComparison
-    /// How many elements exceed the tolerance.
+    /// How many elements exceed the tolerance (after any re-test).
     public var failingElementCount: Int
+    /// How many elements failed with plain central differences and were re-tested with
+    /// Richardson extrapolation (see `GradientCheckOptions.retestFailures`).
+    public var retestedElementCount: Int
+    /// How many of the re-tested elements passed the re-test (the others are failing).
+    public var clearedElementCount: Int
     /// Whether every element's relative error is within the tolerance.
     public var passed: Bool
 }
@@ -46,7 +55,7 @@ public struct TensorCheckResult: Sendable, Equatable, Codable {
 public struct DirectionCheckResult: Sendable, Equatable, Codable {
     /// Zero-based index of the direction in the seeded sequence.
     public var index: Int
-    /// The step ε along `v` used by the difference quotient.
+    /// The step ε along `v` used by the difference quotient (the re-test's, if `retested`).
     public var step: Double
     /// `vᵀ∇L` from the analytic gradient.
     public var analytic: Double
@@ -56,6 +65,9 @@ public struct DirectionCheckResult: Sendable, Equatable, Codable {
     public var absoluteError: Double
     /// `|analytic − numeric| / max(|analytic|, |numeric|, floor)`.
     public var relativeError: Double
+    /// Whether the plain central difference failed the tolerance and `numeric` is the
+    /// Richardson-extrapolated re-test (see `GradientCheckOptions.retestFailures`).
+    public var retested: Bool
     /// Whether the relative error is within the tolerance.
     public var passed: Bool
 }
@@ -76,6 +88,17 @@ public struct GradientCheckReport: Sendable, Equatable, Codable {
     /// Whether every tensor and every direction passed.
     public var passed: Bool
 
+    /// How many elements (full mode) or directions (directional mode) failed with plain
+    /// central differences and were re-tested with Richardson extrapolation.
+    public var retestedCount: Int {
+        tensors.reduce(0) { $0 + $1.retestedElementCount } + directions.filter(\.retested).count
+    }
+
+    /// How many of the re-tested elements or directions passed the re-test.
+    public var clearedCount: Int {
+        tensors.reduce(0) { $0 + $1.clearedElementCount } + directions.filter { $0.retested && $0.passed }.count
+    }
+
     /// The report as pretty-printed JSON with sorted keys; non-finite numbers are written
     /// as the strings "nan", "inf" and "-inf" (plain JSON has no such numbers).
     public func json() throws -> String {
@@ -87,7 +110,8 @@ public struct GradientCheckReport: Sendable, Equatable, Codable {
     }
 
     /// The report as an aligned plain-text table, one row per tensor (full mode) or per
-    /// direction (directional mode), followed by a one-line verdict.
+    /// direction (directional mode), then, if any comparison was re-tested, one line that
+    /// counts the re-tests, then a one-line verdict.
     public func table() -> String {
         var rows: [[String]]
         if directions.isEmpty {
@@ -110,7 +134,32 @@ public struct GradientCheckReport: Sendable, Equatable, Codable {
             zip(row, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }
                 .joined(separator: "  ").trimmingCharacters(in: .whitespaces)
         }
-        return (lines + [verdict()]).joined(separator: "\n")
+        return (lines + retests() + [verdict()]).joined(separator: "\n")
+    }
+
+    /// No line if nothing was re-tested; otherwise one: how many elements or directions were
+    /// re-tested, how many of them were cleared and how many confirmed failing, and where.
+    private func retests() -> [String] {
+        guard retestedCount > 0 else { return [] }
+        func counted(_ count: Int, _ what: String, _ places: [String]) -> String {
+            "\(count) \(what)" + (places.isEmpty ? "" : " (" + places.joined(separator: ", ") + ")")
+        }
+        let what: String, cleared: [String], confirmed: [String]
+        if directions.isEmpty {
+            what = "element(s)"
+            let retested = tensors.filter { $0.retestedElementCount > 0 }
+            cleared = retested.filter { $0.clearedElementCount > 0 }.map { "\($0.name): \($0.clearedElementCount)" }
+            confirmed = retested.filter { $0.retestedElementCount > $0.clearedElementCount }
+                .map { "\($0.name): \($0.retestedElementCount - $0.clearedElementCount)" }
+        } else {
+            what = "direction(s)"
+            let retested = directions.filter(\.retested)
+            cleared = retested.filter(\.passed).map { "\($0.index)" }
+            confirmed = retested.filter { !$0.passed }.map { "\($0.index)" }
+        }
+        return ["\(retestedCount) \(what) failed with central differences and were re-tested with Richardson "
+                + "extrapolation: " + counted(clearedCount, "cleared", cleared) + ", "
+                + counted(retestedCount - clearedCount, "confirmed", confirmed)]
     }
 
     /// One line: "passed" or "FAILED" and what, with the rule that was applied.

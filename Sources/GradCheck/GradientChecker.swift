@@ -20,8 +20,10 @@ public struct GradientChecker: Sendable {
     /// - Parameters:
     ///   - tensors: The parameters, their values and their analytic gradients.
     ///   - loss: The scalar loss of a full set of parameter values, one row-major array per
-    ///     tensor in the order of `tensors`. Called 1 + 2n times (1 + 4n with Richardson
-    ///     extrapolation), n = the number of elements (full) or directions (directional).
+    ///     tensor in the order of `tensors`. Called 1 + 2n + 4r times (1 + 4n with Richardson
+    ///     extrapolation), n = the number of elements (full) or directions (directional),
+    ///     r = how many of them failed with plain central differences and were re-tested
+    ///     (0 when `options.retestFailures` is off; see `GradientCheckOptions.retestFailures`).
     /// - Returns: The report; a wrong gradient gives a report that did not pass, not an error.
     /// - Throws: `GradientCheckError` for invalid tensors or options, or when L(θ) is not
     ///   finite; any error thrown by `loss`, unchanged.
@@ -49,7 +51,8 @@ public struct GradientChecker: Sendable {
             passed: tensorResults.allSatisfy(\.passed) && directionResults.allSatisfy(\.passed))
     }
 
-    /// Full mode: one central difference per element of every tensor.
+    /// Full mode: one central difference per element of every tensor, and for an element
+    /// that fails it (if `retestsFailures`) a Richardson-extrapolated one that decides.
     private func checkEveryElement(
         of tensors: [CheckedTensor], floor: Double, loss: ([[Double]]) throws -> Double
     ) throws -> [TensorCheckResult] {
@@ -57,32 +60,45 @@ public struct GradientChecker: Sendable {
         return try tensors.enumerated().map { t, tensor in
             var worstAbsolute: ElementComparison?
             var worstRelative: ElementComparison?
-            var failing = 0
+            var failing = 0, retested = 0, cleared = 0
             for i in tensor.values.indices {
                 let theta = tensor.values[i]
-                let numeric = try differenceQuotient(step: step(forScale: abs(theta))) { offset in
-                    // Divide by the step actually taken, (θ + h) − θ, not by h: it differs
-                    // from h by rounding, an error the quotient would otherwise inherit.
-                    let moved = theta + offset
-                    parameters[t][i] = moved
-                    defer { parameters[t][i] = theta }
-                    return (try loss(parameters), moved - theta)
+                func compared(richardson: Bool) throws -> ElementComparison {
+                    let numeric = try differenceQuotient(
+                        step: step(forScale: abs(theta), richardson: richardson), richardson: richardson
+                    ) { offset in
+                        // Divide by the step actually taken, (θ + h) − θ, not by h: it differs
+                        // from h by rounding, an error the quotient would otherwise inherit.
+                        let moved = theta + offset
+                        parameters[t][i] = moved
+                        defer { parameters[t][i] = theta }
+                        return (try loss(parameters), moved - theta)
+                    }
+                    return ElementComparison(
+                        row: i / tensor.cols, col: i % tensor.cols, analytic: tensor.analyticGradient[i],
+                        numeric: numeric, floor: floor, retested: richardson && !options.richardson)
                 }
-                let element = ElementComparison(
-                    row: i / tensor.cols, col: i % tensor.cols,
-                    analytic: tensor.analyticGradient[i], numeric: numeric, floor: floor)
-                if !(element.relativeError <= options.tolerance) { failing += 1 }
+                var element = try compared(richardson: options.richardson)
+                if !passes(element.relativeError), options.retestsFailures {
+                    element = try compared(richardson: true)
+                    retested += 1
+                    if passes(element.relativeError) { cleared += 1 }
+                }
+                if !passes(element.relativeError) { failing += 1 }
                 if isWorse(element.absoluteError, than: worstAbsolute?.absoluteError) { worstAbsolute = element }
                 if isWorse(element.relativeError, than: worstRelative?.relativeError) { worstRelative = element }
             }
             // Validation guarantees at least one element, so both worsts are set.
             return TensorCheckResult(
                 name: tensor.name, rows: tensor.rows, cols: tensor.cols, worstAbsolute: worstAbsolute!,
-                worstRelative: worstRelative!, failingElementCount: failing, passed: failing == 0)
+                worstRelative: worstRelative!, failingElementCount: failing, retestedElementCount: retested,
+                clearedElementCount: cleared, passed: failing == 0)
         }
     }
 
-    /// Directional mode: `vᵀ∇L` against a central difference along each seeded direction `v`.
+    /// Directional mode: `vᵀ∇L` against a central difference along each seeded direction `v`,
+    /// and for a direction that fails it (if `retestsFailures`) a Richardson-extrapolated one
+    /// that decides.
     private func checkDirections(
         count: Int, seed: UInt64, of tensors: [CheckedTensor], floor: Double,
         loss: ([[Double]]) throws -> Double
@@ -90,43 +106,52 @@ public struct GradientChecker: Sendable {
         let theta = tensors.flatMap(\.values)
         let gradient = tensors.flatMap(\.analyticGradient)
         let norm = theta.reduce(0) { $0 + $1 * $1 }.squareRoot()
-        // A unit step along v moves θ by ε in Euclidean norm, so ε scales with ‖θ‖.
-        let epsilon = step(forScale: norm)
         var generator = SeededNormalGenerator(seed: seed)
         return try (0..<count).map { index in
             let v = generator.nextUnitVector(dimension: theta.count)
             let analytic = zip(v, gradient).reduce(0) { $0 + $1.0 * $1.1 }
-            let numeric = try differenceQuotient(step: epsilon) { offset in
-                let moved = zip(theta, v).map { $0 + offset * $1 }
-                return (try loss(split(moved, like: tensors)), offset)
+            func compared(richardson: Bool) throws -> DirectionCheckResult {
+                // A unit step along v moves θ by ε in Euclidean norm, so ε scales with ‖θ‖.
+                let epsilon = step(forScale: norm, richardson: richardson)
+                let numeric = try differenceQuotient(step: epsilon, richardson: richardson) { offset in
+                    let moved = zip(theta, v).map { $0 + offset * $1 }
+                    return (try loss(split(moved, like: tensors)), offset)
+                }
+                let (absolute, relative) = compare(analytic, numeric, floor: floor)
+                return DirectionCheckResult(
+                    index: index, step: epsilon, analytic: analytic, numeric: numeric, absoluteError: absolute,
+                    relativeError: relative, retested: richardson && !options.richardson, passed: passes(relative))
             }
-            let (absolute, relative) = compare(analytic, numeric, floor: floor)
-            return DirectionCheckResult(
-                index: index, step: epsilon, analytic: analytic, numeric: numeric,
-                absoluteError: absolute, relativeError: relative, passed: relative <= options.tolerance)
+            let plain = try compared(richardson: options.richardson)
+            return plain.passed || !options.retestsFailures ? plain : try compared(richardson: true)
         }
     }
 
-    /// The step for a value (or, directional, a parameter vector) of magnitude `scale`.
-    private func step(forScale scale: Double) -> Double {
+    /// Whether a relative error is within the tolerance (NaN is not).
+    private func passes(_ relativeError: Double) -> Bool { relativeError <= options.tolerance }
+
+    /// The step for a value (or, directional, a parameter vector) of magnitude `scale`, for
+    /// plain central differences or for their Richardson extrapolation.
+    private func step(forScale scale: Double, richardson: Bool) -> Double {
         switch options.step {
-        case .automatic: return options.automaticStepBase * max(1, scale)
+        case .automatic: return GradientCheckOptions.automaticStepBase(richardson: richardson) * max(1, scale)
         case let .fixed(h): return h
         }
     }
 
-    /// The central difference quotient `(f(h) − f(−h)) / (span actually stepped)`, or with
-    /// Richardson extrapolation `(4·D(h/2) − D(h)) / 3`, which cancels D's h² error term
-    /// (D(h) = f′ + f‴h²/6 + O(h⁴)). `evaluate(s)` returns the loss moved by `s` along the
-    /// checked coordinate or direction, and the displacement actually applied.
+    /// The central difference quotient `(f(h) − f(−h)) / (span actually stepped)` (2 calls of
+    /// `evaluate`), or if `richardson` its extrapolation `(4·D(h/2) − D(h)) / 3` (4 calls),
+    /// which cancels D's h² error term (D(h) = f′ + f‴h²/6 + O(h⁴)). `evaluate(s)` returns
+    /// the loss moved by `s` along the checked coordinate or direction, and the displacement
+    /// actually applied.
     private func differenceQuotient(
-        step h: Double, _ evaluate: (Double) throws -> (loss: Double, offset: Double)
+        step h: Double, richardson: Bool, _ evaluate: (Double) throws -> (loss: Double, offset: Double)
     ) throws -> Double {
         func central(_ h: Double) throws -> Double {
             let plus = try evaluate(h), minus = try evaluate(-h)
             return (plus.loss - minus.loss) / (plus.offset - minus.offset)
         }
-        guard options.richardson else { return try central(h) }
+        guard richardson else { return try central(h) }
         return try (4 * central(h / 2) - central(h)) / 3
     }
 }

@@ -11,7 +11,11 @@ struct GradcheckCommand: ParsableCommand {
         discussion: """
             Seeded random weights, inputs, initial states and loss weights R; loss \
             L = Σ_t Σ R_t ⊙ h_t. Exit code 0 when every gradient agrees with central \
-            differences, 1 when one does not.
+            differences, 1 when one does not. An element (or direction) that fails with plain \
+            central differences is re-tested with Richardson extrapolation, which alone \
+            decides: a plain difference's own error can exceed the tolerance where the \
+            gradient is right, a wrong gradient fails the re-test too. The report counts the \
+            re-tests (cleared and confirmed); --no-retest turns them off.
             """)
 
     /// Which derivatives are compared.
@@ -49,6 +53,10 @@ struct GradcheckCommand: ParsableCommand {
     @Flag(help: "Richardson-extrapolated central differences (error O(h⁴)).")
     var richardson = false
 
+    @Flag(inversion: .prefixedNo,
+          help: "Re-test with Richardson extrapolation what fails with plain central differences (4 more loss evaluations each); without --richardson only.")
+    var retest = true
+
     @Option(help: "Largest accepted relative error (default 1e-6).")
     var tolerance: Double?
 
@@ -85,7 +93,7 @@ struct GradcheckCommand: ParsableCommand {
         var check = SequenceGradientCheck(cell: try CellLookup.cell(cell))
         (check.inputSize, check.hiddenSize, check.batch, check.steps, check.layers) = (input, hidden, batch, steps, layers)
         check.seed = seed
-        var options = GradientCheckOptions(richardson: richardson)
+        var options = GradientCheckOptions(richardson: richardson, retestFailures: retest)
         if let tolerance { options.tolerance = tolerance }
         if mode == .directional { options.mode = .directional(count: directions ?? 8, seed: seed) }
         check.options = options

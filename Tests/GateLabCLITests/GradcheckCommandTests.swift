@@ -24,6 +24,28 @@ struct GradcheckCommandTests {
         #expect(run.lines.contains { $0.hasPrefix("passed: 3 direction(s)") && $0.contains("Richardson") }, "\(run)")
     }
 
+    /// The plain central difference of one element, W_f.l1[3, 1], misses the tolerance (rel
+    /// err 1.09e-6, its own rounding and truncation error); the Richardson re-test clears it.
+    @Test func twoLayerLSTMWithoutOutputActivationPassesThanksToTheRetest() throws {
+        let run = try CommandLineTool.run(["gradcheck", "--cell", "Cells/lstm-noaf.cell", "--layers", "2"])
+        #expect(run.status == 0, "\(run)")
+        #expect(run.lines.contains("1 element(s) failed with central differences and were re-tested with Richardson "
+                                   + "extrapolation: 1 cleared (W_f.l1: 1), 0 confirmed"), "\(run)")
+        #expect(run.lines.last?.hasPrefix("passed: 34 tensor(s)") == true, "\(run)")
+
+        let plain = try CommandLineTool.run(["gradcheck", "--cell", "Cells/lstm-noaf.cell", "--layers", "2", "--no-retest"])
+        #expect(plain.status == 1, "\(plain)")
+        #expect(plain.lines.last?.hasPrefix("FAILED: W_f.l1[3, 1] ") == true, "\(plain)")
+        #expect(!plain.stdout.contains("re-tested"), "\(plain)")
+
+        let json = try CommandLineTool.run(["gradcheck", "--cell", "Cells/lstm-noaf.cell", "--layers", "2", "--json"])
+        let object = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
+        let tensors = object?["tensors"] as? [[String: Any]] ?? []
+        let retested = tensors.filter { ($0["retestedElementCount"] as? Int ?? 0) > 0 }
+        #expect(retested.map { $0["name"] as? String } == ["W_f.l1"] && retested.first?["clearedElementCount"] as? Int == 1,
+                "\(json)")
+    }
+
     @Test func jsonReportParses() throws {
         let run = try CommandLineTool.run(["gradcheck", "--cell", "rnn", "--steps", "4", "--json"])
         #expect(run.status == 0)

@@ -165,6 +165,9 @@ func tanhDerivativeWrittenAsOneMinusYFails(mode: GradientCheckOptions.Mode) thro
     } else {
         #expect(report.directions.allSatisfy { !$0.passed }, "\(report.table())")
     }
+    // Every failure was re-tested with Richardson extrapolation, and confirmed.
+    #expect(report.retestedCount > 0 && report.clearedCount == 0, "\(report.table())")
+    #expect(report.table().contains("0 cleared, \(report.retestedCount) confirmed"), "\(report.table())")
 }
 
 @Test func directionalModeCatchesOneWrongElement() throws {
@@ -225,7 +228,8 @@ func tanhDerivativeWrittenAsOneMinusYFails(mode: GradientCheckOptions.Mode) thro
 // MARK: - Richardson extrapolation
 
 /// exp(3x) has f‴ = 27·exp(3x): central differences carry an h²·f‴/6 error that
-/// Richardson extrapolation cancels.
+/// Richardson extrapolation cancels. (The plain run must not re-test its failures, which at
+/// h = 1e-3, relative error 1.5e-6, it has: that would replace them by Richardson's values.)
 @Test(arguments: [GradientCheckOptions.StepSize.automatic, .fixed(1e-3)])
 func richardsonBeatsCentralDifferences(step: GradientCheckOptions.StepSize) throws {
     let x = [0.5, 1.0, 1.5]
@@ -233,11 +237,114 @@ func richardsonBeatsCentralDifferences(step: GradientCheckOptions.StepSize) thro
         name: "Σ exp(3x)",
         tensors: [CheckedTensor(name: "x", rows: 1, cols: 3, values: x, analyticGradient: x.map { 3 * exp(3 * $0) })],
         loss: { p in p[0].reduce(0) { $0 + exp(3 * $1) } })
-    let plain = try run(problem, GradientCheckOptions(step: step))
+    let plain = try run(problem, GradientCheckOptions(step: step, retestFailures: false))
     let extrapolated = try run(problem, GradientCheckOptions(step: step, richardson: true))
     let plainError = plain.tensors[0].worstAbsolute.absoluteError
     let extrapolatedError = extrapolated.tensors[0].worstAbsolute.absoluteError
     #expect(extrapolatedError * 20 < plainError, "plain \(plainError), Richardson \(extrapolatedError)")
+}
+
+// MARK: - Re-testing failures with Richardson extrapolation
+
+/// L = Σ sin(x_i) + Σ y_j². With the fixed step h = 1e-2 the central difference of sin has
+/// the relative truncation error f‴h²/(6f′) = −h²/6 ≈ −1.7e-5 at every x (17 × the
+/// tolerance), while Richardson's is h⁴/480 ≈ 2e-11; the quadratic's central difference is
+/// exact up to rounding. All gradients are right.
+let largeThirdDerivative: Problem = {
+    let x = [0.3, 1.0, -0.7, 1.4], y = [0.5, -2.0]
+    return Problem(
+        name: "Σ sin(x) + Σ y²",
+        tensors: [CheckedTensor(name: "x", rows: 1, cols: 4, values: x, analyticGradient: x.map(cos)),
+                  CheckedTensor(name: "y", rows: 2, cols: 1, values: y, analyticGradient: y.map { 2 * $0 })],
+        loss: { p in p[0].reduce(0) { $0 + sin($1) } + p[1].reduce(0) { $0 + $1 * $1 } })
+}()
+
+@Test func aFalseAlarmOfCentralDifferencesIsClearedByTheRetest() throws {
+    let step = GradientCheckOptions.StepSize.fixed(1e-2)
+    // Without the re-test: every sin element fails, on truncation error alone.
+    let plain = try run(largeThirdDerivative, GradientCheckOptions(step: step, retestFailures: false))
+    #expect(!plain.passed)
+    #expect(plain.tensors[0].failingElementCount == 4 && plain.tensors[1].passed, "\(plain.table())")
+    #expect(plain.tensors[0].worstRelative.relativeError > 1e-5, "\(plain.table())")
+    #expect(plain.retestedCount == 0 && !plain.tensors[0].worstRelative.retested)
+    #expect(!plain.table().contains("re-tested"))
+
+    // With it (the default): the four are re-tested, cleared, and the check passes.
+    var calls = 0
+    let report = try GradientChecker(options: GradientCheckOptions(step: step)).check(largeThirdDerivative.tensors) { p in
+        calls += 1
+        return try largeThirdDerivative.loss(p)
+    }
+    #expect(report.passed, "\(report.table())")
+    let x = report.tensors[0], y = report.tensors[1]
+    #expect(x.passed && x.failingElementCount == 0 && x.retestedElementCount == 4 && x.clearedElementCount == 4)
+    #expect(y.passed && y.retestedElementCount == 0 && y.clearedElementCount == 0)
+    #expect(report.retestedCount == 4 && report.clearedCount == 4)
+    // The reported comparison is the re-test's: Richardson's error, flagged as re-tested.
+    #expect(x.worstRelative.retested && x.worstRelative.relativeError < 1e-9, "\(report.table())")
+    #expect(!y.worstRelative.retested)
+    // 1 + 2 per element + 4 per re-tested element, as `check` documents.
+    #expect(calls == 1 + 2 * 6 + 4 * 4)
+
+    let lines = report.table().split(separator: "\n")
+    #expect(lines.count == 1 + 2 + 1 + 1)
+    #expect(lines[3] == "4 element(s) failed with central differences and were re-tested with Richardson "
+                       + "extrapolation: 4 cleared (x: 4), 0 confirmed", "\(report.table())")
+    #expect(lines[4].hasPrefix("passed: 2 tensor(s)"))
+    let decoded = try JSONDecoder().decode(GradientCheckReport.self, from: Data(report.json().utf8))
+    #expect(decoded == report)
+
+    // With Richardson throughout there is nothing to re-test.
+    let richardson = try run(largeThirdDerivative, GradientCheckOptions(step: step, richardson: true))
+    #expect(richardson.passed && richardson.retestedCount == 0, "\(richardson.table())")
+}
+
+@Test func aWrongGradientFailsTheRetestToo() throws {
+    let wrong = largeThirdDerivative.replacingGradient(of: "x") { g in
+        var g = g
+        // Element (0, 2), 5 × the tolerance off, towards the plain difference: the plain
+        // relative error, 1.2e-5, is smaller than that of the right value (1.7e-5).
+        g[2] *= 1 - 5e-6
+        return g
+    }
+    let report = try run(wrong, GradientCheckOptions(step: .fixed(1e-2)))
+    #expect(!report.passed, "\(report.table())")
+    let x = report.tensors[0]
+    #expect(!x.passed && x.failingElementCount == 1 && x.retestedElementCount == 4 && x.clearedElementCount == 3)
+    #expect(x.worstRelative.row == 0 && x.worstRelative.col == 2 && x.worstRelative.retested)
+    #expect(abs(x.worstRelative.relativeError - 5e-6) < 1e-9, "\(report.table())")
+    #expect(report.tensors[1].passed)
+    #expect(report.retestedCount == 4 && report.clearedCount == 3)
+    let lines = report.table().split(separator: "\n")
+    #expect(lines[lines.count - 2] == "4 element(s) failed with central differences and were re-tested with Richardson "
+                                     + "extrapolation: 3 cleared (x: 3), 1 confirmed (x: 1)", "\(report.table())")
+    #expect(lines.last!.hasPrefix("FAILED: x[0, 2] analytic ") && lines.last!.contains("(1 of 4 elements over tolerance)"))
+}
+
+@Test func directionsAreRetestedToo() throws {
+    let options = GradientCheckOptions(mode: .directional(count: 8, seed: 11), step: .fixed(1e-2))
+    var noRetest = options
+    noRetest.retestFailures = false
+    let plain = try run(largeThirdDerivative, noRetest)
+    let failed = plain.directions.filter { !$0.passed }.map(\.index)
+    #expect(!failed.isEmpty, "the fixture must make some directions fail: \(plain.table())")
+
+    let report = try run(largeThirdDerivative, options)
+    #expect(report.passed, "\(report.table())")
+    #expect(report.directions.filter(\.retested).map(\.index) == failed)
+    #expect(report.retestedCount == failed.count && report.clearedCount == failed.count)
+    #expect(report.table().contains("\(failed.count) direction(s) failed with central differences and were re-tested "
+                                    + "with Richardson extrapolation: \(failed.count) cleared ("
+                                    + failed.map { "\($0)" }.joined(separator: ", ") + "), 0 confirmed"), "\(report.table())")
+
+    // A wrong gradient: the re-test confirms every direction's failure.
+    let wrong = largeThirdDerivative.replacingGradient(of: "y") { g in g.map { $0 * 1.01 } }
+    let confirmed = try run(wrong, options)
+    #expect(!confirmed.passed)
+    #expect(confirmed.directions.allSatisfy { $0.retested && !$0.passed }, "\(confirmed.table())")
+    #expect(confirmed.retestedCount == 8 && confirmed.clearedCount == 0)
+    #expect(confirmed.table().contains("8 direction(s) failed with central differences and were re-tested "
+                                       + "with Richardson extrapolation: 0 cleared, 8 confirmed (0, 1, 2, 3, 4, 5, 6, 7)"))
 }
 
 // MARK: - Invalid input is an error, not a crash
