@@ -53,6 +53,8 @@ public final class Program {
     private var initialStates: [Arena]
     private var carries: [Arena]
     private var differentiableUse: [Bool]
+    /// Input leaves built without a gradient (`withoutGradient`).
+    private let gradientless: Set<Int>
 
     /// Builds the program.
     /// - Parameters:
@@ -60,8 +62,11 @@ public final class Program {
     ///   - steps: number of time steps (1 for an ordinary evaluation).
     ///   - recurrence: pairs (state leaf, node giving its next value), same shapes.
     ///   - keep: nodes whose value must be readable at every step after `forward()`.
+    ///   - withoutGradient: input leaves whose gradient is not wanted (PyTorch's
+    ///     `requires_grad=False`): the reverse pass skips the work that only they need, such
+    ///     as the product giving ∂L/∂x from an input projection. Nothing else changes.
     public init(graph: Graph, steps: Int = 1, recurrence: [(state: Value, next: Value)] = [],
-                keep: [Value] = []) throws {
+                keep: [Value] = [], withoutGradient: [Value] = []) throws {
         try graph.validate()
         precondition(steps >= 1, "Program: steps must be ≥ 1")
         Parallel.prepare
@@ -77,6 +82,11 @@ public final class Program {
             }
         }
         let stateLeaves = Set(self.recurrence.map(\.state))
+        for v in withoutGradient {
+            precondition(nodes[v.id].op == .input && !stateLeaves.contains(v.id),
+                         "Program: withoutGradient takes input leaves outside the recurrence; \(v.name ?? "%\(v.id)") is not one")
+        }
+        gradientless = Set(withoutGradient.map(\.id))
 
         // Placement: shared, hoisted (sequence), or per step.
         var place = [Placement]()
@@ -114,7 +124,7 @@ public final class Program {
         differentiableUse = Array(repeating: false, count: nodes.count)
         for (id, node) in nodes.enumerated() {
             switch node.op {
-            case .parameter, .input: place[id].hasGradient = true
+            case .parameter, .input: place[id].hasGradient = !gradientless.contains(id)
             case .constant: break
             default:
                 for (i, o) in node.operands.enumerated() where node.op.isDifferentiable(operand: i) {
@@ -242,6 +252,7 @@ public final class Program {
         if let k = recurrence.firstIndex(where: { $0.state == v.id }), step == 0 {
             return Tensor(rows: v.shape.rows, cols: v.shape.cols, scalars: carries[k].array)
         }
+        guard !gradientless.contains(v.id) else { throw AutodiffError.notDifferentiated(v.name ?? "%\(v.id)") }
         guard p.hasGradient, differentiableUse[v.id] || !graph.nodes.contains(where: { $0.operands.contains(v.id) }) else {
             let consumer = graph.nodes.first { $0.operands.contains(v.id) }
             throw AutodiffError.noGradient(value: v.name ?? "%\(v.id)", op: consumer?.op.name ?? "nothing")
