@@ -250,6 +250,8 @@ struct FusionTests {
         // One fused recurrent product, four fused gates (sum + activation), c' = f ⊙ c + i ⊙ g
         // in one pass, tanh(c'), o ⊙ tanh(c'): 8 instructions a step instead of 30.
         #expect(u.program.instructionCounts.perStep == 8, "\(u.program.instructionCounts)")
+        // The seven after the product are row-wise: they run as one section, one hand-off.
+        #expect(u.program.instructionCounts.rowSections == 1, "\(u.program.instructionCounts)")
     }
 }
 
