@@ -290,7 +290,7 @@ final class FusedSum: Instruction {
     struct View {
         var values: UnsafeMutablePointer<Double>
         var stride: Int
-        unowned var product: FusedProducts
+        unowned(unsafe) var product: FusedProducts   // the program owns both; no reference counting in the time loop
         var offset: Int
     }
     var views: [View?]
