@@ -225,29 +225,33 @@ final class FusedProductSum: Instruction {
         super.init(node: node, op: .add, operands: operands, out: out)
     }
 
-    override func run(from t: Int, count: Int) throws {
-        let o = out.arg(t, count)
-        for i in 0..<4 { args[i] = operands[i].arg(t, count) }
-        let (a, b, c, d, y) = (args[0].p!, args[1].p!, args[2].p!, args[3].p!, o.p!)
-        let n = o.cols
-        Parallel.rows(o.rows, cols: n) { r in
-            for k in (r.lowerBound * n)..<(r.upperBound * n) { y[k] = a[k] * b[k] + c[k] * d[k] }
+    override var isRowwise: Bool { true }
+
+    override func prepare(_ t: Int, _ count: Int, gradients: Bool) {
+        for i in 0..<4 {
+            args[i] = operands[i].arg(t, count)
+            if gradients { grads[i] = operands[i].gradArg(t, count) }
         }
+        current = (out.arg(t, count), out.gradArg(t, count))
     }
 
-    override func vjp(from t: Int, count: Int) {
-        guard let g = out.gradArg(t, count).p else { return }
-        for i in 0..<4 { args[i] = operands[i].arg(t, count); grads[i] = operands[i].gradArg(t, count) }
-        let (args, grads, n, first) = (self.args, self.grads, out.cols, firstProductRunsFirst)
-        Parallel.rows(out.rows, cols: n) { r in
-            let range = (r.lowerBound * n)..<(r.upperBound * n)
-            func product(_ x: Int, _ y: Int) {   // the VJP of args[x] ⊙ args[y]
-                if let dx = grads[x].p { let v = args[y].p!; for k in range { dx[k] += g[k] * v[k] } }
-                if let dy = grads[y].p { let v = args[x].p!; for k in range { dy[k] += g[k] * v[k] } }
-            }
-            if first { product(2, 3); product(0, 1) } else { product(0, 1); product(2, 3) }
-        }
+    override func forwardRows(_ r: Range<Int>) {
+        let (a, b, c, d, y, n) = (args[0].p!, args[1].p!, args[2].p!, args[3].p!, current.value.p!, current.value.cols)
+        for k in (r.lowerBound * n)..<(r.upperBound * n) { y[k] = a[k] * b[k] + c[k] * d[k] }
     }
+
+    override func backwardRows(_ r: Range<Int>) {
+        guard let g = current.gradient.p else { return }
+        let (args, grads, n) = (self.args, self.grads, current.value.cols)
+        let range = (r.lowerBound * n)..<(r.upperBound * n)
+        func product(_ x: Int, _ y: Int) {   // the VJP of args[x] ⊙ args[y]
+            if let dx = grads[x].p { let v = args[y].p!; for k in range { dx[k] += g[k] * v[k] } }
+            if let dy = grads[y].p { let v = args[x].p!; for k in range { dy[k] += g[k] * v[k] } }
+        }
+        if firstProductRunsFirst { product(2, 3); product(0, 1) } else { product(0, 1); product(2, 3) }
+    }
+
+    override func backwardTail() {}
 }
 
 // Reading a gate's recurrent product in place. The fused product computes [W₁h W₂h …] into
@@ -286,7 +290,7 @@ final class FusedSum: Instruction {
     struct View {
         var values: UnsafeMutablePointer<Double>
         var stride: Int
-        unowned var product: FusedProducts
+        unowned(unsafe) var product: FusedProducts   // the program owns both; no reference counting in the time loop
         var offset: Int
     }
     var views: [View?]
@@ -317,75 +321,149 @@ final class FusedSum: Instruction {
         return true
     }
 
-    override func run(from t: Int, count: Int) throws {
+    override var isRowwise: Bool { true }
+    /// Whether the prepared step runs the row kernel (every addend full-shape, a broadcast row
+    /// or a view; see `rowLayout`) rather than the general broadcasting one.
+    private var rowKernel = false
+
+    override func prepare(_ t: Int, _ count: Int, gradients: Bool) {
         let o = out.arg(t, count)
-        let (m, n, k) = (o.rows, o.cols, operands.count)
-        if rowLayout(t, count, rows: m, cols: n) {
-            let (bases, strides, y) = (self.bases, self.strides, o.p!)
-            Parallel.rows(m, cols: n) { r in
-                for row in r {
-                    let dst = y + row * n, a0 = bases[0] + row * strides[0], a1 = bases[1] + row * strides[1]
-                    for c in 0..<n { dst[c] = a0[c] + a1[c] }
-                    for i in 2..<k { let ai = bases[i] + row * strides[i]; for c in 0..<n { dst[c] += ai[c] } }
-                }
-                switch activation {
-                case .sigmoid?: FastMath.sigmoid(inPlace: y + r.lowerBound * n, r.count * n)
-                case .tanh?: FastMath.tanh(inPlace: y + r.lowerBound * n, r.count * n)
-                default: break
-                }
-            }
-            return
+        current = (o, out.gradArg(t, count))
+        for i in operands.indices {
+            args[i] = operands[i].arg(t, count)
+            if gradients { grads[i] = operands[i].gradArg(t, count) }
         }
-        // The instruction's preallocated operand views: no allocation inside the time loop.
-        for i in operands.indices { args[i] = operands[i].arg(t, count) }
-        let addends = args
-        Parallel.rows(o.rows, cols: o.cols) { r in
-            let os = o.rows(r, of: o.rows)
-            Elementwise.map(addends[0].rows(r, of: o.rows), addends[1].rows(r, of: o.rows), os) { $0 + $1 }
-            for i in 2..<k { Elementwise.addInPlace(os, addends[i].rows(r, of: o.rows)) }
-            switch activation {
-            case .sigmoid?: FastMath.sigmoid(inPlace: os.p!, os.count)
-            case .tanh?: FastMath.tanh(inPlace: os.p!, os.count)
-            default: break
+        if !gradients { rowKernel = rowLayout(t, count, rows: o.rows, cols: o.cols) }
+    }
+
+    override func forwardRows(_ r: Range<Int>) {
+        let o = current.value
+        let (m, n, k, y) = (o.rows, o.cols, operands.count, o.p!)
+        if rowKernel {
+            let (bases, strides) = (self.bases, self.strides)
+            for row in r {
+                let dst = y + row * n, a0 = bases[0] + row * strides[0], a1 = bases[1] + row * strides[1]
+                for c in 0..<n { dst[c] = a0[c] + a1[c] }
+                for i in 2..<k { let ai = bases[i] + row * strides[i]; for c in 0..<n { dst[c] += ai[c] } }
             }
+        } else {
+            // The instruction's preallocated operand views: no allocation inside the time loop.
+            let os = o.rows(r, of: m)
+            Elementwise.map(args[0].rows(r, of: m), args[1].rows(r, of: m), os) { $0 + $1 }
+            for i in 2..<k { Elementwise.addInPlace(os, args[i].rows(r, of: m)) }
+        }
+        switch activation {
+        case .sigmoid?: FastMath.sigmoid(inPlace: y + r.lowerBound * n, r.count * n)
+        case .tanh?: FastMath.tanh(inPlace: y + r.lowerBound * n, r.count * n)
+        default: break
         }
     }
 
-    override func vjp(from t: Int, count: Int) {
-        let (o, g) = (out.arg(t, count), out.gradArg(t, count))
+    /// p = g ⊙ f′(y) (reusing y) and the full-shape addends' gradients, rows `r`.
+    override func backwardRows(_ r: Range<Int>) {
+        let (o, g) = current
         guard let d = g.p else { return }
         let p: UnsafeMutablePointer<Double> = activation == nil ? d : pre
         let gp = Arg(p: p, rows: o.rows, cols: o.cols)
-        for i in operands.indices { grads[i] = operands[i].gradArg(t, count) }
-        let grads = UnsafeBufferPointer(start: self.grads, count: operands.count)
-        // p = g ⊙ f′(y), and the full-shape addends' gradients, row range by row range; the
-        // broadcast addends (biases) sum over rows, so they are done after, on one thread.
-        Parallel.rows(o.rows, cols: o.cols) { r in
-            let (y, dd, pp) = (o.p! + r.lowerBound * o.cols, d + r.lowerBound * o.cols, p + r.lowerBound * o.cols)
-            let n = r.count * o.cols
-            switch activation {
-            case .sigmoid?: for k in 0..<n { pp[k] = dd[k] * y[k] * (1 - y[k]) }
-            case .tanh?: for k in 0..<n { pp[k] = dd[k] * (1 - y[k] * y[k]) }
-            default: break
-            }
-            let gs = gp.rows(r, of: o.rows), os = o.rows(r, of: o.rows)
-            for (i, ga) in grads.enumerated() where ga.rows == o.rows && views[i] == nil {
-                Elementwise.accumulate(ga.rows(r, of: o.rows), gs, gs, os) { d, _ in d }
-            }
-            // Addends read in place: their gradient is exactly p (this sum is their only consumer).
-            for case let v? in views {
-                let dst = v.product.currentGradients + v.offset
-                for row in r { (dst + row * v.product.width).update(from: p + row * o.cols, count: o.cols) }
-            }
+        let (y, dd, pp) = (o.p! + r.lowerBound * o.cols, d + r.lowerBound * o.cols, p + r.lowerBound * o.cols)
+        let n = r.count * o.cols
+        switch activation {
+        case .sigmoid?: for k in 0..<n { pp[k] = dd[k] * y[k] * (1 - y[k]) }
+        case .tanh?: for k in 0..<n { pp[k] = dd[k] * (1 - y[k] * y[k]) }
+        default: break
         }
-        // Bias gradients: column sums over the rows, split by columns (each column's sum keeps
-        // its order, so its bits do not depend on the split).
-        for ga in grads where ga.rows != o.rows {
+        let gs = gp.rows(r, of: o.rows), os = o.rows(r, of: o.rows)
+        for i in operands.indices where grads[i].rows == o.rows && views[i] == nil {
+            Elementwise.accumulate(grads[i].rows(r, of: o.rows), gs, gs, os) { d, _ in d }
+        }
+        // Addends read in place: their gradient is exactly p (this sum is their only consumer).
+        for case let v? in views {
+            let dst = v.product.currentGradients + v.offset
+            for row in r { (dst + row * v.product.width).update(from: p + row * o.cols, count: o.cols) }
+        }
+    }
+
+    /// The broadcast addends' (biases') gradients: sums of p over the rows.
+    override func backwardTail() {
+        let (o, g) = current
+        guard let d = g.p else { return }
+        let p: UnsafeMutablePointer<Double> = activation == nil ? d : pre
+        let gp = Arg(p: p, rows: o.rows, cols: o.cols)
+        for ga in UnsafeBufferPointer(start: grads, count: operands.count) where ga.rows != o.rows {
             if ga.rows == 1 && ga.cols == o.cols, let da = ga.p {
                 Elementwise.addColumnSums(into: da, of: p, rows: o.rows, cols: o.cols)
             } else {
                 Elementwise.accumulate(ga, gp, gp, o) { d, _ in d }
             }
         }
+    }
+}
+
+// Running a step's chain of row-wise instructions with one hand-off. After the fused product,
+// an LSTM step is seven row-wise instructions (four gates, c', tanh c', h'), each of which
+// used to split its rows over the two cores on its own: seven hand-offs and seven waits a
+// step, in each direction. Rows r of each depend only on rows r of the ones before, so one
+// split serves the whole chain: each core runs every instruction on its half of the rows,
+// then the reverse pass's tails (the biases' column sums) run after. Same kernels, same
+// order for every element: the bits do not change.
+extension Program {
+    /// Replaces runs of two or more consecutive row-wise step instructions with the same row
+    /// count (at least two rows) by `RowSection`s.
+    func groupRowwise(_ list: [Instruction]) -> [Instruction] {
+        var result = [Instruction](), run = [Instruction]()
+        func close() {
+            if run.count >= 2 { result.append(RowSection(run)) } else { result += run }
+            run = []
+        }
+        for ins in list {
+            if ins.isRowwise, !ins.out.stacks, ins.out.rows >= 2, run.isEmpty || run[0].out.rows == ins.out.rows {
+                run.append(ins)
+            } else {
+                close()
+                if ins.isRowwise, !ins.out.stacks, ins.out.rows >= 2 { run.append(ins) } else { result.append(ins) }
+            }
+        }
+        close()
+        return result
+    }
+}
+
+/// Row-wise instructions run as one: forward, every member on each core's rows in order;
+/// reverse, every member's row part in reverse order, then their tails in reverse order.
+final class RowSection: Instruction {
+    let members: [Instruction]
+    private let rows: Int, width: Int
+
+    init(_ members: [Instruction]) {
+        self.members = members
+        rows = members[0].out.rows
+        width = members.reduce(0) { $0 + $1.out.cols }
+        let last = members.last!
+        super.init(node: last.node, op: last.op, operands: last.operands, out: last.out)
+    }
+
+    override var isRowwise: Bool { false }
+    override func beginForward() { for m in members { m.beginForward() } }
+    override func beginBackward() { for m in members { m.beginBackward() } }
+    override func endBlock() { for m in members { m.endBlock() } }
+    override func endBackward() { for m in members { m.endBackward() } }
+
+    override func run(from t: Int, count: Int) throws {
+        for m in members { m.prepare(t, count, gradients: false) }
+        let members = self.members
+        Parallel.rows(rows, cols: width) { r in for m in members { m.forwardRows(r) } }
+    }
+
+    override func vjp(from t: Int, count: Int) {
+        // A member whose VJP was replaced for a test (`injectWrongVJP`) is no longer row-wise:
+        // then every member runs on its own, in reverse order.
+        guard members.allSatisfy(\.isRowwise) else {
+            for m in members.reversed() { m.vjp(from: t, count: count) }
+            return
+        }
+        let active = members.filter { $0.out.gradBase != nil }
+        for m in active { m.prepare(t, count, gradients: true) }
+        Parallel.rows(rows, cols: width) { r in for m in active.reversed() { m.backwardRows(r) } }
+        for m in active.reversed() { m.backwardTail() }
     }
 }

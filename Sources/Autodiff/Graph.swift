@@ -155,6 +155,8 @@ public enum AutodiffError: Error, Equatable, CustomStringConvertible {
     case noGradient(value: String, op: String)
     /// A seed for the reverse pass that is not 1 × 1 or not the output's shape.
     case badSeed(String)
+    /// A gradient asked of an input leaf the program was built not to differentiate.
+    case notDifferentiated(String)
 
     public var description: String {
         switch self {
@@ -166,6 +168,7 @@ public enum AutodiffError: Error, Equatable, CustomStringConvertible {
         case let .unknownName(n): return "no value named '\(n)' is fed"
         case let .noGradient(v, op): return "\(v): no gradient — it reaches the loss only through \(op), which does not differentiate that operand"
         case let .badSeed(m): return "reverse pass: \(m)"
+        case let .notDifferentiated(v): return "\(v): no gradient — the program was built without one for this input (withoutGradient)"
         }
     }
 }

@@ -32,9 +32,11 @@ public final class Program {
         var gradOffset = 0, gradStride = 0
     }
     private(set) var placement: [Placement]
-    /// Instructions run once per block (hoisted) and once per step, after fusion: a measure
-    /// of a step's overhead.
-    public var instructionCounts: (hoisted: Int, perStep: Int) { (hoisted.count, stepwise.count) }
+    /// Instructions run once per block (hoisted) and once per step, after fusion (a measure
+    /// of a step's overhead), and the row sections the step's row-wise instructions run in.
+    public var instructionCounts: (hoisted: Int, perStep: Int, rowSections: Int) {
+        (hoisted.count, stepwise.reduce(0) { $0 + (($1 as? RowSection)?.members.count ?? 1) }, stepwise.count { $0 is RowSection })
+    }
     /// Bytes of storage per time step (values kept for the reverse pass, hoisted values and
     /// their gradients): a program of T steps needs about T times this.
     public private(set) var bytesPerStep = 0
@@ -53,6 +55,8 @@ public final class Program {
     private var initialStates: [Arena]
     private var carries: [Arena]
     private var differentiableUse: [Bool]
+    /// Input leaves built without a gradient (`withoutGradient`).
+    private let gradientless: Set<Int>
 
     /// Builds the program.
     /// - Parameters:
@@ -60,8 +64,11 @@ public final class Program {
     ///   - steps: number of time steps (1 for an ordinary evaluation).
     ///   - recurrence: pairs (state leaf, node giving its next value), same shapes.
     ///   - keep: nodes whose value must be readable at every step after `forward()`.
+    ///   - withoutGradient: input leaves whose gradient is not wanted (PyTorch's
+    ///     `requires_grad=False`): the reverse pass skips the work that only they need, such
+    ///     as the product giving ∂L/∂x from an input projection. Nothing else changes.
     public init(graph: Graph, steps: Int = 1, recurrence: [(state: Value, next: Value)] = [],
-                keep: [Value] = []) throws {
+                keep: [Value] = [], withoutGradient: [Value] = []) throws {
         try graph.validate()
         precondition(steps >= 1, "Program: steps must be ≥ 1")
         Parallel.prepare
@@ -77,6 +84,11 @@ public final class Program {
             }
         }
         let stateLeaves = Set(self.recurrence.map(\.state))
+        for v in withoutGradient {
+            precondition(nodes[v.id].op == .input && !stateLeaves.contains(v.id),
+                         "Program: withoutGradient takes input leaves outside the recurrence; \(v.name ?? "%\(v.id)") is not one")
+        }
+        gradientless = Set(withoutGradient.map(\.id))
 
         // Placement: shared, hoisted (sequence), or per step.
         var place = [Placement]()
@@ -114,7 +126,7 @@ public final class Program {
         differentiableUse = Array(repeating: false, count: nodes.count)
         for (id, node) in nodes.enumerated() {
             switch node.op {
-            case .parameter, .input: place[id].hasGradient = true
+            case .parameter, .input: place[id].hasGradient = !gradientless.contains(id)
             case .constant: break
             default:
                 for (i, o) in node.operands.enumerated() where node.op.isDifferentiable(operand: i) {
@@ -192,6 +204,7 @@ public final class Program {
         sequenceGradientSlices = placement.indices.filter { placement[$0].storage == .sequence && placement[$0].hasGradient }
             .map { (placement[$0].gradOffset, graph.nodes[$0].shape.count) }
         stepGradientCount = ranges.reduce(0) { $0 + $1.1 } + sequenceGradientSlices.reduce(0) { $0 + $1.1 }
+        stepwise = groupRowwise(stepwise)
     }
 
     // MARK: Feeding and reading
@@ -242,6 +255,7 @@ public final class Program {
         if let k = recurrence.firstIndex(where: { $0.state == v.id }), step == 0 {
             return Tensor(rows: v.shape.rows, cols: v.shape.cols, scalars: carries[k].array)
         }
+        guard !gradientless.contains(v.id) else { throw AutodiffError.notDifferentiated(v.name ?? "%\(v.id)") }
         guard p.hasGradient, differentiableUse[v.id] || !graph.nodes.contains(where: { $0.operands.contains(v.id) }) else {
             let consumer = graph.nodes.first { $0.operands.contains(v.id) }
             throw AutodiffError.noGradient(value: v.name ?? "%\(v.id)", op: consumer?.op.name ?? "nothing")
@@ -322,6 +336,10 @@ public final class Program {
     /// Throws `nonFinite` if an instruction's output (every member's, for fused ones) holds
     /// NaN or ±∞ at steps `t ..< t + count`.
     private func check(_ ins: Instruction, from t: Int, count: Int) throws {
+        if let s = ins as? RowSection {   // in program order: the first to hold one is named
+            for m in s.members { try check(m, from: t, count: count) }
+            return
+        }
         var outputs = [(ins.node, ins.out)]
         if let f = ins as? FusedProducts {
             // Members read in place are checked in the fused buffer (one step, rows × width).
@@ -446,7 +464,7 @@ public final class Program {
     /// 1 − y²), so that tests can show the gradient checker catches a wrong derivative.
     func injectWrongVJP(_ op: Primitive) {
         precondition(op == .tanh, "only tanh has a wrong VJP to inject")
-        for ins in hoisted + stepwise where ins.op == op { ins.wrongVJP = true }
+        for ins in hoisted + stepwise + stepwise.flatMap({ ($0 as? RowSection)?.members ?? [] }) where ins.op == op { ins.wrongVJP = true }
     }
 
     /// Reverse pass of a one-step program from a 1 × 1 loss (seeded with 1).
@@ -563,21 +581,95 @@ class Instruction {
     func endBlock() {}
     func endBackward() {}
 
+    // MARK: Row-wise execution
+    //
+    // Elementwise ops, activations and the fused sums work row by row: rows r of the output
+    // (and of its gradient) depend only on rows r of full-shape operands. Their kernels are
+    // split into a row-range part and, in the reverse pass, a *tail* that sums gradients over
+    // the rows for broadcast operands (biases). A `RowSection` runs a chain of them with one
+    // hand-off to the helper thread instead of one per instruction; alone, each runs its own.
+
+    /// Whether this instruction works row by row.
+    var isRowwise: Bool {
+        switch op {
+        case .add, .subtract, .multiply, .divide, .negate, .exp, .log, .square, .sqrt, .sigmoid, .relu: return true
+        case .tanh: return !wrongVJP
+        default: return false
+        }
+    }
+
+    /// Fills the operand views for step t (and, for the reverse pass, the gradient views).
+    func prepare(_ t: Int, _ count: Int, gradients: Bool) {
+        for i in operands.indices {
+            args[i] = operands[i].arg(t, count)
+            if gradients { grads[i] = op.isDifferentiable(operand: i) ? operands[i].gradArg(t, count) : Arg(p: nil, rows: 0, cols: 0) }
+        }
+        current = (out.arg(t, count), out.gradArg(t, count))
+    }
+    /// The output and its gradient at the prepared step.
+    var current = (value: Arg(p: nil, rows: 0, cols: 0), gradient: Arg(p: nil, rows: 0, cols: 0))
+
+    /// The forward kernel on rows `r` (after `prepare`).
+    func forwardRows(_ r: Range<Int>) {
+        let (o, n) = (current.value, current.value.rows)
+        switch op {
+        case .add, .subtract, .multiply, .divide: Elementwise.forward(op, args[0].rows(r, of: n), args[1].rows(r, of: n), o.rows(r, of: n))
+        case .negate, .exp, .log, .square, .sqrt: Elementwise.forwardUnary(op, args[0].rows(r, of: n), o.rows(r, of: n))
+        case .sigmoid, .tanh, .relu: Activations.forward(op, args[0].rows(r, of: n), o.rows(r, of: n))
+        default: fatalError("forwardRows: \(op.name) is not row-wise")
+        }
+    }
+
+    /// The VJP's row part on rows `r` (after `prepare(…, gradients: true)`): the gradients of
+    /// full-shape operands.
+    func backwardRows(_ r: Range<Int>) {
+        let (o, g, n) = (current.value, current.gradient, current.value.rows)
+        switch op {
+        case .add, .subtract, .multiply, .divide:
+            let (a, b, ga, gb) = (args[0], args[1], grads[0], grads[1])
+            let none = Arg(p: nil, rows: 0, cols: 0)
+            Elementwise.vjp(op, a.rows(r, of: n), b.rows(r, of: n), o.rows(r, of: n), g.rows(r, of: n),
+                            ga.rows == n ? ga.rows(r, of: n) : none, gb.rows == n ? gb.rows(r, of: n) : none)
+        case .negate, .exp, .log, .square, .sqrt:
+            Elementwise.vjpUnary(op, args[0].rows(r, of: n), o.rows(r, of: n), g.rows(r, of: n), grads[0].rows(r, of: n))
+        case .sigmoid, .tanh, .relu:
+            Activations.vjp(op, args[0].rows(r, of: n), o.rows(r, of: n), g.rows(r, of: n), grads[0].rows(r, of: n))
+        default: fatalError("backwardRows: \(op.name) is not row-wise")
+        }
+    }
+
+    /// The VJP's tail, after every row: broadcast operands' gradients, summed over the rows
+    /// (on one thread, or split by columns: each column's sum keeps its order either way).
+    func backwardTail() {
+        switch op { case .add, .subtract, .multiply, .divide: break; default: return }
+        let (o, g) = current
+        let (a, b, ga, gb, m, cols) = (args[0], args[1], grads[0], grads[1], o.rows, o.cols)
+        let (fullA, fullB) = (ga.rows == m, gb.rows == m)
+        guard !fullA || !fullB else { return }
+        let none = Arg(p: nil, rows: 0, cols: 0)
+        func rowOrFull(_ x: Arg) -> Bool { x.p == nil || x.rows == m || (x.rows == 1 && x.cols == cols) }
+        if op == .add || op == .subtract, rowOrFull(ga), rowOrFull(gb) {
+            // A bias's gradient: the column sums of g.
+            if !fullA, let d = ga.p { Elementwise.addColumnSums(into: d, of: g.p!, rows: m, cols: cols) }
+            if !fullB, let d = gb.p { Elementwise.addColumnSums(into: d, of: g.p!, rows: m, cols: cols, subtract: op == .subtract) }
+        } else {
+            Elementwise.vjp(op, a, b, o, g, fullA ? none : ga, fullB ? none : gb)
+        }
+    }
+
     func run(from t: Int, count: Int) throws {
+        if isRowwise {
+            prepare(t, count, gradients: false)
+            Parallel.rows(current.value.rows, cols: current.value.cols) { forwardRows($0) }
+            return
+        }
         for i in operands.indices { args[i] = operands[i].arg(t, count) }
         let o = out.arg(t, count)
         switch op {
         case .input, .parameter, .constant: break
         case let .matmul(ta, tb): MatMul.forward(transposeA: ta, transposeB: tb, args[0], args[1], o)
-        case .add, .subtract, .multiply, .divide:
-            let (a, b, n) = (args[0], args[1], o.rows)
-            Parallel.rows(n, cols: o.cols) { r in Elementwise.forward(op, a.rows(r, of: n), b.rows(r, of: n), o.rows(r, of: n)) }
-        case .negate, .exp, .log, .square, .sqrt:
-            let (a, n) = (args[0], o.rows)
-            Parallel.rows(n, cols: o.cols) { r in Elementwise.forwardUnary(op, a.rows(r, of: n), o.rows(r, of: n)) }
-        case .sigmoid, .tanh, .relu:
-            let (a, n) = (args[0], o.rows)
-            Parallel.rows(n, cols: o.cols) { r in Activations.forward(op, a.rows(r, of: n), o.rows(r, of: n)) }
+        case .add, .subtract, .multiply, .divide, .negate, .exp, .log, .square, .sqrt, .sigmoid, .tanh, .relu:
+            fatalError("run: \(op.name) runs row-wise")
         case .concatColumns: Structure.concatForward(args, operands.count, o)
         case let .sliceColumns(start, _): Structure.sliceForward(start: start, args[0], o)
         case .sumAll, .sumRows, .meanAll, .meanRows: Reductions.forward(op, args[0], o)
@@ -590,6 +682,12 @@ class Instruction {
 
     func vjp(from t: Int, count: Int) {
         guard out.gradBase != nil else { return }
+        if isRowwise {
+            prepare(t, count, gradients: true)
+            Parallel.rows(current.value.rows, cols: current.value.cols) { backwardRows($0) }
+            backwardTail()
+            return
+        }
         for i in operands.indices {
             args[i] = operands[i].arg(t, count)
             grads[i] = op.isDifferentiable(operand: i) ? operands[i].gradArg(t, count) : Arg(p: nil, rows: 0, cols: 0)
@@ -598,34 +696,9 @@ class Instruction {
         switch op {
         case .input, .parameter, .constant: break
         case let .matmul(ta, tb): MatMul.vjp(transposeA: ta, transposeB: tb, args[0], args[1], g, grads[0], grads[1])
-        case .add, .subtract, .multiply, .divide:
-            // Rows in parallel for full-shape operands; a broadcast operand's gradient sums over
-            // rows, so it is accumulated afterwards on one thread (same order as ever).
-            let (a, b, ga, gb, n) = (args[0], args[1], grads[0], grads[1], o.rows)
-            let none = Arg(p: nil, rows: 0, cols: 0)
-            let (fullA, fullB) = (ga.rows == n, gb.rows == n)
-            Parallel.rows(n, cols: o.cols) { r in
-                Elementwise.vjp(op, a.rows(r, of: n), b.rows(r, of: n), o.rows(r, of: n), g.rows(r, of: n),
-                                fullA ? ga.rows(r, of: n) : none, fullB ? gb.rows(r, of: n) : none)
-            }
-            if !fullA || !fullB {
-                let (m, cols) = (o.rows, o.cols)
-                func rowOrFull(_ x: Arg) -> Bool { x.p == nil || x.rows == m || (x.rows == 1 && x.cols == cols) }
-                if op == .add || op == .subtract, rowOrFull(ga), rowOrFull(gb) {
-                    // A bias's gradient: the column sums of g.
-                    if !fullA, let d = ga.p { Elementwise.addColumnSums(into: d, of: g.p!, rows: m, cols: cols) }
-                    if !fullB, let d = gb.p { Elementwise.addColumnSums(into: d, of: g.p!, rows: m, cols: cols, subtract: op == .subtract) }
-                } else {
-                    Elementwise.vjp(op, a, b, o, g, fullA ? none : ga, fullB ? none : gb)
-                }
-            }
-        case .negate, .exp, .log, .square, .sqrt:
-            let (a, ga, n) = (args[0], grads[0], o.rows)
-            Parallel.rows(n, cols: o.cols) { r in Elementwise.vjpUnary(op, a.rows(r, of: n), o.rows(r, of: n), g.rows(r, of: n), ga.rows(r, of: n)) }
         case .tanh where wrongVJP: Activations.wrongTanhVJP(o, g, grads[0])
-        case .sigmoid, .tanh, .relu:
-            let (a, ga, n) = (args[0], grads[0], o.rows)
-            Parallel.rows(n, cols: o.cols) { r in Activations.vjp(op, a.rows(r, of: n), o.rows(r, of: n), g.rows(r, of: n), ga.rows(r, of: n)) }
+        case .add, .subtract, .multiply, .divide, .negate, .exp, .log, .square, .sqrt, .sigmoid, .tanh, .relu:
+            fatalError("vjp: \(op.name) runs row-wise")
         case .concatColumns: Structure.concatVJP(grads, operands.count, g)
         case let .sliceColumns(start, _): Structure.sliceVJP(start: start, g, grads[0])
         case .sumAll, .sumRows, .meanAll, .meanRows: Reductions.vjp(op, args[0], g, grads[0])

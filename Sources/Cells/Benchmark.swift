@@ -87,7 +87,8 @@ public enum Benchmark {
         var network = RecurrentNetwork(cell: BuiltinCells.named(c.cell)!, inputSize: c.input, hiddenSize: c.hidden)
         try network.initialize(using: rng)
         let x = rng.gaussianArray(count: c.steps * c.batch * c.input)
-        let unrolled = try Unrolled(network: network, batch: c.batch, steps: c.steps)
+        // Gradients for every parameter, none for the inputs (as the peers' scripts).
+        let unrolled = try Unrolled(network: network, batch: c.batch, steps: c.steps, inputGradients: false)
         func pass() throws {
             try unrolled.forward(inputs: x)
             let hT = unrolled.finalState[0][0].scalars

@@ -34,6 +34,9 @@ public final class Unrolled {
     public let next: [[Value]]
     /// Parameter leaves per layer, by name.
     public let parameters: [[String: Value]]
+    /// Whether the reverse pass computes ∂L/∂x_t (a probe reads it; training and the
+    /// benchmark, like PyTorch with `requires_grad=False` inputs, do not).
+    public let computesInputGradients: Bool
 
     /// The memory budget used when none is given: 1 GiB.
     public static let defaultMemoryBudget = 1 << 30
@@ -51,9 +54,13 @@ public final class Unrolled {
     ///   - steps: time steps (T).
     ///   - memoryBudget: bytes the unrolled storage may take (default 1 GiB); above it the
     ///     sequence is checkpointed.
+    ///   - inputGradients: compute ∂L/∂x_t in the reverse pass (default); without it the
+    ///     parameters' gradients are the same, bit for bit, and `Gradients.inputs` is empty.
     /// - Throws: `UnrollError.budgetTooSmall` when not even one block fits.
-    public init(network: RecurrentNetwork, batch: Int, steps: Int, memoryBudget: Int? = nil) throws {
+    public init(network: RecurrentNetwork, batch: Int, steps: Int, memoryBudget: Int? = nil,
+                inputGradients: Bool = true) throws {
         self.network = network
+        computesInputGradients = inputGradients
         self.batch = batch
         self.steps = steps
         let g = Graph()
@@ -76,22 +83,23 @@ public final class Unrolled {
         graph = g
         let pairs = zip(states.joined(), next.joined()).map { (state: $0, next: $1) }
         let keep = [next[network.layers - 1][0]]
+        let withoutGradient = inputGradients ? [] : [input]
 
         // How many steps fit: measure a one-block program's storage per step.
         let block = Program.blockLength(rows: batch)
-        let perStep = try Program(graph: g, steps: max(2, min(block, steps)), recurrence: pairs, keep: keep).bytesPerStep
+        let perStep = try Program(graph: g, steps: max(2, min(block, steps)), recurrence: pairs, keep: keep, withoutGradient: withoutGradient).bytesPerStep
         let budget = memoryBudget ?? Unrolled.defaultMemoryBudget
         if steps * perStep <= budget {
             segment = steps
         } else {
-            let fixed = 2 * steps * batch * network.inputSize * 8      // x and ∂L/∂x, kept whole
+            let fixed = (inputGradients ? 2 : 1) * steps * batch * network.inputSize * 8   // x and ∂L/∂x, kept whole
             let fitting = (budget - fixed) / perStep / block * block
             guard fitting >= block else {
                 throw UnrollError.budgetTooSmall(budget: budget, needed: fixed + block * perStep)
             }
             segment = fitting
         }
-        program = try Program(graph: g, steps: segment, recurrence: pairs, keep: keep)
+        program = try Program(graph: g, steps: segment, recurrence: pairs, keep: keep, withoutGradient: withoutGradient)
         try load(network)
     }
 
@@ -202,7 +210,8 @@ public final class Unrolled {
     public struct Gradients {
         /// ∂L/∂ each weight, per layer, by name.
         public var weights: [[String: Tensor]]
-        /// ∂L/∂x_t: T·B·I numbers, step-major.
+        /// ∂L/∂x_t: T·B·I numbers, step-major (empty when the unrolled network was built
+        /// without input gradients).
         public var inputs: [Double]
         /// ∂L/∂ the initial state, per layer, per state.
         public var initialState: [[Tensor]]
@@ -259,7 +268,7 @@ public final class Unrolled {
                                  carried: ((Program.Seeds, Int, [UnsafeMutableBufferPointer<Double>]) -> Void)?,
                                  afterSegment: ((Range<Int>) -> Void)? = nil) throws {
         let n = batch * network.inputSize
-        inputGradients = [Double](repeating: 0, count: steps * n)
+        inputGradients = computesInputGradients ? [Double](repeating: 0, count: steps * n) : []
         var incoming: [[Double]]? = nil
         for k in (0..<segmentCount).reversed() {
             let r = range(ofSegment: k)
@@ -267,7 +276,9 @@ public final class Unrolled {
             try program.backward(count: r.count, incoming: incoming, accumulate: k != segmentCount - 1,
                                  seed: { try seed($0, r.lowerBound + $0.step) },
                                  carried: carried.map { f in { s, c in f(s, r.lowerBound + s.step, c) } })
-            inputGradients.replaceSubrange((r.lowerBound * n)..<(r.upperBound * n), with: program.sequenceGradient(of: input, count: r.count))
+            if computesInputGradients {
+                inputGradients.replaceSubrange((r.lowerBound * n)..<(r.upperBound * n), with: program.sequenceGradient(of: input, count: r.count))
+            }
             afterSegment?(r)
             incoming = try states.joined().map { try program.gradient(of: $0).scalars }
         }
@@ -294,7 +305,7 @@ extension Unrolled {
         public var h: [[Double]]
         /// log10‖∂L/∂c_t‖ for cells with a cell state (LSTM), `[layer][t]`; empty otherwise.
         public var c: [[Double]]
-        /// log10‖∂L/∂x_t‖, `[t]`.
+        /// log10‖∂L/∂x_t‖, `[t]` (empty when built without input gradients).
         public var x: [Double]
     }
 
@@ -336,9 +347,10 @@ extension Unrolled {
             for buffer in carries { for k in buffer.indices { buffer[k] /= norm } }
             scale += Foundation.log10(norm)
         }, afterSegment: { r in
+            guard self.computesInputGradients else { return }
             for t in r { logX[t] = scaleAt[t] + log10Norm(self.inputGradients[(t * n)..<((t + 1) * n)]) }
         })
-        return LogGradientNorms(h: logH, c: hasCell ? logC : [], x: logX)
+        return LogGradientNorms(h: logH, c: hasCell ? logC : [], x: computesInputGradients ? logX : [])
     }
 }
 

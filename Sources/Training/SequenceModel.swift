@@ -40,7 +40,8 @@ public final class SequenceModel {
         readoutBias = Tensor(rows: 1, cols: loss.width, scalars: rng.uniformArray(count: loss.width, low: -bound, high: bound))
         self.network = network
         self.loss = loss
-        unrolled = try Unrolled(network: network, batch: batch, steps: steps, memoryBudget: memoryBudget)
+        unrolled = try Unrolled(network: network, batch: batch, steps: steps, memoryBudget: memoryBudget,
+                                inputGradients: false)   // the tasks' inputs are data, not parameters
         readout = try Readout(batch: batch, hiddenSize: hiddenSize, loss: loss)
     }
 

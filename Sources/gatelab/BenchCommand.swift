@@ -11,8 +11,14 @@ struct BenchCommand: ParsableCommand {
         discussion: """
             Each configuration runs in its own child process, so that its peak resident memory \
             is its own. Prints one JSON line per configuration with --json: \
-            {"name","cell","B","I","H","T","fwd_bwd_s","gflops","peak_rss_mb","dgemm_fraction"}, \
-            then one line with the machine's DGEMM rate.
+            {"name","cell","B","I","H","T","fwd_bwd_s","gflops","peak_rss_mb","dgemm_gflops","dgemm_fraction"}, \
+            then one line with the machine's DGEMM rate (measured once, before the configurations).
+
+            dgemm_gflops is the DGEMM rate (n = 1024, OpenBLAS's thread count) measured just \
+            before the configuration's process and just after it (the median of six readings); \
+            dgemm_fraction is gflops over it. Taking both rates in the same minute keeps the \
+            fraction meaningful on a machine whose speed drifts from minute to minute (a shared \
+            or virtual one).
             """)
 
     @Option(help: "Configs file in the format of shared/bench/configs.json.")
@@ -66,17 +72,31 @@ struct BenchCommand: ParsableCommand {
         let dgemm = BLAS.measureDGEMMRate(n: 1024, repetitions: 5)
         if !json { print("machine DGEMM rate (OpenBLAS, n = 1024, \(BLAS.threads) threads): \(String(format: "%.1f", dgemm)) GFLOP/s") }
         for c in list {
+            // The DGEMM rate just before and just after the configuration's process (median of
+            // six readings), so that both rates are taken in the same minute.
+            var readings = measureDGEMM()
             let (seconds, gflops, rss) = try runChild(c)
+            readings += measureDGEMM()
+            let rate = readings.sorted()[readings.count / 2]
             if json {
                 print("{\"name\":\"\(c.name)\",\"cell\":\"\(c.cell)\",\"B\":\(c.batch),\"I\":\(c.input),\"H\":\(c.hidden),\"T\":\(c.steps),"
                       + "\"fwd_bwd_s\":\(String(format: "%.6f", seconds)),\"gflops\":\(String(format: "%.2f", gflops)),"
-                      + "\"peak_rss_mb\":\(String(format: "%.1f", rss)),\"dgemm_fraction\":\(String(format: "%.3f", gflops / dgemm))}")
+                      + "\"peak_rss_mb\":\(String(format: "%.1f", rss)),\"dgemm_gflops\":\(String(format: "%.2f", rate)),"
+                      + "\"dgemm_fraction\":\(String(format: "%.3f", gflops / rate))}")
             } else {
-                print(String(format: "%-28@ %10.6f s %8.2f GFLOP/s %6.1f%% of DGEMM %8.1f MB", c.name as NSString, seconds, gflops, 100 * gflops / dgemm, rss))
+                print(String(format: "%-28@ %10.6f s %8.2f GFLOP/s %6.1f%% of DGEMM (%.1f GFLOP/s alongside) %8.1f MB",
+                             c.name as NSString, seconds, gflops, 100 * gflops / rate, rate, rss))
             }
             fflush(stdout)
         }
         if json { print("{\"dgemm_gflops\":\(String(format: "%.2f", dgemm)),\"blas\":\"\(BLAS.configuration)\",\"threads\":\(BLAS.threads)}") }
+    }
+
+    /// Three readings of the DGEMM rate, then a pause of 0.3 s: OpenBLAS's threads keep
+    /// spinning for about 0.1 s after a product and would compete with the next passes.
+    private func measureDGEMM() -> [Double] {
+        defer { Thread.sleep(forTimeInterval: 0.3) }
+        return (0..<3).map { _ in BLAS.measureDGEMMRate(n: 1024, repetitions: 1) }
     }
 
     /// Runs one configuration in a child `gatelab bench --child` and reads its line.

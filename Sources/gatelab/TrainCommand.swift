@@ -124,7 +124,8 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         var c = TrainingConfiguration()
-        c.task = task.lowercased(); c.length = length; c.cell = cell.lowercased(); c.hidden = hidden; c.layers = layers
+        c.task = task.lowercased(); c.length = length; c.hidden = hidden; c.layers = layers
+        c.cell = cell.hasSuffix(".cell") ? cell : cell.lowercased()   // a file's path keeps its case
         c.optimizer = OptimizerKind(rawValue: optimizer.lowercased())!; c.learningRate = lr; c.momentum = momentum
         c.clip = clip > 0 ? clip : nil; c.schedule = try parsedSchedule(); c.batch = batch; c.updates = updates
         c.evalEvery = evalEvery; c.evalSize = evalSize; c.seed = seed; c.forgetBias = try parsedForgetBias()

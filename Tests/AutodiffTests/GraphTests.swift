@@ -98,7 +98,7 @@ struct RecurrenceTests {
         #expect(p.placement[x.id].storage == .sequence)
         #expect(p.placement[wx.id].storage == .sequence && p.placement[uh.id].storage != .sequence)
         #expect(p.placement[wxb.id].storage != .sequence)
-        #expect(p.instructionCounts == (hoisted: 1, perStep: 2), "\(p.instructionCounts)")
+        #expect(p.instructionCounts == (hoisted: 1, perStep: 2, rowSections: 0), "\(p.instructionCounts)")
         let xs = rng.uniformArray(count: T * B * I, low: -1, high: 1)
         let r = rng.uniformArray(count: T * B * H, low: -1, high: 1)
         var theta = [rng.uniformArray(count: H * I, low: -0.5, high: 0.5), rng.uniformArray(count: H * H, low: -0.5, high: 0.5),

@@ -163,6 +163,17 @@ struct WrongVJPTests {
         #expect(reports[0].table().contains("tanh.p0[\(worst.row), \(worst.col)] analytic"))
         #expect(abs(worst.analytic - worst.numeric) > 1e-3)
     }
+
+    /// tanh and the weighting after it run as one row section; the injected VJP must still
+    /// be the one that runs there.
+    @Test func wrongDerivativeInsideARowSection() throws {
+        let g = Graph()
+        let p = g.parameter("p", rows: 3, cols: 4)
+        _ = sum(g.constant(Tensor(rows: 3, cols: 4, scalars: Array(repeating: 1, count: 12))) ⊙ tanh(p))
+        #expect(try Program(graph: g).instructionCounts.rowSections == 1)
+        let reports = try checkOp("tanh", [Shape(3, 4)], wrongTanh: true) { tanh($0[0]) }
+        #expect(reports.allSatisfy { !$0.passed })
+    }
 }
 
 @Suite("Elementwise ops split over two cores stay correct")

@@ -202,6 +202,40 @@ struct CheckpointTests {
         #expect(logs[0].x.map(\.bitPattern) == logs[1].x.map(\.bitPattern))
     }
 
+    /// Without input gradients (training, the benchmark) the reverse pass skips ∂L/∂x_t and
+    /// nothing else: the parameters' and initial states' gradients keep their bits, also
+    /// when checkpointing, and asking for ∂L/∂x is a clear error.
+    @Test(arguments: [("lstm", 64, 1), ("gru", 3, 2), ("rnn", 2, 1)])
+    func sameBitsWithoutInputGradients(_ name: String, batch: Int, layers: Int) throws {
+        let T = 2 * Program.blockLength(rows: batch) + 17   // two segments and a partial one
+        let rng = try RandomSource(seed: 23)
+        var net = RecurrentNetwork(cell: BuiltinCells.named(name)!, inputSize: 3, hiddenSize: 40, layers: layers)
+        try net.initialize(using: rng)
+        let x = rng.gaussianArray(count: T * batch * 3)
+        let r = rng.gaussianArray(count: T * batch * 40)
+        let with = try Unrolled(network: net, batch: batch, steps: T)
+        let without = try Unrolled(network: net, batch: batch, steps: T, inputGradients: false)
+        let perStep = without.program.bytesPerStep
+        #expect(perStep < with.program.bytesPerStep)
+        let checkpointed = try Unrolled(network: net, batch: batch, steps: T, memoryBudget: perStep * Program.blockLength(rows: batch) + T * batch * 3 * 8,
+                                        inputGradients: false)
+        #expect(checkpointed.isCheckpointed)
+        var results = [Unrolled.Gradients]()
+        for u in [with, without, checkpointed] {
+            try u.forward(inputs: x)
+            results.append(try u.backward(.custom { t, h in (0..<h.count).map { r[t * batch * 40 + $0] * h[$0] } }))
+        }
+        #expect(results[0].inputs.count == T * batch * 3 && results[1].inputs.isEmpty && results[2].inputs.isEmpty)
+        for other in results.dropFirst() {
+            for k in 0..<layers { for (key, g) in results[0].weights[k] { #expect(bits(g.scalars) == bits(other.weights[k][key]!.scalars), "\(key)") } }
+            #expect(bits(results[0].initialState.flatMap { $0.flatMap(\.scalars) }) == bits(other.initialState.flatMap { $0.flatMap(\.scalars) }))
+        }
+        #expect(throws: AutodiffError.self) { try without.program.gradient(of: without.input) }
+        // The underflow-free norms still measure h and c; x's are not computed.
+        let norms = try without.logGradientNorms(lastStepSeed: Array(r[0..<(batch * 40)]))
+        #expect(norms.x.isEmpty && norms.h[layers - 1].count == T)
+    }
+
     @Test func aBudgetTooSmallIsAClearError() throws {
         let net = RecurrentNetwork(cell: LSTM(), inputSize: 1, hiddenSize: 8)
         #expect(throws: UnrollError.self) { try Unrolled(network: net, batch: 1, steps: 100_000, memoryBudget: 1000) }
@@ -216,6 +250,8 @@ struct FusionTests {
         // One fused recurrent product, four fused gates (sum + activation), c' = f ⊙ c + i ⊙ g
         // in one pass, tanh(c'), o ⊙ tanh(c'): 8 instructions a step instead of 30.
         #expect(u.program.instructionCounts.perStep == 8, "\(u.program.instructionCounts)")
+        // The seven after the product are row-wise: they run as one section, one hand-off.
+        #expect(u.program.instructionCounts.rowSections == 1, "\(u.program.instructionCounts)")
     }
 }
 
