@@ -123,3 +123,15 @@ public struct GradientCheckOptions: Sendable, Equatable, Codable {
         }
     }
 }
+
+extension GradientCheckOptions {
+    /// Options without `retestFailures` (written before re-tests existed) decode with it off:
+    /// what that check did.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(mode: try c.decode(Mode.self, forKey: .mode), step: try c.decode(StepSize.self, forKey: .step),
+                  richardson: try c.decode(Bool.self, forKey: .richardson),
+                  retestFailures: try c.decodeIfPresent(Bool.self, forKey: .retestFailures) ?? false,
+                  tolerance: try c.decode(Double.self, forKey: .tolerance), relativeFloor: try c.decode(Double.self, forKey: .relativeFloor))
+    }
+}

@@ -190,3 +190,47 @@ func compare(_ a: Double, _ n: Double, floor: Double) -> (absolute: Double, rela
 
 private func scientific(_ x: Double) -> String { String(format: "%.2e", x) }
 private func precise(_ x: Double) -> String { String(format: "%.10g", x) }
+
+// Reports and options written before re-tests existed (GateLab 0.2.0) lack their fields:
+// they decode with nothing re-tested.
+extension ElementComparison {
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        row = try c.decode(Int.self, forKey: .row)
+        col = try c.decode(Int.self, forKey: .col)
+        analytic = try c.decode(Double.self, forKey: .analytic)
+        numeric = try c.decode(Double.self, forKey: .numeric)
+        absoluteError = try c.decode(Double.self, forKey: .absoluteError)
+        relativeError = try c.decode(Double.self, forKey: .relativeError)
+        retested = try c.decodeIfPresent(Bool.self, forKey: .retested) ?? false
+    }
+}
+
+extension TensorCheckResult {
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        name = try c.decode(String.self, forKey: .name)
+        rows = try c.decode(Int.self, forKey: .rows)
+        cols = try c.decode(Int.self, forKey: .cols)
+        worstAbsolute = try c.decode(ElementComparison.self, forKey: .worstAbsolute)
+        worstRelative = try c.decode(ElementComparison.self, forKey: .worstRelative)
+        failingElementCount = try c.decode(Int.self, forKey: .failingElementCount)
+        retestedElementCount = try c.decodeIfPresent(Int.self, forKey: .retestedElementCount) ?? 0
+        clearedElementCount = try c.decodeIfPresent(Int.self, forKey: .clearedElementCount) ?? 0
+        passed = try c.decode(Bool.self, forKey: .passed)
+    }
+}
+
+extension DirectionCheckResult {
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        index = try c.decode(Int.self, forKey: .index)
+        step = try c.decode(Double.self, forKey: .step)
+        analytic = try c.decode(Double.self, forKey: .analytic)
+        numeric = try c.decode(Double.self, forKey: .numeric)
+        absoluteError = try c.decode(Double.self, forKey: .absoluteError)
+        relativeError = try c.decode(Double.self, forKey: .relativeError)
+        retested = try c.decodeIfPresent(Bool.self, forKey: .retested) ?? false
+        passed = try c.decode(Bool.self, forKey: .passed)
+    }
+}

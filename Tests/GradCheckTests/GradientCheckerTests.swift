@@ -294,6 +294,21 @@ let largeThirdDerivative: Problem = {
     let decoded = try JSONDecoder().decode(GradientCheckReport.self, from: Data(report.json().utf8))
     #expect(decoded == report)
 
+    // A report written before re-tests existed (no re-test fields) still decodes: nothing
+    // re-tested, and its options without re-tests.
+    func strip(_ x: Any) -> Any {
+        if let d = x as? [String: Any] {
+            return d.filter { !["retested", "retestedElementCount", "clearedElementCount", "retestFailures"].contains($0.key) }.mapValues(strip)
+        }
+        if let a = x as? [Any] { return a.map(strip) }
+        return x
+    }
+    let old = try JSONSerialization.data(withJSONObject: strip(try JSONSerialization.jsonObject(with: Data(report.json().utf8))))
+    #expect(!String(decoding: old, as: UTF8.self).contains("retest"))
+    let older = try JSONDecoder().decode(GradientCheckReport.self, from: old)
+    #expect(older.retestedCount == 0 && older.clearedCount == 0 && !older.options.retestFailures)
+    #expect(older.tensors.map(\.name) == report.tensors.map(\.name) && older.loss == report.loss)
+
     // With Richardson throughout there is nothing to re-test.
     let richardson = try run(largeThirdDerivative, GradientCheckOptions(step: step, richardson: true))
     #expect(richardson.passed && richardson.retestedCount == 0, "\(richardson.table())")
