@@ -252,6 +252,8 @@ final class FusedProductSum: Instruction {
     }
 
     override func backwardTail() {}
+    override var tailSplitsByColumns: Bool { true }
+    override func backwardTail(columns cs: Range<Int>) {}
 }
 
 // Reading a gate's recurrent product in place. The fused product computes [W₁h W₂h …] into
@@ -383,6 +385,22 @@ final class FusedSum: Instruction {
         }
     }
 
+    override var tailSplitsByColumns: Bool {
+        let o = current.value
+        return UnsafeBufferPointer(start: grads, count: operands.count).allSatisfy { ga in
+            ga.rows == o.rows || ga.p == nil || (ga.rows == 1 && ga.cols == o.cols)
+        }
+    }
+
+    override func backwardTail(columns cs: Range<Int>) {
+        let o = current.value
+        guard let d = current.gradient.p else { return }
+        let p: UnsafeMutablePointer<Double> = activation == nil ? d : pre
+        for ga in UnsafeBufferPointer(start: grads, count: operands.count) where ga.rows != o.rows {
+            if let da = ga.p { Elementwise.addColumnSums(into: da, of: p, rows: o.rows, cols: o.cols, columns: cs) }
+        }
+    }
+
     /// The broadcast addends' (biases') gradients: sums of p over the rows.
     override func backwardTail() {
         let (o, g) = current
@@ -464,6 +482,18 @@ final class RowSection: Instruction {
         let active = members.filter { $0.out.gradBase != nil }
         for m in active { m.prepare(t, count, gradients: true) }
         Parallel.rows(rows, cols: width) { r in for m in active.reversed() { m.backwardRows(r) } }
-        for m in active.reversed() { m.backwardTail() }
+        // The tails (biases' column sums) in one split by columns, when they are all column
+        // sums: each column's sum keeps its order, whichever core adds it.
+        if active.allSatisfy(\.tailSplitsByColumns) {
+            func part(_ p: Int) {
+                for m in active.reversed() {
+                    let cs = Parallel.columnHalf(p, of: m.current.value.cols)
+                    if !cs.isEmpty { m.backwardTail(columns: cs) }
+                }
+            }
+            if Parallel.enabled && rows * width >= Parallel.minimumElements { Parallel.two(part) } else { part(0); part(1) }
+        } else {
+            for m in active.reversed() { m.backwardTail() }
+        }
     }
 }

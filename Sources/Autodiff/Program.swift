@@ -640,6 +640,25 @@ class Instruction {
 
     /// The VJP's tail, after every row: broadcast operands' gradients, summed over the rows
     /// (on one thread, or split by columns: each column's sum keeps its order either way).
+    /// Whether the prepared tail is nothing but column sums (biases' gradients), which may run
+    /// split by columns (`backwardTail(columns:)`) with the same bits.
+    var tailSplitsByColumns: Bool {
+        switch op { case .add, .subtract, .multiply, .divide: break; default: return true }
+        let (o, ga, gb) = (current.value, grads[0], grads[1])
+        let (m, cols) = (o.rows, o.cols)
+        if ga.rows == m && gb.rows == m { return true }
+        func rowOrFull(_ x: Arg) -> Bool { x.p == nil || x.rows == m || (x.rows == 1 && x.cols == cols) }
+        return (op == .add || op == .subtract) && rowOrFull(ga) && rowOrFull(gb)
+    }
+
+    /// The tail on output columns `cs` only (when `tailSplitsByColumns`).
+    func backwardTail(columns cs: Range<Int>) {
+        switch op { case .add, .subtract: break; default: return }
+        let (g, ga, gb, m, cols) = (current.gradient, grads[0], grads[1], current.value.rows, current.value.cols)
+        if ga.rows != m, let d = ga.p { Elementwise.addColumnSums(into: d, of: g.p!, rows: m, cols: cols, columns: cs) }
+        if gb.rows != m, let d = gb.p { Elementwise.addColumnSums(into: d, of: g.p!, rows: m, cols: cols, columns: cs, subtract: op == .subtract) }
+    }
+
     func backwardTail() {
         switch op { case .add, .subtract, .multiply, .divide: break; default: return }
         let (o, g) = current

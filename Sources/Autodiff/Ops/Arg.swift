@@ -77,8 +77,16 @@ enum Parallel {
     @inline(__always)
     static func columns(_ cols: Int, rows: Int, _ body: (Range<Int>) -> Void) {
         guard enabled, cols >= 16, rows * cols >= minimumElements else { return body(0..<cols) }
+        two { body(columnHalf($0, of: cols)) }
+    }
+
+    /// Part `part` (0 or 1) of `0 ..< cols` as `columns` splits it: halves aligned to 8
+    /// columns, or everything in part 0 when there are fewer than 16.
+    @inline(__always)
+    static func columnHalf(_ part: Int, of cols: Int) -> Range<Int> {
+        guard cols >= 16 else { return part == 0 ? 0..<cols : cols..<cols }
         let half = (cols / 2 + 7) & ~7
-        two { body($0 == 0 ? 0..<half : half..<cols) }
+        return part == 0 ? 0..<half : half..<cols
     }
 
     /// Calls `body` with row ranges covering `0 ..< rows`: two halves on two threads for large

@@ -101,10 +101,14 @@ enum Elementwise {
     /// rows in order, so its bits do not depend on the split.
     static func addColumnSums(into d: UnsafeMutablePointer<Double>, of g: UnsafePointer<Double>, rows m: Int, cols n: Int,
                               subtract: Bool = false) {
-        Parallel.columns(n, rows: m) { cs in
-            if subtract { for r in 0..<m { let gr = g + r * n; for c in cs { d[c] -= gr[c] } } }
-            else { for r in 0..<m { let gr = g + r * n; for c in cs { d[c] += gr[c] } } }
-        }
+        Parallel.columns(n, rows: m) { cs in addColumnSums(into: d, of: g, rows: m, cols: n, columns: cs, subtract: subtract) }
+    }
+
+    /// The same on columns `cs` only.
+    static func addColumnSums(into d: UnsafeMutablePointer<Double>, of g: UnsafePointer<Double>, rows m: Int, cols n: Int,
+                              columns cs: Range<Int>, subtract: Bool = false) {
+        if subtract { for r in 0..<m { let gr = g + r * n; for c in cs { d[c] -= gr[c] } } }
+        else { for r in 0..<m { let gr = g + r * n; for c in cs { d[c] += gr[c] } } }
     }
 
     /// `out = f(a)` for negate, exp, log, square, sqrt.
