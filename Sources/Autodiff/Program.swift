@@ -30,6 +30,9 @@ public final class Program {
         var offset = 0, stride = 0
         var hasGradient = false
         var gradOffset = 0, gradStride = 0
+        /// Steps a hoisted value (gradient) is stored for: 0 for every step, else one block's
+        /// worth, reused block after block (step t at t mod window).
+        var window = 0, gradWindow = 0
     }
     private(set) var placement: [Placement]
     /// Instructions run once per block (hoisted) and once per step, after fusion (a measure
@@ -40,12 +43,14 @@ public final class Program {
     /// Bytes of storage per time step (values kept for the reverse pass, hoisted values and
     /// their gradients): a program of T steps needs about T times this.
     public private(set) var bytesPerStep = 0
+    /// Bytes of value and gradient storage the program holds (its arenas).
+    public var bytesStored: Int { 8 * (arenas + gradArenas).reduce(0) { $0 + $1.count } }
     private var hoisted: [Instruction] = []
     private var stepGradientRanges: [(Int, Int)] = []
     private var stepGradientCount = 0
     /// Per hoisted value with a gradient: its gradient's offset in the sequence arena and its
     /// size at one step (the gradient at step t starts at offset + t · size).
-    private var sequenceGradientSlices: [(Int, Int)] = []
+    private var sequenceGradientSlices: [(offset: Int, count: Int, window: Int)] = []
     private var zeroedEachStep = Set<Int>()
     private var stepwise: [Instruction] = []
     /// Value and gradient storage, indexed by `Storage.rawValue` (an array, not a dictionary:
@@ -136,15 +141,35 @@ public final class Program {
             }
         }
 
+        // Hoisted values that no reverse pass reads (an input projection: its VJP reads x and W,
+        // not x W), and hoisted gradients (consumed by the hoisted VJPs at the end of their
+        // block), are stored for one block, not for every step: for wide-lstm that is 2 × 8 MB
+        // instead of 2 × 52 MB, and far less memory traffic. Input leaves, and values kept or
+        // read by a VJP, are stored for every step.
+        var readInReverse = Set(keep.map(\.id) + self.recurrence.map(\.next))
+        for (id, node) in nodes.enumerated() where !node.op.isLeaf {
+            let reads = Program.vjpReads(node.op)
+            if reads.operands { readInReverse.formUnion(node.operands) }
+            if reads.output { readInReverse.insert(id) }
+        }
+        for (id, node) in nodes.enumerated() where place[id].storage == .sequence && !node.op.isLeaf && steps > block {
+            if !readInReverse.contains(id) { place[id].window = block }
+            if place[id].hasGradient { place[id].gradWindow = block }
+        }
+
         // Offsets and strides.
         var size: [Storage: Int] = [:], gradSize: [Storage: Int] = [:]
+        var sequenceEveryStep = 0   // what the sequence arenas would hold for every step
         var frame = 0
         for (id, node) in nodes.enumerated() {
             let n = node.shape.count
             var p = place[id]
             switch p.storage {
             case .shared: p.offset = size[.shared, default: 0]; size[.shared, default: 0] += n
-            case .sequence: p.offset = size[.sequence, default: 0]; p.stride = n; size[.sequence, default: 0] += n * steps
+            case .sequence:
+                p.offset = size[.sequence, default: 0]; p.stride = n
+                size[.sequence, default: 0] += n * (p.window > 0 ? p.window : steps)
+                sequenceEveryStep += n * steps
             case .kept: p.offset = frame; frame += n
             case .scratch: p.offset = size[.scratch, default: 0]; size[.scratch, default: 0] += n
             }
@@ -152,12 +177,15 @@ public final class Program {
                 let g: Storage = p.storage == .kept ? .scratch : p.storage   // step gradients share one frame
                 p.gradOffset = gradSize[g, default: 0]
                 p.gradStride = g == .sequence ? n : 0
-                gradSize[g, default: 0] += g == .sequence ? n * steps : n
+                gradSize[g, default: 0] += g == .sequence ? n * (p.gradWindow > 0 ? p.gradWindow : steps) : n
+                if g == .sequence { sequenceEveryStep += n * steps }
             }
             place[id] = p
         }
         for i in place.indices where place[i].storage == .kept { place[i].stride = frame }
-        bytesPerStep = 8 * (frame + (size[.sequence, default: 0] + gradSize[.sequence, default: 0]) / steps)
+        // As if every hoisted value were stored for every step: an upper bound (what a program of
+        // one block, as `Unrolled` measures it, stores) that does not depend on the length.
+        bytesPerStep = 8 * (frame + sequenceEveryStep / steps)
         size[.kept] = frame * steps
         for s in Storage.allCases {   // in rawValue order
             arenas.append(Arena(count: size[s, default: 0]))
@@ -202,8 +230,8 @@ public final class Program {
         }
         stepGradientRanges = ranges
         sequenceGradientSlices = placement.indices.filter { placement[$0].storage == .sequence && placement[$0].hasGradient }
-            .map { (placement[$0].gradOffset, graph.nodes[$0].shape.count) }
-        stepGradientCount = ranges.reduce(0) { $0 + $1.1 } + sequenceGradientSlices.reduce(0) { $0 + $1.1 }
+            .map { (placement[$0].gradOffset, graph.nodes[$0].shape.count, placement[$0].gradWindow) }
+        stepGradientCount = ranges.reduce(0) { $0 + $1.1 } + sequenceGradientSlices.reduce(0) { $0 + $1.count }
         stepwise = groupRowwise(stepwise)
     }
 
@@ -243,6 +271,7 @@ public final class Program {
     public func value(of v: Value, step: Int = 0) -> Tensor {
         let p = placement[v.id]
         precondition(p.storage != .scratch || step == steps - 1, "value(of:step:): \(v.name ?? "%\(v.id)") is not kept for every step")
+        precondition(p.window == 0, "value(of:step:): \(v.name ?? "%\(v.id)") is stored for one block of steps only (pass it in `keep:`)")
         return Tensor(rows: v.shape.rows, cols: v.shape.cols,
                       scalars: Array(UnsafeBufferPointer(start: address(p, p.storage == .scratch ? 0 : step), count: v.shape.count)))
     }
@@ -260,6 +289,7 @@ public final class Program {
             let consumer = graph.nodes.first { $0.operands.contains(v.id) }
             throw AutodiffError.noGradient(value: v.name ?? "%\(v.id)", op: consumer?.op.name ?? "nothing")
         }
+        precondition(p.gradWindow == 0, "gradient(of:step:): the gradient of \(v.name ?? "%\(v.id)") is stored for one block of steps only")
         precondition(p.storage == .sequence || p.storage == .shared || step == 0,
                      "gradient(of:step:): per-step gradients of \(v.name ?? "%\(v.id)") are only seen during backward (use `carried`)")
         return Tensor(rows: v.shape.rows, cols: v.shape.cols,
@@ -444,9 +474,9 @@ public final class Program {
                 let (lo, hi) = (n * part / parts, n * (part + 1) / parts)
                 (frame + o + lo).update(repeating: 0, count: hi - lo)
             }
-            for (o, n) in sequenceGradientSlices {
+            for (o, n, window) in sequenceGradientSlices {
                 let (lo, hi) = (n * part / parts, n * (part + 1) / parts)
-                (sequence + o + t * n + lo).update(repeating: 0, count: hi - lo)
+                (sequence + o + (window > 0 ? t % window : t) * n + lo).update(repeating: 0, count: hi - lo)
             }
         }
         if stepGradientCount / 2 < Parallel.minimumElements { zero(0, of: 1) } else { Parallel.two { zero($0, of: 2) } }
@@ -455,7 +485,7 @@ public final class Program {
     /// Zeroes the hoisted values' gradients at `steps`.
     private func zeroSequenceGradients(_ steps: Range<Int>) {
         let sequence = gradArenas[Storage.sequence.rawValue].base
-        for (o, n) in sequenceGradientSlices {
+        for (o, n, window) in sequenceGradientSlices where window == 0 {   // a window is zeroed step by step
             (sequence + o + steps.lowerBound * n).update(repeating: 0, count: steps.count * n)
         }
     }
@@ -483,12 +513,12 @@ public final class Program {
     }
 
     fileprivate func address(_ p: Placement, _ t: Int) -> UnsafeMutablePointer<Double> {
-        arenas[p.storage.rawValue].pointer(p.offset + t * p.stride)
+        arenas[p.storage.rawValue].pointer(p.offset + (p.window > 0 ? t % p.window : t) * p.stride)
     }
 
     fileprivate func gradAddress(_ p: Placement, _ t: Int) -> UnsafeMutablePointer<Double> {
         let g: Storage = p.storage == .kept ? .scratch : p.storage
-        return gradArenas[g.rawValue].pointer(p.gradOffset + t * p.gradStride)
+        return gradArenas[g.rawValue].pointer(p.gradOffset + (p.gradWindow > 0 ? t % p.gradWindow : t) * p.gradStride)
     }
 
     func slot(_ id: Int) -> Slot {
@@ -497,7 +527,7 @@ public final class Program {
         return Slot(base: arenas[p.storage.rawValue].pointer(p.offset), stride: p.stride,
                     gradBase: p.hasGradient ? gradArenas[g.rawValue].pointer(p.gradOffset) : nil,
                     gradStride: p.gradStride, rows: shape.rows, cols: shape.cols,
-                    stacks: p.storage == .sequence)
+                    stacks: p.storage == .sequence, window: p.window, gradWindow: p.gradWindow)
     }
 
     /// Whether `node` can run once over all steps: a row-wise op whose per-step operands are
@@ -536,7 +566,8 @@ public final class Program {
 }
 
 /// Where one node lives: its value at step t is `base + t · stride`, its gradient
-/// `gradBase + t · gradStride`. Hoisted (`stacks`) slots run all steps' rows at once.
+/// `gradBase + t · gradStride` (t taken modulo the window, for values and gradients stored
+/// for one block). Hoisted (`stacks`) slots run a block of steps' rows at once.
 struct Slot {
     var base: UnsafeMutablePointer<Double>
     var stride: Int
@@ -545,12 +576,13 @@ struct Slot {
     var rows: Int
     var cols: Int
     var stacks: Bool
+    var window = 0, gradWindow = 0
 
     @inline(__always) func arg(_ t: Int, _ count: Int) -> Arg {
-        Arg(p: base + t * stride, rows: stacks ? rows * count : rows, cols: cols)
+        Arg(p: base + (window > 0 ? t % window : t) * stride, rows: stacks ? rows * count : rows, cols: cols)
     }
     @inline(__always) func gradArg(_ t: Int, _ count: Int) -> Arg {
-        Arg(p: gradBase.map { $0 + t * gradStride }, rows: stacks ? rows * count : rows, cols: cols)
+        Arg(p: gradBase.map { $0 + (gradWindow > 0 ? t % gradWindow : t) * gradStride }, rows: stacks ? rows * count : rows, cols: cols)
     }
 }
 

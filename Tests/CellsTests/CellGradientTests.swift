@@ -236,6 +236,23 @@ struct CheckpointTests {
         #expect(norms.x.isEmpty && norms.h[layers - 1].count == T)
     }
 
+    /// The input projections x W and their gradients are stored for one block of steps (no
+    /// reverse pass reads x W; the gradients are consumed block by block): a long program
+    /// holds far less than its length times `bytesPerStep`, with the same bits (the stored
+    /// and checkpointed passes above run through such windows).
+    @Test func inputProjectionsAreStoredForOneBlock() throws {
+        let (B, T) = (16, 1000)   // blocks of 64 steps
+        var net = RecurrentNetwork(cell: LSTM(), inputSize: 8, hiddenSize: 32)
+        try net.initialize(using: try RandomSource(seed: 4))
+        let u = try Unrolled(network: net, batch: B, steps: T, inputGradients: false)
+        #expect(Program.blockLength(rows: B) == 64)
+        // Per step: 4 gates' x W and their gradients, 2 · 4 · 16 · 32 doubles (31 MB over all
+        // steps), of which only a block's worth is stored; 1 MB allows for the parameters and
+        // the one-step frames, which `bytesPerStep` does not count.
+        let hoisted = 8 * 2 * 4 * B * 32
+        #expect(u.program.bytesStored <= u.program.bytesPerStep * T - hoisted * (T - 64) + (1 << 20), "\(u.program.bytesStored) bytes stored")
+    }
+
     @Test func aBudgetTooSmallIsAClearError() throws {
         let net = RecurrentNetwork(cell: LSTM(), inputSize: 1, hiddenSize: 8)
         #expect(throws: UnrollError.self) { try Unrolled(network: net, batch: 1, steps: 100_000, memoryBudget: 1000) }
