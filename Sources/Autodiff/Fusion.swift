@@ -251,9 +251,7 @@ final class FusedProductSum: Instruction {
         if firstProductRunsFirst { product(2, 3); product(0, 1) } else { product(0, 1); product(2, 3) }
     }
 
-    override func backwardTail() {}
-    override var tailSplitsByColumns: Bool { true }
-    override func backwardTail(columns cs: Range<Int>) {}
+    override var hasTail: Bool { false }
 }
 
 // Reading a gate's recurrent product in place. The fused product computes [W₁h W₂h …] into
@@ -385,6 +383,10 @@ final class FusedSum: Instruction {
         }
     }
 
+    override var hasTail: Bool {
+        current.gradient.p != nil && UnsafeBufferPointer(start: grads, count: operands.count).contains { $0.rows != current.value.rows && $0.p != nil }
+    }
+
     override var tailSplitsByColumns: Bool {
         let o = current.value
         return UnsafeBufferPointer(start: grads, count: operands.count).allSatisfy { ga in
@@ -401,8 +403,8 @@ final class FusedSum: Instruction {
         }
     }
 
-    /// The broadcast addends' (biases') gradients: sums of p over the rows.
-    override func backwardTail() {
+    /// The broadcast addends' gradients when they are not all biases, on one thread.
+    override func broadcastTail() {
         let (o, g) = current
         guard let d = g.p else { return }
         let p: UnsafeMutablePointer<Double> = activation == nil ? d : pre
@@ -452,8 +454,12 @@ final class RowSection: Instruction {
     let members: [Instruction]
     private let rows: Int, width: Int
 
+    /// The members that have a gradient, in reverse order: those the reverse pass runs.
+    private let active: [Instruction]
+
     init(_ members: [Instruction]) {
         self.members = members
+        active = members.filter { $0.out.gradBase != nil }.reversed()
         rows = members[0].out.rows
         width = members.reduce(0) { $0 + $1.out.cols }
         let last = members.last!
@@ -479,21 +485,22 @@ final class RowSection: Instruction {
             for m in members.reversed() { m.vjp(from: t, count: count) }
             return
         }
-        let active = members.filter { $0.out.gradBase != nil }
+        let active = self.active
         for m in active { m.prepare(t, count, gradients: true) }
-        Parallel.rows(rows, cols: width) { r in for m in active.reversed() { m.backwardRows(r) } }
+        Parallel.rows(rows, cols: width) { r in for m in active { m.backwardRows(r) } }
         // The tails (biases' column sums) in one split by columns, when they are all column
         // sums: each column's sum keeps its order, whichever core adds it.
+        guard active.contains(where: \.hasTail) else { return }
         if active.allSatisfy(\.tailSplitsByColumns) {
             func part(_ p: Int) {
-                for m in active.reversed() {
+                for m in active where m.hasTail {
                     let cs = Parallel.columnHalf(p, of: m.current.value.cols)
                     if !cs.isEmpty { m.backwardTail(columns: cs) }
                 }
             }
             if Parallel.enabled && rows * width >= Parallel.minimumElements { Parallel.two(part) } else { part(0); part(1) }
         } else {
-            for m in active.reversed() { m.backwardTail() }
+            for m in active { m.backwardTail() }
         }
     }
 }

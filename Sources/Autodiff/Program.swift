@@ -670,17 +670,23 @@ class Instruction {
         }
     }
 
-    /// The VJP's tail, after every row: broadcast operands' gradients, summed over the rows
-    /// (on one thread, or split by columns: each column's sum keeps its order either way).
+    // The VJP's tail, after every row: broadcast operands' gradients, summed over the rows.
+
+    /// Whether the prepared VJP has a tail: an operand gradient that is not full-shape.
+    var hasTail: Bool {
+        switch op { case .add, .subtract, .multiply, .divide: break; default: return false }
+        let m = current.value.rows
+        return (grads[0].rows != m && grads[0].p != nil) || (grads[1].rows != m && grads[1].p != nil)
+    }
+
     /// Whether the prepared tail is nothing but column sums (biases' gradients), which may run
-    /// split by columns (`backwardTail(columns:)`) with the same bits.
+    /// split by columns (`backwardTail(columns:)`) with the same bits: each column's sum keeps
+    /// its order, whichever core adds it.
     var tailSplitsByColumns: Bool {
-        switch op { case .add, .subtract, .multiply, .divide: break; default: return true }
-        let (o, ga, gb) = (current.value, grads[0], grads[1])
-        let (m, cols) = (o.rows, o.cols)
-        if ga.rows == m && gb.rows == m { return true }
+        guard hasTail else { return true }
+        let (m, cols) = (current.value.rows, current.value.cols)
         func rowOrFull(_ x: Arg) -> Bool { x.p == nil || x.rows == m || (x.rows == 1 && x.cols == cols) }
-        return (op == .add || op == .subtract) && rowOrFull(ga) && rowOrFull(gb)
+        return (op == .add || op == .subtract) && rowOrFull(grads[0]) && rowOrFull(grads[1])
     }
 
     /// The tail on output columns `cs` only (when `tailSplitsByColumns`).
@@ -691,21 +697,18 @@ class Instruction {
         if gb.rows != m, let d = gb.p { Elementwise.addColumnSums(into: d, of: g.p!, rows: m, cols: cols, columns: cs, subtract: op == .subtract) }
     }
 
+    /// The whole tail: column sums split over the cores, or the general broadcasting VJP.
     func backwardTail() {
-        switch op { case .add, .subtract, .multiply, .divide: break; default: return }
+        guard hasTail else { return }
+        let o = current.value
+        if tailSplitsByColumns { Parallel.columns(o.cols, rows: o.rows) { backwardTail(columns: $0) } } else { broadcastTail() }
+    }
+
+    /// A tail that is not only column sums, on one thread.
+    func broadcastTail() {
         let (o, g) = current
-        let (a, b, ga, gb, m, cols) = (args[0], args[1], grads[0], grads[1], o.rows, o.cols)
-        let (fullA, fullB) = (ga.rows == m, gb.rows == m)
-        guard !fullA || !fullB else { return }
-        let none = Arg(p: nil, rows: 0, cols: 0)
-        func rowOrFull(_ x: Arg) -> Bool { x.p == nil || x.rows == m || (x.rows == 1 && x.cols == cols) }
-        if op == .add || op == .subtract, rowOrFull(ga), rowOrFull(gb) {
-            // A bias's gradient: the column sums of g.
-            if !fullA, let d = ga.p { Elementwise.addColumnSums(into: d, of: g.p!, rows: m, cols: cols) }
-            if !fullB, let d = gb.p { Elementwise.addColumnSums(into: d, of: g.p!, rows: m, cols: cols, subtract: op == .subtract) }
-        } else {
-            Elementwise.vjp(op, a, b, o, g, fullA ? none : ga, fullB ? none : gb)
-        }
+        let (m, none) = (o.rows, Arg(p: nil, rows: 0, cols: 0))
+        Elementwise.vjp(op, args[0], args[1], o, g, grads[0].rows == m ? none : grads[0], grads[1].rows == m ? none : grads[1])
     }
 
     func run(from t: Int, count: Int) throws {
