@@ -494,7 +494,7 @@ final class RowSection: Instruction {
         if active.allSatisfy(\.tailSplitsByColumns) {
             func part(_ p: Int) {
                 for m in active where m.hasTail {
-                    let cs = Parallel.columnHalf(p, of: m.current.value.cols)
+                    let cs = Parallel.half(p, of: m.current.value.cols)
                     if !cs.isEmpty { m.backwardTail(columns: cs) }
                 }
             }

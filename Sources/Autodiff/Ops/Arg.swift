@@ -77,13 +77,13 @@ enum Parallel {
     @inline(__always)
     static func columns(_ cols: Int, rows: Int, _ body: (Range<Int>) -> Void) {
         guard enabled, cols >= 16, rows * cols >= minimumElements else { return body(0..<cols) }
-        two { body(columnHalf($0, of: cols)) }
+        two { body(half($0, of: cols)) }
     }
 
-    /// Part `part` (0 or 1) of `0 ..< cols` as `columns` splits it: halves aligned to 8
-    /// columns, or everything in part 0 when there are fewer than 16.
+    /// Part `part` (0 or 1) of `0 ..< cols` as `columns` (and a split product) divides it:
+    /// halves aligned to 8, or everything in part 0 when there are fewer than 16.
     @inline(__always)
-    static func columnHalf(_ part: Int, of cols: Int) -> Range<Int> {
+    static func half(_ part: Int, of cols: Int) -> Range<Int> {
         guard cols >= 16 else { return part == 0 ? 0..<cols : cols..<cols }
         let half = (cols / 2 + 7) & ~7
         return part == 0 ? 0..<half : half..<cols

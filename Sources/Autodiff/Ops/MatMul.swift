@@ -67,16 +67,14 @@ enum MatMul {
             // blocks (of op(a)) otherwise. Each element is computed by the same single-threaded
             // kernel either way, so the split does not change its bits.
             if n >= m {
-                let split = (n / 2 + 7) & ~7
                 Parallel.two { part in
-                    let (j, w) = part == 0 ? (0, split) : (split, n - split)
+                    let cs = Parallel.half(part, of: n), (j, w) = (cs.lowerBound, cs.count)
                     BLAS.gemm(transposeA: ta, transposeB: tb, m: m, n: w, k: k, alpha: 1, a: a, lda: lda,
                               b: tb ? b + j * ldb : b + j, ldb: ldb, beta: beta, c: c + j, ldc: ldc)
                 }
             } else {
-                let split = (m / 2 + 7) & ~7
                 Parallel.two { part in
-                    let (i, h) = part == 0 ? (0, split) : (split, m - split)
+                    let rs = Parallel.half(part, of: m), (i, h) = (rs.lowerBound, rs.count)
                     BLAS.gemm(transposeA: ta, transposeB: tb, m: h, n: n, k: k, alpha: 1, a: ta ? a + i : a + i * lda, lda: lda,
                               b: b, ldb: ldb, beta: beta, c: c + i * ldc, ldc: ldc)
                 }
