@@ -55,12 +55,18 @@ enum MatMul {
             if ta { BLAS.gemv(transposeA: true, m: k, n: m, alpha: 1, a: a, lda: lda, x: b, beta: beta, y: c) }
             else { BLAS.gemv(transposeA: false, m: m, n: k, alpha: 1, a: a, lda: lda, x: b, beta: beta, y: c) }
         } else if k == 1 {
-            // Outer product: c[i, j] = beta c[i, j] + a_i b_j.
+            // Outer product: c[i, j] = beta c[i, j] + a_i b_j (b contiguous: the loops vectorize).
+            let bStride = tb ? ldb : 1
             for i in 0..<m {
                 let ai = ta ? a[i] : a[i * lda], row = c + i * ldc
-                if beta == 0 { for j in 0..<n { row[j] = ai * (tb ? b[j * ldb] : b[j]) } }
-                else if beta == 1 && !tb { for j in 0..<n { row[j] += ai * b[j] } }
-                else { for j in 0..<n { row[j] = beta * row[j] + ai * (tb ? b[j * ldb] : b[j]) } }
+                if bStride == 1 {
+                    if beta == 0 { for j in 0..<n { row[j] = ai * b[j] } }
+                    else if beta == 1 { for j in 0..<n { row[j] += ai * b[j] } }
+                    else { for j in 0..<n { row[j] = beta * row[j] + ai * b[j] } }
+                } else {
+                    if beta == 0 { for j in 0..<n { row[j] = ai * b[j * bStride] } }
+                    else { for j in 0..<n { row[j] = beta * row[j] + ai * b[j * bStride] } }
+                }
             }
         } else if Parallel.enabled && m * n * k >= Parallel.minimumProductWork && max(m, n) >= 16 {
             // Two blocks of C on the two cores: column blocks (of op(b)) when C is wide, row
