@@ -42,7 +42,12 @@ final class FusedProducts: Instruction {
     let offsets: [Int]
     /// Steps per block (the program's), the capacity of the gathered rows.
     let chunk: Int
-    var filled = 0
+    /// Steps gathered in this block so far (behind a pointer: no exclusivity check per step).
+    var filled: Int {
+        get { state[0] }
+        set { state[0] = newValue }
+    }
+    private let state: UnsafeMutablePointer<Int>
     let weights: UnsafeMutablePointer<Double>      // width × inner
     let weightGrad: UnsafeMutablePointer<Double>   // width × inner
     let outputs: UnsafeMutablePointer<Double>      // rows × width
@@ -51,9 +56,9 @@ final class FusedProducts: Instruction {
     /// Members read in place by the one fused sum that consumes them (see `linkFusedReads`):
     /// their columns of `outputs` are not copied out, and that sum writes their gradient rows
     /// straight into `currentGradients`.
-    var direct: [Bool] { didSet { allDirect = !direct.contains(false) } }
+    var direct: [Bool] { didSet { state[1] = direct.contains(false) ? 0 : 1 } }
     /// Every member is read in place: the forward pass copies nothing out.
-    private(set) var allDirect = false
+    var allDirect: Bool { state[1] != 0 }
     /// Where this step's gathered output gradients go (rows × width), during the reverse pass.
     var currentGradients: UnsafeMutablePointer<Double> { chunkGrads + filled * rows * width }
 
@@ -71,13 +76,15 @@ final class FusedProducts: Instruction {
         chunkGrads = .allocate(capacity: chunk * rows * width)
         chunkInputs = .allocate(capacity: chunk * rows * inner)
         weightGrad.initialize(repeating: 0, count: width * inner)
+        state = .allocate(capacity: 2)
+        state.initialize(repeating: 0, count: 2)
         direct = Array(repeating: false, count: members.count)
         super.init(node: first.node, op: first.op, operands: first.operands, out: first.out)
     }
 
     deinit {
         weights.deallocate(); weightGrad.deallocate(); outputs.deallocate()
-        chunkGrads.deallocate(); chunkInputs.deallocate()
+        chunkGrads.deallocate(); chunkInputs.deallocate(); state.deallocate()
     }
 
     /// Stacks the current weights (they may have changed since the last pass).
@@ -293,7 +300,9 @@ final class FusedSum: Instruction {
         unowned(unsafe) var product: FusedProducts   // the program owns both; no reference counting in the time loop
         var offset: Int
     }
-    var views: [View?]
+    /// Per addend, its view or nil (behind a pointer: read at every step, set only while the
+    /// program is built).
+    let views: UnsafeMutableBufferPointer<View?>
     /// Per addend, this step: its first element and its row stride (0 for a broadcast row).
     private let bases: UnsafeMutablePointer<UnsafeMutablePointer<Double>>
     private let strides: UnsafeMutablePointer<Int>
@@ -302,19 +311,20 @@ final class FusedSum: Instruction {
         self.activation = activation
         self.addends = addends
         pre = .allocate(capacity: out.rows * out.cols)
-        views = Array(repeating: nil, count: addends.count)
+        views = .allocate(capacity: addends.count)
+        views.initialize(repeating: nil)
         bases = .allocate(capacity: addends.count)
         strides = .allocate(capacity: addends.count)
         super.init(node: node, op: activation ?? .add, operands: operands, out: out)
     }
-    deinit { pre.deallocate(); bases.deallocate(); strides.deallocate() }
+    deinit { pre.deallocate(); bases.deallocate(); strides.deallocate(); views.deallocate() }
 
-    /// Fills `bases` and `strides` for step t; false when an addend is neither full-shape, a
-    /// broadcast row nor a view (then the general kernels run).
-    private func rowLayout(_ t: Int, _ count: Int, rows m: Int, cols n: Int) -> Bool {
+    /// Fills `bases` and `strides` from the prepared operands; false when an addend is neither
+    /// full-shape, a broadcast row nor a view (then the general kernels run).
+    private func rowLayout(rows m: Int, cols n: Int) -> Bool {
         for i in operands.indices {
             if let v = views[i] { bases[i] = v.values; strides[i] = v.stride; continue }
-            let a = operands[i].arg(t, count)
+            let a = args[i]
             guard a.cols == n, a.rows == m || a.rows == 1 else { return false }
             bases[i] = a.p!; strides[i] = a.rows == m ? n : 0
         }
@@ -333,7 +343,7 @@ final class FusedSum: Instruction {
             args[i] = operands[i].arg(t, count)
             if gradients { grads[i] = operands[i].gradArg(t, count) }
         }
-        if !gradients { rowKernel = rowLayout(t, count, rows: o.rows, cols: o.cols) }
+        if !gradients { rowKernel = rowLayout(rows: o.rows, cols: o.cols) }
     }
 
     override func forwardRows(_ r: Range<Int>) {
@@ -374,7 +384,11 @@ final class FusedSum: Instruction {
         }
         let gs = gp.rows(r, of: o.rows), os = o.rows(r, of: o.rows)
         for i in operands.indices where grads[i].rows == o.rows && views[i] == nil {
-            Elementwise.accumulate(grads[i].rows(r, of: o.rows), gs, gs, os) { d, _ in d }
+            if grads[i].cols == o.cols {   // a full-shape addend: += p, as a plain loop
+                if let da = grads[i].p { let dst = da + r.lowerBound * o.cols; for k in 0..<n { dst[k] += pp[k] } }
+            } else {
+                Elementwise.accumulate(grads[i].rows(r, of: o.rows), gs, gs, os) { d, _ in d }
+            }
         }
         // Addends read in place: their gradient is exactly p (this sum is their only consumer).
         for case let v? in views {

@@ -55,8 +55,8 @@ public final class Program {
     private var stepwise: [Instruction] = []
     /// Value and gradient storage, indexed by `Storage.rawValue` (an array, not a dictionary:
     /// addresses are computed inside the time loop).
-    private var arenas: [Arena] = []
-    private var gradArenas: [Arena] = []
+    private let arenas: [Arena]
+    private let gradArenas: [Arena]
     private var initialStates: [Arena]
     private var carries: [Arena]
     private var differentiableUse: [Bool]
@@ -187,10 +187,8 @@ public final class Program {
         // one block, as `Unrolled` measures it, stores) that does not depend on the length.
         bytesPerStep = 8 * (frame + sequenceEveryStep / steps)
         size[.kept] = frame * steps
-        for s in Storage.allCases {   // in rawValue order
-            arenas.append(Arena(count: size[s, default: 0]))
-            gradArenas.append(Arena(count: gradSize[s, default: 0]))
-        }
+        arenas = Storage.allCases.map { Arena(count: size[$0, default: 0]) }   // in rawValue order
+        gradArenas = Storage.allCases.map { Arena(count: gradSize[$0, default: 0]) }
         placement = place
         initialStates = self.recurrence.map { Arena(count: nodes[$0.state].shape.count) }
         carries = self.recurrence.map { Arena(count: nodes[$0.state].shape.count) }
@@ -343,6 +341,10 @@ public final class Program {
     public func forward(steps range: Range<Int>, checkFinite: Bool = false) throws {
         guard !range.isEmpty else { return }
         precondition(range.upperBound <= steps, "forward: steps \(range) beyond the program's \(steps)")
+        // The lists as locals: the time loop then reads no stored property of the program (no
+        // exclusivity checks, no reference counting per step).
+        let (stepwise, hoisted, recurrence, placement, initialStates) = (self.stepwise, self.hoisted, self.recurrence, self.placement, self.initialStates)
+        let stepRefs = stepwise.map(Unmanaged.passUnretained)   // owned by `stepwise`
         if range.lowerBound == 0 { for ins in stepwise { ins.beginForward() } }
         for b in blocks(range) {
             for ins in hoisted {
@@ -355,9 +357,9 @@ public final class Program {
                     if t == 0 { dst.update(from: initialStates[k].base, count: initialStates[k].count) }
                     else { dst.update(from: address(placement[n], t - 1), count: initialStates[k].count) }
                 }
-                for ins in stepwise {
-                    try ins.run(from: t, count: 1)
-                    if checkFinite { try check(ins, from: t, count: 1) }
+                for ins in stepRefs {
+                    try ins._withUnsafeGuaranteedRef { try $0.run(from: t, count: 1) }
+                    if checkFinite { try check(ins.takeUnretainedValue(), from: t, count: 1) }
                 }
             }
         }
@@ -436,6 +438,10 @@ public final class Program {
         // step at a time, just before the step's VJPs write them, while they are in cache.
         for (i, a) in gradArenas.enumerated() where i != Storage.sequence.rawValue && (i != Storage.shared.rawValue || !accumulate) { a.zero() }
         zeroSequenceGradients(n..<steps)
+        let (stepwise, hoisted, recurrence, placement, carries) = (self.stepwise, self.hoisted, self.recurrence, self.placement, self.carries)
+        let zeroing = StepZeroing(frame: gradArenas[Storage.scratch.rawValue].base, sequence: gradArenas[Storage.sequence.rawValue].base,
+                                  ranges: stepGradientRanges, slices: sequenceGradientSlices, count: stepGradientCount)
+        let reversed = stepwise.reversed().map(Unmanaged.passUnretained)   // owned by `stepwise`
         for ins in stepwise { ins.beginBackward() }
         let carryBuffers = carries.map { UnsafeMutableBufferPointer(start: $0.base, count: $0.count) }
         for (k, c) in carries.enumerated() {
@@ -444,16 +450,16 @@ public final class Program {
         var pending = incoming != nil
         for b in blocks(0..<n).reversed() {
             for t in b.reversed() {
-                zeroStepGradients(t)
+                zeroing.zero(step: t)
                 if t < n - 1 || pending {
                     for (k, (_, next)) in recurrence.enumerated() {
-                        let g = gradAddress(placement[next], t)
-                        for j in 0..<carries[k].count { g[j] += carries[k].base[j] }
+                        let (g, c) = (gradAddress(placement[next], t), carries[k].base)
+                        for j in 0..<carries[k].count { g[j] += c[j] }
                     }
                     pending = false
                 }
                 try seed(Seeds(program: self, step: t))
-                for ins in stepwise.reversed() { ins.vjp(from: t, count: 1) }
+                for ins in reversed { ins._withUnsafeGuaranteedRef { $0.vjp(from: t, count: 1) } }
                 for (k, (s, _)) in recurrence.enumerated() {
                     carries[k].base.update(from: gradAddress(placement[s], t), count: carries[k].count)
                 }
@@ -467,19 +473,25 @@ public final class Program {
 
     /// Zeroes, before step t's VJPs, the step gradients in use and the hoisted values'
     /// gradients at step t (both cores share the ranges when they are large).
-    private func zeroStepGradients(_ t: Int) {
-        let frame = gradArenas[Storage.scratch.rawValue].base, sequence = gradArenas[Storage.sequence.rawValue].base
-        func zero(_ part: Int, of parts: Int) {
-            for (o, n) in stepGradientRanges {
-                let (lo, hi) = (n * part / parts, n * (part + 1) / parts)
-                (frame + o + lo).update(repeating: 0, count: hi - lo)
+    private struct StepZeroing {
+        let frame: UnsafeMutablePointer<Double>, sequence: UnsafeMutablePointer<Double>
+        let ranges: [(Int, Int)]
+        let slices: [(offset: Int, count: Int, window: Int)]
+        let count: Int
+
+        func zero(step t: Int) {
+            func zero(_ part: Int, of parts: Int) {
+                for (o, n) in ranges {
+                    let (lo, hi) = (n * part / parts, n * (part + 1) / parts)
+                    (frame + o + lo).update(repeating: 0, count: hi - lo)
+                }
+                for (o, n, window) in slices {
+                    let (lo, hi) = (n * part / parts, n * (part + 1) / parts)
+                    (sequence + o + (window > 0 ? t % window : t) * n + lo).update(repeating: 0, count: hi - lo)
+                }
             }
-            for (o, n, window) in sequenceGradientSlices {
-                let (lo, hi) = (n * part / parts, n * (part + 1) / parts)
-                (sequence + o + (window > 0 ? t % window : t) * n + lo).update(repeating: 0, count: hi - lo)
-            }
+            if count / 2 < Parallel.minimumElements { zero(0, of: 1) } else { Parallel.two { zero($0, of: 2) } }
         }
-        if stepGradientCount / 2 < Parallel.minimumElements { zero(0, of: 1) } else { Parallel.two { zero($0, of: 2) } }
     }
 
     /// Zeroes the hoisted values' gradients at `steps`.
@@ -604,8 +616,10 @@ class Instruction {
         grads = .allocate(capacity: operands.count)
         args.initialize(repeating: Arg(p: nil, rows: 0, cols: 0), count: operands.count)
         grads.initialize(repeating: Arg(p: nil, rows: 0, cols: 0), count: operands.count)
+        currentStorage = .allocate(capacity: 1)
+        currentStorage.initialize(to: (Arg(p: nil, rows: 0, cols: 0), Arg(p: nil, rows: 0, cols: 0)))
     }
-    deinit { args.deallocate(); grads.deallocate() }
+    deinit { args.deallocate(); grads.deallocate(); currentStorage.deallocate() }
 
     /// Called before a forward pass, a reverse pass, and after a reverse pass's steps.
     func beginForward() {}
@@ -638,8 +652,13 @@ class Instruction {
         }
         current = (out.arg(t, count), out.gradArg(t, count))
     }
-    /// The output and its gradient at the prepared step.
-    var current = (value: Arg(p: nil, rows: 0, cols: 0), gradient: Arg(p: nil, rows: 0, cols: 0))
+    /// The output and its gradient at the prepared step. (Kept behind a pointer, as `args`:
+    /// a stored property would be checked for exclusive access at every read in the time loop.)
+    var current: (value: Arg, gradient: Arg) {
+        get { currentStorage.pointee }
+        set { currentStorage.pointee = newValue }
+    }
+    private let currentStorage: UnsafeMutablePointer<(value: Arg, gradient: Arg)>
 
     /// The forward kernel on rows `r` (after `prepare`).
     func forwardRows(_ r: Range<Int>) {
