@@ -11,8 +11,10 @@ struct BenchCommand: ParsableCommand {
         discussion: """
             Each configuration runs in its own child process, so that its peak resident memory \
             is its own. Prints one JSON line per configuration with --json: \
-            {"name","cell","B","I","H","T","fwd_bwd_s","gflops","peak_rss_mb","dgemm_gflops","dgemm_fraction"}, \
-            then one line with the machine's DGEMM rate (measured once, before the configurations).
+            {"name","cell","B","I","H","T","fwd_bwd_s","gflops","peak_rss_mb","dgemm_gflops","dgemm_fraction","fwd_bwd_all_s"}, \
+            then one line with the machine's DGEMM rate (measured once, before the configurations). \
+            fwd_bwd_all_s lists every timed repetition, in order: their spread shows how steady \
+            the machine was.
 
             dgemm_gflops is the DGEMM rate (n = 1024, OpenBLAS's thread count) measured just \
             before the configuration's process and just after it (the median of six readings); \
@@ -65,7 +67,7 @@ struct BenchCommand: ParsableCommand {
         if child {   // run in this process and print the raw result
             for c in list {
                 let r = try Benchmark.run(c, repetitions: repetitions)
-                print("\(c.name) \(r.seconds) \(r.gflops) \(Benchmark.peakResidentMegabytes())")
+                print("\(c.name) \(r.seconds) \(r.gflops) \(Benchmark.peakResidentMegabytes()) \(r.repetitions.map { String($0) }.joined(separator: ","))")
             }
             return
         }
@@ -75,17 +77,18 @@ struct BenchCommand: ParsableCommand {
             // The DGEMM rate just before and just after the configuration's process (median of
             // six readings), so that both rates are taken in the same minute.
             var readings = measureDGEMM()
-            let (seconds, gflops, rss) = try runChild(c)
+            let (seconds, gflops, rss, all) = try runChild(c)
             readings += measureDGEMM()
             let rate = readings.sorted()[readings.count / 2]
             if json {
                 print("{\"name\":\"\(c.name)\",\"cell\":\"\(c.cell)\",\"B\":\(c.batch),\"I\":\(c.input),\"H\":\(c.hidden),\"T\":\(c.steps),"
                       + "\"fwd_bwd_s\":\(String(format: "%.6f", seconds)),\"gflops\":\(String(format: "%.2f", gflops)),"
                       + "\"peak_rss_mb\":\(String(format: "%.1f", rss)),\"dgemm_gflops\":\(String(format: "%.2f", rate)),"
-                      + "\"dgemm_fraction\":\(String(format: "%.3f", gflops / rate))}")
+                      + "\"dgemm_fraction\":\(String(format: "%.3f", gflops / rate)),"
+                      + "\"fwd_bwd_all_s\":[\(all.map { String(format: "%.6f", $0) }.joined(separator: ","))]}")
             } else {
-                print(String(format: "%-28@ %10.6f s %8.2f GFLOP/s %6.1f%% of DGEMM (%.1f GFLOP/s alongside) %8.1f MB",
-                             c.name as NSString, seconds, gflops, 100 * gflops / rate, rate, rss))
+                print(String(format: "%-28@ %10.6f s (%.6f–%.6f) %8.2f GFLOP/s %6.1f%% of DGEMM (%.1f GFLOP/s alongside) %8.1f MB",
+                             c.name as NSString, seconds, all.min() ?? seconds, all.max() ?? seconds, gflops, 100 * gflops / rate, rate, rss))
             }
             fflush(stdout)
         }
@@ -100,7 +103,7 @@ struct BenchCommand: ParsableCommand {
     }
 
     /// Runs one configuration in a child `gatelab bench --child` and reads its line.
-    private func runChild(_ c: Benchmark.Configuration) throws -> (Double, Double, Double) {
+    private func runChild(_ c: Benchmark.Configuration) throws -> (Double, Double, Double, [Double]) {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         p.arguments = ["bench", "--child", "--configs", configs, "--only", c.name, "--repetitions", String(repetitions)]
@@ -110,9 +113,10 @@ struct BenchCommand: ParsableCommand {
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
         let fields = String(decoding: data, as: UTF8.self).split(whereSeparator: { $0 == " " || $0 == "\n" })
-        guard p.terminationStatus == 0, fields.count == 4, let s = Double(fields[1]), let g = Double(fields[2]), let m = Double(fields[3]) else {
+        guard p.terminationStatus == 0, fields.count == 5, let s = Double(fields[1]), let g = Double(fields[2]), let m = Double(fields[3]) else {
             throw ValidationError("benchmark of \(c.name) failed (exit \(p.terminationStatus))")
         }
-        return (s, g, m)
+        let all = fields[4].split(separator: ",").compactMap { Double($0) }
+        return (s, g, m, all)
     }
 }

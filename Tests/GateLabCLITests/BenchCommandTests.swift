@@ -28,6 +28,10 @@ struct BenchCommandTests {
             // Printed to 3 decimals (fraction) and 2 (the rates): their rounding bounds the gap.
             #expect(abs(fraction - gflops / rate) <= 0.0005 + 0.005 / rate + 0.005 * gflops / (rate * rate) + 1e-9,
                     "\(fraction) vs \(gflops) / \(rate)")
+            // Every repetition, and fwd_bwd_s their median.
+            let all = try #require(object["fwd_bwd_all_s"] as? [Double], "\(object)")
+            #expect(all.count == 3 && all.allSatisfy { $0 > 0 })
+            #expect(abs(all.sorted()[1] - (object["fwd_bwd_s"] as! Double)) <= 1e-6, "\(all)")
         }
         #expect(objects[2]["dgemm_gflops"] is NSNumber && objects[2]["blas"] is String)
     }
