@@ -384,11 +384,7 @@ final class FusedSum: Instruction {
         }
         let gs = gp.rows(r, of: o.rows), os = o.rows(r, of: o.rows)
         for i in operands.indices where grads[i].rows == o.rows && views[i] == nil {
-            if grads[i].cols == o.cols {   // a full-shape addend: += p, as a plain loop
-                if let da = grads[i].p { let dst = da + r.lowerBound * o.cols; for k in 0..<n { dst[k] += pp[k] } }
-            } else {
-                Elementwise.accumulate(grads[i].rows(r, of: o.rows), gs, gs, os) { d, _ in d }
-            }
+            Elementwise.accumulate(grads[i].rows(r, of: o.rows), gs, gs, os) { d, _ in d }
         }
         // Addends read in place: their gradient is exactly p (this sum is their only consumer).
         for case let v? in views {
