@@ -104,7 +104,9 @@ func gateParameters(_ letter: String, gate: String, block: Int, inputSize: Int, 
      ParameterSpec(name: "b_h\(letter)", rows: 1, cols: hiddenSize, role: .recurrentBias, block: block, gate: gate)]
 }
 
-/// The built-in cells, by command-line name.
+/// The built-in cells, by command-line name. Resolving a name *or the path of a cell file*
+/// (`resolve(_:)`, `named(_:)`) needs the cell language, which builds on this module: those
+/// two live in `CellLanguage`, as an extension of this enum.
 public enum BuiltinCells {
     /// Every built-in cell with its one-line description and source paper.
     public static let all: [(cell: any RecurrentCell, summary: String, paper: String)] = [
@@ -113,12 +115,6 @@ public enum BuiltinCells {
         (GRU(form: .resetAfter), "GRU, reset gate applied after the recurrent product (PyTorch, cuDNN)", "Cho et al. 2014, as in PyTorch nn.GRU"),
         (GRU(form: .resetBefore), "GRU, reset gate applied to h before the recurrent product", "Cho et al. 2014 (Keras reset_after=False)"),
     ]
-
-    /// The cell `nameOrPath` names — a built-in cell, else a readable cell file (see
-    /// `resolve(_:)`, which says why when neither works) — or nil.
-    public static func named(_ nameOrPath: String) -> (any RecurrentCell)? {
-        try? resolve(nameOrPath)
-    }
 
     /// The built-in cell named `name` (`rnn`/`rnn_tanh`, `lstm`, `gru`, `gru_reset_before`).
     public static func builtin(_ name: String) -> (any RecurrentCell)? {

@@ -1,7 +1,8 @@
 import ArgumentParser
-import Foundation
 import Cells
+import Foundation
 import GradCheck
+import Verification
 
 /// `gatelab gradcheck`: `SequenceGradientCheck` of one cell from the command line.
 struct GradcheckCommand: ParsableCommand {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Autodiff
+import CellLanguage
 import Cells
 import Foundation
 

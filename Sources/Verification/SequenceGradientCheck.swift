@@ -1,4 +1,5 @@
 import Autodiff
+import Cells
 import GradCheck
 import GSLKit
 

@@ -1,6 +1,9 @@
 import Autodiff
+import CellLanguage
+import Cells
 import Foundation
 import GSLKit
+import Interchange
 
 /// The speed benchmark: one forward and one backward pass over a whole sequence, loss = sum
 /// of squares of the last hidden state, gradients for every parameter, float64 — the same
@@ -19,7 +22,7 @@ public enum Benchmark {
             self.name = name; self.cell = cell; self.batch = batch; self.input = input; self.hidden = hidden; self.steps = steps
         }
         /// Gate blocks G of the cell (4, 3, 1).
-        public var gates: Int { BuiltinCells.named(cell)?.gateCount ?? 0 }
+        public var gates: Int { BuiltinCells.builtin(cell)?.gateCount ?? 0 }
         /// FLOPs of one forward and backward pass, counted as 3 · 2 · B · (I + H) · G · H · T.
         public var flops: Double { 6 * Double(batch) * Double(input + hidden) * Double(gates) * Double(hidden) * Double(steps) }
     }
@@ -52,7 +55,7 @@ public enum Benchmark {
             }
             let c = try wrap { Configuration(name: try r.string("name"), cell: try r.string("cell"), batch: try r.positiveInt("batch"),
                                              input: try r.positiveInt("input"), hidden: try r.positiveInt("hidden"), steps: try r.positiveInt("steps")) }
-            guard BuiltinCells.named(c.cell) != nil, ["lstm", "gru", "rnn"].contains(c.cell) else {
+            guard BuiltinCells.builtin(c.cell) != nil, ["lstm", "gru", "rnn"].contains(c.cell) else {
                 throw CaseFileError(file: path, key: "configs[\(i)].cell", message: "unknown cell '\(c.cell)' (expected lstm, gru or rnn)")
             }
             return c
@@ -84,7 +87,7 @@ public enum Benchmark {
     public static func run(_ configuration: Configuration, repetitions: Int = 5, seed: UInt64 = 0) throws -> Result {
         let c = configuration
         let rng = try RandomSource(seed: seed)
-        var network = RecurrentNetwork(cell: BuiltinCells.named(c.cell)!, inputSize: c.input, hiddenSize: c.hidden)
+        var network = RecurrentNetwork(cell: BuiltinCells.builtin(c.cell)!, inputSize: c.input, hiddenSize: c.hidden)
         try network.initialize(using: rng)
         let x = rng.gaussianArray(count: c.steps * c.batch * c.input)
         // Gradients for every parameter, none for the inputs (as the peers' scripts).

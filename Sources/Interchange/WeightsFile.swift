@@ -1,4 +1,5 @@
 import Autodiff
+import Cells
 import Foundation
 
 /// Saving and loading a network's weights as JSON in PyTorch's `state_dict` names and layout
