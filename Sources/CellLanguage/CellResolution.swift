@@ -11,12 +11,21 @@ import Foundation
 public struct UnknownCellError: Error, Equatable, CustomStringConvertible {
     /// The name given.
     public var name: String
+    /// An error about `name`.
+    public init(name: String) { self.name = name }
     public var description: String {
-        "unknown cell '\(name)'; valid cells: \(BuiltinCells.names.joined(separator: ", ")), or the path of a .cell file"
+        "unknown cell '\(name)'\(BuiltinCells.suggestion(for: name)); valid cells: \(BuiltinCells.names.joined(separator: ", ")), "
+            + "or the path of a .cell file"
     }
 }
 
 extension BuiltinCells {
+    /// ` (did you mean 'lstm'?)` when a built-in cell's name or alias is an edit or two away
+    /// from `name` (the cell language's suggestion rule); "" otherwise.
+    public static func suggestion(for name: String) -> String {
+        didYouMean(name.lowercased(), among: all.flatMap(\.names))
+    }
+
     /// The cell `nameOrPath` names — a built-in cell, else a readable cell file (see
     /// `resolve(_:)`, which says why when neither works) — or nil.
     public static func named(_ nameOrPath: String) -> (any RecurrentCell)? {

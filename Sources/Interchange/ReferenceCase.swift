@@ -74,15 +74,9 @@ public struct ReferenceCase {
         self.expected = expected
     }
 
-    /// The cell a case's `cell` value names.
+    /// The cell a case's `cell` value names (the format's names, `BuiltinCells.Entry.interchangeName`).
     public static func cell(named name: String) -> (any RecurrentCell)? {
-        switch name {
-        case "lstm": return LSTM()
-        case "gru": return GRU(form: .resetAfter)
-        case "gru_reset_before": return GRU(form: .resetBefore)
-        case "rnn_tanh": return TanhRNN()
-        default: return nil
-        }
+        BuiltinCells.all.first { $0.interchangeName == name }?.cell
     }
 
     /// One tensor's agreement.

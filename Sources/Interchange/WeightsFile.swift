@@ -41,7 +41,8 @@ public enum WeightsFile {
     static func network(from json: JSONReader) throws -> RecurrentNetwork {
         let name = try json.string("cell")
         guard let cell = ReferenceCase.cell(named: name) else {
-            throw CaseFileError(file: json.file, key: "cell", message: "unknown cell '\(name)' (expected one of lstm, gru, gru_reset_before, rnn_tanh)")
+            throw CaseFileError(file: json.file, key: "cell", message: "unknown cell '\(name)' (expected one of "
+                                 + BuiltinCells.all.map(\.interchangeName).joined(separator: ", ") + ")")
         }
         let (I, H, L) = (try json.positiveInt("input_size"), try json.positiveInt("hidden_size"), try json.positiveInt("num_layers"))
         var network = RecurrentNetwork(cell: cell, inputSize: I, hiddenSize: H, layers: L)
@@ -62,7 +63,7 @@ public enum WeightsFile {
 
     /// The reference format's name of a built-in cell.
     public static func caseCellName(_ cell: any RecurrentCell) -> String {
-        cell.name == "rnn" ? "rnn_tanh" : cell.name
+        BuiltinCells.entry(for: cell)?.interchangeName ?? cell.name
     }
 
     private static func number(_ d: Double) -> String { "\(d)" }
