@@ -13,9 +13,17 @@ public struct UnknownCellError: Error, Equatable, CustomStringConvertible {
     public var name: String
     /// An error about `name`.
     public init(name: String) { self.name = name }
+    /// ` (did you mean 'lstm'?)` when a built-in name or alias is close to `name`, else "".
+    public var suggestion: String { BuiltinCells.suggestion(for: name) }
+    /// The message with the suggestion after the name, as the command line prints it:
+    /// `unknown cell 'lstmm' (did you mean 'lstm'?); valid cells: …`.
+    public var message: String {
+        "unknown cell '\(name)'\(suggestion); valid cells: \(BuiltinCells.names.joined(separator: ", ")), or the path of a .cell file"
+    }
+    /// The message without the suggestion. Probe and Training quote this one in experiment-file
+    /// errors, and their tests pin its exact text; they move to `message` on their side.
     public var description: String {
-        "unknown cell '\(name)'\(BuiltinCells.suggestion(for: name)); valid cells: \(BuiltinCells.names.joined(separator: ", ")), "
-            + "or the path of a .cell file"
+        "unknown cell '\(name)'; valid cells: \(BuiltinCells.names.joined(separator: ", ")), or the path of a .cell file"
     }
 }
 

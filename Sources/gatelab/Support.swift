@@ -13,7 +13,7 @@ enum CellLookup {
     ///   mistake.
     static func cell(_ nameOrPath: String) throws -> any RecurrentCell {
         do { return try BuiltinCells.resolve(nameOrPath) } catch let e as UnknownCellError {
-            throw ValidationError(e.description)
+            throw ValidationError(e.message)
         }
     }
 
