@@ -1,22 +1,75 @@
 import Foundation
 
-/// A parsed JSON value. GateLab parses JSON itself because Foundation's parser on Linux does
-/// not round numbers correctly (it is off by a few units in the last place), and weights and
-/// reference numbers must read back bit-identical: every number here goes through Swift's
-/// correctly rounded `Double(String)`.
-public enum JSONValue: Equatable, Sendable {
+/// A JSON value of any shape: what the interchange files (reference cases, weights, bench
+/// configurations) are read into before their keys are checked one by one (`JSONReader`), and
+/// what weights files are built from before they are written.
+///
+/// Reading and writing go through Foundation's `JSONDecoder` and `JSONEncoder` (`Codable`),
+/// the project's one serializer: on this Swift (6.3.1) both round-trip every float64 exactly,
+/// so weights and reference numbers read back bit-identical. (`JSONSerialization` does not
+/// round correctly on Linux; do not use it here.)
+public enum JSONValue: Equatable, Sendable, Codable {
     case null
     case bool(Bool)
     case number(Double)
     case string(String)
+    /// An array; arrays of arrays of numbers are the tensors (see `JSONReader.numbers`).
     case array([JSONValue])
     case object([String: JSONValue])
 
     /// Parses JSON text.
-    /// - Throws: `JSONParseError` with the line and column of the first problem.
+    /// - Throws: `JSONParseError` when the text is not JSON.
     public init(parsing text: String) throws {
-        var parser = JSONParser(Array(text.utf8))
-        self = try parser.document()
+        try self.init(data: Data(text.utf8))
+    }
+
+    /// Parses JSON bytes (UTF-8).
+    /// - Throws: `JSONParseError` when the bytes are not JSON.
+    public init(data: Data) throws {
+        do { self = try JSONDecoder().decode(JSONValue.self, from: data) } catch let error as DecodingError {
+            throw JSONParseError(message: Self.describe(error))
+        }
+    }
+
+    /// Decodes whichever kind of value is there. Numbers come first: they are most of every
+    /// file, and trying them first costs no failed attempt per number.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if c.decodeNil() { self = .null; return }
+        var numberError: Error?
+        do { self = .number(try c.decode(Double.self)); return } catch { numberError = error }
+        if let s = try? c.decode(String.self) { self = .string(s); return }
+        if let b = try? c.decode(Bool.self) { self = .bool(b); return }
+        if let a = try? c.decode([JSONValue].self) { self = .array(a); return }
+        if let o = try? c.decode([String: JSONValue].self) { self = .object(o); return }
+        // Every other kind failed, so it is a number beyond float64's range, which the decoder
+        // refuses (`1e999`, `1e-400`). Read it as Swift's correctly rounded `Double(String)`
+        // does (±inf or ±0, which the readers then judge), from the text the decoder's error
+        // quotes; if that text cannot be found, as not finite.
+        let quoted = numberError.map { String(describing: $0) }?
+            .split(separator: "\"", omittingEmptySubsequences: false).dropFirst().first
+        self = .number(quoted.flatMap { Double(String($0)) } ?? .nan)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.singleValueContainer()
+        switch self {
+        case .null: try c.encodeNil()
+        case .bool(let b): try c.encode(b)
+        case .number(let d): try c.encode(d)
+        case .string(let s): try c.encode(s)
+        case .array(let a): try c.encode(a)
+        case .object(let o): try c.encode(o)
+        }
+    }
+
+    /// The value as compact JSON text with sorted keys (so the same value always gives the
+    /// same bytes), numbers in Swift's shortest round-trip form, ending in a newline.
+    /// - Throws: `EncodingError` for a non-finite number (JSON has none).
+    public func text() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(self), as: UTF8.self) + "\n"
     }
 
     /// Converts Foundation's property-list values (`[String: Any]`, `[Any]`, `NSNumber`, …),
@@ -33,132 +86,24 @@ public enum JSONValue: Equatable, Sendable {
         default: self = .null
         }
     }
+
+    /// One line on what the decoder found wrong (the decoder reports no position).
+    private static func describe(_ error: DecodingError) -> String {
+        switch error {
+        case .dataCorrupted(let context), .typeMismatch(_, let context), .valueNotFound(_, let context), .keyNotFound(_, let context):
+            let path = context.codingPath.map(\.stringValue).joined(separator: ".")
+            var text = context.debugDescription
+            if text.hasSuffix(".") { text.removeLast() }
+            return (path.isEmpty ? "" : "at \(path): ") + text
+        @unknown default:
+            return "\(error)"
+        }
+    }
 }
 
-/// Where and why JSON text could not be parsed.
+/// Why JSON text could not be parsed.
 public struct JSONParseError: Error, CustomStringConvertible, Equatable {
-    /// 1-based line and column.
-    public var line: Int, column: Int
-    /// What was wrong.
+    /// What was wrong, as the decoder says it.
     public var message: String
-    public var description: String { "line \(line), column \(column): \(message)" }
-}
-
-struct JSONParser {
-    let bytes: [UInt8]
-    var i = 0
-    init(_ bytes: [UInt8]) { self.bytes = bytes }
-
-    mutating func document() throws -> JSONValue {
-        let v = try value(depth: 0)
-        skipSpace()
-        guard i == bytes.count else { throw error("unexpected text after the JSON value") }
-        return v
-    }
-
-    private func error(_ m: String) -> JSONParseError {
-        var line = 1, col = 1
-        for b in bytes[0..<min(i, bytes.count)] { if b == UInt8(ascii: "\n") { line += 1; col = 1 } else { col += 1 } }
-        return JSONParseError(line: line, column: col, message: m)
-    }
-
-    private mutating func skipSpace() {
-        while i < bytes.count, [0x20, 0x0A, 0x0D, 0x09].contains(bytes[i]) { i += 1 }
-    }
-
-    private mutating func value(depth: Int) throws -> JSONValue {
-        guard depth < 512 else { throw error("nested too deeply") }
-        skipSpace()
-        guard i < bytes.count else { throw error("unexpected end of input") }
-        switch bytes[i] {
-        case UInt8(ascii: "{"):
-            i += 1
-            var dict = [String: JSONValue]()
-            skipSpace()
-            if i < bytes.count, bytes[i] == UInt8(ascii: "}") { i += 1; return .object(dict) }
-            while true {
-                skipSpace()
-                guard i < bytes.count, bytes[i] == UInt8(ascii: "\"") else { throw error("expected a string key") }
-                let key = try string()
-                skipSpace()
-                guard i < bytes.count, bytes[i] == UInt8(ascii: ":") else { throw error("expected ':' after key \"\(key)\"") }
-                i += 1
-                guard dict[key] == nil else { throw error("duplicate key \"\(key)\"") }
-                dict[key] = try value(depth: depth + 1)
-                skipSpace()
-                guard i < bytes.count else { throw error("unexpected end of input in an object") }
-                if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
-                if bytes[i] == UInt8(ascii: "}") { i += 1; return .object(dict) }
-                throw error("expected ',' or '}' in an object")
-            }
-        case UInt8(ascii: "["):
-            i += 1
-            var items = [JSONValue]()
-            skipSpace()
-            if i < bytes.count, bytes[i] == UInt8(ascii: "]") { i += 1; return .array(items) }
-            while true {
-                items.append(try value(depth: depth + 1))
-                skipSpace()
-                guard i < bytes.count else { throw error("unexpected end of input in an array") }
-                if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
-                if bytes[i] == UInt8(ascii: "]") { i += 1; return .array(items) }
-                throw error("expected ',' or ']' in an array")
-            }
-        case UInt8(ascii: "\""): return .string(try string())
-        case UInt8(ascii: "t"): try literal("true"); return .bool(true)
-        case UInt8(ascii: "f"): try literal("false"); return .bool(false)
-        case UInt8(ascii: "n"): try literal("null"); return .null
-        default: return .number(try number())
-        }
-    }
-
-    private mutating func literal(_ word: String) throws {
-        let w = Array(word.utf8)
-        guard i + w.count <= bytes.count, Array(bytes[i..<(i + w.count)]) == w else { throw error("unexpected character") }
-        i += w.count
-    }
-
-    private mutating func number() throws -> Double {
-        let start = i
-        let allowed = Set("+-0123456789.eE".utf8)
-        while i < bytes.count, allowed.contains(bytes[i]) { i += 1 }
-        guard i > start, let text = String(bytes: bytes[start..<i], encoding: .utf8),
-              text.first != "+", text.first != ".", let d = Double(text) else {
-            i = start
-            throw error("not a JSON value")
-        }
-        return d
-    }
-
-    private mutating func string() throws -> String {
-        i += 1
-        var out = [UInt8]()
-        while i < bytes.count {
-            let b = bytes[i]
-            if b == UInt8(ascii: "\"") { i += 1; return String(decoding: out, as: UTF8.self) }
-            if b == UInt8(ascii: "\\") {
-                i += 1
-                guard i < bytes.count else { break }
-                switch bytes[i] {
-                case UInt8(ascii: "n"): out.append(0x0A)
-                case UInt8(ascii: "t"): out.append(0x09)
-                case UInt8(ascii: "r"): out.append(0x0D)
-                case UInt8(ascii: "b"): out.append(0x08)
-                case UInt8(ascii: "f"): out.append(0x0C)
-                case UInt8(ascii: "u"):
-                    guard i + 4 < bytes.count, let code = UInt32(String(decoding: bytes[(i + 1)...(i + 4)], as: UTF8.self), radix: 16) else {
-                        throw error("bad \\u escape")
-                    }
-                    out.append(contentsOf: Array(String(UnicodeScalar(code).map(Character.init) ?? "\u{FFFD}").utf8))
-                    i += 4
-                default: out.append(bytes[i])
-                }
-                i += 1
-                continue
-            }
-            out.append(b)
-            i += 1
-        }
-        throw error("unterminated string")
-    }
+    public var description: String { message }
 }

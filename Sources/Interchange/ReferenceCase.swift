@@ -151,7 +151,7 @@ public struct JSONReader {
     /// Parses `data` as a JSON object, or throws a `CaseFileError` naming the file and position.
     public static func object(_ data: Data, file: String) throws -> [String: JSONValue] {
         let parsed: JSONValue
-        do { parsed = try JSONValue(parsing: String(decoding: data, as: UTF8.self)) }
+        do { parsed = try JSONValue(data: data) }
         catch let e as JSONParseError { throw CaseFileError(file: file, key: nil, message: "not valid JSON (\(e))") }
         guard case .object(let dict) = parsed else { throw CaseFileError(file: file, key: nil, message: "top level is not a JSON object") }
         return dict
