@@ -58,6 +58,7 @@ let package = Package(
         ),
         .testTarget(name: "CellLanguageTests", dependencies: ["CellLanguage", "Cells", "Verification", "Autodiff", "GradCheck", "GSLKit"]),
         .testTarget(name: "InterchangeTests", dependencies: ["Interchange", "Cells", "Autodiff", "GSLKit"]),
+        .testTarget(name: "VerificationTests", dependencies: ["Verification", "Cells", "GradCheck"]),
     ],
     // Language mode 5: this is numerical code over unsafe buffers and a C library with global
     // state (GSL's error handler); strict-concurrency checking adds noise, not safety, here.
