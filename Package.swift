@@ -6,7 +6,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "gatelab", targets: ["gatelab"]),
-        .library(name: "GateLab", targets: ["GSLKit", "Autodiff", "GradCheck", "Cells", "Probe", "Training"]),
+        .library(name: "GateLab", targets: ["GSLKit", "Autodiff", "GradCheck", "Cells", "CellLanguage", "Interchange", "Verification", "Probe", "Training"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -24,30 +24,41 @@ let package = Package(
         .target(name: "CWorker"),
         // Numerical gradient checking (full and directional).
         .target(name: "GradCheck", dependencies: ["GSLKit"]),
-        // Recurrent cells written as equations, unrolling, PyTorch/Keras interchange.
-        .target(name: "Cells", dependencies: ["Autodiff", "GSLKit", "GradCheck"]),
+        // Recurrent cells written as equations, the unrolled network, the built-in cells' table.
+        .target(name: "Cells", dependencies: ["Autodiff", "GSLKit"]),
+        // The cell language: `.cell` files compiled to cells, and resolving a cell name or path.
+        .target(name: "CellLanguage", dependencies: ["Cells", "Autodiff", "GSLKit"]),
+        // PyTorch/Keras interchange: reference cases and weights files in `state_dict` layout (JSON).
+        .target(name: "Interchange", dependencies: ["Cells", "Autodiff"]),
+        // Gradient checks of whole unrolled sequences (GradCheck applied to a cell network).
+        .target(name: "Verification", dependencies: ["Cells", "Autodiff", "GSLKit", "GradCheck"]),
         // Probes of vanishing gradients, the experiment runner, results and reports.
-        .target(name: "Probe", dependencies: ["Cells", "Autodiff", "GSLKit", .product(name: "TOMLKit", package: "TOMLKit")]),
+        .target(name: "Probe", dependencies: ["Cells", "CellLanguage", "Interchange", "Autodiff", "GSLKit", .product(name: "TOMLKit", package: "TOMLKit")]),
         // Long-time-lag tasks (adding, copy, recall, agreement, temporal order) and training.
-        .target(name: "Training", dependencies: ["Cells", "Autodiff", "GSLKit", "Probe", .product(name: "TOMLKit", package: "TOMLKit")]),
+        .target(name: "Training", dependencies: ["Cells", "CellLanguage", "Autodiff", "GSLKit", "Probe", .product(name: "TOMLKit", package: "TOMLKit")]),
         .executableTarget(
             name: "gatelab",
             dependencies: [
-                "Cells", "Autodiff", "GSLKit", "GradCheck", "Probe", "Training",
+                "Cells", "CellLanguage", "Interchange", "Verification", "Autodiff", "GSLKit", "GradCheck", "Probe", "Training",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "GSLKitTests", dependencies: ["GSLKit"]),
         .testTarget(name: "AutodiffTests", dependencies: ["Autodiff", "GradCheck", "GSLKit"]),
         .testTarget(name: "GradCheckTests", dependencies: ["GradCheck", "Autodiff", "GSLKit"]),
-        .testTarget(name: "ProbeTests", dependencies: ["Probe", "Cells", "Autodiff", "GSLKit"]),
-        .testTarget(name: "GateLabCLITests", dependencies: ["gatelab", "Cells"]),
+        .testTarget(name: "ProbeTests", dependencies: ["Probe", "Cells", "Interchange", "Autodiff", "GSLKit"]),
+        .testTarget(name: "GateLabCLITests", dependencies: ["gatelab", "Cells", "CellLanguage", "Interchange"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Cells", "Autodiff", "GradCheck", "GSLKit"]),
         .testTarget(
             name: "CellsTests",
-            dependencies: ["Cells", "Autodiff", "GradCheck", "GSLKit"],
-            exclude: ["Fixtures"]  // read from the source tree by path (see Fixtures.swift)
+            dependencies: ["Cells", "Verification", "Autodiff", "GradCheck", "GSLKit"],
+            // The reference cases, read from the source tree by path (InterchangeTests'
+            // Fixtures.swift, the CLI and probe tests, the README's examples).
+            exclude: ["Fixtures"]
         ),
+        .testTarget(name: "CellLanguageTests", dependencies: ["CellLanguage", "Cells", "Verification", "Autodiff", "GradCheck", "GSLKit"]),
+        .testTarget(name: "InterchangeTests", dependencies: ["Interchange", "Cells", "Autodiff", "GSLKit"]),
+        .testTarget(name: "VerificationTests", dependencies: ["Verification", "Cells", "GradCheck"]),
     ],
     // Language mode 5: this is numerical code over unsafe buffers and a C library with global
     // state (GSL's error handler); strict-concurrency checking adds noise, not safety, here.

@@ -103,34 +103,3 @@ func gateParameters(_ letter: String, gate: String, block: Int, inputSize: Int, 
      ParameterSpec(name: "b_i\(letter)", rows: 1, cols: hiddenSize, role: .inputBias, block: block, gate: gate),
      ParameterSpec(name: "b_h\(letter)", rows: 1, cols: hiddenSize, role: .recurrentBias, block: block, gate: gate)]
 }
-
-/// The built-in cells, by command-line name.
-public enum BuiltinCells {
-    /// Every built-in cell with its one-line description and source paper.
-    public static let all: [(cell: any RecurrentCell, summary: String, paper: String)] = [
-        (TanhRNN(), "Elman RNN: the new state is tanh of the input and recurrent products plus biases", "Elman 1990; PyTorch nn.RNN"),
-        (LSTM(), "LSTM with forget gate, PyTorch's form (gates i, f, g, o)", "Hochreiter & Schmidhuber 1997; Gers, Schmidhuber & Cummins 2000"),
-        (GRU(form: .resetAfter), "GRU, reset gate applied after the recurrent product (PyTorch, cuDNN)", "Cho et al. 2014, as in PyTorch nn.GRU"),
-        (GRU(form: .resetBefore), "GRU, reset gate applied to h before the recurrent product", "Cho et al. 2014 (Keras reset_after=False)"),
-    ]
-
-    /// The cell `nameOrPath` names — a built-in cell, else a readable cell file (see
-    /// `resolve(_:)`, which says why when neither works) — or nil.
-    public static func named(_ nameOrPath: String) -> (any RecurrentCell)? {
-        try? resolve(nameOrPath)
-    }
-
-    /// The built-in cell named `name` (`rnn`/`rnn_tanh`, `lstm`, `gru`, `gru_reset_before`).
-    public static func builtin(_ name: String) -> (any RecurrentCell)? {
-        switch name.lowercased() {
-        case "rnn", "rnn_tanh", "tanh", "tanh-rnn": return TanhRNN()
-        case "lstm": return LSTM()
-        case "gru", "gru_reset_after": return GRU(form: .resetAfter)
-        case "gru_reset_before", "gru-reset-before": return GRU(form: .resetBefore)
-        default: return nil
-        }
-    }
-
-    /// The built-in names `named(_:)` accepts, for error messages.
-    public static let names = ["rnn", "lstm", "gru", "gru_reset_before"]
-}

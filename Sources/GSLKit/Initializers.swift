@@ -37,11 +37,54 @@ public enum Initializer: Equatable, Sendable, CustomStringConvertible {
     /// Every entry zero. Name: `zeros`.
     case zeros
 
-    /// The accepted textual forms, for help texts and error messages.
-    public static let validNames = [
-        "uniform(BOUND)", "pytorch-default", "glorot-uniform[(GAIN)]", "glorot-normal[(GAIN)]",
-        "orthogonal[(GAIN)]", "identity", "scaled-identity(SCALE)", "constant(VALUE)", "zeros",
+    /// One textual form of an initializer: its name, the number it takes, and how to build it.
+    /// `forms` is the one table of them; the valid names, parsing and its error messages derive
+    /// from it.
+    struct Form: Sendable {
+        /// Whether the name takes a number in parentheses.
+        enum Argument: Sendable, Equatable {
+            /// `identity`: no number.
+            case none
+            /// `orthogonal` or `orthogonal(GAIN)`: the number defaults to 1.
+            case optional(String)
+            /// `uniform(BOUND)`: a number is needed.
+            case required(String)
+        }
+        /// The name (`glorot-uniform`).
+        let name: String
+        /// Its number, if any (shown by its placeholder, `GAIN`).
+        let argument: Argument
+        /// The initializer, from the number (nil when none was given) and the model's hidden size.
+        let make: @Sendable (_ argument: Double?, _ hiddenSize: Int) throws -> Initializer
+
+        /// How help texts show it: `uniform(BOUND)`, `orthogonal[(GAIN)]`, `zeros`.
+        var spelled: String {
+            switch argument {
+            case .none: return name
+            case .optional(let placeholder): return "\(name)[(\(placeholder))]"
+            case .required(let placeholder): return "\(name)(\(placeholder))"
+            }
+        }
+    }
+
+    /// Every textual form, in the order help texts list them.
+    static let forms: [Form] = [
+        Form(name: "uniform", argument: .required("BOUND")) { a, _ in .uniform(bound: a!) },
+        Form(name: "pytorch-default", argument: .none) { _, hiddenSize in
+            try require(hiddenSize > 0, "Initializer(parsing:)", "pytorch-default needs a positive hidden size, got \(hiddenSize)")
+            return .pytorchRecurrentDefault(hiddenSize: hiddenSize)
+        },
+        Form(name: "glorot-uniform", argument: .optional("GAIN")) { a, _ in .glorotUniform(gain: a ?? 1) },
+        Form(name: "glorot-normal", argument: .optional("GAIN")) { a, _ in .glorotNormal(gain: a ?? 1) },
+        Form(name: "orthogonal", argument: .optional("GAIN")) { a, _ in .orthogonal(gain: a ?? 1) },
+        Form(name: "identity", argument: .none) { _, _ in .identity },
+        Form(name: "scaled-identity", argument: .required("SCALE")) { a, _ in .scaledIdentity(a!) },
+        Form(name: "constant", argument: .required("VALUE")) { a, _ in .constant(a!) },
+        Form(name: "zeros", argument: .none) { _, _ in .zeros },
     ]
+
+    /// The accepted textual forms, for help texts and error messages.
+    public static let validNames = forms.map(\.spelled)
 
     /// The textual name, e.g. `"orthogonal(1.1)"`; `init(parsing:hiddenSize:)` reads it back.
     public var description: String {
@@ -83,32 +126,24 @@ public enum Initializer: Equatable, Sendable, CustomStringConvertible {
             }
             argument = value
         }
-        func needs(_ wantsArgument: Bool?) throws {
-            // nil: optional; true: required; false: forbidden.
-            guard let wantsArgument, wantsArgument != (argument != nil) else { return }
-            throw InvalidArgumentError(
-                function: caller,
-                message: "\"\(name)\" " + (wantsArgument ? "needs a number, e.g. \(name)(0.5)" : "takes no number")
-                    + "; valid forms: \(Initializer.validNames.joined(separator: ", "))")
-        }
-        switch name {
-        case "uniform": try needs(true); self = .uniform(bound: argument!)
-        case "pytorch-default":
-            try needs(false)
-            try require(hiddenSize > 0, caller, "pytorch-default needs a positive hidden size, got \(hiddenSize)")
-            self = .pytorchRecurrentDefault(hiddenSize: hiddenSize)
-        case "glorot-uniform": try needs(nil); self = .glorotUniform(gain: argument ?? 1)
-        case "glorot-normal": try needs(nil); self = .glorotNormal(gain: argument ?? 1)
-        case "orthogonal": try needs(nil); self = .orthogonal(gain: argument ?? 1)
-        case "identity": try needs(false); self = .identity
-        case "scaled-identity": try needs(true); self = .scaledIdentity(argument!)
-        case "constant": try needs(true); self = .constant(argument!)
-        case "zeros": try needs(false); self = .zeros
-        default:
+        guard let form = Initializer.forms.first(where: { $0.name == name }) else {
             throw InvalidArgumentError(
                 function: caller,
                 message: "unknown initializer \"\(text)\"; valid forms: \(Initializer.validNames.joined(separator: ", "))")
         }
+        // The number must be given exactly when the form needs one (optional: either way).
+        let wrong: String?
+        switch (form.argument, argument) {
+        case (.required, nil): wrong = "needs a number, e.g. \(name)(0.5)"
+        case (.none, _?): wrong = "takes no number"
+        default: wrong = nil
+        }
+        if let wrong {
+            throw InvalidArgumentError(
+                function: caller,
+                message: "\"\(name)\" \(wrong); valid forms: \(Initializer.validNames.joined(separator: ", "))")
+        }
+        self = try form.make(argument, hiddenSize)
     }
 
     /// Draws a row-major `rows × cols` matrix (a bias is `rows × 1`).

@@ -125,13 +125,56 @@ public struct GradientCheckOptions: Sendable, Equatable, Codable {
 }
 
 extension GradientCheckOptions {
-    /// Options without `retestFailures` (written before re-tests existed) decode with it off:
-    /// what that check did.
+    /// Written flat and readable: `"mode": "full"`, or `"mode": "directional"` with
+    /// `"directions": K` and `"direction_seed": S`; `"step": "automatic"` or the fixed step's
+    /// number; snake_case keys.
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: ReportKey.self)
+        switch mode {
+        case .full:
+            try c.encode("full", forKey: ReportKey("mode"))
+        case let .directional(count, seed):
+            try c.encode("directional", forKey: ReportKey("mode"))
+            try c.encode(count, forKey: ReportKey("directions"))
+            try c.encode(seed, forKey: ReportKey("direction_seed"))
+        }
+        switch step {
+        case .automatic: try c.encode("automatic", forKey: ReportKey("step"))
+        case .fixed(let h): try c.encode(h, forKey: ReportKey("step"))
+        }
+        try c.encode(richardson, forKey: ReportKey("richardson"))
+        try c.encode(retestFailures, forKey: ReportKey("retest_failures"))
+        try c.encode(tolerance, forKey: ReportKey("tolerance"))
+        try c.encode(relativeFloor, forKey: ReportKey("relative_floor"))
+    }
+
+    /// Reads the form `encode(to:)` writes and GateLab 0.2.0's (camelCase keys, the enums in
+    /// Codable's nested form `{"full": {}}`, `{"directional": {"count": 4, "seed": 5}}`,
+    /// `{"fixed": {"_0": 1e-5}}`). Options without `retestFailures` (written before re-tests
+    /// existed) decode with it off: what that check did.
     public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.init(mode: try c.decode(Mode.self, forKey: .mode), step: try c.decode(StepSize.self, forKey: .step),
-                  richardson: try c.decode(Bool.self, forKey: .richardson),
-                  retestFailures: try c.decodeIfPresent(Bool.self, forKey: .retestFailures) ?? false,
-                  tolerance: try c.decode(Double.self, forKey: .tolerance), relativeFloor: try c.decode(Double.self, forKey: .relativeFloor))
+        let c = try decoder.container(keyedBy: ReportKey.self)
+        let mode: Mode
+        switch try? c.decode(String.self, forKey: ReportKey("mode")) {
+        case "full"?: mode = .full
+        case "directional"?: mode = .directional(count: try c.value("directions"), seed: try c.value("direction_seed"))
+        case let other?:
+            throw DecodingError.dataCorruptedError(forKey: ReportKey("mode"), in: c, debugDescription: "unknown mode '\(other)' (full or directional)")
+        case nil: mode = try c.value("mode")   // 0.2.0's nested form
+        }
+        let step: StepSize
+        if let h = try? c.decode(Double.self, forKey: ReportKey("step")) {
+            step = .fixed(h)
+        } else if let name = try? c.decode(String.self, forKey: ReportKey("step")) {
+            guard name == "automatic" else {
+                throw DecodingError.dataCorruptedError(forKey: ReportKey("step"), in: c, debugDescription: "unknown step '\(name)' (automatic or a number)")
+            }
+            step = .automatic
+        } else {
+            step = try c.value("step")   // 0.2.0's nested form
+        }
+        self.init(mode: mode, step: step, richardson: try c.value("richardson"),
+                  retestFailures: try c.optionalValue("retest_failures") ?? false,
+                  tolerance: try c.value("tolerance"), relativeFloor: try c.value("relative_floor"))
     }
 }

@@ -18,6 +18,10 @@ public struct ElementComparison: Sendable, Equatable, Codable {
     /// Richardson-extrapolated re-test (see `GradientCheckOptions.retestFailures`).
     public var retested: Bool
 
+    enum CodingKeys: String, CodingKey {
+        case row, col, analytic, numeric, absoluteError = "absolute_error", relativeError = "relative_error", retested
+    }
+
     init(row: Int, col: Int, analytic: Double, numeric: Double, floor: Double, retested: Bool = false) {
         self.row = row
         self.col = col
@@ -49,6 +53,12 @@ public struct TensorCheckResult: Sendable, Equatable, Codable {
     public var clearedElementCount: Int
     /// Whether every element's relative error is within the tolerance.
     public var passed: Bool
+
+    enum CodingKeys: String, CodingKey {
+        case name, rows, cols, worstAbsolute = "worst_absolute", worstRelative = "worst_relative"
+        case failingElementCount = "failing_element_count", retestedElementCount = "retested_element_count"
+        case clearedElementCount = "cleared_element_count", passed
+    }
 }
 
 /// The outcome of checking one random direction `v` (directional mode).
@@ -70,6 +80,10 @@ public struct DirectionCheckResult: Sendable, Equatable, Codable {
     public var retested: Bool
     /// Whether the relative error is within the tolerance.
     public var passed: Bool
+
+    enum CodingKeys: String, CodingKey {
+        case index, step, analytic, numeric, absoluteError = "absolute_error", relativeError = "relative_error", retested, passed
+    }
 }
 
 /// Everything a gradient check found, as data (`Codable`, see `json()`) and as a plain-text
@@ -99,14 +113,18 @@ public struct GradientCheckReport: Sendable, Equatable, Codable {
         tensors.reduce(0) { $0 + $1.clearedElementCount } + directions.filter { $0.retested && $0.passed }.count
     }
 
-    /// The report as pretty-printed JSON with sorted keys; non-finite numbers are written
-    /// as the strings "nan", "inf" and "-inf" (plain JSON has no such numbers).
-    public func json() throws -> String {
+    /// The report as pretty-printed JSON with sorted snake_case keys; non-finite numbers are
+    /// written as the strings "nan", "inf" and "-inf" (plain JSON has no such numbers).
+    public func json() throws -> String { try Self.json(self) }
+
+    /// `value` as a report is written (see `json()`): for reports that carry this one with
+    /// more fields, such as a sequence check's with its cell and sizes.
+    public static func json(_ value: some Encodable) throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         encoder.nonConformingFloatEncodingStrategy = .convertToString(
             positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        return String(decoding: try encoder.encode(self), as: UTF8.self)
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
     }
 
     /// The report as an aligned plain-text table, one row per tensor (full mode) or per
@@ -191,46 +209,80 @@ func compare(_ a: Double, _ n: Double, floor: Double) -> (absolute: Double, rela
 private func scientific(_ x: Double) -> String { String(format: "%.2e", x) }
 private func precise(_ x: Double) -> String { String(format: "%.10g", x) }
 
-// Reports and options written before re-tests existed (GateLab 0.2.0) lack their fields:
-// they decode with nothing re-tested.
+// Reading reports of every GateLab version. 0.2.0 wrote camelCase keys (`absoluteError`,
+// `worstRelative`, `retestFailures`) and the options' enums in Codable's nested form
+// (`"mode": {"full": {}}`); reports written before re-tests existed lack their fields, and decode
+// with nothing re-tested. The keys below are tried in snake_case first, then in camelCase.
+
+/// A key by its text, for reading both spellings.
+struct ReportKey: CodingKey {
+    var stringValue: String
+    var intValue: Int? { nil }
+    init(_ name: String) { stringValue = name }
+    init?(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { nil }
+}
+
+extension KeyedDecodingContainer where Key == ReportKey {
+    /// The value under `name` (snake_case) or, failing that, its camelCase spelling.
+    func value<T: Decodable>(_ name: String) throws -> T {
+        if let v = try optionalValue(name) as T? { return v }
+        return try decode(T.self, forKey: ReportKey(name))   // throws, naming the current key
+    }
+
+    /// The value under `name` or its camelCase spelling, nil when neither is there.
+    func optionalValue<T: Decodable>(_ name: String) throws -> T? {
+        for key in [name, camelCase(name)] where contains(ReportKey(key)) {
+            return try decode(T.self, forKey: ReportKey(key))
+        }
+        return nil
+    }
+}
+
+/// `retest_failures` → `retestFailures`.
+private func camelCase(_ snake: String) -> String {
+    let words = snake.split(separator: "_")
+    return words.prefix(1).joined() + words.dropFirst().map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined()
+}
+
 extension ElementComparison {
     public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        row = try c.decode(Int.self, forKey: .row)
-        col = try c.decode(Int.self, forKey: .col)
-        analytic = try c.decode(Double.self, forKey: .analytic)
-        numeric = try c.decode(Double.self, forKey: .numeric)
-        absoluteError = try c.decode(Double.self, forKey: .absoluteError)
-        relativeError = try c.decode(Double.self, forKey: .relativeError)
-        retested = try c.decodeIfPresent(Bool.self, forKey: .retested) ?? false
+        let c = try decoder.container(keyedBy: ReportKey.self)
+        row = try c.value("row")
+        col = try c.value("col")
+        analytic = try c.value("analytic")
+        numeric = try c.value("numeric")
+        absoluteError = try c.value("absolute_error")
+        relativeError = try c.value("relative_error")
+        retested = try c.optionalValue("retested") ?? false
     }
 }
 
 extension TensorCheckResult {
     public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        name = try c.decode(String.self, forKey: .name)
-        rows = try c.decode(Int.self, forKey: .rows)
-        cols = try c.decode(Int.self, forKey: .cols)
-        worstAbsolute = try c.decode(ElementComparison.self, forKey: .worstAbsolute)
-        worstRelative = try c.decode(ElementComparison.self, forKey: .worstRelative)
-        failingElementCount = try c.decode(Int.self, forKey: .failingElementCount)
-        retestedElementCount = try c.decodeIfPresent(Int.self, forKey: .retestedElementCount) ?? 0
-        clearedElementCount = try c.decodeIfPresent(Int.self, forKey: .clearedElementCount) ?? 0
-        passed = try c.decode(Bool.self, forKey: .passed)
+        let c = try decoder.container(keyedBy: ReportKey.self)
+        name = try c.value("name")
+        rows = try c.value("rows")
+        cols = try c.value("cols")
+        worstAbsolute = try c.value("worst_absolute")
+        worstRelative = try c.value("worst_relative")
+        failingElementCount = try c.value("failing_element_count")
+        retestedElementCount = try c.optionalValue("retested_element_count") ?? 0
+        clearedElementCount = try c.optionalValue("cleared_element_count") ?? 0
+        passed = try c.value("passed")
     }
 }
 
 extension DirectionCheckResult {
     public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        index = try c.decode(Int.self, forKey: .index)
-        step = try c.decode(Double.self, forKey: .step)
-        analytic = try c.decode(Double.self, forKey: .analytic)
-        numeric = try c.decode(Double.self, forKey: .numeric)
-        absoluteError = try c.decode(Double.self, forKey: .absoluteError)
-        relativeError = try c.decode(Double.self, forKey: .relativeError)
-        retested = try c.decodeIfPresent(Bool.self, forKey: .retested) ?? false
-        passed = try c.decode(Bool.self, forKey: .passed)
+        let c = try decoder.container(keyedBy: ReportKey.self)
+        index = try c.value("index")
+        step = try c.value("step")
+        analytic = try c.value("analytic")
+        numeric = try c.value("numeric")
+        absoluteError = try c.value("absolute_error")
+        relativeError = try c.value("relative_error")
+        retested = try c.optionalValue("retested") ?? false
+        passed = try c.value("passed")
     }
 }

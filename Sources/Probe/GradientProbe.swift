@@ -1,7 +1,9 @@
 import Autodiff
+import CellLanguage
 import Cells
 import Foundation
 import GSLKit
+import Interchange
 
 /// What a probe runs on: a network with its weights, the inputs, the initial state, and the
 /// loss's readout of the top layer's last output h_T.

@@ -1,5 +1,6 @@
 import Cells
 import Foundation
+import Interchange
 
 /// JSON written with keys in a fixed order and every number in Swift's shortest
 /// round-tripping form, so the same result always gives the same bytes (Foundation's

@@ -1,6 +1,7 @@
 import Cells
 import Foundation
 import GSLKit
+import Interchange
 
 /// One probe run as stored: every parameter, the seed, the generator's name, the GateLab
 /// version, the summaries and the curves. Its JSON form is one line with keys in a fixed

@@ -1,3 +1,4 @@
+import CellLanguage
 import Cells
 import Foundation
 import GSLKit

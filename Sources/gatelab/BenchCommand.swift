@@ -49,8 +49,9 @@ struct BenchCommand: ParsableCommand {
             let r = try Benchmark.longSequence(cell: cell, hidden: hidden, steps: longSteps, memoryBudget: memoryBudget << 20)
             let rss = Benchmark.peakResidentMegabytes()
             if json {
-                print("{\"cell\":\"\(cell)\",\"B\":1,\"I\":1,\"H\":\(hidden),\"T\":\(longSteps),\"fwd_bwd_s\":\(String(format: "%.3f", r.seconds)),"
-                      + "\"peak_rss_mb\":\(String(format: "%.1f", rss)),\"segment\":\(r.segment),\"memory_budget_mb\":\(memoryBudget),\"grad_norm_x0\":\(r.firstInputGradient)}")
+                try printLine(LongSequenceLine(cell: cell, B: 1, I: 1, H: hidden, T: longSteps, fwd_bwd_s: decimals(r.seconds, 3),
+                                               peak_rss_mb: decimals(rss, 1), segment: r.segment, memory_budget_mb: memoryBudget,
+                                               grad_norm_x0: r.firstInputGradient))
             } else {
                 print("\(cell) B=1 I=1 H=\(hidden) T=\(longSteps): forward+backward \(String(format: "%.2f", r.seconds)) s, peak RSS \(String(format: "%.1f", rss)) MB, "
                       + "segment \(r.segment) steps (budget \(memoryBudget) MB), ‖∂L/∂x_0‖ = \(r.firstInputGradient)")
@@ -81,18 +82,59 @@ struct BenchCommand: ParsableCommand {
             readings += measureDGEMM()
             let rate = readings.sorted()[readings.count / 2]
             if json {
-                print("{\"name\":\"\(c.name)\",\"cell\":\"\(c.cell)\",\"B\":\(c.batch),\"I\":\(c.input),\"H\":\(c.hidden),\"T\":\(c.steps),"
-                      + "\"fwd_bwd_s\":\(String(format: "%.6f", seconds)),\"gflops\":\(String(format: "%.2f", gflops)),"
-                      + "\"peak_rss_mb\":\(String(format: "%.1f", rss)),\"dgemm_gflops\":\(String(format: "%.2f", rate)),"
-                      + "\"dgemm_fraction\":\(String(format: "%.3f", gflops / rate)),"
-                      + "\"fwd_bwd_all_s\":[\(all.map { String(format: "%.6f", $0) }.joined(separator: ","))]}")
+                try printLine(ConfigurationLine(name: c.name, cell: c.cell, B: c.batch, I: c.input, H: c.hidden, T: c.steps,
+                                                fwd_bwd_s: decimals(seconds, 6), gflops: decimals(gflops, 2), peak_rss_mb: decimals(rss, 1),
+                                                dgemm_gflops: decimals(rate, 2), dgemm_fraction: decimals(gflops / rate, 3),
+                                                fwd_bwd_all_s: all.map { decimals($0, 6) }))
             } else {
                 print(String(format: "%-28@ %10.6f s (%.6f–%.6f) %8.2f GFLOP/s %6.1f%% of DGEMM (%.1f GFLOP/s alongside) %8.1f MB",
                              c.name as NSString, seconds, all.min() ?? seconds, all.max() ?? seconds, gflops, 100 * gflops / rate, rate, rss))
             }
             fflush(stdout)
         }
-        if json { print("{\"dgemm_gflops\":\(String(format: "%.2f", dgemm)),\"blas\":\"\(BLAS.configuration)\",\"threads\":\(BLAS.threads)}") }
+        if json { try printLine(MachineLine(dgemm_gflops: decimals(dgemm, 2), blas: BLAS.configuration, threads: BLAS.threads)) }
+    }
+
+    // The --json lines, written by JSONEncoder (keys sorted). The property names are the keys:
+    // the peers' scripts (shared/bench) use the same ones.
+
+    /// One configuration's result.
+    struct ConfigurationLine: Encodable {
+        var name, cell: String
+        var B, I, H, T: Int
+        var fwd_bwd_s, gflops, peak_rss_mb, dgemm_gflops, dgemm_fraction: Double
+        var fwd_bwd_all_s: [Double]
+    }
+
+    /// The long-sequence run's result.
+    struct LongSequenceLine: Encodable {
+        var cell: String
+        var B, I, H, T: Int
+        var fwd_bwd_s, peak_rss_mb: Double
+        var segment, memory_budget_mb: Int
+        var grad_norm_x0: Double
+    }
+
+    /// The machine's DGEMM rate and BLAS, after the configurations.
+    struct MachineLine: Encodable {
+        var dgemm_gflops: Double
+        var blas: String
+        var threads: Int
+    }
+
+    /// Prints `line` as one line of JSON.
+    private func printLine(_ line: some Encodable) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        print(String(decoding: try encoder.encode(line), as: UTF8.self))
+    }
+
+    /// `x` rounded to `places` decimals (the nearest float64 to that decimal, which prints as it).
+    private func decimals(_ x: Double, _ places: Int) -> Double {
+        guard x.isFinite else { return x }
+        let scale = pow(10, Double(places))
+        return (x * scale).rounded() / scale
     }
 
     /// Three readings of the DGEMM rate, then a pause of 0.3 s: OpenBLAS's threads keep

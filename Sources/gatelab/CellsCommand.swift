@@ -9,7 +9,7 @@ struct CellsCommand: ParsableCommand {
 
     func run() throws {
         let rows = [["cell", "description", "paper"]]
-            + BuiltinCells.all.map { [$0.cell.name, $0.summary, $0.paper] }
+            + BuiltinCells.all.map { [$0.name, $0.summary, $0.paper] }
         print(alignedTable(rows))
     }
 }

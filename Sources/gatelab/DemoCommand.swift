@@ -1,6 +1,7 @@
 import ArgumentParser
 import Cells
 import GradCheck
+import Verification
 
 /// `gatelab demo`: the project's main job in a few seconds — a cell's step printed from its
 /// graph, then a gradient check of that cell unrolled over a short sequence.

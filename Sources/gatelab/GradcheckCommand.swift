@@ -1,7 +1,8 @@
 import ArgumentParser
-import Foundation
 import Cells
+import Foundation
 import GradCheck
+import Verification
 
 /// `gatelab gradcheck`: `SequenceGradientCheck` of one cell from the command line.
 struct GradcheckCommand: ParsableCommand {
@@ -100,7 +101,7 @@ struct GradcheckCommand: ParsableCommand {
 
         let report = try check.run()
         if json {
-            print(try report.json())
+            print(try SequenceGradientCheckReport(check: check, report: report, version: GateLabVersion.current).json())
         } else {
             print("gradcheck \(check.cell.name): I = \(input), H = \(hidden), B = \(batch), T = \(steps), L = \(layers), "
                   + "seed \(seed), \(mode.rawValue) mode; loss L(θ) = \(report.loss)")

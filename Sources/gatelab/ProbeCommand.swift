@@ -2,6 +2,7 @@ import ArgumentParser
 import Cells
 import Foundation
 import GSLKit
+import Interchange
 import Probe
 
 /// `gatelab probe`: how much of a last-step loss's gradient reaches each earlier step, for

@@ -97,7 +97,7 @@ enum CellsDocument {
 
     /// One cell's section: heading, summary, paper, then each equation and its explanation.
     static func section(_ cell: any RecurrentCell) throws -> String {
-        let entry = CellLookup.entry(for: cell)
+        let entry = BuiltinCells.entry(for: cell)
         var lines = ["## `\(cell.name)`", ""]
         if let entry { lines += [entry.summary + ".", "", "Paper: \(entry.paper).", ""] }
         for (name, line) in try StepGraph(cell: cell).equations(.latex) {

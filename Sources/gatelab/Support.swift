@@ -1,5 +1,6 @@
 import ArgumentParser
 import Autodiff
+import CellLanguage
 import Cells
 import Foundation
 
@@ -12,7 +13,7 @@ enum CellLookup {
     ///   mistake.
     static func cell(_ nameOrPath: String) throws -> any RecurrentCell {
         do { return try BuiltinCells.resolve(nameOrPath) } catch let e as UnknownCellError {
-            throw ValidationError(e.description)
+            throw ValidationError(e.message)
         }
     }
 
@@ -29,14 +30,10 @@ enum CellLookup {
     /// - Throws: `ValidationError` for anything else.
     static func builtinCell(_ name: String, for purpose: String) throws -> any RecurrentCell {
         guard let cell = BuiltinCells.builtin(name) else {
-            throw ValidationError("\(purpose) needs a built-in cell (\(BuiltinCells.names.joined(separator: ", "))), not '\(name)'")
+            throw ValidationError("\(purpose) needs a built-in cell (\(BuiltinCells.names.joined(separator: ", "))), not '\(name)'"
+                                  + BuiltinCells.suggestion(for: name))
         }
         return cell
-    }
-
-    /// The entry of `BuiltinCells.all` for `cell` (its summary and paper).
-    static func entry(for cell: any RecurrentCell) -> (cell: any RecurrentCell, summary: String, paper: String)? {
-        BuiltinCells.all.first { $0.cell.name == cell.name }
     }
 }
 

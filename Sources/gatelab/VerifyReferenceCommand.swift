@@ -1,5 +1,6 @@
 import ArgumentParser
 import Cells
+import Interchange
 
 /// `gatelab verify-reference`: recompute PyTorch/Keras reference cases and compare, tensor by
 /// tensor, with the normwise relative error max|a − b| / max|b|.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Cells
 import GSLKit
+import Interchange
 
 /// `gatelab weights`: the interchange with PyTorch — JSON files in `state_dict` layout.
 struct WeightsCommand: ParsableCommand {

@@ -1,9 +1,10 @@
-import Testing
-@testable import Cells
 @testable import Autodiff
+@testable import Cells
+import Foundation
 import GradCheck
 import GSLKit
-import Foundation
+import Testing
+import Verification
 
 @Suite("Every built-in cell passes the gradient check through whole sequences")
 struct CellGradientTests {
@@ -11,7 +12,7 @@ struct CellGradientTests {
 
     @Test(arguments: cells, [1, 2])
     func fullModeThroughTwentySteps(_ name: String, layers: Int) throws {
-        var check = SequenceGradientCheck(cell: BuiltinCells.named(name)!)
+        var check = SequenceGradientCheck(cell: BuiltinCells.builtin(name)!)
         check.layers = layers
         check.steps = 20
         let report = try check.run()
@@ -23,7 +24,7 @@ struct CellGradientTests {
 
     @Test(arguments: cells)
     func directionalModeOnALargerNetwork(_ name: String) throws {
-        var check = SequenceGradientCheck(cell: BuiltinCells.named(name)!)
+        var check = SequenceGradientCheck(cell: BuiltinCells.builtin(name)!)
         check.hiddenSize = 16
         check.steps = 30
         check.layers = 2
@@ -158,7 +159,7 @@ struct CheckpointTests {
     func sameBitsAsTheStoredPass(_ name: String, batch: Int, layers: Int) throws {
         let T = 2600 + 37   // several blocks and a partial last segment
         let rng = try RandomSource(seed: 17)
-        var net = RecurrentNetwork(cell: BuiltinCells.named(name)!, inputSize: 2, hiddenSize: 5, layers: layers)
+        var net = RecurrentNetwork(cell: BuiltinCells.builtin(name)!, inputSize: 2, hiddenSize: 5, layers: layers)
         try net.initialize(using: rng)
         let x = rng.gaussianArray(count: T * batch * 2)
         let r = rng.gaussianArray(count: T * batch * 5)
@@ -209,7 +210,7 @@ struct CheckpointTests {
     func sameBitsWithoutInputGradients(_ name: String, batch: Int, layers: Int) throws {
         let T = 2 * Program.blockLength(rows: batch) + 17   // two segments and a partial one
         let rng = try RandomSource(seed: 23)
-        var net = RecurrentNetwork(cell: BuiltinCells.named(name)!, inputSize: 3, hiddenSize: 40, layers: layers)
+        var net = RecurrentNetwork(cell: BuiltinCells.builtin(name)!, inputSize: 3, hiddenSize: 40, layers: layers)
         try net.initialize(using: rng)
         let x = rng.gaussianArray(count: T * batch * 3)
         let r = rng.gaussianArray(count: T * batch * 40)
@@ -278,7 +279,7 @@ struct ParallelTests {
     func sameBitsAsOneThread(_ name: String) throws {
         let (T, B, I, H) = (4, 64, 3, 160)   // 64 × 160 = 10 240 elements, 64·160·640 multiply-adds: split
         let rng = try RandomSource(seed: 12)
-        var net = RecurrentNetwork(cell: BuiltinCells.named(name)!, inputSize: I, hiddenSize: H)
+        var net = RecurrentNetwork(cell: BuiltinCells.builtin(name)!, inputSize: I, hiddenSize: H)
         try net.initialize(using: rng)
         let x = rng.gaussianArray(count: T * B * I), r = rng.gaussianArray(count: T * B * H)
         func run() throws -> [UInt64] {

@@ -114,6 +114,19 @@ struct InitializerTests {
         #expect(try Initializer(parsing: "uniform(1e-3)", hiddenSize: 1) == .uniform(bound: 0.001))
     }
 
+    @Test("every listed form parses and prints back as its name")
+    func everyListedFormParses() throws {
+        #expect(Initializer.validNames.count == 9)
+        for spelled in Initializer.validNames {
+            // `uniform(BOUND)` → uniform(0.5); `orthogonal[(GAIN)]` → orthogonal and orthogonal(0.5).
+            let name = String(spelled.prefix { $0 != "(" && $0 != "[" })
+            let texts = spelled.hasSuffix("]") ? [name, name + "(0.5)"] : spelled.hasSuffix(")") ? [name + "(0.5)"] : [name]
+            for text in texts {
+                #expect(try Initializer(parsing: text, hiddenSize: 4).description == text, "\(spelled)")
+            }
+        }
+    }
+
     @Test("unknown or malformed names list the valid forms", arguments: ["he-normal", "uniform", "zeros(2)", "constant(x)", "orthogonal(1", "constant(inf)"])
     func parsingErrors(name: String) {
         let error = #expect(throws: InvalidArgumentError.self) { try Initializer(parsing: name, hiddenSize: 8) }

@@ -41,8 +41,8 @@ struct GradcheckCommandTests {
         let json = try CommandLineTool.run(["gradcheck", "--cell", "Cells/lstm-noaf.cell", "--layers", "2", "--json"])
         let object = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
         let tensors = object?["tensors"] as? [[String: Any]] ?? []
-        let retested = tensors.filter { ($0["retestedElementCount"] as? Int ?? 0) > 0 }
-        #expect(retested.map { $0["name"] as? String } == ["W_f.l1"] && retested.first?["clearedElementCount"] as? Int == 1,
+        let retested = tensors.filter { ($0["retested_element_count"] as? Int ?? 0) > 0 }
+        #expect(retested.map { $0["name"] as? String } == ["W_f.l1"] && retested.first?["cleared_element_count"] as? Int == 1,
                 "\(json)")
     }
 
@@ -52,6 +52,29 @@ struct GradcheckCommandTests {
         let object = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any]
         #expect(object?["passed"] as? Bool == true)
         #expect((object?["tensors"] as? [Any])?.count == 5, "W_ih, W_hh, b_ih, b_hh, h0")
+    }
+
+    @Test func jsonReportNamesTheCellSizesSeedGeneratorAndVersion() throws {
+        let run = try CommandLineTool.run(["gradcheck", "--cell", "gru", "--input", "2", "--hidden", "3", "--batch", "1",
+                                           "--steps", "5", "--layers", "2", "--seed", "9", "--mode", "directional", "--directions", "3", "--json"])
+        #expect(run.status == 0, "\(run)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        #expect(object["cell"] as? String == "gru" && object["input_size"] as? Int == 2 && object["hidden_size"] as? Int == 3)
+        #expect(object["batch"] as? Int == 1 && object["steps"] as? Int == 5 && object["layers"] as? Int == 2)
+        #expect(object["seed"] as? Int == 9 && object["rng"] as? String == "mt19937")
+        let version = try CommandLineTool.run(["--version"])
+        #expect(object["gatelab_version"] as? String == version.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+        let options = try #require(object["options"] as? [String: Any])
+        #expect(options["mode"] as? String == "directional" && options["directions"] as? Int == 3, "\(options)")
+        #expect((object["directions"] as? [Any])?.count == 3)
+        // Every key, at every depth, is snake_case.
+        func keys(_ x: Any) -> [String] {
+            if let d = x as? [String: Any] { return Array(d.keys) + d.values.flatMap(keys) }
+            if let a = x as? [Any] { return a.flatMap(keys) }
+            return []
+        }
+        let camel = keys(object).filter { $0.contains { $0.isUppercase } }
+        #expect(camel.isEmpty, "\(camel)")
     }
 
     @Test func aCheckThatFailsExitsWithOne() throws {

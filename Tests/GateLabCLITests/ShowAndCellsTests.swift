@@ -88,6 +88,13 @@ struct ShowAndCellsTests {
         #expect(run.stdout.isEmpty)
     }
 
+    @Test func aMistypedCellNameGetsASuggestion() throws {
+        expectOneLineError(try CommandLineTool.run(["show", "lstmm"]), mentions: ["lstmm", "did you mean 'lstm'?"])
+        expectOneLineError(try CommandLineTool.run(["weights", "init", "--cell", "gru_reset_befor", "--input", "3", "--hidden", "4",
+                                                    "--output", "/nonexistent/w.json"]),
+                           mentions: ["gru_reset_befor", "did you mean 'gru_reset_before'?"])
+    }
+
     @Test(arguments: [["show"], ["show", "lstm", "--all"], ["show", "lstm", "--format", "dot", "--explain"],
                       ["show", "lstm", "--format", "html"], ["show", "--all", "--markdown", "--format", "text"]])
     func badShowArgumentsAreOneLineErrors(_ arguments: [String]) throws {

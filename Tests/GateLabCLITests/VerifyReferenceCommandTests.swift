@@ -1,5 +1,6 @@
 import Cells
 import Foundation
+import Interchange
 import Testing
 
 @Suite("gatelab verify-reference")

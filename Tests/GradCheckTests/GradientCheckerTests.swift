@@ -298,7 +298,7 @@ let largeThirdDerivative: Problem = {
     // re-tested, and its options without re-tests.
     func strip(_ x: Any) -> Any {
         if let d = x as? [String: Any] {
-            return d.filter { !["retested", "retestedElementCount", "clearedElementCount", "retestFailures"].contains($0.key) }.mapValues(strip)
+            return d.filter { !["retested", "retested_element_count", "cleared_element_count", "retest_failures"].contains($0.key) }.mapValues(strip)
         }
         if let a = x as? [Any] { return a.map(strip) }
         return x

@@ -1,7 +1,8 @@
 import Cells
 import Foundation
-import Testing
+import Interchange
 @testable import Probe
+import Testing
 
 /// The `gatelab` binary `swift test` built beside this test bundle.
 enum GateLabBinary {

@@ -2,8 +2,9 @@ import Autodiff
 import Cells
 import Foundation
 import GSLKit
-import Testing
+import Interchange
 @testable import Probe
+import Testing
 
 /// The shipped reference cases (copies of shared/reference), by path.
 enum Fixtures {

@@ -1,8 +1,9 @@
-import Foundation
-import Testing
-@testable import Cells
 import Autodiff
+@testable import CellLanguage
+@testable import Cells
+import Foundation
 import GSLKit
+import Testing
 
 /// A small seeded generator (SplitMix64), so that every run fuzzes the same inputs and a
 /// failure names an input that can be replayed.

@@ -1,4 +1,5 @@
 import Autodiff
+import Cells
 import Foundation
 import GSLKit
 
@@ -176,33 +177,5 @@ public struct LanguageCell: RecurrentCell {
     /// The comment written on each equation's line, by the name it defines (`f`, `h'`).
     public var explanations: [String: String] {
         Dictionary(definition.equations.compactMap { e in e.explanation.map { (e.name, $0) } }, uniquingKeysWith: { a, _ in a })
-    }
-}
-
-/// A name that is neither a built-in cell nor a cell file.
-public struct UnknownCellError: Error, Equatable, CustomStringConvertible {
-    /// The name given.
-    public var name: String
-    public var description: String {
-        "unknown cell '\(name)'; valid cells: \(BuiltinCells.names.joined(separator: ", ")), or the path of a .cell file"
-    }
-}
-
-extension BuiltinCells {
-    /// The cell `nameOrPath` names: a built-in cell (`lstm`, `gru`, …, aliases included)
-    /// first, else the cell file at that path.
-    /// - Throws: `CellFileError` when the file cannot be read or has a mistake (one line with
-    ///   file, line and column); `UnknownCellError` when it is neither a built-in name nor an
-    ///   existing file.
-    public static func resolve(_ nameOrPath: String) throws -> any RecurrentCell {
-        if let cell = builtin(nameOrPath) { return cell }
-        guard FileManager.default.fileExists(atPath: nameOrPath) else {
-            // A path-like name that does not exist is reported as a missing file.
-            if nameOrPath.contains("/") || nameOrPath.hasSuffix(".cell") {
-                throw CellFileError(file: nameOrPath, position: nil, kind: .unreadable, message: "no such cell file")
-            }
-            throw UnknownCellError(name: nameOrPath)
-        }
-        return try LanguageCell(contentsOfFile: nameOrPath)
     }
 }

@@ -1,3 +1,4 @@
+import Cells
 import Foundation
 import GSLKit
 
@@ -253,13 +254,11 @@ struct Analyzer {
                       + "; a parameter's name starts with W, U, V, R, b, w, u, v or p followed by _ or a digit (W_f, b2), or is declared with param \(name)")
     }
 
-    /// ` (did you mean 'hc'?)` when a known name is one or two edits away.
+    /// ` (did you mean 'hc'?)` when a known name is one or two edits away (see `didYouMean`).
     func suggestion(for name: String) -> String {
         var known = ["x"] + states.map(\.name) + states.map { $0.name + "'" } + states.map { $0.name + "_below'" }
         known += intermediateIndex.keys.sorted() + declaredParams.keys.sorted()
-        let limit = name.count <= 3 ? 1 : 2
-        let best = known.map { ($0, editDistance($0, name)) }.filter { $0.1 <= limit }.min { $0.1 < $1.1 }
-        return best.map { " (did you mean '\($0.0)'?)" } ?? ""
+        return didYouMean(name, among: known)
     }
 
     // MARK: Pass 2: dependencies, cycles, order
@@ -331,6 +330,16 @@ struct Analyzer {
     func displayName(_ e: EquationSyntax) -> String { e.name.name + (e.primed ? "'" : "") }
 }
 
+
+/// ` (did you mean 'hc'?)` naming the entry of `known` fewest edits away from `name`, when
+/// that is one edit for names of up to 3 characters and two for longer ones (the first such
+/// entry on ties); "" when none is that close. Used for unknown names in cell files and for
+/// unknown cell names.
+func didYouMean(_ name: String, among known: [String]) -> String {
+    let limit = name.count <= 3 ? 1 : 2
+    let best = known.map { ($0, editDistance($0, name)) }.filter { $0.1 <= limit }.min { $0.1 < $1.1 }
+    return best.map { " (did you mean '\($0.0)'?)" } ?? ""
+}
 
 /// Levenshtein distance, for suggestions.
 func editDistance(_ a: String, _ b: String) -> Int {

@@ -1,3 +1,4 @@
+import Cells
 import GSLKit
 
 /// The resolved form of a cell file: what `Analyzer` produces and `LanguageCell` records.

@@ -1,44 +1,47 @@
 import Autodiff
+import CellLanguage
+import Cells
 import Foundation
 import GSLKit
+import Interchange
 
 /// The speed benchmark: one forward and one backward pass over a whole sequence, loss = sum
 /// of squares of the last hidden state, gradients for every parameter, float64 — the same
 /// work as `shared/bench/torch_rnn_bench.py` and `jax_rnn_bench.py`, on the same shapes.
-public enum Benchmark {
+enum Benchmark {
     /// One configuration of a configs file (`shared/bench/configs.json` format).
-    public struct Configuration: Sendable, Equatable {
+    struct Configuration: Sendable, Equatable {
         /// Stable name; results are compared by it.
-        public var name: String
+        var name: String
         /// `lstm`, `gru` or `rnn`.
-        public var cell: String
+        var cell: String
         /// B, I, H, T.
-        public var batch: Int, input: Int, hidden: Int, steps: Int
+        var batch: Int, input: Int, hidden: Int, steps: Int
         /// Creates a configuration.
-        public init(name: String, cell: String, batch: Int, input: Int, hidden: Int, steps: Int) {
+        init(name: String, cell: String, batch: Int, input: Int, hidden: Int, steps: Int) {
             self.name = name; self.cell = cell; self.batch = batch; self.input = input; self.hidden = hidden; self.steps = steps
         }
         /// Gate blocks G of the cell (4, 3, 1).
-        public var gates: Int { BuiltinCells.named(cell)?.gateCount ?? 0 }
+        var gates: Int { BuiltinCells.builtin(cell)?.gateCount ?? 0 }
         /// FLOPs of one forward and backward pass, counted as 3 · 2 · B · (I + H) · G · H · T.
-        public var flops: Double { 6 * Double(batch) * Double(input + hidden) * Double(gates) * Double(hidden) * Double(steps) }
+        var flops: Double { 6 * Double(batch) * Double(input + hidden) * Double(gates) * Double(hidden) * Double(steps) }
     }
 
     /// One configuration's timing.
-    public struct Result: Sendable {
+    struct Result: Sendable {
         /// The configuration.
-        public var configuration: Configuration
+        var configuration: Configuration
         /// Median wall time of one forward + backward pass, seconds.
-        public var seconds: Double
+        var seconds: Double
         /// Every timed repetition, seconds.
-        public var repetitions: [Double]
+        var repetitions: [Double]
         /// GFLOP/s at the median.
-        public var gflops: Double { configuration.flops / seconds / 1e9 }
+        var gflops: Double { configuration.flops / seconds / 1e9 }
     }
 
     /// Reads a configs file.
     /// - Throws: `CaseFileError` naming the file and key path (e.g. `configs[2].hidden`).
-    public static func configurations(at path: String) throws -> [Configuration] {
+    static func configurations(at path: String) throws -> [Configuration] {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw CaseFileError(file: path, key: nil, message: "cannot read the file")
         }
@@ -52,7 +55,7 @@ public enum Benchmark {
             }
             let c = try wrap { Configuration(name: try r.string("name"), cell: try r.string("cell"), batch: try r.positiveInt("batch"),
                                              input: try r.positiveInt("input"), hidden: try r.positiveInt("hidden"), steps: try r.positiveInt("steps")) }
-            guard BuiltinCells.named(c.cell) != nil, ["lstm", "gru", "rnn"].contains(c.cell) else {
+            guard BuiltinCells.builtin(c.cell) != nil, ["lstm", "gru", "rnn"].contains(c.cell) else {
                 throw CaseFileError(file: path, key: "configs[\(i)].cell", message: "unknown cell '\(c.cell)' (expected lstm, gru or rnn)")
             }
             return c
@@ -62,7 +65,7 @@ public enum Benchmark {
     /// One long-sequence run (the million-step case): forward + backward over `steps` steps
     /// within `memoryBudget` bytes (checkpointing as needed), loss = Σ h_T². Returns the wall
     /// time, the segment length used, and ‖∂L/∂x_0‖ as a sanity value.
-    public static func longSequence(cell: String, batch: Int = 1, input: Int = 1, hidden: Int = 32, steps: Int,
+    static func longSequence(cell: String, batch: Int = 1, input: Int = 1, hidden: Int = 32, steps: Int,
                                     memoryBudget: Int, seed: UInt64 = 0) throws -> (seconds: Double, segment: Int, firstInputGradient: Double) {
         guard let c = BuiltinCells.named(cell) else { throw CaseFileError(file: "bench", key: "cell", message: "unknown cell '\(cell)'") }
         let rng = try RandomSource(seed: seed)
@@ -81,10 +84,10 @@ public enum Benchmark {
     /// Times `configuration`: builds the network (PyTorch's default initialization, seeded)
     /// and the inputs (x ~ N(0, 1)) once, runs one untimed warm-up pass, then `repetitions`
     /// timed forward + backward passes.
-    public static func run(_ configuration: Configuration, repetitions: Int = 5, seed: UInt64 = 0) throws -> Result {
+    static func run(_ configuration: Configuration, repetitions: Int = 5, seed: UInt64 = 0) throws -> Result {
         let c = configuration
         let rng = try RandomSource(seed: seed)
-        var network = RecurrentNetwork(cell: BuiltinCells.named(c.cell)!, inputSize: c.input, hiddenSize: c.hidden)
+        var network = RecurrentNetwork(cell: BuiltinCells.builtin(c.cell)!, inputSize: c.input, hiddenSize: c.hidden)
         try network.initialize(using: rng)
         let x = rng.gaussianArray(count: c.steps * c.batch * c.input)
         // Gradients for every parameter, none for the inputs (as the peers' scripts).
@@ -105,7 +108,7 @@ public enum Benchmark {
     }
 
     /// Peak resident memory of this process so far, in MB (getrusage's ru_maxrss).
-    public static func peakResidentMegabytes() -> Double {
+    static func peakResidentMegabytes() -> Double {
         var usage = rusage()
         getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
         return Double(usage.ru_maxrss) / 1024

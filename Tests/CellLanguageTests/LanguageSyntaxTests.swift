@@ -1,8 +1,9 @@
-import Foundation
-import Testing
-@testable import Cells
 import Autodiff
+@testable import CellLanguage
+@testable import Cells
+import Foundation
 import GSLKit
+import Testing
 
 @Suite("Cell language: what a file may say, and the shapes and roles it implies")
 struct LanguageSyntaxTests {

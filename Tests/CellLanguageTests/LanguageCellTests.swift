@@ -1,9 +1,11 @@
-import Foundation
-import Testing
-@testable import Cells
 import Autodiff
+@testable import CellLanguage
+@testable import Cells
+import Foundation
 import GradCheck
 import GSLKit
+import Testing
+import Verification
 
 @Suite("Cell language: every shipped cell file passes the gradient check")
 struct LanguageGradientTests {

@@ -1,32 +1,37 @@
 import Autodiff
+import Cells
 import Foundation
 
 /// Saving and loading a network's weights as JSON in PyTorch's `state_dict` names and layout
 /// — the reference cases' format — plus `cell`, `input_size`, `hidden_size`, `num_layers`, so
 /// that PyTorch users can `torch.tensor(...)` each key into `nn.LSTM.load_state_dict`.
 public enum WeightsFile {
-    /// The JSON text of `network`'s weights (numbers written in Swift's shortest round-trip
-    /// form, so reading back gives bit-identical weights).
-    public static func json(_ network: RecurrentNetwork) -> String {
-        var lines = ["{",
-                     "  \"cell\": \"\(caseCellName(network.cell))\",",
-                     "  \"input_size\": \(network.inputSize),",
-                     "  \"hidden_size\": \(network.hiddenSize),",
-                     "  \"num_layers\": \(network.layers),"]
-        let entries = network.stateDict()
-        for (i, (key, t)) in entries.enumerated() {
-            let body: String
-            if key.hasPrefix("bias") { body = "[" + t.scalars.map(number).joined(separator: ", ") + "]" }
-            else { body = "[" + t.nestedRows.map { "[" + $0.map(number).joined(separator: ", ") + "]" }.joined(separator: ", ") + "]" }
-            lines.append("  \"\(key)\": \(body)" + (i == entries.count - 1 ? "" : ","))
+    /// The JSON text of `network`'s weights: one object with `cell`, `input_size`,
+    /// `hidden_size`, `num_layers` and the `state_dict` tensors (weights as lists of rows,
+    /// biases as flat lists), keys sorted, so that the same weights always give the same bytes.
+    /// Numbers are written in Swift's shortest round-trip form, so reading back gives
+    /// bit-identical weights. (A whole number is written without a fraction, `1` for 1.0, and
+    /// −0.0 as `-0`: Python's `json` reads those as integers, and `torch.tensor` of a list of
+    /// only integers is an integer tensor, which `load_state_dict` converts when it copies.)
+    /// - Throws: `EncodingError` when a weight is not finite (JSON has no such number).
+    public static func json(_ network: RecurrentNetwork) throws -> String {
+        var object: [String: JSONValue] = [
+            "cell": .string(caseCellName(network.cell)),
+            "input_size": .number(Double(network.inputSize)),
+            "hidden_size": .number(Double(network.hiddenSize)),
+            "num_layers": .number(Double(network.layers)),
+        ]
+        for (key, t) in network.stateDict() {
+            object[key] = key.hasPrefix("bias")
+                ? .array(t.scalars.map(JSONValue.number))
+                : .array(t.nestedRows.map { .array($0.map(JSONValue.number)) })
         }
-        lines.append("}")
-        return lines.joined(separator: "\n") + "\n"
+        return try JSONValue.object(object).text()
     }
 
     /// Writes the weights atomically (a temporary file renamed into place).
     public static func write(_ network: RecurrentNetwork, to path: String) throws {
-        try json(network).write(toFile: path, atomically: true, encoding: .utf8)
+        try (try json(network)).write(toFile: path, atomically: true, encoding: .utf8)
     }
 
     /// Reads weights written by `write` (or any file with the same keys, such as a reference case).
@@ -40,7 +45,8 @@ public enum WeightsFile {
     static func network(from json: JSONReader) throws -> RecurrentNetwork {
         let name = try json.string("cell")
         guard let cell = ReferenceCase.cell(named: name) else {
-            throw CaseFileError(file: json.file, key: "cell", message: "unknown cell '\(name)' (expected one of lstm, gru, gru_reset_before, rnn_tanh)")
+            throw CaseFileError(file: json.file, key: "cell", message: "unknown cell '\(name)' (expected one of "
+                                 + BuiltinCells.all.map(\.interchangeName).joined(separator: ", ") + ")")
         }
         let (I, H, L) = (try json.positiveInt("input_size"), try json.positiveInt("hidden_size"), try json.positiveInt("num_layers"))
         var network = RecurrentNetwork(cell: cell, inputSize: I, hiddenSize: H, layers: L)
@@ -61,8 +67,6 @@ public enum WeightsFile {
 
     /// The reference format's name of a built-in cell.
     public static func caseCellName(_ cell: any RecurrentCell) -> String {
-        cell.name == "rnn" ? "rnn_tanh" : cell.name
+        BuiltinCells.entry(for: cell)?.interchangeName ?? cell.name
     }
-
-    private static func number(_ d: Double) -> String { "\(d)" }
 }

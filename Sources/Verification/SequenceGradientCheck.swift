@@ -1,4 +1,5 @@
 import Autodiff
+import Cells
 import GradCheck
 import GSLKit
 
@@ -10,8 +11,10 @@ public struct SequenceGradientCheck {
     public var cell: any RecurrentCell
     /// I, H, B, T, L.
     public var inputSize = 3, hiddenSize = 4, batch = 2, steps = 20, layers = 1
-    /// Seed of the weights, inputs, states and R (MT19937).
+    /// Seed of the weights, inputs, states and R (drawn from `generator`).
     public var seed: UInt64 = 1
+    /// GSL's name of the random generator everything is drawn from.
+    public static let generator = "mt19937"
     /// Checker settings (mode, step, tolerance).
     public var options = GradientCheckOptions()
 
@@ -20,7 +23,7 @@ public struct SequenceGradientCheck {
 
     /// Runs the check.
     public func run() throws -> GradientCheckReport {
-        let rng = try RandomSource(seed: seed)
+        let rng = try RandomSource(seed: seed, generator: Self.generator)
         var network = RecurrentNetwork(cell: cell, inputSize: inputSize, hiddenSize: hiddenSize, layers: layers)
         try network.initialize(.init(inputWeights: .uniform(bound: 0.6), recurrentWeights: .uniform(bound: 0.6), biases: .uniform(bound: 0.3)), using: rng)
         let x = rng.uniformArray(count: steps * batch * inputSize, low: -1, high: 1)

@@ -1,8 +1,9 @@
-import Testing
-import Foundation
-@testable import Cells
 import Autodiff
+@testable import Cells
+import Foundation
 import GSLKit
+import Interchange
+import Testing
 
 @Suite("PyTorch and Keras parity on the reference cases")
 struct ParityTests {

@@ -1,4 +1,5 @@
 import Autodiff
+import Cells
 import Foundation
 
 /// A reference case in the format of `shared/reference/README.md`: weights in PyTorch's
@@ -73,15 +74,9 @@ public struct ReferenceCase {
         self.expected = expected
     }
 
-    /// The cell a case's `cell` value names.
+    /// The cell a case's `cell` value names (the format's names, `BuiltinCells.Entry.interchangeName`).
     public static func cell(named name: String) -> (any RecurrentCell)? {
-        switch name {
-        case "lstm": return LSTM()
-        case "gru": return GRU(form: .resetAfter)
-        case "gru_reset_before": return GRU(form: .resetBefore)
-        case "rnn_tanh": return TanhRNN()
-        default: return nil
-        }
+        BuiltinCells.all.first { $0.interchangeName == name }?.cell
     }
 
     /// One tensor's agreement.
@@ -138,47 +133,54 @@ public struct CaseFileError: Error, CustomStringConvertible, Equatable {
     public var key: String?
     /// What is wrong.
     public var message: String
+    /// Creates an error about `key` (nil: the file as a whole) of `file`.
+    public init(file: String, key: String?, message: String) { self.file = file; self.key = key; self.message = message }
     public var description: String { "\(file): " + (key.map { "key '\($0)': " } ?? "") + message }
 }
 
 /// Reads typed values out of a parsed JSON object, throwing `CaseFileError`s that name the key.
-struct JSONReader {
-    let dict: [String: JSONValue]
-    let file: String
+public struct JSONReader {
+    /// The object's members.
+    public let dict: [String: JSONValue]
+    /// The file, for messages.
+    public let file: String
+
+    /// A reader of `dict`, read from `file`.
+    public init(dict: [String: JSONValue], file: String) { self.dict = dict; self.file = file }
 
     /// Parses `data` as a JSON object, or throws a `CaseFileError` naming the file and position.
-    static func object(_ data: Data, file: String) throws -> [String: JSONValue] {
+    public static func object(_ data: Data, file: String) throws -> [String: JSONValue] {
         let parsed: JSONValue
-        do { parsed = try JSONValue(parsing: String(decoding: data, as: UTF8.self)) }
+        do { parsed = try JSONValue(data: data) }
         catch let e as JSONParseError { throw CaseFileError(file: file, key: nil, message: "not valid JSON (\(e))") }
         guard case .object(let dict) = parsed else { throw CaseFileError(file: file, key: nil, message: "top level is not a JSON object") }
         return dict
     }
 
-    func value(_ key: String) throws -> JSONValue {
+    public func value(_ key: String) throws -> JSONValue {
         guard let v = dict[key] else { throw CaseFileError(file: file, key: key, message: "missing") }
         return v
     }
 
-    func string(_ key: String) throws -> String {
+    public func string(_ key: String) throws -> String {
         guard case .string(let s) = try value(key) else { throw CaseFileError(file: file, key: key, message: "expected a string") }
         return s
     }
 
-    func number(_ key: String) throws -> Double {
+    public func number(_ key: String) throws -> Double {
         guard case .number(let d) = try value(key) else { throw CaseFileError(file: file, key: key, message: "expected a number") }
         guard d.isFinite else { throw CaseFileError(file: file, key: key, message: "not a finite number") }
         return d
     }
 
-    func positiveInt(_ key: String) throws -> Int {
+    public func positiveInt(_ key: String) throws -> Int {
         let d = try number(key)
         guard d == d.rounded(), d >= 1, d < 1e9 else { throw CaseFileError(file: file, key: key, message: "expected a positive integer, got \(d)") }
         return Int(d)
     }
 
     /// A nested array of numbers of exactly `shape`, flattened row-major.
-    func numbers(_ key: String, _ shape: [Int]) throws -> [Double] {
+    public func numbers(_ key: String, _ shape: [Int]) throws -> [Double] {
         var out = [Double]()
         out.reserveCapacity(shape.reduce(1, *))
         func walk(_ v: JSONValue, _ depth: Int, _ path: String) throws {

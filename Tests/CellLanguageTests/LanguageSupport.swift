@@ -1,7 +1,8 @@
+import Autodiff
+@testable import CellLanguage
+@testable import Cells
 import Foundation
 import Testing
-@testable import Cells
-import Autodiff
 
 /// The shipped cell files (`Cells/` at the package root) and helpers for the language tests.
 enum ShippedCells {

@@ -1,9 +1,11 @@
-import Foundation
-import Testing
-@testable import Cells
 import Autodiff
+@testable import CellLanguage
+@testable import Cells
+import Foundation
 import GradCheck
 import GSLKit
+import Testing
+import Verification
 
 /// Notes/cell-language.md is the language's documentation: a cell written from it must work
 /// the first time, and the errors it shows must be the ones users get.
