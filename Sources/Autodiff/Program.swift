@@ -13,7 +13,7 @@
 ///   consumer's VJP reads) are *kept* for every step, the rest live in one scratch frame.
 /// Gradients of step nodes live in one frame reused by every step; the gradients flowing
 /// into the state leaves are carried to the step before.
-public final class Program {
+public final class Program: Executor {
     /// The graph it runs.
     public let graph: Graph
     /// Number of time steps.
@@ -51,7 +51,7 @@ public final class Program {
     /// Per hoisted value with a gradient: its gradient's offset in the sequence arena and its
     /// size at one step (the gradient at step t starts at offset + t · size).
     private var sequenceGradientSlices: [(offset: Int, count: Int, window: Int)] = []
-    private var zeroedEachStep = Set<Int>()
+    var zeroedEachStep = Set<Int>()
     private var stepwise: [Instruction] = []
     /// Value and gradient storage, indexed by `Storage.rawValue` (an array, not a dictionary:
     /// addresses are computed inside the time loop).
@@ -119,7 +119,7 @@ public final class Program {
         }
         // Keep the step values some VJP reads, and those asked for; with one step keep all.
         for (id, node) in nodes.enumerated() where !node.op.isLeaf {
-            let needs = Program.vjpReads(node.op)
+            let needs = node.op.vjpReads
             if needs.operands { for o in node.operands where place[o].storage == .scratch { place[o].storage = .kept } }
             if needs.output && place[id].storage == .scratch { place[id].storage = .kept }
         }
@@ -148,7 +148,7 @@ public final class Program {
         // read by a VJP, are stored for every step.
         var readInReverse = Set(keep.map(\.id) + self.recurrence.map(\.next))
         for (id, node) in nodes.enumerated() where !node.op.isLeaf {
-            let reads = Program.vjpReads(node.op)
+            let reads = node.op.vjpReads
             if reads.operands { readInReverse.formUnion(node.operands) }
             if reads.output { readInReverse.insert(id) }
         }
@@ -266,7 +266,7 @@ public final class Program {
 
     /// The value of `v` at `step` (for step nodes: kept ones at any step, others at the last
     /// step computed).
-    public func value(of v: Value, step: Int = 0) -> Tensor {
+    public func value(of v: Value, step: Int) -> Tensor {
         let p = placement[v.id]
         precondition(p.storage != .scratch || step == steps - 1, "value(of:step:): \(v.name ?? "%\(v.id)") is not kept for every step")
         precondition(p.window == 0, "value(of:step:): \(v.name ?? "%\(v.id)") is stored for one block of steps only (pass it in `keep:`)")
@@ -277,7 +277,7 @@ public final class Program {
     /// The gradient of the seeded loss with respect to `v` (at `step` for per-step values;
     /// parameters' gradients are summed over steps). Throws when `v` reaches the loss only
     /// through an operand that is not differentiated.
-    public func gradient(of v: Value, step: Int = 0) throws -> Tensor {
+    public func gradient(of v: Value, step: Int) throws -> Tensor {
         let p = placement[v.id]
         if let k = recurrence.firstIndex(where: { $0.state == v.id }), step == 0 {
             return Tensor(rows: v.shape.rows, cols: v.shape.cols, scalars: carries[k].array)
@@ -296,7 +296,7 @@ public final class Program {
 
     /// The gradient of a per-step input leaf for steps `0 ..< count`, step after step
     /// (count · rows · cols numbers), after `backward`.
-    public func sequenceGradient(of leaf: Value, count: Int? = nil) -> [Double] {
+    public func sequenceGradient(of leaf: Value, count: Int?) -> [Double] {
         let p = placement[leaf.id]
         precondition(p.storage == .sequence && p.hasGradient, "sequenceGradient: \(leaf.name ?? "%\(leaf.id)") is not a per-step input")
         return Array(UnsafeBufferPointer(start: gradAddress(p, 0), count: (count ?? steps) * leaf.shape.count))
@@ -304,7 +304,7 @@ public final class Program {
 
     /// The value the state leaf `state` reaches after step `last` (default: the last step of
     /// the program; pass `n − 1` after a forward pass over `0 ..< n`).
-    public func finalState(_ state: Value, last: Int? = nil) -> Tensor {
+    public func finalState(_ state: Value, last: Int?) -> Tensor {
         let k = recurrence.firstIndex { $0.state == state.id }!
         let next = graph.value(recurrence[k].next)
         let p = placement[next.id]
@@ -328,17 +328,12 @@ public final class Program {
         stride(from: range.lowerBound, to: range.upperBound, by: block).map { $0..<Swift.min($0 + block, range.upperBound) }
     }
 
-    /// Runs the forward pass over every step.
-    public func forward(checkFinite: Bool = false) throws {
-        try forward(steps: 0..<steps, checkFinite: checkFinite)
-    }
-
     /// Runs the forward pass over `range` (within `0 ..< steps`), which must start at 0 or
     /// continue a previous call at a block boundary.
     /// - Parameter checkFinite: after every instruction, check its output for NaN or ±∞ and
     ///   throw `ProgramError.nonFinite` naming the op, the value and the time step where one
     ///   first appears (slower: for diagnosing a diverged run).
-    public func forward(steps range: Range<Int>, checkFinite: Bool = false) throws {
+    public func forward(steps range: Range<Int>, checkFinite: Bool) throws {
         guard !range.isEmpty else { return }
         precondition(range.upperBound <= steps, "forward: steps \(range) beyond the program's \(steps)")
         // The lists as locals: the time loop then reads no stored property of the program (no
@@ -393,29 +388,8 @@ public final class Program {
         }
     }
 
-    /// Gives seeds to the reverse pass: gradients of the loss with respect to values at one step.
-    public struct Seeds {
-        let program: Program
-        /// The time step.
-        public let step: Int
-        /// The gradient buffer of `v` at this step; add the loss's derivative into it.
-        public func gradient(of v: Value) -> UnsafeMutableBufferPointer<Double> {
-            let p = program.placement[v.id]
-            precondition(p.storage == .sequence || p.storage == .shared || program.zeroedEachStep.contains(v.id),
-                         "Seeds: \(v.name ?? "%\(v.id)") is an intermediate value; seed a state, an input or a value passed in `keep:`")
-            return UnsafeMutableBufferPointer(start: program.gradAddress(p, step), count: v.shape.count)
-        }
-        /// The value of `v` at this step (kept values, or any value of the last step).
-        public func value(of v: Value) -> UnsafeMutableBufferPointer<Double> {
-            let p = program.placement[v.id]
-            return UnsafeMutableBufferPointer(start: program.address(p, p.storage == .scratch ? 0 : step), count: v.shape.count)
-        }
-        /// Adds `tensor` to the gradient of `v` at this step.
-        public func add(_ tensor: Tensor, to v: Value) {
-            let g = gradient(of: v)
-            for k in 0..<g.count { g[k] += tensor.scalars[k] }
-        }
-    }
+    /// `Seeds`, as `backward`'s closures receive them.
+    public typealias Seeds = Autodiff.Seeds
 
     /// Runs the reverse pass from the last step computed to the first.
     /// - Parameters:
@@ -430,9 +404,9 @@ public final class Program {
     ///     gradients flowing into the state leaves (∂L/∂ state after step t − 1), one buffer per
     ///     recurrence pair, which it may read or rescale (the probe rescales them to avoid
     ///     underflow).
-    public func backward(count: Int? = nil, incoming: [[Double]]? = nil, accumulate: Bool = false,
+    public func backward(count: Int?, incoming: [[Double]]?, accumulate: Bool,
                          seed: (Seeds) throws -> Void,
-                         carried: ((Seeds, [UnsafeMutableBufferPointer<Double>]) -> Void)? = nil) throws {
+                         carried: ((Seeds, [UnsafeMutableBufferPointer<Double>]) -> Void)?) throws {
         let n = count ?? steps
         // The hoisted values' gradients (all steps: by far the largest arena) are zeroed one
         // step at a time, just before the step's VJPs write them, while they are in cache.
@@ -458,12 +432,12 @@ public final class Program {
                     }
                     pending = false
                 }
-                try seed(Seeds(program: self, step: t))
+                try seed(Seeds(source: self, step: t))
                 for ins in reversed { ins._withUnsafeGuaranteedRef { $0.vjp(from: t, count: 1) } }
                 for (k, (s, _)) in recurrence.enumerated() {
                     carries[k].base.update(from: gradAddress(placement[s], t), count: carries[k].count)
                 }
-                carried?(Seeds(program: self, step: t), carryBuffers)
+                carried?(Seeds(source: self, step: t), carryBuffers)
             }
             for ins in stepwise { ins.endBlock() }
             for ins in hoisted.reversed() { ins.vjp(from: b.lowerBound, count: b.count) }
@@ -500,19 +474,6 @@ public final class Program {
         for (o, n, window) in sequenceGradientSlices where window == 0 {   // a window is zeroed step by step
             (sequence + o + steps.lowerBound * n).update(repeating: 0, count: steps.count * n)
         }
-    }
-
-    /// Replaces `op`'s VJP with a deliberately wrong one (tanh′ written as 1 − y instead of
-    /// 1 − y²), so that tests can show the gradient checker catches a wrong derivative.
-    func injectWrongVJP(_ op: Primitive) {
-        precondition(op == .tanh, "only tanh has a wrong VJP to inject")
-        for ins in hoisted + stepwise + stepwise.flatMap({ ($0 as? RowSection)?.members ?? [] }) where ins.op == op { ins.wrongVJP = true }
-    }
-
-    /// Reverse pass of a one-step program from a 1 × 1 loss (seeded with 1).
-    public func backward(from loss: Value) throws {
-        guard loss.shape == Shape(1, 1) else { throw AutodiffError.badSeed("the loss must be 1×1, got \(loss.shape)") }
-        try backward(seed: { $0.gradient(of: loss)[0] += 1 })
     }
 
     // MARK: Storage
@@ -565,16 +526,6 @@ public final class Program {
         }
         return anySequence
     }
-
-    /// Which values an op's VJP reads: its operands', its output's.
-    static func vjpReads(_ op: Primitive) -> (operands: Bool, output: Bool) {
-        switch op {
-        case .multiply, .log, .square, .relu, .matmul, .meanSquaredError, .softmaxCrossEntropy: return (true, false)
-        case .divide: return (true, true)
-        case .exp, .sqrt, .sigmoid, .tanh: return (false, true)
-        default: return (false, false)
-        }
-    }
 }
 
 /// Where one node lives: its value at step t is `base + t · stride`, its gradient
@@ -607,8 +558,6 @@ class Instruction {
     let out: Slot
     let args: UnsafeMutablePointer<Arg>
     let grads: UnsafeMutablePointer<Arg>
-    /// Set only by `Program.injectWrongVJP` (tests of the gradient checker).
-    var wrongVJP = false
 
     init(node: Int, op: Primitive, operands: [Slot], out: Slot) {
         self.node = node; self.op = op; self.operands = operands; self.out = out
@@ -638,8 +587,7 @@ class Instruction {
     /// Whether this instruction works row by row.
     var isRowwise: Bool {
         switch op {
-        case .add, .subtract, .multiply, .divide, .negate, .exp, .log, .square, .sqrt, .sigmoid, .relu: return true
-        case .tanh: return !wrongVJP
+        case .add, .subtract, .multiply, .divide, .negate, .exp, .log, .square, .sqrt, .sigmoid, .tanh, .relu: return true
         default: return false
         }
     }
@@ -737,20 +685,8 @@ class Instruction {
             return
         }
         for i in operands.indices { args[i] = operands[i].arg(t, count) }
-        let o = out.arg(t, count)
-        switch op {
-        case .input, .parameter, .constant: break
-        case let .matmul(ta, tb): MatMul.forward(transposeA: ta, transposeB: tb, args[0], args[1], o)
-        case .add, .subtract, .multiply, .divide, .negate, .exp, .log, .square, .sqrt, .sigmoid, .tanh, .relu:
-            fatalError("run: \(op.name) runs row-wise")
-        case .concatColumns: Structure.concatForward(args, operands.count, o)
-        case let .sliceColumns(start, _): Structure.sliceForward(start: start, args[0], o)
-        case .sumAll, .sumRows, .meanAll, .meanRows: Reductions.forward(op, args[0], o)
-        case .meanSquaredError: Losses.mseForward(args[0], args[1], o)
-        case .softmaxCrossEntropy:
-            do { try Losses.crossEntropyForward(args[0], args[1], o) }
-            catch let e as KernelError { throw ProgramError.badData(step: t, message: e.message) }
-        }
+        do { try op.forward(args, operands.count, out.arg(t, count)) }
+        catch let e as KernelError { throw ProgramError.badData(step: t, message: e.message) }
     }
 
     func vjp(from t: Int, count: Int) {
@@ -765,19 +701,7 @@ class Instruction {
             args[i] = operands[i].arg(t, count)
             grads[i] = op.isDifferentiable(operand: i) ? operands[i].gradArg(t, count) : Arg(p: nil, rows: 0, cols: 0)
         }
-        let (o, g) = (out.arg(t, count), out.gradArg(t, count))
-        switch op {
-        case .input, .parameter, .constant: break
-        case let .matmul(ta, tb): MatMul.vjp(transposeA: ta, transposeB: tb, args[0], args[1], g, grads[0], grads[1])
-        case .tanh where wrongVJP: Activations.wrongTanhVJP(o, g, grads[0])
-        case .add, .subtract, .multiply, .divide, .negate, .exp, .log, .square, .sqrt, .sigmoid, .tanh, .relu:
-            fatalError("vjp: \(op.name) runs row-wise")
-        case .concatColumns: Structure.concatVJP(grads, operands.count, g)
-        case let .sliceColumns(start, _): Structure.sliceVJP(start: start, g, grads[0])
-        case .sumAll, .sumRows, .meanAll, .meanRows: Reductions.vjp(op, args[0], g, grads[0])
-        case .meanSquaredError: Losses.mseVJP(args[0], args[1], g, grads[0], grads[1])
-        case .softmaxCrossEntropy: Losses.crossEntropyVJP(args[0], args[1], g, grads[0])
-        }
+        op.vjp(args, grads, operands.count, out.arg(t, count), out.gradArg(t, count))
     }
 }
 
@@ -811,4 +735,18 @@ final class Arena {
     }
     func load(_ xs: [Double]) { xs.withUnsafeBufferPointer { base.update(from: $0.baseAddress!, count: $0.count) } }
     var array: [Double] { Array(UnsafeBufferPointer(start: base, count: count)) }
+}
+
+extension Program: SeedSource {
+    func seedGradient(of v: Value, step: Int) -> UnsafeMutableBufferPointer<Double> {
+        let p = placement[v.id]
+        precondition(p.storage == .sequence || p.storage == .shared || zeroedEachStep.contains(v.id),
+                     "Seeds: \(v.name ?? "%\(v.id)") is an intermediate value; seed a state, an input or a value passed in `keep:`")
+        return UnsafeMutableBufferPointer(start: gradAddress(p, step), count: v.shape.count)
+    }
+
+    func seedValue(of v: Value, step: Int) -> UnsafeMutableBufferPointer<Double> {
+        let p = placement[v.id]
+        return UnsafeMutableBufferPointer(start: address(p, p.storage == .scratch ? 0 : step), count: v.shape.count)
+    }
 }

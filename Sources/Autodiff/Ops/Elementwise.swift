@@ -28,8 +28,8 @@ enum Elementwise {
             accumulate(ga, g, b, out) { d, _ in d }
             accumulate(gb, g, a, out) { d, _ in -d }
         case .multiply:
-            accumulate(ga, g, b, out) { d, y in d * y }
-            accumulate(gb, g, a, out) { d, x in d * x }
+            accumulate(ga, g, b, out, multiplyVJP)
+            accumulate(gb, g, a, out, multiplyVJP)
         case .divide:
             accumulate(ga, g, b, out) { d, y in d / y }
             if let db = gb.p {   // −g ⊙ out ⊘ b, b broadcast
@@ -42,6 +42,10 @@ enum Elementwise {
         default: fatalError("Elementwise.vjp: \(op.name)")
         }
     }
+
+    /// ⊙'s VJP at one element, for one factor: the output gradient g times the other factor.
+    /// (Written once: the fused `a ⊙ b + c ⊙ d` calls it too.)
+    @inline(__always) static func multiplyVJP(_ g: Double, _ other: Double) -> Double { g * other }
 
     /// `out[r, c] = f(a[r, c], b[r, c])` with broadcasting; the same-shape and row-broadcast
     /// (bias) cases get plain loops the compiler vectorizes.
