@@ -430,9 +430,9 @@ final class FusedSum: Instruction {
 }
 
 // Running a step's chain of row-wise instructions with one hand-off. After the fused product,
-// an LSTM step is seven row-wise instructions (four gates, c', tanh c', h'), each of which
-// used to split its rows over the two cores on its own: seven hand-offs and seven waits a
-// step, in each direction. Rows r of each depend only on rows r of the ones before, so one
+// an LSTM step is seven row-wise instructions (four gates, c', tanh c', h'); split one by one
+// they would cost seven hand-offs and seven waits a step, in each direction. Rows r of each
+// depend only on rows r of the ones before, so one
 // split serves the whole chain: each core runs every instruction on its half of the rows,
 // then the reverse pass's tails (the biases' column sums) run after. Same kernels, same
 // order for every element: the bits do not change.

@@ -143,9 +143,9 @@ public final class Program: Executor {
 
         // Hoisted values that no reverse pass reads (an input projection: its VJP reads x and W,
         // not x W), and hoisted gradients (consumed by the hoisted VJPs at the end of their
-        // block), are stored for one block, not for every step: for wide-lstm that is 2 × 8 MB
-        // instead of 2 × 52 MB, and far less memory traffic. Input leaves, and values kept or
-        // read by a VJP, are stored for every step.
+        // block), are stored for one block, not for every step: far less memory and memory
+        // traffic (Notes/performance.md). Input leaves, and values kept or read by a VJP, are
+        // stored for every step.
         var readInReverse = Set(keep.map(\.id) + self.recurrence.map(\.next))
         for (id, node) in nodes.enumerated() where !node.op.isLeaf {
             let reads = node.op.vjpReads

@@ -55,3 +55,20 @@ struct HelperThreadTests {
         }
     }
 }
+
+@Suite("GATELAB_THREADS is a thread count")
+struct ThreadCountTests {
+    @Test func countsAreCappedAtTwo() {
+        #expect(Parallel.threads(environment: "1", availableCPUs: 8) == 1, "1: no helper thread, even on 8 CPUs")
+        #expect(Parallel.threads(environment: "2", availableCPUs: 1) == 2, "2: one helper, even when the mask says 1")
+        #expect(Parallel.threads(environment: "8", availableCPUs: 8) == 2, "every split is in two: more run as 2")
+        #expect(Parallel.threads(environment: " 4 ", availableCPUs: 8) == 2)
+    }
+
+    @Test func unsetOrNotACountFollowsTheAffinityMask() {
+        for value in [nil, "0", "-3", "two", ""] {
+            #expect(Parallel.threads(environment: value, availableCPUs: 1) == 1, "\(value ?? "unset") on 1 CPU")
+            #expect(Parallel.threads(environment: value, availableCPUs: 4) == 2, "\(value ?? "unset") on 4 CPUs")
+        }
+    }
+}
