@@ -11,11 +11,12 @@ public enum Execution: String, CaseIterable, Sendable, Codable {
     /// The plain reference interpreter: slow, for checking the fast one.
     case reference
 
-    /// Builds an executor of this kind (see `Program.init` for the parameters).
+    /// Builds an executor of this kind (see `Program.init` for the parameters; `options`
+    /// are the fast program's optimizations).
     public func executor(graph: Graph, steps: Int = 1, recurrence: [(state: Value, next: Value)] = [],
-                         keep: [Value] = [], withoutGradient: [Value] = []) throws -> any Executor {
+                         keep: [Value] = [], withoutGradient: [Value] = [], options: Program.Options = .all) throws -> any Executor {
         switch self {
-        case .fast: return try Program(graph: graph, steps: steps, recurrence: recurrence, keep: keep, withoutGradient: withoutGradient)
+        case .fast: return try Program(graph: graph, steps: steps, recurrence: recurrence, keep: keep, withoutGradient: withoutGradient, options: options)
         case .reference: return try ReferenceExecutor(graph: graph, steps: steps, recurrence: recurrence, withoutGradient: withoutGradient)
         }
     }

@@ -60,9 +60,11 @@ public final class Unrolled {
     ///   - inputGradients: compute ∂L/∂x_t in the reverse pass (default); without it the
     ///     parameters' gradients are the same, bit for bit, and `Gradients.inputs` is empty.
     ///   - execution: the executor: the fast program (default) or the plain reference one.
+    ///   - optimizations: the fast program's optimizations (all by default; tests turn them
+    ///     off to check that they change no bit).
     /// - Throws: `UnrollError.budgetTooSmall` when not even one block fits.
     public init(network: RecurrentNetwork, batch: Int, steps: Int, memoryBudget: Int? = nil,
-                inputGradients: Bool = true, execution: Execution = .fast) throws {
+                inputGradients: Bool = true, execution: Execution = .fast, optimizations: Program.Options = .all) throws {
         self.network = network
         self.execution = execution
         computesInputGradients = inputGradients
@@ -92,7 +94,7 @@ public final class Unrolled {
 
         // How many steps fit: measure a one-block program's storage per step.
         let block = Program.blockLength(rows: batch)
-        let perStep = try execution.executor(graph: g, steps: max(2, min(block, steps)), recurrence: pairs, keep: keep, withoutGradient: withoutGradient).bytesPerStep
+        let perStep = try execution.executor(graph: g, steps: max(2, min(block, steps)), recurrence: pairs, keep: keep, withoutGradient: withoutGradient, options: optimizations).bytesPerStep
         let budget = memoryBudget ?? Unrolled.defaultMemoryBudget
         if steps * perStep <= budget {
             segment = steps
@@ -104,7 +106,8 @@ public final class Unrolled {
             }
             segment = fitting
         }
-        program = try execution.executor(graph: g, steps: segment, recurrence: pairs, keep: keep, withoutGradient: withoutGradient)
+        program = try execution.executor(graph: g, steps: segment, recurrence: pairs, keep: keep, withoutGradient: withoutGradient,
+                                         options: optimizations)
         try load(network)
     }
 

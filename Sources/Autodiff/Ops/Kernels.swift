@@ -1,7 +1,7 @@
 // The one table from a primitive to its kernels: its forward, its VJP and the values that VJP
 // reads, each routed to the op family that writes them (one file per family beside this one).
 // Both executors run a node through these (the fast program's plain instructions, and the
-// reference executor for every node); the fused instructions of Fusion.swift call the same
+// reference executor for every node); the fused instructions (FusedSums.swift) call the same
 // families' per-element derivatives (`Activations.sigmoidVJP`, …) instead of spelling them again.
 
 extension Primitive {
