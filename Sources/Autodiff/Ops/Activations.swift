@@ -33,3 +33,37 @@ enum Activations {
     /// tanh's VJP at one element: g tanh′ = g (1 − y²).
     @inline(__always) static func tanhVJP(_ g: Double, _ y: Double) -> Double { g * (1 - y * y) }
 }
+
+extension Activations: PrimitiveFamily {
+    static func name(_ op: Primitive) -> String {
+        switch op { case .sigmoid: return "sigmoid"; case .tanh: return "tanh"; default: return "relu" }
+    }
+
+    static func resultShape(_ op: Primitive, _ s: [Shape]) -> Result<Shape, ShapeMismatch> {
+        s.count == 1 ? .success(s[0]) : .failure(ShapeMismatch(reason: "needs 1 operand"))
+    }
+
+    static func forward(_ op: Primitive, operands a: UnsafeMutablePointer<Arg>, count: Int, into out: Arg) {
+        forward(op, a[0], out)
+    }
+
+    static func vjp(_ op: Primitive, operands a: UnsafeMutablePointer<Arg>, gradients ga: UnsafeMutablePointer<Arg>, count: Int,
+                    output out: Arg, outputGradient g: Arg) {
+        vjp(op, a[0], out, g, ga[0])
+    }
+
+    /// σ and tanh read their output (y (1 − y), 1 − y²); relu its operand's sign.
+    static func vjpReads(_ op: Primitive) -> (operands: Bool, output: Bool) { op == .relu ? (true, false) : (false, true) }
+
+    static func printed(_ op: Primitive, _ a: [PrintedOperand], _ style: PrintStyle) -> PrintedOperand {
+        switch op {
+        case .sigmoid: return style.call(style.latex ? "\\sigma" : "σ", a)
+        case .tanh: return style.call(style.latex ? "\\tanh" : "tanh", a)
+        default: return style.call(style.latex ? "\\operatorname{relu}" : "relu", a)
+        }
+    }
+
+    static func symbol(_ op: Primitive) -> String { op == .sigmoid ? "σ" : name(op) }
+
+    static func isRowwise(_ op: Primitive) -> Bool { true }
+}
