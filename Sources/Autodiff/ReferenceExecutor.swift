@@ -113,17 +113,21 @@ public final class ReferenceExecutor: Executor {
 
     // MARK: Feeding and reading
 
+    /// Sets a parameter, a constant-shaped input of a one-step graph, or (for a state leaf)
+    /// the initial state.
     public func set(_ leaf: Value, _ tensor: Tensor) throws {
         try checkShape(leaf, tensor)
         if let k = recurrence.firstIndex(where: { $0.state == leaf.id }) { initialStates[k].load(tensor.scalars) }
         else { try set(leaf, step: 0, tensor) }
     }
 
+    /// Sets the value of a leaf at `step` (a parameter's or constant's at any step: it is shared).
     public func set(_ leaf: Value, step: Int, _ tensor: Tensor) throws {
         try checkShape(leaf, tensor)
         tensor.scalars.withUnsafeBufferPointer { value(leaf.id, step).update(from: $0.baseAddress!, count: $0.count) }
     }
 
+    /// Sets a per-step input leaf for all steps at once (step 0's rows first).
     public func setSequence(_ leaf: Value, _ scalars: [Double]) throws {
         let n = leaf.shape.count
         guard leaf.node.op == .input, scalars.count == n * steps else {
@@ -135,8 +139,12 @@ public final class ReferenceExecutor: Executor {
         }
     }
 
+    /// The value of `v` at `step` (every value is kept for every step).
     public func value(of v: Value, step: Int) -> Tensor { tensor(value(v.id, step), v.shape) }
 
+    /// The gradient of the seeded loss with respect to `v` at `step` (parameters: summed over
+    /// steps; a state leaf at step 0: what flows into the initial state). Throws as `Program`
+    /// does for an input built without a gradient or a value with no differentiable path.
     public func gradient(of v: Value, step: Int) throws -> Tensor {
         if let k = recurrence.firstIndex(where: { $0.state == v.id }), step == 0 { return tensor(carries[k].base, v.shape) }
         guard !gradientless.contains(v.id) else { throw AutodiffError.notDifferentiated(v.name ?? "%\(v.id)") }
@@ -147,11 +155,13 @@ public final class ReferenceExecutor: Executor {
         return tensor(g, v.shape)
     }
 
+    /// The gradient of a per-step input leaf for steps `0 ..< count` (nil: all), step after step.
     public func sequenceGradient(of leaf: Value, count: Int?) -> [Double] {
         precondition(leaf.node.op == .input && hasGradient[leaf.id], "sequenceGradient: \(leaf.name ?? "%\(leaf.id)") is not a differentiated input")
         return (0..<(count ?? steps)).flatMap { UnsafeBufferPointer(start: gradient(leaf.id, $0)!, count: leaf.shape.count) }
     }
 
+    /// The value the state leaf `state` reaches after step `last` (nil: the last step).
     public func finalState(_ state: Value, last: Int?) -> Tensor {
         let next = recurrence.first { $0.state == state.id }!.next
         return tensor(value(next, last ?? steps - 1), graph.nodes[next].shape)
@@ -159,6 +169,10 @@ public final class ReferenceExecutor: Executor {
 
     // MARK: Passes
 
+    /// The forward pass over `range`: for each step, the states from the step before (or the
+    /// initial ones), then every node in recording order.
+    /// - Parameter checkFinite: throw `ProgramError.nonFinite` at the first node whose output
+    ///   holds NaN or ±∞ (in step order, then node order).
     public func forward(steps range: Range<Int>, checkFinite: Bool) throws {
         precondition(range.upperBound <= steps, "forward: steps \(range) beyond the executor's \(steps)")
         for t in range {
@@ -177,6 +191,10 @@ public final class ReferenceExecutor: Executor {
         }
     }
 
+    /// The reverse pass over steps `0 ..< count`, last first: the carried state gradients, the
+    /// seeds, every node's VJP in reverse recording order, then the gradients carried to the
+    /// step before (see `Program.backward(count:incoming:accumulate:seed:carried:)` for the
+    /// parameters).
     public func backward(count: Int?, incoming: [[Double]]?, accumulate: Bool,
                          seed: (Seeds) throws -> Void,
                          carried: ((Seeds, [UnsafeMutableBufferPointer<Double>]) -> Void)?) throws {
