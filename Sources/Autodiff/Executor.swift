@@ -5,7 +5,7 @@
 /// `fast` the optimized program (`Program`: hoisted input projections, fused instructions, the
 /// work split over two cores). Forward values agree bit for bit; gradients agree to rounding
 /// wherever the fast program adds a sum in another order (see `ReferenceExecutorTests`).
-public enum Execution: String, CaseIterable, Sendable, Codable {
+public enum Execution: String, CaseIterable, Sendable {
     /// The optimized program (the default).
     case fast
     /// The plain reference interpreter: slow, for checking the fast one.
