@@ -43,7 +43,7 @@ public final class SequenceModel {
         self.loss = loss
         unrolled = try Unrolled(network: network, batch: batch, steps: steps, memoryBudget: memoryBudget,
                                 inputGradients: false, execution: execution)   // the tasks' inputs are data, not parameters
-        readout = try Readout(batch: batch, hiddenSize: hiddenSize, loss: loss)
+        readout = try Readout(batch: batch, hiddenSize: hiddenSize, loss: loss, execution: execution)
     }
 
     /// The parameters' names, in the order of `parameters` and of gradients: every layer's
