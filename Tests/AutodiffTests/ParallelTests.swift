@@ -37,6 +37,9 @@ struct HelperThreadTests {
     /// for every transposition and for shapes that do not divide evenly.
     @Test(arguments: [(false, false), (false, true), (true, false), (true, true)])
     func splitProductsKeepTheirBits(_ transposes: (Bool, Bool)) {
+        // OpenBLAS single-threaded, as every program runs it: this test may run before any
+        // program is built in the process (its own threads pick other kernels by size).
+        Parallel.prepare
         let (ta, tb) = transposes
         for (m, n, k) in [(64, 1000, 70), (300, 40, 129), (17, 33, 200)] {
             let a = (0..<(m * k)).map { sin(Double($0) * 0.37) }, b = (0..<(k * n)).map { cos(Double($0) * 0.11) }

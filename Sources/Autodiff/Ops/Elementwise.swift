@@ -224,4 +224,5 @@ extension Elementwise: PrimitiveFamily {
     }
 
     static func isRowwise(_ op: Primitive) -> Bool { true }
+    static func runsByRows(_ op: Primitive) -> Bool { true }
 }
