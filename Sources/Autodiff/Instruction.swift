@@ -58,7 +58,12 @@ class Instruction {
     // hand-off to the helper thread instead of one per instruction; alone, each runs its own.
 
     /// Whether this instruction works row by row.
-    var isRowwise: Bool { op.family.runsByRows(op) }
+    var isRowwise: Bool {
+        switch op {
+        case .add, .subtract, .multiply, .divide, .negate, .exp, .log, .square, .sqrt, .sigmoid, .tanh, .relu: return true
+        default: return false
+        }
+    }
 
     /// Fills the operand views for step t (and, for the reverse pass, the gradient views).
     func prepare(_ t: Int, _ count: Int, gradients: Bool) {
@@ -76,27 +81,32 @@ class Instruction {
     }
     private let currentStorage: UnsafeMutablePointer<(value: Arg, gradient: Arg)>
 
-    /// The forward kernel on rows `r` (after `prepare`): the op's own kernel on those rows of
-    /// its full-shape operands and output (broadcast operands whole).
+    /// The forward kernel on rows `r` (after `prepare`).
     func forwardRows(_ r: Range<Int>) {
-        let (o, n, count, args) = (current.value, current.value.rows, operands.count, self.args)
-        withUnsafeTemporaryAllocation(of: Arg.self, capacity: count) { rows in
-            for i in 0..<count { rows[i] = args[i].rows(r, of: n) }
-            // Row-wise kernels take any numbers (only a loss's labels can be bad data).
-            try! op.forward(rows.baseAddress!, count, o.rows(r, of: n))
+        let (o, n) = (current.value, current.value.rows)
+        switch op {
+        case .add, .subtract, .multiply, .divide: Elementwise.forward(op, args[0].rows(r, of: n), args[1].rows(r, of: n), o.rows(r, of: n))
+        case .negate, .exp, .log, .square, .sqrt: Elementwise.forwardUnary(op, args[0].rows(r, of: n), o.rows(r, of: n))
+        case .sigmoid, .tanh, .relu: Activations.forward(op, args[0].rows(r, of: n), o.rows(r, of: n))
+        default: fatalError("forwardRows: \(op.name) is not row-wise")
         }
     }
 
-    /// The VJP's row part on rows `r` (after `prepare(…, gradients: true)`): the op's own VJP
-    /// on those rows, for the gradients of full-shape operands (broadcast ones: the tail).
+    /// The VJP's row part on rows `r` (after `prepare(…, gradients: true)`): the gradients of
+    /// full-shape operands.
     func backwardRows(_ r: Range<Int>) {
-        let (o, g, n, count, args, grads) = (current.value, current.gradient, current.value.rows, operands.count, self.args, self.grads)
-        withUnsafeTemporaryAllocation(of: Arg.self, capacity: 2 * count) { rows in
-            for i in 0..<count {
-                rows[i] = args[i].rows(r, of: n)
-                rows[count + i] = grads[i].rows == n ? grads[i].rows(r, of: n) : Arg(p: nil, rows: 0, cols: 0)
-            }
-            op.vjp(rows.baseAddress!, rows.baseAddress! + count, count, o.rows(r, of: n), g.rows(r, of: n))
+        let (o, g, n) = (current.value, current.gradient, current.value.rows)
+        switch op {
+        case .add, .subtract, .multiply, .divide:
+            let (a, b, ga, gb) = (args[0], args[1], grads[0], grads[1])
+            let none = Arg(p: nil, rows: 0, cols: 0)
+            Elementwise.vjp(op, a.rows(r, of: n), b.rows(r, of: n), o.rows(r, of: n), g.rows(r, of: n),
+                            ga.rows == n ? ga.rows(r, of: n) : none, gb.rows == n ? gb.rows(r, of: n) : none)
+        case .negate, .exp, .log, .square, .sqrt:
+            Elementwise.vjpUnary(op, args[0].rows(r, of: n), o.rows(r, of: n), g.rows(r, of: n), grads[0].rows(r, of: n))
+        case .sigmoid, .tanh, .relu:
+            Activations.vjp(op, args[0].rows(r, of: n), o.rows(r, of: n), g.rows(r, of: n), grads[0].rows(r, of: n))
+        default: fatalError("backwardRows: \(op.name) is not row-wise")
         }
     }
 
@@ -104,8 +114,9 @@ class Instruction {
 
     /// Whether the prepared VJP has a tail: an operand gradient that is not full-shape.
     var hasTail: Bool {
+        switch op { case .add, .subtract, .multiply, .divide: break; default: return false }
         let m = current.value.rows
-        return UnsafeBufferPointer(start: grads, count: operands.count).contains { $0.rows != m && $0.p != nil }
+        return (grads[0].rows != m && grads[0].p != nil) || (grads[1].rows != m && grads[1].p != nil)
     }
 
     /// Whether the prepared tail is nothing but column sums (biases' gradients), which may run
@@ -135,11 +146,9 @@ class Instruction {
 
     /// A tail that is not only column sums, on one thread.
     func broadcastTail() {
-        let (o, g, count, grads) = (current.value, current.gradient, operands.count, self.grads)
-        withUnsafeTemporaryAllocation(of: Arg.self, capacity: count) { broadcast in
-            for i in 0..<count { broadcast[i] = grads[i].rows == o.rows ? Arg(p: nil, rows: 0, cols: 0) : grads[i] }
-            op.vjp(args, broadcast.baseAddress!, count, o, g)
-        }
+        let (o, g) = current
+        let (m, none) = (o.rows, Arg(p: nil, rows: 0, cols: 0))
+        Elementwise.vjp(op, args[0], args[1], o, g, grads[0].rows == m ? none : grads[0], grads[1].rows == m ? none : grads[1])
     }
 
     func run(from t: Int, count: Int) throws {

@@ -66,5 +66,4 @@ extension Activations: PrimitiveFamily {
     static func symbol(_ op: Primitive) -> String { op == .sigmoid ? "σ" : name(op) }
 
     static func isRowwise(_ op: Primitive) -> Bool { true }
-    static func runsByRows(_ op: Primitive) -> Bool { true }
 }

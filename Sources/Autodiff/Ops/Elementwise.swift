@@ -224,5 +224,4 @@ extension Elementwise: PrimitiveFamily {
     }
 
     static func isRowwise(_ op: Primitive) -> Bool { true }
-    static func runsByRows(_ op: Primitive) -> Bool { true }
 }

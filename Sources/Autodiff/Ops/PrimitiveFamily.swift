@@ -28,15 +28,11 @@ protocol PrimitiveFamily {
     static func symbol(_ op: Primitive) -> String
     /// Whether `op` treats each row independently (see `Primitive.isRowwise`; default: no).
     static func isRowwise(_ op: Primitive) -> Bool
-    /// Whether `op`'s kernels may run on any range of rows of its full-shape operands, the
-    /// rows split over the cores (default: no).
-    static func runsByRows(_ op: Primitive) -> Bool
 }
 
 extension PrimitiveFamily {
     static func symbol(_ op: Primitive) -> String { name(op) }
     static func isRowwise(_ op: Primitive) -> Bool { false }
-    static func runsByRows(_ op: Primitive) -> Bool { false }
 }
 
 extension Primitive {
