@@ -94,11 +94,6 @@ public final class Graph {
     /// The value of node `id`.
     public func value(_ id: Int) -> Value { Value(graph: self, id: id) }
 
-    /// The leaf named `name`, if there is one.
-    public func leaf(named name: String) -> Value? {
-        nodes.firstIndex { $0.op.isLeaf && $0.name == name }.map { Value(graph: self, id: $0) }
-    }
-
     /// Throws the first error met while building, if any.
     public func validate() throws { if let e = firstError { throw e } }
 

@@ -73,7 +73,7 @@ public struct EquationPrinter {
 
     // MARK: Rendering
 
-    private struct Rendered { var text: String; var precedence: Int }
+    private typealias Rendered = PrintedOperand
 
     private func ancestors(of roots: [Int]) -> Set<Int> {
         var seen = Set<Int>(), stack = roots
@@ -88,50 +88,19 @@ public struct EquationPrinter {
     private func render(_ id: Int, top: Bool = false) -> Rendered {
         let n = graph.nodes[id]
         if let name = n.name, !top || n.op.isLeaf { return Rendered(text: identifier(name), precedence: 10) }
-        let a = n.operands.map { render($0) }
-        func wrap(_ r: Rendered, _ p: Int) -> String { r.precedence < p ? paren(r.text) : r.text }
-        let latex = format == .latex
         switch n.op {
         case .input, .parameter: return Rendered(text: "%\(id)", precedence: 10)
         case .constant: return Rendered(text: constantText(n.constant!), precedence: 10)
-        case .add: return Rendered(text: "\(wrap(a[0], 1)) + \(wrap(a[1], 2))", precedence: 1)
-        case .subtract: return Rendered(text: "\(wrap(a[0], 1)) \(latex ? "-" : "−") \(wrap(a[1], 2))", precedence: 1)
-        case .multiply:
-            let op = graph.nodes[n.operands[0]].op == .constant ? " " : (latex ? " \\odot " : " ⊙ ")
-            return Rendered(text: "\(wrap(a[0], 2))\(op)\(wrap(a[1], 3))", precedence: 2)
-        case .divide:
-            if latex { return Rendered(text: "\\frac{\(a[0].text)}{\(a[1].text)}", precedence: 10) }
-            return Rendered(text: "\(wrap(a[0], 2)) / \(wrap(a[1], 3))", precedence: 2)
-        case .negate: return Rendered(text: "-" + wrap(a[0], 3), precedence: 2)
-        case let .matmul(ta, tb):
-            if tb && !ta && graph.nodes[n.operands[1]].op.isLeaf {  // W • x, the papers' W x
-                return Rendered(text: "\(wrap(a[1], 4)) \(wrap(a[0], 4))", precedence: 3)
+        default:
+            let operands = n.operands.map { o in
+                var r = render(o)
+                (r.isConstant, r.isLeaf) = (graph.nodes[o].op == .constant, graph.nodes[o].op.isLeaf)
+                return r
             }
-            let t = latex ? "^\\top" : "ᵀ"
-            return Rendered(text: "\(wrap(a[0], 4))\(ta ? t : "") \(latex ? "\\cdot" : "·") \(wrap(a[1], 4))\(tb ? t : "")", precedence: 3)
-        case .sigmoid: return call(latex ? "\\sigma" : "σ", a)
-        case .tanh: return call(latex ? "\\tanh" : "tanh", a)
-        case .relu: return call(latex ? "\\operatorname{relu}" : "relu", a)
-        case .exp: return call(latex ? "\\exp" : "exp", a)
-        case .log: return call(latex ? "\\log" : "log", a)
-        case .sqrt: return Rendered(text: latex ? "\\sqrt{\(a[0].text)}" : "√" + paren(a[0].text), precedence: 10)
-        case .square: return Rendered(text: wrap(a[0], 10) + (latex ? "^2" : "²"), precedence: 9)
-        case .concatColumns: return Rendered(text: (latex ? "\\left[" : "[") + a.map(\.text).joined(separator: ", ") + (latex ? "\\right]" : "]"), precedence: 10)
-        case let .sliceColumns(s, c): return Rendered(text: wrap(a[0], 10) + "[:, \(s):\(s + c)]", precedence: 10)
-        case .sumAll: return call(latex ? "\\sum" : "Σ", a)
-        case .sumRows: return call(latex ? "\\sum_{\\text{rows}}" : "Σ_rows", a)
-        case .meanAll: return call(latex ? "\\operatorname{mean}" : "mean", a)
-        case .meanRows: return call(latex ? "\\operatorname{mean}_{\\text{rows}}" : "mean_rows", a)
-        case .meanSquaredError: return call(latex ? "\\operatorname{MSE}" : "MSE", a)
-        case .softmaxCrossEntropy: return call(latex ? "\\operatorname{CE}" : "CE", a)
+            return n.op.family.printed(n.op, operands, PrintStyle(latex: format == .latex))
         }
     }
 
-    private func call(_ f: String, _ args: [Rendered]) -> Rendered {
-        Rendered(text: f + paren(args.map(\.text).joined(separator: ", ")), precedence: 10)
-    }
-
-    private func paren(_ s: String) -> String { format == .latex ? "\\left(\(s)\\right)" : "(\(s))" }
 
     private func constantText(_ t: Tensor) -> String {
         guard t.shape == Shape(1, 1) else { return "C\(t.shape)" }
@@ -147,15 +116,28 @@ public struct EquationPrinter {
         return "\(base)_{\(rest.dropLast(primes))}" + String(repeating: "'", count: primes)
     }
 
-    private func symbol(_ op: Primitive) -> String {
-        switch op {
-        case .add: return "+"
-        case .subtract: return "−"
-        case .multiply: return "⊙"
-        case .divide: return "/"
-        case .matmul: return "matmul"
-        case .sigmoid: return "σ"
-        default: return op.name
-        }
+    private func symbol(_ op: Primitive) -> String { op.family.symbol(op) }
+}
+
+/// One operand (or result) of a printed equation: its text and its precedence (10: atomic;
+/// an operand of lower precedence than its place asks for is parenthesized), and what the
+/// printer knows of its node (a constant factor prints as a coefficient; a leaf weight on the
+/// right of a product prints on the left).
+struct PrintedOperand {
+    var text: String
+    var precedence: Int
+    var isConstant = false, isLeaf = false
+}
+
+/// How a family prints its ops: text (Unicode) or LaTeX, and the helpers every form uses.
+struct PrintStyle {
+    let latex: Bool
+    /// `r`'s text, parenthesized when its precedence is below `p`.
+    func wrap(_ r: PrintedOperand, _ p: Int) -> String { r.precedence < p ? paren(r.text) : r.text }
+    /// `(s)`, sized in LaTeX.
+    func paren(_ s: String) -> String { latex ? "\\left(\(s)\\right)" : "(\(s))" }
+    /// `f(a, b, …)`.
+    func call(_ f: String, _ args: [PrintedOperand]) -> PrintedOperand {
+        PrintedOperand(text: f + paren(args.map(\.text).joined(separator: ", ")), precedence: 10)
     }
 }

@@ -13,7 +13,7 @@
 ///   consumer's VJP reads) are *kept* for every step, the rest live in one scratch frame.
 /// Gradients of step nodes live in one frame reused by every step; the gradients flowing
 /// into the state leaves are carried to the step before.
-public final class Program {
+public final class Program: Executor {
     /// The graph it runs.
     public let graph: Graph
     /// Number of time steps.
@@ -24,16 +24,9 @@ public final class Program {
     /// over the same step graph share block boundaries; see "Passes").
     public let block: Int
 
-    enum Storage: Int, CaseIterable { case shared, sequence, kept, scratch }
-    struct Placement {
-        var storage: Storage
-        var offset = 0, stride = 0
-        var hasGradient = false
-        var gradOffset = 0, gradStride = 0
-        /// Steps a hoisted value (gradient) is stored for: 0 for every step, else one block's
-        /// worth, reused block after block (step t at t mod window).
-        var window = 0, gradWindow = 0
-    }
+    /// The optimizations applied.
+    public let options: Options
+    /// Where each node's value and gradient live (see StorageLayout.swift).
     private(set) var placement: [Placement]
     /// Instructions run once per block (hoisted) and once per step, after fusion (a measure
     /// of a step's overhead), and the row sections the step's row-wise instructions run in.
@@ -42,17 +35,13 @@ public final class Program {
     }
     /// Bytes of storage per time step (values kept for the reverse pass, hoisted values and
     /// their gradients): a program of T steps needs about T times this.
-    public private(set) var bytesPerStep = 0
+    public let bytesPerStep: Int
     /// Bytes of value and gradient storage the program holds (its arenas).
     public var bytesStored: Int { 8 * (arenas + gradArenas).reduce(0) { $0 + $1.count } }
     private var hoisted: [Instruction] = []
-    private var stepGradientRanges: [(Int, Int)] = []
-    private var stepGradientCount = 0
-    /// Per hoisted value with a gradient: its gradient's offset in the sequence arena and its
-    /// size at one step (the gradient at step t starts at offset + t · size).
-    private var sequenceGradientSlices: [(offset: Int, count: Int, window: Int)] = []
-    private var zeroedEachStep = Set<Int>()
     private var stepwise: [Instruction] = []
+    /// The gradients the reverse pass zeroes at each step (see GradientZeroing.swift).
+    private var zeroing = GradientZeroing()
     /// Value and gradient storage, indexed by `Storage.rawValue` (an array, not a dictionary:
     /// addresses are computed inside the time loop).
     private let arenas: [Arena]
@@ -73,164 +62,108 @@ public final class Program {
     ///     `requires_grad=False`): the reverse pass skips the work that only they need, such
     ///     as the product giving ∂L/∂x from an input projection. Nothing else changes.
     public init(graph: Graph, steps: Int = 1, recurrence: [(state: Value, next: Value)] = [],
-                keep: [Value] = [], withoutGradient: [Value] = []) throws {
+                keep: [Value] = [], withoutGradient: [Value] = [], options: Options = .all) throws {
         try graph.validate()
         precondition(steps >= 1, "Program: steps must be ≥ 1")
         Parallel.prepare
         self.graph = graph
         self.steps = steps
-        self.recurrence = recurrence.map { ($0.state.id, $0.next.id) }
+        self.options = options
+        self.recurrence = try Program.checked(recurrence, in: graph)
+        block = Program.blockLength(rows: graph.nodes.first { $0.op == .input }?.shape.rows ?? 1)
+        gradientless = Program.checked(withoutGradient: withoutGradient, recurrence: self.recurrence, in: graph)
+
+        // Storage: where each value and gradient lives (shared, hoisted, kept, scratch).
+        let layout = StorageLayout(graph: graph, steps: steps, block: block, recurrence: self.recurrence,
+                                   keep: keep.map(\.id), gradientless: gradientless)
+        placement = layout.placement
+        differentiableUse = layout.differentiableUse
+        bytesPerStep = layout.bytesPerStep
+        arenas = layout.valueSizes.map { Arena(count: $0) }
+        gradArenas = layout.gradientSizes.map { Arena(count: $0) }
+        initialStates = self.recurrence.map { Arena(count: graph.nodes[$0.state].shape.count) }
+        carries = self.recurrence.map { Arena(count: graph.nodes[$0.state].shape.count) }
+        loadConstants()
+
+        // Instructions: hoisted ones run once per block, the others once per step; then the
+        // fusion passes, the gradients each step zeroes, and the row sections.
+        (hoisted, stepwise) = instructions()
+        let protected = Set(self.recurrence.map(\.next) + keep.map(\.id))   // read after the pass: never fused away
+        stepwise = fuse(stepwise, protected: protected)
+        zeroing = GradientZeroing(program: self, stepwise: stepwise, keep: keep.map(\.id))
+        if options.contains(.rowSections) { stepwise = groupRowwise(stepwise) }
+    }
+
+    /// The optimizations a program may apply to its step's instruction list. Every one keeps
+    /// the bits of every value; `fuseProducts` alone changes the rounding of gradients (it adds
+    /// the gates' products, and the weights' gradient over a block of steps, in one DGEMM).
+    /// Tests turn them off to check that by machine.
+    public struct Options: OptionSet, Sendable {
+        public let rawValue: Int
+        /// Creates a set from its raw bits.
+        public init(rawValue: Int) { self.rawValue = rawValue }
+        /// The step products sharing their left operand as one product (FusedProducts).
+        public static let fuseProducts = Options(rawValue: 1 << 0)
+        /// Addition chains ending in an activation as one instruction (FusedSum), reading a
+        /// fused product's output in place when `fuseProducts` is on too.
+        public static let fuseSums = Options(rawValue: 1 << 1)
+        /// `a ⊙ b + c ⊙ d` as one instruction (FusedProductSum).
+        public static let fuseProductSums = Options(rawValue: 1 << 2)
+        /// Consecutive row-wise instructions run with one hand-off to the helper (RowSection).
+        public static let rowSections = Options(rawValue: 1 << 3)
+        /// Every optimization (the default).
+        public static let all: Options = [.fuseProducts, .fuseSums, .fuseProductSums, .rowSections]
+    }
+
+    /// The recurrence pairs as node ids, checked: each state an input leaf of its next value's shape.
+    private static func checked(_ recurrence: [(state: Value, next: Value)], in graph: Graph) throws -> [(state: Int, next: Int)] {
         let nodes = graph.nodes
-        block = Program.blockLength(rows: nodes.first { $0.op == .input }?.shape.rows ?? 1)
-        for (s, n) in self.recurrence {
+        for (s, n) in recurrence.map({ ($0.state.id, $0.next.id) }) {
             guard nodes[s].op == .input else { throw AutodiffError.unknownName("state \(nodes[s].name ?? "%\(s)") must be an input leaf") }
             guard nodes[s].shape == nodes[n].shape else {
                 throw AutodiffError.feedShape(name: nodes[s].name ?? "%\(s)", expected: nodes[s].shape, got: nodes[n].shape)
             }
         }
-        let stateLeaves = Set(self.recurrence.map(\.state))
+        return recurrence.map { ($0.state.id, $0.next.id) }
+    }
+
+    /// The input leaves built without a gradient, checked: inputs outside the recurrence.
+    private static func checked(withoutGradient: [Value], recurrence: [(state: Int, next: Int)], in graph: Graph) -> Set<Int> {
+        let stateLeaves = Set(recurrence.map(\.state))
         for v in withoutGradient {
-            precondition(nodes[v.id].op == .input && !stateLeaves.contains(v.id),
+            precondition(graph.nodes[v.id].op == .input && !stateLeaves.contains(v.id),
                          "Program: withoutGradient takes input leaves outside the recurrence; \(v.name ?? "%\(v.id)") is not one")
         }
-        gradientless = Set(withoutGradient.map(\.id))
+        return Set(withoutGradient.map(\.id))
+    }
 
-        // Placement: shared, hoisted (sequence), or per step.
-        var place = [Placement]()
-        for (id, node) in nodes.enumerated() {
-            switch node.op {
-            case .parameter, .constant: place.append(Placement(storage: .shared))
-            case .input: place.append(Placement(storage: stateLeaves.contains(id) ? .kept : .sequence))
-            default:
-                let canHoist = steps > 1 && Program.hoistable(node, nodes, place)
-                place.append(Placement(storage: canHoist ? .sequence : .scratch))
-            }
+    /// Copies the constants' values into the shared arena.
+    private func loadConstants() {
+        for (id, node) in graph.nodes.enumerated() where node.op == .constant {
+            node.constant!.scalars.withUnsafeBufferPointer { arenas[Storage.shared.rawValue].pointer(placement[id].offset).update(from: $0.baseAddress!, count: $0.count) }
         }
-        // A hoisted `x • W + b` (a bias added to an input product) whose consumers all run step
-        // by step stays in the step: the step's fused gate sum then adds the bias itself, which
-        // saves a pass over all steps' gate values and its gradient (a copy) per block.
-        for (id, node) in nodes.enumerated() where place[id].storage == .sequence && node.op == .add {
-            let consumers = nodes.indices.filter { nodes[$0].operands.contains(id) }
-            let biasAdded = node.operands.contains { place[$0].storage == .shared && nodes[$0].shape.rows == 1 }
-            if biasAdded, consumers.count == 1, consumers.allSatisfy({ place[$0].storage != .sequence && nodes[$0].op == .add }),
-               !keep.contains(where: { $0.id == id }) {
-                place[id].storage = .scratch
-            }
-        }
-        // Keep the step values some VJP reads, and those asked for; with one step keep all.
-        for (id, node) in nodes.enumerated() where !node.op.isLeaf {
-            let needs = Program.vjpReads(node.op)
-            if needs.operands { for o in node.operands where place[o].storage == .scratch { place[o].storage = .kept } }
-            if needs.output && place[id].storage == .scratch { place[id].storage = .kept }
-        }
-        for v in keep where place[v.id].storage == .scratch { place[v.id].storage = .kept }
-        if steps == 1 { for i in place.indices where place[i].storage == .scratch { place[i].storage = .kept } }
+    }
 
-        // Which nodes carry a gradient: those reached from a parameter or input through
-        // operands the op differentiates.
-        differentiableUse = Array(repeating: false, count: nodes.count)
-        for (id, node) in nodes.enumerated() {
-            switch node.op {
-            case .parameter, .input: place[id].hasGradient = !gradientless.contains(id)
-            case .constant: break
-            default:
-                for (i, o) in node.operands.enumerated() where node.op.isDifferentiable(operand: i) {
-                    differentiableUse[o] = true
-                    if place[o].hasGradient { place[id].hasGradient = true }
-                }
-            }
-        }
-
-        // Hoisted values that no reverse pass reads (an input projection: its VJP reads x and W,
-        // not x W), and hoisted gradients (consumed by the hoisted VJPs at the end of their
-        // block), are stored for one block, not for every step: for wide-lstm that is 2 × 8 MB
-        // instead of 2 × 52 MB, and far less memory traffic. Input leaves, and values kept or
-        // read by a VJP, are stored for every step.
-        var readInReverse = Set(keep.map(\.id) + self.recurrence.map(\.next))
-        for (id, node) in nodes.enumerated() where !node.op.isLeaf {
-            let reads = Program.vjpReads(node.op)
-            if reads.operands { readInReverse.formUnion(node.operands) }
-            if reads.output { readInReverse.insert(id) }
-        }
-        for (id, node) in nodes.enumerated() where place[id].storage == .sequence && !node.op.isLeaf && steps > block {
-            if !readInReverse.contains(id) { place[id].window = block }
-            if place[id].hasGradient { place[id].gradWindow = block }
-        }
-
-        // Offsets and strides.
-        var size: [Storage: Int] = [:], gradSize: [Storage: Int] = [:]
-        var sequenceEveryStep = 0   // what the sequence arenas would hold for every step
-        var frame = 0
-        for (id, node) in nodes.enumerated() {
-            let n = node.shape.count
-            var p = place[id]
-            switch p.storage {
-            case .shared: p.offset = size[.shared, default: 0]; size[.shared, default: 0] += n
-            case .sequence:
-                p.offset = size[.sequence, default: 0]; p.stride = n
-                size[.sequence, default: 0] += n * (p.window > 0 ? p.window : steps)
-                sequenceEveryStep += n * steps
-            case .kept: p.offset = frame; frame += n
-            case .scratch: p.offset = size[.scratch, default: 0]; size[.scratch, default: 0] += n
-            }
-            if p.hasGradient {
-                let g: Storage = p.storage == .kept ? .scratch : p.storage   // step gradients share one frame
-                p.gradOffset = gradSize[g, default: 0]
-                p.gradStride = g == .sequence ? n : 0
-                gradSize[g, default: 0] += g == .sequence ? n * (p.gradWindow > 0 ? p.gradWindow : steps) : n
-                if g == .sequence { sequenceEveryStep += n * steps }
-            }
-            place[id] = p
-        }
-        for i in place.indices where place[i].storage == .kept { place[i].stride = frame }
-        // As if every hoisted value were stored for every step: an upper bound (what a program of
-        // one block, as `Unrolled` measures it, stores) that does not depend on the length.
-        bytesPerStep = 8 * (frame + sequenceEveryStep / steps)
-        size[.kept] = frame * steps
-        arenas = Storage.allCases.map { Arena(count: size[$0, default: 0]) }   // in rawValue order
-        gradArenas = Storage.allCases.map { Arena(count: gradSize[$0, default: 0]) }
-        placement = place
-        initialStates = self.recurrence.map { Arena(count: nodes[$0.state].shape.count) }
-        carries = self.recurrence.map { Arena(count: nodes[$0.state].shape.count) }
-        for (id, node) in nodes.enumerated() where node.op == .constant {
-            node.constant!.scalars.withUnsafeBufferPointer { arenas[Storage.shared.rawValue].pointer(place[id].offset).update(from: $0.baseAddress!, count: $0.count) }
-        }
-        for (id, node) in nodes.enumerated() where !node.op.isLeaf {
+    /// One instruction per non-leaf node, in recording order: the hoisted ones and the step ones.
+    private func instructions() -> (hoisted: [Instruction], stepwise: [Instruction]) {
+        var hoisted = [Instruction](), stepwise = [Instruction]()
+        for (id, node) in graph.nodes.enumerated() where !node.op.isLeaf {
             let ins = Instruction(node: id, op: node.op, operands: node.operands.map { slot($0) }, out: slot(id))
-            if place[id].storage == .sequence { hoisted.append(ins) } else { stepwise.append(ins) }
+            if placement[id].storage == .sequence { hoisted.append(ins) } else { stepwise.append(ins) }
         }
-        // Values read after the pass (next states, `keep`) are never fused away.
-        let protected = Set(self.recurrence.map(\.next) + keep.map(\.id))
-        stepwise = fuseProducts(stepwise)
-        stepwise = fuseSums(stepwise, protected: protected)
-        linkFusedReads(stepwise, protected: protected)
-        stepwise = fuseProductSums(stepwise, protected: protected)
-        // The per-step gradient slots the remaining instructions use, as merged ranges: only
-        // these are zeroed at every step (fusion leaves the intermediate sums' slots unused).
-        var used = Set<Int>(self.recurrence.flatMap { [$0.state, $0.next] } + keep.map(\.id))
-        for ins in stepwise {
-            used.insert(ins.node)
-            switch ins {
-            case let f as FusedProducts:
-                for (k, m) in f.members.enumerated() where !f.direct[k] { used.insert(m.node) }
-                used.insert(graph.nodes[ins.node].operands[0])
-            case let f as FusedSum: for (i, a) in f.addends.enumerated() where f.views[i] == nil { used.insert(a) }
-            case let f as FusedProductSum: used.formUnion(f.factors)
-            default: used.formUnion(graph.nodes[ins.node].operands)
-            }
+        return (hoisted, stepwise)
+    }
+
+    /// The fusion passes `options` allow, in order (FusedProducts.swift, FusedSums.swift).
+    private func fuse(_ list: [Instruction], protected: Set<Int>) -> [Instruction] {
+        var list = list
+        if options.contains(.fuseProducts) { list = fuseProducts(list) }
+        if options.contains(.fuseSums) {
+            list = fuseSums(list, protected: protected)
+            linkFusedReads(list, protected: protected)
         }
-        zeroedEachStep = used
-        var ranges = [(Int, Int)]()
-        for id in used.sorted(by: { placement[$0].gradOffset < placement[$1].gradOffset })
-        where placement[id].hasGradient && (placement[id].storage == .kept || placement[id].storage == .scratch) {
-            let (o, n) = (placement[id].gradOffset, graph.nodes[id].shape.count)
-            if let last = ranges.last, last.0 + last.1 == o { ranges[ranges.count - 1].1 += n } else { ranges.append((o, n)) }
-        }
-        stepGradientRanges = ranges
-        sequenceGradientSlices = placement.indices.filter { placement[$0].storage == .sequence && placement[$0].hasGradient }
-            .map { (placement[$0].gradOffset, graph.nodes[$0].shape.count, placement[$0].gradWindow) }
-        stepGradientCount = ranges.reduce(0) { $0 + $1.1 } + sequenceGradientSlices.reduce(0) { $0 + $1.count }
-        stepwise = groupRowwise(stepwise)
+        if options.contains(.fuseProductSums) { list = fuseProductSums(list, protected: protected) }
+        return list
     }
 
     // MARK: Feeding and reading
@@ -266,7 +199,7 @@ public final class Program {
 
     /// The value of `v` at `step` (for step nodes: kept ones at any step, others at the last
     /// step computed).
-    public func value(of v: Value, step: Int = 0) -> Tensor {
+    public func value(of v: Value, step: Int) -> Tensor {
         let p = placement[v.id]
         precondition(p.storage != .scratch || step == steps - 1, "value(of:step:): \(v.name ?? "%\(v.id)") is not kept for every step")
         precondition(p.window == 0, "value(of:step:): \(v.name ?? "%\(v.id)") is stored for one block of steps only (pass it in `keep:`)")
@@ -277,7 +210,7 @@ public final class Program {
     /// The gradient of the seeded loss with respect to `v` (at `step` for per-step values;
     /// parameters' gradients are summed over steps). Throws when `v` reaches the loss only
     /// through an operand that is not differentiated.
-    public func gradient(of v: Value, step: Int = 0) throws -> Tensor {
+    public func gradient(of v: Value, step: Int) throws -> Tensor {
         let p = placement[v.id]
         if let k = recurrence.firstIndex(where: { $0.state == v.id }), step == 0 {
             return Tensor(rows: v.shape.rows, cols: v.shape.cols, scalars: carries[k].array)
@@ -296,7 +229,7 @@ public final class Program {
 
     /// The gradient of a per-step input leaf for steps `0 ..< count`, step after step
     /// (count · rows · cols numbers), after `backward`.
-    public func sequenceGradient(of leaf: Value, count: Int? = nil) -> [Double] {
+    public func sequenceGradient(of leaf: Value, count: Int?) -> [Double] {
         let p = placement[leaf.id]
         precondition(p.storage == .sequence && p.hasGradient, "sequenceGradient: \(leaf.name ?? "%\(leaf.id)") is not a per-step input")
         return Array(UnsafeBufferPointer(start: gradAddress(p, 0), count: (count ?? steps) * leaf.shape.count))
@@ -304,7 +237,7 @@ public final class Program {
 
     /// The value the state leaf `state` reaches after step `last` (default: the last step of
     /// the program; pass `n − 1` after a forward pass over `0 ..< n`).
-    public func finalState(_ state: Value, last: Int? = nil) -> Tensor {
+    public func finalState(_ state: Value, last: Int?) -> Tensor {
         let k = recurrence.firstIndex { $0.state == state.id }!
         let next = graph.value(recurrence[k].next)
         let p = placement[next.id]
@@ -328,17 +261,12 @@ public final class Program {
         stride(from: range.lowerBound, to: range.upperBound, by: block).map { $0..<Swift.min($0 + block, range.upperBound) }
     }
 
-    /// Runs the forward pass over every step.
-    public func forward(checkFinite: Bool = false) throws {
-        try forward(steps: 0..<steps, checkFinite: checkFinite)
-    }
-
     /// Runs the forward pass over `range` (within `0 ..< steps`), which must start at 0 or
     /// continue a previous call at a block boundary.
     /// - Parameter checkFinite: after every instruction, check its output for NaN or ±∞ and
     ///   throw `ProgramError.nonFinite` naming the op, the value and the time step where one
     ///   first appears (slower: for diagnosing a diverged run).
-    public func forward(steps range: Range<Int>, checkFinite: Bool = false) throws {
+    public func forward(steps range: Range<Int>, checkFinite: Bool) throws {
         guard !range.isEmpty else { return }
         precondition(range.upperBound <= steps, "forward: steps \(range) beyond the program's \(steps)")
         // The lists as locals: the time loop then reads no stored property of the program (no
@@ -393,29 +321,8 @@ public final class Program {
         }
     }
 
-    /// Gives seeds to the reverse pass: gradients of the loss with respect to values at one step.
-    public struct Seeds {
-        let program: Program
-        /// The time step.
-        public let step: Int
-        /// The gradient buffer of `v` at this step; add the loss's derivative into it.
-        public func gradient(of v: Value) -> UnsafeMutableBufferPointer<Double> {
-            let p = program.placement[v.id]
-            precondition(p.storage == .sequence || p.storage == .shared || program.zeroedEachStep.contains(v.id),
-                         "Seeds: \(v.name ?? "%\(v.id)") is an intermediate value; seed a state, an input or a value passed in `keep:`")
-            return UnsafeMutableBufferPointer(start: program.gradAddress(p, step), count: v.shape.count)
-        }
-        /// The value of `v` at this step (kept values, or any value of the last step).
-        public func value(of v: Value) -> UnsafeMutableBufferPointer<Double> {
-            let p = program.placement[v.id]
-            return UnsafeMutableBufferPointer(start: program.address(p, p.storage == .scratch ? 0 : step), count: v.shape.count)
-        }
-        /// Adds `tensor` to the gradient of `v` at this step.
-        public func add(_ tensor: Tensor, to v: Value) {
-            let g = gradient(of: v)
-            for k in 0..<g.count { g[k] += tensor.scalars[k] }
-        }
-    }
+    /// `Seeds`, as `backward`'s closures receive them.
+    public typealias Seeds = Autodiff.Seeds
 
     /// Runs the reverse pass from the last step computed to the first.
     /// - Parameters:
@@ -430,17 +337,16 @@ public final class Program {
     ///     gradients flowing into the state leaves (∂L/∂ state after step t − 1), one buffer per
     ///     recurrence pair, which it may read or rescale (the probe rescales them to avoid
     ///     underflow).
-    public func backward(count: Int? = nil, incoming: [[Double]]? = nil, accumulate: Bool = false,
+    public func backward(count: Int?, incoming: [[Double]]?, accumulate: Bool,
                          seed: (Seeds) throws -> Void,
-                         carried: ((Seeds, [UnsafeMutableBufferPointer<Double>]) -> Void)? = nil) throws {
+                         carried: ((Seeds, [UnsafeMutableBufferPointer<Double>]) -> Void)?) throws {
         let n = count ?? steps
         // The hoisted values' gradients (all steps: by far the largest arena) are zeroed one
         // step at a time, just before the step's VJPs write them, while they are in cache.
         for (i, a) in gradArenas.enumerated() where i != Storage.sequence.rawValue && (i != Storage.shared.rawValue || !accumulate) { a.zero() }
-        zeroSequenceGradients(n..<steps)
+        let zeroing = self.zeroing.bound(frame: gradArenas[Storage.scratch.rawValue].base, sequence: gradArenas[Storage.sequence.rawValue].base)
+        zeroing.zeroSequenceGradients(n..<steps)
         let (stepwise, hoisted, recurrence, placement, carries) = (self.stepwise, self.hoisted, self.recurrence, self.placement, self.carries)
-        let zeroing = StepZeroing(frame: gradArenas[Storage.scratch.rawValue].base, sequence: gradArenas[Storage.sequence.rawValue].base,
-                                  ranges: stepGradientRanges, slices: sequenceGradientSlices, count: stepGradientCount)
         let reversed = stepwise.reversed().map(Unmanaged.passUnretained)   // owned by `stepwise`
         for ins in stepwise { ins.beginBackward() }
         let carryBuffers = carries.map { UnsafeMutableBufferPointer(start: $0.base, count: $0.count) }
@@ -458,61 +364,17 @@ public final class Program {
                     }
                     pending = false
                 }
-                try seed(Seeds(program: self, step: t))
+                try seed(Seeds(source: self, step: t))
                 for ins in reversed { ins._withUnsafeGuaranteedRef { $0.vjp(from: t, count: 1) } }
                 for (k, (s, _)) in recurrence.enumerated() {
                     carries[k].base.update(from: gradAddress(placement[s], t), count: carries[k].count)
                 }
-                carried?(Seeds(program: self, step: t), carryBuffers)
+                carried?(Seeds(source: self, step: t), carryBuffers)
             }
             for ins in stepwise { ins.endBlock() }
             for ins in hoisted.reversed() { ins.vjp(from: b.lowerBound, count: b.count) }
         }
         for ins in stepwise { ins.endBackward() }
-    }
-
-    /// Zeroes, before step t's VJPs, the step gradients in use and the hoisted values'
-    /// gradients at step t (both cores share the ranges when they are large).
-    private struct StepZeroing {
-        let frame: UnsafeMutablePointer<Double>, sequence: UnsafeMutablePointer<Double>
-        let ranges: [(Int, Int)]
-        let slices: [(offset: Int, count: Int, window: Int)]
-        let count: Int
-
-        func zero(step t: Int) {
-            func zero(_ part: Int, of parts: Int) {
-                for (o, n) in ranges {
-                    let (lo, hi) = (n * part / parts, n * (part + 1) / parts)
-                    (frame + o + lo).update(repeating: 0, count: hi - lo)
-                }
-                for (o, n, window) in slices {
-                    let (lo, hi) = (n * part / parts, n * (part + 1) / parts)
-                    (sequence + o + (window > 0 ? t % window : t) * n + lo).update(repeating: 0, count: hi - lo)
-                }
-            }
-            if count / 2 < Parallel.minimumElements { zero(0, of: 1) } else { Parallel.two { zero($0, of: 2) } }
-        }
-    }
-
-    /// Zeroes the hoisted values' gradients at `steps`.
-    private func zeroSequenceGradients(_ steps: Range<Int>) {
-        let sequence = gradArenas[Storage.sequence.rawValue].base
-        for (o, n, window) in sequenceGradientSlices where window == 0 {   // a window is zeroed step by step
-            (sequence + o + steps.lowerBound * n).update(repeating: 0, count: steps.count * n)
-        }
-    }
-
-    /// Replaces `op`'s VJP with a deliberately wrong one (tanh′ written as 1 − y instead of
-    /// 1 − y²), so that tests can show the gradient checker catches a wrong derivative.
-    func injectWrongVJP(_ op: Primitive) {
-        precondition(op == .tanh, "only tanh has a wrong VJP to inject")
-        for ins in hoisted + stepwise + stepwise.flatMap({ ($0 as? RowSection)?.members ?? [] }) where ins.op == op { ins.wrongVJP = true }
-    }
-
-    /// Reverse pass of a one-step program from a 1 × 1 loss (seeded with 1).
-    public func backward(from loss: Value) throws {
-        guard loss.shape == Shape(1, 1) else { throw AutodiffError.badSeed("the loss must be 1×1, got \(loss.shape)") }
-        try backward(seed: { $0.gradient(of: loss)[0] += 1 })
     }
 
     // MARK: Storage
@@ -541,274 +403,18 @@ public final class Program {
                     gradStride: p.gradStride, rows: shape.rows, cols: shape.cols,
                     stacks: p.storage == .sequence, window: p.window, gradWindow: p.gradWindow)
     }
-
-    /// Whether `node` can run once over all steps: a row-wise op whose per-step operands are
-    /// all hoisted with the node's own row count, and whose shared operands only broadcast
-    /// (1-row) or are the weight side of a product.
-    private static func hoistable(_ node: Graph.Node, _ nodes: [Graph.Node], _ place: [Placement]) -> Bool {
-        guard node.op.isRowwise else { return false }
-        var anySequence = false
-        for (i, o) in node.operands.enumerated() {
-            switch place[o].storage {
-            case .sequence:
-                guard nodes[o].shape.rows == node.shape.rows else { return false }
-                if case .matmul = node.op, i == 1 { return false }
-                anySequence = true
-            case .shared:
-                switch node.op {
-                case .matmul: if i == 0 { return false }
-                case .add, .subtract, .multiply, .divide: if nodes[o].shape.rows != 1 { return false }
-                default: return false
-                }
-            default: return false
-            }
-        }
-        return anySequence
-    }
-
-    /// Which values an op's VJP reads: its operands', its output's.
-    static func vjpReads(_ op: Primitive) -> (operands: Bool, output: Bool) {
-        switch op {
-        case .multiply, .log, .square, .relu, .matmul, .meanSquaredError, .softmaxCrossEntropy: return (true, false)
-        case .divide: return (true, true)
-        case .exp, .sqrt, .sigmoid, .tanh: return (false, true)
-        default: return (false, false)
-        }
-    }
 }
 
-/// Where one node lives: its value at step t is `base + t · stride`, its gradient
-/// `gradBase + t · gradStride` (t taken modulo the window, for values and gradients stored
-/// for one block). Hoisted (`stacks`) slots run a block of steps' rows at once.
-struct Slot {
-    var base: UnsafeMutablePointer<Double>
-    var stride: Int
-    var gradBase: UnsafeMutablePointer<Double>?
-    var gradStride: Int
-    var rows: Int
-    var cols: Int
-    var stacks: Bool
-    var window = 0, gradWindow = 0
-
-    @inline(__always) func arg(_ t: Int, _ count: Int) -> Arg {
-        Arg(p: base + (window > 0 ? t % window : t) * stride, rows: stacks ? rows * count : rows, cols: cols)
-    }
-    @inline(__always) func gradArg(_ t: Int, _ count: Int) -> Arg {
-        Arg(p: gradBase.map { $0 + (gradWindow > 0 ? t % gradWindow : t) * gradStride }, rows: stacks ? rows * count : rows, cols: cols)
-    }
-}
-
-/// One node's forward kernel and VJP, dispatched to its family in `Ops/`. (Subclassed by
-/// fused instructions, see Fusion.swift.)
-class Instruction {
-    let node: Int
-    let op: Primitive
-    let operands: [Slot]
-    let out: Slot
-    let args: UnsafeMutablePointer<Arg>
-    let grads: UnsafeMutablePointer<Arg>
-    /// Set only by `Program.injectWrongVJP` (tests of the gradient checker).
-    var wrongVJP = false
-
-    init(node: Int, op: Primitive, operands: [Slot], out: Slot) {
-        self.node = node; self.op = op; self.operands = operands; self.out = out
-        args = .allocate(capacity: operands.count)
-        grads = .allocate(capacity: operands.count)
-        args.initialize(repeating: Arg(p: nil, rows: 0, cols: 0), count: operands.count)
-        grads.initialize(repeating: Arg(p: nil, rows: 0, cols: 0), count: operands.count)
-        currentStorage = .allocate(capacity: 1)
-        currentStorage.initialize(to: (Arg(p: nil, rows: 0, cols: 0), Arg(p: nil, rows: 0, cols: 0)))
-    }
-    deinit { args.deallocate(); grads.deallocate(); currentStorage.deallocate() }
-
-    /// Called before a forward pass, a reverse pass, and after a reverse pass's steps.
-    func beginForward() {}
-    func beginBackward() {}
-    func endBlock() {}
-    func endBackward() {}
-
-    // MARK: Row-wise execution
-    //
-    // Elementwise ops, activations and the fused sums work row by row: rows r of the output
-    // (and of its gradient) depend only on rows r of full-shape operands. Their kernels are
-    // split into a row-range part and, in the reverse pass, a *tail* that sums gradients over
-    // the rows for broadcast operands (biases). A `RowSection` runs a chain of them with one
-    // hand-off to the helper thread instead of one per instruction; alone, each runs its own.
-
-    /// Whether this instruction works row by row.
-    var isRowwise: Bool {
-        switch op {
-        case .add, .subtract, .multiply, .divide, .negate, .exp, .log, .square, .sqrt, .sigmoid, .relu: return true
-        case .tanh: return !wrongVJP
-        default: return false
-        }
+extension Program: SeedSource {
+    func seedGradient(of v: Value, step: Int) -> UnsafeMutableBufferPointer<Double> {
+        let p = placement[v.id]
+        precondition(p.storage == .sequence || p.storage == .shared || zeroing.nodes.contains(v.id),
+                     "Seeds: \(v.name ?? "%\(v.id)") is an intermediate value; seed a state, an input or a value passed in `keep:`")
+        return UnsafeMutableBufferPointer(start: gradAddress(p, step), count: v.shape.count)
     }
 
-    /// Fills the operand views for step t (and, for the reverse pass, the gradient views).
-    func prepare(_ t: Int, _ count: Int, gradients: Bool) {
-        for i in operands.indices {
-            args[i] = operands[i].arg(t, count)
-            if gradients { grads[i] = op.isDifferentiable(operand: i) ? operands[i].gradArg(t, count) : Arg(p: nil, rows: 0, cols: 0) }
-        }
-        current = (out.arg(t, count), out.gradArg(t, count))
+    func seedValue(of v: Value, step: Int) -> UnsafeMutableBufferPointer<Double> {
+        let p = placement[v.id]
+        return UnsafeMutableBufferPointer(start: address(p, p.storage == .scratch ? 0 : step), count: v.shape.count)
     }
-    /// The output and its gradient at the prepared step. (Kept behind a pointer, as `args`:
-    /// a stored property would be checked for exclusive access at every read in the time loop.)
-    var current: (value: Arg, gradient: Arg) {
-        get { currentStorage.pointee }
-        set { currentStorage.pointee = newValue }
-    }
-    private let currentStorage: UnsafeMutablePointer<(value: Arg, gradient: Arg)>
-
-    /// The forward kernel on rows `r` (after `prepare`).
-    func forwardRows(_ r: Range<Int>) {
-        let (o, n) = (current.value, current.value.rows)
-        switch op {
-        case .add, .subtract, .multiply, .divide: Elementwise.forward(op, args[0].rows(r, of: n), args[1].rows(r, of: n), o.rows(r, of: n))
-        case .negate, .exp, .log, .square, .sqrt: Elementwise.forwardUnary(op, args[0].rows(r, of: n), o.rows(r, of: n))
-        case .sigmoid, .tanh, .relu: Activations.forward(op, args[0].rows(r, of: n), o.rows(r, of: n))
-        default: fatalError("forwardRows: \(op.name) is not row-wise")
-        }
-    }
-
-    /// The VJP's row part on rows `r` (after `prepare(…, gradients: true)`): the gradients of
-    /// full-shape operands.
-    func backwardRows(_ r: Range<Int>) {
-        let (o, g, n) = (current.value, current.gradient, current.value.rows)
-        switch op {
-        case .add, .subtract, .multiply, .divide:
-            let (a, b, ga, gb) = (args[0], args[1], grads[0], grads[1])
-            let none = Arg(p: nil, rows: 0, cols: 0)
-            Elementwise.vjp(op, a.rows(r, of: n), b.rows(r, of: n), o.rows(r, of: n), g.rows(r, of: n),
-                            ga.rows == n ? ga.rows(r, of: n) : none, gb.rows == n ? gb.rows(r, of: n) : none)
-        case .negate, .exp, .log, .square, .sqrt:
-            Elementwise.vjpUnary(op, args[0].rows(r, of: n), o.rows(r, of: n), g.rows(r, of: n), grads[0].rows(r, of: n))
-        case .sigmoid, .tanh, .relu:
-            Activations.vjp(op, args[0].rows(r, of: n), o.rows(r, of: n), g.rows(r, of: n), grads[0].rows(r, of: n))
-        default: fatalError("backwardRows: \(op.name) is not row-wise")
-        }
-    }
-
-    // The VJP's tail, after every row: broadcast operands' gradients, summed over the rows.
-
-    /// Whether the prepared VJP has a tail: an operand gradient that is not full-shape.
-    var hasTail: Bool {
-        switch op { case .add, .subtract, .multiply, .divide: break; default: return false }
-        let m = current.value.rows
-        return (grads[0].rows != m && grads[0].p != nil) || (grads[1].rows != m && grads[1].p != nil)
-    }
-
-    /// Whether the prepared tail is nothing but column sums (biases' gradients), which may run
-    /// split by columns (`backwardTail(columns:)`) with the same bits: each column's sum keeps
-    /// its order, whichever core adds it.
-    var tailSplitsByColumns: Bool {
-        guard hasTail else { return true }
-        let (m, cols) = (current.value.rows, current.value.cols)
-        func rowOrFull(_ x: Arg) -> Bool { x.p == nil || x.rows == m || (x.rows == 1 && x.cols == cols) }
-        return (op == .add || op == .subtract) && rowOrFull(grads[0]) && rowOrFull(grads[1])
-    }
-
-    /// The tail on output columns `cs` only (when `tailSplitsByColumns`).
-    func backwardTail(columns cs: Range<Int>) {
-        switch op { case .add, .subtract: break; default: return }
-        let (g, ga, gb, m, cols) = (current.gradient, grads[0], grads[1], current.value.rows, current.value.cols)
-        if ga.rows != m, let d = ga.p { Elementwise.addColumnSums(into: d, of: g.p!, rows: m, cols: cols, columns: cs) }
-        if gb.rows != m, let d = gb.p { Elementwise.addColumnSums(into: d, of: g.p!, rows: m, cols: cols, columns: cs, subtract: op == .subtract) }
-    }
-
-    /// The whole tail: column sums split over the cores, or the general broadcasting VJP.
-    func backwardTail() {
-        guard hasTail else { return }
-        let o = current.value
-        if tailSplitsByColumns { Parallel.columns(o.cols, rows: o.rows) { backwardTail(columns: $0) } } else { broadcastTail() }
-    }
-
-    /// A tail that is not only column sums, on one thread.
-    func broadcastTail() {
-        let (o, g) = current
-        let (m, none) = (o.rows, Arg(p: nil, rows: 0, cols: 0))
-        Elementwise.vjp(op, args[0], args[1], o, g, grads[0].rows == m ? none : grads[0], grads[1].rows == m ? none : grads[1])
-    }
-
-    func run(from t: Int, count: Int) throws {
-        if isRowwise {
-            prepare(t, count, gradients: false)
-            Parallel.rows(current.value.rows, cols: current.value.cols) { forwardRows($0) }
-            return
-        }
-        for i in operands.indices { args[i] = operands[i].arg(t, count) }
-        let o = out.arg(t, count)
-        switch op {
-        case .input, .parameter, .constant: break
-        case let .matmul(ta, tb): MatMul.forward(transposeA: ta, transposeB: tb, args[0], args[1], o)
-        case .add, .subtract, .multiply, .divide, .negate, .exp, .log, .square, .sqrt, .sigmoid, .tanh, .relu:
-            fatalError("run: \(op.name) runs row-wise")
-        case .concatColumns: Structure.concatForward(args, operands.count, o)
-        case let .sliceColumns(start, _): Structure.sliceForward(start: start, args[0], o)
-        case .sumAll, .sumRows, .meanAll, .meanRows: Reductions.forward(op, args[0], o)
-        case .meanSquaredError: Losses.mseForward(args[0], args[1], o)
-        case .softmaxCrossEntropy:
-            do { try Losses.crossEntropyForward(args[0], args[1], o) }
-            catch let e as KernelError { throw ProgramError.badData(step: t, message: e.message) }
-        }
-    }
-
-    func vjp(from t: Int, count: Int) {
-        guard out.gradBase != nil else { return }
-        if isRowwise {
-            prepare(t, count, gradients: true)
-            Parallel.rows(current.value.rows, cols: current.value.cols) { backwardRows($0) }
-            backwardTail()
-            return
-        }
-        for i in operands.indices {
-            args[i] = operands[i].arg(t, count)
-            grads[i] = op.isDifferentiable(operand: i) ? operands[i].gradArg(t, count) : Arg(p: nil, rows: 0, cols: 0)
-        }
-        let (o, g) = (out.arg(t, count), out.gradArg(t, count))
-        switch op {
-        case .input, .parameter, .constant: break
-        case let .matmul(ta, tb): MatMul.vjp(transposeA: ta, transposeB: tb, args[0], args[1], g, grads[0], grads[1])
-        case .tanh where wrongVJP: Activations.wrongTanhVJP(o, g, grads[0])
-        case .add, .subtract, .multiply, .divide, .negate, .exp, .log, .square, .sqrt, .sigmoid, .tanh, .relu:
-            fatalError("vjp: \(op.name) runs row-wise")
-        case .concatColumns: Structure.concatVJP(grads, operands.count, g)
-        case let .sliceColumns(start, _): Structure.sliceVJP(start: start, g, grads[0])
-        case .sumAll, .sumRows, .meanAll, .meanRows: Reductions.vjp(op, args[0], g, grads[0])
-        case .meanSquaredError: Losses.mseVJP(args[0], args[1], g, grads[0], grads[1])
-        case .softmaxCrossEntropy: Losses.crossEntropyVJP(args[0], args[1], g, grads[0])
-        }
-    }
-}
-
-/// Errors met while running a program on bad data.
-public enum ProgramError: Error, CustomStringConvertible {
-    /// Data an op cannot take, at a step.
-    case badData(step: Int, message: String)
-    /// The first NaN or ±∞ of a forward pass run with `checkFinite`.
-    case nonFinite(op: String, value: String, step: Int, number: Double)
-    public var description: String {
-        switch self {
-        case let .badData(step, m): return "\(m) (time step \(step))"
-        case let .nonFinite(op, value, step, number): return "\(number.isNaN ? "nan" : "\(number)") first appears in \(value) = \(op)(…) at time step \(step)"
-        }
-    }
-}
-
-/// A zero-initialized block of Doubles owned by a program.
-final class Arena {
-    let base: UnsafeMutablePointer<Double>
-    let count: Int
-    init(count: Int) {
-        self.count = count
-        base = .allocate(capacity: max(count, 1))
-        base.initialize(repeating: 0, count: max(count, 1))
-    }
-    deinit { base.deallocate() }
-    func pointer(_ offset: Int) -> UnsafeMutablePointer<Double> { base + offset }
-    func zero() {
-        Parallel.rows(count, cols: 1) { r in (base + r.lowerBound).update(repeating: 0, count: r.count) }
-    }
-    func load(_ xs: [Double]) { xs.withUnsafeBufferPointer { base.update(from: $0.baseAddress!, count: $0.count) } }
-    var array: [Double] { Array(UnsafeBufferPointer(start: base, count: count)) }
 }

@@ -24,7 +24,9 @@ static _Atomic unsigned long generation = 0;         // sections published
 static _Atomic unsigned long claimed = 0;            // sections whose part 1 someone took
 static _Atomic unsigned long done = 0;               // sections the helper finished
 static _Atomic int sleeping = 0;
-static _Atomic int spin_ns = 300000;
+// How long the helper keeps polling after a part before it sleeps: long enough to span the
+// serial gaps between the parts of a time step.
+static const long long spin_ns = 300000;
 static gatelab_part_fn task_fn;
 static void *task_context;
 static int started = 0;
@@ -50,7 +52,7 @@ static void *helper(void *unused) {
         // Poll for the next section (pausing, then yielding the core to anyone who needs it),
         // then sleep.
         long long start = now_ns();
-        long long deadline = start + atomic_load_explicit(&spin_ns, memory_order_relaxed);
+        long long deadline = start + spin_ns;
         unsigned spins = 0;
         while (atomic_load_explicit(&generation, memory_order_acquire) == seen) {
             if ((++spins & 63) != 0) { cpu_relax(); continue; }
@@ -117,9 +119,6 @@ int gatelab_run_two(gatelab_part_fn fn, void *context) {
     return 1;
 }
 
-void gatelab_set_spin_microseconds(int microseconds) {
-    atomic_store(&spin_ns, microseconds < 0 ? 0 : microseconds * 1000);
-}
 
 int gatelab_available_cpus(void) {
 #ifdef __linux__

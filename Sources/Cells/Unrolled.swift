@@ -24,8 +24,11 @@ public final class Unrolled {
     public let segment: Int
     /// The one-step graph.
     public let graph: Graph
-    /// The program replaying it (over `segment` steps).
-    public let program: Program
+    /// The executor replaying it (over `segment` steps): a `Program`, or a
+    /// `ReferenceExecutor` (see `execution`).
+    public let program: any Executor
+    /// Which executor replays the graph.
+    public let execution: Execution
     /// The input leaf (B × I).
     public let input: Value
     /// State leaves per layer (the previous step's state), in the cell's `stateNames` order.
@@ -56,10 +59,14 @@ public final class Unrolled {
     ///     sequence is checkpointed.
     ///   - inputGradients: compute ∂L/∂x_t in the reverse pass (default); without it the
     ///     parameters' gradients are the same, bit for bit, and `Gradients.inputs` is empty.
+    ///   - execution: the executor: the fast program (default) or the plain reference one.
+    ///   - optimizations: the fast program's optimizations (all by default; tests turn them
+    ///     off to check that they change no bit).
     /// - Throws: `UnrollError.budgetTooSmall` when not even one block fits.
     public init(network: RecurrentNetwork, batch: Int, steps: Int, memoryBudget: Int? = nil,
-                inputGradients: Bool = true) throws {
+                inputGradients: Bool = true, execution: Execution = .fast, optimizations: Program.Options = .all) throws {
         self.network = network
+        self.execution = execution
         computesInputGradients = inputGradients
         self.batch = batch
         self.steps = steps
@@ -87,7 +94,7 @@ public final class Unrolled {
 
         // How many steps fit: measure a one-block program's storage per step.
         let block = Program.blockLength(rows: batch)
-        let perStep = try Program(graph: g, steps: max(2, min(block, steps)), recurrence: pairs, keep: keep, withoutGradient: withoutGradient).bytesPerStep
+        let perStep = try execution.executor(graph: g, steps: max(2, min(block, steps)), recurrence: pairs, keep: keep, withoutGradient: withoutGradient, options: optimizations).bytesPerStep
         let budget = memoryBudget ?? Unrolled.defaultMemoryBudget
         if steps * perStep <= budget {
             segment = steps
@@ -99,7 +106,8 @@ public final class Unrolled {
             }
             segment = fitting
         }
-        program = try Program(graph: g, steps: segment, recurrence: pairs, keep: keep, withoutGradient: withoutGradient)
+        program = try execution.executor(graph: g, steps: segment, recurrence: pairs, keep: keep, withoutGradient: withoutGradient,
+                                         options: optimizations)
         try load(network)
     }
 
@@ -264,8 +272,8 @@ public final class Unrolled {
 
     /// The reverse pass over every segment, last first, each recomputed from its checkpoint
     /// when needed; closures receive global step numbers.
-    private func reverseSegments(seed: (Program.Seeds, Int) throws -> Void,
-                                 carried: ((Program.Seeds, Int, [UnsafeMutableBufferPointer<Double>]) -> Void)?,
+    private func reverseSegments(seed: (Seeds, Int) throws -> Void,
+                                 carried: ((Seeds, Int, [UnsafeMutableBufferPointer<Double>]) -> Void)?,
                                  afterSegment: ((Range<Int>) -> Void)? = nil) throws {
         let n = batch * network.inputSize
         inputGradients = computesInputGradients ? [Double](repeating: 0, count: steps * n) : []

@@ -26,6 +26,8 @@ public struct ProbeSetup {
     /// Bytes the unrolled sequence may take before it is checkpointed (nil: `Unrolled`'s
     /// default). Results are bit-identical either way.
     public var memoryBudget: Int?
+    /// The unrolled network's executor.
+    public var execution = Execution.fast
 
     /// Creates a setup from explicit parts (sizes are checked).
     /// - Throws: `ProbeError.invalidConfiguration` when the inputs or readout have the wrong length.
@@ -96,9 +98,10 @@ public struct ProbeResult {
 /// underflow (via `Unrolled.logGradientNorms(lastStepSeed:)`), and summarizes it.
 public enum GradientProbe {
     /// Runs the seeded probe `configuration` describes.
-    public static func run(_ configuration: ProbeConfiguration, memoryBudget: Int? = nil) throws -> ProbeResult {
+    public static func run(_ configuration: ProbeConfiguration, memoryBudget: Int? = nil, execution: Execution = .fast) throws -> ProbeResult {
         var setup = try ProbeSetup(configuration: configuration)
         setup.memoryBudget = memoryBudget
+        setup.execution = execution
         return try run(setup, settings: configuration.summary)
     }
 
@@ -107,7 +110,7 @@ public enum GradientProbe {
     ///   - setup: network, inputs, initial state, readout.
     ///   - settings: the fit window and the number of Jacobian samples.
     public static func run(_ setup: ProbeSetup, settings: SummarySettings = SummarySettings()) throws -> ProbeResult {
-        let unrolled = try Unrolled(network: setup.network, batch: setup.batch, steps: setup.steps, memoryBudget: setup.memoryBudget)
+        let unrolled = try Unrolled(network: setup.network, batch: setup.batch, steps: setup.steps, memoryBudget: setup.memoryBudget, execution: setup.execution)
         try unrolled.forward(inputs: setup.inputs, initialState: setup.initialState)
         let curves = try measureCurves(unrolled, readout: setup.readout)
         let summary = try ProbeSummary(curves: curves, network: setup.network, settings: settings) { distances in

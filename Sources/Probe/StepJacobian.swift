@@ -38,7 +38,7 @@ public struct StepJacobian {
             (0..<S).map { j in Tensor(rows: 1, cols: H, scalars: Array(enteringAll[k][j].scalars[0..<H])) }
         }
         let x = Array(setup.inputs[(t * B * I)..<(t * B * I + I)])
-        let one = try Unrolled(network: network, batch: 1, steps: 1)
+        let one = try Unrolled(network: network, batch: 1, steps: 1, execution: setup.execution)
         try one.forward(inputs: x, initialState: entering)
         let n = L * S * H
         var matrix = [Double](repeating: 0, count: n * n)

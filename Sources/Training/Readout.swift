@@ -8,13 +8,13 @@ import Autodiff
 /// - cross-entropy: L = w · mean_b CE(y_b, label_b) with w = B/N, so that summing over steps
 ///   gives the mean over every target (every row must have a target at such a step).
 final class Readout {
-    let program: Program
+    let program: any Executor
     let h: Value, weight: Value, bias: Value, y: Value, loss: Value
     let target: Value, mask: Value          // MSE: B × K each; CE: labels B × 1, scale 1 × 1
     let kind: TaskLoss
     let batch: Int
 
-    init(batch: Int, hiddenSize: Int, loss kind: TaskLoss) throws {
+    init(batch: Int, hiddenSize: Int, loss kind: TaskLoss, execution: Execution = .fast) throws {
         let g = Graph(), k = kind.width
         h = g.input("h", rows: batch, cols: hiddenSize)
         weight = g.parameter("W_y", rows: k, cols: hiddenSize)
@@ -32,7 +32,7 @@ final class Readout {
         }
         self.kind = kind
         self.batch = batch
-        program = try Program(graph: g)
+        program = try execution.executor(graph: g)
     }
 
     /// Loads the readout's weights.

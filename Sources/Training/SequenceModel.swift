@@ -30,9 +30,10 @@ public final class SequenceModel {
     ///   - initialization: the recurrent layers' scheme (forget bias, …).
     ///   - rng: the initialization's random source.
     ///   - memoryBudget: the unrolled storage's budget in bytes (nil: `Unrolled`'s default).
+    ///   - execution: the unrolled network's executor.
     public init(cell: any RecurrentCell, inputSize: Int, hiddenSize: Int, layers: Int, loss: TaskLoss,
                 batch: Int, steps: Int, initialization: RecurrentNetwork.Initialization,
-                rng: RandomSource, memoryBudget: Int? = nil) throws {
+                rng: RandomSource, memoryBudget: Int? = nil, execution: Execution = .fast) throws {
         var network = RecurrentNetwork(cell: cell, inputSize: inputSize, hiddenSize: hiddenSize, layers: layers)
         try network.initialize(initialization, using: rng)
         let bound = 1 / Double(hiddenSize).squareRoot()
@@ -41,8 +42,8 @@ public final class SequenceModel {
         self.network = network
         self.loss = loss
         unrolled = try Unrolled(network: network, batch: batch, steps: steps, memoryBudget: memoryBudget,
-                                inputGradients: false)   // the tasks' inputs are data, not parameters
-        readout = try Readout(batch: batch, hiddenSize: hiddenSize, loss: loss)
+                                inputGradients: false, execution: execution)   // the tasks' inputs are data, not parameters
+        readout = try Readout(batch: batch, hiddenSize: hiddenSize, loss: loss, execution: execution)
     }
 
     /// The parameters' names, in the order of `parameters` and of gradients: every layer's

@@ -1,3 +1,4 @@
+import Autodiff
 import CellLanguage
 import Cells
 import Foundation
@@ -128,7 +129,9 @@ public final class Trainer {
     /// Sets up a fresh run: the model initialized from `seed`, the data source seeded with
     /// `dataSeed`, the held-out set drawn from `evalSeed`.
     /// - Throws: `TrainingError.badConfiguration` for bad values; errors of set-up.
-    public init(_ c: TrainingConfiguration) throws {
+    /// - Parameter execution: the executor of the unrolled network (not part of the record:
+    ///   both give the same run, to rounding).
+    public init(_ c: TrainingConfiguration, execution: Execution = .fast) throws {
         try c.validate()
         configuration = c
         let task = try Tasks.make(c.task, length: c.length)
@@ -138,7 +141,7 @@ public final class Trainer {
         model = try SequenceModel(cell: cell, inputSize: task.inputSize, hiddenSize: c.hidden, layers: c.layers, loss: task.loss,
                                   batch: c.batch, steps: task.steps,
                                   initialization: .init(forgetBias: c.forgetBias.map { .constant($0) }),
-                                  rng: initRNG, memoryBudget: c.memoryBudgetMB << 20)
+                                  rng: initRNG, memoryBudget: c.memoryBudgetMB << 20, execution: execution)
         data = try RandomSource(seed: c.dataSeed, generator: c.generator)
         let evalRNG = try RandomSource(seed: c.evalSeed, generator: c.generator)
         heldOut = (0..<((c.evalSize + c.batch - 1) / c.batch)).map { _ in task.batch(size: c.batch, using: evalRNG) }
@@ -152,8 +155,8 @@ public final class Trainer {
     /// Sets up a run resumed from a checkpoint file.
     /// - Throws: `TrainingError.badCheckpoint` when the file cannot be read or was written for
     ///   another configuration.
-    public convenience init(resumingFrom path: String, configuration c: TrainingConfiguration) throws {
-        try self.init(c)
+    public convenience init(resumingFrom path: String, configuration c: TrainingConfiguration, execution: Execution = .fast) throws {
+        try self.init(c, execution: execution)
         guard let data = FileManager.default.contents(atPath: path) else {
             throw TrainingError.badCheckpoint(path: path, message: "cannot read the file")
         }

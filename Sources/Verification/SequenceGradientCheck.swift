@@ -17,6 +17,8 @@ public struct SequenceGradientCheck {
     public static let generator = "mt19937"
     /// Checker settings (mode, step, tolerance).
     public var options = GradientCheckOptions()
+    /// The unrolled network's executor.
+    public var execution = Execution.fast
 
     /// Creates a check with the default sizes (I = 3, H = 4, B = 2, T = 20, L = 1).
     public init(cell: any RecurrentCell) { self.cell = cell }
@@ -30,7 +32,7 @@ public struct SequenceGradientCheck {
         let r = rng.uniformArray(count: steps * batch * hiddenSize, low: -1, high: 1)
         let initial = (0..<layers).map { _ in cell.stateNames.map { _ in
             Tensor(rows: batch, cols: hiddenSize, scalars: rng.uniformArray(count: batch * hiddenSize, low: -0.5, high: 0.5)) } }
-        let unrolled = try Unrolled(network: network, batch: batch, steps: steps)
+        let unrolled = try Unrolled(network: network, batch: batch, steps: steps, execution: execution)
 
         // The checked tensors: every parameter of every layer, then every initial state.
         var names = [String](), shapes = [Shape](), values = [[Double]]()

@@ -90,8 +90,11 @@ struct GradcheckCommand: ParsableCommand {
         }
     }
 
+    @OptionGroup var execution: ExecutionOptions
+
     func run() throws {
         var check = SequenceGradientCheck(cell: try CellLookup.cell(cell))
+        check.execution = execution.execution
         (check.inputSize, check.hiddenSize, check.batch, check.steps, check.layers) = (input, hidden, batch, steps, layers)
         check.seed = seed
         var options = GradientCheckOptions(richardson: richardson, retestFailures: retest)

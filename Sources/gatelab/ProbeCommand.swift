@@ -76,6 +76,8 @@ struct ProbeCommand: ParsableCommand {
     @Flag(help: "Print JSON (with the per-distance log10 norms) instead of a table.")
     var json = false
 
+    @OptionGroup var execution: ExecutionOptions
+
     /// Sizes above this are not probe sizes (and would exhaust memory).
     static let largest = 1_000_000
 
@@ -125,6 +127,7 @@ struct ProbeCommand: ParsableCommand {
             let rc = try ReferenceCase(contentsOf: caseFile)
             var setup = try ProbeSetup(referenceCase: rc)
             setup.memoryBudget = memoryBudget.map { $0 << 20 }
+            setup.execution = execution.execution
             let result = try GradientProbe.run(setup, settings: settings)
             if json {
                 print(OrderedJSON.object(caseFields(rc, result)).text)
@@ -139,7 +142,7 @@ struct ProbeCommand: ParsableCommand {
         let configurations = try configurations()
         var records = [ProbeRecord]()
         for c in configurations {
-            records.append(ProbeRecord(version: GateLabVersion.current, configuration: c, result: try GradientProbe.run(c, memoryBudget: memoryBudget.map { $0 << 20 })))
+            records.append(ProbeRecord(version: GateLabVersion.current, configuration: c, result: try GradientProbe.run(c, memoryBudget: memoryBudget.map { $0 << 20 }, execution: execution.execution)))
         }
         let aggregate = try SeedAggregate(records.map(\.summary))
         if json {

@@ -122,6 +122,8 @@ struct TrainCommand: ParsableCommand {
         return b
     }
 
+    @OptionGroup var execution: ExecutionOptions
+
     func run() throws {
         var c = TrainingConfiguration()
         c.task = task.lowercased(); c.length = length; c.hidden = hidden; c.layers = layers
@@ -135,9 +137,9 @@ struct TrainCommand: ParsableCommand {
 
         let trainer: Trainer
         if resume, let checkpoint, FileManager.default.fileExists(atPath: checkpoint) {
-            trainer = try Trainer(resumingFrom: checkpoint, configuration: c)
+            trainer = try Trainer(resumingFrom: checkpoint, configuration: c, execution: execution.execution)
         } else {
-            trainer = try Trainer(c)
+            trainer = try Trainer(c, execution: execution.execution)
         }
         let task = trainer.task
         let header = "train \(c.id): \(task.name) T = \(c.length) (\(task.steps) steps), \(c.cell) H = \(c.hidden)"

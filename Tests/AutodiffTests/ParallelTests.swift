@@ -37,6 +37,9 @@ struct HelperThreadTests {
     /// for every transposition and for shapes that do not divide evenly.
     @Test(arguments: [(false, false), (false, true), (true, false), (true, true)])
     func splitProductsKeepTheirBits(_ transposes: (Bool, Bool)) {
+        // OpenBLAS single-threaded, as every program runs it: this test may run before any
+        // program is built in the process (its own threads pick other kernels by size).
+        Parallel.prepare
         let (ta, tb) = transposes
         for (m, n, k) in [(64, 1000, 70), (300, 40, 129), (17, 33, 200)] {
             let a = (0..<(m * k)).map { sin(Double($0) * 0.37) }, b = (0..<(k * n)).map { cos(Double($0) * 0.11) }
@@ -52,6 +55,23 @@ struct HelperThreadTests {
                 return c.map(\.bitPattern)
             }
             #expect(product(split: true) == product(split: false), "m \(m) n \(n) k \(k)")
+        }
+    }
+}
+
+@Suite("GATELAB_THREADS is a thread count")
+struct ThreadCountTests {
+    @Test func countsAreCappedAtTwo() {
+        #expect(Parallel.threads(environment: "1", availableCPUs: 8) == 1, "1: no helper thread, even on 8 CPUs")
+        #expect(Parallel.threads(environment: "2", availableCPUs: 1) == 2, "2: one helper, even when the mask says 1")
+        #expect(Parallel.threads(environment: "8", availableCPUs: 8) == 2, "every split is in two: more run as 2")
+        #expect(Parallel.threads(environment: " 4 ", availableCPUs: 8) == 2)
+    }
+
+    @Test func unsetOrNotACountFollowsTheAffinityMask() {
+        for value in [nil, "0", "-3", "two", ""] {
+            #expect(Parallel.threads(environment: value, availableCPUs: 1) == 1, "\(value ?? "unset") on 1 CPU")
+            #expect(Parallel.threads(environment: value, availableCPUs: 4) == 2, "\(value ?? "unset") on 4 CPUs")
         }
     }
 }

@@ -267,9 +267,9 @@ struct FusionTests {
         let u = try Unrolled(network: net, batch: 3, steps: 10)
         // One fused recurrent product, four fused gates (sum + activation), c' = f ⊙ c + i ⊙ g
         // in one pass, tanh(c'), o ⊙ tanh(c'): 8 instructions a step instead of 30.
-        #expect(u.program.instructionCounts.perStep == 8, "\(u.program.instructionCounts)")
+        #expect((u.program as! Program).instructionCounts.perStep == 8, "\((u.program as! Program).instructionCounts)")
         // The seven after the product are row-wise: they run as one section, one hand-off.
-        #expect(u.program.instructionCounts.rowSections == 1, "\(u.program.instructionCounts)")
+        #expect((u.program as! Program).instructionCounts.rowSections == 1, "\((u.program as! Program).instructionCounts)")
     }
 }
 

@@ -19,16 +19,51 @@ enum Activations {
         guard let da = ga.p else { return }
         let (x, y, d, n) = (a.p!, out.p!, g.p!, out.count)
         switch op {
-        case .sigmoid: for k in 0..<n { da[k] += d[k] * y[k] * (1 - y[k]) }
-        case .tanh: for k in 0..<n { da[k] += d[k] * (1 - y[k] * y[k]) }
+        case .sigmoid: for k in 0..<n { da[k] += sigmoidVJP(d[k], y[k]) }
+        case .tanh: for k in 0..<n { da[k] += tanhVJP(d[k], y[k]) }
         case .relu: for k in 0..<n where x[k] > 0 { da[k] += d[k] }
         default: fatalError("Activations.vjp: \(op.name)")
         }
     }
 
-    /// A classic bug, kept for the gradient checker's own test: tanh′ written as 1 − y.
-    static func wrongTanhVJP(_ out: Arg, _ g: Arg, _ ga: Arg) {
-        guard let da = ga.p else { return }
-        for k in 0..<out.count { da[k] += g.p![k] * (1 - out.p![k]) }
+    /// σ's VJP at one element, from the output gradient g and the output y: g σ′ = g y (1 − y).
+    /// (Written once: the fused instructions call it too, so their bits are these.)
+    @inline(__always) static func sigmoidVJP(_ g: Double, _ y: Double) -> Double { g * y * (1 - y) }
+
+    /// tanh's VJP at one element: g tanh′ = g (1 − y²).
+    @inline(__always) static func tanhVJP(_ g: Double, _ y: Double) -> Double { g * (1 - y * y) }
+}
+
+extension Activations: PrimitiveFamily {
+    static func name(_ op: Primitive) -> String {
+        switch op { case .sigmoid: return "sigmoid"; case .tanh: return "tanh"; default: return "relu" }
     }
+
+    static func resultShape(_ op: Primitive, _ s: [Shape]) -> Result<Shape, ShapeMismatch> {
+        s.count == 1 ? .success(s[0]) : .failure(ShapeMismatch(reason: "needs 1 operand"))
+    }
+
+    static func forward(_ op: Primitive, operands a: UnsafeMutablePointer<Arg>, count: Int, into out: Arg) {
+        forward(op, a[0], out)
+    }
+
+    static func vjp(_ op: Primitive, operands a: UnsafeMutablePointer<Arg>, gradients ga: UnsafeMutablePointer<Arg>, count: Int,
+                    output out: Arg, outputGradient g: Arg) {
+        vjp(op, a[0], out, g, ga[0])
+    }
+
+    /// σ and tanh read their output (y (1 − y), 1 − y²); relu its operand's sign.
+    static func vjpReads(_ op: Primitive) -> (operands: Bool, output: Bool) { op == .relu ? (true, false) : (false, true) }
+
+    static func printed(_ op: Primitive, _ a: [PrintedOperand], _ style: PrintStyle) -> PrintedOperand {
+        switch op {
+        case .sigmoid: return style.call(style.latex ? "\\sigma" : "σ", a)
+        case .tanh: return style.call(style.latex ? "\\tanh" : "tanh", a)
+        default: return style.call(style.latex ? "\\operatorname{relu}" : "relu", a)
+        }
+    }
+
+    static func symbol(_ op: Primitive) -> String { op == .sigmoid ? "σ" : name(op) }
+
+    static func isRowwise(_ op: Primitive) -> Bool { true }
 }

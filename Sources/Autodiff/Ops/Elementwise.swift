@@ -28,8 +28,8 @@ enum Elementwise {
             accumulate(ga, g, b, out) { d, _ in d }
             accumulate(gb, g, a, out) { d, _ in -d }
         case .multiply:
-            accumulate(ga, g, b, out) { d, y in d * y }
-            accumulate(gb, g, a, out) { d, x in d * x }
+            accumulate(ga, g, b, out, multiplyVJP)
+            accumulate(gb, g, a, out, multiplyVJP)
         case .divide:
             accumulate(ga, g, b, out) { d, y in d / y }
             if let db = gb.p {   // −g ⊙ out ⊘ b, b broadcast
@@ -42,6 +42,10 @@ enum Elementwise {
         default: fatalError("Elementwise.vjp: \(op.name)")
         }
     }
+
+    /// ⊙'s VJP at one element, for one factor: the output gradient g times the other factor.
+    /// (Written once: the fused `a ⊙ b + c ⊙ d` calls it too.)
+    @inline(__always) static func multiplyVJP(_ g: Double, _ other: Double) -> Double { g * other }
 
     /// `out[r, c] = f(a[r, c], b[r, c])` with broadcasting; the same-shape and row-broadcast
     /// (bias) cases get plain loops the compiler vectorizes.
@@ -138,4 +142,86 @@ enum Elementwise {
         default: fatalError("Elementwise.vjpUnary: \(op.name)")
         }
     }
+}
+
+extension Elementwise: PrimitiveFamily {
+    static func name(_ op: Primitive) -> String {
+        switch op {
+        case .add: return "add"
+        case .subtract: return "subtract"
+        case .multiply: return "multiply"
+        case .divide: return "divide"
+        case .negate: return "negate"
+        case .exp: return "exp"
+        case .log: return "log"
+        case .square: return "square"
+        default: return "sqrt"
+        }
+    }
+
+    /// Binary ops broadcast each dimension that is 1 (biases: a row; scalars: 1 × 1).
+    static func resultShape(_ op: Primitive, _ s: [Shape]) -> Result<Shape, ShapeMismatch> {
+        switch op {
+        case .add, .subtract, .multiply, .divide:
+            guard s.count == 2 else { return .failure(ShapeMismatch(reason: "needs 2 operands")) }
+            func broadcast(_ a: Int, _ b: Int) -> Int? { a == b ? a : (a == 1 ? b : (b == 1 ? a : nil)) }
+            guard let r = broadcast(s[0].rows, s[1].rows), let c = broadcast(s[0].cols, s[1].cols) else {
+                return .failure(ShapeMismatch(reason: "\(s[0]) and \(s[1]) do not broadcast (each dimension must match or be 1)"))
+            }
+            return .success(Shape(r, c))
+        default:
+            return s.count == 1 ? .success(s[0]) : .failure(ShapeMismatch(reason: "needs 1 operand"))
+        }
+    }
+
+    static func forward(_ op: Primitive, operands a: UnsafeMutablePointer<Arg>, count: Int, into out: Arg) {
+        if count == 2 { forward(op, a[0], a[1], out) } else { forwardUnary(op, a[0], out) }
+    }
+
+    static func vjp(_ op: Primitive, operands a: UnsafeMutablePointer<Arg>, gradients ga: UnsafeMutablePointer<Arg>, count: Int,
+                    output out: Arg, outputGradient g: Arg) {
+        if count == 2 { vjp(op, a[0], a[1], out, g, ga[0], ga[1]) } else { vjpUnary(op, a[0], out, g, ga[0]) }
+    }
+
+    /// ⊙ reads the other factor, ⊘ both operands and its output, log and square their operand,
+    /// exp and √ their output; + − and negation nothing.
+    static func vjpReads(_ op: Primitive) -> (operands: Bool, output: Bool) {
+        switch op {
+        case .multiply, .log, .square: return (true, false)
+        case .divide: return (true, true)
+        case .exp, .sqrt: return (false, true)
+        default: return (false, false)
+        }
+    }
+
+    static func printed(_ op: Primitive, _ a: [PrintedOperand], _ style: PrintStyle) -> PrintedOperand {
+        let latex = style.latex
+        switch op {
+        case .add: return PrintedOperand(text: "\(style.wrap(a[0], 1)) + \(style.wrap(a[1], 2))", precedence: 1)
+        case .subtract: return PrintedOperand(text: "\(style.wrap(a[0], 1)) \(latex ? "-" : "−") \(style.wrap(a[1], 2))", precedence: 1)
+        case .multiply:   // a constant factor is written as a coefficient: 2 x
+            let sign = a[0].isConstant ? " " : (latex ? " \\odot " : " ⊙ ")
+            return PrintedOperand(text: "\(style.wrap(a[0], 2))\(sign)\(style.wrap(a[1], 3))", precedence: 2)
+        case .divide:
+            if latex { return PrintedOperand(text: "\\frac{\(a[0].text)}{\(a[1].text)}", precedence: 10) }
+            return PrintedOperand(text: "\(style.wrap(a[0], 2)) / \(style.wrap(a[1], 3))", precedence: 2)
+        case .negate: return PrintedOperand(text: "-" + style.wrap(a[0], 3), precedence: 2)
+        case .exp: return style.call(latex ? "\\exp" : "exp", a)
+        case .log: return style.call(latex ? "\\log" : "log", a)
+        case .sqrt: return PrintedOperand(text: latex ? "\\sqrt{\(a[0].text)}" : "√" + style.paren(a[0].text), precedence: 10)
+        default: return PrintedOperand(text: style.wrap(a[0], 10) + (latex ? "^2" : "²"), precedence: 9)
+        }
+    }
+
+    static func symbol(_ op: Primitive) -> String {
+        switch op {
+        case .add: return "+"
+        case .subtract: return "−"
+        case .multiply: return "⊙"
+        case .divide: return "/"
+        default: return name(op)
+        }
+    }
+
+    static func isRowwise(_ op: Primitive) -> Bool { true }
 }

@@ -62,3 +62,35 @@ enum Losses {
         return Int(v)
     }
 }
+
+extension Losses: PrimitiveFamily {
+    static func name(_ op: Primitive) -> String { op == .meanSquaredError ? "meanSquaredError" : "softmaxCrossEntropy" }
+
+    static func resultShape(_ op: Primitive, _ s: [Shape]) -> Result<Shape, ShapeMismatch> {
+        func fail(_ why: String) -> Result<Shape, ShapeMismatch> { .failure(ShapeMismatch(reason: why)) }
+        guard s.count == 2 else { return fail("needs 2 operands") }
+        if op == .meanSquaredError {
+            guard s[0] == s[1] else { return fail("prediction \(s[0]) and target \(s[1]) differ") }
+        } else {
+            guard s[1] == Shape(s[0].rows, 1) else { return fail("labels must be \(s[0].rows)×1 for logits \(s[0]), got \(s[1])") }
+        }
+        return .success(Shape(1, 1))
+    }
+
+    static func forward(_ op: Primitive, operands a: UnsafeMutablePointer<Arg>, count: Int, into out: Arg) throws {
+        if op == .meanSquaredError { mseForward(a[0], a[1], out) } else { try crossEntropyForward(a[0], a[1], out) }
+    }
+
+    static func vjp(_ op: Primitive, operands a: UnsafeMutablePointer<Arg>, gradients ga: UnsafeMutablePointer<Arg>, count: Int,
+                    output out: Arg, outputGradient g: Arg) {
+        if op == .meanSquaredError { mseVJP(a[0], a[1], g, ga[0], ga[1]) } else { crossEntropyVJP(a[0], a[1], g, ga[0]) }
+    }
+
+    /// Both read their operands (the difference; the logits and labels).
+    static func vjpReads(_ op: Primitive) -> (operands: Bool, output: Bool) { (true, false) }
+
+    static func printed(_ op: Primitive, _ a: [PrintedOperand], _ style: PrintStyle) -> PrintedOperand {
+        op == .meanSquaredError ? style.call(style.latex ? "\\operatorname{MSE}" : "MSE", a)
+                                : style.call(style.latex ? "\\operatorname{CE}" : "CE", a)
+    }
+}

@@ -91,3 +91,49 @@ enum MatMul {
         }
     }
 }
+
+extension MatMul: PrimitiveFamily {
+    static func name(_ op: Primitive) -> String {
+        guard case let .matmul(ta, tb) = op else { fatalError("MatMul: \(op)") }
+        return "matmul" + (ta ? "(Aᵀ)" : "") + (tb ? "(Bᵀ)" : "")
+    }
+
+    static func resultShape(_ op: Primitive, _ s: [Shape]) -> Result<Shape, ShapeMismatch> {
+        guard case let .matmul(ta, tb) = op else { fatalError("MatMul: \(op)") }
+        guard s.count == 2 else { return .failure(ShapeMismatch(reason: "needs 2 operands")) }
+        let (m, ka) = ta ? (s[0].cols, s[0].rows) : (s[0].rows, s[0].cols)
+        let (kb, n) = tb ? (s[1].cols, s[1].rows) : (s[1].rows, s[1].cols)
+        guard ka == kb else {
+            return .failure(ShapeMismatch(reason: "inner dimensions differ: \(s[0])\(ta ? "ᵀ" : "") · \(s[1])\(tb ? "ᵀ" : "") (\(ka) ≠ \(kb))"))
+        }
+        return .success(Shape(m, n))
+    }
+
+    static func forward(_ op: Primitive, operands a: UnsafeMutablePointer<Arg>, count: Int, into out: Arg) {
+        guard case let .matmul(ta, tb) = op else { fatalError("MatMul: \(op)") }
+        forward(transposeA: ta, transposeB: tb, a[0], a[1], out)
+    }
+
+    static func vjp(_ op: Primitive, operands a: UnsafeMutablePointer<Arg>, gradients ga: UnsafeMutablePointer<Arg>, count: Int,
+                    output out: Arg, outputGradient g: Arg) {
+        guard case let .matmul(ta, tb) = op else { fatalError("MatMul: \(op)") }
+        vjp(transposeA: ta, transposeB: tb, a[0], a[1], g, ga[0], ga[1])
+    }
+
+    /// Both operands (the other's gradient is a product with each), not the output.
+    static func vjpReads(_ op: Primitive) -> (operands: Bool, output: Bool) { (true, false) }
+
+    /// `a · b` (ᵀ where transposed); a weight used transposed on the right, `x • W`, prints in
+    /// the papers' column-vector order, `W x`.
+    static func printed(_ op: Primitive, _ a: [PrintedOperand], _ style: PrintStyle) -> PrintedOperand {
+        guard case let .matmul(ta, tb) = op else { fatalError("MatMul: \(op)") }
+        if tb && !ta && a[1].isLeaf { return PrintedOperand(text: "\(style.wrap(a[1], 4)) \(style.wrap(a[0], 4))", precedence: 3) }
+        let t = style.latex ? "^\\top" : "ᵀ"
+        return PrintedOperand(text: "\(style.wrap(a[0], 4))\(ta ? t : "") \(style.latex ? "\\cdot" : "·") \(style.wrap(a[1], 4))\(tb ? t : "")", precedence: 3)
+    }
+
+    static func symbol(_ op: Primitive) -> String { "matmul" }
+
+    /// `a · op(b)` treats rows independently; `aᵀ · b` sums over them.
+    static func isRowwise(_ op: Primitive) -> Bool { if case .matmul(false, _) = op { return true }; return false }
+}

@@ -33,3 +33,34 @@ enum Reductions {
         }
     }
 }
+
+extension Reductions: PrimitiveFamily {
+    static func name(_ op: Primitive) -> String {
+        switch op { case .sumAll: return "sumAll"; case .sumRows: return "sumRows"; case .meanAll: return "meanAll"; default: return "meanRows" }
+    }
+
+    static func resultShape(_ op: Primitive, _ s: [Shape]) -> Result<Shape, ShapeMismatch> {
+        guard s.count == 1 else { return .failure(ShapeMismatch(reason: "needs 1 operand")) }
+        return .success(op == .sumAll || op == .meanAll ? Shape(1, 1) : Shape(1, s[0].cols))
+    }
+
+    static func forward(_ op: Primitive, operands a: UnsafeMutablePointer<Arg>, count: Int, into out: Arg) { forward(op, a[0], out) }
+
+    static func vjp(_ op: Primitive, operands a: UnsafeMutablePointer<Arg>, gradients ga: UnsafeMutablePointer<Arg>, count: Int,
+                    output out: Arg, outputGradient g: Arg) {
+        vjp(op, a[0], g, ga[0])
+    }
+
+    /// Spreading the gradient back reads nothing but its shape.
+    static func vjpReads(_ op: Primitive) -> (operands: Bool, output: Bool) { (false, false) }
+
+    static func printed(_ op: Primitive, _ a: [PrintedOperand], _ style: PrintStyle) -> PrintedOperand {
+        let latex = style.latex
+        switch op {
+        case .sumAll: return style.call(latex ? "\\sum" : "Σ", a)
+        case .sumRows: return style.call(latex ? "\\sum_{\\text{rows}}" : "Σ_rows", a)
+        case .meanAll: return style.call(latex ? "\\operatorname{mean}" : "mean", a)
+        default: return style.call(latex ? "\\operatorname{mean}_{\\text{rows}}" : "mean_rows", a)
+        }
+    }
+}

@@ -45,3 +45,48 @@ enum Structure {
         }
     }
 }
+
+extension Structure: PrimitiveFamily {
+    static func name(_ op: Primitive) -> String {
+        if case let .sliceColumns(s, c) = op { return "sliceColumns[\(s)..<\(s + c)]" }
+        return "concatColumns"
+    }
+
+    static func resultShape(_ op: Primitive, _ s: [Shape]) -> Result<Shape, ShapeMismatch> {
+        func fail(_ why: String) -> Result<Shape, ShapeMismatch> { .failure(ShapeMismatch(reason: why)) }
+        switch op {
+        case let .sliceColumns(start, count):
+            guard s.count == 1 else { return fail("needs 1 operand") }
+            guard start >= 0, count > 0, start + count <= s[0].cols else {
+                return fail("columns \(start)..<\(start + count) are outside \(s[0])")
+            }
+            return .success(Shape(s[0].rows, count))
+        default:
+            guard let first = s.first else { return fail("needs at least 1 operand") }
+            guard s.allSatisfy({ $0.rows == first.rows }) else {
+                return fail("row counts differ: " + s.map(\.description).joined(separator: ", "))
+            }
+            return .success(Shape(first.rows, s.reduce(0) { $0 + $1.cols }))
+        }
+    }
+
+    static func forward(_ op: Primitive, operands a: UnsafeMutablePointer<Arg>, count: Int, into out: Arg) {
+        if case let .sliceColumns(start, _) = op { sliceForward(start: start, a[0], out) } else { concatForward(a, count, out) }
+    }
+
+    static func vjp(_ op: Primitive, operands a: UnsafeMutablePointer<Arg>, gradients ga: UnsafeMutablePointer<Arg>, count: Int,
+                    output out: Arg, outputGradient g: Arg) {
+        if case let .sliceColumns(start, _) = op { sliceVJP(start: start, g, ga[0]) } else { concatVJP(ga, count, g) }
+    }
+
+    /// Moving numbers reads none.
+    static func vjpReads(_ op: Primitive) -> (operands: Bool, output: Bool) { (false, false) }
+
+    static func printed(_ op: Primitive, _ a: [PrintedOperand], _ style: PrintStyle) -> PrintedOperand {
+        if case let .sliceColumns(s, c) = op { return PrintedOperand(text: style.wrap(a[0], 10) + "[:, \(s):\(s + c)]", precedence: 10) }
+        let latex = style.latex
+        return PrintedOperand(text: (latex ? "\\left[" : "[") + a.map(\.text).joined(separator: ", ") + (latex ? "\\right]" : "]"), precedence: 10)
+    }
+
+    static func isRowwise(_ op: Primitive) -> Bool { true }
+}

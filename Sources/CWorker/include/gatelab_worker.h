@@ -11,9 +11,6 @@ typedef void (*gatelab_part_fn)(void *context, int part);
 /// Returns 1 when the parts ran in parallel, 0 when they ran one after the other.
 int gatelab_run_two(gatelab_part_fn fn, void *context);
 
-/// How long the helper keeps polling for work after a part, in microseconds, before it sleeps
-/// (default 300): long enough to span the serial gaps between the parts of a time step.
-void gatelab_set_spin_microseconds(int microseconds);
 /// The CPUs this process may run on (its affinity mask, which Slurm and taskset narrow), or 0
 /// when the system cannot say.
 int gatelab_available_cpus(void);

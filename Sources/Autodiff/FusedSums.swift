@@ -1,149 +1,3 @@
-// Fusing the matrix products of a step that share their left operand.
-//
-// A gated cell multiplies the previous state by one weight per gate (W_hi h, W_hf h, W_hg h,
-// W_ho h). Written as the papers write them these are four small products; run as one product
-// with the weights stacked ([W_hi; W_hf; W_hg; W_ho] h, as cuDNN and PyTorch store them) the
-// BLAS works on a 4× wider matrix, and the reverse pass needs one product for ∂L/∂h and one
-// for the stacked weights' gradient instead of eight. The graph, the printed equations and the
-// parameters stay as written; only the program's instruction list changes.
-//
-// The weights' gradient Σ_t G_tᵀ a_t is not accumulated step by step (a rank-B update each
-// step, slow for small batches) but once per block of steps (see Program): G_t and a_t are
-// copied side by side and one GEMM over the block's stacked rows adds their product.
-import GSLKit
-
-extension Program {
-    /// Replaces groups of step products `a • W₁, a • W₂, …` (same `a`, each W a parameter) by
-    /// one fused instruction placed where the first of them was.
-    func fuseProducts(_ list: [Instruction]) -> [Instruction] {
-        var groups: [Int: [Int]] = [:]   // left operand node → indices in list
-        for (i, ins) in list.enumerated() {
-            guard case .matmul(false, true) = ins.op else { continue }
-            let operands = graph.nodes[ins.node].operands
-            guard graph.nodes[operands[1]].op == .parameter, ins.out.gradBase != nil else { continue }
-            groups[operands[0], default: []].append(i)
-        }
-        var replaced = [Int: Instruction](), removed = Set<Int>()
-        for (_, members) in groups {
-            let fused = FusedProducts(members.map { list[$0] }, block: block)
-            replaced[members[0]] = fused
-            removed.formUnion(members.dropFirst())
-        }
-        return list.indices.compactMap { removed.contains($0) ? nil : (replaced[$0] ?? list[$0]) }
-    }
-}
-
-/// `[y₁ y₂ …] = a · [W₁; W₂; …]ᵀ` as one GEMM, scattered into each product's own storage;
-/// reverse: gathered output gradients G, then ∂a += G · W per step, and ∂W += Gᵀ · a over
-/// chunks of steps, added into each weight's gradient at the end.
-final class FusedProducts: Instruction {
-    let members: [Instruction]
-    let rows: Int, inner: Int, width: Int
-    let offsets: [Int]
-    /// Steps per block (the program's), the capacity of the gathered rows.
-    let chunk: Int
-    /// Steps gathered in this block so far (behind a pointer: no exclusivity check per step).
-    var filled: Int {
-        get { state[0] }
-        set { state[0] = newValue }
-    }
-    private let state: UnsafeMutablePointer<Int>
-    let weights: UnsafeMutablePointer<Double>      // width × inner
-    let weightGrad: UnsafeMutablePointer<Double>   // width × inner
-    let outputs: UnsafeMutablePointer<Double>      // rows × width
-    let chunkGrads: UnsafeMutablePointer<Double>   // chunk · rows × width
-    let chunkInputs: UnsafeMutablePointer<Double>  // chunk · rows × inner
-    /// Members read in place by the one fused sum that consumes them (see `linkFusedReads`):
-    /// their columns of `outputs` are not copied out, and that sum writes their gradient rows
-    /// straight into `currentGradients`.
-    var direct: [Bool] { didSet { state[1] = direct.contains(false) ? 0 : 1 } }
-    /// Every member is read in place: the forward pass copies nothing out.
-    var allDirect: Bool { state[1] != 0 }
-    /// Where this step's gathered output gradients go (rows × width), during the reverse pass.
-    var currentGradients: UnsafeMutablePointer<Double> { chunkGrads + filled * rows * width }
-
-    init(_ members: [Instruction], block: Int) {
-        self.members = members
-        let first = members[0]
-        rows = first.out.rows
-        inner = first.operands[0].cols
-        offsets = members.reduce(into: [0]) { $0.append($0.last! + $1.out.cols) }
-        width = offsets.last!
-        chunk = block
-        weights = .allocate(capacity: width * inner)
-        weightGrad = .allocate(capacity: width * inner)
-        outputs = .allocate(capacity: rows * width)
-        chunkGrads = .allocate(capacity: chunk * rows * width)
-        chunkInputs = .allocate(capacity: chunk * rows * inner)
-        weightGrad.initialize(repeating: 0, count: width * inner)
-        state = .allocate(capacity: 2)
-        state.initialize(repeating: 0, count: 2)
-        direct = Array(repeating: false, count: members.count)
-        super.init(node: first.node, op: first.op, operands: first.operands, out: first.out)
-    }
-
-    deinit {
-        weights.deallocate(); weightGrad.deallocate(); outputs.deallocate()
-        chunkGrads.deallocate(); chunkInputs.deallocate(); state.deallocate()
-    }
-
-    /// Stacks the current weights (they may have changed since the last pass).
-    override func beginForward() {
-        for (m, off) in zip(members, offsets) {
-            (weights + off * inner).update(from: m.operands[1].base, count: m.out.cols * inner)
-        }
-    }
-
-    override func beginBackward() { filled = 0 }
-
-    /// ∂W_i += (Gᵀ a)_i for the steps gathered in this block, added into each weight's own
-    /// gradient once per block (so that a sequence cut into segments adds the same partial
-    /// sums in the same order).
-    private func flush() {
-        guard filled > 0 else { return }
-        MatMul.product(true, false, width, inner, filled * rows, chunkGrads, width, chunkInputs, inner, beta: 0, weightGrad, inner)
-        filled = 0
-        for (m, off) in zip(members, offsets) {
-            guard let g = m.operands[1].gradBase else { continue }
-            let src = weightGrad + off * inner
-            for k in 0..<(m.out.cols * inner) { g[k] += src[k] }
-        }
-    }
-
-    override func endBlock() { flush() }
-    override func endBackward() { flush() }
-
-    override func run(from t: Int, count: Int) throws {
-        let a = operands[0].arg(t, count)
-        MatMul.product(false, true, rows, width, inner, a.p!, inner, weights, inner, beta: 0, outputs, width)
-        if allDirect { return }
-        Parallel.rows(rows, cols: width) { range in
-            for (k, (m, off)) in zip(members, offsets).enumerated() where !direct[k] {
-                let o = m.out.arg(t, count), n = m.out.cols
-                for r in range { (o.p! + r * n).update(from: outputs + r * width + off, count: n) }
-            }
-        }
-    }
-
-    override func vjp(from t: Int, count: Int) {
-        let outputGrad = chunkGrads + filled * rows * width
-        let a = operands[0].arg(t, count), ga = operands[0].gradArg(t, count)
-        let inputs = chunkInputs + filled * rows * inner
-        Parallel.rows(rows, cols: width) { range in
-            for (k, (m, off)) in zip(members, offsets).enumerated() where !direct[k] {
-                let g = m.out.gradArg(t, count), n = m.out.cols
-                for r in range { (outputGrad + r * width + off).update(from: g.p! + r * n, count: n) }
-            }
-            (inputs + range.lowerBound * inner).update(from: a.p! + range.lowerBound * inner, count: range.count * inner)
-        }
-        if let da = ga.p {
-            MatMul.product(false, false, rows, inner, width, outputGrad, width, weights, inner, beta: 1, da, inner)
-        }
-        filled += 1
-        precondition(filled <= chunk, "FusedProducts: more steps than a block")
-    }
-}
-
 // Fusing a step's chains of additions ending in an activation: σ(((a + b) + c) + d) — a gate's
 // pre-activation sums and its nonlinearity — become one instruction instead of four, with no
 // intermediate storage. The additions keep their order, so values are bit-identical; the
@@ -252,8 +106,8 @@ final class FusedProductSum: Instruction {
         let (args, grads, n) = (self.args, self.grads, current.value.cols)
         let range = (r.lowerBound * n)..<(r.upperBound * n)
         func product(_ x: Int, _ y: Int) {   // the VJP of args[x] ⊙ args[y]
-            if let dx = grads[x].p { let v = args[y].p!; for k in range { dx[k] += g[k] * v[k] } }
-            if let dy = grads[y].p { let v = args[x].p!; for k in range { dy[k] += g[k] * v[k] } }
+            if let dx = grads[x].p { let v = args[y].p!; for k in range { dx[k] += Elementwise.multiplyVJP(g[k], v[k]) } }
+            if let dy = grads[y].p { let v = args[x].p!; for k in range { dy[k] += Elementwise.multiplyVJP(g[k], v[k]) } }
         }
         if firstProductRunsFirst { product(2, 3); product(0, 1) } else { product(0, 1); product(2, 3) }
     }
@@ -378,8 +232,8 @@ final class FusedSum: Instruction {
         let (y, dd, pp) = (o.p! + r.lowerBound * o.cols, d + r.lowerBound * o.cols, p + r.lowerBound * o.cols)
         let n = r.count * o.cols
         switch activation {
-        case .sigmoid?: for k in 0..<n { pp[k] = dd[k] * y[k] * (1 - y[k]) }
-        case .tanh?: for k in 0..<n { pp[k] = dd[k] * (1 - y[k] * y[k]) }
+        case .sigmoid?: for k in 0..<n { pp[k] = Activations.sigmoidVJP(dd[k], y[k]) }
+        case .tanh?: for k in 0..<n { pp[k] = Activations.tanhVJP(dd[k], y[k]) }
         default: break
         }
         let gs = gp.rows(r, of: o.rows), os = o.rows(r, of: o.rows)
@@ -425,92 +279,6 @@ final class FusedSum: Instruction {
             } else {
                 Elementwise.accumulate(ga, gp, gp, o) { d, _ in d }
             }
-        }
-    }
-}
-
-// Running a step's chain of row-wise instructions with one hand-off. After the fused product,
-// an LSTM step is seven row-wise instructions (four gates, c', tanh c', h'), each of which
-// used to split its rows over the two cores on its own: seven hand-offs and seven waits a
-// step, in each direction. Rows r of each depend only on rows r of the ones before, so one
-// split serves the whole chain: each core runs every instruction on its half of the rows,
-// then the reverse pass's tails (the biases' column sums) run after. Same kernels, same
-// order for every element: the bits do not change.
-extension Program {
-    /// Replaces runs of two or more consecutive row-wise step instructions with the same row
-    /// count (at least two rows) by `RowSection`s.
-    func groupRowwise(_ list: [Instruction]) -> [Instruction] {
-        var result = [Instruction](), run = [Instruction]()
-        func close() {
-            if run.count >= 2 { result.append(RowSection(run)) } else { result += run }
-            run = []
-        }
-        for ins in list {
-            if ins.isRowwise, !ins.out.stacks, ins.out.rows >= 2, run.isEmpty || run[0].out.rows == ins.out.rows {
-                run.append(ins)
-            } else {
-                close()
-                if ins.isRowwise, !ins.out.stacks, ins.out.rows >= 2 { run.append(ins) } else { result.append(ins) }
-            }
-        }
-        close()
-        return result
-    }
-}
-
-/// Row-wise instructions run as one: forward, every member on each core's rows in order;
-/// reverse, every member's row part in reverse order, then their tails in reverse order.
-final class RowSection: Instruction {
-    let members: [Instruction]
-    private let rows: Int, width: Int
-
-    /// The members that have a gradient, in reverse order: those the reverse pass runs.
-    private let active: [Instruction]
-
-    init(_ members: [Instruction]) {
-        self.members = members
-        active = members.filter { $0.out.gradBase != nil }.reversed()
-        rows = members[0].out.rows
-        width = members.reduce(0) { $0 + $1.out.cols }
-        let last = members.last!
-        super.init(node: last.node, op: last.op, operands: last.operands, out: last.out)
-    }
-
-    override var isRowwise: Bool { false }
-    override func beginForward() { for m in members { m.beginForward() } }
-    override func beginBackward() { for m in members { m.beginBackward() } }
-    override func endBlock() { for m in members { m.endBlock() } }
-    override func endBackward() { for m in members { m.endBackward() } }
-
-    override func run(from t: Int, count: Int) throws {
-        for m in members { m.prepare(t, count, gradients: false) }
-        let members = self.members
-        Parallel.rows(rows, cols: width) { r in for m in members { m.forwardRows(r) } }
-    }
-
-    override func vjp(from t: Int, count: Int) {
-        // A member whose VJP was replaced for a test (`injectWrongVJP`) is no longer row-wise:
-        // then every member runs on its own, in reverse order.
-        guard members.allSatisfy(\.isRowwise) else {
-            for m in members.reversed() { m.vjp(from: t, count: count) }
-            return
-        }
-        let active = self.active
-        for m in active { m.prepare(t, count, gradients: true) }
-        Parallel.rows(rows, cols: width) { r in for m in active { m.backwardRows(r) } }
-        // The tails (biases' column sums) in one split by columns, when they are all column
-        // sums: each column's sum keeps its order, whichever core adds it.
-        guard active.contains(where: \.hasTail) else { return }
-        if active.allSatisfy(\.tailSplitsByColumns) {
-            func part(_ p: Int) {
-                for m in active where m.hasTail {
-                    let cs = Parallel.half(p, of: m.current.value.cols)
-                    if !cs.isEmpty { m.backwardTail(columns: cs) }
-                }
-            }
-            if Parallel.enabled && rows * width >= Parallel.minimumElements { Parallel.two(part) } else { part(0); part(1) }
-        } else {
-            for m in active { m.backwardTail() }
         }
     }
 }

@@ -1,0 +1,145 @@
+// Fusing the matrix products of a step that share their left operand.
+//
+// A gated cell multiplies the previous state by one weight per gate (W_hi h, W_hf h, W_hg h,
+// W_ho h). Written as the papers write them these are four small products; run as one product
+// with the weights stacked ([W_hi; W_hf; W_hg; W_ho] h, as cuDNN and PyTorch store them) the
+// BLAS works on a 4× wider matrix, and the reverse pass needs one product for ∂L/∂h and one
+// for the stacked weights' gradient instead of eight. The graph, the printed equations and the
+// parameters stay as written; only the program's instruction list changes.
+//
+// The weights' gradient Σ_t G_tᵀ a_t is not accumulated step by step (a rank-B update each
+// step, slow for small batches) but once per block of steps (see Program): G_t and a_t are
+// copied side by side and one GEMM over the block's stacked rows adds their product.
+import GSLKit
+
+extension Program {
+    /// Replaces groups of step products `a • W₁, a • W₂, …` (same `a`, each W a parameter) by
+    /// one fused instruction placed where the first of them was.
+    func fuseProducts(_ list: [Instruction]) -> [Instruction] {
+        var groups: [Int: [Int]] = [:]   // left operand node → indices in list
+        for (i, ins) in list.enumerated() {
+            guard case .matmul(false, true) = ins.op else { continue }
+            let operands = graph.nodes[ins.node].operands
+            guard graph.nodes[operands[1]].op == .parameter, ins.out.gradBase != nil else { continue }
+            groups[operands[0], default: []].append(i)
+        }
+        var replaced = [Int: Instruction](), removed = Set<Int>()
+        for (_, members) in groups {
+            let fused = FusedProducts(members.map { list[$0] }, block: block)
+            replaced[members[0]] = fused
+            removed.formUnion(members.dropFirst())
+        }
+        return list.indices.compactMap { removed.contains($0) ? nil : (replaced[$0] ?? list[$0]) }
+    }
+}
+
+/// `[y₁ y₂ …] = a · [W₁; W₂; …]ᵀ` as one GEMM, scattered into each product's own storage;
+/// reverse: gathered output gradients G, then ∂a += G · W per step, and ∂W += Gᵀ · a over
+/// chunks of steps, added into each weight's gradient at the end.
+final class FusedProducts: Instruction {
+    let members: [Instruction]
+    let rows: Int, inner: Int, width: Int
+    let offsets: [Int]
+    /// Steps per block (the program's), the capacity of the gathered rows.
+    let chunk: Int
+    /// Steps gathered in this block so far (behind a pointer: no exclusivity check per step).
+    var filled: Int {
+        get { state[0] }
+        set { state[0] = newValue }
+    }
+    private let state: UnsafeMutablePointer<Int>
+    let weights: UnsafeMutablePointer<Double>      // width × inner
+    let weightGrad: UnsafeMutablePointer<Double>   // width × inner
+    let outputs: UnsafeMutablePointer<Double>      // rows × width
+    let chunkGrads: UnsafeMutablePointer<Double>   // chunk · rows × width
+    let chunkInputs: UnsafeMutablePointer<Double>  // chunk · rows × inner
+    /// Members read in place by the one fused sum that consumes them (see `linkFusedReads`):
+    /// their columns of `outputs` are not copied out, and that sum writes their gradient rows
+    /// straight into `currentGradients`.
+    var direct: [Bool] { didSet { state[1] = direct.contains(false) ? 0 : 1 } }
+    /// Every member is read in place: the forward pass copies nothing out.
+    var allDirect: Bool { state[1] != 0 }
+    /// Where this step's gathered output gradients go (rows × width), during the reverse pass.
+    var currentGradients: UnsafeMutablePointer<Double> { chunkGrads + filled * rows * width }
+
+    init(_ members: [Instruction], block: Int) {
+        self.members = members
+        let first = members[0]
+        rows = first.out.rows
+        inner = first.operands[0].cols
+        offsets = members.reduce(into: [0]) { $0.append($0.last! + $1.out.cols) }
+        width = offsets.last!
+        chunk = block
+        weights = .allocate(capacity: width * inner)
+        weightGrad = .allocate(capacity: width * inner)
+        outputs = .allocate(capacity: rows * width)
+        chunkGrads = .allocate(capacity: chunk * rows * width)
+        chunkInputs = .allocate(capacity: chunk * rows * inner)
+        weightGrad.initialize(repeating: 0, count: width * inner)
+        state = .allocate(capacity: 2)
+        state.initialize(repeating: 0, count: 2)
+        direct = Array(repeating: false, count: members.count)
+        super.init(node: first.node, op: first.op, operands: first.operands, out: first.out)
+    }
+
+    deinit {
+        weights.deallocate(); weightGrad.deallocate(); outputs.deallocate()
+        chunkGrads.deallocate(); chunkInputs.deallocate(); state.deallocate()
+    }
+
+    /// Stacks the current weights (they may have changed since the last pass).
+    override func beginForward() {
+        for (m, off) in zip(members, offsets) {
+            (weights + off * inner).update(from: m.operands[1].base, count: m.out.cols * inner)
+        }
+    }
+
+    override func beginBackward() { filled = 0 }
+
+    /// ∂W_i += (Gᵀ a)_i for the steps gathered in this block, added into each weight's own
+    /// gradient once per block (so that a sequence cut into segments adds the same partial
+    /// sums in the same order).
+    private func flush() {
+        guard filled > 0 else { return }
+        MatMul.product(true, false, width, inner, filled * rows, chunkGrads, width, chunkInputs, inner, beta: 0, weightGrad, inner)
+        filled = 0
+        for (m, off) in zip(members, offsets) {
+            guard let g = m.operands[1].gradBase else { continue }
+            let src = weightGrad + off * inner
+            for k in 0..<(m.out.cols * inner) { g[k] += src[k] }
+        }
+    }
+
+    override func endBlock() { flush() }
+    override func endBackward() { flush() }
+
+    override func run(from t: Int, count: Int) throws {
+        let a = operands[0].arg(t, count)
+        MatMul.product(false, true, rows, width, inner, a.p!, inner, weights, inner, beta: 0, outputs, width)
+        if allDirect { return }
+        Parallel.rows(rows, cols: width) { range in
+            for (k, (m, off)) in zip(members, offsets).enumerated() where !direct[k] {
+                let o = m.out.arg(t, count), n = m.out.cols
+                for r in range { (o.p! + r * n).update(from: outputs + r * width + off, count: n) }
+            }
+        }
+    }
+
+    override func vjp(from t: Int, count: Int) {
+        let outputGrad = chunkGrads + filled * rows * width
+        let a = operands[0].arg(t, count), ga = operands[0].gradArg(t, count)
+        let inputs = chunkInputs + filled * rows * inner
+        Parallel.rows(rows, cols: width) { range in
+            for (k, (m, off)) in zip(members, offsets).enumerated() where !direct[k] {
+                let g = m.out.gradArg(t, count), n = m.out.cols
+                for r in range { (outputGrad + r * width + off).update(from: g.p! + r * n, count: n) }
+            }
+            (inputs + range.lowerBound * inner).update(from: a.p! + range.lowerBound * inner, count: range.count * inner)
+        }
+        if let da = ga.p {
+            MatMul.product(false, false, rows, inner, width, outputGrad, width, weights, inner, beta: 1, da, inner)
+        }
+        filled += 1
+        precondition(filled <= chunk, "FusedProducts: more steps than a block")
+    }
+}

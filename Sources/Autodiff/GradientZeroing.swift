@@ -1,0 +1,85 @@
+// Which gradients the reverse pass zeroes at each step, and zeroing them.
+//
+// Step gradients live in one frame reused by every step; only the slots the step's remaining
+// instructions use need zeroing (fusion leaves the intermediate sums' slots unused), as merged
+// ranges. The hoisted values' gradients (all steps: by far the largest arena) are zeroed one
+// step at a time, just before the step's VJPs write them, while they are in cache.
+
+/// The gradient ranges a program zeroes at each step.
+struct GradientZeroing {
+    /// Nodes whose step gradient is zeroed at each step (those a seed may be added to).
+    var nodes = Set<Int>()
+    /// Merged (offset, count) ranges of the step frame.
+    var ranges: [(Int, Int)] = []
+    /// Per hoisted value with a gradient: its gradient's offset in the sequence arena, its size
+    /// at one step (the gradient at step t starts at offset + t · size) and its window.
+    var slices: [(offset: Int, count: Int, window: Int)] = []
+    /// Numbers zeroed per step.
+    var count = 0
+
+    init() {}
+
+    /// The ranges `program`'s step instructions (after fusion) use, and the values read after
+    /// the pass (states, `keep`).
+    init(program: Program, stepwise: [Instruction], keep: [Int]) {
+        let graph = program.graph, placement = program.placement
+        var used = Set<Int>(program.recurrence.flatMap { [$0.state, $0.next] } + keep)
+        for ins in stepwise {
+            used.insert(ins.node)
+            switch ins {
+            case let f as FusedProducts:
+                for (k, m) in f.members.enumerated() where !f.direct[k] { used.insert(m.node) }
+                used.insert(graph.nodes[ins.node].operands[0])
+            case let f as FusedSum: for (i, a) in f.addends.enumerated() where f.views[i] == nil { used.insert(a) }
+            case let f as FusedProductSum: used.formUnion(f.factors)
+            default: used.formUnion(graph.nodes[ins.node].operands)
+            }
+        }
+        nodes = used
+        for id in used.sorted(by: { placement[$0].gradOffset < placement[$1].gradOffset })
+        where placement[id].hasGradient && (placement[id].storage == .kept || placement[id].storage == .scratch) {
+            let (o, n) = (placement[id].gradOffset, graph.nodes[id].shape.count)
+            if let last = ranges.last, last.0 + last.1 == o { ranges[ranges.count - 1].1 += n } else { ranges.append((o, n)) }
+        }
+        slices = placement.indices.filter { placement[$0].storage == .sequence && placement[$0].hasGradient }
+            .map { (placement[$0].gradOffset, graph.nodes[$0].shape.count, placement[$0].gradWindow) }
+        count = ranges.reduce(0) { $0 + $1.1 } + slices.reduce(0) { $0 + $1.count }
+    }
+
+    /// The same ranges over a program's step-gradient frame and sequence-gradient arena.
+    func bound(frame: UnsafeMutablePointer<Double>, sequence: UnsafeMutablePointer<Double>) -> Bound {
+        Bound(frame: frame, sequence: sequence, ranges: ranges, slices: slices, count: count)
+    }
+
+    /// Zeroing over one program's storage.
+    struct Bound {
+        let frame: UnsafeMutablePointer<Double>, sequence: UnsafeMutablePointer<Double>
+        let ranges: [(Int, Int)]
+        let slices: [(offset: Int, count: Int, window: Int)]
+        let count: Int
+
+        /// Zeroes, before step t's VJPs, the step gradients in use and the hoisted values'
+        /// gradients at step t (both cores share the ranges when they are large).
+        func zero(step t: Int) {
+            func zero(_ part: Int, of parts: Int) {
+                for (o, n) in ranges {
+                    let (lo, hi) = (n * part / parts, n * (part + 1) / parts)
+                    (frame + o + lo).update(repeating: 0, count: hi - lo)
+                }
+                for (o, n, window) in slices {
+                    let (lo, hi) = (n * part / parts, n * (part + 1) / parts)
+                    (sequence + o + (window > 0 ? t % window : t) * n + lo).update(repeating: 0, count: hi - lo)
+                }
+            }
+            if count / 2 < Parallel.minimumElements { zero(0, of: 1) } else { Parallel.two { zero($0, of: 2) } }
+        }
+
+        /// Zeroes the hoisted values' gradients at `steps` (those stored for every step; a
+        /// window is zeroed step by step).
+        func zeroSequenceGradients(_ steps: Range<Int>) {
+            for (o, n, window) in slices where window == 0 {
+                (sequence + o + steps.lowerBound * n).update(repeating: 0, count: steps.count * n)
+            }
+        }
+    }
+}

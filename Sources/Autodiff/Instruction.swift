@@ -1,0 +1,211 @@
+// What a program runs: a node's storage (Slot), one node's kernels over it (Instruction, the
+// base of the fused instructions: FusedProducts.swift, FusedSums.swift, RowSection.swift), and the arenas the storage lives in.
+
+/// Where one node lives: its value at step t is `base + t · stride`, its gradient
+/// `gradBase + t · gradStride` (t taken modulo the window, for values and gradients stored
+/// for one block). Hoisted (`stacks`) slots run a block of steps' rows at once.
+struct Slot {
+    var base: UnsafeMutablePointer<Double>
+    var stride: Int
+    var gradBase: UnsafeMutablePointer<Double>?
+    var gradStride: Int
+    var rows: Int
+    var cols: Int
+    var stacks: Bool
+    var window = 0, gradWindow = 0
+
+    @inline(__always) func arg(_ t: Int, _ count: Int) -> Arg {
+        Arg(p: base + (window > 0 ? t % window : t) * stride, rows: stacks ? rows * count : rows, cols: cols)
+    }
+    @inline(__always) func gradArg(_ t: Int, _ count: Int) -> Arg {
+        Arg(p: gradBase.map { $0 + (gradWindow > 0 ? t % gradWindow : t) * gradStride }, rows: stacks ? rows * count : rows, cols: cols)
+    }
+}
+
+/// One node's forward kernel and VJP, dispatched to its family in `Ops/`. (Subclassed by
+/// fused instructions: FusedProducts.swift, FusedSums.swift, RowSection.swift.)
+class Instruction {
+    let node: Int
+    let op: Primitive
+    let operands: [Slot]
+    let out: Slot
+    let args: UnsafeMutablePointer<Arg>
+    let grads: UnsafeMutablePointer<Arg>
+
+    init(node: Int, op: Primitive, operands: [Slot], out: Slot) {
+        self.node = node; self.op = op; self.operands = operands; self.out = out
+        args = .allocate(capacity: operands.count)
+        grads = .allocate(capacity: operands.count)
+        args.initialize(repeating: Arg(p: nil, rows: 0, cols: 0), count: operands.count)
+        grads.initialize(repeating: Arg(p: nil, rows: 0, cols: 0), count: operands.count)
+        currentStorage = .allocate(capacity: 1)
+        currentStorage.initialize(to: (Arg(p: nil, rows: 0, cols: 0), Arg(p: nil, rows: 0, cols: 0)))
+    }
+    deinit { args.deallocate(); grads.deallocate(); currentStorage.deallocate() }
+
+    /// Called before a forward pass, a reverse pass, and after a reverse pass's steps.
+    func beginForward() {}
+    func beginBackward() {}
+    func endBlock() {}
+    func endBackward() {}
+
+    // MARK: Row-wise execution
+    //
+    // Elementwise ops, activations and the fused sums work row by row: rows r of the output
+    // (and of its gradient) depend only on rows r of full-shape operands. Their kernels are
+    // split into a row-range part and, in the reverse pass, a *tail* that sums gradients over
+    // the rows for broadcast operands (biases). A `RowSection` runs a chain of them with one
+    // hand-off to the helper thread instead of one per instruction; alone, each runs its own.
+
+    /// Whether this instruction works row by row.
+    var isRowwise: Bool {
+        switch op {
+        case .add, .subtract, .multiply, .divide, .negate, .exp, .log, .square, .sqrt, .sigmoid, .tanh, .relu: return true
+        default: return false
+        }
+    }
+
+    /// Fills the operand views for step t (and, for the reverse pass, the gradient views).
+    func prepare(_ t: Int, _ count: Int, gradients: Bool) {
+        for i in operands.indices {
+            args[i] = operands[i].arg(t, count)
+            if gradients { grads[i] = op.isDifferentiable(operand: i) ? operands[i].gradArg(t, count) : Arg(p: nil, rows: 0, cols: 0) }
+        }
+        current = (out.arg(t, count), out.gradArg(t, count))
+    }
+    /// The output and its gradient at the prepared step. (Kept behind a pointer, as `args`:
+    /// a stored property would be checked for exclusive access at every read in the time loop.)
+    var current: (value: Arg, gradient: Arg) {
+        get { currentStorage.pointee }
+        set { currentStorage.pointee = newValue }
+    }
+    private let currentStorage: UnsafeMutablePointer<(value: Arg, gradient: Arg)>
+
+    /// The forward kernel on rows `r` (after `prepare`).
+    func forwardRows(_ r: Range<Int>) {
+        let (o, n) = (current.value, current.value.rows)
+        switch op {
+        case .add, .subtract, .multiply, .divide: Elementwise.forward(op, args[0].rows(r, of: n), args[1].rows(r, of: n), o.rows(r, of: n))
+        case .negate, .exp, .log, .square, .sqrt: Elementwise.forwardUnary(op, args[0].rows(r, of: n), o.rows(r, of: n))
+        case .sigmoid, .tanh, .relu: Activations.forward(op, args[0].rows(r, of: n), o.rows(r, of: n))
+        default: fatalError("forwardRows: \(op.name) is not row-wise")
+        }
+    }
+
+    /// The VJP's row part on rows `r` (after `prepare(…, gradients: true)`): the gradients of
+    /// full-shape operands.
+    func backwardRows(_ r: Range<Int>) {
+        let (o, g, n) = (current.value, current.gradient, current.value.rows)
+        switch op {
+        case .add, .subtract, .multiply, .divide:
+            let (a, b, ga, gb) = (args[0], args[1], grads[0], grads[1])
+            let none = Arg(p: nil, rows: 0, cols: 0)
+            Elementwise.vjp(op, a.rows(r, of: n), b.rows(r, of: n), o.rows(r, of: n), g.rows(r, of: n),
+                            ga.rows == n ? ga.rows(r, of: n) : none, gb.rows == n ? gb.rows(r, of: n) : none)
+        case .negate, .exp, .log, .square, .sqrt:
+            Elementwise.vjpUnary(op, args[0].rows(r, of: n), o.rows(r, of: n), g.rows(r, of: n), grads[0].rows(r, of: n))
+        case .sigmoid, .tanh, .relu:
+            Activations.vjp(op, args[0].rows(r, of: n), o.rows(r, of: n), g.rows(r, of: n), grads[0].rows(r, of: n))
+        default: fatalError("backwardRows: \(op.name) is not row-wise")
+        }
+    }
+
+    // The VJP's tail, after every row: broadcast operands' gradients, summed over the rows.
+
+    /// Whether the prepared VJP has a tail: an operand gradient that is not full-shape.
+    var hasTail: Bool {
+        switch op { case .add, .subtract, .multiply, .divide: break; default: return false }
+        let m = current.value.rows
+        return (grads[0].rows != m && grads[0].p != nil) || (grads[1].rows != m && grads[1].p != nil)
+    }
+
+    /// Whether the prepared tail is nothing but column sums (biases' gradients), which may run
+    /// split by columns (`backwardTail(columns:)`) with the same bits: each column's sum keeps
+    /// its order, whichever core adds it.
+    var tailSplitsByColumns: Bool {
+        guard hasTail else { return true }
+        let (m, cols) = (current.value.rows, current.value.cols)
+        func rowOrFull(_ x: Arg) -> Bool { x.p == nil || x.rows == m || (x.rows == 1 && x.cols == cols) }
+        return (op == .add || op == .subtract) && rowOrFull(grads[0]) && rowOrFull(grads[1])
+    }
+
+    /// The tail on output columns `cs` only (when `tailSplitsByColumns`).
+    func backwardTail(columns cs: Range<Int>) {
+        switch op { case .add, .subtract: break; default: return }
+        let (g, ga, gb, m, cols) = (current.gradient, grads[0], grads[1], current.value.rows, current.value.cols)
+        if ga.rows != m, let d = ga.p { Elementwise.addColumnSums(into: d, of: g.p!, rows: m, cols: cols, columns: cs) }
+        if gb.rows != m, let d = gb.p { Elementwise.addColumnSums(into: d, of: g.p!, rows: m, cols: cols, columns: cs, subtract: op == .subtract) }
+    }
+
+    /// The whole tail: column sums split over the cores, or the general broadcasting VJP.
+    func backwardTail() {
+        guard hasTail else { return }
+        let o = current.value
+        if tailSplitsByColumns { Parallel.columns(o.cols, rows: o.rows) { backwardTail(columns: $0) } } else { broadcastTail() }
+    }
+
+    /// A tail that is not only column sums, on one thread.
+    func broadcastTail() {
+        let (o, g) = current
+        let (m, none) = (o.rows, Arg(p: nil, rows: 0, cols: 0))
+        Elementwise.vjp(op, args[0], args[1], o, g, grads[0].rows == m ? none : grads[0], grads[1].rows == m ? none : grads[1])
+    }
+
+    func run(from t: Int, count: Int) throws {
+        if isRowwise {
+            prepare(t, count, gradients: false)
+            Parallel.rows(current.value.rows, cols: current.value.cols) { forwardRows($0) }
+            return
+        }
+        for i in operands.indices { args[i] = operands[i].arg(t, count) }
+        do { try op.forward(args, operands.count, out.arg(t, count)) }
+        catch let e as KernelError { throw ProgramError.badData(step: t, message: e.message) }
+    }
+
+    func vjp(from t: Int, count: Int) {
+        guard out.gradBase != nil else { return }
+        if isRowwise {
+            prepare(t, count, gradients: true)
+            Parallel.rows(current.value.rows, cols: current.value.cols) { backwardRows($0) }
+            backwardTail()
+            return
+        }
+        for i in operands.indices {
+            args[i] = operands[i].arg(t, count)
+            grads[i] = op.isDifferentiable(operand: i) ? operands[i].gradArg(t, count) : Arg(p: nil, rows: 0, cols: 0)
+        }
+        op.vjp(args, grads, operands.count, out.arg(t, count), out.gradArg(t, count))
+    }
+}
+
+/// Errors met while running a program on bad data.
+public enum ProgramError: Error, CustomStringConvertible {
+    /// Data an op cannot take, at a step.
+    case badData(step: Int, message: String)
+    /// The first NaN or ±∞ of a forward pass run with `checkFinite`.
+    case nonFinite(op: String, value: String, step: Int, number: Double)
+    public var description: String {
+        switch self {
+        case let .badData(step, m): return "\(m) (time step \(step))"
+        case let .nonFinite(op, value, step, number): return "\(number.isNaN ? "nan" : "\(number)") first appears in \(value) = \(op)(…) at time step \(step)"
+        }
+    }
+}
+
+/// A zero-initialized block of Doubles owned by a program.
+final class Arena {
+    let base: UnsafeMutablePointer<Double>
+    let count: Int
+    init(count: Int) {
+        self.count = count
+        base = .allocate(capacity: max(count, 1))
+        base.initialize(repeating: 0, count: max(count, 1))
+    }
+    deinit { base.deallocate() }
+    func pointer(_ offset: Int) -> UnsafeMutablePointer<Double> { base + offset }
+    func zero() {
+        Parallel.rows(count, cols: 1) { r in (base + r.lowerBound).update(repeating: 0, count: r.count) }
+    }
+    func load(_ xs: [Double]) { xs.withUnsafeBufferPointer { base.update(from: $0.baseAddress!, count: $0.count) } }
+    var array: [Double] { Array(UnsafeBufferPointer(start: base, count: count)) }
+}
