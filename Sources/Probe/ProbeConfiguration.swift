@@ -1,4 +1,5 @@
 import Cells
+import Experiments
 import Foundation
 import GSLKit
 

@@ -1,3 +1,4 @@
+import Experiments
 import Foundation
 
 /// Writes `report.md` for an experiment's results: the set-up, a table of the summaries
@@ -14,49 +15,17 @@ struct ReportWriter {
     /// Figures thin longer curves to about this many distances (they are nearly straight
     /// lines; more points only make the SVG larger).
     static let maxPoints = 600
+    static let xLabel = "distance k = T - 1 - t (steps back from the loss)"
 
-    let experiment: Experiment
-    let options: RunOptions
-    let directory: String
+    let context: ReportContext
     let tables: ResultTables
-    /// A paragraph placed under the title (a partial merge names the missing points there).
-    var notice: String?
 
-    /// Figures are named `figures/grad-h-T<T>.svg`, `figures/grad-h-near-T<T>.svg` and
-    /// `figures/grad-c-T<T>.svg`.
-    struct Figure {
-        var file: String
-        var caption: String
-        var series: [Gnuplot.Series]
-        var title: String
-        var yLabel = "log10 ||dL/dh_t||"
-    }
+    var directory: String { context.directory }
 
-    /// Writes the figures (when asked for and gnuplot is there) and the report.
+    /// Writes the figures (when asked for) and the report.
     /// - Returns: why figures could not be drawn (empty when they were).
     func write() throws -> [String] {
-        var problems = [String]()
-        var drawn = [Figure]()
-        if experiment.figures {
-            do {
-                let gnuplot = try Gnuplot(named: options.gnuplot)
-                try Files.makeDirectory(directory + "/figures")
-                try Files.makeDirectory(directory + "/results/plots")
-                for f in figures() {
-                    let stem = (f.file as NSString).deletingPathExtension.replacingOccurrences(of: "figures/", with: "")
-                    do {
-                        try gnuplot.plot(f.series, title: f.title, xLabel: "distance k = T - 1 - t (steps back from the loss)",
-                                         yLabel: f.yLabel, directory: directory,
-                                         dataPath: "results/plots/\(stem).dat", scriptPath: "results/plots/\(stem).gp", output: f.file)
-                        drawn.append(f)
-                    } catch {
-                        problems.append("\(f.file): \(error)")
-                    }
-                }
-            } catch {
-                problems.append("\(error)")
-            }
-        }
+        let (drawn, problems) = context.figures ? context.figureWriter.draw(figures()) : ([], [])
         try Files.write(markdown(figures: drawn, problems: problems), to: directory + "/report.md")
         return problems
     }
@@ -70,24 +39,24 @@ struct ReportWriter {
             return Figure(file: "figures/grad-h-T\(T).svg",
                           caption: "log10‖∂L/∂h_t‖ against distance k for T = \(T): one line per configuration, the mean over "
                               + "\(seeds.count == 1 ? "its \(seeds.first!)" : "its") seeds; the band spans the smallest to the largest value over seeds.",
-                          series: groups.map { series($0, upTo: T - 1) },
-                          title: "Gradient reaching step t from a loss at the last step (T = \(T)); band: min-max over seeds")
+                          title: "Gradient reaching step t from a loss at the last step (T = \(T)); band: min-max over seeds",
+                          xLabel: Self.xLabel, yLabel: "log10 ||dL/dh_t||", series: groups.map { series($0, upTo: T - 1) })
         }
         if let longest = lengths.last, longest > 200 {
             let groups = tables.groups.filter { $0.configuration.steps == longest }
             out.append(Figure(file: "figures/grad-h-near-T\(longest).svg",
                               caption: "The first 200 steps back from the loss for T = \(longest) (same lines and bands).",
-                              series: groups.map { series($0, upTo: 200) },
-                              title: "The first 200 steps back from the loss (T = \(longest)); band: min-max over seeds"))
+                              title: "The first 200 steps back from the loss (T = \(longest)); band: min-max over seeds",
+                              xLabel: Self.xLabel, yLabel: "log10 ||dL/dh_t||", series: groups.map { series($0, upTo: 200) }))
         }
         if let longest = lengths.last {
             let withCell = tables.groups.filter { $0.configuration.steps == longest && $0.records[0].curves.topC != nil }
             if !withCell.isEmpty {
                 out.append(Figure(file: "figures/grad-c-T\(longest).svg",
                                   caption: "log10‖∂L/∂c_t‖, the gradient along the LSTM's cell state, for T = \(longest) (same lines and bands).",
-                                  series: withCell.map { series($0, upTo: longest - 1, cellState: true) },
                                   title: "Gradient along the LSTM cell state (T = \(longest)); band: min-max over seeds",
-                                  yLabel: "log10 ||dL/dc_t||"))
+                                  xLabel: Self.xLabel, yLabel: "log10 ||dL/dc_t||",
+                                  series: withCell.map { series($0, upTo: longest - 1, cellState: true) }))
             }
         }
         return out
@@ -95,12 +64,12 @@ struct ReportWriter {
 
     /// The mean and range over seeds of a group's top-layer log10‖∂L/∂h_t‖ (or ‖∂L/∂c_t‖)
     /// for k ≤ `last`, thinned to at most about `maxPoints` distances.
-    func series(_ g: ResultTables.Group, upTo last: Int, cellState: Bool = false) -> Gnuplot.Series {
+    func series(_ g: ResultTables.Group, upTo last: Int, cellState: Bool = false) -> FigureSeries {
         let stride = max(1, Int((Double(last + 1) / Double(Self.maxPoints)).rounded(.up)))
         var ks = Array(Swift.stride(from: 0, through: last, by: stride))
         if ks.last != last { ks.append(last) }
         let curves = g.records.map { cellState ? $0.curves.topC! : $0.curves.topH }
-        return Gnuplot.Series(title: g.label, points: ks.map { k in
+        return FigureSeries(title: g.label, points: ks.map { k in
             let v = curves.map { $0[k] }
             return (Double(k), v.reduce(0, +) / Double(v.count), v.min()!, v.max()!)
         })
@@ -109,16 +78,14 @@ struct ReportWriter {
     // MARK: Markdown
 
     func markdown(figures: [Figure], problems: [String]) -> String {
-        let e = experiment
         let records = tables.records
         let seeds = Set(tables.groups.map(\.records.count)).sorted()
-        let command = ReportCommand.run(file: e.file, quick: options.quick, output: options.outputDirectory,
-                                        defaultOutput: e.outputDirectory(quick: options.quick))
-        var md = "# \(e.name)\(options.quick ? " (quick)" : "")\n\n"
-        if let notice { md += notice + "\n\n" }
-        if let d = e.description { md += d.trimmingCharacters(in: .whitespacesAndNewlines) + "\n\n" }
+        let command = context.command
+        var md = "# \(context.name)\(context.quick ? " (quick)" : "")\n\n"
+        if let notice = context.notice { md += notice + "\n\n" }
+        if let d = context.description { md += d.trimmingCharacters(in: .whitespacesAndNewlines) + "\n\n" }
         md += """
-            Generated by `\(command)` with GateLab \(records.first?.version ?? options.version): \(records.count) grid points, \
+            Generated by `\(command)` with GateLab \(records.first?.version ?? context.version): \(records.count) grid points, \
             \(tables.groups.count) configurations × \(seeds.map(String.init).joined(separator: "/")) seeds, random generator \
             mt19937. Re-running the command regenerates this file bit for bit; the interpretation below comes from \
             `interpretation.md` beside it.
@@ -157,7 +124,7 @@ struct ReportWriter {
         }
         md += "\n## Figures\n\n"
         for p in problems { md += "> **Figure not drawn:** \(p)\n\n" }
-        if !e.figures { md += "Figures are turned off (`[output] figures = false`).\n\n" }
+        if !context.figures { md += "Figures are turned off (`[output] figures = false`).\n\n" }
         for f in figures {
             md += "![\(f.title)](\(f.file))\n\n*\(f.caption)*\n\n"
         }

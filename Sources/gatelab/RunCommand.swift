@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
-import Probe
-import Training
+import Experiments
 
 /// `gatelab run`: runs an experiment file's grid (resumably), then writes its summaries,
 /// figures and report; or, with `--shard K/N` (or inside a Slurm job array), one shard of the
@@ -45,33 +44,31 @@ struct RunCommand: ParsableCommand {
 
     func run() throws {
         let shard = try resolveShard()
-        if let source = try? String(contentsOfFile: file, encoding: .utf8), TrainingExperiment.kind(of: source) == "train" {
-            return try runTraining(shard: shard)
-        }
-        let experiment = try Experiment(contentsOf: file)
+        let experiment = try experimentKinds.load(contentsOf: file)
         var options = RunOptions(version: GateLabVersion.current)
         options.quick = quick
         options.outputDirectory = output
         options.shard = shard
-        let runner = ExperimentRunner(experiment: experiment, options: options)
-        let points = experiment.points(quick: quick)
+        let directory = experiment.directory(options)
+        let count = experiment.pointCount(quick: quick)
+        let noun = experiment.noun
         if dryRun {
-            let configurations = Set(points.map(\.configurationKey)).count
-            print("\(experiment.name)\(quick ? " (quick)" : ""): \(plural(points.count, "grid point")) "
-                  + "(\(plural(configurations, "configuration"))), output \(runner.directory)/"
-                  + (shard.map { ", shard \($0): \($0.indices(among: points.count).count) of them" } ?? ""))
+            let configurations = experiment.configurationCount(quick: quick)
+            print("\(experiment.name)\(quick ? " (quick)" : ""): \(plural(count, noun)) "
+                  + "(\(plural(configurations, "configuration"))), output \(directory)/"
+                  + (shard.map { ", shard \($0): \($0.indices(among: count).count) of them" } ?? ""))
             return
         }
-        let outcome = try runner.run()
+        let outcome = try experiment.run(options)
         for problem in outcome.figureProblems {
             FileHandle.standardError.write(Data("warning: figure not drawn: \(problem)\n".utf8))
         }
         if let s = outcome.shard {
-            print(shardLine(experiment.name, s, count: outcome.shardTotal, noun: "grid point", computed: outcome.computed,
+            print(shardLine(experiment.name, s, count: outcome.shardTotal, noun: noun, computed: outcome.computed,
                             reused: outcome.reused, total: outcome.total))
             return
         }
-        print("\(experiment.name)\(quick ? " (quick)" : ""): \(plural(outcome.total, "grid point")) "
+        print("\(experiment.name)\(quick ? " (quick)" : ""): \(plural(outcome.total, noun)) "
               + "(\(outcome.computed) computed, \(outcome.reused) reused); report: \(outcome.directory)/report.md")
     }
 
@@ -92,27 +89,6 @@ struct RunCommand: ParsableCommand {
         var merge = "gatelab merge \(shellQuoted(file))" + (quick ? " --quick" : "")
         if let output { merge += " --output \(shellQuoted(output))" }
         return "\(name) shard \(s): \(plural(count, noun)) (\(computed) computed, \(reused) reused) of \(total); merge with: \(merge)"
-    }
-
-    /// An experiment of kind `train` (see `TrainingExperiment`): its grid of training runs,
-    /// resumably, then its report.
-    private func runTraining(shard: Shard?) throws {
-        let experiment = try TrainingExperiment(contentsOf: file)
-        let runner = TrainingGridRunner(experiment: experiment, quick: quick, directory: output, version: GateLabVersion.current, shard: shard)
-        let points = runner.points
-        if dryRun {
-            print("\(experiment.name)\(quick ? " (quick)" : ""): \(plural(points.count, "training run")), output \(runner.directory)/"
-                  + (shard.map { ", shard \($0): \($0.indices(among: points.count).count) of them" } ?? ""))
-            return
-        }
-        let (records, computed) = try runner.run()
-        if let s = shard {
-            print(shardLine(experiment.name, s, count: records.count, noun: "training run", computed: computed,
-                            reused: records.count - computed, total: points.count))
-            return
-        }
-        print("\(experiment.name)\(quick ? " (quick)" : ""): \(plural(records.count, "training run")) "
-              + "(\(computed) computed, \(records.count - computed) reused); report: \(runner.directory)/report.md")
     }
 }
 

@@ -1,4 +1,5 @@
 import Cells
+@testable import Experiments
 import Foundation
 import Testing
 @testable import Probe
@@ -102,9 +103,9 @@ struct CommandLineTests {
         let c = try ProbeConfiguration(cell: "lstm", steps: 80, hiddenSize: 8, forgetBias: .constant(1), seed: 6)
         let library = ProbeRecord(version: "x", configuration: c, result: try GradientProbe.run(c))
         let curves = try #require(runs[1]["curves"] as? [String: Any])
-        let h = try #require(curves["log10_h"] as? [Double])
+        let h = try #require((curves["log10_h_by_layer"] as? [[Double]])?.last)
         #expect(h.count == 80 && zip(h, library.curves.topH).allSatisfy { abs($0 - $1) < 1e-12 })
-        #expect((curves["log10_c"] as? [Double])?.count == 80)
+        #expect((curves["log10_c_by_layer"] as? [[Double]])?.last?.count == 80)
         #expect((object["across_seeds"] as? [[String: Any]])?.first?["key"] as? String == "decay_rate")
     }
 

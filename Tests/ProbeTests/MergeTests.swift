@@ -1,3 +1,4 @@
+@testable import Experiments
 import Foundation
 import Testing
 @testable import Probe
@@ -19,10 +20,10 @@ struct MergeTests {
         """
 
     /// The experiment (12 points), written into `dir`.
-    func experiment(in dir: String) throws -> Experiment {
+    func experiment(in dir: String) throws -> ProbeExperiment {
         let file = dir + "/merge-test.toml"
         try Self.experimentText.write(toFile: file, atomically: true, encoding: .utf8)
-        return try Experiment(contentsOf: file)
+        return try ProbeExperiment(contentsOf: file)
     }
 
     func options(_ out: String, shard: Shard? = nil, version: String = "test-version") -> RunOptions {
@@ -34,7 +35,7 @@ struct MergeTests {
     }
 
     /// Runs every shard of N into `out`, in the order `order` (default 0 … N − 1).
-    func runShards(_ e: Experiment, _ out: String, count n: Int, order: [Int]? = nil) throws {
+    func runShards(_ e: ProbeExperiment, _ out: String, count n: Int, order: [Int]? = nil) throws {
         for k in order ?? Array(0..<n) {
             let shard = try Shard(index: k, count: n)
             let hadReport = FileManager.default.fileExists(atPath: out + "/report.md")
@@ -46,7 +47,7 @@ struct MergeTests {
 
     /// A whole run's files, made at `out` and moved aside to `reference` (so that both were
     /// written with the same `--output`, which the report names).
-    func reference(_ e: Experiment, _ out: String, _ reference: String) throws -> [String: Data] {
+    func reference(_ e: ProbeExperiment, _ out: String, _ reference: String) throws -> [String: Data] {
         let whole = try ExperimentRunner(experiment: e, options: options(out)).run()
         #expect(whole.complete && whole.computed == e.points.count)
         let files = snapshot(out)

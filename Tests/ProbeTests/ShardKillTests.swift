@@ -1,3 +1,4 @@
+@testable import Experiments
 import Foundation
 import Testing
 @testable import Probe
@@ -23,7 +24,7 @@ struct ShardKillTests {
             dir = "out"
             """
         try toml.write(toFile: scratch.path + "/shard-kill-test.toml", atomically: true, encoding: .utf8)
-        let e = try Experiment(contentsOf: scratch.path + "/shard-kill-test.toml")
+        let e = try ProbeExperiment(contentsOf: scratch.path + "/shard-kill-test.toml")
         let total = e.points.count
         #expect(total == 12)
 

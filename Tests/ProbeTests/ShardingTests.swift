@@ -1,3 +1,4 @@
+@testable import Experiments
 import Foundation
 import Testing
 @testable import Probe
@@ -96,7 +97,7 @@ struct ShardingTests {
         var isDirectory: ObjCBool = false
         #expect(FileManager.default.fileExists(atPath: target, isDirectory: &isDirectory) && isDirectory.boolValue)
         try "x".write(toFile: scratch.path + "/file", atomically: false, encoding: .utf8)
-        #expect(throws: ProbeError.self) { try Files.makeDirectory(scratch.path + "/file/sub") }
+        #expect(throws: ExperimentError.self) { try Files.makeDirectory(scratch.path + "/file/sub") }
     }
 
     @Test func writesReplaceTheFileAndLeaveNoTemporary() throws {
@@ -106,6 +107,6 @@ struct ShardingTests {
         try Files.write("second\n", to: path)
         #expect(try String(contentsOfFile: path, encoding: .utf8) == "second\n")
         #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.path) == ["p.json"])
-        #expect(throws: ProbeError.self) { try Files.write("x", to: scratch.path + "/missing-folder/p.json") }
+        #expect(throws: ExperimentError.self) { try Files.write("x", to: scratch.path + "/missing-folder/p.json") }
     }
 }

@@ -55,9 +55,9 @@ public struct SlurmScripts: Equatable {
 
     /// Checks what goes into `#SBATCH` lines, which no shell quotes: the output folder and the
     /// settings must not contain blanks or quotes.
-    /// - Throws: `ProbeError.invalidConfiguration` naming the value.
+    /// - Throws: `ExperimentError.invalid` naming the value.
     public func validate() throws {
-        func require(_ ok: Bool, _ message: String) throws { if !ok { throw ProbeError.invalidConfiguration(message) } }
+        func require(_ ok: Bool, _ message: String) throws { if !ok { throw ExperimentError.invalid(message) } }
         func plain(_ s: String) -> Bool { !s.isEmpty && s.allSatisfy { !$0.isWhitespace && !"'\"\\$`;&|<>()*?#".contains($0) } }
         try require(shards >= 1, "--shards must be at least 1, got \(shards)")
         try require(cpusPerTask >= 1, "--cpus-per-task must be at least 1, got \(cpusPerTask)")
