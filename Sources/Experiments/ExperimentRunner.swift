@@ -17,6 +17,13 @@ public struct RunOptions {
     public var shard: Shard?
     /// Compute only these grid indices and write no report (a job of a `--jobs` run).
     public var only: [Int]?
+    /// Points computed at once, each job in its own process (`jobCommand`); 1: in this
+    /// process. The files are the same bytes for any number of jobs.
+    public var jobs = 1
+    /// The command line of a job process that computes the given grid indices (and writes no
+    /// report): `gatelab run FILE --output DIR --points i,j,… ` from the command-line tool.
+    /// Without it, `jobs` is ignored.
+    public var jobCommand: (([Int]) -> [String])?
     /// gnuplot's executable (a name searched on `PATH`, or a path).
     public var gnuplot = "gnuplot"
     /// How progress is shown.
@@ -116,7 +123,21 @@ public final class ExperimentRunner<Kind: ExperimentKind> {
             RunOutcome(directory: directory, total: points.count, shard: shard, shardTotal: mine.count, computed: computed,
                        reused: reused, complete: complete, figureProblems: problems)
         }
-        for i in missing {
+        if options.jobs > 1, missing.count > 1, options.stopAfter == nil, let command = options.jobCommand {
+            try runJobs(missing, points: points, command: command, progress: progress)
+            computed = missing.count
+            for i in missing {
+                guard let record = try finishedRecord(points[i]) else {
+                    throw ExperimentError.io(path: "\(pointsDirectory)/\(points[i].id).json", message: "a job ended without writing this point")
+                }
+                records[i] = record
+            }
+        }
+        for i in missing where records[i] == nil {
+            if options.only != nil, getppid() != parent {
+                // The run that started this job is gone (killed): stop; a new run resumes.
+                break
+            }
             if let stop = options.stopAfter, computed >= stop {
                 progress.close()
                 return outcome(complete: false)
@@ -129,9 +150,69 @@ public final class ExperimentRunner<Kind: ExperimentKind> {
             computed += 1
             progress.finished(p.id, seconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9, work: Kind.work(p))
         }
+        if missing.contains(where: { records[$0] == nil }) {   // a job whose run was killed
+            progress.close()
+            return outcome(complete: false)
+        }
         progress.close()
         if shard != nil || options.only != nil { return outcome(complete: true) }
         return outcome(complete: true, problems: try writeOutputs(records: records.map { $0! }, points: points))
+    }
+
+    /// The process that started this one (a job stops when it is gone).
+    let parent = getppid()
+
+    /// Computes the grid indices `missing` in `options.jobs` child processes, each running
+    /// one share of them single-threaded, and waits for all of them; progress follows the
+    /// point files as they appear. Shares are balanced by estimated work (longest first, each
+    /// to the least loaded job), and every point is written by exactly one job, atomically,
+    /// as a shard writes it — so the folder ends the same bytes as a one-process run, and a
+    /// run killed meanwhile resumes like any other.
+    /// - Throws: `ExperimentError.io` when a job cannot start or fails.
+    func runJobs(_ missing: [Int], points: [Kind.Point], command: ([Int]) -> [String], progress: ProgressReporter) throws {
+        let jobs = min(options.jobs, missing.count)
+        var shares = [[Int]](repeating: [], count: jobs), load = [Double](repeating: 0, count: jobs)
+        for i in missing.sorted(by: { Kind.work(points[$0]) > Kind.work(points[$1]) }) {
+            let j = load.indices.min { load[$0] < load[$1] }!
+            shares[j].append(i)
+            load[j] += Kind.work(points[i])
+        }
+        var environment = ProcessInfo.processInfo.environment
+        environment["GATELAB_THREADS"] = "1"          // one core per job: no helper thread
+        environment["OPENBLAS_NUM_THREADS"] = "1"
+        var processes = [Process]()
+        defer { for p in processes where p.isRunning { p.terminate() } }
+        for share in shares {
+            let argv = command(share.sorted())
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: argv[0])
+            p.arguments = Array(argv.dropFirst())
+            p.environment = environment
+            p.standardOutput = FileHandle.nullDevice
+            do { try p.run() } catch {
+                throw ExperimentError.io(path: argv[0], message: "cannot start a job (\(error.localizedDescription))")
+            }
+            processes.append(p)
+        }
+        // Follow the point files: each one that appears is a finished point.
+        var pending = Set(missing), last = DispatchTime.now().uptimeNanoseconds
+        while true {
+            let running = processes.contains { $0.isRunning }
+            for i in pending.sorted() where FileManager.default.fileExists(atPath: "\(pointsDirectory)/\(points[i].id).json") {
+                pending.remove(i)
+                let now = DispatchTime.now().uptimeNanoseconds
+                progress.finished(points[i].id, seconds: Double(now - last) / 1e9, work: Kind.work(points[i]))
+                last = now
+            }
+            if !running { break }
+            usleep(100_000)
+        }
+        for (k, p) in processes.enumerated() {
+            p.waitUntilExit()
+            guard p.terminationStatus == 0, p.terminationReason == .exit else {
+                throw ExperimentError.io(path: directory, message: "job \(k + 1) of \(jobs) failed (exit \(p.terminationStatus)); run the command again to resume")
+            }
+        }
     }
 
     /// Writes a record's curves, then the JSON line that marks its point finished.
@@ -250,5 +331,22 @@ public struct ExperimentMerger<Kind: ExperimentKind> {
     /// See `ExperimentRunner.merge(partial:)`.
     public func merge(partial: Bool = false) throws -> MergeOutcome {
         try ExperimentRunner(experiment: experiment, options: options).merge(partial: partial)
+    }
+}
+
+/// The CPUs this process may run on.
+public enum AvailableCPUs {
+    /// The CPUs in this process's affinity mask (`Cpus_allowed` in `/proc/self/status`, what
+    /// `sched_getaffinity` returns), which `taskset` and a Slurm task's `--cpus-per-task`
+    /// narrow; Foundation's `activeProcessorCount` (which ignores the mask) where it cannot be
+    /// read.
+    public static var count: Int {
+        if let status = Files.read("/proc/self/status"),
+           let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Cpus_allowed:") }) {
+            let mask = line.dropFirst("Cpus_allowed:".count).filter { $0.isHexDigit }
+            let n = mask.reduce(0) { $0 + (Int(String($1), radix: 16) ?? 0).nonzeroBitCount }
+            if n > 0 { return n }
+        }
+        return max(1, ProcessInfo.processInfo.activeProcessorCount)
     }
 }

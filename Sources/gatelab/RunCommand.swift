@@ -17,6 +17,10 @@ struct RunCommand: ParsableCommand {
             figures/*.svg (gnuplot) and report.md. Interrupted runs resume: the same command \
             skips finished points and gives the same bytes as an uninterrupted run.
 
+            Jobs: --jobs N computes N grid points at once, each job a single-threaded \
+            gatelab process of its own (default: the CPUs this process may use, so one inside \
+            a one-CPU Slurm task); the files are the same bytes for any N.
+
             Sharding (clusters): --shard K/N runs only the grid points whose index i in the \
             file's grid order has i mod N = K (interleaved, so every shard gets a mix of short \
             and long runs), writes their result files and no report; shards may run at once \
@@ -42,14 +46,44 @@ struct RunCommand: ParsableCommand {
     @Flag(name: .customLong("dry-run"), help: "Validate the file and print the grid's size, without running.")
     var dryRun = false
 
+    @Option(help: ArgumentHelp("Grid points computed at once, each job a single-threaded process of its own (default: the CPUs this process may use). The files are the same bytes for any N.",
+                               valueName: "N"))
+    var jobs: Int?
+
+    @Option(help: .hidden)   // a job of a --jobs run: these grid indices only, no report, no output
+    var points: String?
+
+    /// `--jobs`, else the CPUs this process may run on (its affinity mask, which a Slurm task's
+    /// `--cpus-per-task` narrows).
+    var jobCount: Int { jobs ?? AvailableCPUs.count }
+
+    func validate() throws {
+        if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1, got \(jobs)") }
+        if let points, points.split(separator: ",").contains(where: { Int($0) == nil }) {
+            throw ValidationError("--points: expected grid indices separated by commas")
+        }
+    }
+
     func run() throws {
-        let shard = try resolveShard()
+        let only = points.map { $0.split(separator: ",").compactMap { Int($0) } }
+        let shard = only == nil ? try resolveShard() : nil
         let experiment = try experimentKinds.load(contentsOf: file)
         var options = RunOptions(version: GateLabVersion.current)
         options.quick = quick
         options.outputDirectory = output
         options.shard = shard
+        options.only = only
         let directory = experiment.directory(options)
+        options.jobs = only == nil ? jobCount : 1
+        options.jobCommand = { [file, quick] indices in
+            [Self.executablePath, "run", file, "--output", directory, "--jobs", "1", "--points", indices.map(String.init).joined(separator: ",")]
+                + (quick ? ["--quick"] : [])
+        }
+        if only != nil {
+            options.progress = .silent
+            _ = try experiment.run(options)
+            return
+        }
         let count = experiment.pointCount(quick: quick)
         let noun = experiment.noun
         if dryRun {
@@ -89,6 +123,13 @@ struct RunCommand: ParsableCommand {
         var merge = "gatelab merge \(shellQuoted(file))" + (quick ? " --quick" : "")
         if let output { merge += " --output \(shellQuoted(output))" }
         return "\(name) shard \(s): \(plural(count, noun)) (\(computed) computed, \(reused) reused) of \(total); merge with: \(merge)"
+    }
+}
+
+extension RunCommand {
+    /// This executable, by absolute path (the jobs of `--jobs` run it again).
+    static var executablePath: String {
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
     }
 }
 

@@ -62,13 +62,15 @@ struct CommandLineTests {
         try toml.write(toFile: scratch.path + "/kill-test.toml", atomically: true, encoding: .utf8)
         let total = 16
 
-        let whole = try GateLabBinary.run(["run", "kill-test.toml"], in: scratch.path)
+        let whole = try GateLabBinary.run(["run", "kill-test.toml", "--jobs", "1"], in: scratch.path)
         #expect(whole.status == 0, "\(whole.err)")
         let expected = snapshot(scratch.path + "/out")
         #expect(expected.keys.filter { $0.hasPrefix("results/points/") }.count == total)
         try FileManager.default.moveItem(atPath: scratch.path + "/out", toPath: scratch.path + "/reference")
 
-        let victim = try GateLabBinary.start(["run", "kill-test.toml"], in: scratch.path)
+        // One job, so that nothing writes after the kill and the counts below are exact (the
+        // test below kills a run of several jobs).
+        let victim = try GateLabBinary.start(["run", "kill-test.toml", "--jobs", "1"], in: scratch.path)
         let pointsDir = scratch.path + "/out/results/points"
         let deadline = Date().addingTimeInterval(120)
         var finished = 0
@@ -84,12 +86,65 @@ struct CommandLineTests {
         #expect(afterKill >= 3 && afterKill < total, "killed with \(afterKill) of \(total) points finished")
         #expect(!FileManager.default.fileExists(atPath: scratch.path + "/out/report.md"))
 
-        let resumed = try GateLabBinary.run(["run", "kill-test.toml"], in: scratch.path)
+        let resumed = try GateLabBinary.run(["run", "kill-test.toml", "--jobs", "1"], in: scratch.path)
         #expect(resumed.status == 0, "\(resumed.err)")
         #expect(resumed.out.contains("(\(total - afterKill) computed, \(afterKill) reused)"), "\(resumed.out)")
         expectSameFiles(snapshot(scratch.path + "/out"), expected, "killed and resumed vs uninterrupted")
         // Not a terminal: plain progress lines.
         #expect(resumed.err.contains("[1/\(total - afterKill)] "))
+    }
+
+    /// `--jobs 3` computes the grid in three processes and writes the same bytes as one
+    /// process; a run of several jobs killed with SIGKILL resumes to the same bytes too.
+    @Test func severalJobsWriteTheSameBytesAndResumeAfterSIGKILL() throws {
+        let scratch = try ScratchDirectory()
+        let toml = """
+            name = "jobs-test"
+            kind = "probe"
+            [defaults]
+            hidden = 16
+            steps = [300, 1500]
+            seeds = 4
+            [[grid]]
+            cell = ["lstm", "gru", "rnn"]
+            [output]
+            dir = "out"
+            """
+        try toml.write(toFile: scratch.path + "/jobs-test.toml", atomically: true, encoding: .utf8)
+        let one = try GateLabBinary.run(["run", "jobs-test.toml", "--jobs", "1"], in: scratch.path)
+        #expect(one.status == 0, "\(one.err)")
+        let expected = snapshot(scratch.path + "/out")
+        #expect(expected.keys.filter { $0.hasPrefix("results/points/") }.count == 24)
+        try FileManager.default.moveItem(atPath: scratch.path + "/out", toPath: scratch.path + "/reference")
+
+        let three = try GateLabBinary.run(["run", "jobs-test.toml", "--jobs", "3"], in: scratch.path)
+        #expect(three.status == 0, "\(three.err)")
+        #expect(three.out.contains("(24 computed, 0 reused)"), "\(three.out)")
+        expectSameFiles(snapshot(scratch.path + "/out"), expected, "--jobs 3 vs --jobs 1")
+        try FileManager.default.removeItem(atPath: scratch.path + "/out")
+
+        let victim = try GateLabBinary.start(["run", "jobs-test.toml", "--jobs", "2"], in: scratch.path)
+        let pointsDir = scratch.path + "/out/results/points"
+        let deadline = Date().addingTimeInterval(120)
+        while Date() < deadline, victim.isRunning,
+              ((try? FileManager.default.contentsOfDirectory(atPath: pointsDir)) ?? []).filter({ $0.hasSuffix(".json") && !$0.hasPrefix(".") }).count < 4 {
+            usleep(2_000)
+        }
+        kill(victim.processIdentifier, SIGKILL)
+        victim.waitUntilExit()
+        #expect(victim.terminationReason == .uncaughtSignal, "the run ended before it could be killed")
+        // Its jobs stop after their current point (they watch their parent): wait until no
+        // point file appears for a second, so that none is written into the snapshot below.
+        var count = -1, stableSince = Date()
+        while Date() < deadline, Date().timeIntervalSince(stableSince) < 1 {
+            let now = ((try? FileManager.default.contentsOfDirectory(atPath: pointsDir)) ?? []).count
+            if now != count { count = now; stableSince = Date() }
+            usleep(50_000)
+        }
+        #expect(count < 24, "the killed run finished every point before it was killed")
+        let resumed = try GateLabBinary.run(["run", "jobs-test.toml", "--jobs", "2"], in: scratch.path)
+        #expect(resumed.status == 0, "\(resumed.err)")
+        expectSameFiles(snapshot(scratch.path + "/out"), expected, "--jobs 2 killed and resumed vs --jobs 1")
     }
 
     @Test func probeJSONHasTheCurvesAndMatchesTheLibrary() throws {
