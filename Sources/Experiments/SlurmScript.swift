@@ -27,7 +27,8 @@ public struct SlurmScripts: Equatable {
     public var partition: String?
     /// `--time` limit per task, if given.
     public var time: String?
-    /// `--cpus-per-task` (also `OPENBLAS_NUM_THREADS` and `GATELAB_THREADS`).
+    /// `--cpus-per-task` (also `OPENBLAS_NUM_THREADS`, `GATELAB_THREADS` and the task's
+    /// `--jobs`: a task computes that many points at once).
     public var cpusPerTask = 1
     /// `--mem`, if given.
     public var memory: String?
@@ -121,7 +122,7 @@ public struct SlurmScripts: Equatable {
             set -euo pipefail
             export OPENBLAS_NUM_THREADS=\(cpusPerTask) GATELAB_THREADS=\(cpusPerTask)
             cd \(shellQuoted(workingDirectory))
-            exec \(shellQuoted(gatelab)) run \(gridArguments) --shard "$SLURM_ARRAY_TASK_ID/\(shards)"
+            exec \(shellQuoted(gatelab)) run \(gridArguments) --jobs \(cpusPerTask) --shard "$SLURM_ARRAY_TASK_ID/\(shards)"
 
             """
     }

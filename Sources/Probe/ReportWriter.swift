@@ -37,17 +37,17 @@ struct ReportWriter {
             let groups = tables.groups.filter { $0.configuration.steps == T }
             let seeds = Set(groups.map(\.records.count))
             return Figure(file: "figures/grad-h-T\(T).svg",
-                          caption: "log10‖∂L/∂h_t‖ against distance k for T = \(T): one line per configuration, the mean over "
+                          caption: "log10‖∂L/∂h_t‖ against distance k for T = \(T): one line per configuration (colour: the cell; line style: its setting; one panel per cell family), the mean over "
                               + "\(seeds.count == 1 ? "its \(seeds.first!)" : "its") seeds; the band spans the smallest to the largest value over seeds.",
                           title: "Gradient reaching step t from a loss at the last step (T = \(T)); band: min-max over seeds",
-                          xLabel: Self.xLabel, yLabel: "log10 ||dL/dh_t||", series: groups.map { series($0, upTo: T - 1) })
+                          xLabel: Self.xLabel, yLabel: "log10 ||dL/dh_t||", panels: panels(groups.map { series($0, upTo: T - 1) }))
         }
         if let longest = lengths.last, longest > 200 {
             let groups = tables.groups.filter { $0.configuration.steps == longest }
             out.append(Figure(file: "figures/grad-h-near-T\(longest).svg",
                               caption: "The first 200 steps back from the loss for T = \(longest) (same lines and bands).",
                               title: "The first 200 steps back from the loss (T = \(longest)); band: min-max over seeds",
-                              xLabel: Self.xLabel, yLabel: "log10 ||dL/dh_t||", series: groups.map { series($0, upTo: 200) }))
+                              xLabel: Self.xLabel, yLabel: "log10 ||dL/dh_t||", panels: panels(groups.map { series($0, upTo: 200) })))
         }
         if let longest = lengths.last {
             let withCell = tables.groups.filter { $0.configuration.steps == longest && $0.records[0].curves.topC != nil }
@@ -56,7 +56,7 @@ struct ReportWriter {
                                   caption: "log10‖∂L/∂c_t‖, the gradient along the LSTM's cell state, for T = \(longest) (same lines and bands).",
                                   title: "Gradient along the LSTM cell state (T = \(longest)); band: min-max over seeds",
                                   xLabel: Self.xLabel, yLabel: "log10 ||dL/dc_t||",
-                                  series: withCell.map { series($0, upTo: longest - 1, cellState: true) }))
+                                  panels: panels(withCell.map { series($0, upTo: longest - 1, cellState: true) })))
             }
         }
         return out
@@ -69,10 +69,25 @@ struct ReportWriter {
         var ks = Array(Swift.stride(from: 0, through: last, by: stride))
         if ks.last != last { ks.append(last) }
         let curves = g.records.map { cellState ? $0.curves.topC! : $0.curves.topH }
+        let cell = g.configuration.cell
+        let setting = g.label.hasPrefix(cell + ", ") ? String(g.label.dropFirst(cell.count + 2)) : ""
         return FigureSeries(title: g.label, points: ks.map { k in
             let v = curves.map { $0[k] }
             return (Double(k), v.reduce(0, +) / Double(v.count), v.min()!, v.max()!)
-        })
+        }, colorKey: cell, dashKey: setting)
+    }
+
+    /// One panel per cell family (at most eight lines each; a larger family is cut between
+    /// cells).
+    func panels(_ series: [FigureSeries]) -> [FigurePanel] {
+        Figure.panels(series, groupedBy: { Self.family($0.colorKey) })
+    }
+
+    /// A cell's family, for panels: the file or built-in name up to its first `-` or `_`
+    /// (`Cells/lstm-nig.cell` and `lstm`: `lstm`; `gru_reset_before`: `gru`).
+    static func family(_ cell: String) -> String {
+        let name = ((cell as NSString).lastPathComponent as NSString).deletingPathExtension
+        return String(name.prefix { $0 != "-" && $0 != "_" })
     }
 
     // MARK: Markdown
@@ -126,7 +141,7 @@ struct ReportWriter {
         for p in problems { md += "> **Figure not drawn:** \(p)\n\n" }
         if !context.figures { md += "Figures are turned off (`[output] figures = false`).\n\n" }
         for f in figures {
-            md += "![\(f.title)](\(f.file))\n\n*\(f.caption)*\n\n"
+            md += "![\(f.title)](\(f.file))\n\n*\(f.caption)* ([PNG](\(f.pngFile)))\n\n"
         }
         md += "## Recurrent weights\n\n"
         md += "Spectral norm and radius of each recurrent block (they do not depend on T: the weights are drawn first).\n\n"

@@ -222,27 +222,53 @@ enum TrainingReport {
             }.joined(separator: "\n") + "\n"
     }
 
-    /// One figure per task: held-out loss against updates, one line per (cell, length) of
-    /// the first seed, the baselines dashed.
+    /// Per task: the held-out loss against updates, one panel per length T, one line per
+    /// cell (of the first seed) and the baseline in grey; then, per task and length, the
+    /// gradient profiles recorded during training (`profile_every`): log10‖∂(Σ y)/∂h_t‖
+    /// against the distance from the last step, one panel per cell, one line per update.
     static func figures(_ records: [TrainingRecord]) -> [Figure] {
-        unique(records.map(\.configuration.task)).map { task in
+        var out = [Figure]()
+        for task in unique(records.map(\.configuration.task)) {
             let firstSeed = records.filter { $0.configuration.task == task }.map(\.configuration.seed).min()!
             let runs = records.filter { $0.configuration.task == task && $0.configuration.seed == firstSeed }
-            var series = runs.map { r in
-                FigureSeries(title: "\(r.variant) T=\(r.configuration.length)",
-                             points: r.evaluations.map { (Double($0.update), max($0.loss, 1e-12), .nan, .nan) }, band: false)
+            let lengths = unique(runs.map(\.configuration.length))
+            let panels = lengths.map { length -> FigurePanel in
+                let atT = runs.filter { $0.configuration.length == length }
+                var series = atT.map { r in
+                    FigureSeries(title: r.variant, points: r.evaluations.map { (Double($0.update), max($0.loss, 1e-12), .nan, .nan) },
+                                 band: false, colorKey: r.configuration.cell, dashKey: r.variant == r.configuration.cell ? "" : r.variant)
+                }
+                let updates = atT.flatMap { $0.evaluations.map { Double($0.update) } }
+                series.append(FigureSeries(title: "baseline", points: [(updates.min() ?? 0, atT[0].baseline, .nan, .nan),
+                                                                        (updates.max() ?? 0, atT[0].baseline, .nan, .nan)],
+                                           band: false, colorKey: "baseline", dashKey: "baseline"))
+                return FigurePanel(title: "T = \(length)", series: series)
             }
-            let updates = runs.flatMap { $0.evaluations.map { Double($0.update) } }
-            for length in unique(runs.map(\.configuration.length)) {
-                let baseline = runs.first { $0.configuration.length == length }!.baseline
-                series.append(FigureSeries(title: "baseline T=\(length)",
-                                           points: [(updates.min() ?? 0, baseline, .nan, .nan), (updates.max() ?? 0, baseline, .nan, .nan)],
-                                           band: false))
+            out.append(Figure(file: "figures/curves-\(task).svg",
+                              caption: "Held-out loss against updates, \(task), seed \(firstSeed): one panel per length T, one line per cell, the baseline grey.",
+                              title: "held-out loss, \(task) (seed \(firstSeed))", xLabel: "updates", yLabel: "held-out loss",
+                              panels: panels, logY: true))
+            for length in lengths {
+                let profiled = runs.filter { $0.configuration.length == length && !$0.profiles.isEmpty }
+                guard !profiled.isEmpty else { continue }
+                let panels = profiled.map { r -> FigurePanel in
+                    let shown = r.profiles.count > 6 ? stride(from: 0, to: r.profiles.count, by: (r.profiles.count + 5) / 6).map { r.profiles[$0] } + [r.profiles.last!] : r.profiles
+                    let series = unique(shown.map(\.update)).map { u -> FigureSeries in
+                        let p = shown.first { $0.update == u }!
+                        let T = p.log10GradientH.count
+                        return FigureSeries(title: "update \(u)", points: p.log10GradientH.enumerated().map { (Double(T - 1 - $0), $1, .nan, .nan) },
+                                            band: false, colorKey: "update \(u)")
+                    }
+                    return FigurePanel(title: r.variant, series: series)
+                }
+                out.append(Figure(file: "figures/profiles-\(task)-T\(length).svg",
+                                  caption: "Gradient profiles during training, \(task), T = \(length), seed \(firstSeed): log10‖∂(Σ y)/∂h_t‖ of the top layer "
+                                      + "against the distance k = T − 1 − t from the last step, at the updates recorded (`profile_every`); one panel per cell.",
+                                  title: "gradient profiles during training, \(task), T = \(length) (seed \(firstSeed))",
+                                  xLabel: "distance k = T - 1 - t (steps back from the last)", yLabel: "log10 ||d(sum y)/dh_t||", panels: panels))
             }
-            return Figure(file: "figures/curves-\(task).svg", caption: "Held-out loss against updates, \(task) (seed \(firstSeed)).",
-                          title: "held-out loss, \(task) (seed \(firstSeed))", xLabel: "updates", yLabel: "held-out loss",
-                          series: series, logY: true)
         }
+        return out
     }
 
     static func unique<T: Hashable>(_ xs: [T]) -> [T] { var s = Set<T>(); return xs.filter { s.insert($0).inserted } }
@@ -278,7 +304,9 @@ enum TrainingReport {
             }
             md += "| baseline |" + lengths.map { t in String(format: " %.3g |", runs.first { $0.configuration.length == t }!.baseline) }.joined() + "\n\n"
             md += "Baseline: \(runs[0].baselineDescription).\n\n"
-            if let f = figures.first(where: { $0.file == "figures/curves-\(task).svg" }) { md += "![held-out loss, \(task)](\(f.file))\n\n" }
+            for f in figures where f.file == "figures/curves-\(task).svg" || f.file.hasPrefix("figures/profiles-\(task)-T") {
+                md += "![\(f.title)](\(f.file))\n\n*\(f.caption)* ([PNG](\(f.pngFile)))\n\n"
+            }
         }
         let c = records.first?.configuration
         if let c {
