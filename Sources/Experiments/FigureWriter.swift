@@ -155,8 +155,15 @@ public struct FigureWriter {
         let dataPath = "results/plots/\(f.stem).dat", bodyPath = "results/plots/\(f.stem).body.gp"
         let scriptPath = "results/plots/\(f.stem).gp"
         var data = "", index = 0
-        var dashOf = [String: Int]()   // settings in order of appearance, the first one solid
-        for s in f.panels.flatMap(\.series) where dashOf[s.dashKey] == nil { dashOf[s.dashKey] = dashOf.count }
+        // Line styles by setting, in order of appearance, the first one solid: the same
+        // throughout the figure when there are patterns enough, else panel by panel.
+        func styles(_ series: [FigureSeries]) -> [String: Int] {
+            var out = [String: Int]()
+            for s in series where out[s.dashKey] == nil { out[s.dashKey] = out.count }
+            return out
+        }
+        let figureStyles = styles(f.panels.flatMap(\.series))
+        let global = figureStyles.count <= Self.dashes.count
         let columns = f.panels.count > 1 ? 2 : 1
         let rows = (f.panels.count + columns - 1) / columns
         var body = """
@@ -171,6 +178,7 @@ public struct FigureWriter {
             """
         if f.logY { body += "set logscale y\n" }
         for panel in f.panels {
+            let dashOf = global ? figureStyles : styles(panel.series)
             var colorOf = [String: String]()
             for s in panel.series where s.colorKey != "baseline" && colorOf[s.colorKey] == nil {
                 colorOf[s.colorKey] = Self.palette[colorOf.count % Self.palette.count]

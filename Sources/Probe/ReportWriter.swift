@@ -37,7 +37,7 @@ struct ReportWriter {
             let groups = tables.groups.filter { $0.configuration.steps == T }
             let seeds = Set(groups.map(\.records.count))
             return Figure(file: "figures/grad-h-T\(T).svg",
-                          caption: "log10‖∂L/∂h_t‖ against distance k for T = \(T): one line per configuration (colour: the cell; line style: its setting; one panel per cell family), the mean over "
+                          caption: "log10‖∂L/∂h_t‖ against distance k for T = \(T): one line per configuration (colour: the cell; line style: its setting, the same in every panel when six styles suffice; one panel per cell family), the mean over "
                               + "\(seeds.count == 1 ? "its \(seeds.first!)" : "its") seeds; the band spans the smallest to the largest value over seeds.",
                           title: "Gradient reaching step t from a loss at the last step (T = \(T)); band: min-max over seeds",
                           xLabel: Self.xLabel, yLabel: "log10 ||dL/dh_t||", panels: panels(groups.map { series($0, upTo: T - 1) }))
