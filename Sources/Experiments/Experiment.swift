@@ -54,13 +54,13 @@ public struct Experiment<Kind: ExperimentKind> {
     }
 
     /// Reads and validates `path`.
-    /// - Throws: `ExperimentFileError` (file, line when known, key path, message).
+    /// - Throws: `ExperimentError.file` (file, line when known, key path, message).
     public init(contentsOf path: String) throws {
         try self.init(source: try ExperimentHeader.source(of: path), file: path)
     }
 
     /// Validates TOML `source` (named `file` in messages).
-    /// - Throws: `ExperimentFileError` for a syntax error, an unknown key, a wrong type, a
+    /// - Throws: `ExperimentError.file` for a syntax error, an unknown key, a wrong type, a
     ///   value the kind refuses, an empty grid, or a grid point listed twice.
     public init(source: String, file: String) throws {
         let r = TOMLReader(file: file, source: source)
@@ -126,17 +126,17 @@ extension Experiment: AnyExperiment {
 enum ExperimentHeader {
     static func source(of path: String) throws -> String {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw ExperimentFileError(file: path, line: nil, keyPath: nil, message: "cannot read the file")
+            throw ExperimentError.file(file: path, line: nil, keyPath: nil, message: "cannot read the file")
         }
         guard let text = String(data: data, encoding: .utf8) else {
-            throw ExperimentFileError(file: path, line: nil, keyPath: nil, message: "not UTF-8 text")
+            throw ExperimentError.file(file: path, line: nil, keyPath: nil, message: "not UTF-8 text")
         }
         return text
     }
 
     static func table(_ source: String, reader r: TOMLReader) throws -> TOMLTable {
         do { return try TOMLTable(string: source) } catch let e as TOMLParseError {
-            throw ExperimentFileError(file: r.file, line: e.source.begin.line, keyPath: nil, message: "not valid TOML: \(e.description)")
+            throw ExperimentError.file(file: r.file, line: e.source.begin.line, keyPath: nil, message: "not valid TOML: \(e.description)")
         }
     }
 }

@@ -112,7 +112,7 @@ public struct ExperimentKinds {
     public init(_ kinds: [any ExperimentKind.Type]) { self.kinds = kinds }
 
     /// Reads and validates the experiment file at `path`, of whichever kind it declares.
-    /// - Throws: `ExperimentFileError` (file, line, key) for anything wrong in it.
+    /// - Throws: `ExperimentError.file` (file, line, key) for anything wrong in it.
     public func load(contentsOf path: String) throws -> any AnyExperiment {
         let source = try ExperimentHeader.source(of: path)
         let r = TOMLReader(file: path, source: source)

@@ -279,19 +279,19 @@ public final class ExperimentRunner<Kind: ExperimentKind> {
     /// Merges the per-point files that the shards of a grid wrote (`gatelab run --shard K/N`)
     /// into what a whole run writes at its end, byte for byte, computing nothing.
     ///
-    /// It refuses (`MergeError`, nothing written) when a grid point is missing, claimed by
+    /// It refuses (`ExperimentError.merge`, nothing written) when a grid point is missing, claimed by
     /// two files or by a file named for another point, written by another GateLab version
     /// (stale), or holds other parameters (foreign); with `partial`, it reports on the usable
     /// points only and says so at the top of the report. Files of no grid point are named as
     /// warnings. Merging twice gives the same bytes.
-    /// - Throws: `MergeError` when the grid is incomplete (or, with `partial`, when no point
+    /// - Throws: `ExperimentError.merge` when the grid is incomplete (or, with `partial`, when no point
     ///   is usable); `ExperimentError.io` when a file cannot be written.
     public func merge(partial: Bool = false) throws -> MergeOutcome {
         let points = experiment.points(quick: options.quick)
         let found = inventory()
         let blocking = found.blocking
         if !blocking.isEmpty && (!partial || found.unusable.count == points.count) {
-            throw MergeError(name: experiment.name, summary: found.counts(noun: Kind.noun)
+            throw ExperimentError.merge(name: experiment.name, summary: found.counts(noun: Kind.noun)
                              + (partial ? ", no \(Kind.noun) to report on" : ""), problems: blocking)
         }
         let usable = points.indices.filter { found.records[$0] != nil }

@@ -39,6 +39,14 @@ public struct MergeProblem: Equatable, Sendable {
     /// Details (which version, which parameter), if any.
     public var detail: String?
 
+    /// Each kind's first `limit` problems (`line`), then how many more.
+    public static func list(_ problems: [MergeProblem], limit: Int = 20) -> [String] {
+        Kind.allCases.flatMap { kind -> [String] in
+            let ofKind = problems.filter { $0.kind == kind }
+            return ofKind.prefix(limit).map(\.line) + (ofKind.count > limit ? ["  … and \(ofKind.count - limit) more \(kind.rawValue)"] : [])
+        }
+    }
+
     /// `  duplicated: <id> (in a.json, b.json)`: one line of the list.
     public var line: String {
         var parts = [String]()
@@ -129,30 +137,6 @@ public struct PointInventory<Record> {
             return n == 0 ? nil : "\(n) \(kind.rawValue)"
         }
         return parts.joined(separator: ", ") + " (of \(total) \(noun)\(total == 1 ? "" : "s"))"
-    }
-}
-
-/// `gatelab merge` refused: the grid is incomplete or inconsistent. Its description is the
-/// summary line; `lines` names every problem (capped).
-public struct MergeError: Error, CustomStringConvertible {
-    /// The summary, one line.
-    public var description: String
-    /// The problems, one per line (`MergeProblem.line`), at most `limit` per kind, then
-    /// `  … and N more <kind>`.
-    public var lines: [String]
-
-    /// Creates the error for an experiment named `name` from its `problems`.
-    public init(name: String, summary: String, problems: [MergeProblem], limit: Int = 20) {
-        description = "\(name): cannot merge: \(summary); nothing written (finish or resubmit the shards, or merge with --partial)"
-        lines = MergeError.list(problems, limit: limit)
-    }
-
-    /// Each kind's first `limit` problems, then how many more.
-    public static func list(_ problems: [MergeProblem], limit: Int = 20) -> [String] {
-        MergeProblem.Kind.allCases.flatMap { kind -> [String] in
-            let ofKind = problems.filter { $0.kind == kind }
-            return ofKind.prefix(limit).map(\.line) + (ofKind.count > limit ? ["  … and \(ofKind.count - limit) more \(kind.rawValue)"] : [])
-        }
     }
 }
 

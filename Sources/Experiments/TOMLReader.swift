@@ -1,32 +1,7 @@
 import Foundation
 import TOMLKit
 
-/// A malformed experiment file: one line naming the file, the line when known, and the key path.
-public struct ExperimentFileError: Error, Equatable, CustomStringConvertible {
-    /// Creates the error; see the properties.
-    public init(file: String, line: Int?, keyPath: String?, message: String) {
-        self.file = file
-        self.line = line
-        self.keyPath = keyPath
-        self.message = message
-    }
-
-    /// The file.
-    public var file: String
-    /// The 1-based line, when known.
-    public var line: Int?
-    /// The key path (`grid[2].cell`; `[[grid]]` blocks counted from 1), when one is at fault.
-    public var keyPath: String?
-    /// What is wrong.
-    public var message: String
-
-    /// `file:line: key: message`.
-    public var description: String {
-        "\(file)" + (line.map { ":\($0)" } ?? "") + ": " + (keyPath.map { "\($0): " } ?? "") + message
-    }
-}
-
-/// Typed reads of TOML values, each failure an `ExperimentFileError` at the value's key path.
+/// Typed reads of TOML values, each failure an `ExperimentError.file` at the value's key path.
 public struct TOMLReader {
     public let file: String
     let locator: TOMLLocator
@@ -38,8 +13,8 @@ public struct TOMLReader {
     }
 
     /// The error `message` at the key `path` (with its line when found).
-    public func error(_ path: String, _ message: String) -> ExperimentFileError {
-        ExperimentFileError(file: file, line: locator.line(of: path), keyPath: path, message: message)
+    public func error(_ path: String, _ message: String) -> ExperimentError {
+        .file(file: file, line: locator.line(of: path), keyPath: path, message: message)
     }
 
     /// Throws for the first key of `t` (sorted) not in `allowed`.

@@ -41,12 +41,12 @@ struct MergeCommand: ParsableCommand {
         let outcome: MergeOutcome
         do {
             outcome = try experiment.merge(options, partial: partial)
-        } catch let e as MergeError {
-            FileHandle.standardError.write(Data((["error: \(e.description)"] + e.lines).joined(separator: "\n").utf8 + Data("\n".utf8)))
+        } catch ExperimentError.merge(let summary, let problems) {
+            FileHandle.standardError.write(Data((["error: \(summary)"] + problems).joined(separator: "\n").utf8 + Data("\n".utf8)))
             throw ExitCode(ExitStatus.checkFailed)
         }
         var warnings = outcome.strays.isEmpty ? [] : ["warning: \(plural(outcome.strays.count, "file")) of no grid point left alone:"]
-            + MergeError.list(outcome.strays)
+            + MergeProblem.list(outcome.strays)
         warnings += outcome.figureProblems.map { "warning: figure not drawn: \($0)" }
         if !outcome.missing.isEmpty {
             warnings.append("warning: partial report: \(outcome.missing.count) of \(plural(outcome.total, noun)) missing or unusable")

@@ -107,7 +107,7 @@ struct RunCommand: ParsableCommand {
     }
 
     /// `--shard`, else the Slurm job array's task (said on stderr), else nil; N = 1 is nil.
-    /// - Throws: `ShardError` for a bad `--shard` or inconsistent Slurm variables.
+    /// - Throws: `ExperimentError.shard` for a bad `--shard` or inconsistent Slurm variables.
     func resolveShard() throws -> Shard? {
         if let shard { return try Shard(parsing: shard).nonTrivial }
         let environment = ProcessInfo.processInfo.environment

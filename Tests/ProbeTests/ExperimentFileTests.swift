@@ -94,11 +94,11 @@ struct ExperimentFileTests {
         do {
             _ = try ProbeExperiment(source: source, file: "bad.toml")
             Issue.record("accepted: \(source)")
-        } catch let e as ExperimentFileError {
+        } catch let e as ExperimentError {
             #expect(e.description.hasPrefix(expected), "got: \(e.description)")
             #expect(!e.description.contains("\n"))
         } catch {
-            Issue.record("not an ExperimentFileError: \(error)")
+            Issue.record("not an ExperimentError: \(error)")
         }
     }
 

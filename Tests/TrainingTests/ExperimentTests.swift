@@ -33,16 +33,16 @@ import Testing
         #expect(Set(e.points.map(\.id)).contains("adding_T6_lstm_H3_fb0_seed1"))
         #expect(e.kind == "train")
         // `length` and `seed` are other names of `steps` and `seeds`; both at once is an error.
-        #expect(throws: ExperimentFileError(file: "t.toml", line: 5, keyPath: "grid[1].steps", message: "'steps' and another name of 'steps' are both given")) {
+        #expect(throws: ExperimentError.file(file: "t.toml", line: 5, keyPath: "grid[1].steps", message: "'steps' and another name of 'steps' are both given")) {
             try TrainingExperiment(source: "name = \"x\"\nkind = \"train\"\n[[grid]]\nlength = 5\nsteps = 5\n", file: "t.toml")
         }
     }
 
     @Test func badFilesAreRefusedNamingTheKey() throws {
-        #expect(throws: ExperimentFileError(file: "t.toml", line: 4, keyPath: "grid[1].colour", message: "unknown key 'colour'; valid keys here: task, cell, steps, hidden, layers, batch, updates, eval_every, eval_size, optimizer, lr, momentum, clip, forget_bias, seeds, profile_every (also length = steps, seed = seeds)")) {
+        #expect(throws: ExperimentError.file(file: "t.toml", line: 4, keyPath: "grid[1].colour", message: "unknown key 'colour'; valid keys here: task, cell, steps, hidden, layers, batch, updates, eval_every, eval_size, optimizer, lr, momentum, clip, forget_bias, seeds, profile_every (also length = steps, seed = seeds)")) {
             try TrainingExperiment(source: "name = \"x\"\nkind = \"train\"\n[[grid]]\ncolour = 1\n", file: "t.toml")
         }
-        let bad = try #require(throws: ExperimentFileError.self) {
+        let bad = try #require(throws: ExperimentError.self) {
             try TrainingExperiment(source: "name = \"x\"\nkind = \"train\"\n[[grid]]\ncell = \"nope\"\n", file: "t.toml")
         }
         #expect(bad.description.hasPrefix("t.toml:4: grid[1].cell: unknown cell 'nope'"), "\(bad)")

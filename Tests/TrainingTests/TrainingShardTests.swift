@@ -111,7 +111,7 @@ private func files(_ root: String) -> [String: Data] {
         try (r1.json() + "\n").write(toFile: second, atomically: true, encoding: .utf8)
         try FileManager.default.removeItem(atPath: "\(dir)/results/points/\(ids[2]).json")
 
-        let error = try #require(throws: MergeError.self) { try runner(e, dir).merge() }
+        let error = try #require(throws: ExperimentError.self) { try runner(e, dir).merge() }
         #expect(error.description.hasPrefix("tiny-shards: cannot merge: 1 missing, 2 stale (of 6 training runs)"), "\(error.description)")
         #expect(error.lines == ["  missing: \(ids[2])",
                                 "  stale: \(ids[0]) (\(ids[0]).json: written by GateLab v0; this is GateLab v1)",
