@@ -17,9 +17,10 @@ struct RunCommand: ParsableCommand {
             figures/*.svg (gnuplot) and report.md. Interrupted runs resume: the same command \
             skips finished points and gives the same bytes as an uninterrupted run.
 
-            Jobs: --jobs N computes N grid points at once, each job a single-threaded \
-            gatelab process of its own (default: the CPUs this process may use, so one inside \
-            a one-CPU Slurm task); the files are the same bytes for any N.
+            Jobs: --jobs N computes N grid points at once, each job a gatelab process of its \
+            own (default: the CPUs this process may use, so one inside a one-CPU Slurm task); \
+            every point is computed single-threaded (GATELAB_THREADS=1), so the files are the \
+            same bytes for any N and any machine.
 
             Sharding (clusters): --shard K/N runs only the grid points whose index i in the \
             file's grid order has i mod N = K (interleaved, so every shard gets a mix of short \
@@ -65,6 +66,10 @@ struct RunCommand: ParsableCommand {
     }
 
     func run() throws {
+        // Every point single-threaded, in this process as in its jobs: the engine's split over
+        // two threads can change the last bits of a training run (summation order), and a
+        // grid's files must not depend on --jobs, on the machine's CPUs or on a Slurm task's.
+        setenv("GATELAB_THREADS", "1", 1)
         let only = points.map { $0.split(separator: ",").compactMap { Int($0) } }
         let shard = only == nil ? try resolveShard() : nil
         let experiment = try experimentKinds.load(contentsOf: file)
