@@ -133,12 +133,21 @@ public struct FigureWriter {
         } catch {
             return ([], ["\(error)"])
         }
-        for f in figures {
-            do {
-                try plot(f, executable: executable)
-                drawn.append(f)
-            } catch {
-                problems.append("\(f.file): \(error)")
+        // As many gnuplots at once as there are CPUs (the PNGs take most of a report's time).
+        let width = max(1, AvailableCPUs.count)
+        for start in stride(from: 0, to: figures.count, by: width) {
+            let batch = figures[start..<min(start + width, figures.count)]
+            var running = [(Figure, Result<Gnuplot, Error>)]()
+            for f in batch {
+                running.append((f, Result { try Gnuplot(executable, directory: directory, scriptPath: try prepare(f), outputs: [f.file, f.pngFile]) }))
+            }
+            for (f, started) in running {
+                do {
+                    try started.get().finish()
+                    drawn.append(f)
+                } catch {
+                    problems.append("\(f.file): \(error)")
+                }
             }
         }
         return (drawn, problems)
@@ -148,10 +157,10 @@ public struct FigureWriter {
     /// Dash patterns for settings, in order: solid, dashed, dotted, dash-dot, long dash, …
     static let dashes = ["solid", "(12,6)", "(3,4)", "(12,5,3,5)", "(24,8)", "(6,3,3,3,3,3)"]
 
-    /// Writes the figure's data and scripts and runs gnuplot on them: `results/plots/<stem>.dat`
-    /// (every series, one gnuplot index each), `<stem>.body.gp` (the panels) and
-    /// `<stem>.gp` (the SVG, then the PNG).
-    func plot(_ f: Figure, executable: String) throws {
+    /// Writes the figure's data and scripts: `results/plots/<stem>.dat` (every series, one
+    /// gnuplot index each), `<stem>.body.gp` (the panels) and `<stem>.gp` (the SVG, then the
+    /// PNG), whose path it returns.
+    func prepare(_ f: Figure) throws -> String {
         let dataPath = "results/plots/\(f.stem).dat", bodyPath = "results/plots/\(f.stem).body.gp"
         let scriptPath = "results/plots/\(f.stem).gp"
         var data = "", index = 0
@@ -216,23 +225,41 @@ public struct FigureWriter {
 
             """
         try Files.write(script, to: directory + "/" + scriptPath)
-        try run(executable, scriptPath, outputs: [f.file, f.pngFile])
+        return scriptPath
     }
 
-    /// Runs gnuplot on `scriptPath` in the output folder, then renames each of `outputs`'
-    /// temporaries into place.
-    /// - Throws: `ExperimentError.io` with gnuplot's first error line when it fails.
-    func run(_ executable: String, _ scriptPath: String, outputs: [String]) throws {
-        let process = Process()
+    /// A gnuplot string literal (double quotes, backslashes and quotes escaped).
+    func quoted(_ s: String) -> String {
+        "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+    }
+}
+
+/// One gnuplot process drawing a figure's outputs under temporary names, renamed into place
+/// when it succeeded.
+struct Gnuplot {
+    let process = Process()
+    let errors = Pipe()
+    let directory: String, outputs: [String], executable: String
+
+    /// Starts gnuplot on `scriptPath` in `directory`.
+    /// - Throws: `ExperimentError.io` when it cannot start.
+    init(_ executable: String, directory: String, scriptPath: String, outputs: [String]) throws {
+        self.executable = executable
+        self.directory = directory
+        self.outputs = outputs
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = [scriptPath]
         process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        let errors = Pipe()
         process.standardError = errors
         process.standardOutput = FileHandle.nullDevice
         do { try process.run() } catch {
             throw ExperimentError.io(path: executable, message: "cannot start gnuplot (\(error.localizedDescription))")
         }
+    }
+
+    /// Waits for gnuplot, then renames each output's temporary into place.
+    /// - Throws: `ExperimentError.io` with gnuplot's first error line when it failed.
+    func finish() throws {
         let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         let temporaries = outputs.map { directory + "/" + Files.temporaryPath(for: $0) }
@@ -246,10 +273,5 @@ public struct FigureWriter {
                 throw ExperimentError.io(path: directory + "/" + output, message: "cannot rename gnuplot's output into place")
             }
         }
-    }
-
-    /// A gnuplot string literal (double quotes, backslashes and quotes escaped).
-    func quoted(_ s: String) -> String {
-        "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
     }
 }
