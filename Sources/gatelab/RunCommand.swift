@@ -14,7 +14,7 @@ struct RunCommand: ParsableCommand {
             cell or initializer, empty grid: one line naming the file, line and key, exit 2). \
             Results go to Notes/<name>/ (or [output] dir; --quick: <dir>-quick): one JSON line \
             and one CSV of curves per grid point under results/, points.csv, summary.csv, \
-            figures/*.svg (gnuplot) and report.md. Interrupted runs resume: the same command \
+            figures/*.svg and *.png (gnuplot) and report.md (formats: Notes/formats.md). Interrupted runs resume: the same command \
             skips finished points and gives the same bytes as an uninterrupted run.
 
             Jobs: --jobs N computes N grid points at once, each job a gatelab process of its \
