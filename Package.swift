@@ -44,6 +44,7 @@ let package = Package(
         .testTarget(name: "GSLKitTests", dependencies: ["GSLKit"]),
         .testTarget(name: "AutodiffTests", dependencies: ["Autodiff", "GradCheck", "GSLKit"]),
         .testTarget(name: "GradCheckTests", dependencies: ["GradCheck", "Autodiff", "GSLKit"]),
+        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments"]),
         .testTarget(name: "ProbeTests", dependencies: ["Probe", "Experiments", "Cells", "Autodiff", "GSLKit"]),
         .testTarget(name: "GateLabCLITests", dependencies: ["gatelab", "Cells"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Experiments", "Cells", "Autodiff", "GradCheck", "GSLKit"]),
