@@ -6,7 +6,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "gatelab", targets: ["gatelab"]),
-        .library(name: "GateLab", targets: ["GSLKit", "Autodiff", "GradCheck", "Cells", "CellLanguage", "Interchange", "Verification", "Probe", "Training"]),
+        .library(name: "GateLab", targets: ["GSLKit", "Autodiff", "GradCheck", "Cells", "CellLanguage", "Interchange", "Verification", "Experiments", "Probe", "Training"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -32,26 +32,31 @@ let package = Package(
         .target(name: "Interchange", dependencies: ["Cells", "Autodiff"]),
         // Gradient checks of whole unrolled sequences (GradCheck applied to a cell network).
         .target(name: "Verification", dependencies: ["Cells", "Autodiff", "GSLKit", "GradCheck"]),
-        // Probes of vanishing gradients, the experiment runner, results and reports.
-        .target(name: "Probe", dependencies: ["Cells", "CellLanguage", "Interchange", "Autodiff", "GSLKit", .product(name: "TOMLKit", package: "TOMLKit")]),
-        // Long-time-lag tasks (adding, copy, recall, agreement, temporal order) and training.
-        .target(name: "Training", dependencies: ["Cells", "CellLanguage", "Autodiff", "GSLKit", "Probe", .product(name: "TOMLKit", package: "TOMLKit")]),
+        // One pipeline for every kind of experiment: the file reader, runner (resume, shards,
+        // jobs), merge, Slurm scripts, progress, atomic files, record JSON and figures.
+        .target(name: "Experiments", dependencies: [.product(name: "TOMLKit", package: "TOMLKit")]),
+        // Probes of vanishing gradients, and the experiment kind `probe`.
+        .target(name: "Probe", dependencies: ["Cells", "CellLanguage", "Interchange", "Autodiff", "GSLKit", "Experiments", .product(name: "TOMLKit", package: "TOMLKit")]),
+        // Long-time-lag tasks (adding, copy, recall, agreement, temporal order), training, and
+        // the experiment kind `train`.
+        .target(name: "Training", dependencies: ["Cells", "CellLanguage", "Autodiff", "GSLKit", "Experiments", .product(name: "TOMLKit", package: "TOMLKit")]),
         .executableTarget(
             name: "gatelab",
             dependencies: [
-                "Cells", "CellLanguage", "Interchange", "Verification", "Autodiff", "GSLKit", "GradCheck", "Probe", "Training",
+                "Cells", "CellLanguage", "Interchange", "Verification", "Autodiff", "GSLKit", "GradCheck", "Experiments", "Probe", "Training",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "GSLKitTests", dependencies: ["GSLKit"]),
         .testTarget(name: "AutodiffTests", dependencies: ["Autodiff", "GradCheck", "GSLKit"]),
         .testTarget(name: "GradCheckTests", dependencies: ["GradCheck", "Autodiff", "GSLKit"]),
-        .testTarget(name: "ProbeTests", dependencies: ["Probe", "Cells", "Interchange", "Autodiff", "GSLKit"]),
+        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments"]),
+        .testTarget(name: "ProbeTests", dependencies: ["Probe", "Experiments", "Cells", "Interchange", "Autodiff", "GSLKit"]),
         .testTarget(name: "GateLabCLITests", dependencies: ["gatelab", "Cells", "CellLanguage", "Interchange"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Cells", "Autodiff", "GradCheck", "GSLKit"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Experiments", "Cells", "Autodiff", "GradCheck", "GSLKit"]),
         .testTarget(
             name: "CellsTests",
-            dependencies: ["Cells", "Verification", "Autodiff", "GradCheck", "GSLKit"],
+            dependencies: ["Cells", "CellLanguage", "Verification", "Autodiff", "GradCheck", "GSLKit"],
             // The reference cases, read from the source tree by path (InterchangeTests'
             // Fixtures.swift, the CLI and probe tests, the README's examples).
             exclude: ["Fixtures"]

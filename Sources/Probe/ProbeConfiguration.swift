@@ -1,5 +1,6 @@
 import CellLanguage
 import Cells
+import Experiments
 import Foundation
 import GSLKit
 

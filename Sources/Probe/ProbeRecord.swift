@@ -1,12 +1,15 @@
 import Cells
+import Experiments
 import Foundation
 import GSLKit
 import Interchange
 
 /// One probe run as stored: every parameter, the seed, the generator's name, the GateLab
-/// version, the summaries and the curves. Its JSON form is one line with keys in a fixed
-/// order (`jsonLine`), which `init(jsonLine:)` reads back exactly.
-public struct ProbeRecord: Equatable {
+/// version, the summaries and the curves — one JSON line in `RecordJSON`'s form (sorted
+/// snake_case keys; −∞, ∞ and NaN as `"-inf"`, `"inf"`, `"nan"`), documented in
+/// `Notes/formats.md`. Parameters and scalar summaries are top-level keys (one column each
+/// in a data frame); the curves sit under `curves`, per layer, as in `gatelab probe --json`.
+public struct ProbeRecord: Equatable, ExperimentRecord {
     /// The grid point's identifier (unique within an experiment; "" outside one).
     public var id: String
     /// The experiment's name ("" outside one).
@@ -21,6 +24,9 @@ public struct ProbeRecord: Equatable {
     public var summary: ProbeSummary
     /// The curves by distance.
     public var curves: GradientCurves
+
+    /// `version`, as every kind's record names it.
+    public var gatelabVersion: String? { version }
 
     /// Creates a record.
     public init(id: String = "", experiment: String = "", version: String, configuration: ProbeConfiguration,
@@ -37,151 +43,129 @@ public struct ProbeRecord: Equatable {
     /// The loss, in words, as recorded with every result.
     public static let lossDefinition = "L = sum_b sum_j r[b][j] * h_T[b][j], r ~ N(0,1)/sqrt(H) drawn after the weights and inputs; distance k = T-1-t"
 
-    // MARK: JSON
-
-    /// The parameters as ordered JSON fields (also the columns of the summary CSVs).
-    public var parameterFields: [(String, OrderedJSON)] {
+    /// The parameters as CSV cells, in column order (also the first columns of the summary CSVs).
+    public var parameterCells: [(key: String, cell: String)] {
         let c = configuration
-        return [("experiment", .string(experiment)), ("id", .string(id)), ("gatelab_version", .string(version)),
-                ("rng", .string(generator)), ("cell", .string(c.cell)), ("steps", .integer(c.steps)),
-                ("hidden", .integer(c.hiddenSize)), ("input_size", .integer(c.inputSize)), ("batch", .integer(c.batch)),
-                ("layers", .integer(c.layers)), ("recurrent_init", .string(c.recurrentInitName)),
-                ("bias_init", .string(c.biasInitName)), ("forget_bias", .string(c.forgetBias.description)),
-                ("input_scale", .number(c.inputScale)), ("seed", .integer(Int(c.seed))),
-                ("fit_max_distance", .integer(c.summary.fitMaxDistance)), ("jacobian_samples", .integer(c.summary.jacobianSamples))]
+        return [("experiment", csvQuoted(experiment)), ("id", csvQuoted(id)), ("gatelab_version", csvQuoted(version)),
+                ("rng", csvQuoted(generator)), ("cell", csvQuoted(c.cell)), ("steps", String(c.steps)),
+                ("hidden", String(c.hiddenSize)), ("input_size", String(c.inputSize)), ("batch", String(c.batch)),
+                ("layers", String(c.layers)), ("recurrent_init", csvQuoted(c.recurrentInitName)),
+                ("bias_init", csvQuoted(c.biasInitName)), ("forget_bias", csvQuoted(c.forgetBias.description)),
+                ("input_scale", csvNumber(c.inputScale)), ("seed", String(c.seed)),
+                ("fit_max_distance", c.summary.fitMaxDistance.map(String.init) ?? ""),
+                ("jacobian_samples", String(c.summary.jacobianSamples))]
     }
 
     /// The whole record as one JSON line (no trailing newline).
-    public var jsonLine: String { json.text }
-
-    /// The whole record as ordered JSON.
-    public var json: OrderedJSON {
-        let s = summary
-        var curveFields: [(String, OrderedJSON)] = [
-            ("log10_h", .numbers(curves.topH)),
-            ("log10_c", curves.topC.map { .numbers($0) } ?? .null),
-            ("log10_x", .numbers(curves.x))]
-        if curves.h.count > 1 {
-            curveFields.append(("log10_h_by_layer", .array(curves.h.map { .numbers($0) })))
-            if !curves.c.isEmpty { curveFields.append(("log10_c_by_layer", .array(curves.c.map { .numbers($0) }))) }
-        }
-        let fields: [(String, OrderedJSON)] = parameterFields + [
-            ("loss", .string(Self.lossDefinition)),
-            ("decay_rate", .number(s.decay?.slope)), ("decay_rate_se", .number(s.decay?.standardError)),
-            ("decay_intercept", .number(s.decay?.intercept)),
-            ("decay_fit_first", .integer(s.decay?.firstDistance)), ("decay_fit_last", .integer(s.decay?.lastDistance)),
-            ("decay_fit_points", .integer(s.decay?.count)),
-            ("drop_1e3", .integer(s.drop1e3)), ("drop_1e6", .integer(s.drop1e6)),
-            ("log10_h_t0", .number(s.log10HFirstStep)), ("log10_x_t0", .number(s.log10XFirstStep)),
-            ("x_first_over_last", .number(s.log10XFirstOverLast)),
-            ("decay_rate_c", .number(s.cellDecay?.slope)), ("decay_rate_c_se", .number(s.cellDecay?.standardError)),
-            ("decay_intercept_c", .number(s.cellDecay?.intercept)), ("decay_fit_points_c", .integer(s.cellDecay?.count)),
-            ("log10_c_t0", .number(s.log10CFirstStep)),
-            ("recurrent_weights", .array(s.recurrentWeights.map {
-                .object([("layer", .integer($0.layer)), ("name", .string($0.name)), ("gate", .string($0.gate)),
-                         ("spectral_norm", .number($0.spectralNorm)), ("spectral_radius", .number($0.spectralRadius))])
-            })),
-            ("jacobians", .array(s.jacobians.map {
-                .object([("distance", .integer($0.distance)), ("step", .integer($0.step)),
-                         ("state_singular_values", .numbers($0.state)), ("hh_singular_values", .numbers($0.hh))])
-            })),
-            ("curves", .object(curveFields)),
-        ]
-        return OrderedJSON.object(fields)
-    }
+    public var jsonLine: String { (try? RecordJSON.line(self)) ?? "" }
 
     /// Reads a record written by `jsonLine`.
-    /// - Throws: `ProbeError.invalidConfiguration` naming the field that is missing or malformed.
+    /// - Throws: `ProbeError.invalidConfiguration` naming `context` and what is wrong.
     public init(jsonLine text: String, context: String) throws {
-        let value: JSONValue
-        do { value = try JSONValue(parsing: text) } catch {
-            throw ProbeError.invalidConfiguration("\(context): not valid JSON (\(error))")
-        }
-        let f = try JSONFields(value, context: context)
-        func int(_ key: String) throws -> Int? {
-            guard let x = try f.number(key) else { return nil }
-            guard x == x.rounded(), Swift.abs(x) < 1e15 else { throw ProbeError.invalidConfiguration("\(context): '\(key)' is not an integer") }
-            return Int(x)
-        }
-        func required<T>(_ key: String, _ v: T?) throws -> T {
-            guard let v else { throw ProbeError.invalidConfiguration("\(context): '\(key)' is missing") }
-            return v
-        }
-        id = try f.string("id")
-        experiment = try f.string("experiment")
-        version = try f.string("gatelab_version")
-        generator = try f.string("rng")
-        let hidden = try required("hidden", try int("hidden"))
-        let recurrentName = try f.string("recurrent_init"), biasName = try f.string("bias_init")
-        do {
-            configuration = try ProbeConfiguration(
-                cell: try f.string("cell"), steps: try required("steps", try int("steps")), hiddenSize: hidden,
-                inputSize: try required("input_size", try int("input_size")), batch: try required("batch", try int("batch")),
-                layers: try required("layers", try int("layers")),
-                recurrentInit: recurrentName == "pytorch-default" ? nil : try Initializer(parsing: recurrentName, hiddenSize: hidden),
-                biasInit: biasName == "pytorch-default" ? nil : try Initializer(parsing: biasName, hiddenSize: hidden),
-                forgetBias: try ForgetBiasSetting(parsing: try f.string("forget_bias")),
-                inputScale: try required("input_scale", try f.number("input_scale")),
-                seed: UInt64(try required("seed", try int("seed"))),
-                summary: SummarySettings(fitMaxDistance: try int("fit_max_distance"),
-                                         jacobianSamples: try required("jacobian_samples", try int("jacobian_samples"))))
-        } catch let e as ProbeError {
+        do { self = try RecordJSON.decode(ProbeRecord.self, from: text) } catch let e as ProbeError {
             throw ProbeError.invalidConfiguration("\(context): \(e)")
         } catch {
-            throw ProbeError.invalidConfiguration("\(context): \(error)")
+            throw ProbeError.invalidConfiguration("\(context): not a probe record (\(error))")
         }
-        let c = try f.object("curves")
-        let top = try c.logCurve("log10_h")
-        let byLayer = c.dict["log10_h_by_layer"] != nil ? try c.logCurves("log10_h_by_layer") : [top]
-        var cCurves = [[Double]]()
-        if c.dict["log10_c_by_layer"] != nil {
-            cCurves = try c.logCurves("log10_c_by_layer")
-        } else if case .array? = c.dict["log10_c"] {
-            cCurves = [try c.logCurve("log10_c")]
-        }
-        var decay: DecayFit?, cellDecay: DecayFit?
-        if let slope = try f.number("decay_rate") {
-            decay = DecayFit(slope: slope, standardError: try f.number("decay_rate_se"),
-                             intercept: try required("decay_intercept", try f.number("decay_intercept")),
-                             firstDistance: try required("decay_fit_first", try int("decay_fit_first")),
-                             lastDistance: try required("decay_fit_last", try int("decay_fit_last")),
-                             count: try required("decay_fit_points", try int("decay_fit_points")))
-        }
-        if let slope = try f.number("decay_rate_c") {
-            // The c fit uses the h fit's window.
-            cellDecay = DecayFit(slope: slope, standardError: try f.number("decay_rate_c_se"),
-                                 intercept: try required("decay_intercept_c", try f.number("decay_intercept_c")),
-                                 firstDistance: try required("decay_fit_first", try int("decay_fit_first")),
-                                 lastDistance: try required("decay_fit_last", try int("decay_fit_last")),
-                                 count: try required("decay_fit_points_c", try int("decay_fit_points_c")))
-        }
-        let weights = try f.array("recurrent_weights").map { v -> WeightSpectrum in
-            let w = try JSONFields(v, context: "\(context).recurrent_weights")
-            guard let layer = try w.number("layer"), let norm = try w.number("spectral_norm"), let radius = try w.number("spectral_radius") else {
-                throw ProbeError.invalidConfiguration("\(context): incomplete recurrent_weights entry")
-            }
-            return WeightSpectrum(layer: Int(layer), name: try w.string("name"), gate: try w.string("gate"),
-                                  spectralNorm: norm, spectralRadius: radius)
-        }
-        let jacobians = try f.array("jacobians").map { v -> JacobianSample in
-            let j = try JSONFields(v, context: "\(context).jacobians")
-            guard let d = try j.number("distance"), let t = try j.number("step") else {
-                throw ProbeError.invalidConfiguration("\(context): incomplete jacobians entry")
-            }
-            return JacobianSample(distance: Int(d), step: Int(t), state: try j.logCurve("state_singular_values"),
-                                  hh: try j.logCurve("hh_singular_values"))
-        }
-        summary = ProbeSummary(decay: decay, drop1e3: try int("drop_1e3"), drop1e6: try int("drop_1e6"),
-                               log10HFirstStep: try f.number("log10_h_t0") ?? -.infinity,
-                               log10XFirstStep: try f.number("log10_x_t0") ?? -.infinity,
-                               log10XFirstOverLast: try f.number("x_first_over_last") ?? .nan,
-                               cellDecay: cellDecay,
-                               log10CFirstStep: cCurves.isEmpty ? nil : try f.number("log10_c_t0") ?? -.infinity,
-                               recurrentWeights: weights, jacobians: jacobians)
-        curves = GradientCurves(h: byLayer, c: cCurves, x: try c.logCurve("log10_x"))
     }
 
     public static func == (a: ProbeRecord, b: ProbeRecord) -> Bool { a.jsonLine == b.jsonLine }
+
+    // MARK: Codable
+
+    enum Key: String, CodingKey {
+        case experiment, id, gatelabVersion = "gatelab_version", rng, cell, steps, hidden, inputSize = "input_size", batch, layers
+        case recurrentInit = "recurrent_init", biasInit = "bias_init", forgetBias = "forget_bias", inputScale = "input_scale", seed
+        case fitMaxDistance = "fit_max_distance", jacobianSamples = "jacobian_samples", loss
+        case decayRate = "decay_rate", decayRateSE = "decay_rate_se", decayIntercept = "decay_intercept"
+        case decayFitFirst = "decay_fit_first", decayFitLast = "decay_fit_last", decayFitPoints = "decay_fit_points"
+        case drop1e3 = "drop_1e3", drop1e6 = "drop_1e6", log10HT0 = "log10_h_t0", log10XT0 = "log10_x_t0"
+        case xFirstOverLast = "x_first_over_last", decayRateC = "decay_rate_c", decayRateCSE = "decay_rate_c_se"
+        case decayInterceptC = "decay_intercept_c", decayFitPointsC = "decay_fit_points_c", log10CT0 = "log10_c_t0"
+        case recurrentWeights = "recurrent_weights", jacobians, curves
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var e = encoder.container(keyedBy: Key.self)
+        let c = configuration, s = summary
+        try e.encode(experiment, forKey: .experiment)
+        try e.encode(id, forKey: .id)
+        try e.encode(version, forKey: .gatelabVersion)
+        try e.encode(generator, forKey: .rng)
+        try e.encode(c.cell, forKey: .cell)
+        try e.encode(c.steps, forKey: .steps)
+        try e.encode(c.hiddenSize, forKey: .hidden)
+        try e.encode(c.inputSize, forKey: .inputSize)
+        try e.encode(c.batch, forKey: .batch)
+        try e.encode(c.layers, forKey: .layers)
+        try e.encode(c.recurrentInitName, forKey: .recurrentInit)
+        try e.encode(c.biasInitName, forKey: .biasInit)
+        try e.encode(c.forgetBias.description, forKey: .forgetBias)
+        try e.encode(c.inputScale, forKey: .inputScale)
+        try e.encode(c.seed, forKey: .seed)
+        try e.encode(c.summary.fitMaxDistance, forKey: .fitMaxDistance)
+        try e.encode(c.summary.jacobianSamples, forKey: .jacobianSamples)
+        try e.encode(Self.lossDefinition, forKey: .loss)
+        try e.encode(s.decay?.slope, forKey: .decayRate)
+        try e.encode(s.decay?.standardError, forKey: .decayRateSE)
+        try e.encode(s.decay?.intercept, forKey: .decayIntercept)
+        try e.encode(s.decay?.firstDistance, forKey: .decayFitFirst)
+        try e.encode(s.decay?.lastDistance, forKey: .decayFitLast)
+        try e.encode(s.decay?.count, forKey: .decayFitPoints)
+        try e.encode(s.drop1e3, forKey: .drop1e3)
+        try e.encode(s.drop1e6, forKey: .drop1e6)
+        try e.encode(s.log10HFirstStep, forKey: .log10HT0)
+        try e.encode(s.log10XFirstStep, forKey: .log10XT0)
+        try e.encode(s.log10XFirstOverLast, forKey: .xFirstOverLast)
+        try e.encode(s.cellDecay?.slope, forKey: .decayRateC)
+        try e.encode(s.cellDecay?.standardError, forKey: .decayRateCSE)
+        try e.encode(s.cellDecay?.intercept, forKey: .decayInterceptC)
+        try e.encode(s.cellDecay?.count, forKey: .decayFitPointsC)
+        try e.encode(s.log10CFirstStep, forKey: .log10CT0)
+        try e.encode(s.recurrentWeights, forKey: .recurrentWeights)
+        try e.encode(s.jacobians, forKey: .jacobians)
+        try e.encode(curves, forKey: .curves)
+    }
+
+    public init(from decoder: Decoder) throws {
+        let d = try decoder.container(keyedBy: Key.self)
+        id = try d.decode(String.self, forKey: .id)
+        experiment = try d.decode(String.self, forKey: .experiment)
+        version = try d.decode(String.self, forKey: .gatelabVersion)
+        generator = try d.decode(String.self, forKey: .rng)
+        let hidden = try d.decode(Int.self, forKey: .hidden)
+        func initializer(_ key: Key) throws -> Initializer? {
+            let name = try d.decode(String.self, forKey: key)
+            return name == "pytorch-default" ? nil : try Initializer(parsing: name, hiddenSize: hidden)
+        }
+        configuration = try ProbeConfiguration(
+            cell: try d.decode(String.self, forKey: .cell), steps: try d.decode(Int.self, forKey: .steps), hiddenSize: hidden,
+            inputSize: try d.decode(Int.self, forKey: .inputSize), batch: try d.decode(Int.self, forKey: .batch),
+            layers: try d.decode(Int.self, forKey: .layers),
+            recurrentInit: try initializer(.recurrentInit), biasInit: try initializer(.biasInit),
+            forgetBias: try ForgetBiasSetting(parsing: try d.decode(String.self, forKey: .forgetBias)),
+            inputScale: try d.decode(Double.self, forKey: .inputScale), seed: try d.decode(UInt64.self, forKey: .seed),
+            summary: SummarySettings(fitMaxDistance: try d.decode(Int?.self, forKey: .fitMaxDistance),
+                                     jacobianSamples: try d.decode(Int.self, forKey: .jacobianSamples)))
+        func fit(_ slope: Key, _ se: Key, _ intercept: Key, _ count: Key) throws -> DecayFit? {
+            guard let s = try d.decode(Double?.self, forKey: slope) else { return nil }
+            // The c fit uses the h fit's window.
+            return DecayFit(slope: s, standardError: try d.decode(Double?.self, forKey: se),
+                            intercept: try d.decode(Double.self, forKey: intercept),
+                            firstDistance: try d.decode(Int.self, forKey: .decayFitFirst),
+                            lastDistance: try d.decode(Int.self, forKey: .decayFitLast), count: try d.decode(Int.self, forKey: count))
+        }
+        curves = try d.decode(GradientCurves.self, forKey: .curves)
+        summary = ProbeSummary(decay: try fit(.decayRate, .decayRateSE, .decayIntercept, .decayFitPoints),
+                               drop1e3: try d.decode(Int?.self, forKey: .drop1e3), drop1e6: try d.decode(Int?.self, forKey: .drop1e6),
+                               log10HFirstStep: try d.decode(Double.self, forKey: .log10HT0),
+                               log10XFirstStep: try d.decode(Double.self, forKey: .log10XT0),
+                               log10XFirstOverLast: try d.decode(Double.self, forKey: .xFirstOverLast),
+                               cellDecay: try fit(.decayRateC, .decayRateCSE, .decayInterceptC, .decayFitPointsC),
+                               log10CFirstStep: try d.decode(Double?.self, forKey: .log10CT0),
+                               recurrentWeights: try d.decode([WeightSpectrum].self, forKey: .recurrentWeights),
+                               jacobians: try d.decode([JacobianSample].self, forKey: .jacobians))
+    }
 
     // MARK: CSV
 
@@ -197,9 +181,22 @@ public struct ProbeRecord: Equatable {
     }
 }
 
-/// A number in a CSV cell: shortest round-trip form, `-inf`/`inf` for infinities, empty for nil or NaN.
-func csvNumber(_ x: Double?) -> String {
-    guard let x, !x.isNaN else { return "" }
-    if x.isInfinite { return x < 0 ? "-inf" : "inf" }
-    return x.description
+extension GradientCurves: Codable {
+    enum Key: String, CodingKey { case h = "log10_h_by_layer", c = "log10_c_by_layer", x = "log10_x" }
+
+    /// `log10_h_by_layer` and `log10_c_by_layer` (one curve per layer, the top layer last;
+    /// no curves for cells without a cell state) and `log10_x`, each indexed by the distance
+    /// k = T − 1 − t: the same keys in experiment records and in `gatelab probe --json`.
+    public func encode(to encoder: Encoder) throws {
+        var e = encoder.container(keyedBy: Key.self)
+        try e.encode(h, forKey: .h)
+        try e.encode(c, forKey: .c)
+        try e.encode(x, forKey: .x)
+    }
+
+    public init(from decoder: Decoder) throws {
+        let d = try decoder.container(keyedBy: Key.self)
+        self.init(h: try d.decode([[Double]].self, forKey: .h), c: try d.decode([[Double]].self, forKey: .c),
+                  x: try d.decode([Double].self, forKey: .x))
+    }
 }

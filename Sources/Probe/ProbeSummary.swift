@@ -133,7 +133,9 @@ public struct DecayFit: Sendable, Equatable {
 }
 
 /// The spectral norm σ_max and spectral radius ρ of one recurrent weight block.
-public struct WeightSpectrum: Sendable, Equatable {
+public struct WeightSpectrum: Sendable, Equatable, Codable {
+    enum CodingKeys: String, CodingKey { case layer, name, gate, spectralNorm = "spectral_norm", spectralRadius = "spectral_radius" }
+
     /// The layer.
     public var layer: Int
     /// The parameter's name in the cell's equations (`W_hh`, `W_hf`, …).
@@ -171,7 +173,9 @@ public struct WeightSpectrum: Sendable, Equatable {
 }
 
 /// The singular values of the one-step Jacobian at step t = T − 1 − distance.
-public struct JacobianSample: Sendable, Equatable {
+public struct JacobianSample: Sendable, Equatable, Codable {
+    enum CodingKeys: String, CodingKey { case distance, step, state = "state_singular_values", hh = "hh_singular_values" }
+
     /// Distance k from the loss.
     public var distance: Int
     /// The step t.

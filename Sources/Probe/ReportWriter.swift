@@ -1,3 +1,4 @@
+import Experiments
 import Foundation
 
 /// Writes `report.md` for an experiment's results: the set-up, a table of the summaries
@@ -14,50 +15,19 @@ struct ReportWriter {
     /// Figures thin longer curves to about this many distances (they are nearly straight
     /// lines; more points only make the SVG larger).
     static let maxPoints = 600
+    static let xLabel = "distance k = T - 1 - t (steps back from the loss)"
 
-    let experiment: Experiment
-    let options: RunOptions
-    let directory: String
+    let context: ReportContext
     let tables: ResultTables
-    /// A paragraph placed under the title (a partial merge names the missing points there).
-    var notice: String?
 
-    /// Figures are named `figures/grad-h-T<T>.svg`, `figures/grad-h-near-T<T>.svg` and
-    /// `figures/grad-c-T<T>.svg`.
-    struct Figure {
-        var file: String
-        var caption: String
-        var series: [Gnuplot.Series]
-        var title: String
-        var yLabel = "log10 ||dL/dh_t||"
-    }
+    var directory: String { context.directory }
 
-    /// Writes the figures (when asked for and gnuplot is there) and the report.
+    /// Writes the figures (when asked for) and the report.
     /// - Returns: why figures could not be drawn (empty when they were).
     func write() throws -> [String] {
-        var problems = [String]()
-        var drawn = [Figure]()
-        if experiment.figures {
-            do {
-                let gnuplot = try Gnuplot(named: options.gnuplot)
-                try Files.makeDirectory(directory + "/figures")
-                try Files.makeDirectory(directory + "/results/plots")
-                for f in figures() {
-                    let stem = (f.file as NSString).deletingPathExtension.replacingOccurrences(of: "figures/", with: "")
-                    do {
-                        try gnuplot.plot(f.series, title: f.title, xLabel: "distance k = T - 1 - t (steps back from the loss)",
-                                         yLabel: f.yLabel, directory: directory,
-                                         dataPath: "results/plots/\(stem).dat", scriptPath: "results/plots/\(stem).gp", output: f.file)
-                        drawn.append(f)
-                    } catch {
-                        problems.append("\(f.file): \(error)")
-                    }
-                }
-            } catch {
-                problems.append("\(error)")
-            }
-        }
-        try Files.write(markdown(figures: drawn, problems: problems), to: directory + "/report.md")
+        let (drawn, problems) = context.figures ? context.figureWriter.draw(figures()) : ([], [])
+        try Report.write(body(figures: drawn), versions: Array(Set(tables.records.map(\.version))).sorted(),
+                         figureProblems: problems, context: context)
         return problems
     }
 
@@ -68,26 +38,26 @@ struct ReportWriter {
             let groups = tables.groups.filter { $0.configuration.steps == T }
             let seeds = Set(groups.map(\.records.count))
             return Figure(file: "figures/grad-h-T\(T).svg",
-                          caption: "log10‖∂L/∂h_t‖ against distance k for T = \(T): one line per configuration, the mean over "
+                          caption: "log10‖∂L/∂h_t‖ against distance k for T = \(T): one line per configuration (colour: the cell; line style: its setting, the same in every panel when six styles suffice; one panel per cell family), the mean over "
                               + "\(seeds.count == 1 ? "its \(seeds.first!)" : "its") seeds; the band spans the smallest to the largest value over seeds.",
-                          series: groups.map { series($0, upTo: T - 1) },
-                          title: "Gradient reaching step t from a loss at the last step (T = \(T)); band: min-max over seeds")
+                          title: "Gradient reaching step t from a loss at the last step (T = \(T)); band: min-max over seeds",
+                          xLabel: Self.xLabel, yLabel: "log10 ||dL/dh_t||", panels: panels(groups.map { series($0, upTo: T - 1) }))
         }
         if let longest = lengths.last, longest > 200 {
             let groups = tables.groups.filter { $0.configuration.steps == longest }
             out.append(Figure(file: "figures/grad-h-near-T\(longest).svg",
                               caption: "The first 200 steps back from the loss for T = \(longest) (same lines and bands).",
-                              series: groups.map { series($0, upTo: 200) },
-                              title: "The first 200 steps back from the loss (T = \(longest)); band: min-max over seeds"))
+                              title: "The first 200 steps back from the loss (T = \(longest)); band: min-max over seeds",
+                              xLabel: Self.xLabel, yLabel: "log10 ||dL/dh_t||", panels: panels(groups.map { series($0, upTo: 200) })))
         }
         if let longest = lengths.last {
             let withCell = tables.groups.filter { $0.configuration.steps == longest && $0.records[0].curves.topC != nil }
             if !withCell.isEmpty {
                 out.append(Figure(file: "figures/grad-c-T\(longest).svg",
                                   caption: "log10‖∂L/∂c_t‖, the gradient along the LSTM's cell state, for T = \(longest) (same lines and bands).",
-                                  series: withCell.map { series($0, upTo: longest - 1, cellState: true) },
                                   title: "Gradient along the LSTM cell state (T = \(longest)); band: min-max over seeds",
-                                  yLabel: "log10 ||dL/dc_t||"))
+                                  xLabel: Self.xLabel, yLabel: "log10 ||dL/dc_t||",
+                                  panels: panels(withCell.map { series($0, upTo: longest - 1, cellState: true) })))
             }
         }
         return out
@@ -95,34 +65,41 @@ struct ReportWriter {
 
     /// The mean and range over seeds of a group's top-layer log10‖∂L/∂h_t‖ (or ‖∂L/∂c_t‖)
     /// for k ≤ `last`, thinned to at most about `maxPoints` distances.
-    func series(_ g: ResultTables.Group, upTo last: Int, cellState: Bool = false) -> Gnuplot.Series {
+    func series(_ g: ResultTables.Group, upTo last: Int, cellState: Bool = false) -> FigureSeries {
         let stride = max(1, Int((Double(last + 1) / Double(Self.maxPoints)).rounded(.up)))
         var ks = Array(Swift.stride(from: 0, through: last, by: stride))
         if ks.last != last { ks.append(last) }
         let curves = g.records.map { cellState ? $0.curves.topC! : $0.curves.topH }
-        return Gnuplot.Series(title: g.label, points: ks.map { k in
+        let cell = g.configuration.cell
+        let setting = g.label.hasPrefix(cell + ", ") ? String(g.label.dropFirst(cell.count + 2)) : ""
+        return FigureSeries(title: g.label, points: ks.map { k in
             let v = curves.map { $0[k] }
             return (Double(k), v.reduce(0, +) / Double(v.count), v.min()!, v.max()!)
-        })
+        }, colorKey: cell, dashKey: setting)
+    }
+
+    /// One panel per cell family (at most eight lines each; a larger family is cut between
+    /// cells).
+    func panels(_ series: [FigureSeries]) -> [FigurePanel] {
+        Figure.panels(series, groupedBy: { Self.family($0.colorKey) })
+    }
+
+    /// A cell's family, for panels: the file or built-in name up to its first `-` or `_`
+    /// (`Cells/lstm-nig.cell` and `lstm`: `lstm`; `gru_reset_before`: `gru`).
+    static func family(_ cell: String) -> String {
+        let name = ((cell as NSString).lastPathComponent as NSString).deletingPathExtension
+        return String(name.prefix { $0 != "-" && $0 != "_" })
     }
 
     // MARK: Markdown
 
-    func markdown(figures: [Figure], problems: [String]) -> String {
-        let e = experiment
+    /// The probe's sections: set-up, summary table, figures, weight spectra, Jacobians.
+    func body(figures: [Figure]) -> ReportBody {
         let records = tables.records
         let seeds = Set(tables.groups.map(\.records.count)).sorted()
-        let command = ReportCommand.run(file: e.file, quick: options.quick, output: options.outputDirectory,
-                                        defaultOutput: e.outputDirectory(quick: options.quick))
-        var md = "# \(e.name)\(options.quick ? " (quick)" : "")\n\n"
-        if let notice { md += notice + "\n\n" }
-        if let d = e.description { md += d.trimmingCharacters(in: .whitespacesAndNewlines) + "\n\n" }
-        md += """
-            Generated by `\(command)` with GateLab \(records.first?.version ?? options.version): \(records.count) grid points, \
-            \(tables.groups.count) configurations × \(seeds.map(String.init).joined(separator: "/")) seeds, random generator \
-            mt19937. Re-running the command regenerates this file bit for bit; the interpretation below comes from \
-            `interpretation.md` beside it.
-
+        let generated = "\(records.count) grid points, \(tables.groups.count) configurations × "
+            + "\(seeds.map(String.init).joined(separator: "/")) seeds, random generator mt19937."
+        var md = """
             ## Set-up
 
             - **Probe.** For each seed: weights drawn as configured, then inputs x_t ~ N(0, s²) (s = `input_scale`), \
@@ -156,11 +133,7 @@ struct ReportWriter {
             md += "| \(g.label) | \(g.configuration.steps) | \(g.records.count) | " + cells.joined(separator: " | ") + " |\n"
         }
         md += "\n## Figures\n\n"
-        for p in problems { md += "> **Figure not drawn:** \(p)\n\n" }
-        if !e.figures { md += "Figures are turned off (`[output] figures = false`).\n\n" }
-        for f in figures {
-            md += "![\(f.title)](\(f.file))\n\n*\(f.caption)*\n\n"
-        }
+        for f in figures { md += Report.figure(f) }
         md += "## Recurrent weights\n\n"
         md += "Spectral norm and radius of each recurrent block (they do not depend on T: the weights are drawn first).\n\n"
         md += "| configuration | block | σ_max | ρ |\n| --- | --- | ---: | ---: |\n"
@@ -180,22 +153,10 @@ struct ReportWriter {
             let parts = g.records[0].summary.jacobians.map { j in "k = \(j.distance): " + (g.aggregate["jacobian_sigma_max_k\(j.distance)"]?.text ?? "—") }
             md += "| \(g.label) | \(g.configuration.steps) | \(parts.isEmpty ? "—" : parts.joined(separator: "; ")) |\n"
         }
-        md += "\n## Interpretation\n\n"
-        if let text = Files.read(directory + "/interpretation.md") {
-            md += text.trimmingCharacters(in: .whitespacesAndNewlines) + "\n\n"
-        } else {
-            md += "No interpretation written yet (add `interpretation.md` beside this report and re-run the command).\n\n"
-        }
-        md += """
-            ## Files
-
-            - `points.csv`: one row per grid point (parameters, seed, every scalar summary).
-            - `summary.csv`: one row per configuration and summary: seeds, mean, 95% CI half-width, min, max (long format).
-            - `results/results.jsonl`: one JSON line per point with the full log10 norm curves (not committed: regenerate with the command above).
-            - `results/curves/<id>.csv`: `id,distance,log10_h,log10_c,log10_x` per point.
-
-            """
-        return md
+        return ReportBody(generated: generated, sections: [md], files: [
+            "- `points.csv`: one row per grid point (parameters, seed, every scalar summary).",
+            "- `summary.csv`: one row per configuration and summary: seeds, mean, 95% CI half-width, min, max (long format).",
+        ])
     }
 
     /// "k = 0 … T − 1" or the configured window.

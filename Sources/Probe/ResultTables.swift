@@ -1,4 +1,5 @@
 import Cells
+import Experiments
 import Foundation
 
 /// An experiment's results grouped by configuration (every parameter but the seed), with
@@ -71,13 +72,13 @@ struct ResultTables {
     var pointsCSV: String {
         var scalarKeys = [String]()
         for r in records { for s in r.summary.scalars where !scalarKeys.contains(s.key) { scalarKeys.append(s.key) } }
-        let paramKeys = records.first.map { $0.parameterFields.map(\.0) } ?? []
+        let paramKeys = records.first.map { $0.parameterCells.map(\.key) } ?? []
         var lines = [(paramKeys + ["configuration", "label", "decay_rate_se", "decay_fit_first", "decay_fit_last"] + scalarKeys).joined(separator: ",")]
         let labelOf = Dictionary(uniqueKeysWithValues: groups.map { ($0.key, $0.label) })
         for r in records {
             let key = GridPoint(configuration: r.configuration, origin: "").configurationKey
             let scalars = Dictionary(uniqueKeysWithValues: r.summary.scalars.map { ($0.key, $0.value) })
-            let cells = r.parameterFields.map { csvCell($0.1) }
+            let cells = r.parameterCells.map(\.cell)
                 + [csvQuoted(key), csvQuoted(labelOf[key] ?? ""), csvNumber(r.summary.decay?.standardError),
                    r.summary.decay.map { String($0.firstDistance) } ?? "", r.summary.decay.map { String($0.lastDistance) } ?? ""]
                 + scalarKeys.map { csvNumber(scalars[$0] ?? nil) }
@@ -89,10 +90,10 @@ struct ResultTables {
     /// Long format: one row per configuration and scalar summary, with the seed statistics.
     var summaryCSV: String {
         let skip: Set = ["id", "seed", "gatelab_version", "rng"]
-        let paramKeys = records.first.map { $0.parameterFields.map(\.0).filter { !skip.contains($0) } } ?? []
+        let paramKeys = records.first.map { $0.parameterCells.map(\.key).filter { !skip.contains($0) } } ?? []
         var lines = [(paramKeys + ["configuration", "label", "summary", "seeds", "defined", "mean", "ci95_half_width", "min", "max"]).joined(separator: ",")]
         for g in groups {
-            let params = g.records[0].parameterFields.filter { !skip.contains($0.0) }.map { csvCell($0.1) }
+            let params = g.records[0].parameterCells.filter { !skip.contains($0.key) }.map(\.cell)
             for row in g.aggregate.rows {
                 lines.append((params + [csvQuoted(g.key), csvQuoted(g.label), row.key, String(row.count), String(row.defined),
                                         csvNumber(row.mean), csvNumber(row.halfWidth), csvNumber(row.min), csvNumber(row.max)])
@@ -101,21 +102,4 @@ struct ResultTables {
         }
         return lines.joined(separator: "\n") + "\n"
     }
-}
-
-/// A JSON scalar as a CSV cell.
-func csvCell(_ v: OrderedJSON) -> String {
-    switch v {
-    case .string(let s): return csvQuoted(s)
-    case .integer(let i): return String(i)
-    case .number(let x): return csvNumber(x)
-    case .bool(let b): return b ? "true" : "false"
-    default: return ""
-    }
-}
-
-/// `s`, quoted (RFC 4180) when it holds a comma, a quote or a line break.
-func csvQuoted(_ s: String) -> String {
-    guard s.contains(where: { $0 == "," || $0 == "\"" || $0.isNewline }) else { return s }
-    return "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\""
 }

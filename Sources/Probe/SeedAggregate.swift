@@ -45,7 +45,10 @@ extension ProbeSummary {
 
 /// A summary across seeds: the mean with its two-sided 95% Student-t confidence interval
 /// (`Statistics.meanConfidenceInterval`), and the range.
-public struct AggregateRow: Sendable, Equatable {
+public struct AggregateRow: Sendable, Equatable, Codable {
+    /// JSON keys: key, label, seeds, defined, mean, ci95_half_width, min, max.
+    enum CodingKeys: String, CodingKey { case key, label, count = "seeds", defined, mean, halfWidth = "ci95_half_width", min, max }
+
     /// The scalar's key.
     public var key: String
     /// The scalar's label.
@@ -95,12 +98,6 @@ public struct SeedAggregate: Sendable, Equatable {
 }
 
 extension AggregateRow {
-    /// The row as ordered JSON: key, label, seeds, defined, mean, ci95_half_width, min, max.
-    public var json: OrderedJSON {
-        .object([("key", .string(key)), ("label", .string(label)), ("seeds", .integer(count)), ("defined", .integer(defined)),
-                 ("mean", .number(mean)), ("ci95_half_width", .number(halfWidth)), ("min", .number(min)), ("max", .number(max))])
-    }
-
     /// For tables: `-0.04583 ± 0.0012`, `245` (one seed), or, when some seeds have no
     /// value, `not within T` / `not within T in 2 of 5 seeds (others 130–190)`.
     public var text: String {

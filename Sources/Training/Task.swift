@@ -104,23 +104,34 @@ public protocol ForgettingTask: Sendable {
     var criterion: String { get }
 }
 
-/// The tasks by command-line name.
+/// The tasks by command-line name: one table, one row per task (its name, other names it
+/// answers to, and how to make it).
 public enum Tasks {
-    /// Every task name `make(_:length:)` accepts.
-    public static let names = ["adding", "adding-hs", "copy", "recall", "agreement", "temporal-order"]
+    /// A row of the table.
+    struct Entry {
+        let name: String
+        let aliases: [String]
+        let make: (Int) throws -> any ForgettingTask
+    }
 
-    /// The task `name` with length parameter `length`.
+    static let table: [Entry] = [
+        Entry(name: "adding", aliases: ["adding-modern"]) { try AddingProblem(length: $0) },
+        Entry(name: "adding-hs", aliases: ["adding-hs97", "adding-1997"]) { try HochreiterAddingProblem(length: $0) },
+        Entry(name: "copy", aliases: ["copy-memory"]) { try CopyMemory(length: $0) },
+        Entry(name: "recall", aliases: ["first-input-recall"]) { try FirstInputRecall(length: $0) },
+        Entry(name: "agreement", aliases: ["latest-subject-agreement"]) { try SubjectAgreement(length: $0) },
+        Entry(name: "temporal-order", aliases: ["temporal"]) { try TemporalOrder(length: $0) },
+    ]
+
+    /// Every task's name (each also answers to a few other names, e.g. `copy-memory`).
+    public static let names = table.map(\.name)
+
+    /// The task `name` (case-insensitive) with length parameter `length`.
     /// - Throws: `TaskError` for an unknown name or a length the task cannot take.
     public static func make(_ name: String, length: Int) throws -> any ForgettingTask {
-        switch name.lowercased() {
-        case "adding", "adding-modern": return try AddingProblem(length: length)
-        case "adding-hs", "adding-hs97", "adding-1997": return try HochreiterAddingProblem(length: length)
-        case "copy", "copy-memory": return try CopyMemory(length: length)
-        case "recall", "first-input-recall": return try FirstInputRecall(length: length)
-        case "agreement", "latest-subject-agreement": return try SubjectAgreement(length: length)
-        case "temporal-order", "temporal": return try TemporalOrder(length: length)
-        default: throw TaskError.unknownTask(name)
-        }
+        let key = name.lowercased()
+        guard let entry = table.first(where: { $0.name == key || $0.aliases.contains(key) }) else { throw TaskError.unknownTask(name) }
+        return try entry.make(length)
     }
 }
 

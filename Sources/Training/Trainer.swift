@@ -1,11 +1,14 @@
 import Autodiff
 import CellLanguage
 import Cells
+import Experiments
 import Foundation
 import GSLKit
 
 /// One point of the held-out learning curve.
 public struct EvaluationPoint: Codable, Sendable, Equatable {
+    enum CodingKeys: String, CodingKey { case update, loss, fractionCorrect = "fraction_correct" }
+
     /// Updates taken when evaluated.
     public var update: Int
     /// Held-out loss (mean over targets).
@@ -16,6 +19,8 @@ public struct EvaluationPoint: Codable, Sendable, Equatable {
 
 /// The gradient profile over time steps at one update.
 public struct GradientProfile: Codable, Sendable, Equatable {
+    enum CodingKeys: String, CodingKey { case update, log10GradientH = "log10_gradient_h" }
+
     /// Updates taken.
     public var update: Int
     /// log10‖∂(Σ y)/∂h_t‖ of the top layer, t = 0 ..< T (see `SequenceModel.gradientProfile`).
@@ -23,11 +28,24 @@ public struct GradientProfile: Codable, Sendable, Equatable {
 }
 
 /// What a training run recorded: its configuration, outcome and curves.
-public struct TrainingRecord: Codable, Sendable, Equatable {
+///
+/// Stored as one JSON line in `RecordJSON`'s form (sorted snake_case keys; NaN and ±∞ as
+/// `"nan"`, `"inf"`, `"-inf"`), documented in `Notes/formats.md`.
+public struct TrainingRecord: Codable, Sendable, Equatable, ExperimentRecord {
+    enum CodingKeys: String, CodingKey {
+        case configuration, id, experiment, generator = "rng", initSeed = "init_seed", dataSeed = "data_seed", evalSeed = "eval_seed"
+        case solved, solvedAtUpdate = "solved_at_update", diverged, divergence, updates, criterion, baseline
+        case baselineDescription = "baseline_description", finalLoss = "final_loss", finalFractionCorrect = "final_fraction_correct"
+        case evaluations, trainLoss = "train_loss", gradientNorm = "gradient_norm", profiles, parameterCount = "parameter_count"
+        case seconds, gatelabVersion = "gatelab_version"
+    }
+
     /// The configuration.
     public var configuration: TrainingConfiguration
     /// The run's identifier (`TrainingConfiguration.id`).
     public var id: String
+    /// The experiment's name ("" outside one).
+    public var experiment = ""
     /// GSL generator of every random source, and the seeds of initialization, training data
     /// and the held-out set.
     public var generator: String
@@ -74,20 +92,11 @@ public struct TrainingRecord: Codable, Sendable, Equatable {
     /// reports on, only records of its own version.
     public var gatelabVersion: String?
 
-    /// The record as one JSON line (sorted keys; NaN and ±∞ as strings).
-    public func json(pretty: Bool = false) throws -> String {
-        let e = JSONEncoder()
-        e.outputFormatting = pretty ? [.sortedKeys, .prettyPrinted] : [.sortedKeys]
-        e.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        return String(decoding: try e.encode(self), as: UTF8.self)
-    }
+    /// The record as one JSON line (`RecordJSON`).
+    public func json(pretty: Bool = false) throws -> String { try RecordJSON.line(self, pretty: pretty) }
 
     /// Reads a record written by `json()`.
-    public init(json: String) throws {
-        let d = JSONDecoder()
-        d.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        self = try d.decode(TrainingRecord.self, from: Data(json.utf8))
-    }
+    public init(json: String) throws { self = try RecordJSON.decode(TrainingRecord.self, from: json) }
 
     init(configuration c: TrainingConfiguration, task: any ForgettingTask) {
         configuration = c; id = c.id; generator = c.generator
@@ -99,6 +108,8 @@ public struct TrainingRecord: Codable, Sendable, Equatable {
 /// A resumable training state: weights, optimizer, the data generator's state, counters and
 /// curves so far. Written atomically; resuming from it gives bit-identical results.
 public struct TrainingCheckpoint: Codable {
+    enum CodingKeys: String, CodingKey { case record, parameters, optimizer, dataState = "data_state" }
+
     /// The record so far (configuration, curves, counters).
     public var record: TrainingRecord
     /// Parameters, in `SequenceModel.parameterNames` order.
@@ -160,10 +171,8 @@ public final class Trainer {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw TrainingError.badCheckpoint(path: path, message: "cannot read the file")
         }
-        let d = JSONDecoder()
-        d.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         let checkpoint: TrainingCheckpoint
-        do { checkpoint = try d.decode(TrainingCheckpoint.self, from: data) } catch {
+        do { checkpoint = try RecordJSON.decode(TrainingCheckpoint.self, from: String(decoding: data, as: UTF8.self)) } catch {
             throw TrainingError.badCheckpoint(path: path, message: "not a training checkpoint (\(error))")
         }
         guard checkpoint.record.configuration == c else {
@@ -266,9 +275,7 @@ public final class Trainer {
     /// Writes the current state to `path` atomically (a temporary file renamed into place).
     public func write(checkpoint path: String) throws {
         let state = TrainingCheckpoint(record: record, parameters: model.parameters, optimizer: optimizer, dataState: data.stateBytes())
-        let e = JSONEncoder()
-        e.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        do { try e.encode(state).write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
+        do { try Data(RecordJSON.line(state).utf8).write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
             throw TrainingError.badCheckpoint(path: path, message: "cannot write (\(error.localizedDescription))")
         }
     }

@@ -3,7 +3,15 @@ import Cells
 import Foundation
 
 /// Everything that defines a training run; recorded with its result.
+///
+/// JSON keys are snake_case; the length T is `steps`, as in every experiment file.
 public struct TrainingConfiguration: Codable, Sendable, Equatable {
+    enum CodingKeys: String, CodingKey {
+        case task, length = "steps", cell, hidden, layers, optimizer, learningRate = "lr", momentum, clip, schedule, batch, updates
+        case evalEvery = "eval_every", evalSize = "eval_size", evalSeed = "eval_seed", seed, generator = "rng"
+        case forgetBias = "forget_bias", profileEvery = "profile_every", memoryBudgetMB = "memory_budget_mb"
+    }
+
     /// Task name (see `Tasks.names`).
     public var task = "adding"
     /// The task's length parameter T.

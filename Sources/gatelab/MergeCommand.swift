@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
-import Probe
-import Training
+import Experiments
 
 /// `gatelab merge`: writes the summaries, figures and report of a grid whose shards ran
 /// separately (`gatelab run --shard K/N`, `gatelab slurm`), from their result files.
@@ -34,29 +33,20 @@ struct MergeCommand: ParsableCommand {
     var partial = false
 
     func run() throws {
-        let name: String, outcome: MergeOutcome, noun: String
+        let experiment = try experimentKinds.load(contentsOf: file)
+        let name = experiment.name, noun = experiment.noun
+        var options = RunOptions(version: GateLabVersion.current)
+        options.quick = quick
+        options.outputDirectory = output
+        let outcome: MergeOutcome
         do {
-            if let source = try? String(contentsOfFile: file, encoding: .utf8), TrainingExperiment.kind(of: source) == "train" {
-                let experiment = try TrainingExperiment(contentsOf: file)
-                name = experiment.name
-                noun = "training run"
-                outcome = try TrainingGridRunner(experiment: experiment, quick: quick, directory: output, version: GateLabVersion.current)
-                    .merge(partial: partial)
-            } else {
-                let experiment = try Experiment(contentsOf: file)
-                name = experiment.name
-                noun = "grid point"
-                var options = RunOptions(version: GateLabVersion.current)
-                options.quick = quick
-                options.outputDirectory = output
-                outcome = try ExperimentMerger(experiment: experiment, options: options).merge(partial: partial)
-            }
-        } catch let e as MergeError {
-            FileHandle.standardError.write(Data((["error: \(e.description)"] + e.lines).joined(separator: "\n").utf8 + Data("\n".utf8)))
+            outcome = try experiment.merge(options, partial: partial)
+        } catch ExperimentError.merge(let summary, let problems) {
+            FileHandle.standardError.write(Data((["error: \(summary)"] + problems).joined(separator: "\n").utf8 + Data("\n".utf8)))
             throw ExitCode(ExitStatus.checkFailed)
         }
         var warnings = outcome.strays.isEmpty ? [] : ["warning: \(plural(outcome.strays.count, "file")) of no grid point left alone:"]
-            + MergeError.list(outcome.strays)
+            + MergeProblem.list(outcome.strays)
         warnings += outcome.figureProblems.map { "warning: figure not drawn: \($0)" }
         if !outcome.missing.isEmpty {
             warnings.append("warning: partial report: \(outcome.missing.count) of \(plural(outcome.total, noun)) missing or unusable")

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Cells
+import Experiments
 import Foundation
 import GSLKit
 import Interchange
@@ -130,7 +131,7 @@ struct ProbeCommand: ParsableCommand {
             setup.execution = execution.execution
             let result = try GradientProbe.run(setup, settings: settings)
             if json {
-                print(OrderedJSON.object(caseFields(rc, result)).text)
+                print(try RecordJSON.line(ProbeCaseJSON(rc, result)))
             } else {
                 print("probe \(caseFile): cell \(rc.cellName), I = \(rc.network.inputSize), H = \(rc.network.hiddenSize), "
                       + "B = \(rc.batch), T = \(rc.steps), L = \(rc.network.layers); loss Σ_b,j R[T−1][b][j] · h_T[b][j]; k = T − 1 − t")
@@ -146,10 +147,8 @@ struct ProbeCommand: ParsableCommand {
         }
         let aggregate = try SeedAggregate(records.map(\.summary))
         if json {
-            print(OrderedJSON.object([("gatelab_version", .string(GateLabVersion.current)), ("rng", .string("mt19937")),
-                                      ("loss", .string(ProbeRecord.lossDefinition)),
-                                      ("runs", .array(records.map(\.json))),
-                                      ("across_seeds", .array(aggregate.rows.map(\.json)))]).text)
+            print(try RecordJSON.line(ProbeRunsJSON(gatelabVersion: GateLabVersion.current, rng: "mt19937", loss: ProbeRecord.lossDefinition,
+                                                    runs: records, acrossSeeds: aggregate.rows)))
             return
         }
         let c = configurations[0]
@@ -161,24 +160,6 @@ struct ProbeCommand: ParsableCommand {
         print("loss L = Σ_j r_j h_T[j], r ~ N(0, 1)/√H; distance k = T − 1 − t; decay rate fitted over k = 0…\(min(c.steps - 1, fitMaxDistance ?? c.steps - 1))")
         print("")
         print(try table(summaries: records.map(\.summary), curves: records.map(\.curves)))
-    }
-
-    /// The JSON of a reference-case probe: the file, sizes, summaries and curves.
-    func caseFields(_ rc: ReferenceCase, _ result: ProbeResult) -> [(String, OrderedJSON)] {
-        let s = result.summary
-        var curves: [(String, OrderedJSON)] = [("log10_h_by_layer", .array(result.curves.h.map { .numbers($0) })),
-                                                ("log10_x", .numbers(result.curves.x))]
-        if !result.curves.c.isEmpty { curves.insert(("log10_c_by_layer", .array(result.curves.c.map { .numbers($0) })), at: 1) }
-        return [("gatelab_version", .string(GateLabVersion.current)), ("case", .string(rc.file)), ("cell", .string(rc.cellName)),
-                ("input_size", .integer(rc.network.inputSize)), ("hidden", .integer(rc.network.hiddenSize)),
-                ("batch", .integer(rc.batch)), ("steps", .integer(rc.steps)), ("layers", .integer(rc.network.layers)),
-                ("loss", .string("L = sum_b sum_j R[T-1][b][j] * h_T[b][j]; distance k = T-1-t")),
-                ("summaries", .array(s.scalars.map { .object([("key", .string($0.key)), ("value", .number($0.value))]) })),
-                ("jacobians", .array(s.jacobians.map {
-                    .object([("distance", .integer($0.distance)), ("step", .integer($0.step)),
-                             ("state_singular_values", .numbers($0.state)), ("hh_singular_values", .numbers($0.hh))])
-                })),
-                ("curves", .object(curves))]
     }
 
     /// The summary table (mean ± 95% CI over seeds, and the range), then a few points of the
@@ -203,5 +184,44 @@ struct ProbeCommand: ParsableCommand {
         }
         text += "\n\n" + (many ? "mean over seeds:\n" : "") + alignedTable(curveRows, rightAligned: Set(0..<curveRows[0].count))
         return text
+    }
+}
+
+/// `gatelab probe --json`: every seed's record (as an experiment stores it) and the
+/// statistics across seeds.
+struct ProbeRunsJSON: Encodable {
+    enum CodingKeys: String, CodingKey { case gatelabVersion = "gatelab_version", rng, loss, runs, acrossSeeds = "across_seeds" }
+    var gatelabVersion: String, rng: String, loss: String
+    var runs: [ProbeRecord]
+    var acrossSeeds: [AggregateRow]
+}
+
+/// `gatelab probe --case FILE --json`: the file, sizes, summaries and curves, the curves
+/// under the same keys as in `ProbeRecord` (`curves.log10_h_by_layer`, …).
+struct ProbeCaseJSON: Encodable {
+    enum CodingKeys: String, CodingKey {
+        case gatelabVersion = "gatelab_version", file = "case", cell, inputSize = "input_size", hidden, batch, steps, layers, loss
+        case summaries, jacobians, curves
+    }
+    struct Scalar: Encodable { var key: String, value: Double? }
+    var gatelabVersion = GateLabVersion.current
+    var file: String, cell: String
+    var inputSize: Int, hidden: Int, batch: Int, steps: Int, layers: Int
+    var loss = "L = sum_b sum_j R[T-1][b][j] * h_T[b][j]; distance k = T-1-t"
+    var summaries: [Scalar]
+    var jacobians: [JacobianSample]
+    var curves: GradientCurves
+
+    init(_ rc: ReferenceCase, _ result: ProbeResult) {
+        file = rc.file
+        cell = rc.cellName
+        inputSize = rc.network.inputSize
+        hidden = rc.network.hiddenSize
+        batch = rc.batch
+        steps = rc.steps
+        layers = rc.network.layers
+        summaries = result.summary.scalars.map { Scalar(key: $0.key, value: $0.value) }
+        jacobians = result.summary.jacobians
+        curves = result.curves
     }
 }

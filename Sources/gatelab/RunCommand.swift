@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
-import Probe
-import Training
+import Experiments
 
 /// `gatelab run`: runs an experiment file's grid (resumably), then writes its summaries,
 /// figures and report; or, with `--shard K/N` (or inside a Slurm job array), one shard of the
@@ -15,8 +14,13 @@ struct RunCommand: ParsableCommand {
             cell or initializer, empty grid: one line naming the file, line and key, exit 2). \
             Results go to Notes/<name>/ (or [output] dir; --quick: <dir>-quick): one JSON line \
             and one CSV of curves per grid point under results/, points.csv, summary.csv, \
-            figures/*.svg (gnuplot) and report.md. Interrupted runs resume: the same command \
+            figures/*.svg and *.png (gnuplot) and report.md (formats: Notes/formats.md). Interrupted runs resume: the same command \
             skips finished points and gives the same bytes as an uninterrupted run.
+
+            Jobs: --jobs N computes N grid points at once, each job a gatelab process of its \
+            own (default: the CPUs this process may use, so one inside a one-CPU Slurm task); \
+            every point is computed single-threaded (GATELAB_THREADS=1), so the files are the \
+            same bytes for any N and any machine.
 
             Sharding (clusters): --shard K/N runs only the grid points whose index i in the \
             file's grid order has i mod N = K (interleaved, so every shard gets a mix of short \
@@ -43,40 +47,72 @@ struct RunCommand: ParsableCommand {
     @Flag(name: .customLong("dry-run"), help: "Validate the file and print the grid's size, without running.")
     var dryRun = false
 
-    func run() throws {
-        let shard = try resolveShard()
-        if let source = try? String(contentsOfFile: file, encoding: .utf8), TrainingExperiment.kind(of: source) == "train" {
-            return try runTraining(shard: shard)
+    @Option(help: ArgumentHelp("Grid points computed at once, each job a single-threaded process of its own (default: the CPUs this process may use). The files are the same bytes for any N.",
+                               valueName: "N"))
+    var jobs: Int?
+
+    @Option(help: .hidden)   // a job of a --jobs run: these grid indices only, no report, no output
+    var points: String?
+
+    /// `--jobs`, else the CPUs this process may run on (its affinity mask, which a Slurm task's
+    /// `--cpus-per-task` narrows).
+    var jobCount: Int { jobs ?? AvailableCPUs.count }
+
+    func validate() throws {
+        if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1, got \(jobs)") }
+        if let points, points.split(separator: ",").contains(where: { Int($0) == nil }) {
+            throw ValidationError("--points: expected grid indices separated by commas")
         }
-        let experiment = try Experiment(contentsOf: file)
+    }
+
+    func run() throws {
+        // Every point single-threaded, in this process as in its jobs: the engine's split over
+        // two threads can change the last bits of a training run (summation order), and a
+        // grid's files must not depend on --jobs, on the machine's CPUs or on a Slurm task's.
+        setenv("GATELAB_THREADS", "1", 1)
+        let only = points.map { $0.split(separator: ",").compactMap { Int($0) } }
+        let shard = only == nil ? try resolveShard() : nil
+        let experiment = try experimentKinds.load(contentsOf: file)
         var options = RunOptions(version: GateLabVersion.current)
         options.quick = quick
         options.outputDirectory = output
         options.shard = shard
-        let runner = ExperimentRunner(experiment: experiment, options: options)
-        let points = experiment.points(quick: quick)
-        if dryRun {
-            let configurations = Set(points.map(\.configurationKey)).count
-            print("\(experiment.name)\(quick ? " (quick)" : ""): \(plural(points.count, "grid point")) "
-                  + "(\(plural(configurations, "configuration"))), output \(runner.directory)/"
-                  + (shard.map { ", shard \($0): \($0.indices(among: points.count).count) of them" } ?? ""))
+        options.only = only
+        let directory = experiment.directory(options)
+        options.jobs = only == nil ? jobCount : 1
+        options.jobCommand = { [file, quick] indices in
+            [Self.executablePath, "run", file, "--output", directory, "--jobs", "1", "--points", indices.map(String.init).joined(separator: ",")]
+                + (quick ? ["--quick"] : [])
+        }
+        if only != nil {
+            options.progress = .silent
+            _ = try experiment.run(options)
             return
         }
-        let outcome = try runner.run()
+        let count = experiment.pointCount(quick: quick)
+        let noun = experiment.noun
+        if dryRun {
+            let configurations = experiment.configurationCount(quick: quick)
+            print("\(experiment.name)\(quick ? " (quick)" : ""): \(plural(count, noun)) "
+                  + "(\(plural(configurations, "configuration"))), output \(directory)/"
+                  + (shard.map { ", shard \($0): \($0.indices(among: count).count) of them" } ?? ""))
+            return
+        }
+        let outcome = try experiment.run(options)
         for problem in outcome.figureProblems {
             FileHandle.standardError.write(Data("warning: figure not drawn: \(problem)\n".utf8))
         }
         if let s = outcome.shard {
-            print(shardLine(experiment.name, s, count: outcome.shardTotal, noun: "grid point", computed: outcome.computed,
+            print(shardLine(experiment.name, s, count: outcome.shardTotal, noun: noun, computed: outcome.computed,
                             reused: outcome.reused, total: outcome.total))
             return
         }
-        print("\(experiment.name)\(quick ? " (quick)" : ""): \(plural(outcome.total, "grid point")) "
+        print("\(experiment.name)\(quick ? " (quick)" : ""): \(plural(outcome.total, noun)) "
               + "(\(outcome.computed) computed, \(outcome.reused) reused); report: \(outcome.directory)/report.md")
     }
 
     /// `--shard`, else the Slurm job array's task (said on stderr), else nil; N = 1 is nil.
-    /// - Throws: `ShardError` for a bad `--shard` or inconsistent Slurm variables.
+    /// - Throws: `ExperimentError.shard` for a bad `--shard` or inconsistent Slurm variables.
     func resolveShard() throws -> Shard? {
         if let shard { return try Shard(parsing: shard).nonTrivial }
         let environment = ProcessInfo.processInfo.environment
@@ -93,26 +129,12 @@ struct RunCommand: ParsableCommand {
         if let output { merge += " --output \(shellQuoted(output))" }
         return "\(name) shard \(s): \(plural(count, noun)) (\(computed) computed, \(reused) reused) of \(total); merge with: \(merge)"
     }
+}
 
-    /// An experiment of kind `train` (see `TrainingExperiment`): its grid of training runs,
-    /// resumably, then its report.
-    private func runTraining(shard: Shard?) throws {
-        let experiment = try TrainingExperiment(contentsOf: file)
-        let runner = TrainingGridRunner(experiment: experiment, quick: quick, directory: output, version: GateLabVersion.current, shard: shard)
-        let points = runner.points
-        if dryRun {
-            print("\(experiment.name)\(quick ? " (quick)" : ""): \(plural(points.count, "training run")), output \(runner.directory)/"
-                  + (shard.map { ", shard \($0): \($0.indices(among: points.count).count) of them" } ?? ""))
-            return
-        }
-        let (records, computed) = try runner.run()
-        if let s = shard {
-            print(shardLine(experiment.name, s, count: records.count, noun: "training run", computed: computed,
-                            reused: records.count - computed, total: points.count))
-            return
-        }
-        print("\(experiment.name)\(quick ? " (quick)" : ""): \(plural(records.count, "training run")) "
-              + "(\(computed) computed, \(records.count - computed) reused); report: \(runner.directory)/report.md")
+extension RunCommand {
+    /// This executable, by absolute path (the jobs of `--jobs` run it again).
+    static var executablePath: String {
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
     }
 }
 

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
-import Probe
-import Training
+import Experiments
 
 /// `gatelab slurm`: writes (and with `--submit`, submits) the Slurm job array that runs an
 /// experiment's grid in shards, and the dependent job that merges them into the report.
@@ -87,16 +86,11 @@ struct SlurmCommand: ParsableCommand {
 
     /// The experiment's name, output folder and number of grid points (either kind).
     func experimentFacts() throws -> (String, String, Int) {
-        if let source = try? String(contentsOfFile: file, encoding: .utf8), TrainingExperiment.kind(of: source) == "train" {
-            let e = try TrainingExperiment(contentsOf: file)
-            let runner = TrainingGridRunner(experiment: e, quick: quick, directory: output)
-            return (e.name, runner.directory, runner.points.count)
-        }
-        let e = try Experiment(contentsOf: file)
+        let e = try experimentKinds.load(contentsOf: file)
         var options = RunOptions(version: GateLabVersion.current)
         options.quick = quick
         options.outputDirectory = output
-        return (e.name, ExperimentRunner(experiment: e, options: options).directory, e.points(quick: quick).count)
+        return (e.name, e.directory(options), e.pointCount(quick: quick))
     }
 
     /// `--gatelab` (absolute when it is a path), else this executable's absolute path.

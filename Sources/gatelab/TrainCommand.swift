@@ -149,9 +149,10 @@ struct TrainCommand: ParsableCommand {
         let say: (String) -> Void = json ? { FileHandle.standardError.write(Data(($0 + "\n").utf8)) } : { print($0) }
         say(header)
         if trainer.record.updates > 0 { say("resumed at update \(trainer.record.updates) from \(checkpoint!)") }
-        let record = try trainer.run(checkpoint: checkpoint, checkpointEvery: checkpointEvery) { e in
+        var record = try trainer.run(checkpoint: checkpoint, checkpointEvery: checkpointEvery) { e in
             say(String(format: "update %6d  held-out loss %.5f  correct %5.1f%%", e.update, e.loss, 100 * e.fractionCorrect))
         }
+        record.gatelabVersion = GateLabVersion.current
         let text = try record.json()
         if let output {
             do { try (text + "\n").write(toFile: output, atomically: true, encoding: .utf8) } catch {

@@ -1,5 +1,5 @@
 /// The version `gatelab --version` prints.
 enum GateLabVersion {
     /// Semantic version of the tool and its libraries.
-    static let current = "0.2.0"
+    static let current = "0.3.0"
 }

@@ -2,6 +2,7 @@ import Testing
 @testable import Cells
 @testable import Autodiff
 import GSLKit
+import CellLanguage
 import Foundation
 
 /// The fast program against the plain reference executor, for every cell GateLab ships.

@@ -7,7 +7,7 @@ struct ShowAndCellsTests {
     @Test func versionIsPrinted() throws {
         let run = try CommandLineTool.run(["--version"])
         #expect(run.status == 0)
-        #expect(run.stdout == "0.2.0\n")
+        #expect(run.stdout == "0.3.0\n")
     }
 
     @Test func noSubcommandPrintsHelp() throws {

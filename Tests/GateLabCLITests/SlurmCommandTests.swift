@@ -92,7 +92,7 @@ struct SlurmCommandTests {
         }
         #expect(lines[0] == "#!/bin/bash")
         let exec = try #require(lines.last { $0.hasPrefix("exec ") })
-        #expect(exec.hasSuffix(" run \(root)/cli-shards.toml --output \(root)/Notes/cli-shards --shard \"$SLURM_ARRAY_TASK_ID/3\""), "\(exec)")
+        #expect(exec.hasSuffix(" run \(root)/cli-shards.toml --output \(root)/Notes/cli-shards --jobs 2 --shard \"$SLURM_ARRAY_TASK_ID/3\""), "\(exec)")
         let gatelabPath = String(exec.dropFirst(5).prefix { $0 != " " })
         #expect(gatelabPath.hasPrefix("/") && FileManager.default.isExecutableFile(atPath: gatelabPath))
         let merge = try String(contentsOfFile: folder + "/merge.sbatch", encoding: .utf8)

@@ -1,3 +1,4 @@
+@testable import Experiments
 import Foundation
 import Testing
 @testable import Probe
@@ -28,7 +29,7 @@ struct ExperimentFileTests {
         """
 
     @Test func aGridIsTheUnionOfItsBlocksProducts() throws {
-        let e = try Experiment(source: valid, file: "t.toml")
+        let e = try ProbeExperiment(source: valid, file: "t.toml")
         #expect(e.name == "t" && e.kind == "probe")
         #expect(e.points.count == (2 + 3 + 2) * 2 * 3)
         #expect(e.points.prefix(4).map(\.id) == ["rnn_T20_H8_seed1", "rnn_T20_H8_seed2", "rnn_T20_H8_seed3", "rnn_T2000_H8_seed1"])
@@ -44,7 +45,7 @@ struct ExperimentFileTests {
     }
 
     @Test func aQuickTableOverridesEveryBlock() throws {
-        let e = try Experiment(source: valid + "\n[quick]\nsteps = 50\nseeds = [7]\n[output]\ndir = \"out/x\"\nfigures = false\n", file: "t.toml")
+        let e = try ProbeExperiment(source: valid + "\n[quick]\nsteps = 50\nseeds = [7]\n[output]\ndir = \"out/x\"\nfigures = false\n", file: "t.toml")
         #expect(e.quickPoints.count == 7)
         #expect(e.quickPoints.allSatisfy { $0.configuration.steps == 50 && $0.configuration.seed == 7 })
         #expect(e.outputDirectory(quick: false) == "out/x" && !e.figures)
@@ -91,19 +92,19 @@ struct ExperimentFileTests {
     ])
     func badInputIsOneLineWithFileLineAndKeyPath(_ source: String, _ expected: String) {
         do {
-            _ = try Experiment(source: source, file: "bad.toml")
+            _ = try ProbeExperiment(source: source, file: "bad.toml")
             Issue.record("accepted: \(source)")
-        } catch let e as ExperimentFileError {
+        } catch let e as ExperimentError {
             #expect(e.description.hasPrefix(expected), "got: \(e.description)")
             #expect(!e.description.contains("\n"))
         } catch {
-            Issue.record("not an ExperimentFileError: \(error)")
+            Issue.record("not an ExperimentError: \(error)")
         }
     }
 
     @Test func theShippedExperimentsAreValid() throws {
         let root = Fixtures.packageRoot.appendingPathComponent("Experiments")
-        let full = try Experiment(contentsOf: root.appendingPathComponent("vanishing-gradients.toml").path)
+        let full = try ProbeExperiment(contentsOf: root.appendingPathComponent("vanishing-gradients.toml").path)
         let cells = Set(full.points.map(\.configuration.cell))
         #expect(cells == ["rnn", "lstm", "gru", "gru_reset_before"])
         #expect(full.points.map(\.configuration.steps).max() == 10_000)
@@ -112,7 +113,7 @@ struct ExperimentFileTests {
         #expect(inits == ["pytorch-default", "orthogonal(0.9)", "orthogonal", "orthogonal(1.1)"])
         let biases = Set(full.points.filter { $0.configuration.cell == "lstm" }.map(\.configuration.forgetBias.description))
         #expect(biases == ["0", "1", "chrono"])
-        let quick = try Experiment(contentsOf: root.appendingPathComponent("quickstart.toml").path)
+        let quick = try ProbeExperiment(contentsOf: root.appendingPathComponent("quickstart.toml").path)
         #expect(quick.outputDirectory(quick: false) == "Notes/quickstart")
         #expect(!quick.points.isEmpty)
     }

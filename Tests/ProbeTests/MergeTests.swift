@@ -1,3 +1,4 @@
+@testable import Experiments
 import Foundation
 import Testing
 @testable import Probe
@@ -19,10 +20,10 @@ struct MergeTests {
         """
 
     /// The experiment (12 points), written into `dir`.
-    func experiment(in dir: String) throws -> Experiment {
+    func experiment(in dir: String) throws -> ProbeExperiment {
         let file = dir + "/merge-test.toml"
         try Self.experimentText.write(toFile: file, atomically: true, encoding: .utf8)
-        return try Experiment(contentsOf: file)
+        return try ProbeExperiment(contentsOf: file)
     }
 
     func options(_ out: String, shard: Shard? = nil, version: String = "test-version") -> RunOptions {
@@ -34,7 +35,7 @@ struct MergeTests {
     }
 
     /// Runs every shard of N into `out`, in the order `order` (default 0 … N − 1).
-    func runShards(_ e: Experiment, _ out: String, count n: Int, order: [Int]? = nil) throws {
+    func runShards(_ e: ProbeExperiment, _ out: String, count n: Int, order: [Int]? = nil) throws {
         for k in order ?? Array(0..<n) {
             let shard = try Shard(index: k, count: n)
             let hadReport = FileManager.default.fileExists(atPath: out + "/report.md")
@@ -46,7 +47,7 @@ struct MergeTests {
 
     /// A whole run's files, made at `out` and moved aside to `reference` (so that both were
     /// written with the same `--output`, which the report names).
-    func reference(_ e: Experiment, _ out: String, _ reference: String) throws -> [String: Data] {
+    func reference(_ e: ProbeExperiment, _ out: String, _ reference: String) throws -> [String: Data] {
         let whole = try ExperimentRunner(experiment: e, options: options(out)).run()
         #expect(whole.complete && whole.computed == e.points.count)
         let files = snapshot(out)
@@ -102,7 +103,7 @@ struct MergeTests {
             .write(toFile: points + "/gone_T9_H5_seed1.json", atomically: true, encoding: .utf8)
 
         let merger = ExperimentMerger(experiment: e, options: options(out))
-        let error = try #require(throws: MergeError.self) { try merger.merge() }
+        let error = try #require(throws: ExperimentError.self) { try merger.merge() }
         #expect(error.description.hasPrefix("merge-test: cannot merge: 2 missing, 2 duplicated, 1 stale, 2 foreign, 1 damaged (of 12 grid points)"),
                 "\(error.description)")
         let lines = Set(error.lines)
@@ -123,7 +124,7 @@ struct MergeTests {
         // Re-running the grid recomputes what is missing, stale, foreign, damaged or misnamed;
         // a copy under another name stays for a person to clear up.
         _ = try ExperimentRunner(experiment: e, options: options(out)).run()
-        let still = try #require(throws: MergeError.self) { try merger.merge() }
+        let still = try #require(throws: ExperimentError.self) { try merger.merge() }
         #expect(still.description.contains("cannot merge: 1 duplicated (of 12 grid points)"), "\(still.description)")
         try FileManager.default.removeItem(atPath: points + "/copy-of-one.json")
         let done = try merger.merge()
@@ -136,7 +137,7 @@ struct MergeTests {
         let out = scratch.path + "/out"
         try runShards(e, out, count: 1)
         let problems = (0..<25).map { MergeProblem(kind: .missing, id: "p\($0)", files: [], detail: nil) }
-        let list = MergeError.list(problems)
+        let list = MergeProblem.list(problems)
         #expect(list.count == 21 && list.last == "  … and 5 more missing" && list[0] == "  missing: p0")
 
         // Shard 1 of 3 never ran.
@@ -144,7 +145,7 @@ struct MergeTests {
         try runShards(e, out, count: 3, order: [0, 2])
         let missing = try Shard(index: 1, count: 3).indices(among: 12).map { e.points[$0].id }
         let merger = ExperimentMerger(experiment: e, options: options(out))
-        let error = try #require(throws: MergeError.self) { try merger.merge() }
+        let error = try #require(throws: ExperimentError.self) { try merger.merge() }
         #expect(error.lines == missing.map { "  missing: \($0)" })
         let partial = try merger.merge(partial: true)
         #expect(partial.merged == 8 && partial.missing == missing)
@@ -161,7 +162,7 @@ struct MergeTests {
         #expect(!(try String(contentsOfFile: out + "/report.md", encoding: .utf8)).contains("Incomplete grid"))
         // Nothing at all to report on is refused even with --partial.
         let empty = scratch.path + "/empty"
-        #expect(throws: MergeError.self) { try ExperimentMerger(experiment: e, options: options(empty)).merge(partial: true) }
+        #expect(throws: ExperimentError.self) { try ExperimentMerger(experiment: e, options: options(empty)).merge(partial: true) }
     }
 
     @Test func theReportNamesTheSameCommandFromAbsoluteAndRelativePaths() throws {

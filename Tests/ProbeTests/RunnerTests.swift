@@ -1,3 +1,4 @@
+@testable import Experiments
 import Foundation
 import Testing
 @testable import Probe
@@ -70,10 +71,10 @@ struct RunnerTests {
         forget_bias = [1, "chrono"]
         """
 
-    func experiment(in dir: String) throws -> Experiment {
+    func experiment(in dir: String) throws -> ProbeExperiment {
         let file = dir + "/resume-test.toml"
         try Self.experimentText.write(toFile: file, atomically: true, encoding: .utf8)
-        return try Experiment(contentsOf: file)
+        return try ProbeExperiment(contentsOf: file)
     }
 
     func options(_ out: String, stopAfter: Int? = nil, gnuplot: String = "gnuplot") -> RunOptions {

@@ -1,3 +1,4 @@
+@testable import Experiments
 import Foundation
 import Testing
 @testable import Probe
@@ -23,7 +24,7 @@ struct ShardKillTests {
             dir = "out"
             """
         try toml.write(toFile: scratch.path + "/shard-kill-test.toml", atomically: true, encoding: .utf8)
-        let e = try Experiment(contentsOf: scratch.path + "/shard-kill-test.toml")
+        let e = try ProbeExperiment(contentsOf: scratch.path + "/shard-kill-test.toml")
         let total = e.points.count
         #expect(total == 12)
 
@@ -40,7 +41,8 @@ struct ShardKillTests {
         func finished() -> Int {
             ((try? FileManager.default.contentsOfDirectory(atPath: pointsDir)) ?? []).filter { mine.contains($0) }.count
         }
-        let victim = try GateLabBinary.start(["run", "shard-kill-test.toml", "--shard", "1/2"], in: scratch.path)
+        // One job, as in a one-CPU Slurm task: nothing writes after the kill.
+        let victim = try GateLabBinary.start(["run", "shard-kill-test.toml", "--shard", "1/2", "--jobs", "1"], in: scratch.path)
         let deadline = Date().addingTimeInterval(120)
         while Date() < deadline, victim.isRunning, finished() < 2 { usleep(2_000) }
         kill(victim.processIdentifier, SIGKILL)
@@ -53,7 +55,7 @@ struct ShardKillTests {
         #expect(refused.status == 1 && refused.err.contains("cannot merge: \(6 - afterKill) missing (of 12 grid points)"), "\(refused)")
         #expect(!FileManager.default.fileExists(atPath: scratch.path + "/out/report.md"))
 
-        let resubmitted = try GateLabBinary.run(["run", "shard-kill-test.toml", "--shard", "1/2"], in: scratch.path)
+        let resubmitted = try GateLabBinary.run(["run", "shard-kill-test.toml", "--shard", "1/2", "--jobs", "1"], in: scratch.path)
         #expect(resubmitted.status == 0, "\(resubmitted.err)")
         #expect(resubmitted.out.contains("shard 1/2: 6 grid points (\(6 - afterKill) computed, \(afterKill) reused) of 12"), "\(resubmitted.out)")
         let merged = try GateLabBinary.run(["merge", "shard-kill-test.toml"], in: scratch.path)

@@ -1,3 +1,4 @@
+@testable import Experiments
 import Foundation
 import Testing
 @testable import Probe
@@ -26,9 +27,9 @@ struct ShardingTests {
         #expect(try Shard(parsing: "0/1").isWhole)
         #expect(try Shard(parsing: "3/4").description == "3/4")
         for bad in ["4/4", "x", "1", "1/2/3", "-1/3", "0/0", "1/-2", "a/4", "", "/", " 1/2"] {
-            #expect(throws: ShardError.self, "\(bad)") { try Shard(parsing: bad) }
+            #expect(throws: ExperimentError.self, "\(bad)") { try Shard(parsing: bad) }
         }
-        let message = try #require(throws: ShardError.self) { try Shard(parsing: "4/4") }
+        let message = try #require(throws: ExperimentError.self) { try Shard(parsing: "4/4") }
         #expect(message.description == "--shard '4/4': K must be between 0 and 3")
     }
 
@@ -49,7 +50,7 @@ struct ShardingTests {
             ["SLURM_ARRAY_TASK_ID": "1", "SLURM_ARRAY_TASK_COUNT": "4", "SLURM_ARRAY_TASK_MIN": "one"],
         ]
         for env in inconsistent {
-            #expect(throws: ShardError.self, "\(env)") { try Shard.fromEnvironment(env) }
+            #expect(throws: ExperimentError.self, "\(env)") { try Shard.fromEnvironment(env) }
         }
     }
 
@@ -96,7 +97,7 @@ struct ShardingTests {
         var isDirectory: ObjCBool = false
         #expect(FileManager.default.fileExists(atPath: target, isDirectory: &isDirectory) && isDirectory.boolValue)
         try "x".write(toFile: scratch.path + "/file", atomically: false, encoding: .utf8)
-        #expect(throws: ProbeError.self) { try Files.makeDirectory(scratch.path + "/file/sub") }
+        #expect(throws: ExperimentError.self) { try Files.makeDirectory(scratch.path + "/file/sub") }
     }
 
     @Test func writesReplaceTheFileAndLeaveNoTemporary() throws {
@@ -106,6 +107,6 @@ struct ShardingTests {
         try Files.write("second\n", to: path)
         #expect(try String(contentsOfFile: path, encoding: .utf8) == "second\n")
         #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.path) == ["p.json"])
-        #expect(throws: ProbeError.self) { try Files.write("x", to: scratch.path + "/missing-folder/p.json") }
+        #expect(throws: ExperimentError.self) { try Files.write("x", to: scratch.path + "/missing-folder/p.json") }
     }
 }

@@ -1,3 +1,4 @@
+@testable import Experiments
 import Foundation
 import Testing
 @testable import Training
@@ -15,7 +16,7 @@ import Testing
         eval_size = 2
         profile_every = 0
         task = "adding"
-        length = [4, 6]
+        steps = [4, 6]
         [[grid]]
         cell = ["rnn", "gru"]
         [[grid]]
@@ -30,27 +31,36 @@ import Testing
         #expect(e.points.count == 8)
         #expect(e.quickPoints.count == 4)
         #expect(Set(e.points.map(\.id)).contains("adding_T6_lstm_H3_fb0_seed1"))
-        #expect(TrainingExperiment.kind(of: source) == "train")
+        #expect(e.kind == "train")
+        // `length` and `seed` are other names of `steps` and `seeds`; both at once is an error.
+        #expect(throws: ExperimentError.file(file: "t.toml", line: 5, keyPath: "grid[1].steps", message: "'steps' and another name of 'steps' are both given")) {
+            try TrainingExperiment(source: "name = \"x\"\nkind = \"train\"\n[[grid]]\nlength = 5\nsteps = 5\n", file: "t.toml")
+        }
     }
 
-    @Test func badFilesAreRefusedNamingTheKey() {
-        #expect(throws: TrainingError.badConfiguration("t.toml: grid[1].colour: unknown setting; valid: task, cell, length, hidden, layers, batch, updates, eval_every, eval_size, optimizer, lr, momentum, clip, forget_bias, seed, profile_every")) {
+    @Test func badFilesAreRefusedNamingTheKey() throws {
+        #expect(throws: ExperimentError.file(file: "t.toml", line: 4, keyPath: "grid[1].colour", message: "unknown key 'colour'; valid keys here: task, cell, steps, hidden, layers, batch, updates, eval_every, eval_size, optimizer, lr, momentum, clip, forget_bias, seeds, profile_every (also length = steps, seed = seeds)")) {
             try TrainingExperiment(source: "name = \"x\"\nkind = \"train\"\n[[grid]]\ncolour = 1\n", file: "t.toml")
         }
-        #expect(throws: TrainingError.self) {
+        let bad = try #require(throws: ExperimentError.self) {
             try TrainingExperiment(source: "name = \"x\"\nkind = \"train\"\n[[grid]]\ncell = \"nope\"\n", file: "t.toml")
         }
+        #expect(bad.description.hasPrefix("t.toml:4: grid[1].cell: unknown cell 'nope'"), "\(bad)")
     }
 
     @Test func gridRunsResumesAndReports() throws {
         let e = try TrainingExperiment(source: source, file: "tiny.toml")
         let dir = NSTemporaryDirectory() + "gatelab-grid-\(getpid())"
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let runner = TrainingGridRunner(experiment: e, quick: true, directory: dir)
+        var options = RunOptions(version: "v")
+        options.quick = true
+        options.outputDirectory = dir
+        options.progress = .silent
+        let runner = ExperimentRunner(experiment: e, options: options)
         let first = try runner.run()
         #expect(first.computed == 4)
         let again = try runner.run()
-        #expect(again.computed == 0 && again.records.map(\.id) == first.records.map(\.id))
+        #expect(again.computed == 0 && again.reused == 4)
         let report = try String(contentsOfFile: dir + "/report.md", encoding: .utf8)
         #expect(report.contains("| lstm fb=0 |") && report.contains("| baseline |"))
         #expect(try String(contentsOfFile: dir + "/points.csv", encoding: .utf8).split(separator: "\n").count == 5)

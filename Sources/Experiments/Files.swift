@@ -1,6 +1,6 @@
 import Foundation
 
-/// File operations of the runners, each failure a `ProbeError.io` naming the path.
+/// File operations of the runners, each failure a `ExperimentError.io` naming the path.
 ///
 /// Several processes may write into one results folder at once (the shards of a Slurm job
 /// array, on several hosts sharing a filesystem): every temporary name is unique to its
@@ -39,7 +39,7 @@ public enum Files {
     public static func write(_ text: String, to path: String) throws {
         let tmp = processTemporaryPath(for: path)
         let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        guard fd >= 0 else { throw ProbeError.io(path: tmp, message: "cannot create (\(String(cString: strerror(errno))))") }
+        guard fd >= 0 else { throw ExperimentError.io(path: tmp, message: "cannot create (\(String(cString: strerror(errno))))") }
         var ok = true
         Array(text.utf8).withUnsafeBytes { buffer in
             var offset = 0
@@ -53,12 +53,12 @@ public enum Files {
         close(fd)
         guard ok else {
             unlink(tmp)
-            throw ProbeError.io(path: tmp, message: "write failed (\(String(cString: strerror(errno))))")
+            throw ExperimentError.io(path: tmp, message: "write failed (\(String(cString: strerror(errno))))")
         }
         guard rename(tmp, path) == 0 else {
             let reason = String(cString: strerror(errno))
             unlink(tmp)
-            throw ProbeError.io(path: path, message: "cannot rename the temporary file into place (\(reason))")
+            throw ExperimentError.io(path: path, message: "cannot rename the temporary file into place (\(reason))")
         }
     }
 
@@ -72,7 +72,7 @@ public enum Files {
             let code = errno
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: prefix, isDirectory: &isDirectory), isDirectory.boolValue else {
-                throw ProbeError.io(path: path, message: "cannot create the folder (\(String(cString: strerror(code))) at \(prefix))")
+                throw ExperimentError.io(path: path, message: "cannot create the folder (\(String(cString: strerror(code))) at \(prefix))")
             }
         }
     }

@@ -27,7 +27,8 @@ public struct SlurmScripts: Equatable {
     public var partition: String?
     /// `--time` limit per task, if given.
     public var time: String?
-    /// `--cpus-per-task` (also `OPENBLAS_NUM_THREADS` and `GATELAB_THREADS`).
+    /// `--cpus-per-task` (also `OPENBLAS_NUM_THREADS`, `GATELAB_THREADS` and the task's
+    /// `--jobs`: a task computes that many points at once).
     public var cpusPerTask = 1
     /// `--mem`, if given.
     public var memory: String?
@@ -55,9 +56,9 @@ public struct SlurmScripts: Equatable {
 
     /// Checks what goes into `#SBATCH` lines, which no shell quotes: the output folder and the
     /// settings must not contain blanks or quotes.
-    /// - Throws: `ProbeError.invalidConfiguration` naming the value.
+    /// - Throws: `ExperimentError.invalid` naming the value.
     public func validate() throws {
-        func require(_ ok: Bool, _ message: String) throws { if !ok { throw ProbeError.invalidConfiguration(message) } }
+        func require(_ ok: Bool, _ message: String) throws { if !ok { throw ExperimentError.invalid(message) } }
         func plain(_ s: String) -> Bool { !s.isEmpty && s.allSatisfy { !$0.isWhitespace && !"'\"\\$`;&|<>()*?#".contains($0) } }
         try require(shards >= 1, "--shards must be at least 1, got \(shards)")
         try require(cpusPerTask >= 1, "--cpus-per-task must be at least 1, got \(cpusPerTask)")
@@ -121,7 +122,7 @@ public struct SlurmScripts: Equatable {
             set -euo pipefail
             export OPENBLAS_NUM_THREADS=\(cpusPerTask) GATELAB_THREADS=\(cpusPerTask)
             cd \(shellQuoted(workingDirectory))
-            exec \(shellQuoted(gatelab)) run \(gridArguments) --shard "$SLURM_ARRAY_TASK_ID/\(shards)"
+            exec \(shellQuoted(gatelab)) run \(gridArguments) --jobs \(cpusPerTask) --shard "$SLURM_ARRAY_TASK_ID/\(shards)"
 
             """
     }

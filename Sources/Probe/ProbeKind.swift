@@ -1,37 +1,13 @@
 import CellLanguage
 import Cells
+import Experiments
 import Foundation
 import GSLKit
 import TOMLKit
 
-/// An experiment definition (`Experiments/*.toml`), read and validated completely before
-/// anything runs.
-///
-/// ```toml
-/// name = "vanishing-gradients"   # required: names the output folder Notes/<name>/
-/// kind = "probe"                 # required: "probe" (a later version adds "train")
-/// description = "…"              # optional, quoted in the report
-///
-/// [defaults]                     # optional: values for every [[grid]] block
-/// hidden = 32
-/// steps = [100, 1000, 10000]     # every key takes one value or a list (a grid axis)
-/// seeds = 5                      # seeds 1…5; or a list, seeds = [1, 2, 3]
-///
-/// [[grid]]                       # one Cartesian product; the experiment is the union of blocks
-/// cell = "rnn"
-/// recurrent_init = ["pytorch-default", "orthogonal(0.9)"]
-///
-/// [[grid]]
-/// cell = "lstm"
-/// forget_bias = [0, 1, "chrono"]
-///
-/// [quick]                        # optional: what `--quick` overrides (same keys)
-/// steps = [100]
-///
-/// [output]                       # optional
-/// dir = "Notes/vanishing-gradients"   # default Notes/<name> (Notes/<name>-quick with --quick)
-/// figures = true                 # draw SVG figures with gnuplot (default true)
-/// ```
+/// Experiments of kind `probe`: a grid of probe configurations (`GradientProbe`), one record
+/// per seeded configuration, and a report of decay rates, figures, weight spectra and
+/// Jacobians.
 ///
 /// Grid keys, which are also the column names of the results: `cell`, `steps`, `hidden`,
 /// `input_size`, `batch`, `layers`, `recurrent_init`, `bias_init`, `forget_bias`,
@@ -39,110 +15,63 @@ import TOMLKit
 /// defaults < `[defaults]` < the `[[grid]]` block < `[quick]` (with `--quick`). Without a
 /// `[quick]` table, `--quick` keeps the first two seeds and the lengths ≤ 1000 (or the
 /// shortest one).
-public struct Experiment {
-    /// The definition file.
-    public var file: String
-    /// `name`.
-    public var name: String
-    /// `kind` (`probe`).
-    public var kind: String
-    /// `description`, if given.
-    public var description: String?
-    /// `[output] dir`, if given.
-    public var outputDirectory: String?
-    /// `[output] figures` (default true).
-    public var figures: Bool
-    /// The full grid, in file order (blocks, then axes in `GridAxes.order`, seeds innermost).
-    public var points: [GridPoint]
-    /// The grid `--quick` runs.
-    public var quickPoints: [GridPoint]
+public enum ProbeKind: ExperimentKind {
+    public static let name = "probe"
+    public static let noun = "grid point"
 
-    /// The grid for `quick`.
-    public func points(quick: Bool) -> [GridPoint] { quick ? quickPoints : points }
-
-    /// The output folder: `[output] dir`, else `Notes/<name>`; with `quick`, `-quick` is appended.
-    public func outputDirectory(quick: Bool) -> String {
-        (outputDirectory ?? "Notes/\(name)") + (quick ? "-quick" : "")
-    }
-
-    /// Reads and validates `path`.
-    /// - Throws: `ExperimentFileError` (file, line when known, key path, message).
-    public init(contentsOf path: String) throws {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ExperimentFileError(file: path, line: nil, keyPath: nil, message: "cannot read the file")
-        }
-        guard let text = String(data: data, encoding: .utf8) else {
-            throw ExperimentFileError(file: path, line: nil, keyPath: nil, message: "not UTF-8 text")
-        }
-        try self.init(source: text, file: path)
-    }
-
-    /// Validates TOML `source` (named `file` in messages).
-    /// - Throws: `ExperimentFileError` for a syntax error, an unknown key, a wrong type, an
-    ///   unknown cell, initializer or forget bias, a value out of range, an empty grid, or a
-    ///   grid point listed twice.
-    public init(source: String, file: String) throws {
-        let table: TOMLTable
-        do { table = try TOMLTable(string: source) } catch let e as TOMLParseError {
-            throw ExperimentFileError(file: file, line: e.source.begin.line, keyPath: nil, message: "not valid TOML: \(e.description)")
-        }
-        let r = TOMLReader(file: file, locator: TOMLLocator(source: source))
-        try r.checkKeys(table, path: "", allowed: ["name", "kind", "description", "defaults", "grid", "quick", "output"])
-        guard let nameValue = table["name"] else { throw r.error("name", "missing: give the experiment a name, e.g. name = \"my-experiment\"") }
-        name = try r.string(nameValue, "name")
-        guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }), !name.hasPrefix(".") else {
-            throw r.error("name", "'\(name)' is not a usable folder name (letters, digits, '-', '_', '.')")
-        }
-        guard let kindValue = table["kind"] else { throw r.error("kind", "missing: this version runs kind = \"probe\"") }
-        kind = try r.string(kindValue, "kind")
-        guard kind == "probe" else { throw r.error("kind", "unknown kind '\(kind)'; this version runs kind = \"probe\"") }
-        description = try table["description"].map { try r.string($0, "description") }
-
-        outputDirectory = nil
-        figures = true
-        if let o = table["output"] {
-            let t = try r.table(o, "output")
-            try r.checkKeys(t, path: "output", allowed: ["dir", "figures"])
-            if let d = t["dir"] {
-                outputDirectory = try r.string(d, "output.dir")
-                guard !outputDirectory!.isEmpty else { throw r.error("output.dir", "empty folder name") }
-            }
-            if let f = t["figures"] { figures = try r.bool(f, "output.figures") }
-        }
-
-        let defaults = try table["defaults"].map { try GridAxes(r.table($0, "defaults"), path: "defaults", reader: r) } ?? GridAxes()
-        let quick = try table["quick"].map { try GridAxes(r.table($0, "quick"), path: "quick", reader: r) }
-        guard let gridValue = table["grid"] else { throw r.error("grid", "no [[grid]] block: the grid is empty") }
-        guard let blocks = gridValue.array, gridValue.type == .array else {
-            throw r.error("grid", "expected [[grid]] blocks (an array of tables), got \(article(gridValue.type))")
-        }
-        guard !blocks.isEmpty else { throw r.error("grid", "no [[grid]] block: the grid is empty") }
+    public static func grid(defaults: TOMLTable?, blocks: [(table: TOMLTable, path: String)], quick: TOMLTable?,
+                            reader r: TOMLReader) throws -> (full: [GridPoint], quick: [GridPoint]) {
+        let defaults = try defaults.map { try GridAxes($0, path: "defaults", reader: r) } ?? GridAxes()
+        let quick = try quick.map { try GridAxes($0, path: "quick", reader: r) }
         var full = [GridPoint](), fast = [GridPoint]()
-        for (i, value) in blocks.enumerated() {
-            let path = "grid[\(i + 1)]"
-            let block = try GridAxes(r.table(value, path), path: path, reader: r)
+        for (table, path) in blocks {
+            let block = try GridAxes(table, path: path, reader: r)
             let merged = defaults.overridden(by: block)
             full += try merged.points(reader: r, block: block, blockPath: path)
             let quickAxes = quick.map { merged.overridden(by: $0) } ?? merged.quickDefault()
             fast += try quickAxes.points(reader: r, block: block, blockPath: path)
         }
-        for (list, label) in [(full, ""), (fast, " (with --quick)")] {
-            var seen = [String: String]()
-            for p in list {
-                if let other = seen[p.id] {
-                    throw r.error(p.origin, "grid point \(p.id) is also produced by \(other)\(label); each point must be listed once")
-                }
-                seen[p.id] = p.origin
-            }
-        }
-        self.file = file
-        points = full
-        quickPoints = fast
+        return (full, fast)
+    }
+
+    public static func configurationKey(_ point: GridPoint) -> String { point.configurationKey }
+
+    /// Estimated cost of a point in multiply-adds: the unrolled passes, plus one one-step
+    /// reverse pass per state component for each Jacobian sample.
+    public static func work(_ point: GridPoint) -> Double {
+        let c = point.configuration
+        let cell = BuiltinCells.named(c.cell)!
+        let perStep = Double(cell.gateCount * c.hiddenSize * (c.hiddenSize + c.inputSize) * c.layers * c.batch)
+        let jacobianSteps = Double(c.summary.jacobianSamples * cell.stateNames.count * c.hiddenSize * c.layers)
+        return perStep * (Double(c.steps) + jacobianSteps)
+    }
+
+    public static func run(_ point: GridPoint, experiment: String, version: String) throws -> ProbeRecord {
+        ProbeRecord(id: point.id, experiment: experiment, version: version, configuration: point.configuration,
+                    result: try GradientProbe.run(point.configuration))
+    }
+
+    public static func mismatch(_ record: ProbeRecord, _ point: GridPoint) -> String? {
+        record.configuration == point.configuration ? nil
+            : "other parameters than the grid's (\(GridPoint.key(record.configuration, includeSeed: true)))"
+    }
+
+    public static func curvesCSV(_ record: ProbeRecord) -> String { record.curvesCSV }
+
+    /// `points.csv`, `summary.csv`, the figures and `report.md` (see `ReportWriter`).
+    public static func writeReport(_ records: [ProbeRecord], points: [GridPoint], context: ReportContext) throws -> [String] {
+        let tables = try ResultTables(records: records, points: points)
+        try Files.write(tables.pointsCSV, to: context.directory + "/points.csv")
+        try Files.write(tables.summaryCSV, to: context.directory + "/summary.csv")
+        return try ReportWriter(context: context, tables: tables).write()
     }
 }
 
+/// An experiment file of kind `probe`.
+public typealias ProbeExperiment = Experiment<ProbeKind>
+
 /// One point of the grid: a seeded probe configuration.
-public struct GridPoint: Sendable, Equatable {
+public struct GridPoint: ExperimentPoint, Equatable {
     /// A readable identifier unique in the experiment, also the file name of its results
     /// (cell, T, H and seed always; other parameters when not at their defaults).
     public var id: String
@@ -180,21 +109,6 @@ public struct GridPoint: Sendable, Equatable {
     }
 }
 
-/// A malformed experiment file: one line naming the file, the line when known, and the key path.
-public struct ExperimentFileError: Error, Equatable, CustomStringConvertible {
-    /// The file.
-    public var file: String
-    /// The 1-based line, when known.
-    public var line: Int?
-    /// The key path (`grid[2].cell`; `[[grid]]` blocks counted from 1), when one is at fault.
-    public var keyPath: String?
-    /// What is wrong.
-    public var message: String
-
-    public var description: String {
-        "\(file)" + (line.map { ":\($0)" } ?? "") + ": " + (keyPath.map { "\($0): " } ?? "") + message
-    }
-}
 
 /// The values of the grid keys in one table (`[defaults]`, a `[[grid]]` block, `[quick]`):
 /// each key unset, or a list of values (one value is a list of one).
@@ -387,51 +301,3 @@ struct GridAxes {
     }
 }
 
-/// Typed reads of TOML values, each failure an `ExperimentFileError` at the value's key path.
-struct TOMLReader {
-    let file: String
-    let locator: TOMLLocator
-
-    func error(_ path: String, _ message: String) -> ExperimentFileError {
-        ExperimentFileError(file: file, line: locator.line(of: path), keyPath: path, message: message)
-    }
-
-    func checkKeys(_ t: TOMLTable, path: String, allowed: [String]) throws {
-        for key in t.keys.sorted() where !allowed.contains(key) {
-            let p = path.isEmpty ? key : "\(path).\(key)"
-            throw error(p, "unknown key '\(key)'; valid keys here: \(allowed.joined(separator: ", "))")
-        }
-    }
-
-    func table(_ v: TOMLValueConvertible, _ path: String) throws -> TOMLTable {
-        guard v.type == .table, let t = v.table else { throw error(path, "expected a table, got \(article(v.type))") }
-        return t
-    }
-
-    func string(_ v: TOMLValueConvertible, _ path: String) throws -> String {
-        guard v.type == .string, let s = v.string else { throw error(path, "expected a string, got \(article(v.type))") }
-        return s
-    }
-
-    func int(_ v: TOMLValueConvertible, _ path: String) throws -> Int {
-        guard v.type == .int, let n = v.int else { throw error(path, "expected an integer, got \(article(v.type))") }
-        return n
-    }
-
-    func number(_ v: TOMLValueConvertible, _ path: String) throws -> Double {
-        if v.type == .int, let n = v.int { return Double(n) }
-        guard v.type == .double, let x = v.double else { throw error(path, "expected a number, got \(article(v.type))") }
-        return x
-    }
-
-    func bool(_ v: TOMLValueConvertible, _ path: String) throws -> Bool {
-        guard v.type == .bool, let b = v.bool else { throw error(path, "expected true or false, got \(article(v.type))") }
-        return b
-    }
-}
-
-/// "an integer", "a string", … for messages.
-func article(_ type: TOMLType) -> String {
-    let name = type.description
-    return ("aeiou".contains(name.first ?? "x") ? "an " : "a ") + name
-}

@@ -39,6 +39,14 @@ public struct MergeProblem: Equatable, Sendable {
     /// Details (which version, which parameter), if any.
     public var detail: String?
 
+    /// Each kind's first `limit` problems (`line`), then how many more.
+    public static func list(_ problems: [MergeProblem], limit: Int = 20) -> [String] {
+        Kind.allCases.flatMap { kind -> [String] in
+            let ofKind = problems.filter { $0.kind == kind }
+            return ofKind.prefix(limit).map(\.line) + (ofKind.count > limit ? ["  … and \(ofKind.count - limit) more \(kind.rawValue)"] : [])
+        }
+    }
+
     /// `  duplicated: <id> (in a.json, b.json)`: one line of the list.
     public var line: String {
         var parts = [String]()
@@ -132,30 +140,6 @@ public struct PointInventory<Record> {
     }
 }
 
-/// `gatelab merge` refused: the grid is incomplete or inconsistent. Its description is the
-/// summary line; `lines` names every problem (capped).
-public struct MergeError: Error, CustomStringConvertible {
-    /// The summary, one line.
-    public var description: String
-    /// The problems, one per line (`MergeProblem.line`), at most `limit` per kind, then
-    /// `  … and N more <kind>`.
-    public var lines: [String]
-
-    /// Creates the error for an experiment named `name` from its `problems`.
-    public init(name: String, summary: String, problems: [MergeProblem], limit: Int = 20) {
-        description = "\(name): cannot merge: \(summary); nothing written (finish or resubmit the shards, or merge with --partial)"
-        lines = MergeError.list(problems, limit: limit)
-    }
-
-    /// Each kind's first `limit` problems, then how many more.
-    public static func list(_ problems: [MergeProblem], limit: Int = 20) -> [String] {
-        MergeProblem.Kind.allCases.flatMap { kind -> [String] in
-            let ofKind = problems.filter { $0.kind == kind }
-            return ofKind.prefix(limit).map(\.line) + (ofKind.count > limit ? ["  … and \(ofKind.count - limit) more \(kind.rawValue)"] : [])
-        }
-    }
-}
-
 /// The notice at the top of a partial report: how many points it covers and which are missing.
 public func partialNotice(covered: Int, total: Int, missing: [String], noun: String, command: String, limit: Int = 20) -> String {
     let names = missing.prefix(limit).joined(separator: ", ") + (missing.count > limit ? ", and \(missing.count - limit) more" : "")
@@ -187,86 +171,6 @@ public struct MergeOutcome {
         self.missing = missing
         self.strays = strays
         self.figureProblems = figureProblems
-    }
-}
-
-/// Merges the per-point files that the shards of a grid wrote (`gatelab run --shard K/N`)
-/// into what a whole run writes at its end — `results.jsonl`, `points.csv`, `summary.csv`,
-/// the figures and `report.md` — byte for byte, computing nothing.
-///
-/// It refuses (`MergeError`, nothing written) when a grid point is missing, claimed by two
-/// files or by a file named for another point, written by another GateLab version (stale),
-/// or holds other parameters (foreign); with `partial`, it reports on the usable points only
-/// and says so at the top of the report. Files of no grid point are named as warnings.
-/// Merging twice gives the same bytes.
-public struct ExperimentMerger {
-    /// The experiment.
-    public let experiment: Experiment
-    /// The options of the run whose output it reproduces (`quick`, `outputDirectory`,
-    /// `version`, `gnuplot`).
-    public let options: RunOptions
-
-    /// Creates a merger.
-    public init(experiment: Experiment, options: RunOptions) {
-        self.experiment = experiment
-        self.options = options
-    }
-
-    /// The output folder.
-    public var directory: String { ExperimentRunner(experiment: experiment, options: options).directory }
-
-    /// The point files checked against the grid.
-    public func inventory() -> PointInventory<ProbeRecord> {
-        let points = experiment.points(quick: options.quick)
-        let byID = Dictionary(uniqueKeysWithValues: points.map { ($0.id, $0) })
-        return PointInventory(ids: points.map(\.id), folder: directory + "/results/points") { path in
-            guard let text = Files.read(path) else { return .damaged(reason: "unreadable or not UTF-8") }
-            let line = text.trimmingCharacters(in: .newlines)
-            guard let record = try? ProbeRecord(jsonLine: line, context: path) else { return .damaged(reason: "not a result record") }
-            guard record.jsonLine == line else {
-                return .stale(id: record.id, reason: "an older record format (GateLab \(record.version)); this is GateLab \(options.version)")
-            }
-            if record.experiment != experiment.name {
-                return .foreign(id: record.id, reason: "of experiment '\(record.experiment)', not '\(experiment.name)'")
-            }
-            if let p = byID[record.id], record.configuration != p.configuration {
-                return .foreign(id: record.id, reason: "other parameters than the grid's (\(GridPoint.key(record.configuration, includeSeed: true)))")
-            }
-            if record.version != options.version {
-                return .stale(id: record.id, reason: "written by GateLab \(record.version); this is GateLab \(options.version)")
-            }
-            return .valid(id: record.id, record: record)
-        }
-    }
-
-    /// Checks the grid and writes the summaries and report.
-    /// - Parameter partial: report on the usable points when some are missing or unusable.
-    /// - Throws: `MergeError` when the grid is incomplete (or, with `partial`, when no point
-    ///   is usable); `ProbeError.io` when a file cannot be written.
-    public func merge(partial: Bool = false) throws -> MergeOutcome {
-        let points = experiment.points(quick: options.quick)
-        let found = inventory()
-        let blocking = found.blocking
-        if !blocking.isEmpty && (!partial || found.unusable.count == points.count) {
-            throw MergeError(name: experiment.name, summary: found.counts(noun: "grid point")
-                             + (partial ? ", no point to report on" : ""), problems: blocking)
-        }
-        let usable = points.indices.filter { found.records[$0] != nil }
-        let records = usable.map { found.records[$0]! }
-        let curvesDir = directory + "/results/curves"
-        try Files.makeDirectory(curvesDir)
-        for r in records where Files.read("\(curvesDir)/\(r.id).csv") != r.curvesCSV {
-            try Files.write(r.curvesCSV, to: "\(curvesDir)/\(r.id).csv")
-        }
-        let missing = found.unusable.map { points[$0].id }
-        let notice = missing.isEmpty ? nil : partialNotice(
-            covered: records.count, total: points.count, missing: missing, noun: "grid point",
-            command: ReportCommand.merge(file: experiment.file, quick: options.quick, output: options.outputDirectory,
-                                         defaultOutput: experiment.outputDirectory(quick: options.quick)))
-        let runner = ExperimentRunner(experiment: experiment, options: options)
-        let problems = try runner.writeOutputs(records: records, points: usable.map { points[$0] }, notice: notice)
-        return MergeOutcome(directory: directory, total: points.count, merged: records.count, missing: missing,
-                            strays: found.strays, figureProblems: problems)
     }
 }
 

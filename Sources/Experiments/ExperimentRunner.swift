@@ -1,0 +1,352 @@
+import Foundation
+
+/// Options of one run (or merge) of an experiment.
+public struct RunOptions {
+    /// Run the `--quick` grid (into `<dir>-quick` unless `outputDirectory` is given).
+    public var quick = false
+    /// Overrides the experiment's output folder.
+    public var outputDirectory: String?
+    /// The GateLab version recorded with every result (the command-line tool passes its
+    /// `GateLabVersion.current`).
+    public var version: String
+    /// For tests: stop after computing this many points, as if the run had been killed.
+    public var stopAfter: Int?
+    /// Run only this shard of the grid (nil or N = 1: the whole grid). A shard of N > 1
+    /// writes its points' files but no summaries or report: `merge(partial:)` writes them
+    /// once every shard has finished.
+    public var shard: Shard?
+    /// Compute only these grid indices and write no report (a job of a `--jobs` run).
+    public var only: [Int]?
+    /// Points computed at once, each job in its own process (`jobCommand`); 1: in this
+    /// process. The files are the same bytes for any number of jobs.
+    public var jobs = 1
+    /// The command line of a job process that computes the given grid indices (and writes no
+    /// report): `gatelab run FILE --output DIR --points i,j,… ` from the command-line tool.
+    /// Without it, `jobs` is ignored.
+    public var jobCommand: (([Int]) -> [String])?
+    /// gnuplot's executable (a name searched on `PATH`, or a path).
+    public var gnuplot = "gnuplot"
+    /// How progress is shown.
+    public var progress: ProgressReporter.Style = .automatic
+    /// Where progress text goes (stderr when nil).
+    public var progressOutput: ((String) -> Void)?
+
+    /// Creates options recording `version`.
+    public init(version: String) { self.version = version }
+}
+
+/// What a run did.
+public struct RunOutcome {
+    /// The output folder.
+    public var directory: String
+    /// Points in the grid.
+    public var total: Int
+    /// The shard run (nil: the whole grid).
+    public var shard: Shard?
+    /// Points of the shard (the grid's size for a whole run).
+    public var shardTotal: Int
+    /// Points computed by this run.
+    public var computed: Int
+    /// Points found finished and reused.
+    public var reused: Int
+    /// False when stopped by `RunOptions.stopAfter` (no summaries or report written). A
+    /// shard of N > 1 is complete when its own points are; it writes no summaries or report.
+    public var complete: Bool
+    /// Why figures could not be drawn (empty when they were, or were not asked for).
+    public var figureProblems: [String]
+}
+
+/// Runs an experiment's grid, resumably, then writes its summaries and report; or merges
+/// the files of a grid whose shards ran separately. The same code for every kind.
+///
+/// Layout of the output folder D (`Notes/<name>` by default):
+/// - `D/results/points/<id>.json`: one JSON line per grid point (`ExperimentRecord`: every
+///   parameter, seed, generator, version, results and curves), written atomically; its
+///   presence marks the point finished;
+/// - `D/results/curves/<id>.csv`: the point's curves (`Kind.curvesCSV`);
+/// - `D/results/results.jsonl`: every point's line, in grid order;
+/// - what the kind's report writes (`points.csv`, figures, `report.md`, …).
+///
+/// Restarting the same command after an interruption (Ctrl-C, kill -9, power loss) reuses
+/// every finished point (written by the same GateLab version), recomputes the unfinished one
+/// (its temporary file is never read), and gives the same bytes as an uninterrupted run: each
+/// point depends only on its own seed.
+///
+/// The shards of a Slurm job array (`RunOptions.shard`) run concurrently into one folder:
+/// each writes only its own points, with temporary names unique to its process, and
+/// `merge(partial:)` then writes the summaries and report exactly as a whole run would.
+public final class ExperimentRunner<Kind: ExperimentKind> {
+    /// The experiment.
+    public let experiment: Experiment<Kind>
+    /// The options.
+    public let options: RunOptions
+
+    /// Creates a runner.
+    public init(experiment: Experiment<Kind>, options: RunOptions) {
+        self.experiment = experiment
+        self.options = options
+    }
+
+    /// The output folder.
+    public var directory: String { options.outputDirectory ?? experiment.outputDirectory(quick: options.quick) }
+    var pointsDirectory: String { directory + "/results/points" }
+    var curvesDirectory: String { directory + "/results/curves" }
+
+    /// The grid indices this run computes: its shard's, or `RunOptions.only`'s.
+    func ownIndices(of count: Int, shard: Shard?) -> [Int] {
+        if let only = options.only { return only.filter { $0 >= 0 && $0 < count } }
+        return shard?.indices(among: count) ?? Array(0..<count)
+    }
+
+    /// Runs the grid (skipping finished points), then writes the summaries and the report;
+    /// with a shard of N > 1 (`RunOptions.shard`) or a list of points (`RunOptions.only`),
+    /// runs only those points and writes no summaries or report.
+    public func run() throws -> RunOutcome {
+        let points = experiment.points(quick: options.quick)
+        let shard = options.shard.flatMap { $0.isWhole ? nil : $0 }
+        let mine = ownIndices(of: points.count, shard: shard)
+        try Files.makeDirectory(pointsDirectory)
+        try Files.makeDirectory(curvesDirectory)
+        // Only temporaries of this run's points, and only dead ones: other shards may be
+        // writing into the same folders right now.
+        Files.removeStaleTemporaryFiles(in: pointsDirectory, of: Set(mine.map { points[$0].id + ".json" }))
+        Files.removeStaleTemporaryFiles(in: curvesDirectory, of: Set(mine.map { points[$0].id + ".csv" }))
+
+        var records = [Kind.Record?](repeating: nil, count: points.count)
+        for i in mine { records[i] = try finishedRecord(points[i]) }
+        let reused = mine.filter { records[$0] != nil }.count
+        let missing = mine.filter { records[$0] == nil }
+        let progress = ProgressReporter(total: missing.count, totalWork: missing.reduce(0) { $0 + Kind.work(points[$1]) },
+                                        style: options.progress, write: options.progressOutput ?? { FileHandle.standardError.write(Data($0.utf8)) })
+        var computed = 0
+        func outcome(complete: Bool, problems: [String] = []) -> RunOutcome {
+            RunOutcome(directory: directory, total: points.count, shard: shard, shardTotal: mine.count, computed: computed,
+                       reused: reused, complete: complete, figureProblems: problems)
+        }
+        if options.jobs > 1, missing.count > 1, options.stopAfter == nil, let command = options.jobCommand {
+            try runJobs(missing, points: points, command: command, progress: progress)
+            computed = missing.count
+            for i in missing {
+                guard let record = try finishedRecord(points[i]) else {
+                    throw ExperimentError.io(path: "\(pointsDirectory)/\(points[i].id).json", message: "a job ended without writing this point")
+                }
+                records[i] = record
+            }
+        }
+        for i in missing where records[i] == nil {
+            if options.only != nil, getppid() != parent {
+                // The run that started this job is gone (killed): stop; a new run resumes.
+                break
+            }
+            if let stop = options.stopAfter, computed >= stop {
+                progress.close()
+                return outcome(complete: false)
+            }
+            let p = points[i]
+            let start = DispatchTime.now().uptimeNanoseconds
+            let record = try Kind.run(p, experiment: experiment.name, version: options.version)
+            try store(record)
+            records[i] = record
+            computed += 1
+            progress.finished(p.id, seconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9, work: Kind.work(p))
+        }
+        if missing.contains(where: { records[$0] == nil }) {   // a job whose run was killed
+            progress.close()
+            return outcome(complete: false)
+        }
+        progress.close()
+        if shard != nil || options.only != nil { return outcome(complete: true) }
+        return outcome(complete: true, problems: try writeOutputs(records: records.map { $0! }, points: points))
+    }
+
+    /// The process that started this one (a job stops when it is gone).
+    let parent = getppid()
+
+    /// Computes the grid indices `missing` in `options.jobs` child processes, each running
+    /// one share of them single-threaded, and waits for all of them; progress follows the
+    /// point files as they appear. Shares are balanced by estimated work (longest first, each
+    /// to the least loaded job), and every point is written by exactly one job, atomically,
+    /// as a shard writes it — so the folder ends the same bytes as a one-process run, and a
+    /// run killed meanwhile resumes like any other.
+    /// - Throws: `ExperimentError.io` when a job cannot start or fails.
+    func runJobs(_ missing: [Int], points: [Kind.Point], command: ([Int]) -> [String], progress: ProgressReporter) throws {
+        let jobs = min(options.jobs, missing.count)
+        var shares = [[Int]](repeating: [], count: jobs), load = [Double](repeating: 0, count: jobs)
+        for i in missing.sorted(by: { Kind.work(points[$0]) > Kind.work(points[$1]) }) {
+            let j = load.indices.min { load[$0] < load[$1] }!
+            shares[j].append(i)
+            load[j] += Kind.work(points[i])
+        }
+        var environment = ProcessInfo.processInfo.environment
+        environment["GATELAB_THREADS"] = "1"          // one core per job: no helper thread
+        environment["OPENBLAS_NUM_THREADS"] = "1"
+        var processes = [Process]()
+        defer { for p in processes where p.isRunning { p.terminate() } }
+        for share in shares {
+            let argv = command(share.sorted())
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: argv[0])
+            p.arguments = Array(argv.dropFirst())
+            p.environment = environment
+            p.standardOutput = FileHandle.nullDevice
+            do { try p.run() } catch {
+                throw ExperimentError.io(path: argv[0], message: "cannot start a job (\(error.localizedDescription))")
+            }
+            processes.append(p)
+        }
+        // Follow the point files: each one that appears is a finished point.
+        var pending = Set(missing), last = DispatchTime.now().uptimeNanoseconds
+        while true {
+            let running = processes.contains { $0.isRunning }
+            for i in pending.sorted() where FileManager.default.fileExists(atPath: "\(pointsDirectory)/\(points[i].id).json") {
+                pending.remove(i)
+                let now = DispatchTime.now().uptimeNanoseconds
+                progress.finished(points[i].id, seconds: Double(now - last) / 1e9, work: Kind.work(points[i]))
+                last = now
+            }
+            if !running { break }
+            usleep(100_000)
+        }
+        for (k, p) in processes.enumerated() {
+            p.waitUntilExit()
+            guard p.terminationStatus == 0, p.terminationReason == .exit else {
+                throw ExperimentError.io(path: directory, message: "job \(k + 1) of \(jobs) failed (exit \(p.terminationStatus)); run the command again to resume")
+            }
+        }
+    }
+
+    /// Writes a record's curves, then the JSON line that marks its point finished.
+    func store(_ record: Kind.Record) throws {
+        try Files.write(Kind.curvesCSV(record), to: "\(curvesDirectory)/\(record.id).csv")
+        try Files.write(try record.jsonLine() + "\n", to: "\(pointsDirectory)/\(record.id).json")
+    }
+
+    /// Writes what a run writes at its end from the records of `points` (the same order):
+    /// `results.jsonl`, then the kind's tables, figures and `report.md`.
+    /// - Parameter notice: a paragraph placed at the top of the report (a partial merge says
+    ///   there which points are missing).
+    /// - Returns: why figures could not be drawn (empty when they were, or were not asked for).
+    func writeOutputs(records: [Kind.Record], points: [Kind.Point], notice: String? = nil) throws -> [String] {
+        try Files.write(try records.map { try $0.jsonLine() + "\n" }.joined(), to: directory + "/results/results.jsonl")
+        let context = ReportContext(
+            name: experiment.name, description: experiment.description, file: experiment.file, figures: experiment.figures,
+            directory: directory, quick: options.quick, version: options.version,
+            command: ReportCommand.run(file: experiment.file, quick: options.quick, output: options.outputDirectory,
+                                       defaultOutput: experiment.outputDirectory(quick: options.quick)),
+            notice: notice, figureWriter: FigureWriter(gnuplot: options.gnuplot, directory: directory))
+        return try Kind.writeReport(records, points: points, context: context)
+    }
+
+    /// What the file at `path` holds, judged against the grid: a record of a grid point with
+    /// the grid's parameters, written in this format by this version, is valid.
+    func judge(_ path: String, byID: [String: Kind.Point]) -> StoredPoint<Kind.Record> {
+        guard let text = Files.read(path) else { return .damaged(reason: "unreadable or not UTF-8") }
+        let line = text.trimmingCharacters(in: .newlines)
+        guard let record = try? Kind.Record(jsonLine: line) else { return .damaged(reason: "not a result record") }
+        let writer = record.gatelabVersion.map { "GateLab \($0)" } ?? "a GateLab that did not record its version"
+        guard (try? record.jsonLine()) == line else {
+            return .stale(id: record.id, reason: "an older record format (\(writer)); this is GateLab \(options.version)")
+        }
+        if record.experiment != experiment.name {
+            return .foreign(id: record.id, reason: "of experiment '\(record.experiment)', not '\(experiment.name)'")
+        }
+        if let p = byID[record.id], let why = Kind.mismatch(record, p) { return .foreign(id: record.id, reason: why) }
+        if record.gatelabVersion != options.version {
+            return .stale(id: record.id, reason: "written by \(writer); this is GateLab \(options.version)")
+        }
+        return .valid(id: record.id, record: record)
+    }
+
+    /// The stored record of `point` if it is finished (see `judge`). A missing curves file
+    /// is rewritten from the record.
+    func finishedRecord(_ point: Kind.Point) throws -> Kind.Record? {
+        guard case .valid(let id, let record) = judge("\(pointsDirectory)/\(point.id).json", byID: [point.id: point]),
+              id == point.id else { return nil }
+        let curves = "\(curvesDirectory)/\(point.id).csv"
+        if Files.read(curves) != Kind.curvesCSV(record) { try Files.write(Kind.curvesCSV(record), to: curves) }
+        return record
+    }
+
+    // MARK: Merge
+
+    /// The point files checked against the grid.
+    public func inventory() -> PointInventory<Kind.Record> {
+        let points = experiment.points(quick: options.quick)
+        let byID = Dictionary(uniqueKeysWithValues: points.map { ($0.id, $0) })
+        return PointInventory(ids: points.map(\.id), folder: pointsDirectory) { judge($0, byID: byID) }
+    }
+
+    /// Merges the per-point files that the shards of a grid wrote (`gatelab run --shard K/N`)
+    /// into what a whole run writes at its end, byte for byte, computing nothing.
+    ///
+    /// It refuses (`ExperimentError.merge`, nothing written) when a grid point is missing, claimed by
+    /// two files or by a file named for another point, written by another GateLab version
+    /// (stale), or holds other parameters (foreign); with `partial`, it reports on the usable
+    /// points only and says so at the top of the report. Files of no grid point are named as
+    /// warnings. Merging twice gives the same bytes.
+    /// - Throws: `ExperimentError.merge` when the grid is incomplete (or, with `partial`, when no point
+    ///   is usable); `ExperimentError.io` when a file cannot be written.
+    public func merge(partial: Bool = false) throws -> MergeOutcome {
+        let points = experiment.points(quick: options.quick)
+        let found = inventory()
+        let blocking = found.blocking
+        if !blocking.isEmpty && (!partial || found.unusable.count == points.count) {
+            throw ExperimentError.merge(name: experiment.name, summary: found.counts(noun: Kind.noun)
+                             + (partial ? ", no \(Kind.noun) to report on" : ""), problems: blocking)
+        }
+        let usable = points.indices.filter { found.records[$0] != nil }
+        let records = usable.map { found.records[$0]! }
+        try Files.makeDirectory(curvesDirectory)
+        for r in records where Files.read("\(curvesDirectory)/\(r.id).csv") != Kind.curvesCSV(r) {
+            try Files.write(Kind.curvesCSV(r), to: "\(curvesDirectory)/\(r.id).csv")
+        }
+        let missing = found.unusable.map { points[$0].id }
+        let notice = missing.isEmpty ? nil : partialNotice(
+            covered: records.count, total: points.count, missing: missing, noun: Kind.noun,
+            command: ReportCommand.merge(file: experiment.file, quick: options.quick, output: options.outputDirectory,
+                                         defaultOutput: experiment.outputDirectory(quick: options.quick)))
+        let problems = try writeOutputs(records: records, points: usable.map { points[$0] }, notice: notice)
+        return MergeOutcome(directory: directory, total: points.count, merged: records.count, missing: missing,
+                            strays: found.strays, figureProblems: problems)
+    }
+}
+
+/// The merge of a grid's shards (`ExperimentRunner.merge(partial:)`), by its own name.
+public struct ExperimentMerger<Kind: ExperimentKind> {
+    /// The experiment.
+    public let experiment: Experiment<Kind>
+    /// The options of the run whose output it reproduces.
+    public let options: RunOptions
+
+    /// Creates a merger.
+    public init(experiment: Experiment<Kind>, options: RunOptions) {
+        self.experiment = experiment
+        self.options = options
+    }
+
+    /// The output folder.
+    public var directory: String { ExperimentRunner(experiment: experiment, options: options).directory }
+    /// The point files checked against the grid.
+    public func inventory() -> PointInventory<Kind.Record> { ExperimentRunner(experiment: experiment, options: options).inventory() }
+    /// See `ExperimentRunner.merge(partial:)`.
+    public func merge(partial: Bool = false) throws -> MergeOutcome {
+        try ExperimentRunner(experiment: experiment, options: options).merge(partial: partial)
+    }
+}
+
+/// The CPUs this process may run on.
+public enum AvailableCPUs {
+    /// The CPUs in this process's affinity mask (`Cpus_allowed` in `/proc/self/status`, what
+    /// `sched_getaffinity` returns), which `taskset` and a Slurm task's `--cpus-per-task`
+    /// narrow; Foundation's `activeProcessorCount` (which ignores the mask) where it cannot be
+    /// read.
+    public static var count: Int {
+        if let status = Files.read("/proc/self/status"),
+           let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Cpus_allowed:") }) {
+            let mask = line.dropFirst("Cpus_allowed:".count).filter { $0.isHexDigit }
+            let n = mask.reduce(0) { $0 + (Int(String($1), radix: 16) ?? 0).nonzeroBitCount }
+            if n > 0 { return n }
+        }
+        return max(1, ProcessInfo.processInfo.activeProcessorCount)
+    }
+}

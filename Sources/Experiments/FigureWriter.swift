@@ -1,0 +1,277 @@
+import Foundation
+
+/// One line of a figure: its curve and, optionally, a band around it.
+public struct FigureSeries {
+    /// The legend entry.
+    public var title: String
+    /// (x, y, band low, band high); the band is drawn when `band` is true.
+    public var points: [(x: Double, y: Double, low: Double, high: Double)]
+    /// Whether to draw the band from `low` to `high`.
+    public var band: Bool
+    /// Lines with the same colour key have the same colour within a panel (the cell);
+    /// `"baseline"` is drawn grey.
+    public var colorKey: String
+    /// Lines with the same dash key have the same line style throughout the figure (the
+    /// setting: forget bias, initialization, …); the first setting that appears is solid.
+    public var dashKey: String
+
+    /// A series; see the properties.
+    public init(title: String, points: [(x: Double, y: Double, low: Double, high: Double)], band: Bool = true,
+                colorKey: String? = nil, dashKey: String = "") {
+        self.title = title
+        self.points = points
+        self.band = band
+        self.colorKey = colorKey ?? title
+        self.dashKey = dashKey
+    }
+}
+
+/// One panel of a figure: at most about eight lines, so that colours do not repeat and the
+/// legend stays readable.
+public struct FigurePanel {
+    /// The panel's title (a cell family, a length).
+    public var title: String
+    /// Its lines.
+    public var series: [FigureSeries]
+
+    /// A panel; see the properties.
+    public init(title: String, series: [FigureSeries]) {
+        self.title = title
+        self.series = series
+    }
+}
+
+/// One figure of a report: panels side by side (two columns), drawn as an SVG and a PNG.
+public struct Figure {
+    /// The SVG's path relative to the output folder (`figures/grad-h-T100.svg`); the PNG is
+    /// beside it (`pngFile`).
+    public var file: String
+    /// The caption under it in the report.
+    public var caption: String
+    /// The title drawn above the panels.
+    public var title: String
+    /// Axis labels.
+    public var xLabel: String, yLabel: String
+    /// The panels.
+    public var panels: [FigurePanel]
+    /// A logarithmic y axis.
+    public var logY = false
+
+    /// A figure; see the properties.
+    public init(file: String, caption: String, title: String, xLabel: String, yLabel: String, panels: [FigurePanel], logY: Bool = false) {
+        self.file = file
+        self.caption = caption
+        self.title = title
+        self.xLabel = xLabel
+        self.yLabel = yLabel
+        self.panels = panels
+        self.logY = logY
+    }
+
+    /// The file name without folder and extension (`grad-h-T100`).
+    public var stem: String { ((file as NSString).lastPathComponent as NSString).deletingPathExtension }
+    /// The PNG beside the SVG.
+    public var pngFile: String { (file as NSString).deletingPathExtension + ".png" }
+
+    /// Splits `series` into panels of at most `limit` lines: one panel per group (in the
+    /// order groups first appear), a group larger than `limit` cut between colour keys
+    /// (a cell's lines stay together), each part titled `group (1/3)`, ….
+    public static func panels(_ series: [FigureSeries], groupedBy group: (FigureSeries) -> String, limit: Int = 8) -> [FigurePanel] {
+        var order = [String](), members = [String: [FigureSeries]]()
+        for s in series {
+            let g = group(s)
+            if members[g] == nil { order.append(g) }
+            members[g, default: []].append(s)
+        }
+        return order.flatMap { g -> [FigurePanel] in
+            // Each colour key's lines together (in order of first appearance), packed greedily
+            // into parts of at most `limit` lines.
+            var keys = [String](), byKey = [String: [FigureSeries]]()
+            for s in members[g]! {
+                if byKey[s.colorKey] == nil { keys.append(s.colorKey) }
+                byKey[s.colorKey, default: []].append(s)
+            }
+            let runs = keys.map { byKey[$0]! }
+            var parts = [[FigureSeries]]()
+            for run in runs {
+                if let last = parts.last, last.count + run.count <= limit { parts[parts.count - 1] += run } else { parts.append(run) }
+            }
+            return parts.enumerated().map { FigurePanel(title: parts.count == 1 ? g : "\(g) (\($0 + 1)/\(parts.count))", series: $1) }
+        }
+    }
+}
+
+/// Draws the figures of every kind's report with gnuplot (Debian's `gnuplot-nox` is enough:
+/// the SVG terminal needs no display), found on `PATH`: for each figure a data file and a
+/// script under `results/plots/`, gnuplot run as a subprocess, its output renamed into
+/// place only when it succeeded. A failure is returned, for the report to say, never
+/// swallowed.
+public struct FigureWriter {
+    /// gnuplot's name on `PATH`, or a path.
+    public var gnuplot: String
+    /// The output folder the figure paths are relative to.
+    public var directory: String
+
+    /// A writer for `directory`.
+    public init(gnuplot: String = "gnuplot", directory: String) {
+        self.gnuplot = gnuplot
+        self.directory = directory
+    }
+
+    /// Draws `figures`.
+    /// - Returns: the figures drawn, and a line for each that was not (or one line when
+    ///   gnuplot is missing).
+    public func draw(_ figures: [Figure]) -> (drawn: [Figure], problems: [String]) {
+        guard !figures.isEmpty else { return ([], []) }
+        guard let executable = Files.executable(named: gnuplot) else {
+            return ([], ["\(gnuplot): gnuplot not found on PATH (Debian/Ubuntu: apt-get install gnuplot-nox)"])
+        }
+        var drawn = [Figure](), problems = [String]()
+        do {
+            try Files.makeDirectory(directory + "/figures")
+            try Files.makeDirectory(directory + "/results/plots")
+        } catch {
+            return ([], ["\(error)"])
+        }
+        // As many gnuplots at once as there are CPUs (the PNGs take most of a report's time).
+        let width = max(1, AvailableCPUs.count)
+        for start in stride(from: 0, to: figures.count, by: width) {
+            let batch = figures[start..<min(start + width, figures.count)]
+            var running = [(Figure, Result<Gnuplot, Error>)]()
+            for f in batch {
+                running.append((f, Result { try Gnuplot(executable, directory: directory, scriptPath: try prepare(f), outputs: [f.file, f.pngFile]) }))
+            }
+            for (f, started) in running {
+                do {
+                    try started.get().finish()
+                    drawn.append(f)
+                } catch {
+                    problems.append("\(f.file): \(error)")
+                }
+            }
+        }
+        return (drawn, problems)
+    }
+
+    static let palette = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f"]
+    /// Dash patterns for settings, in order: solid, dashed, dotted, dash-dot, long dash, …
+    static let dashes = ["solid", "(12,6)", "(3,4)", "(12,5,3,5)", "(24,8)", "(6,3,3,3,3,3)"]
+
+    /// Writes the figure's data and scripts: `results/plots/<stem>.dat` (every series, one
+    /// gnuplot index each), `<stem>.body.gp` (the panels) and `<stem>.gp` (the SVG, then the
+    /// PNG), whose path it returns.
+    func prepare(_ f: Figure) throws -> String {
+        let dataPath = "results/plots/\(f.stem).dat", bodyPath = "results/plots/\(f.stem).body.gp"
+        let scriptPath = "results/plots/\(f.stem).gp"
+        var data = "", index = 0
+        // Line styles by setting, in order of appearance, the first one solid: the same
+        // throughout the figure when there are patterns enough, else panel by panel.
+        func styles(_ series: [FigureSeries]) -> [String: Int] {
+            var out = [String: Int]()
+            for s in series where out[s.dashKey] == nil { out[s.dashKey] = out.count }
+            return out
+        }
+        let figureStyles = styles(f.panels.flatMap(\.series))
+        let global = figureStyles.count <= Self.dashes.count
+        let columns = f.panels.count > 1 ? 2 : 1
+        let rows = (f.panels.count + columns - 1) / columns
+        var body = """
+            set multiplot layout \(rows),\(columns) title \(quoted(f.title)) noenhanced
+            set grid
+            set xlabel \(quoted(f.xLabel))
+            set ylabel \(quoted(f.yLabel))
+            set offsets graph 0, graph 0, graph 0.04, graph 0.02
+            set key below Left reverse maxcols 2 samplen 3 noenhanced
+            set style fill transparent solid 0.18 noborder
+
+            """
+        if f.logY { body += "set logscale y\n" }
+        for panel in f.panels {
+            let dashOf = global ? figureStyles : styles(panel.series)
+            var colorOf = [String: String]()
+            for s in panel.series where s.colorKey != "baseline" && colorOf[s.colorKey] == nil {
+                colorOf[s.colorKey] = Self.palette[colorOf.count % Self.palette.count]
+            }
+            // Every band first, then every line, so no band covers a line.
+            var bands = [String](), lines = [String]()
+            for s in panel.series {
+                if index > 0 { data += "\n\n" }
+                data += "# \(panel.title): \(s.title)\n"
+                for p in s.points { data += [p.x, p.y, p.low, p.high].map { $0.isFinite ? $0.description : "NaN" }.joined(separator: " ") + "\n" }
+                let color = colorOf[s.colorKey] ?? "#888888"
+                let dash = Self.dashes[dashOf[s.dashKey]! % Self.dashes.count]
+                if s.band { bands.append("\(quoted(dataPath)) index \(index) using 1:3:4 with filledcurves lc rgb \(quoted(color)) notitle") }
+                lines.append("\(quoted(dataPath)) index \(index) using 1:2 with lines lw 2 dt \(dash) lc rgb \(quoted(color)) title \(quoted(s.title))")
+                index += 1
+            }
+            body += "set title \(quoted(panel.title)) noenhanced\n"
+            body += "plot " + (bands + lines).joined(separator: ", \\\n     ") + "\n"
+        }
+        body += "unset multiplot\n"
+        try Files.write(data, to: directory + "/" + dataPath)
+        try Files.write(body, to: directory + "/" + bodyPath)
+        // Each panel with its legend below it: taller rows for longer legends.
+        let legendRows = f.panels.map { ($0.series.count + 1) / 2 }.max() ?? 1
+        let width = columns == 1 ? 960 : 1400, height = rows * (330 + 18 * legendRows) + 40
+        let script = """
+            set terminal svg size \(width),\(height) dynamic noenhanced font "sans,11" background rgb "white"
+            set output \(quoted(Files.temporaryPath(for: f.file)))
+            load \(quoted(bodyPath))
+            unset output
+            set terminal pngcairo size \(width),\(height) noenhanced font "sans,10" background rgb "white"
+            set output \(quoted(Files.temporaryPath(for: f.pngFile)))
+            load \(quoted(bodyPath))
+            unset output
+
+            """
+        try Files.write(script, to: directory + "/" + scriptPath)
+        return scriptPath
+    }
+
+    /// A gnuplot string literal (double quotes, backslashes and quotes escaped).
+    func quoted(_ s: String) -> String {
+        "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+    }
+}
+
+/// One gnuplot process drawing a figure's outputs under temporary names, renamed into place
+/// when it succeeded.
+struct Gnuplot {
+    let process = Process()
+    let errors = Pipe()
+    let directory: String, outputs: [String], executable: String
+
+    /// Starts gnuplot on `scriptPath` in `directory`.
+    /// - Throws: `ExperimentError.io` when it cannot start.
+    init(_ executable: String, directory: String, scriptPath: String, outputs: [String]) throws {
+        self.executable = executable
+        self.directory = directory
+        self.outputs = outputs
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = [scriptPath]
+        process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        do { try process.run() } catch {
+            throw ExperimentError.io(path: executable, message: "cannot start gnuplot (\(error.localizedDescription))")
+        }
+    }
+
+    /// Waits for gnuplot, then renames each output's temporary into place.
+    /// - Throws: `ExperimentError.io` with gnuplot's first error line when it failed.
+    func finish() throws {
+        let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        let temporaries = outputs.map { directory + "/" + Files.temporaryPath(for: $0) }
+        guard process.terminationStatus == 0, temporaries.allSatisfy({ FileManager.default.fileExists(atPath: $0) }) else {
+            for t in temporaries { try? FileManager.default.removeItem(atPath: t) }
+            let first = stderr.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.first { !$0.isEmpty } ?? "no message"
+            throw ExperimentError.io(path: outputs[0], message: "gnuplot failed (exit \(process.terminationStatus)): \(first)")
+        }
+        for (tmp, output) in zip(temporaries, outputs) {
+            guard rename(tmp, directory + "/" + output) == 0 else {
+                throw ExperimentError.io(path: directory + "/" + output, message: "cannot rename gnuplot's output into place")
+            }
+        }
+    }
+}

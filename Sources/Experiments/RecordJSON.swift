@@ -1,0 +1,43 @@
+import Foundation
+
+/// The one JSON form of every record GateLab writes: Foundation's `JSONEncoder` with sorted
+/// keys (so the same record is always the same bytes) and no extra whitespace, keys in
+/// snake_case (each record type spells its `CodingKeys`), and the non-finite numbers as the
+/// strings `"-inf"`, `"inf"` and `"nan"` (JSON has no literal for them; a log10 norm of an
+/// exactly zero gradient is −∞). `JSONDecoder` reads every double back bit for bit.
+public enum RecordJSON {
+    /// `value` as one JSON line (no trailing newline).
+    public static func line<T: Encodable>(_ value: T, pretty: Bool = false) throws -> String {
+        let e = JSONEncoder()
+        e.outputFormatting = pretty ? [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
+        e.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return String(decoding: try e.encode(value), as: UTF8.self)
+    }
+
+    /// Reads a value written by `line(_:)`.
+    public static func decode<T: Decodable>(_ type: T.Type, from text: String) throws -> T {
+        let d = JSONDecoder()
+        d.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return try d.decode(type, from: Data(text.utf8))
+    }
+}
+
+/// A number for people and file names: integers without a decimal point (`1`, `10000`),
+/// everything else in Swift's shortest round-tripping form (`0.9`, `1e-05`).
+public func formatNumber(_ x: Double) -> String {
+    if x == x.rounded(), Swift.abs(x) < 1e15 { return String(Int(x)) }
+    return x.description
+}
+
+/// A number in a CSV cell: shortest round-trip form, `-inf`/`inf` for infinities, empty for nil or NaN.
+public func csvNumber(_ x: Double?) -> String {
+    guard let x, !x.isNaN else { return "" }
+    if x.isInfinite { return x < 0 ? "-inf" : "inf" }
+    return x.description
+}
+
+/// `s`, quoted (RFC 4180) when it holds a comma, a quote or a line break.
+public func csvQuoted(_ s: String) -> String {
+    guard s.contains(where: { $0 == "," || $0 == "\"" || $0.isNewline }) else { return s }
+    return "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+}

@@ -1,0 +1,316 @@
+import Cells
+import Experiments
+import Foundation
+import TOMLKit
+
+/// Experiments of kind `train`: a grid of training runs (`Trainer`) and the report of their
+/// results. Format (see `Experiment` for the keys every kind shares):
+///
+///     name = "forgetting"
+///     kind = "train"
+///     [defaults]              # any setting below, a value or a list (an axis of the grid)
+///     hidden = 128
+///     seeds = 3               # seeds 1…3; or a list, seeds = [1, 2, 3]
+///     [[grid]]                # each block: the product of its lists, over the defaults
+///     task = ["adding", "copy"]
+///     cell = ["rnn", "gru"]
+///     steps = [10, 25, 50]    # the task's length T
+///     [quick]                 # overrides for `gatelab run --quick` (a slice that fits)
+///
+/// Settings: task, cell, steps, hidden, layers, batch, updates, eval_every, eval_size,
+/// optimizer, lr, momentum, clip (0: none), forget_bias (a number or "default"), seeds,
+/// profile_every. `length` and `seed` (one seed or a list of seeds) are accepted as other
+/// names of `steps` and `seeds`, the names `gatelab train` gives its options.
+public enum TrainingKind: ExperimentKind {
+    public static let name = "train"
+    public static let noun = "training run"
+
+    /// The settings, in the order of the grid's axes (outermost first).
+    static let keys = ["task", "cell", "steps", "hidden", "layers", "batch", "updates", "eval_every", "eval_size", "optimizer",
+                       "lr", "momentum", "clip", "forget_bias", "seeds", "profile_every"]
+    /// Other names of settings.
+    static let aliases = ["length": "steps", "seed": "seeds"]
+
+    public static func grid(defaults: TOMLTable?, blocks: [(table: TOMLTable, path: String)], quick: TOMLTable?,
+                            reader r: TOMLReader) throws -> (full: [TrainingPoint], quick: [TrainingPoint]) {
+        let defaults = try defaults.map { try axes($0, "defaults", r) } ?? [:]
+        let quick = try quick.map { try axes($0, "quick", r) } ?? [:]
+        var full = [TrainingPoint](), fast = [TrainingPoint]()
+        for (table, path) in blocks {
+            let merged = defaults.merging(try axes(table, path, r)) { $1 }
+            full += try product(merged, path, r)
+            fast += try product(merged.merging(quick) { $1 }, path, r)
+        }
+        // [quick] may map several blocks onto the same runs (e.g. one task for all): run each once.
+        var seen = Set<String>()
+        return (full, fast.filter { seen.insert($0.id).inserted })
+    }
+
+    /// A table's settings, each as a list of (value, key path).
+    static func axes(_ t: TOMLTable, _ path: String, _ r: TOMLReader) throws -> [String: [(TOMLValueConvertible, String)]] {
+        var out = [String: [(TOMLValueConvertible, String)]]()
+        for key in t.keys.sorted() {
+            let p = "\(path).\(key)"
+            guard let name = keys.contains(key) ? key : aliases[key] else {
+                throw r.error(p, "unknown key '\(key)'; valid keys here: \(keys.joined(separator: ", ")) (also length = steps, seed = seeds)")
+            }
+            guard out[name] == nil else { throw r.error(p, "'\(key)' and another name of '\(name)' are both given") }
+            let v = t[key]!
+            var values: [(TOMLValueConvertible, String)]
+            if v.type == .array, let a = v.array {
+                values = a.enumerated().map { ($1, "\(p)[\($0 + 1)]") }
+            } else if name == "seeds", key == "seeds", v.type == .int, let n = v.int {
+                // seeds = N: the seeds 1…N.
+                guard (1...100_000).contains(n) else { throw r.error(p, "must be between 1 and 100000, got \(n)") }
+                values = (1...n).map { ($0, p) }
+            } else {
+                values = [(v, p)]
+            }
+            guard !values.isEmpty else { throw r.error(p, "empty list: the grid would have no points") }
+            out[name] = values
+        }
+        return out
+    }
+
+    /// Every configuration of the product of `axes`' lists, in the order of `keys`.
+    static func product(_ axes: [String: [(TOMLValueConvertible, String)]], _ path: String, _ r: TOMLReader) throws -> [TrainingPoint] {
+        var configs = [TrainingConfiguration()]
+        for key in keys {          // a fixed order, so that the grid's order is the file's meaning, not a hash's
+            guard let values = axes[key] else { continue }
+            var next = [TrainingConfiguration]()
+            for c in configs {
+                for (v, p) in values {
+                    var d = c
+                    try set(&d, key, v, p, r)
+                    next.append(d)
+                }
+            }
+            configs = next
+        }
+        return try configs.map { c in
+            do { try c.validate() } catch { throw r.error(path, "\(error)") }
+            return TrainingPoint(configuration: c, origin: path)
+        }
+    }
+
+    static func set(_ c: inout TrainingConfiguration, _ key: String, _ v: TOMLValueConvertible, _ p: String, _ r: TOMLReader) throws {
+        func positive() throws -> Int {
+            let n = try r.int(v, p)
+            guard n >= 1 else { throw r.error(p, "must be at least 1, got \(n)") }
+            return n
+        }
+        switch key {
+        case "task":
+            let name = try r.string(v, p)
+            guard Tasks.names.contains(name.lowercased()) || (try? Tasks.make(name, length: 1000)) != nil else {
+                throw r.error(p, "unknown task '\(name)'; valid tasks: \(Tasks.names.joined(separator: ", "))")
+            }
+            c.task = name
+        case "cell":
+            let name = try r.string(v, p)
+            do { _ = try BuiltinCells.resolve(name) } catch { throw r.error(p, "\(error)") }
+            c.cell = name
+        case "steps": c.length = try positive()
+        case "hidden": c.hidden = try positive()
+        case "layers": c.layers = try positive()
+        case "batch": c.batch = try positive()
+        case "updates":
+            c.updates = try r.int(v, p)
+            guard c.updates >= 0 else { throw r.error(p, "must be ≥ 0, got \(c.updates)") }
+        case "eval_every": c.evalEvery = try positive()
+        case "eval_size": c.evalSize = try positive()
+        case "optimizer":
+            let name = try r.string(v, p)
+            guard let o = OptimizerKind(rawValue: name) else {
+                throw r.error(p, "unknown optimizer '\(name)'; valid: \(OptimizerKind.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            c.optimizer = o
+        case "lr": c.learningRate = try r.number(v, p)
+        case "momentum": c.momentum = try r.number(v, p)
+        case "clip": let x = try r.number(v, p); c.clip = x > 0 ? x : nil
+        case "forget_bias":
+            if v.type == .string {
+                guard try r.string(v, p) == "default" else { throw r.error(p, "expected a number or \"default\"") }
+                c.forgetBias = nil
+            } else {
+                c.forgetBias = try r.number(v, p)
+            }
+        case "seeds":
+            let n = try r.int(v, p)
+            guard n >= 0, n <= Int(UInt32.max) else { throw r.error(p, "a seed must be between 0 and \(UInt32.max), got \(n)") }
+            c.seed = UInt64(n)
+        case "profile_every":
+            c.profileEvery = try r.int(v, p)
+            guard c.profileEvery >= 0 else { throw r.error(p, "must be ≥ 0, got \(c.profileEvery)") }
+        default: throw r.error(p, "unknown setting")
+        }
+    }
+
+    public static func configurationKey(_ point: TrainingPoint) -> String {
+        var c = point.configuration
+        c.seed = 0
+        return c.id
+    }
+
+    /// Multiply-adds of the recurrent matrix products over the run's budget.
+    public static func work(_ point: TrainingPoint) -> Double {
+        let c = point.configuration
+        let gates = (try? BuiltinCells.resolve(c.cell))?.gateCount ?? 1
+        return Double(c.updates) * Double(c.length) * Double(c.hidden * c.hidden * gates * c.batch)
+    }
+
+    public static func run(_ point: TrainingPoint, experiment: String, version: String) throws -> TrainingRecord {
+        var record = try Trainer(point.configuration).run()
+        record.experiment = experiment
+        record.gatelabVersion = version
+        return record
+    }
+
+    public static func mismatch(_ record: TrainingRecord, _ point: TrainingPoint) -> String? {
+        if record.configuration != point.configuration { return "other settings than the grid's" }
+        if record.configuration.id != record.id { return "its settings are those of run \(record.configuration.id)" }
+        return nil
+    }
+
+    public static func curvesCSV(_ record: TrainingRecord) -> String { record.curveCSV }
+
+    /// `points.csv`, the figures and `report.md`.
+    public static func writeReport(_ records: [TrainingRecord], points: [TrainingPoint], context: ReportContext) throws -> [String] {
+        try Files.write(TrainingReport.pointsCSV(records), to: context.directory + "/points.csv")
+        let (drawn, problems) = context.figures ? context.figureWriter.draw(TrainingReport.figures(records)) : ([], [])
+        try Report.write(TrainingReport.body(records, figures: drawn), versions: TrainingReport.unique(records.compactMap(\.gatelabVersion)),
+                         figureProblems: problems, context: context)
+        return problems
+    }
+}
+
+/// One training run of a grid.
+public struct TrainingPoint: ExperimentPoint, Equatable {
+    /// The run's settings.
+    public var configuration: TrainingConfiguration
+    /// The `[[grid]]` block it comes from.
+    public var origin: String
+    /// `configuration.id`.
+    public var id: String { configuration.id }
+}
+
+/// An experiment file of kind `train`.
+public typealias TrainingExperiment = Experiment<TrainingKind>
+
+extension TrainingRecord {
+    /// The held-out curve: `update,loss,fraction_correct`.
+    public var curveCSV: String {
+        "update,loss,fraction_correct\n" + evaluations.map { "\($0.update),\($0.loss),\($0.fractionCorrect)" }.joined(separator: "\n") + "\n"
+    }
+
+    /// The cell and its forget bias, e.g. `lstm fb=1`.
+    var variant: String {
+        configuration.cell == "lstm" ? "lstm fb=\(configuration.forgetBias.map { TrainingConfiguration.number($0) } ?? "default")" : configuration.cell
+    }
+}
+
+/// Tables, figures and the Markdown report of a `train` grid.
+enum TrainingReport {
+    static func pointsCSV(_ records: [TrainingRecord]) -> String {
+        "id,task,steps,cell,forget_bias,hidden,seed,updates,solved,solved_at,diverged,final_loss,final_fraction_correct,baseline,seconds\n"
+            + records.map { r in
+                let c = r.configuration
+                return [r.id, c.task, "\(c.length)", c.cell, c.forgetBias.map { "\($0)" } ?? "", "\(c.hidden)", "\(c.seed)", "\(r.updates)",
+                        "\(r.solved)", r.solvedAtUpdate.map(String.init) ?? "", "\(r.diverged)",
+                        r.finalLoss.map { "\($0)" } ?? "", r.finalFractionCorrect.map { "\($0)" } ?? "", "\(r.baseline)",
+                        String(format: "%.1f", r.seconds)].joined(separator: ",")
+            }.joined(separator: "\n") + "\n"
+    }
+
+    /// Per task: the held-out loss against updates, one panel per length T, one line per
+    /// cell (of the first seed) and the baseline in grey; then, per task and length, the
+    /// gradient profiles recorded during training (`profile_every`): log10‖∂(Σ y)/∂h_t‖
+    /// against the distance from the last step, one panel per cell, one line per update.
+    static func figures(_ records: [TrainingRecord]) -> [Figure] {
+        var out = [Figure]()
+        for task in unique(records.map(\.configuration.task)) {
+            let firstSeed = records.filter { $0.configuration.task == task }.map(\.configuration.seed).min()!
+            let runs = records.filter { $0.configuration.task == task && $0.configuration.seed == firstSeed }
+            let lengths = unique(runs.map(\.configuration.length))
+            let panels = lengths.map { length -> FigurePanel in
+                let atT = runs.filter { $0.configuration.length == length }
+                var series = atT.map { r in
+                    FigureSeries(title: r.variant, points: r.evaluations.map { (Double($0.update), max($0.loss, 1e-12), .nan, .nan) },
+                                 band: false, colorKey: r.configuration.cell, dashKey: r.variant == r.configuration.cell ? "" : r.variant)
+                }
+                let updates = atT.flatMap { $0.evaluations.map { Double($0.update) } }
+                series.append(FigureSeries(title: "baseline", points: [(updates.min() ?? 0, atT[0].baseline, .nan, .nan),
+                                                                        (updates.max() ?? 0, atT[0].baseline, .nan, .nan)],
+                                           band: false, colorKey: "baseline", dashKey: "baseline"))
+                return FigurePanel(title: "T = \(length)", series: series)
+            }
+            out.append(Figure(file: "figures/curves-\(task).svg",
+                              caption: "Held-out loss against updates, \(task), seed \(firstSeed): one panel per length T, one line per cell, the baseline grey.",
+                              title: "held-out loss, \(task) (seed \(firstSeed))", xLabel: "updates", yLabel: "held-out loss",
+                              panels: panels, logY: true))
+            for length in lengths {
+                let profiled = runs.filter { $0.configuration.length == length && !$0.profiles.isEmpty }
+                guard !profiled.isEmpty else { continue }
+                let panels = profiled.map { r -> FigurePanel in
+                    let shown = r.profiles.count > 6 ? stride(from: 0, to: r.profiles.count, by: (r.profiles.count + 5) / 6).map { r.profiles[$0] } + [r.profiles.last!] : r.profiles
+                    let series = unique(shown.map(\.update)).map { u -> FigureSeries in
+                        let p = shown.first { $0.update == u }!
+                        let T = p.log10GradientH.count
+                        return FigureSeries(title: "update \(u)", points: p.log10GradientH.enumerated().map { (Double(T - 1 - $0), $1, .nan, .nan) },
+                                            band: false, colorKey: "update \(u)")
+                    }
+                    return FigurePanel(title: r.variant, series: series)
+                }
+                out.append(Figure(file: "figures/profiles-\(task)-T\(length).svg",
+                                  caption: "Gradient profiles during training, \(task), T = \(length), seed \(firstSeed): log10‖∂(Σ y)/∂h_t‖ of the top layer "
+                                      + "against the distance k = T − 1 − t from the last step, at the updates recorded (`profile_every`); one panel per cell.",
+                                  title: "gradient profiles during training, \(task), T = \(length) (seed \(firstSeed))",
+                                  xLabel: "distance k = T - 1 - t (steps back from the last)", yLabel: "log10 ||d(sum y)/dh_t||", panels: panels))
+            }
+        }
+        return out
+    }
+
+    static func unique<T: Hashable>(_ xs: [T]) -> [T] { var s = Set<T>(); return xs.filter { s.insert($0).inserted } }
+
+    /// A section per task (its table of solved runs and its figures), then the shared settings.
+    static func body(_ records: [TrainingRecord], figures: [Figure]) -> ReportBody {
+        let seconds = records.reduce(0) { $0 + $1.seconds }
+        let generated = "\(records.count) runs, " + String(format: "%.0f s", seconds) + " of training in all (sum of the runs' wall times)."
+        var sections = [String]()
+        for task in unique(records.map(\.configuration.task)) {
+            let runs = records.filter { $0.configuration.task == task }
+            let lengths = unique(runs.map(\.configuration.length)).sorted()
+            var md = "## \(task)\n\nCriterion: \(runs[0].criterion). Cells: solved runs / runs (median updates to solve; mean final held-out loss).\n\n"
+            md += "| cell | " + lengths.map { "T = \($0)" }.joined(separator: " | ") + " |\n|---|" + lengths.map { _ in "---" }.joined(separator: "|") + "|\n"
+            for v in unique(runs.map(\.variant)) {
+                md += "| \(v) |"
+                for t in lengths {
+                    let rs = runs.filter { $0.variant == v && $0.configuration.length == t }
+                    guard !rs.isEmpty else { md += " – |"; continue }
+                    let solved = rs.compactMap(\.solvedAtUpdate).sorted()
+                    let mean = rs.compactMap(\.finalLoss).reduce(0, +) / Double(max(rs.count, 1))
+                    let diverged = rs.filter(\.diverged).count
+                    md += " \(solved.count)/\(rs.count)" + (solved.isEmpty ? "" : " (\(solved[solved.count / 2]))")
+                        + String(format: "; %.3g", mean) + (diverged > 0 ? "; \(diverged) diverged" : "") + " |"
+                }
+                md += "\n"
+            }
+            md += "| baseline |" + lengths.map { t in String(format: " %.3g |", runs.first { $0.configuration.length == t }!.baseline) }.joined() + "\n\n"
+            md += "Baseline: \(runs[0].baselineDescription).\n\n"
+            for f in figures where f.file == "figures/curves-\(task).svg" || f.file.hasPrefix("figures/profiles-\(task)-T") {
+                md += Report.figure(f)
+            }
+            sections.append(md)
+        }
+        if let c = records.first?.configuration {
+            sections.append("## Settings\n\nShared by the runs: hidden \(c.hidden), batch \(c.batch), \(c.optimizer.rawValue) lr \(c.learningRate), "
+                + "clip \(c.clip.map { "\($0)" } ?? "none"), budget \(c.updates) updates, held-out set of \(c.evalSize) sequences evaluated every "
+                + "\(c.evalEvery) updates (stop when solved).")
+        }
+        return ReportBody(generated: generated, sections: sections, files: [
+            "- `points.csv`: one row per run (settings, seed, solved, updates, final held-out loss, wall time).",
+        ], rerun: "Re-running the command regenerates this file bit for bit from the stored runs (a fresh run gives the same results, "
+            + "in other wall times)")
+    }
+}
