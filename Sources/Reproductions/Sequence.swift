@@ -5,7 +5,7 @@ import GSLKit
 ///
 /// Step t (0-based) puts `inputs[t*inputSize ..< (t+1)*inputSize]` on the input units; if
 /// `hasTarget[t]`, the outputs of that step are compared with `targets[t*outputSize ..< …]`.
-public struct Sequence: Equatable, Sendable {
+public struct Sequence: Codable, Equatable, Sendable {
     /// Number of input units.
     public let inputSize: Int
     /// Number of output units.

@@ -349,3 +349,57 @@ extension TruncatedRTRL {
         return outcome
     }
 }
+
+extension TruncatedRTRL: Codable {
+    enum CodingKeys: String, CodingKey { case architecture, weights, gradient, state, stateDecay }
+
+    /// Restores a learner saved mid-trial: weights, accumulated gradient, activations, states
+    /// and traces.
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        architecture = try container.decode(Architecture.self, forKey: .architecture)
+        weights = try container.decode([Double].self, forKey: .weights)
+        gradient = try container.decode([Double].self, forKey: .gradient)
+        state = try container.decode([Double].self, forKey: .state)
+        stateDecay = try container.decode(Double.self, forKey: .stateDecay)
+        o = Offsets(architecture)
+        guard weights.count == architecture.weightCount, gradient.count == weights.count, state.count == o.count else {
+            throw DecodingError.dataCorruptedError(forKey: .state, in: container,
+                                                   debugDescription: "buffer sizes do not match the architecture")
+        }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(architecture, forKey: .architecture)
+        try container.encode(weights, forKey: .weights)
+        try container.encode(gradient, forKey: .gradient)
+        try container.encode(state, forKey: .state)
+        try container.encode(stateDecay, forKey: .stateDecay)
+    }
+}
+
+extension TruncatedRTRL {
+    /// Runs one step of the continual stream: `input` is a symbol index (one-hot), the target
+    /// marks the symbols of `legalMask`; returns whether every output's error is below β.
+    /// The caller applies the update (`applyUpdate`) when learning.
+    mutating func streamStep(input: Int, legalMask: Int, beta: Double, learn: Bool,
+                             inputBuffer: inout [Double], targetBuffer: inout [Double]) -> Bool {
+        for i in 0..<inputBuffer.count { inputBuffer[i] = i == input ? 1 : 0 }
+        for k in 0..<targetBuffer.count { targetBuffer[k] = (legalMask >> k) & 1 == 1 ? 1 : 0 }
+        let offsets = o, decay = stateDecay
+        return weights.withUnsafeMutableBufferPointer { wb in
+            state.withUnsafeMutableBufferPointer { ab in
+                gradient.withUnsafeMutableBufferPointer { gb in
+                    inputBuffer.withUnsafeBufferPointer { xb in
+                        targetBuffer.withUnsafeBufferPointer { tb in
+                            TruncatedRTRL.kernel(offsets, decay, wb.baseAddress!, ab.baseAddress!, gb.baseAddress!,
+                                                 xb.baseAddress!, learn ? tb.baseAddress! : nil)
+                            return CorrectnessRule.absolute(beta).holds(ab.baseAddress! + offsets.yk, tb.baseAddress!, nil, offsets.nOut)
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
