@@ -6,7 +6,8 @@ import Reproductions
 /// ReproductionsTests.ReleaseRuns`) with an environment variable; they assert nothing about time.
 /// - `REPRODUCTIONS_TIMING=<sequences>`: µs per step of Exp. 4 (T = 100) training.
 /// - `REPRODUCTIONS_TRIALS=<preset>;<variant>;<seed>,<seed>,…` and `REPRODUCTIONS_OUT=<file>`:
-///   runs the trials one after another and appends each record as one JSON line.
+///   runs the trials one after another and appends each record as one JSON line;
+///   `REPRODUCTIONS_BUDGET=<n>` replaces the preset's budget (the record's parameters show it).
 @Suite("Release runs (on demand)")
 struct ReleaseRuns {
     static let environment = ProcessInfo.processInfo.environment
@@ -29,7 +30,9 @@ struct ReleaseRuns {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         for seed in seeds {
-            var trial = try Trial(preset: preset, variant: variant, seed: seed)
+            var parameters = try Presets.parameters(preset, variant: variant)
+            if let budget = Self.environment["REPRODUCTIONS_BUDGET"].flatMap({ Int($0) }) { parameters.budget = budget }
+            var trial = try Trial(preset: preset, variant: variant, seed: seed, parameters: parameters)
             let record = trial.run()
             var line = try encoder.encode(record)
             line.append(0x0A)
