@@ -122,6 +122,7 @@ public struct Trial: Codable {
     var testSet: [Sequence] = []
     var buffer: Sequence
     var lastMeanStreamLength: Double?
+    var lastTestStreamLengths: [Int] = []
 
     /// Starts a trial: draws the initial weights and the fixed data sets.
     /// - Parameters:
@@ -266,16 +267,14 @@ public struct Trial: Codable {
             if successiveCorrect >= count { solved = true; finished = true }
         case .st1st2(_, let threshold, let every):
             guard sequences % every == 0 else { return }
-            let (wrong, _, meanAbsolute) = evaluate(testSet)
+            let (wrong, mse, meanAbsolute) = evaluate(testSet)
             guard wrong == 0 else { return }
             if !st1Reached {
                 st1Reached = true
-                milestones.append(Milestone(name: "ST1", sequences: sequences, wrong: 0, testCount: testSet.count,
-                                            testMSE: evaluate(testSet).mse))
+                milestones.append(Milestone(name: "ST1", sequences: sequences, wrong: 0, testCount: testSet.count, testMSE: mse))
             }
             if meanAbsolute < threshold {
-                milestones.append(Milestone(name: "ST2", sequences: sequences, wrong: 0, testCount: testSet.count,
-                                            testMSE: evaluate(testSet).mse))
+                milestones.append(Milestone(name: "ST2", sequences: sequences, wrong: 0, testCount: testSet.count, testMSE: mse))
                 solved = true
                 finished = true
             }
@@ -297,8 +296,8 @@ public struct Trial: Codable {
 
     // MARK: Testing
 
-    /// Forward passes over fixed sequences: how many are wrong, the MSE, and the mean absolute
-    /// error (over sequences, target steps and outputs).
+    /// Forward passes over fixed sequences: how many are wrong, the MSE, and (single-output
+    /// tasks only, i.e. Exp. 3) the mean absolute error at the sequence end.
     mutating func evaluate(_ sequences: [Sequence]) -> (wrong: Int, mse: Double, meanAbsolute: Double) {
         var wrong = 0, squared = 0.0, absolute = 0.0, count = 0
         let n = parameters.architecture.outputs
@@ -331,13 +330,17 @@ public struct Trial: Codable {
         var final: Milestone
         var outcome: String?
         if parameters.task == .continualReber {
-            if case .perfectStreams(let streams, let length, let every) = parameters.criterion,
-               lastMeanStreamLength == nil || (!solved && sequences % every != 0) {
-                lastMeanStreamLength = testStreams(streams, length: length).mean
+            guard case .perfectStreams(let streams, let length, let every) = parameters.criterion else {
+                preconditionFailure("the continual stream is judged by perfect streams")
+            }
+            if lastTestStreamLengths.isEmpty || (!solved && sequences % every != 0) {
+                (lastTestStreamLengths, lastMeanStreamLength) = testStreams(streams, length: length)
             }
             outcome = solved ? "perfect" : (lastMeanStreamLength ?? 0) > 1000 ? "good" : "rest"
-            final = milestones.last ?? Milestone(name: "final", sequences: sequences, wrong: parameters.testCount,
-                                                 testCount: parameters.testCount, testMSE: nil)
+            // wrong = test streams with an error before `length` symbols.
+            final = Milestone(name: solved ? "perfect" : "final", sequences: sequences,
+                              wrong: lastTestStreamLengths.filter { $0 < length }.count, testCount: streams, testMSE: nil)
+            if !solved { milestones.append(final) }
         } else if parameters.task == .embeddedReber {
             let (wrong, mse, _) = evaluate(testSet)
             final = Milestone(name: "final (test set)", sequences: sequences, wrong: wrong, testCount: testSet.count, testMSE: mse)
@@ -381,7 +384,7 @@ public struct Trial: Codable {
         sequences += 1
         if case .perfectStreams(let streams, let length, let every) = parameters.criterion, sequences % every == 0 {
             let (lengths, mean) = testStreams(streams, length: length)
-            lastMeanStreamLength = mean
+            (lastTestStreamLengths, lastMeanStreamLength) = (lengths, mean)
             if lengths.allSatisfy({ $0 == length }) {
                 milestones.append(Milestone(name: "perfect", sequences: sequences, wrong: 0, testCount: streams, testMSE: nil))
                 solved = true

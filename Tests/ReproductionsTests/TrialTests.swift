@@ -124,6 +124,18 @@ struct TrialTests {
         }
     }
 
+    @Test("A CERG trial out of budget is judged by its last test streams (rest, with 10 wrong streams)")
+    func cergRecord() throws {
+        var parameters = try Presets.parameters("gers2000-cerg", variant: "standard-external-reset")
+        parameters.budget = 3
+        var trial = try Trial(preset: "gers2000-cerg", variant: "standard-external-reset", seed: 2, parameters: parameters)
+        let record = trial.run()
+        #expect(!record.solved && record.sequences == 3 && record.testCount == 10 && record.wrong == 10)
+        #expect(record.cergOutcome == "rest" && record.testMSE == nil)
+        #expect((record.meanTestStreamLength ?? 1000) < 100)
+        #expect(record.trainingSteps >= 3)
+    }
+
     @Test("Unknown presets and variants are refused with the valid names")
     func unknownPreset() {
         #expect(throws: ReproductionError.self) { try Presets.parameters("hochreiter1997-exp7") }
