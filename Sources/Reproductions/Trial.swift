@@ -123,6 +123,14 @@ public struct Trial: Codable {
     var buffer: Sequence
     var lastMeanStreamLength: Double?
     var lastTestStreamLengths: [Int] = []
+    /// Scratch for the full gradient's per-step records (not part of the trial's state).
+    var history: [Double] = []
+
+    enum CodingKeys: String, CodingKey {
+        case preset, variant, seed, parameters, random, learner, sequences, trainingSteps, finished, solved, milestones
+        case recentCorrect, recentError, ringNext, ringFilled, recentWrong, successiveCorrect, nextNSeq, st1Reached
+        case trainingSet, testSet, buffer, lastMeanStreamLength, lastTestStreamLengths
+    }
 
     /// Starts a trial: draws the initial weights and the fixed data sets.
     /// - Parameters:
@@ -227,35 +235,12 @@ public struct Trial: Codable {
         checkCriterion()
     }
 
-    /// Full BPTT over the sequence; the weights change once, at its end (also in Exp. 1,
-    /// where the truncated rule changes them every step).
+    /// Full BPTT over the sequence (`TruncatedRTRL.runFullGradient`, checked against
+    /// `ReferenceBPTT`); the weights change once, at its end (also in Exp. 1, where the
+    /// truncated rule changes them every step).
     mutating func fullGradientStep() -> SequenceOutcome {
-        let a = parameters.architecture
-        let result = ReferenceBPTT.run(architecture: a, weights: learner.weights, sequence: buffer,
-                                       stateDecay: parameters.stateDecay, mode: .full)
-        var outcome = SequenceOutcome(correct: true, finalError: 0, squaredErrorSum: 0, targetSteps: 0)
-        for t in 0..<buffer.length where buffer.hasTarget[t] {
-            var y = result.outputs[t]
-            let target = Array(buffer.targets[(t * a.outputs)..<((t + 1) * a.outputs)])
-            let legal = buffer.legal.isEmpty ? nil : Array(buffer.legal[(t * a.outputs)..<((t + 1) * a.outputs)])
-            let e2 = zip(target, y).map { ($0 - $1) * ($0 - $1) }.reduce(0, +)
-            outcome.finalError = e2
-            outcome.squaredErrorSum += e2
-            outcome.targetSteps += 1
-            let correct = y.withUnsafeMutableBufferPointer { yb in
-                target.withUnsafeBufferPointer { tb in
-                    if let legal {
-                        return legal.withUnsafeBufferPointer {
-                            parameters.correctness.holds(yb.baseAddress!, tb.baseAddress!, $0.baseAddress!, a.outputs)
-                        }
-                    }
-                    return parameters.correctness.holds(yb.baseAddress!, tb.baseAddress!, nil, a.outputs)
-                }
-            }
-            if !correct { outcome.correct = false }
-        }
-        for i in 0..<learner.weights.count { learner.weights[i] += parameters.learningRate * result.descent[i] }
-        return outcome
+        learner.runFullGradient(buffer, rule: parameters.correctness, learningRate: parameters.learningRate,
+                                history: &history)
     }
 
     mutating func checkCriterion() {

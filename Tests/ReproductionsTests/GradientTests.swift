@@ -99,6 +99,26 @@ struct GradientTests {
         }
     }
 
+    @Test("The fast full gradient over flat buffers equals the plain full BPTT to 1e-12", arguments: [false, true])
+    func fastFullEqualsReference(everyStep: Bool) throws {
+        let rng = try RandomSource(seed: 24)
+        var history: [Double] = []
+        for (name, architecture, decay) in cases {
+            let weights = rng.uniformArray(count: architecture.weightCount, low: -1, high: 1)
+            for length in [1, 25] {
+                let sequence = randomSequence(architecture, length: length, everyStep: everyStep, rng: rng)
+                var learner = TruncatedRTRL(architecture: architecture, weights: weights, stateDecay: decay)
+                let outcome = learner.runFullGradient(sequence, rule: .absolute(0.5), learningRate: nil, history: &history)
+                let reference = ReferenceBPTT.run(architecture: architecture, weights: weights, sequence: sequence,
+                                                  stateDecay: decay, mode: .full)
+                let worst = zip(learner.gradient, reference.descent).map { abs($0 - $1) }.max()!
+                #expect(worst <= 1e-12, "\(name), length \(length): worst |fast − reference| = \(worst)")
+                #expect(abs(outcome.squaredErrorSum / 2 - reference.loss) <= 1e-12)
+                #expect(learner.weights == weights)
+            }
+        }
+    }
+
     @Test("A per-step update changes the weights by α times that step's truncated descent direction")
     func perStepUpdate() throws {
         let rng = try RandomSource(seed: 23)
