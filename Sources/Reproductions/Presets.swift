@@ -69,6 +69,10 @@ public struct PresetParameters: Codable, Equatable, Hashable, Sendable {
     public var learningRate: Double
     /// Truncated RTRL (the paper's) or full BPTT (weights then change at the sequence end).
     public var gradient: ReferenceBPTT.Mode
+    /// When the truncated rule changes the weights where targets come at every step (Exp. 1):
+    /// after every such step (hochreiter1997.md's [interp], the default) or once at the end of
+    /// the string (the other reading App. A allows). The same for end-only targets.
+    public var weightUpdate: WeightUpdate = .everyTargetStep
     /// When a sequence (or a stream step) is correct.
     public var correctness: CorrectnessRule
     /// When the trial has succeeded.
@@ -86,6 +90,14 @@ public struct PresetParameters: Codable, Equatable, Hashable, Sendable {
     public var resetAtStringStart: Bool = false
     /// Gers 2000: a training stream stops at its first error or after this many symbols.
     public var trainingStreamCap: Int = 100_000
+}
+
+/// When the weights change (truncated rule).
+public enum WeightUpdate: String, Codable, Equatable, Hashable, Sendable {
+    /// After every step that has a target.
+    case everyTargetStep
+    /// Once, at the end of the sequence, by the sum of the steps' contributions.
+    case sequenceEnd
 }
 
 /// A named preset and its variants (the rows of the papers' tables).

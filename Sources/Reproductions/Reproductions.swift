@@ -20,6 +20,8 @@
 /// - Traces are zero at each sequence start; y^m(t−1) in a trace is the activation that entered
 ///   the net input (input, previous gate or cell). Weights change after each step that has a
 ///   target: every step in Exp. 1 and CERG, once at the end elsewhere.
+/// - `weightUpdate = .sequenceEnd` offers the other reading (one update per string) for Exp. 1;
+///   presets keep the per-step reading.
 /// - Full-gradient option: full BPTT over the sequence, one update at its end (also in Exp. 1);
 ///   not offered for CERG's unbounded stream.
 /// - Initialisation: uniform; all W weights drawn in layout order, then the fixed gate biases

@@ -216,6 +216,9 @@ public struct Trial: Codable {
         }
         let outcome: SequenceOutcome
         switch parameters.gradient {
+        case .truncated where parameters.weightUpdate == .sequenceEnd:
+            outcome = learner.run(buffer, rule: parameters.correctness, timing: .accumulate)
+            learner.applyUpdate(learningRate: parameters.learningRate)
         case .truncated:
             outcome = learner.run(buffer, rule: parameters.correctness, timing: .everyTargetStep(learningRate: parameters.learningRate))
         case .full:

@@ -143,6 +143,29 @@ struct TrialTests {
         #expect(record.trainingSteps >= 3)
     }
 
+    @Test("Exp. 1 with weightUpdate = .sequenceEnd changes the weights once per string, by α × the summed truncated direction")
+    func sequenceEndUpdate() throws {
+        var parameters = try Presets.parameters("hochreiter1997-exp1")
+        parameters.weightUpdate = .sequenceEnd
+        var trial = try Trial(preset: "hochreiter1997-exp1", seed: 6, parameters: parameters)
+        let before = trial.learner.weights
+        let string = trial.trainingSet
+        // Replay the trial's draws after the data sets: the index of the first training string.
+        let rng = try RandomSource(seed: 6)
+        _ = parameters.initialisation.weights(for: parameters.architecture, using: rng)
+        _ = EmbeddedReberTask.dataSets(using: rng)
+        let sequence = string[rng.integer(below: string.count)]
+        trial.train(atMost: 1)
+        let truncated = ReferenceBPTT.run(architecture: parameters.architecture, weights: before, sequence: sequence, mode: .truncated)
+        for i in 0..<before.count {
+            #expect(abs(trial.learner.weights[i] - (before[i] + 0.5 * truncated.descent[i])) <= 1e-13)
+        }
+        // The default (every step) ends elsewhere.
+        var perStep = try Trial(preset: "hochreiter1997-exp1", seed: 6)
+        perStep.train(atMost: 1)
+        #expect(zip(perStep.learner.weights, trial.learner.weights).contains { abs($0 - $1) > 1e-9 })
+    }
+
     @Test("Unknown presets and variants are refused with the valid names")
     func unknownPreset() {
         #expect(throws: ReproductionError.self) { try Presets.parameters("hochreiter1997-exp7") }
