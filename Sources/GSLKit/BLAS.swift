@@ -109,19 +109,27 @@ public enum BLAS {
     /// which lists the file each mapped range comes from.
     /// - Returns: The library path, or a message starting with `"unresolved"` if the loader
     ///   cannot say.
-    public static func dgemmProvider() -> String {
-        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "cblas_dgemm") else {
-            return "unresolved: " + (dlerror().map { String(cString: $0) } ?? "dlsym found no cblas_dgemm")
+    public static func dgemmProvider() -> String { provider(of: "cblas_dgemm") }
+
+    /// The path of the shared library that provides the `cblas_sgemm` this process calls: the
+    /// float32 engine's products, which GSL's `libgslcblas` also exports (and computes slowly).
+    /// - Returns: The library path, or a message starting with `"unresolved"`.
+    public static func sgemmProvider() -> String { provider(of: "cblas_sgemm") }
+
+    /// The library providing `name` as the process resolves it (see `dgemmProvider`).
+    private static func provider(of name: String) -> String {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), name) else {
+            return "unresolved: " + (dlerror().map { String(cString: $0) } ?? "dlsym found no \(name)")
         }
         #if canImport(Darwin)
         var info = Dl_info()
         guard dladdr(symbol, &info) != 0, let file = info.dli_fname else {
-            return "unresolved: dladdr could not map cblas_dgemm to a library"
+            return "unresolved: dladdr could not map \(name) to a library"
         }
         return String(cString: file)
         #else
         return mappedFile(containing: UInt(bitPattern: symbol))
-            ?? "unresolved: cblas_dgemm's address is in no file mapping of /proc/self/maps"
+            ?? "unresolved: \(name)'s address is in no file mapping of /proc/self/maps"
         #endif
     }
 

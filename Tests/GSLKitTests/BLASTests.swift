@@ -10,6 +10,12 @@ struct BLASTests {
         #expect(BLAS.configuration.contains("OpenBLAS"))
     }
 
+    @Test("cblas_sgemm (the float32 products) resolves to OpenBLAS too")
+    func singlePrecisionProvider() {
+        let path = BLAS.sgemmProvider()
+        #expect(path.contains("openblas"), "cblas_sgemm comes from \(path)")
+    }
+
     @Test("gemm matches a naive triple loop for all four transpose combinations, with padded rows",
           arguments: [(false, false), (false, true), (true, false), (true, true)])
     func gemm(transposeA: Bool, transposeB: Bool) throws {
