@@ -84,6 +84,9 @@ public struct Experiment<Kind: ExperimentKind> {
             if let d = t["dir"] {
                 outputDirectory = try r.string(d, "output.dir")
                 guard !outputDirectory!.isEmpty else { throw r.error("output.dir", "empty folder name") }
+                do { try Files.checkOutputPath(outputDirectory!, what: "output.dir", fromFile: true) } catch let e as ExperimentError {
+                    throw r.error("output.dir", e.description.replacingOccurrences(of: "output.dir ", with: ""))
+                }
             }
             if let f = t["figures"] { figures = try r.bool(f, "output.figures") }
         }
