@@ -99,7 +99,7 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
         if let clip { try require(clip.isFinite && clip > 0, "clip must be a positive number, got \(clip)") }
         if let forgetBias { try require(forgetBias.isFinite, "forget bias must be finite, got \(forgetBias)") }
         try require(profileEvery >= 0, "profile-every must be ≥ 0, got \(profileEvery)")
-        try require(memoryBudgetMB >= 1, "memory budget must be ≥ 1 MB, got \(memoryBudgetMB)")
+        try require((1...(1 << 30)).contains(memoryBudgetMB), "memory budget must be between 1 MB and \(1 << 30) MB, got \(memoryBudgetMB)")
         switch schedule {
         case .constant: break
         case let .step(every, factor):
