@@ -252,6 +252,9 @@ struct GridAxes {
                 throw r.error(block.origin["forget_bias"]!, "forget_bias applies only to cells with a forget gate (lstm), not to '\(c)'")
             }
         }
+        try r.checkGridSize([cells.count, recurrentInit?.count ?? 1, biasInit?.count ?? 1, forgetBias?.count ?? 1, hidden?.count ?? 1,
+                             inputSize?.count ?? 1, batch?.count ?? 1, layers?.count ?? 1, inputScale?.count ?? 1,
+                             fitMaxDistance?.count ?? 1, jacobianSamples?.count ?? 1, lengths.count, seeds?.count ?? 1], blockPath)
         // The product, built axis by axis (outermost first) over partial settings.
         struct Setting {
             var cell = "", recurrent = "pytorch-default", bias = "pytorch-default"

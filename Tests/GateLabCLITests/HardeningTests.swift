@@ -118,3 +118,61 @@ struct HardeningTests {
         expectOneLineError(try CommandLineTool.run(args), mentions: ["memory budget"])
     }
 }
+
+/// Item 7 and item 10: every request's size is worked out before allocating or expanding.
+@Suite("Hardening: bounded work (issue #17)")
+struct BoundedWorkTests {
+    @Test func benchAndGradcheckRefuseWhatCannotFit() throws {
+        for args in [["bench", "--long-steps", "1000000000000"], ["bench", "--long-steps", "9223372036854775807"],
+                     ["bench", "--long-steps", "10", "--hidden", "9223372036854775807"],
+                     ["bench", "--long-steps", "10", "--memory-budget", "9223372036854775807"],
+                     ["bench", "--repetitions", "1000000000"],
+                     ["gradcheck", "--cell", "lstm", "--layers", "100000"]] {
+            expectOneLineError(try CommandLineTool.run(args))
+        }
+    }
+
+    @Test func aHugeGridIsRefusedBeforeItIsExpanded() throws {
+        let dir = try TemporaryDirectory()
+        let list = (1...1000).map(String.init).joined(separator: ", ")
+        for kind in ["probe", "train"] {
+            let extra = kind == "train" ? "task = \"adding\"\nupdates = 1\n" : ""
+            let file = try dir.write("big-\(kind).toml", """
+                name = "big"
+                kind = "\(kind)"
+                [defaults]
+                \(extra)steps = [\(list)]
+                hidden = [\(list)]
+                seeds = 1000
+                [[grid]]
+                cell = "rnn"
+                """)
+            let run = try CommandLineTool.run(["run", file, "--dry-run"])
+            expectOneLineError(run, mentions: ["1000 × 1000 × 1000", "points"])
+        }
+    }
+}
+
+/// Item 10: a bench child does not outlive its parent.
+@Suite("Hardening: bench children (issue #17)")
+struct BenchChildTests {
+    @Test func anOrphanedChildExits() throws {
+        let binary = try #require(CommandLineTool.binary)
+        let dir = try TemporaryDirectory()
+        let pidFile = dir.path("child.pid")
+        // The shell starts the child in the background and exits after 0.5 s: the child is
+        // re-parented mid-run (10000 repetitions would take minutes) and must stop.
+        let script = "\"$0\" bench --child --only probe-lstm-h32-t1000 --repetitions 10000 >/dev/null 2>&1 & echo $! > \"$1\"; sleep 0.5"
+        let run = try CommandLineTool.runProcess(URL(fileURLWithPath: "/bin/sh"), ["-c", script, binary.path, pidFile],
+                                                 in: CommandLineTool.packageRoot)
+        #expect(run.status == 0, "\(run)")
+        let pid = try #require(pid_t(try String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
+        var alive = true
+        for _ in 0..<40 where alive {   // up to 4 s
+            usleep(100_000)
+            alive = kill(pid, 0) == 0
+        }
+        if alive { kill(pid, SIGKILL) }
+        #expect(!alive, "the orphaned bench child \(pid) kept running")
+    }
+}
