@@ -176,3 +176,33 @@ struct BenchChildTests {
         #expect(!alive, "the orphaned bench child \(pid) kept running")
     }
 }
+
+/// Item 8: two runs into one results folder both compute every point and draw every figure.
+@Suite("Hardening: concurrent runs (issue #17)")
+struct ConcurrentRunTests {
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/gnuplot"))) func twoRunsIntoOneFolderDrawEveryFigure() throws {
+        let binary = try #require(CommandLineTool.binary)
+        let dir = try TemporaryDirectory()
+        let file = try dir.write("tiny.toml", """
+            name = "tiny"
+            kind = "probe"
+            [defaults]
+            hidden = 4
+            steps = [10, 20]
+            seeds = 2
+            [[grid]]
+            cell = ["rnn", "lstm"]
+            """)
+        let out = dir.path("out")
+        let script = "\"$0\" run \"$1\" --output \"$2\" --jobs 1 > \"$2.a\" 2>&1 & \"$0\" run \"$1\" --output \"$2\" --jobs 1 > \"$2.b\" 2>&1; wait"
+        for _ in 0..<3 {
+            let run = try CommandLineTool.runProcess(URL(fileURLWithPath: "/bin/sh"), ["-c", script, binary.path, file, out],
+                                                     in: CommandLineTool.packageRoot)
+            #expect(run.status == 0, "\(run)")
+            for log in ["a", "b"] {
+                let text = try String(contentsOfFile: out + "." + log, encoding: .utf8)
+                #expect(!text.contains("not drawn") && !text.contains("gnuplot failed"), "\(text)")
+            }
+        }
+    }
+}
