@@ -64,6 +64,9 @@ let package = Package(
         .testTarget(name: "CellLanguageTests", dependencies: ["CellLanguage", "Cells", "Verification", "Autodiff", "GradCheck", "GSLKit"]),
         .testTarget(name: "InterchangeTests", dependencies: ["Interchange", "Cells", "Autodiff", "GSLKit"]),
         .testTarget(name: "VerificationTests", dependencies: ["Verification", "Cells", "GradCheck"]),
+        // Mutated reference cases, weights files, checkpoints and experiment files, each input
+        // bounded in CPU time; GATELAB_FUZZ_INPUTS sets how many (`make fuzz`: a long run).
+        .testTarget(name: "FuzzTests", dependencies: ["Interchange", "Training", "Probe", "Experiments", "Cells", "GSLKit"]),
     ],
     // Language mode 5: this is numerical code over unsafe buffers and a C library with global
     // state (GSL's error handler); strict-concurrency checking adds noise, not safety, here.

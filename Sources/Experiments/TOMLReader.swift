@@ -17,10 +17,11 @@ public struct TOMLReader {
         .file(file: file, line: locator.line(of: path), keyPath: path, message: message)
     }
 
-    /// The most grid points one `[[grid]]` block may expand to. A block's size is the
+    /// The most grid points one `[[grid]]` block may expand to (the shipped experiments have
+    /// at most 270 in all; each point is validated, about 0.2 ms in a debug build). A block's size is the
     /// product of its lists' lengths, worked out before expanding: steps 1…1000 × hidden
     /// 1…1000 × 1000 seeds took 8.8 GB in `--dry-run` before this bound.
-    public static let largestGrid = 100_000
+    public static let largestGrid = 10_000
 
     /// Throws, naming the size, when a block whose axes have `lengths` values each would
     /// expand to more than `largestGrid` points.
