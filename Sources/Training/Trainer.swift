@@ -183,6 +183,13 @@ public final class Trainer {
                 + (scalars.map { "\($0) parameters (\(($0 / 1048576 + 1) * 40) MB with gradients and optimizer state)" } ?? "more parameters than an Int counts")
                 + ", more than the memory budget of \(c.memoryBudgetMB) MB")
         }
+        // The training batch and the held-out set, as doubles: counted before they are drawn.
+        let heldOutBatches = c.evalSize / c.batch + 1
+        let dataBytes = Double(task.steps) * Double(task.inputSize + 1) * Double(c.batch) * Double(heldOutBatches + 1) * 8
+        guard dataBytes <= Double(c.memoryBudgetMB) * 1048576 else {
+            throw TrainingError.badConfiguration("the task's data (\(task.steps) steps × batch \(c.batch), \(heldOutBatches) held-out batches) needs "
+                + "\(String(format: "%.0f", dataBytes / 1048576)) MB, more than the memory budget of \(c.memoryBudgetMB) MB")
+        }
         let initRNG = try RandomSource(seed: c.seed, generator: c.generator)
         model = try SequenceModel(cell: cell, inputSize: task.inputSize, hiddenSize: c.hidden, layers: c.layers, loss: task.loss,
                                   batch: c.batch, steps: task.steps,
@@ -190,7 +197,7 @@ public final class Trainer {
                                   rng: initRNG, memoryBudget: c.memoryBudgetMB << 20, execution: execution)
         data = try RandomSource(seed: c.dataSeed, generator: c.generator)
         let evalRNG = try RandomSource(seed: c.evalSeed, generator: c.generator)
-        heldOut = (0..<((c.evalSize + c.batch - 1) / c.batch)).map { _ in task.batch(size: c.batch, using: evalRNG) }
+        heldOut = (0..<((c.evalSize - 1) / c.batch + 1)).map { _ in task.batch(size: c.batch, using: evalRNG) }
         var o = Optimizer(kind: c.optimizer)
         o.momentum = c.momentum
         optimizer = o

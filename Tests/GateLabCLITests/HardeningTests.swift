@@ -206,3 +206,16 @@ struct ConcurrentRunTests {
         }
     }
 }
+
+/// Found by CommandLineFuzzTests: a task length of Int.max overflowed in CopyMemory.steps, and
+/// --eval-size Int.max overflowed in the held-out batch count.
+@Suite("Hardening: training sizes (issue #17)")
+struct TrainingSizeTests {
+    @Test func extremeLengthsAndSizesAreRefused() throws {
+        let base = ["train", "--task", "copy", "--cell", "gru", "--hidden", "2", "--updates", "2"]
+        for extra in [["--length", "9223372036854775807"], ["--length", "5", "--eval-size", "9223372036854775807"],
+                      ["--length", "5", "--batch", "9223372036854775807"]] {
+            expectOneLineError(try CommandLineTool.run(base + extra))
+        }
+    }
+}
