@@ -98,8 +98,12 @@ public struct GridPoint: ExperimentPoint, Equatable {
         if c.layers != 1 { parts.append("L\(c.layers)") }
         if c.recurrentInit != nil { parts.append("rec-\(c.recurrentInitName)") }
         if c.biasInit != nil { parts.append("bias-\(c.biasInitName)") }
-        if c.forgetBias != .pytorchDefault { parts.append("fb-\(c.forgetBias)") }
-        if c.inputScale != 1 { parts.append("xs\(formatNumber(c.inputScale))") }
+        switch c.forgetBias {
+        case .pytorchDefault: break
+        case .constant(let b): parts.append("fb-" + idNumber(b))
+        case .chrono: parts.append("fb-chrono")
+        }
+        if c.inputScale != 1 { parts.append("xs" + idNumber(c.inputScale)) }
         if let d = c.summary.fitMaxDistance { parts.append("fit\(d)") }
         if c.summary.jacobianSamples != 3 { parts.append("jac\(c.summary.jacobianSamples)") }
         if includeSeed { parts.append("seed\(c.seed)") }

@@ -1,6 +1,7 @@
 import CellLanguage
 import Cells
 import Foundation
+import Experiments
 
 /// Everything that defines a training run; recorded with its result.
 ///
@@ -77,7 +78,7 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
         (try? BuiltinCells.resolve(cell))?.parameters(inputSize: 1, hiddenSize: 1).contains { $0.gate == "forget" } ?? false
     }
 
-    static func number(_ x: Double) -> String { x == x.rounded() && abs(x) < 1e15 ? String(Int(x)) : String(x) }
+    static func number(_ x: Double) -> String { idNumber(x) }
 
     /// Checks ranges and names.
     /// - Throws: `TrainingError.badConfiguration` naming the first bad value.

@@ -109,4 +109,13 @@ import Testing
         c.hidden = 100_000_000
         do { _ = try Trainer(c); Issue.record("accepted H = 1e8") } catch { #expect("\(error)".contains("memory budget"), "\(error)") }
     }
+
+    /// Issue #17 item 11: ids map `+` to `-`, so forget biases 1e16 and 1e-16 shared one id
+    /// (one run's files overwrote the other's) and 1e308 was labelled `fb1e-308`.
+    @Test func distinctForgetBiasesGetDistinctIDs() {
+        var a = tiny(), b = tiny(), c = tiny()
+        a.forgetBias = 1e16; b.forgetBias = 1e-16; c.forgetBias = 1e308
+        #expect(a.id != b.id)
+        #expect(a.id.contains("fb1e16") && b.id.contains("fb1e-16") && c.id.contains("fb1e308"), "\(a.id) \(b.id) \(c.id)")
+    }
 }
