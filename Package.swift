@@ -6,7 +6,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "gatelab", targets: ["gatelab"]),
-        .library(name: "GateLab", targets: ["GSLKit", "Autodiff", "GradCheck", "Cells", "CellLanguage", "Interchange", "Verification", "Experiments", "Probe", "Training"]),
+        .library(name: "GateLab", targets: ["GSLKit", "Autodiff", "GradCheck", "Cells", "CellLanguage", "Interchange", "Verification", "Experiments", "Probe", "Training", "Reproductions"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -47,7 +47,10 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // The papers' own set-ups (H&S 1997 Exps. 1–6, Gers et al. 2000 CERG): tasks, nets, truncated RTRL.
+        .target(name: "Reproductions", dependencies: ["GSLKit"]),
         .testTarget(name: "GSLKitTests", dependencies: ["GSLKit"]),
+        .testTarget(name: "ReproductionsTests", dependencies: ["Reproductions", "GSLKit"]),
         .testTarget(name: "AutodiffTests", dependencies: ["Autodiff", "GradCheck", "GSLKit"]),
         .testTarget(name: "GradCheckTests", dependencies: ["GradCheck", "Autodiff", "GSLKit"]),
         .testTarget(name: "ExperimentsTests", dependencies: ["Experiments"]),

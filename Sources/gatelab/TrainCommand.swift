@@ -24,8 +24,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "The task (\(Tasks.names.joined(separator: ", "))).")
     var task: String
 
-    @Option(help: "The cell (\(BuiltinCells.names.joined(separator: ", ")), or the path of a .cell file).")
-    var cell: String
+    @OptionGroup var cellOption: CellOption
+    var cell: String { cellOption.cell }
 
     @Option(help: "The task's length parameter T.")
     var length: Int
@@ -63,8 +63,8 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("eval-size"), help: "Held-out sequences (rounded up to whole batches).")
     var evalSize = 256
 
-    @Option(help: "Seed of the run.")
-    var seed: UInt64 = 1
+    @OptionGroup var seedOption: SeedOption
+    var seed: UInt64 { seedOption.seed }
 
     @Option(name: .customLong("forget-bias"), help: "LSTM forget-gate bias: a number, or default (PyTorch's U(±1/√H)).")
     var forgetBias = "1"
