@@ -28,10 +28,6 @@ struct MergeCommand: ParsableCommand {
     @Flag(help: "Write the report from the finished points when some are missing (the report says so).")
     var partial = false
 
-    func validate() throws {
-        if let output { try Files.checkOutputPath(output, what: "--output") }
-    }
-
     func run() throws {
         let experiment = try experimentKinds.load(contentsOf: file)
         let name = experiment.name, noun = experiment.noun

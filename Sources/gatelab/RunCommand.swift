@@ -55,7 +55,6 @@ struct RunCommand: ParsableCommand {
     var jobCount: Int { jobs ?? AvailableCPUs.count }
 
     func validate() throws {
-        if let output { try Files.checkOutputPath(output, what: "--output") }
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1, got \(jobs)") }
         if let points, points.split(separator: ",").contains(where: { Int($0) == nil }) {
             throw ValidationError("--points: expected grid indices separated by commas")

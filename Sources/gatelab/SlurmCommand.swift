@@ -45,10 +45,6 @@ struct SlurmCommand: ParsableCommand {
     @Flag(help: "Submit the jobs with sbatch (from PATH) after writing the scripts.")
     var submit = false
 
-    func validate() throws {
-        if let output { try Files.checkOutputPath(output, what: "--output") }
-    }
-
     func run() throws {
         let (name, directory, points) = try experimentFacts()
         var scripts = SlurmScripts(name: name, file: ReportCommand.absolute(file), outputDirectory: ReportCommand.absolute(directory),
