@@ -104,3 +104,18 @@ import Testing
         _ = accepted
     }
 }
+
+/// Inputs the fuzzing found, kept as regression tests.
+@Suite struct FuzzFindingsTests {
+    /// toml++ aborted the process (an assertion in parse_key) on these table headers: a
+    /// 4-line experiment file crashed `gatelab run` with exit 134.
+    @Test func tableHeadersThatAbortedTOMLKit() {
+        for header in ["[=", "[[[grid]]]", "[[=", "[[]]", "[[[]]", "[[ [x]]", "[]", "[ ="] {
+            let source = "name = \"x\"\nkind = \"probe\"\n\(header)\ncell = \"rnn\"\n"
+            #expect(throws: ExperimentError.self, "\(header)") { try Experiment<ProbeKind>(source: source, file: "x.toml") }
+        }
+        // Headers and arrays that are fine still read.
+        let fine = "name = \"x\"\nkind = \"probe\"\n[defaults]\nsteps = [\n  10,\n]\nhidden = 4\nseeds = 1\n[[grid]]\ncell = \"rnn\"\n[ output ]\nfigures = false\n"
+        #expect(throws: Never.self) { try Experiment<ProbeKind>(source: fine, file: "x.toml") }
+    }
+}
