@@ -29,7 +29,7 @@ let package = Package(
         // The cell language: `.cell` files compiled to cells, and resolving a cell name or path.
         .target(name: "CellLanguage", dependencies: ["Cells", "Autodiff", "GSLKit"]),
         // PyTorch/Keras interchange: reference cases and weights files in `state_dict` layout (JSON).
-        .target(name: "Interchange", dependencies: ["Cells", "Autodiff"]),
+        .target(name: "Interchange", dependencies: ["Cells", "CellLanguage", "Autodiff"]),
         // Gradient checks of whole unrolled sequences (GradCheck applied to a cell network).
         .target(name: "Verification", dependencies: ["Cells", "Autodiff", "GSLKit", "GradCheck"]),
         // One pipeline for every kind of experiment: the file reader, runner (resume, shards,

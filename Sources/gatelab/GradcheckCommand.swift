@@ -2,6 +2,7 @@ import ArgumentParser
 import Cells
 import Foundation
 import GradCheck
+import Interchange
 import Verification
 
 /// `gatelab gradcheck`: `SequenceGradientCheck` of one cell from the command line.
@@ -25,7 +26,10 @@ struct GradcheckCommand: ParsableCommand {
     }
 
     @Option(help: "The cell (\(BuiltinCells.names.joined(separator: ", "))) or the path of a .cell file.")
-    var cell: String
+    var cell: String?
+
+    @Option(help: "Check at the weights of this saved network (.json, .npz, .safetensors) instead of seeded ones; its cell and sizes replace --cell, --input, --hidden and --layers.")
+    var weights: String?
 
     @Option(help: "Units per layer (H).")
     var hidden = 4
@@ -58,7 +62,7 @@ struct GradcheckCommand: ParsableCommand {
           help: "Re-test with Richardson extrapolation what fails with plain central differences (4 more loss evaluations each); without --richardson only.")
     var retest = true
 
-    @Option(help: "Largest accepted relative error (default 1e-6).")
+    @Option(help: "Largest accepted relative error, rel err = |a − n| / max(|a|, |n|, floor) with the floor 1e-4 · max(1, |L|) (default 1e-6).")
     var tolerance: Double?
 
     @Flag(help: "Print the report as JSON instead of a table.")
@@ -69,7 +73,12 @@ struct GradcheckCommand: ParsableCommand {
     static let largestSize = 100_000, largestWork = 50_000_000
 
     func validate() throws {
-        try CellLookup.validate(cell)
+        switch (cell, weights) {
+        case (let cell?, nil): try CellLookup.validate(cell)
+        case (nil, _?): break
+        case (_?, _?): throw ValidationError("--weights takes the cell from the file; drop --cell")
+        case (nil, nil): throw ValidationError("give --cell NAME (or --weights FILE)")
+        }
         for (name, value) in [("--hidden", hidden), ("--input", input), ("--batch", batch), ("--steps", steps), ("--layers", layers)] {
             guard value >= 1 else { throw ValidationError("\(name) must be at least 1, got \(value)") }
             guard value <= Self.largestSize else { throw ValidationError("\(name) must be at most \(Self.largestSize), got \(value)") }
@@ -93,7 +102,16 @@ struct GradcheckCommand: ParsableCommand {
     @OptionGroup var execution: ExecutionOptions
 
     func run() throws {
-        var check = SequenceGradientCheck(cell: try CellLookup.cell(cell))
+        var check: SequenceGradientCheck
+        var (input, hidden, layers) = (self.input, self.hidden, self.layers)
+        if let weights {
+            let network = try SavedModel.read(weights).network
+            (input, hidden, layers) = (network.inputSize, network.hiddenSize, network.layers)
+            check = SequenceGradientCheck(cell: network.cell)
+            check.weights = network
+        } else {
+            check = SequenceGradientCheck(cell: try CellLookup.cell(cell!))
+        }
         check.execution = execution.execution
         (check.inputSize, check.hiddenSize, check.batch, check.steps, check.layers) = (input, hidden, batch, steps, layers)
         check.seed = seed
@@ -106,7 +124,7 @@ struct GradcheckCommand: ParsableCommand {
         if json {
             print(try SequenceGradientCheckReport(check: check, report: report, version: GateLabVersion.current).json())
         } else {
-            print("gradcheck \(check.cell.name): I = \(input), H = \(hidden), B = \(batch), T = \(steps), L = \(layers), "
+            print("gradcheck \(weights ?? check.cell.name): I = \(input), H = \(hidden), B = \(batch), T = \(steps), L = \(layers), "
                   + "seed \(seed), \(mode.rawValue) mode; loss L(θ) = \(report.loss)")
             print("")
             print(report.table())

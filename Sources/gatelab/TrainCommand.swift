@@ -1,6 +1,7 @@
 import ArgumentParser
 import Cells
 import Foundation
+import Interchange
 import Training
 
 /// `gatelab train`: one training run of a cell network plus linear readout on a
@@ -86,6 +87,15 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Also write the record (JSON) to this file.")
     var output: String?
 
+    @Option(help: "Write the trained network and readout to this file at the end: .json (PyTorch state_dict layout), .npz or .safetensors.")
+    var save: String?
+
+    @Option(name: .customLong("save-every"), help: "Also save a snapshot every N updates, to --save's name with .u<N> before the extension (lstm.u500.npz).")
+    var saveEvery: Int?
+
+    @Option(help: "Start from this saved network (.json, .npz, .safetensors) instead of the seeded initialization; its readout too, if it has one.")
+    var weights: String?
+
     func validate() throws {
         guard Tasks.names.contains(task.lowercased()) || (try? Tasks.make(task, length: max(length, 20))) != nil else {
             throw ValidationError("unknown task '\(task)'; valid tasks: \(Tasks.names.joined(separator: ", "))")
@@ -96,6 +106,13 @@ struct TrainCommand: ParsableCommand {
         }
         guard clip >= 0, clip.isFinite else { throw ValidationError("--clip must be ≥ 0, got \(clip)") }
         if resume && checkpoint == nil { throw ValidationError("--resume needs --checkpoint FILE") }
+        if let save, ArrayArchive.Format(path: save) == nil {
+            throw ValidationError("--save \(save): unknown model file format; use .json, .npz or .safetensors")
+        }
+        if let saveEvery {
+            guard save != nil else { throw ValidationError("--save-every needs --save FILE") }
+            guard saveEvery >= 1 else { throw ValidationError("--save-every must be at least 1, got \(saveEvery)") }
+        }
         _ = try parsedSchedule()
         _ = try parsedForgetBias()
     }
@@ -124,6 +141,29 @@ struct TrainCommand: ParsableCommand {
 
     @OptionGroup var execution: ExecutionOptions
 
+    /// `lstm.npz` → `lstm.u500.npz`: the name of `--save-every`'s snapshot after `update` updates.
+    static func snapshotPath(_ path: String, update: Int) -> String {
+        let ext = (path as NSString).pathExtension
+        return String(path.dropLast(ext.count + 1)) + ".u\(update)." + ext
+    }
+
+    /// Saves the trainer's network and readout with the run's metadata.
+    func write(_ trainer: Trainer, to path: String) throws {
+        let c = trainer.configuration
+        let hasForgetGate = trainer.model.network.specs(layer: 0).contains { $0.gate == "forget" }
+        let initialization = weights.map { "from \($0)" }
+            ?? "pytorch-default, seed \(c.seed)" + (hasForgetGate ? c.forgetBias.map { ", forget bias \(Self.number($0))" } ?? "" : "")
+        let metadata = [
+            "cell": c.cell, "gatelab_version": GateLabVersion.current, "task": c.task, "length": String(c.length),
+            "steps": String(trainer.task.steps), "updates": String(trainer.record.updates), "initialization": initialization,
+            "seed": String(c.seed), "run": c.id,
+        ]
+        try SavedModel(network: trainer.model.network, readout: (trainer.model.readoutWeight, trainer.model.readoutBias),
+                       metadata: metadata).write(to: path)
+    }
+
+    static func number(_ x: Double) -> String { x == x.rounded() && abs(x) < 1e15 ? String(Int(x)) : String(x) }
+
     func run() throws {
         var c = TrainingConfiguration()
         c.task = task.lowercased(); c.length = length; c.hidden = hidden; c.layers = layers
@@ -140,6 +180,12 @@ struct TrainCommand: ParsableCommand {
             trainer = try Trainer(resumingFrom: checkpoint, configuration: c, execution: execution.execution)
         } else {
             trainer = try Trainer(c, execution: execution.execution)
+            if let weights {
+                let saved = try SavedModel.read(weights)
+                do { try trainer.start(from: saved.network, readout: saved.readout) } catch let e as TrainingError {
+                    throw ValidationError("\(weights): \(e.description)")
+                }
+            }
         }
         let task = trainer.task
         let header = "train \(c.id): \(task.name) T = \(c.length) (\(task.steps) steps), \(c.cell) H = \(c.hidden)"
@@ -149,9 +195,12 @@ struct TrainCommand: ParsableCommand {
         let say: (String) -> Void = json ? { FileHandle.standardError.write(Data(($0 + "\n").utf8)) } : { print($0) }
         say(header)
         if trainer.record.updates > 0 { say("resumed at update \(trainer.record.updates) from \(checkpoint!)") }
-        var record = try trainer.run(checkpoint: checkpoint, checkpointEvery: checkpointEvery) { e in
+        var record = try trainer.run(checkpoint: checkpoint, checkpointEvery: checkpointEvery, progress: { e in
             say(String(format: "update %6d  held-out loss %.5f  correct %5.1f%%", e.update, e.loss, 100 * e.fractionCorrect))
-        }
+        }, afterUpdate: { updates in
+            if let save, let saveEvery, updates % saveEvery == 0 { try write(trainer, to: Self.snapshotPath(save, update: updates)) }
+        })
+        if let save { try write(trainer, to: save) }
         record.gatelabVersion = GateLabVersion.current
         let text = try record.json()
         if let output {
