@@ -154,7 +154,7 @@ public struct SavedModel {
                        + expected.map(\.name).joined(separator: ", ") + ")")
         }
         var rest = meta
-        for key in ["cell", "input_size", "hidden_size", "num_layers", "cell_source", "cell_sha256"] { rest[key] = nil }
+        for key in ["cell", "input_size", "hidden_size", "num_layers", "cell_source"] { rest[key] = nil }
         self.init(network: network, readout: readout, metadata: rest)
         self.metadata["cell"] = name
     }
