@@ -1,0 +1,58 @@
+import Foundation
+import Interchange
+import Testing
+
+@Suite("gatelab train --save, probe/gradcheck/train --weights, weights convert")
+struct ModelFileCommandTests {
+    static let train = ["train", "--task", "adding", "--cell", "gru", "--length", "10", "--hidden", "6", "--batch", "4",
+                        "--updates", "20", "--eval-every", "10", "--eval-size", "8"]
+
+    @Test func trainSavesWhatProbeAndGradcheckRead() throws {
+        let dir = try TemporaryDirectory()
+        let file = dir.path("gru.safetensors")
+        let run = try CommandLineTool.run(Self.train + ["--save", file, "--save-every", "10"])
+        #expect(run.status == 0, "\(run)")
+        for path in [file, dir.path("gru.u10.safetensors"), dir.path("gru.u20.safetensors")] {
+            #expect(FileManager.default.fileExists(atPath: path), "\(path)")
+        }
+        let model = try SavedModel.read(file)
+        #expect(model.metadata["updates"] == "20" && model.metadata["task"] == "adding" && model.metadata["gatelab_version"] != nil)
+        #expect(model.readout?.weight.shape.rows == 1)
+
+        let probe = try CommandLineTool.run(["probe", "--weights", file, "--steps", "30"])
+        #expect(probe.status == 0, "\(probe)")
+        #expect(probe.lines.first?.hasPrefix("probe \(file): cell gru, trained 20 updates on adding, H = 6, I = 2") == true, "\(probe)")
+        let check = try CommandLineTool.run(["gradcheck", "--weights", file, "--steps", "5"])
+        #expect(check.status == 0, "\(check)")
+        #expect(check.lines.first?.hasPrefix("gradcheck \(file): I = 2, H = 6") == true, "\(check)")
+
+        // Continuing from the saved network: a different run from the seeded one.
+        let again = try CommandLineTool.run(Self.train + ["--weights", file, "--save", dir.path("again.npz")])
+        #expect(again.status == 0, "\(again)")
+        #expect(try SavedModel.read(dir.path("again.npz")).network.weights != model.network.weights)
+    }
+
+    @Test func convertKeepsEveryBit() throws {
+        let dir = try TemporaryDirectory()
+        #expect(try CommandLineTool.run(["weights", "init", "--cell", "lstm", "--input", "2", "--hidden", "3", "--output", dir.path("a.npz")]).status == 0)
+        #expect(try CommandLineTool.run(["weights", "convert", dir.path("a.npz"), dir.path("b.safetensors")]).status == 0)
+        #expect(try CommandLineTool.run(["weights", "convert", dir.path("b.safetensors"), dir.path("c.json")]).status == 0)
+        let a = try SavedModel.read(dir.path("a.npz")), c = try SavedModel.read(dir.path("c.json"))
+        #expect(a.network.weights == c.network.weights && a.metadata == c.metadata)
+    }
+
+    @Test func filesThatDoNotFitAreOneLineErrors() throws {
+        let dir = try TemporaryDirectory()
+        let lstm = dir.path("lstm.npz")
+        #expect(try CommandLineTool.run(["weights", "init", "--cell", "lstm", "--input", "2", "--hidden", "6", "--output", lstm]).status == 0)
+        // A GRU run from an LSTM's weights; sizes that differ; a file of no known format.
+        expectOneLineError(try CommandLineTool.run(Self.train + ["--weights", lstm]), mentions: [lstm, "W_ir"])
+        let wide = dir.path("wide.npz")
+        #expect(try CommandLineTool.run(["weights", "init", "--cell", "gru", "--input", "2", "--hidden", "5", "--output", wide]).status == 0)
+        expectOneLineError(try CommandLineTool.run(Self.train + ["--weights", wide]), mentions: [wide, "hidden_size 5"])
+        let broken = try dir.write("broken.safetensors", "not a model")
+        expectOneLineError(try CommandLineTool.run(["probe", "--weights", broken, "--steps", "5"]), mentions: [broken])
+        expectOneLineError(try CommandLineTool.run(["weights", "check", dir.path("x.pt")]), mentions: ["x.pt", ".safetensors"])
+        expectOneLineError(try CommandLineTool.run(["probe", "--weights", lstm, "--cell", "lstm", "--steps", "5"]), mentions: ["--weights"])
+    }
+}
