@@ -133,3 +133,20 @@ struct ModelFileTests {
         #expect(worst <= 1e-12, "max |GateLab − PyTorch| = \(worst)")
     }
 }
+
+@Suite("Reference cases without gradients")
+struct ForwardOnlyCaseTests {
+    @Test func aCaseWithoutGradientsIsAcceptedAndVerifiesItsForwardValues() throws {
+        let file = try #require(Fixtures.referenceCases.first { $0.hasSuffix("lstm-small.json") } ?? Fixtures.referenceCases.first)
+        var dict = try JSONReader.object(Data(contentsOf: URL(fileURLWithPath: file)), file: file)
+        for key in dict.keys where key.hasPrefix("d_") || key == "grad_norm_x" { dict[key] = nil }
+        let rc = try ReferenceCase(dict, file: "forward-only.json")
+        #expect(!rc.expected.keys.contains { $0.hasPrefix("d_") })
+        let agreements = try rc.verify()
+        #expect(Set(agreements.map(\.key)).isSuperset(of: ["loss", "h", "h_last"]))
+        #expect(agreements.allSatisfy { !$0.key.hasPrefix("d_") && $0.error <= 1e-10 })
+        // Some gradients but not all: the missing one is named.
+        dict["d_x"] = try JSONReader.object(Data(contentsOf: URL(fileURLWithPath: file)), file: file)["d_x"]
+        #expect { try ReferenceCase(dict, file: "partial.json") } throws: { "\($0)".hasPrefix("partial.json: key 'd_weight_ih_l0'") }
+    }
+}
