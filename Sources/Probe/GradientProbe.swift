@@ -52,8 +52,13 @@ public struct ProbeSetup {
     /// `mt19937` stream seeded with `configuration.seed` (see `ProbeConfiguration`).
     public init(configuration c: ProbeConfiguration) throws {
         let rng = try RandomSource(seed: c.seed, generator: "mt19937")
-        var network = RecurrentNetwork(cell: BuiltinCells.named(c.cell)!, inputSize: c.inputSize, hiddenSize: c.hiddenSize, layers: c.layers)
-        try network.initialize(c.initialization, using: rng)
+        var network: RecurrentNetwork
+        if let path = c.weights {
+            network = try SavedModel.read(path).network
+        } else {
+            network = RecurrentNetwork(cell: BuiltinCells.named(c.cell)!, inputSize: c.inputSize, hiddenSize: c.hiddenSize, layers: c.layers)
+            try network.initialize(c.initialization, using: rng)
+        }
         let x = rng.gaussianArray(count: c.steps * c.batch * c.inputSize).map { $0 * c.inputScale }
         let scale = 1 / Double(c.hiddenSize).squareRoot()
         let r = rng.gaussianArray(count: c.batch * c.hiddenSize).map { $0 * scale }

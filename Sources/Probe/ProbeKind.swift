@@ -3,6 +3,7 @@ import Cells
 import Experiments
 import Foundation
 import GSLKit
+import Interchange
 import TOMLKit
 
 /// Experiments of kind `probe`: a grid of probe configurations (`GradientProbe`), one record
@@ -102,6 +103,9 @@ public struct GridPoint: ExperimentPoint, Equatable {
         if c.inputScale != 1 { parts.append("xs\(formatNumber(c.inputScale))") }
         if let d = c.summary.fitMaxDistance { parts.append("fit\(d)") }
         if c.summary.jacobianSamples != 3 { parts.append("jac\(c.summary.jacobianSamples)") }
+        if let w = c.weights {   // the file's name without its extension: gru.u0.npz → w-gru.u0
+            parts.append("w-" + ((w as NSString).lastPathComponent as NSString).deletingPathExtension)
+        }
         if includeSeed { parts.append("seed\(c.seed)") }
         // File-name safe: `orthogonal(0.9)` → `orthogonal0.9`; other punctuation → `-`.
         let text = parts.joined(separator: "_").filter { $0 != "(" && $0 != ")" }
@@ -109,6 +113,53 @@ public struct GridPoint: ExperimentPoint, Equatable {
     }
 }
 
+
+extension GridAxes {
+    /// `path` of an experiment file's key, relative to the working directory: relative to the
+    /// directory of `file` (`Experiments/x.toml` and `../Notes/m.npz` give `Notes/m.npz`).
+    static func relative(_ path: String, to file: String) -> String {
+        if path.hasPrefix("/") { return path }
+        let directory = (file as NSString).deletingLastPathComponent
+        var parts = [String]()
+        for part in (directory.isEmpty ? path : directory + "/" + path).split(separator: "/").map(String.init) {
+            if part == "." { continue }
+            if part == "..", let last = parts.last, last != ".." { parts.removeLast(); continue }
+            parts.append(part)
+        }
+        return (file.hasPrefix("/") ? "/" : "") + parts.joined(separator: "/")
+    }
+
+    /// The points of saved networks: one per file, length, input scale and seed; the cell and
+    /// sizes are the file's, so the keys that would set them are refused.
+    func savedPoints(_ files: [(path: String, cell: String, hidden: Int, inputSize: Int, layers: Int)],
+                     reader r: TOMLReader, blockPath: String) throws -> [GridPoint] {
+        for key in ["cell", "hidden", "input_size", "layers", "recurrent_init", "bias_init", "forget_bias"] {
+            if let place = origin[key] { throw r.error(place, "\(key) comes from the weights files; drop it where weights is set") }
+        }
+        guard let lengths = steps else { throw r.error(blockPath, "no steps: set steps (the length T) in this block or in [defaults]") }
+        var out = [GridPoint]()
+        for f in files {
+            for scale in inputScale ?? [1] {
+                for fit in fitMaxDistance.map({ $0.map(Optional.some) }) ?? [nil] {
+                    for jacobians in jacobianSamples ?? [3] {
+                        for T in lengths {
+                            for seed in seeds ?? [1] {
+                                do {
+                                    var c = try ProbeConfiguration(cell: f.cell, steps: T, hiddenSize: f.hidden, inputSize: f.inputSize,
+                                                                   batch: batch?.first ?? 1, layers: f.layers, inputScale: scale, seed: seed,
+                                                                   summary: SummarySettings(fitMaxDistance: fit, jacobianSamples: jacobians))
+                                    c.weights = f.path
+                                    out.append(GridPoint(configuration: c, origin: blockPath))
+                                } catch let e as ProbeError { throw r.error(origin["weights"] ?? blockPath, e.description) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return out
+    }
+}
 
 /// The values of the grid keys in one table (`[defaults]`, a `[[grid]]` block, `[quick]`):
 /// each key unset, or a list of values (one value is a list of one).
@@ -120,11 +171,13 @@ struct GridAxes {
     var inputScale: [Double]?
     var seeds: [UInt64]?
     var fitMaxDistance: [Int]?, jacobianSamples: [Int]?
+    /// Saved networks (paths relative to the experiment file), each with its cell and sizes.
+    var weights: [(path: String, cell: String, hidden: Int, inputSize: Int, layers: Int)]?
     /// Where each key was last set (for messages).
     var origin: [String: String] = [:]
 
     static let keys = ["cell", "steps", "hidden", "input_size", "batch", "layers", "recurrent_init", "bias_init",
-                       "forget_bias", "input_scale", "seeds", "fit_max_distance", "jacobian_samples"]
+                       "forget_bias", "input_scale", "seeds", "fit_max_distance", "jacobian_samples", "weights"]
 
     init() {}
 
@@ -201,6 +254,15 @@ struct GridAxes {
             }
         }
         fitMaxDistance = try list("fit_max_distance", positive(1_000_000))
+        weights = try list("weights") { v, p in
+            let given = try r.string(v, p)
+            let path = Self.relative(given, to: r.file)
+            do {
+                let model = try SavedModel.read(path)
+                let n = model.network
+                return (path, model.metadata["cell"] ?? n.cell.name, n.hiddenSize, n.inputSize, n.layers)
+            } catch { throw r.error(p, "\(error)") }
+        }
         jacobianSamples = try list("jacobian_samples") { v, p in
             let n = try r.int(v, p)
             guard (0...1000).contains(n) else { throw r.error(p, "must be between 0 and 1000, got \(n)") }
@@ -224,6 +286,7 @@ struct GridAxes {
         m.seeds = other.seeds ?? seeds
         m.fitMaxDistance = other.fitMaxDistance ?? fitMaxDistance
         m.jacobianSamples = other.jacobianSamples ?? jacobianSamples
+        m.weights = other.weights ?? weights
         m.origin.merge(other.origin) { _, new in new }
         return m
     }
@@ -245,6 +308,7 @@ struct GridAxes {
     ///   apply to every cell it lists).
     ///   - blockPath: the block's key path (`grid[2]`), for messages.
     func points(reader r: TOMLReader, block: GridAxes, blockPath: String) throws -> [GridPoint] {
+        if let weights { return try savedPoints(weights, reader: r, blockPath: blockPath) }
         guard let cells = cell else { throw r.error(blockPath, "no cell: set cell in this block or in [defaults]") }
         guard let lengths = steps else { throw r.error(blockPath, "no steps: set steps (the length T) in this block or in [defaults]") }
         if let fb = block.forgetBias, fb != [.pytorchDefault] {

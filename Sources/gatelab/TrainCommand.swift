@@ -90,7 +90,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Write the trained network and readout to this file at the end: .json (PyTorch state_dict layout), .npz or .safetensors.")
     var save: String?
 
-    @Option(name: .customLong("save-every"), help: "Also save a snapshot every N updates, to --save's name with .u<N> before the extension (lstm.u500.npz).")
+    @Option(name: .customLong("save-every"), help: "Also save a snapshot at the start and every N updates, to --save's name with .u<N> before the extension (lstm.u0.npz, lstm.u500.npz).")
     var saveEvery: Int?
 
     @Option(help: "Start from this saved network (.json, .npz, .safetensors) instead of the seeded initialization; its readout too, if it has one.")
@@ -195,6 +195,7 @@ struct TrainCommand: ParsableCommand {
         let say: (String) -> Void = json ? { FileHandle.standardError.write(Data(($0 + "\n").utf8)) } : { print($0) }
         say(header)
         if trainer.record.updates > 0 { say("resumed at update \(trainer.record.updates) from \(checkpoint!)") }
+        if let save, let saveEvery, saveEvery > 0, trainer.record.updates == 0 { try write(trainer, to: Self.snapshotPath(save, update: 0)) }
         var record = try trainer.run(checkpoint: checkpoint, checkpointEvery: checkpointEvery, progress: { e in
             say(String(format: "update %6d  held-out loss %.5f  correct %5.1f%%", e.update, e.loss, 100 * e.fractionCorrect))
         }, afterUpdate: { updates in

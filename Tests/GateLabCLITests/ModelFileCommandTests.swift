@@ -12,7 +12,7 @@ struct ModelFileCommandTests {
         let file = dir.path("gru.safetensors")
         let run = try CommandLineTool.run(Self.train + ["--save", file, "--save-every", "10"])
         #expect(run.status == 0, "\(run)")
-        for path in [file, dir.path("gru.u10.safetensors"), dir.path("gru.u20.safetensors")] {
+        for path in [file, dir.path("gru.u0.safetensors"), dir.path("gru.u10.safetensors"), dir.path("gru.u20.safetensors")] {
             #expect(FileManager.default.fileExists(atPath: path), "\(path)")
         }
         let model = try SavedModel.read(file)
