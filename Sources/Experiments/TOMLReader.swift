@@ -18,10 +18,12 @@ public struct TOMLReader {
     }
 
     /// Throws for the first key of `t` (sorted) not in `allowed`.
-    public func checkKeys(_ t: TOMLTable, path: String, allowed: [String]) throws {
+    /// - Parameter suggest: ` (did you mean 'steps'?)` for an unknown key among the allowed
+    ///   ones (the kinds pass CellLanguage's `didYouMean`; this module does not depend on it).
+    public func checkKeys(_ t: TOMLTable, path: String, allowed: [String], suggest: (String, [String]) -> String = { _, _ in "" }) throws {
         for key in t.keys.sorted() where !allowed.contains(key) {
             let p = path.isEmpty ? key : "\(path).\(key)"
-            throw error(p, "unknown key '\(key)'; valid keys here: \(allowed.joined(separator: ", "))")
+            throw error(p, "unknown key '\(key)'\(suggest(key, allowed)); valid keys here: \(allowed.joined(separator: ", "))")
         }
     }
 

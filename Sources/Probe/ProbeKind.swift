@@ -182,7 +182,7 @@ struct GridAxes {
     init() {}
 
     init(_ t: TOMLTable, path: String, reader r: TOMLReader) throws {
-        try r.checkKeys(t, path: path, allowed: Self.keys)
+        try r.checkKeys(t, path: path, allowed: Self.keys, suggest: didYouMean)
         func list<T>(_ key: String, _ one: (TOMLValueConvertible, String) throws -> T) throws -> [T]? {
             guard let v = t[key] else { return nil }
             origin[key] = "\(path).\(key)"

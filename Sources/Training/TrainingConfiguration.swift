@@ -84,7 +84,7 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     public func validate() throws {
         func require(_ ok: Bool, _ message: String) throws { if !ok { throw TrainingError.badConfiguration(message) } }
         try require(Tasks.names.contains(task) || (try? Tasks.make(task, length: length)) != nil,
-                    "unknown task '\(task)'; valid tasks: \(Tasks.names.joined(separator: ", "))")
+                    "unknown task '\(task)'\(didYouMean(task.lowercased(), among: Tasks.names)); valid tasks: \(Tasks.names.joined(separator: ", "))")
         _ = try Tasks.make(task, length: length)
         do { _ = try BuiltinCells.resolve(cell) }   // a built-in name or a cell file
         catch { throw TrainingError.badConfiguration("\(error)") }

@@ -1,3 +1,4 @@
+import CellLanguage
 import Cells
 import Experiments
 import Foundation
@@ -52,7 +53,7 @@ public enum TrainingKind: ExperimentKind {
         for key in t.keys.sorted() {
             let p = "\(path).\(key)"
             guard let name = keys.contains(key) ? key : aliases[key] else {
-                throw r.error(p, "unknown key '\(key)'; valid keys here: \(keys.joined(separator: ", ")) (also length = steps, seed = seeds)")
+                throw r.error(p, "unknown key '\(key)'\(didYouMean(key, among: keys + Array(aliases.keys))); valid keys here: \(keys.joined(separator: ", ")) (also length = steps, seed = seeds)")
             }
             guard out[name] == nil else { throw r.error(p, "'\(key)' and another name of '\(name)' are both given") }
             let v = t[key]!
@@ -103,7 +104,7 @@ public enum TrainingKind: ExperimentKind {
         case "task":
             let name = try r.string(v, p)
             guard Tasks.names.contains(name.lowercased()) || (try? Tasks.make(name, length: 1000)) != nil else {
-                throw r.error(p, "unknown task '\(name)'; valid tasks: \(Tasks.names.joined(separator: ", "))")
+                throw r.error(p, "unknown task '\(name)'\(didYouMean(name.lowercased(), among: Tasks.names)); valid tasks: \(Tasks.names.joined(separator: ", "))")
             }
             c.task = name
         case "cell":

@@ -1,3 +1,4 @@
+import CellLanguage
 import ArgumentParser
 import Cells
 import Foundation
@@ -98,7 +99,7 @@ struct TrainCommand: ParsableCommand {
 
     func validate() throws {
         guard Tasks.names.contains(task.lowercased()) || (try? Tasks.make(task, length: max(length, 20))) != nil else {
-            throw ValidationError("unknown task '\(task)'; valid tasks: \(Tasks.names.joined(separator: ", "))")
+            throw ValidationError("unknown task '\(task)'\(didYouMean(task.lowercased(), among: Tasks.names)); valid tasks: \(Tasks.names.joined(separator: ", "))")
         }
         try CellLookup.validate(cell)
         guard OptimizerKind(rawValue: optimizer.lowercased()) != nil else {
