@@ -115,20 +115,6 @@ public struct GridPoint: ExperimentPoint, Equatable {
 
 
 extension GridAxes {
-    /// `path` of an experiment file's key, relative to the working directory: relative to the
-    /// directory of `file` (`Experiments/x.toml` and `../Notes/m.npz` give `Notes/m.npz`).
-    static func relative(_ path: String, to file: String) -> String {
-        if path.hasPrefix("/") { return path }
-        let directory = (file as NSString).deletingLastPathComponent
-        var parts = [String]()
-        for part in (directory.isEmpty ? path : directory + "/" + path).split(separator: "/").map(String.init) {
-            if part == "." { continue }
-            if part == "..", let last = parts.last, last != ".." { parts.removeLast(); continue }
-            parts.append(part)
-        }
-        return (file.hasPrefix("/") ? "/" : "") + parts.joined(separator: "/")
-    }
-
     /// The points of saved networks: one per file, length, input scale and seed; the cell and
     /// sizes are the file's, so the keys that would set them are refused.
     func savedPoints(_ files: [(path: String, cell: String, hidden: Int, inputSize: Int, layers: Int)],
@@ -203,7 +189,8 @@ struct GridAxes {
             }
         }
         cell = try list("cell") { v, p in
-            let s = try r.string(v, p)
+            var s = try r.string(v, p)
+            if BuiltinCells.builtin(s) == nil, s.hasSuffix(".cell") || s.contains("/") { s = try r.cellPath(s, at: p) }
             do { return try BuiltinCells.resolve(s).name }   // a built-in name or a cell file
             catch { throw r.error(p, "\(error)") }
         }
@@ -256,7 +243,7 @@ struct GridAxes {
         fitMaxDistance = try list("fit_max_distance", positive(1_000_000))
         weights = try list("weights") { v, p in
             let given = try r.string(v, p)
-            let path = Self.relative(given, to: r.file)
+            let path = r.path(given)
             do {
                 let model = try SavedModel.read(path)
                 let n = model.network

@@ -108,7 +108,8 @@ public enum TrainingKind: ExperimentKind {
             }
             c.task = name
         case "cell":
-            let name = try r.string(v, p)
+            var name = try r.string(v, p)
+            if BuiltinCells.builtin(name) == nil, name.hasSuffix(".cell") || name.contains("/") { name = try r.cellPath(name, at: p) }
             do { _ = try BuiltinCells.resolve(name) } catch { throw r.error(p, "\(error)") }
             c.cell = name
         case "steps": c.length = try positive()

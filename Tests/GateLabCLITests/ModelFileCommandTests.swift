@@ -56,3 +56,16 @@ struct ModelFileCommandTests {
         expectOneLineError(try CommandLineTool.run(["probe", "--weights", lstm, "--cell", "lstm", "--steps", "5"]), mentions: ["--weights"])
     }
 }
+
+@Suite("Did you mean: task names and experiment-file keys")
+struct SuggestionTests {
+    @Test func closeNamesAreSuggested() throws {
+        expectOneLineError(try CommandLineTool.run(["train", "--task", "addng", "--cell", "lstm", "--length", "10"]),
+                           mentions: ["unknown task 'addng' (did you mean 'adding'?)"])
+        let dir = try TemporaryDirectory()
+        let probe = try dir.write("p.toml", "name = \"p\"\nkind = \"probe\"\n[[grid]]\ncell = \"lstm\"\nstep = 10\n")
+        expectOneLineError(try CommandLineTool.run(["run", probe]), mentions: ["unknown key 'step' (did you mean 'steps'?)"])
+        let train = try dir.write("t.toml", "name = \"t\"\nkind = \"train\"\n[[grid]]\ntask = \"adding\"\ncell = \"lstm\"\nlength = 10\nupdate = 5\n")
+        expectOneLineError(try CommandLineTool.run(["run", train]), mentions: ["unknown key 'update' (did you mean 'updates'?)"])
+    }
+}

@@ -45,11 +45,27 @@ struct SavedModelGridTests {
         #expect { try ProbeExperiment(source: missing, file: file) } throws: { "\($0)".contains("nosuch.npz") && "\($0)".contains("weights") }
     }
 
-    @Test func pathsAreRelativeToTheExperimentFile() {
-        #expect(GridAxes.relative("../Notes/m.npz", to: "Experiments/x.toml") == "Notes/m.npz")
-        #expect(GridAxes.relative("m.npz", to: "x.toml") == "m.npz")
-        #expect(GridAxes.relative("/abs/m.npz", to: "Experiments/x.toml") == "/abs/m.npz")
-        #expect(GridAxes.relative("./a/../m.npz", to: "/w/E/x.toml") == "/w/E/m.npz")
+    @Test func pathsAreRelativeToTheExperimentFile() throws {
+        func path(_ p: String, _ file: String) -> String { TOMLReader(file: file, source: "").path(p) }
+        #expect(path("../Notes/m.npz", "Experiments/x.toml") == "Notes/m.npz")
+        #expect(path("m.npz", "x.toml") == "m.npz")
+        #expect(path("/abs/m.npz", "Experiments/x.toml") == "/abs/m.npz")
+        #expect(path("./a/../m.npz", "/w/E/x.toml") == "/w/E/m.npz")
+    }
+
+    @Test func cellPathsAreRelativeToTheExperimentFileWithAHint() throws {
+        // Run from the package root, where Cells/mgu.cell exists.
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let previous = FileManager.default.currentDirectoryPath
+        FileManager.default.changeCurrentDirectoryPath(root.path)
+        defer { FileManager.default.changeCurrentDirectoryPath(previous) }
+        let good = "name = \"c\"\nkind = \"probe\"\n[[grid]]\ncell = \"../Cells/mgu.cell\"\nsteps = 5\n"
+        let e = try ProbeExperiment(source: good, file: "Experiments/c.toml")
+        #expect(e.points.first?.configuration.cell == "Cells/mgu.cell")
+        let old = good.replacingOccurrences(of: "../Cells", with: "Cells")
+        #expect { try ProbeExperiment(source: old, file: "Experiments/c.toml") } throws: {
+            "\($0)".contains("no such cell file 'Experiments/Cells/mgu.cell'") && "\($0)".contains("'../Cells/mgu.cell'")
+        }
     }
 }
 
