@@ -151,7 +151,8 @@ public final class Trainer {
         let initRNG = try RandomSource(seed: c.seed, generator: c.generator)
         model = try SequenceModel(cell: cell, inputSize: task.inputSize, hiddenSize: c.hidden, layers: c.layers, loss: task.loss,
                                   batch: c.batch, steps: task.steps,
-                                  initialization: .init(forgetBias: c.forgetBias.map { .constant($0) }),
+                                  initialization: .init(forgetBias: c.chrono == true ? .chrono(maxSteps: Double(task.steps))
+                                                                                      : c.forgetBias.map { .constant($0) }),
                                   rng: initRNG, memoryBudget: c.memoryBudgetMB << 20, execution: execution)
         data = try RandomSource(seed: c.dataSeed, generator: c.generator)
         let evalRNG = try RandomSource(seed: c.evalSeed, generator: c.generator)

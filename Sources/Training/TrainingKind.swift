@@ -132,8 +132,11 @@ public enum TrainingKind: ExperimentKind {
         case "clip": let x = try r.number(v, p); c.clip = x > 0 ? x : nil
         case "forget_bias":
             if v.type == .string {
-                guard try r.string(v, p) == "default" else { throw r.error(p, "expected a number or \"default\"") }
-                c.forgetBias = nil
+                switch try r.string(v, p) {
+                case "default": c.forgetBias = nil
+                case "chrono": c.forgetBias = nil; c.chrono = true
+                default: throw r.error(p, "expected a number, \"chrono\" or \"default\"")
+                }
             } else {
                 c.forgetBias = try r.number(v, p)
             }

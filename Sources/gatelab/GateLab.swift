@@ -83,6 +83,11 @@ func printError(_ message: String) {
     FileHandle.standardError.write(Data(("error: " + line + "\n").utf8))
 }
 
+/// Prints `message` as one line `warning: …` on stderr: an option that has no effect.
+func warn(_ message: String) {
+    FileHandle.standardError.write(Data(("warning: " + message + "\n").utf8))
+}
+
 /// A library error's own message (its `description`), or Foundation's localized one.
 func describe(_ error: Error) -> String {
     if error is CocoaError || type(of: error) is NSError.Type { return error.localizedDescription }

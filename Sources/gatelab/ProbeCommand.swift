@@ -53,8 +53,8 @@ struct ProbeCommand: ParsableCommand {
     @Option(name: .customLong("bias-init"), help: "Initializer of the biases (same names).")
     var biasInit = "pytorch-default"
 
-    @Option(name: .customLong("forget-bias"), help: "LSTM forget-gate bias: a number (0, 1, …), chrono (T_max = T), or default.")
-    var forgetBias = "default"
+    @Option(name: .customLong("forget-bias"), help: "Forget-gate bias (cells with a forget gate): a number (0, 1, …), chrono (T_max = T), or default (the default). A warning on stderr when the cell has no forget gate.")
+    var forgetBias: String?
 
     @Option(name: .customLong("input-scale"), help: "Standard deviation of the inputs x.")
     var inputScale = 1.0
@@ -126,7 +126,7 @@ struct ProbeCommand: ParsableCommand {
         }
         let recurrent = try parse("--recurrent-init", recurrentInit), bias = try parse("--bias-init", biasInit)
         let forget: ForgetBiasSetting
-        do { forget = try ForgetBiasSetting(parsing: forgetBias) } catch { throw ValidationError("--forget-bias: \(describe(error))") }
+        do { forget = try ForgetBiasSetting(parsing: forgetBias ?? "default") } catch { throw ValidationError("--forget-bias: \(describe(error))") }
         return try (0..<UInt64(seeds)).map { i in
             do {
                 return try ProbeConfiguration(cell: cell!, steps: steps!, hiddenSize: hidden, inputSize: input, batch: batch, layers: layers,
@@ -157,6 +157,9 @@ struct ProbeCommand: ParsableCommand {
         }
         if let weights { return try probeSaved(weights) }
         let configurations = try configurations()
+        if let forgetBias, !configurations[0].hasForgetGate {
+            warn("--forget-bias \(forgetBias) has no effect: \(cell!) has no forget gate")
+        }
         var records = [ProbeRecord]()
         for c in configurations {
             records.append(ProbeRecord(version: GateLabVersion.current, configuration: c, result: try GradientProbe.run(c, memoryBudget: memoryBudget.map { $0 << 20 }, execution: execution.execution)))

@@ -67,8 +67,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Seed of the run.")
     var seed: UInt64 = 1
 
-    @Option(name: .customLong("forget-bias"), help: "LSTM forget-gate bias: a number, or default (PyTorch's U(±1/√H)).")
-    var forgetBias = "1"
+    @Option(name: .customLong("forget-bias"), help: "Forget-gate bias (cells with a forget gate): a number, chrono (Tallec & Ollivier 2018, T_max = the task's steps) or default (PyTorch's U(±1/√H)); default 1. A warning on stderr when the cell has no forget gate.")
+    var forgetBias: String?
 
     @Option(name: .customLong("profile-every"), help: "Record the gradient profile over time steps every N updates (0: at the start and end only).")
     var profileEvery = 1000
@@ -132,12 +132,15 @@ struct TrainCommand: ParsableCommand {
         throw ValidationError("bad --schedule '\(schedule)'; use constant, cosine, or step:EVERY:FACTOR (e.g. step:1000:0.5)")
     }
 
-    func parsedForgetBias() throws -> Double? {
-        if forgetBias.lowercased() == "default" { return nil }
-        guard let b = Double(forgetBias), b.isFinite else {
-            throw ValidationError("bad --forget-bias '\(forgetBias)'; use a number or default")
+    /// The forget bias (nil: PyTorch's default draw) and whether it is chrono.
+    func parsedForgetBias() throws -> (bias: Double?, chrono: Bool) {
+        let text = (forgetBias ?? "1").lowercased()
+        if text == "default" { return (nil, false) }
+        if text == "chrono" { return (nil, true) }
+        guard let b = Double(text), b.isFinite else {
+            throw ValidationError("bad --forget-bias '\(forgetBias ?? "")'; use a number, chrono or default")
         }
-        return b
+        return (b, false)
     }
 
     @OptionGroup var execution: ExecutionOptions
@@ -153,7 +156,7 @@ struct TrainCommand: ParsableCommand {
         let c = trainer.configuration
         let hasForgetGate = trainer.model.network.specs(layer: 0).contains { $0.gate == "forget" }
         let initialization = weights.map { "from \($0)" }
-            ?? "pytorch-default, seed \(c.seed)" + (hasForgetGate ? c.forgetBias.map { ", forget bias \(Self.number($0))" } ?? "" : "")
+            ?? "pytorch-default, seed \(c.seed)" + (hasForgetGate ? c.chrono == true ? ", forget bias chrono" : c.forgetBias.map { ", forget bias \(Self.number($0))" } ?? "" : "")
         let metadata = [
             "cell": c.cell, "gatelab_version": GateLabVersion.current, "task": c.task, "length": String(c.length),
             "steps": String(trainer.task.steps), "updates": String(trainer.record.updates), "initialization": initialization,
@@ -171,11 +174,17 @@ struct TrainCommand: ParsableCommand {
         c.cell = cell.hasSuffix(".cell") ? cell : cell.lowercased()   // a file's path keeps its case
         c.optimizer = OptimizerKind(rawValue: optimizer.lowercased())!; c.learningRate = lr; c.momentum = momentum
         c.clip = clip > 0 ? clip : nil; c.schedule = try parsedSchedule(); c.batch = batch; c.updates = updates
-        c.evalEvery = evalEvery; c.evalSize = evalSize; c.seed = seed; c.forgetBias = try parsedForgetBias()
+        c.evalEvery = evalEvery; c.evalSize = evalSize; c.seed = seed
+        let forget = try parsedForgetBias()
+        c.forgetBias = forget.bias; c.chrono = forget.chrono ? true : nil
         c.profileEvery = profileEvery
         do { try c.validate() } catch let e as TaskError { throw ValidationError(e.description) }
         catch let e as TrainingError { throw ValidationError(e.description) }
 
+        if let forgetBias, let cell = try? CellLookup.cell(self.cell),
+           !cell.parameters(inputSize: 1, hiddenSize: 1).contains(where: { $0.gate == "forget" }) {
+            warn("--forget-bias \(forgetBias) has no effect: \(self.cell) has no forget gate")
+        }
         let trainer: Trainer
         if resume, let checkpoint, FileManager.default.fileExists(atPath: checkpoint) {
             trainer = try Trainer(resumingFrom: checkpoint, configuration: c, execution: execution.execution)

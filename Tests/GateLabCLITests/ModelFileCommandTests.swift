@@ -69,3 +69,28 @@ struct SuggestionTests {
         expectOneLineError(try CommandLineTool.run(["run", train]), mentions: ["unknown key 'update' (did you mean 'updates'?)"])
     }
 }
+
+@Suite("--forget-bias: chrono in train, a warning where it has no effect")
+struct ForgetBiasOptionTests {
+    static let small = ["--task", "adding", "--length", "10", "--hidden", "4", "--batch", "4", "--updates", "2",
+                        "--eval-every", "1", "--eval-size", "4"]
+
+    @Test func chronoTrainsAndIsRecorded() throws {
+        let run = try CommandLineTool.run(["train", "--cell", "lstm", "--forget-bias", "chrono", "--json"] + Self.small)
+        #expect(run.status == 0, "\(run)")
+        #expect(run.stdout.contains("\"forget_bias_chrono\":true") && run.stdout.contains("_fbchrono_seed1"), "\(run.stdout)")
+        let plain = try CommandLineTool.run(["train", "--cell", "lstm", "--json"] + Self.small)
+        #expect(!plain.stdout.contains("forget_bias_chrono"))   // older records keep their bytes
+        #expect(!run.stderr.contains("warning"))
+    }
+
+    @Test func aGRUWarnsThatTheForgetBiasHasNoEffect() throws {
+        for command in [["train", "--cell", "gru", "--forget-bias", "2"] + Self.small,
+                        ["probe", "--cell", "gru", "--steps", "5", "--forget-bias", "1"]] {
+            let run = try CommandLineTool.run(command)
+            #expect(run.status == 0, "\(run)")
+            #expect(run.stderr == "warning: --forget-bias \(command[command.firstIndex(of: "--forget-bias")! + 1]) has no effect: gru has no forget gate\n", "\(run.stderr)")
+        }
+        #expect(try CommandLineTool.run(["probe", "--cell", "gru", "--steps", "5"]).stderr.isEmpty)
+    }
+}
