@@ -182,6 +182,7 @@ public enum TrainingKind: ExperimentKind {
     /// `points.csv`, the figures and `report.md`.
     public static func writeReport(_ records: [TrainingRecord], points: [TrainingPoint], context: ReportContext) throws -> [String] {
         try Files.write(TrainingReport.pointsCSV(records), to: context.directory + "/points.csv")
+        try Files.write(TrainingReport.profilesCSV(records), to: context.directory + "/profiles.csv")
         let (drawn, problems) = context.figures ? context.figureWriter.draw(TrainingReport.figures(records)) : ([], [])
         try Report.write(TrainingReport.body(records, figures: drawn), versions: TrainingReport.unique(records.compactMap(\.gatelabVersion)),
                          figureProblems: problems, context: context)
@@ -216,6 +217,19 @@ extension TrainingRecord {
 
 /// Tables, figures and the Markdown report of a `train` grid.
 enum TrainingReport {
+    /// Every recorded gradient profile in long form, one row per run, update and distance:
+    /// `id,update,distance,log10_gradient_h` (distance k = T − 1 − t from the last step).
+    public static func profilesCSV(_ records: [TrainingRecord]) -> String {
+        var lines = ["id,update,distance,log10_gradient_h"]
+        for r in records {
+            for p in r.profiles {
+                let n = p.log10GradientH.count
+                for k in 0..<n { lines.append("\(csvQuoted(r.id)),\(p.update),\(k),\(csvNumber(p.log10GradientH[n - 1 - k]))") }
+            }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
     static func pointsCSV(_ records: [TrainingRecord]) -> String {
         "id,task,steps,cell,forget_bias,hidden,seed,updates,solved,solved_at,diverged,final_loss,final_fraction_correct,baseline,seconds\n"
             + records.map { r in

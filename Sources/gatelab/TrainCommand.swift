@@ -3,6 +3,7 @@ import ArgumentParser
 import Cells
 import Foundation
 import Interchange
+import Probe
 import Training
 
 /// `gatelab train`: one training run of a cell network plus linear readout on a
@@ -166,6 +167,19 @@ struct TrainCommand: ParsableCommand {
                        metadata: metadata).write(to: path)
     }
 
+    /// The gradient profiles as text: one row per recorded update, log10‖∂(Σ y)/∂h_t‖ at a few
+    /// distances k = T − 1 − t from the last step (the whole curves are in --output and --json).
+    static func profileTable(_ profiles: [GradientProfile]) -> String {
+        let T = profiles[0].log10GradientH.count
+        let ks = Array(Set([0, 1, 5, 10, 25, 50, 100, 200, 500, 1000, T / 2, T - 1].filter { $0 < T })).sorted()
+        var rows = [["update"] + ks.map { "k = \($0)" }]
+        for p in profiles {
+            rows.append(["\(p.update)"] + ks.map { displayNumber(p.log10GradientH[T - 1 - $0]) })
+        }
+        return "gradient profile log10‖∂(Σ y)/∂h_t‖ by distance k = T − 1 − t, per recorded update (--profile-every):\n"
+            + alignedTable(rows, rightAligned: Set(0..<rows[0].count))
+    }
+
     static func number(_ x: Double) -> String { x == x.rounded() && abs(x) < 1e15 ? String(Int(x)) : String(x) }
 
     func run() throws {
@@ -229,6 +243,7 @@ struct TrainCommand: ParsableCommand {
             verdict = "not solved within \(record.updates) updates (\(String(format: "%.1f", record.seconds)) s): held-out loss \(String(format: "%.5f", record.finalLoss ?? .nan)), baseline \(String(format: "%.4f", record.baseline))"
         }
         say(verdict)
+        if !record.profiles.isEmpty { say("\n" + Self.profileTable(record.profiles)) }
         if record.diverged { throw ExitCode(ExitStatus.checkFailed) }
     }
 }

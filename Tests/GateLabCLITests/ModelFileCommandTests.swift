@@ -94,3 +94,39 @@ struct ForgetBiasOptionTests {
         #expect(try CommandLineTool.run(["probe", "--cell", "gru", "--steps", "5"]).stderr.isEmpty)
     }
 }
+
+@Suite("Gradient profiles during training: in train's output and in profiles.csv")
+struct TrainingProfileOutputTests {
+    @Test func trainPrintsOneRowPerRecordedUpdate() throws {
+        let run = try CommandLineTool.run(["train", "--task", "adding", "--cell", "gru", "--length", "10", "--hidden", "4", "--batch", "4",
+                                           "--updates", "4", "--eval-every", "2", "--eval-size", "4", "--profile-every", "2"])
+        #expect(run.status == 0, "\(run)")
+        let table = run.lines.drop { !$0.hasPrefix("gradient profile") }.dropFirst()
+        #expect(table.first?.split(separator: " ").prefix(3) == ["update", "k", "="], "\(run.stdout)")
+        #expect(table.dropFirst().map { $0.split(separator: " ").first.map(String.init) } == ["0", "2", "4"], "\(run.stdout)")
+    }
+
+    @Test func aTrainingGridWritesEveryProfileToACSV() throws {
+        let dir = try TemporaryDirectory()
+        let file = try dir.write("t.toml", """
+            name = "t"
+            kind = "train"
+            [[grid]]
+            task = "adding"
+            cell = "gru"
+            length = 10
+            hidden = 4
+            batch = 4
+            updates = 4
+            eval_every = 2
+            eval_size = 4
+            profile_every = 2
+            """)
+        let run = try CommandLineTool.run(["run", file, "--output", dir.path("out"), "--jobs", "1"])
+        #expect(run.status == 0, "\(run)")
+        let csv = try String(contentsOfFile: dir.path("out/profiles.csv"), encoding: .utf8).split(separator: "\n")
+        #expect(csv.first == "id,update,distance,log10_gradient_h")
+        #expect(csv.count == 1 + 3 * 10)   // updates 0, 2, 4 × T = 10 distances
+        #expect(csv[1].hasPrefix("adding_T10_gru_H4_seed1,0,0,"))
+    }
+}
