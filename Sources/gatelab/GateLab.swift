@@ -21,7 +21,7 @@ struct GateLabCommand: ParsableCommand {
         version: GateLabVersion.current,
         subcommands: [DemoCommand.self, CellsCommand.self, ShowCommand.self, GradcheckCommand.self,
                       VerifyReferenceCommand.self, WeightsCommand.self, BenchCommand.self, ProbeCommand.self, RunCommand.self, MergeCommand.self, SlurmCommand.self,
-                      TrainCommand.self]
+                      TrainCommand.self, CompareCommand.self]
     )
 
     /// Parses, runs, and turns every error into one line on stderr and an exit code (see the

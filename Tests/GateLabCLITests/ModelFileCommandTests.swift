@@ -130,3 +130,21 @@ struct TrainingProfileOutputTests {
         #expect(csv[1].hasPrefix("adding_T10_gru_H4_seed1,0,0,"))
     }
 }
+
+@Suite("gatelab compare")
+struct CompareCommandTests {
+    @Test func namesTheLargestDifferenceAndFailsAboveTheTolerance() throws {
+        let dir = try TemporaryDirectory()
+        let a = try dir.write("a.json", #"{"id":"p","x":[1,2,3],"seconds":1,"decay_rate":"-inf","name":"n"}"#)
+        let b = try dir.write("b.json", #"{"id":"p","x":[1,2.5,3.001],"seconds":9,"decay_rate":"-inf","name":"n"}"#)
+        let run = try CommandLineTool.run(["compare", a, b])
+        #expect(run.status == 1, "\(run)")
+        #expect(run.lines.first == "compare \(a) \(b): 1 and 1 record(s), 4 numbers compared; 2 difference(s) above 0, largest 0.5 at p.x[1]", "\(run)")
+        #expect(try CommandLineTool.run(["compare", a, b, "--tolerance", "0.5"]).status == 0)
+        #expect(try CommandLineTool.run(["compare", a, a]).status == 0)
+        let c = try dir.write("c.json", #"{"id":"p","x":[1,2,3],"name":"m"}"#)
+        let mismatch = try CommandLineTool.run(["compare", a, c, "--tolerance", "1"])
+        #expect(mismatch.status == 1 && mismatch.stdout.contains("p.name") && mismatch.stdout.contains("p.decay_rate"), "\(mismatch)")
+        expectOneLineError(try CommandLineTool.run(["compare", a, dir.path("none")]), mentions: ["none"])
+    }
+}
