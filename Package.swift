@@ -47,7 +47,10 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // The papers' own set-ups (H&S 1997 Exps. 1–6, Gers et al. 2000 CERG): tasks, nets, truncated RTRL.
+        .target(name: "Reproductions", dependencies: ["GSLKit"]),
         .testTarget(name: "GSLKitTests", dependencies: ["GSLKit"]),
+        .testTarget(name: "ReproductionsTests", dependencies: ["Reproductions", "GSLKit"]),
         .testTarget(name: "AutodiffTests", dependencies: ["Autodiff", "GradCheck", "GSLKit"]),
         .testTarget(name: "GradCheckTests", dependencies: ["GradCheck", "Autodiff", "GSLKit"]),
         .testTarget(name: "ExperimentsTests", dependencies: ["Experiments"]),

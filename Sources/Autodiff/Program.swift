@@ -99,6 +99,7 @@ public final class Program: Executor {
     /// the gates' products, and the weights' gradient over a block of steps, in one DGEMM).
     /// Tests turn them off to check that by machine.
     public struct Options: OptionSet, Sendable {
+        /// The set as bits (one per optimization).
         public let rawValue: Int
         /// Creates a set from its raw bits.
         public init(rawValue: Int) { self.rawValue = rawValue }

@@ -1,5 +1,5 @@
 // exp, expm1, the logistic sigmoid and tanh for whole arrays, branch-free so that the
-// compiler vectorizes the loops; libm's scalar calls were a fifth of an LSTM step's time.
+// compiler vectorizes the loops, which libm's scalar calls do not (see Notes/performance.md).
 //
 // Method (Cody & Waite range reduction, as in every libm): x = k·ln2 + r with |r| ≤ ln2/2,
 // e^r − 1 by its Taylor series to r¹³ (truncation below 1e-17 relative; Estrin's scheme),

@@ -25,29 +25,28 @@ struct GradcheckCommand: ParsableCommand {
         case full, directional
     }
 
-    @Option(help: "The cell (\(BuiltinCells.names.joined(separator: ", "))) or the path of a .cell file.")
+    // Optional, unlike train's shared CellOption: --weights may name the cell instead.
+    @Option(help: CellOption.help)
     var cell: String?
 
     @Option(help: "Check at the weights of this saved network (.json, .npz, .safetensors) instead of seeded ones; its cell and sizes replace --cell, --input, --hidden and --layers.")
     var weights: String?
 
-    @Option(help: "Units per layer (H).")
-    var hidden = 4
-
-    @Option(help: "Input features (I).")
-    var input = 3
-
-    @Option(help: "Sequences per batch (B).")
-    var batch = 2
+    /// A small network: a full check costs two loss evaluations per weight.
+    enum Defaults: NetworkSizeDefaults {
+        static let hidden = 4, input = 3, batch = 2, layers = 1
+    }
+    @OptionGroup var sizes: NetworkSizeOptions<Defaults>
+    var hidden: Int { sizes.hidden }
+    var input: Int { sizes.input }
+    var batch: Int { sizes.batch }
+    var layers: Int { sizes.layers }
 
     @Option(help: "Time steps (T).")
     var steps = 20
 
-    @Option(help: "Stacked layers (L).")
-    var layers = 1
-
-    @Option(help: "Seed of weights, inputs, states, R and directions (MT19937).")
-    var seed: UInt64 = 1
+    @OptionGroup var seedOption: SeedOption
+    var seed: UInt64 { seedOption.seed }
 
     @Option(help: "full: every element; directional: random directions vᵀ∇L.")
     var mode: Mode = .full

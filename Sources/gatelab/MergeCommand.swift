@@ -20,14 +20,10 @@ struct MergeCommand: ParsableCommand {
             grid point are named as warnings and left alone.
             """)
 
-    @Argument(help: "The experiment file (TOML), as given to the shards.")
-    var file: String
-
-    @Flag(help: "Merge the --quick grid.")
-    var quick = false
-
-    @Option(help: "Output folder (default: the file's [output] dir, else Notes/<name>).")
-    var output: String?
+    @OptionGroup var experimentFile: ExperimentFileOptions
+    var file: String { experimentFile.file }
+    var quick: Bool { experimentFile.quick }
+    var output: String? { experimentFile.output }
 
     @Flag(help: "Write the report from the finished points when some are missing (the report says so).")
     var partial = false

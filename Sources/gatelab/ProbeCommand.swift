@@ -28,23 +28,21 @@ struct ProbeCommand: ParsableCommand {
             each seed; its sizes come from the file.
             """)
 
-    @Option(help: "The cell (\(BuiltinCells.names.joined(separator: ", ")), or the path of a .cell file).")
+    @Option(help: CellOption.help)   // optional here: --case or --weights gives the cell instead
     var cell: String?
 
     @Option(help: "Sequence length T.")
     var steps: Int?
 
-    @Option(help: "Units per layer (H).")
-    var hidden = 32
-
-    @Option(help: "Input features (I).")
-    var input = 1
-
-    @Option(help: "Sequences per batch (B).")
-    var batch = 1
-
-    @Option(help: "Stacked layers (L).")
-    var layers = 1
+    /// One sequence of one feature through 32 units: the probe's research default.
+    enum Defaults: NetworkSizeDefaults {
+        static let hidden = 32, input = 1, batch = 1, layers = 1
+    }
+    @OptionGroup var sizes: NetworkSizeOptions<Defaults>
+    var hidden: Int { sizes.hidden }
+    var input: Int { sizes.input }
+    var batch: Int { sizes.batch }
+    var layers: Int { sizes.layers }
 
     @Option(name: .customLong("recurrent-init"),
             help: "Initializer of the recurrent weights W_h*: \(Initializer.validNames.joined(separator: ", ")).")
@@ -62,8 +60,8 @@ struct ProbeCommand: ParsableCommand {
     @Option(help: "Number of seeds (seed, seed + 1, …).")
     var seeds = 1
 
-    @Option(help: "First seed.")
-    var seed: UInt64 = 1
+    @OptionGroup var seedOption: SeedOption
+    var seed: UInt64 { seedOption.seed }
 
     @Option(name: .customLong("fit-max-distance"), help: "Fit the decay rate over k = 0 … this (default: T − 1).")
     var fitMaxDistance: Int?

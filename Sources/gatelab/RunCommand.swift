@@ -31,14 +31,10 @@ struct RunCommand: ParsableCommand {
             --shard 0/1 is the whole grid. See 'gatelab slurm'.
             """)
 
-    @Argument(help: "The experiment file (TOML).")
-    var file: String
-
-    @Flag(help: "Run the small grid of the file's [quick] table (default: 2 seeds, lengths ≤ 1000).")
-    var quick = false
-
-    @Option(help: "Output folder (default: the file's [output] dir, else Notes/<name>).")
-    var output: String?
+    @OptionGroup var experimentFile: ExperimentFileOptions
+    var file: String { experimentFile.file }
+    var quick: Bool { experimentFile.quick }
+    var output: String? { experimentFile.output }
 
     @Option(help: ArgumentHelp("Run only the grid points i with i mod N = K, and no report (default: from the Slurm job array's environment, else the whole grid).",
                                valueName: "K/N"))

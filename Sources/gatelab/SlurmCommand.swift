@@ -19,8 +19,10 @@ struct SlurmCommand: ParsableCommand {
             merge job waits on the old array forever. Only sbatch is needed on the cluster.
             """)
 
-    @Argument(help: "The experiment file (TOML).")
-    var file: String
+    @OptionGroup var experimentFile: ExperimentFileOptions
+    var file: String { experimentFile.file }
+    var quick: Bool { experimentFile.quick }
+    var output: String? { experimentFile.output }
 
     @Option(help: "Tasks in the job array (shards of the grid).")
     var shards = 4
@@ -36,12 +38,6 @@ struct SlurmCommand: ParsableCommand {
 
     @Option(help: "Memory per task (Slurm's form, e.g. 4G).")
     var mem: String?
-
-    @Flag(help: "Run the file's --quick grid.")
-    var quick = false
-
-    @Option(help: "Output folder (default: the file's [output] dir, else Notes/<name>).")
-    var output: String?
 
     @Option(help: ArgumentHelp("The gatelab executable the jobs run (default: this one, by absolute path).", valueName: "PATH"))
     var gatelab: String?

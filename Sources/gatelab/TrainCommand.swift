@@ -26,8 +26,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "The task (\(Tasks.names.joined(separator: ", "))).")
     var task: String
 
-    @Option(help: "The cell (\(BuiltinCells.names.joined(separator: ", ")), or the path of a .cell file).")
-    var cell: String
+    @OptionGroup var cellOption: CellOption
+    var cell: String { cellOption.cell }
 
     @Option(help: "The task's length parameter T.")
     var length: Int
@@ -65,8 +65,8 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("eval-size"), help: "Held-out sequences (rounded up to whole batches).")
     var evalSize = 256
 
-    @Option(help: "Seed of the run.")
-    var seed: UInt64 = 1
+    @OptionGroup var seedOption: SeedOption
+    var seed: UInt64 { seedOption.seed }
 
     @Option(name: .customLong("forget-bias"), help: "Forget-gate bias (cells with a forget gate): a number, chrono (Tallec & Ollivier 2018, T_max = the task's steps) or default (PyTorch's U(±1/√H)); default 1. A warning on stderr when the cell has no forget gate.")
     var forgetBias: String?

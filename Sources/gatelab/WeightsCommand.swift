@@ -36,8 +36,8 @@ struct WeightsCommand: ParsableCommand {
         @Option(help: "Stacked layers (L).")
         var layers = 1
 
-        @Option(help: "Seed (MT19937).")
-        var seed: UInt64 = 1
+        @OptionGroup var seedOption: SeedOption
+        var seed: UInt64 { seedOption.seed }
 
         @Option(help: "The file to write: .json, .npz or .safetensors.")
         var output: String

@@ -1,0 +1,253 @@
+/// A task of the papers, by name and parameters (Codable, so that a record names its data).
+public enum TaskSpec: Codable, Equatable, Hashable, Sendable {
+    /// Exp. 1: embedded Reber grammar, fixed 256/256 training/test sets.
+    case embeddedReber
+    /// Exp. 2c: q (minimal lag) and p (distractor symbols).
+    case distractor(q: Int, p: Int)
+    /// Exp. 3a: two-sequence problem, minimal length T, N informative elements.
+    case twoSequence(T: Int, N: Int)
+    /// Exp. 4: adding problem, minimal length T.
+    case adding(T: Int)
+    /// Exp. 5: multiplication problem, minimal length T.
+    case multiplication(T: Int)
+    /// Exp. 6a: temporal order, 4 classes.
+    case temporalOrder4
+    /// Exp. 6b: temporal order, 8 classes.
+    case temporalOrder8
+    /// Gers et al. 2000: the continual embedded Reber stream.
+    case continualReber
+
+    /// The generator of the sequence tasks (nil for the continual stream).
+    public var generator: (any SequenceTask)? {
+        switch self {
+        case .embeddedReber: return EmbeddedReberTask()
+        case .distractor(let q, let p): return DistractorTask(q: q, p: p)
+        case .twoSequence(let T, let N): return TwoSequenceTask(T: T, N: N)
+        case .adding(let T): return MarkedPairTask(.adding, T: T)
+        case .multiplication(let T): return MarkedPairTask(.multiplication, T: T)
+        case .temporalOrder4: return TemporalOrderTask.sixA
+        case .temporalOrder8: return TemporalOrderTask.sixB
+        case .continualReber: return nil
+        }
+    }
+}
+
+/// How a trial decides that it has succeeded (Table 11's stopping criteria).
+public enum StoppingCriterion: Codable, Equatable, Hashable, Sendable {
+    /// Exp. 1: every symbol of every string of the training and the test set is predicted
+    /// correctly; checked every `checkEvery` training sequences [interp: the paper gives no
+    /// schedule].
+    case trainingAndTestSetCorrect(checkEvery: Int)
+    /// Exp. 2c: `count` successive training sequences are all correct — a running window over
+    /// training [interp: training window or separate test is not stated].
+    case successiveCorrect(count: Int)
+    /// Exp. 3: ST1 (no sequence of a fixed random 256-set misclassified) and ST2 (ST1 and the
+    /// mean absolute test error below `meanAbsoluteError`); the set is drawn once at the trial's
+    /// start and checked every `checkEvery` training sequences [interp].
+    case st1st2(testSetSize: Int, meanAbsoluteError: Double, checkEvery: Int)
+    /// ST3(β) (Exps. 4, 6): the average training error is below β and the `window` most recent
+    /// training sequences were all correct. "Average training error" is read as the mean over
+    /// the same window of the paper's E = Σ_k (t_k − y_k)² at the sequence end [interp].
+    case st3(threshold: Double, window: Int)
+    /// Exp. 5: test (on fresh sequences) as soon as fewer than n of the `window` most recent
+    /// training sequences are wrong, for each n in `nSeq` (140, then 13); stop after the last.
+    case nSeq([Int], window: Int)
+    /// Gers 2000: perfect = all `testStreams` test streams predicted without error for
+    /// `testStreamLength` symbols, tested after every `testEvery` training streams.
+    case perfectStreams(testStreams: Int, testStreamLength: Int, testEvery: Int)
+}
+
+/// Every parameter of a trial; a preset is a named value of this.
+public struct PresetParameters: Codable, Equatable, Hashable, Sendable {
+    /// The task.
+    public var task: TaskSpec
+    /// The network.
+    public var architecture: Architecture
+    /// The initial weights.
+    public var initialisation: Initialisation
+    /// α, fixed (the paper's), or the start value of each stream (CERG).
+    public var learningRate: Double
+    /// Truncated RTRL (the paper's) or full BPTT (weights then change at the sequence end).
+    public var gradient: ReferenceBPTT.Mode
+    /// When the truncated rule changes the weights where targets come at every step (Exp. 1):
+    /// after every such step (hochreiter1997.md's [interp], the default) or once at the end of
+    /// the string (the other reading App. A allows). The same for end-only targets.
+    public var weightUpdate: WeightUpdate = .everyTargetStep
+    /// When a sequence (or a stream step) is correct.
+    public var correctness: CorrectnessRule
+    /// When the trial has succeeded.
+    public var criterion: StoppingCriterion
+    /// Training sequences (CERG: streams) after which an unsolved trial stops [interp where the
+    /// paper gives none].
+    public var budget: Int
+    /// Fresh test sequences after success (2560 in Exps. 3–6; Exp. 1 uses its test set).
+    public var testCount: Int
+    /// CEC self-weight d (1; 0.9 for the Gers 2000 state-decay baseline).
+    public var stateDecay: Double = 1
+    /// Gers 2000 sequential α decay: α is multiplied by this after every step of a stream.
+    public var alphaDecayPerStep: Double? = nil
+    /// Gers 2000 external-reset baseline: activations reset at each embedded string's start.
+    public var resetAtStringStart: Bool = false
+    /// Gers 2000: a training stream stops at its first error or after this many symbols.
+    public var trainingStreamCap: Int = 100_000
+}
+
+/// When the weights change (truncated rule).
+public enum WeightUpdate: String, Codable, Equatable, Hashable, Sendable {
+    /// After every step that has a target.
+    case everyTargetStep
+    /// Once, at the end of the sequence, by the sum of the steps' contributions.
+    case sequenceEnd
+}
+
+/// A named preset and its variants (the rows of the papers' tables).
+public struct Preset: Sendable {
+    /// The preset's name, e.g. `hochreiter1997-exp4`.
+    public let name: String
+    /// The default variant's name.
+    public let defaultVariant: String
+    /// Variant name → parameters.
+    public let variants: [(name: String, parameters: PresetParameters)]
+    /// The weight count the paper gives for each variant.
+    public let paperWeightCounts: [String: Int]
+}
+
+/// The one table of presets.
+///
+/// Budgets where the papers give none [interp]: Exp. 1 100 000 sequences (≈ 12× Table 1's best
+/// mean); Exp. 4 1 000 000 / 3 000 000 / 5 000 000 at T = 100 / 500 / 1000 (T = 1000's worst
+/// published trial needed 2 020 000); Exps. 3a, 5, 6a, 6b 2 000 000. Exp. 2c has the paper's
+/// 5 million, CERG the 30 000 streams of gers2000.md §6.
+public enum Presets {
+    static func h97(_ task: TaskSpec, _ arch: Architecture, _ initialisation: Initialisation, alpha: Double,
+                    correct: CorrectnessRule, criterion: StoppingCriterion, budget: Int, testCount: Int = 2560)
+        -> PresetParameters {
+        PresetParameters(task: task, architecture: arch, initialisation: initialisation, learningRate: alpha,
+                         gradient: .truncated, correctness: correct, criterion: criterion, budget: budget,
+                         testCount: testCount)
+    }
+
+    /// Exp. 1 (§5.1, Table 10 rows 1-1…1-5): 7 in, 7 out, gate biases only, all weights in
+    /// ±0.2, output-gate biases −1, −2, −3(, −4), input-gate biases random in ±0.2.
+    static func exp1(blocks: Int, cells: Int, alpha: Double) -> PresetParameters {
+        h97(.embeddedReber, .hochreiter1997(inputs: 7, blocks: blocks, cellsPerBlock: cells, outputs: 7, biases: .gates),
+            Initialisation(range: 0.2, outputGateBiases: (1...blocks).map { -Double($0) }), alpha: alpha,
+            correct: .legalAreLargest, criterion: .trainingAndTestSetCorrect(checkEvery: 256), budget: 100_000,
+            testCount: 256)
+    }
+
+    /// Exp. 2c (§5.2): 2 blocks × 1 cell, no biases at all, ±0.2, α = 0.01, ABS(0.2),
+    /// 10 000 successive correct sequences, 5 million budget, test set 10 000.
+    static func exp2c(q: Int, p: Int) -> PresetParameters {
+        h97(.distractor(q: q, p: p), .hochreiter1997(inputs: p + 4, blocks: 2, cellsPerBlock: 1, outputs: 2, biases: .none),
+            Initialisation(range: 0.2), alpha: 0.01, correct: .absolute(0.2),
+            criterion: .successiveCorrect(count: 10_000), budget: 5_000_000, testCount: 10_000)
+    }
+
+    /// Exp. 3a (§5.3): 1 in, 1 out, 3 blocks × 1, bias set b1, ±0.1, input-gate biases −1, −3,
+    /// −5, output-gate biases −2, −4, −6, α = 1.0, ABS(0.2), ST1 and ST2 (mean abs. error 0.01).
+    static func exp3a(T: Int, N: Int) -> PresetParameters {
+        h97(.twoSequence(T: T, N: N), .hochreiter1997(inputs: 1, blocks: 3, cellsPerBlock: 1, outputs: 1, biases: .hidden),
+            Initialisation(range: 0.1, inputGateBiases: [-1, -3, -5], outputGateBiases: [-2, -4, -6]), alpha: 1.0,
+            correct: .absolute(0.2), criterion: .st1st2(testSetSize: 256, meanAbsoluteError: 0.01, checkEvery: 256),
+            budget: 2_000_000)
+    }
+
+    /// Exp. 4 (§5.4): 2 in, 1 out, 2 blocks × 2, all biased, ±0.1, input-gate biases −3, −6,
+    /// output-gate biases random, α = 0.5, ABS(0.04), ST3(0.01).
+    static func exp4(T: Int) -> PresetParameters {
+        h97(.adding(T: T), .hochreiter1997(inputs: 2, blocks: 2, cellsPerBlock: 2, outputs: 1, biases: .all),
+            Initialisation(range: 0.1, inputGateBiases: [-3, -6]), alpha: 0.5, correct: .absolute(0.04),
+            criterion: .st3(threshold: 0.01, window: 2000),
+            budget: T <= 100 ? 1_000_000 : T <= 500 ? 3_000_000 : 5_000_000)
+    }
+
+    /// Exp. 5 (§5.5): the Exp. 4 net, all weights and biases random in ±0.1, α = 0.1, ABS(0.04),
+    /// tests at n_seq = 140 and 13 of the 2000 most recent sequences wrong.
+    static func exp5(T: Int) -> PresetParameters {
+        h97(.multiplication(T: T), .hochreiter1997(inputs: 2, blocks: 2, cellsPerBlock: 2, outputs: 1, biases: .all),
+            Initialisation(range: 0.1), alpha: 0.1, correct: .absolute(0.04),
+            criterion: .nSeq([140, 13], window: 2000), budget: 2_000_000)
+    }
+
+    /// Exps. 6a/6b (§5.6): 8 in, 2×2 (6a, 4 out) or 3×2 (6b, 8 out), all biased, ±0.1,
+    /// input-gate biases −2, −4(, −6), α = 0.5 / 0.1, ABS(0.3), ST3(0.1).
+    static func exp6(eight: Bool) -> PresetParameters {
+        h97(eight ? .temporalOrder8 : .temporalOrder4,
+            .hochreiter1997(inputs: 8, blocks: eight ? 3 : 2, cellsPerBlock: 2, outputs: eight ? 8 : 4, biases: .all),
+            Initialisation(range: 0.1, inputGateBiases: eight ? [-2, -4, -6] : [-2, -4]), alpha: eight ? 0.1 : 0.5,
+            correct: .absolute(0.3), criterion: .st3(threshold: 0.1, window: 2000), budget: 2_000_000)
+    }
+
+    /// Gers 2000 CERG (gers2000.md §2–6), one Table-2 row. 4 blocks × 2, ±0.2, input- and
+    /// output-gate biases −0.5, −1.0, −1.5, −2.0, forget-gate biases +0.5 … +2.0, α = 0.5 at
+    /// each stream's start, correct = every output's absolute error < 0.49 against the
+    /// legal-successor targets, ≤ 30 000 training streams, perfect = 10 test streams of 100 000.
+    /// The baselines without forget gates use the same net without them (360 weights) [D].
+    static func cerg(forget: Bool, decay: Double = 1, reset: Bool = false, alphaDecay: Double? = nil) -> PresetParameters {
+        var p = PresetParameters(
+            task: .continualReber, architecture: .gers2000(forgetGates: forget),
+            initialisation: Initialisation(range: 0.2, inputGateBiases: [-0.5, -1, -1.5, -2],
+                                           outputGateBiases: [-0.5, -1, -1.5, -2],
+                                           forgetGateBiases: forget ? [0.5, 1, 1.5, 2] : nil),
+            learningRate: 0.5, gradient: .truncated, correctness: .absolute(0.49),
+            criterion: .perfectStreams(testStreams: 10, testStreamLength: 100_000, testEvery: 1), budget: 30_000,
+            testCount: 10)
+        p.stateDecay = decay
+        p.resetAtStringStart = reset
+        p.alphaDecayPerStep = alphaDecay
+        return p
+    }
+
+    /// Every preset with its variants, and the paper's weight count for each.
+    public static let all: [Preset] = [
+        Preset(name: "hochreiter1997-exp1", defaultVariant: "1-5",
+               variants: [("1-1", exp1(blocks: 4, cells: 1, alpha: 0.1)), ("1-2", exp1(blocks: 3, cells: 2, alpha: 0.1)),
+                          ("1-3", exp1(blocks: 3, cells: 2, alpha: 0.2)), ("1-4", exp1(blocks: 4, cells: 1, alpha: 0.5)),
+                          ("1-5", exp1(blocks: 3, cells: 2, alpha: 0.5))],
+               paperWeightCounts: ["1-1": 264, "1-2": 276, "1-3": 276, "1-4": 264, "1-5": 276]),
+        Preset(name: "hochreiter1997-exp2c", defaultVariant: "2c-1",
+               variants: [("2c-1", exp2c(q: 50, p: 50)), ("2c-2", exp2c(q: 100, p: 100)), ("2c-3", exp2c(q: 200, p: 200)),
+                          ("2c-4", exp2c(q: 500, p: 500)), ("2c-5", exp2c(q: 1000, p: 1000)), ("2c-6", exp2c(q: 1000, p: 500)),
+                          ("2c-7", exp2c(q: 1000, p: 200)), ("2c-8", exp2c(q: 1000, p: 100)), ("2c-9", exp2c(q: 1000, p: 50))],
+               paperWeightCounts: ["2c-1": 364, "2c-2": 664, "2c-3": 1264, "2c-4": 3064, "2c-5": 6064, "2c-6": 3064,
+                                   "2c-7": 1264, "2c-8": 664, "2c-9": 364]),
+        Preset(name: "hochreiter1997-exp3a", defaultVariant: "T=100,N=3",
+               variants: [("T=100,N=3", exp3a(T: 100, N: 3)), ("T=100,N=1", exp3a(T: 100, N: 1)),
+                          ("T=1000,N=3", exp3a(T: 1000, N: 3))],
+               paperWeightCounts: ["T=100,N=3": 102, "T=100,N=1": 102, "T=1000,N=3": 102]),
+        Preset(name: "hochreiter1997-exp4", defaultVariant: "T=100",
+               variants: [("T=100", exp4(T: 100)), ("T=500", exp4(T: 500)), ("T=1000", exp4(T: 1000))],
+               paperWeightCounts: ["T=100": 93, "T=500": 93, "T=1000": 93]),
+        Preset(name: "hochreiter1997-exp5", defaultVariant: "T=100", variants: [("T=100", exp5(T: 100))],
+               paperWeightCounts: ["T=100": 93]),
+        Preset(name: "hochreiter1997-exp6a", defaultVariant: "6a", variants: [("6a", exp6(eight: false))],
+               paperWeightCounts: ["6a": 156]),
+        Preset(name: "hochreiter1997-exp6b", defaultVariant: "6b", variants: [("6b", exp6(eight: true))],
+               paperWeightCounts: ["6b": 308]),
+        Preset(name: "gers2000-cerg", defaultVariant: "forget-gates",
+               variants: [("standard-external-reset", cerg(forget: false, reset: true)),
+                          ("standard", cerg(forget: false)),
+                          ("state-decay-0.9", cerg(forget: false, decay: 0.9)),
+                          ("forget-gates", cerg(forget: true)),
+                          ("forget-gates-alpha-decay", cerg(forget: true, alphaDecay: 0.99))],
+               paperWeightCounts: ["forget-gates": 424, "forget-gates-alpha-decay": 424]),
+    ]
+
+    /// The preset names.
+    public static var names: [String] { all.map(\.name) }
+
+    /// The parameters of a preset's variant (its default variant if `variant` is nil).
+    /// - Parameters:
+    ///   - name: A preset name from `names`.
+    ///   - variant: A variant name of that preset, or nil.
+    /// - Throws: `ReproductionError.unknownPreset` naming what was not found.
+    public static func parameters(_ name: String, variant: String? = nil) throws -> PresetParameters {
+        guard let preset = all.first(where: { $0.name == name }) else { throw ReproductionError.unknownPreset(name) }
+        let wanted = variant ?? preset.defaultVariant
+        guard let found = preset.variants.first(where: { $0.name == wanted }) else {
+            throw ReproductionError.unknownPreset("\(name) variant \(wanted) (variants: \(preset.variants.map(\.name).joined(separator: ", ")))")
+        }
+        return found.parameters
+    }
+}

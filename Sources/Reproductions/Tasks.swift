@@ -1,0 +1,185 @@
+import GSLKit
+
+// The tasks of H&S 1997 §5 whose error comes only at the sequence end (Exps. 2c, 3a, 4, 5, 6a,
+// 6b). Positions in comments are the paper's 1-based ones; the code indexes from 0.
+
+/// Exp. 2c (§5.2): distractors, very long lags, no local regularities.
+///
+/// Symbols (one-hot on p + 4 inputs): distractors a_1…a_p (indices 0…p−1), e = p (trigger),
+/// b = p + 1 (start), x = p + 2, y = p + 3.
+public struct DistractorTask: SequenceTask {
+    /// q: the minimal number of distractors (the time lag).
+    public let q: Int
+    /// p: the number of distinct distractor symbols.
+    public let p: Int
+    public var inputSize: Int { p + 4 }
+    /// Two outputs, one per class: x → (1, 0), y → (0, 1) [interp: the 2-output coding is not
+    /// spelled out].
+    public var outputSize: Int { 2 }
+
+    /// - Parameters:
+    ///   - q: The minimal lag (Table 10's p column in rows 2c-x).
+    ///   - p: The number of distractor symbols.
+    public init(q: Int, p: Int) {
+        self.q = q
+        self.p = p
+    }
+
+    public func generate(into sequence: inout Sequence, using rng: RandomSource) {
+        let (e, b, x) = (p, p + 1, p + 2)
+        // The class symbol x or y, probability 0.5 each [interp].
+        let isY = rng.integer(below: 2) == 1
+        // Step 1: a prefix of length q + 2: b, x|y, then q random distractors (uniform over
+        // a_1…a_p; the OCR's "≤ q" bound reads "≤ p").
+        var symbols = [b, isY ? x + 1 : x]
+        for _ in 0..<q { symbols.append(rng.integer(below: p)) }
+        // Step 2: with probability 9/10 one more distractor, with 1/10 emit e and stop.
+        while true {
+            if rng.uniform() < 0.9 { symbols.append(rng.integer(below: p)) } else { symbols.append(e); break }
+        }
+        // Step 3: the final element repeats x|y. It is the target of the step whose input is e,
+        // not an input itself: the sequence of q + k + 4 elements is q + k + 3 steps.
+        sequence.reset(length: symbols.count)
+        for (t, symbol) in symbols.enumerated() { sequence.inputs[t * inputSize + symbol] = 1 }
+        sequence.setFinalTarget(isY ? [0, 1] : [1, 0])
+        sequence.label = isY ? 1 : 0
+    }
+}
+
+/// Exp. 3a (§5.3): the two-sequence problem (one real input line, target at the end only).
+public struct TwoSequenceTask: SequenceTask {
+    /// T: the minimal length.
+    public let T: Int
+    /// N: how many leading elements carry the class (1 or 3).
+    public let N: Int
+    public var inputSize: Int { 1 }
+    public var outputSize: Int { 1 }
+
+    /// - Parameters:
+    ///   - T: The minimal sequence length.
+    ///   - N: The number of informative leading elements.
+    public init(T: Int, N: Int) {
+        self.T = T
+        self.N = N
+    }
+
+    public func generate(into sequence: inout Sequence, using rng: RandomSource) {
+        // The two classes have probability 0.5 each.
+        let classOne = rng.integer(below: 2) == 0
+        // Length random in T…T + T/10: a uniform integer [interp]; no length-T/2 sequences.
+        let length = T + rng.integer(below: T / 10 + 1)
+        sequence.reset(length: length)
+        // The first N elements are +1.0 (class 1) or −1.0 (class 2).
+        for t in 0..<N { sequence.inputs[t] = classOne ? 1.0 : -1.0 }
+        // Elements at t > N: Gaussian, mean 0, variance 0.2 (standard deviation √0.2).
+        for t in N..<length { sequence.inputs[t] = rng.gaussian(mean: 0, standardDeviation: 0.2.squareRoot()) }
+        // Target at the end only: 1.0 for class 1, 0.0 for class 2.
+        sequence.setFinalTarget([classOne ? 1.0 : 0.0])
+        sequence.label = classOne ? 0 : 1
+    }
+}
+
+/// Exps. 4 and 5 (§5.4, §5.5): the adding and the multiplication problem.
+///
+/// Each step carries the pair (value, marker) on 2 input units.
+public struct MarkedPairTask: SequenceTask {
+    /// Which of the two problems.
+    public enum Kind: String, Codable, Sendable {
+        /// Exp. 4: values uniform in [−1, 1], target 0.5 + (X1 + X2)/4.
+        case adding
+        /// Exp. 5: values uniform in [0, 1], target X1 · X2.
+        case multiplication
+    }
+
+    /// The problem.
+    public let kind: Kind
+    /// T: the minimal length.
+    public let T: Int
+    public var inputSize: Int { 2 }
+    public var outputSize: Int { 1 }
+
+    /// - Parameters:
+    ///   - kind: Adding (Exp. 4) or multiplication (Exp. 5).
+    ///   - T: The minimal sequence length.
+    public init(_ kind: Kind, T: Int) {
+        self.kind = kind
+        self.T = T
+    }
+
+    public func generate(into sequence: inout Sequence, using rng: RandomSource) {
+        // The length is random between T and T + T/10 (a uniform integer [interp]).
+        let length = T + rng.integer(below: T / 10 + 1)
+        sequence.reset(length: length)
+        // Values: uniform in [−1, 1] (Exp. 4 [interp: uniform]) or in [0, 1] (Exp. 5).
+        let low = kind == .adding ? -1.0 : 0.0
+        for t in 0..<length { sequence.inputs[2 * t] = rng.uniform(low, 1.0) }
+        // The first and the last pair carry marker −1; all other markers are 0 …
+        sequence.inputs[1] = -1
+        sequence.inputs[2 * (length - 1) + 1] = -1
+        // … except the two marked with 1.0. The first is at random among the first 10 pairs.
+        let first = rng.integer(below: 10)
+        // The second is at random among the first T/2 − 1 still unmarked pairs: positions
+        // 1…T/2 without the first's [interp].
+        var second = rng.integer(below: T / 2 - 1)
+        if second >= first { second += 1 }
+        // If the first pair is marked, its value is set to 0 (adding) or 1.0 (multiplication),
+        // so that it contributes nothing; its marker stays 1.0 [interp: the paper does not say].
+        for position in [first, second] {
+            sequence.inputs[2 * position + 1] = 1.0
+            if position == 0 { sequence.inputs[0] = kind == .adding ? 0.0 : 1.0 }
+        }
+        let (x1, x2) = (sequence.inputs[2 * first], sequence.inputs[2 * second])
+        // The target, at the end only: 0.5 + (X1 + X2)/4.0 in [0, 1], or X1 · X2 unscaled.
+        sequence.setFinalTarget([kind == .adding ? 0.5 + (x1 + x2) / 4.0 : x1 * x2])
+        sequence.label = second
+    }
+}
+
+/// Exps. 6a and 6b (§5.6): temporal order, 4 or 8 classes.
+///
+/// Symbols (one-hot on 8 inputs): E = 0, B = 1, a…d = 2…5, X = 6, Y = 7.
+public struct TemporalOrderTask: SequenceTask {
+    /// The 1-based position ranges of the relevant X/Y symbols: 6a has 10…20 and 50…60;
+    /// 6b has 10…20, 33…43 and 66…76.
+    public let relevantRanges: [ClosedRange<Int>]
+    public var inputSize: Int { 8 }
+    /// One output per class: 2^(number of relevant symbols).
+    public var outputSize: Int { 1 << relevantRanges.count }
+
+    /// Exp. 6a: 4 classes, (X,X)→Q, (X,Y)→R, (Y,X)→S, (Y,Y)→U (class indices 0…3).
+    public static let sixA = TemporalOrderTask(relevantRanges: [10...20, 50...60])
+    /// Exp. 6b: 8 classes, XXX→Q, XXY→R, XYX→S, XYY→U, YXX→V, YXY→A, YYX→B, YYY→C (0…7).
+    public static let sixB = TemporalOrderTask(relevantRanges: [10...20, 33...43, 66...76])
+
+    /// - Parameter relevantRanges: The 1-based position ranges of the relevant symbols.
+    public init(relevantRanges: [ClosedRange<Int>]) {
+        self.relevantRanges = relevantRanges
+    }
+
+    public func generate(into sequence: inout Sequence, using rng: RandomSource) {
+        // Length random in 100…110 (uniform integer [interp]).
+        let length = 100 + rng.integer(below: 11)
+        var symbols = [Int](repeating: 0, count: length)
+        // Every other element is random from {a, b, c, d} …
+        for t in 0..<length { symbols[t] = 2 + rng.integer(below: 4) }
+        // … it starts with E and ends with B (the trigger) …
+        symbols[0] = 0
+        symbols[length - 1] = 1
+        // … and position t_i (uniform in its range) holds X or Y (probability 0.5 each)
+        // [interp: uniform draws]. The class is the X/Y order read as a binary number, X = 0.
+        var label = 0
+        for range in relevantRanges {
+            let position = range.lowerBound + rng.integer(below: range.count)
+            let isY = rng.integer(below: 2) == 1
+            symbols[position - 1] = isY ? 7 : 6
+            label = 2 * label + (isY ? 1 : 0)
+        }
+        sequence.reset(length: length)
+        for (t, symbol) in symbols.enumerated() { sequence.inputs[t * 8 + symbol] = 1 }
+        // One-hot target at the sequence end only.
+        var target = [Double](repeating: 0, count: outputSize)
+        target[label] = 1
+        sequence.setFinalTarget(target)
+        sequence.label = label
+    }
+}

@@ -1,0 +1,406 @@
+import Foundation
+import GSLKit
+
+/// A test taken during or after training.
+public struct Milestone: Codable, Equatable, Sendable {
+    /// What was reached, e.g. `ST1`, `ST2`, `n_seq<140`, `final`.
+    public var name: String
+    /// Training sequences (CERG: streams) presented until then.
+    public var sequences: Int
+    /// Test sequences judged wrong.
+    public var wrong: Int
+    /// Test sequences.
+    public var testCount: Int
+    /// Mean over test sequences, target steps and output units of (t − y)² (nil for CERG).
+    public var testMSE: Double?
+
+    enum CodingKeys: String, CodingKey {
+        case name, sequences, wrong, testCount = "test_count", testMSE = "test_mse"
+    }
+}
+
+/// The result of one trial.
+public struct TrialRecord: Codable, Equatable, Sendable {
+    /// The preset's name.
+    public var preset: String
+    /// The variant's name.
+    public var variant: String
+    /// The seed of the trial's `RandomSource` (mt19937).
+    public var seed: UInt64
+    /// Every parameter of the trial.
+    public var parameters: PresetParameters
+    /// Whether the stopping criterion was met within the budget.
+    public var solved: Bool
+    /// Training sequences (CERG: streams) presented until the trial stopped.
+    public var sequences: Int
+    /// Time steps of training.
+    public var trainingSteps: Int
+    /// Wrong sequences in the final test.
+    public var wrong: Int
+    /// Size of the final test.
+    public var testCount: Int
+    /// Mean squared error of the final test (nil for CERG).
+    public var testMSE: Double?
+    /// Every test taken (ST1/ST2, Exp. 5's two n_seq points, the final test).
+    public var milestones: [Milestone]
+    /// CERG: `perfect`, `good` (mean error-free test-stream length > 1000) or `rest`.
+    public var cergOutcome: String?
+    /// CERG: mean error-free length of the last test's streams.
+    public var meanTestStreamLength: Double?
+    /// Wall-clock seconds of the trial (not part of any bit-identity check).
+    public var seconds: Double
+
+    enum CodingKeys: String, CodingKey {
+        case preset, variant, seed, parameters, solved, sequences, trainingSteps = "training_steps", wrong
+        case testCount = "test_count", testMSE = "test_mse", milestones, cergOutcome = "cerg_outcome"
+        case meanTestStreamLength = "mean_test_stream_length", seconds
+    }
+}
+
+/// A `RandomSource` that is saved as its generator name, seed and state bytes.
+struct SavedRandomSource: Codable {
+    let source: RandomSource
+
+    init(_ source: RandomSource) { self.source = source }
+
+    enum CodingKeys: String, CodingKey { case generator, seed, state }
+
+    init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        source = try RandomSource(seed: try container.decode(UInt64.self, forKey: .seed),
+                                  generator: try container.decode(String.self, forKey: .generator))
+        try source.restore(stateBytes: try container.decode([UInt8].self, forKey: .state))
+    }
+
+    func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(source.generatorName, forKey: .generator)
+        try container.encode(source.seed, forKey: .seed)
+        try container.encode(source.stateBytes(), forKey: .state)
+    }
+}
+
+/// One trial of a preset: initialisation, on-line training until the criterion or the budget,
+/// and the tests. Everything random comes from one mt19937 `RandomSource` seeded with `seed`,
+/// drawn in this order: the initial weights, the fixed data sets (Exp. 1's training and test
+/// strings, Exp. 3's 256 test sequences), then training and test sequences as they are needed.
+///
+/// A trial is `Codable`: its saved form holds weights, traces, activations, the generator's
+/// state and every counter, so a resumed trial continues bit for bit (`checkpoint`, `resume`).
+public struct Trial: Codable {
+    /// The preset's name.
+    public let preset: String
+    /// The variant's name.
+    public let variant: String
+    /// The seed.
+    public let seed: UInt64
+    /// The trial's parameters.
+    public let parameters: PresetParameters
+    var random: SavedRandomSource
+    /// The network and its learning state.
+    public private(set) var learner: TruncatedRTRL
+    /// Training sequences (CERG: streams) presented so far.
+    public private(set) var sequences = 0
+    /// Training time steps so far.
+    public private(set) var trainingSteps = 0
+    /// Whether the trial has stopped (solved, or out of budget).
+    public private(set) var finished = false
+    /// Whether the stopping criterion was met.
+    public private(set) var solved = false
+    /// Tests taken so far.
+    public private(set) var milestones: [Milestone] = []
+    // Correctness and final error E of the most recent training sequences (a ring).
+    var recentCorrect: [Bool] = []
+    var recentError: [Double] = []
+    var ringNext = 0
+    var ringFilled = 0
+    var recentWrong = 0
+    var successiveCorrect = 0
+    var nextNSeq = 0
+    var st1Reached = false
+    var trainingSet: [Sequence] = []
+    var testSet: [Sequence] = []
+    var buffer: Sequence
+    var lastMeanStreamLength: Double?
+    var lastTestStreamLengths: [Int] = []
+    /// Scratch for the full gradient's per-step records (not part of the trial's state).
+    var history: [Double] = []
+
+    enum CodingKeys: String, CodingKey {
+        case preset, variant, seed, parameters, random, learner, sequences, trainingSteps, finished, solved, milestones
+        case recentCorrect, recentError, ringNext, ringFilled, recentWrong, successiveCorrect, nextNSeq, st1Reached
+        case trainingSet, testSet, buffer, lastMeanStreamLength, lastTestStreamLengths
+    }
+
+    /// Starts a trial: draws the initial weights and the fixed data sets.
+    /// - Parameters:
+    ///   - preset: A name from `Presets.names`.
+    ///   - variant: One of its variants (nil: the default one).
+    ///   - seed: The seed of the trial's random source.
+    ///   - parameters: Parameters replacing the preset's (e.g. with `gradient = .full`), or nil.
+    /// - Throws: `ReproductionError` for an unknown preset or an unsupported option.
+    public init(preset: String, variant: String? = nil, seed: UInt64, parameters: PresetParameters? = nil) throws {
+        let found = try Presets.parameters(preset, variant: variant)
+        let p = parameters ?? found
+        self.preset = preset
+        self.variant = variant ?? Presets.all.first { $0.name == preset }!.defaultVariant
+        self.seed = seed
+        self.parameters = p
+        if p.task == .continualReber && p.gradient == .full {
+            throw ReproductionError.unsupported("full BPTT is not defined on an unbounded stream (CERG); use the truncated gradient")
+        }
+        let rng = try RandomSource(seed: seed)
+        random = SavedRandomSource(rng)
+        learner = TruncatedRTRL(architecture: p.architecture,
+                                weights: p.initialisation.weights(for: p.architecture, using: rng),
+                                stateDecay: p.stateDecay)
+        buffer = Sequence(inputSize: p.architecture.inputs, outputSize: p.architecture.outputs)
+        switch p.criterion {
+        case .successiveCorrect, .perfectStreams: break
+        case .st3(_, let window), .nSeq(_, let window):
+            recentCorrect = [Bool](repeating: true, count: window)
+            recentError = [Double](repeating: 0, count: window)
+        case .st1st2(let size, _, _):
+            let task = p.task.generator!
+            testSet = (0..<size).map { _ in task.sample(using: rng) }
+        case .trainingAndTestSetCorrect:
+            let task = EmbeddedReberTask()
+            let (training, test) = EmbeddedReberTask.dataSets(using: rng)
+            func coded(_ s: [Reber.Symbol]) -> Sequence {
+                var sequence = Sequence(inputSize: 7, outputSize: 7)
+                task.code(s, into: &sequence)
+                return sequence
+            }
+            trainingSet = training.map(coded)
+            testSet = test.map(coded)
+        }
+    }
+
+    /// Trains until the trial stops or `limit` more training sequences (streams) have been
+    /// presented.
+    /// - Parameter limit: The most sequences to present in this call.
+    public mutating func train(atMost limit: Int = .max) {
+        var presented = 0
+        while !finished && presented < limit {
+            if parameters.task == .continualReber { trainOneStream() } else { trainOneSequence() }
+            presented += 1
+            if !finished && sequences >= parameters.budget { finished = true }
+        }
+    }
+
+    /// Runs the trial to its end and returns its record (with the final test).
+    public mutating func run() -> TrialRecord {
+        let start = ContinuousClock.now
+        train()
+        var record = finalRecord()
+        let elapsed = ContinuousClock.now - start
+        record.seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+        return record
+    }
+
+    /// The trial's saved form (JSON): resuming it continues bit for bit.
+    public func checkpoint() throws -> Data { try JSONEncoder().encode(self) }
+
+    /// A trial restored from `checkpoint()`.
+    /// - Parameter data: The saved form.
+    public static func resume(from data: Data) throws -> Trial { try JSONDecoder().decode(Trial.self, from: data) }
+
+    // MARK: Training
+
+    mutating func trainOneSequence() {
+        let rng = random.source
+        if parameters.task == .embeddedReber {
+            buffer = trainingSet[rng.integer(below: trainingSet.count)]
+        } else {
+            parameters.task.generator!.generate(into: &buffer, using: rng)
+        }
+        let outcome: SequenceOutcome
+        switch parameters.gradient {
+        case .truncated where parameters.weightUpdate == .sequenceEnd:
+            outcome = learner.run(buffer, rule: parameters.correctness, timing: .accumulate)
+            learner.applyUpdate(learningRate: parameters.learningRate)
+        case .truncated:
+            outcome = learner.run(buffer, rule: parameters.correctness, timing: .everyTargetStep(learningRate: parameters.learningRate))
+        case .full:
+            outcome = fullGradientStep()
+        }
+        sequences += 1
+        trainingSteps += buffer.length
+        if !recentCorrect.isEmpty {
+            if !recentCorrect[ringNext] { recentWrong -= 1 }
+            recentCorrect[ringNext] = outcome.correct
+            recentError[ringNext] = outcome.finalError
+            if !outcome.correct { recentWrong += 1 }
+            ringNext = (ringNext + 1) % recentCorrect.count
+            ringFilled = min(ringFilled + 1, recentCorrect.count)
+        }
+        successiveCorrect = outcome.correct ? successiveCorrect + 1 : 0
+        checkCriterion()
+    }
+
+    /// Full BPTT over the sequence (`TruncatedRTRL.runFullGradient`, checked against
+    /// `ReferenceBPTT`); the weights change once, at its end (also in Exp. 1, where the
+    /// truncated rule changes them every step).
+    mutating func fullGradientStep() -> SequenceOutcome {
+        learner.runFullGradient(buffer, rule: parameters.correctness, learningRate: parameters.learningRate,
+                                history: &history)
+    }
+
+    mutating func checkCriterion() {
+        switch parameters.criterion {
+        case .trainingAndTestSetCorrect(let every):
+            guard sequences % every == 0 else { return }
+            if evaluate(trainingSet).wrong == 0 && evaluate(testSet).wrong == 0 { solved = true; finished = true }
+        case .successiveCorrect(let count):
+            if successiveCorrect >= count { solved = true; finished = true }
+        case .st1st2(_, let threshold, let every):
+            guard sequences % every == 0 else { return }
+            let (wrong, mse, meanAbsolute) = evaluate(testSet)
+            guard wrong == 0 else { return }
+            if !st1Reached {
+                st1Reached = true
+                milestones.append(Milestone(name: "ST1", sequences: sequences, wrong: 0, testCount: testSet.count, testMSE: mse))
+            }
+            if meanAbsolute < threshold {
+                milestones.append(Milestone(name: "ST2", sequences: sequences, wrong: 0, testCount: testSet.count, testMSE: mse))
+                solved = true
+                finished = true
+            }
+        case .st3(let threshold, let window):
+            guard ringFilled == window && recentWrong == 0 else { return }
+            if recentError.reduce(0, +) / Double(window) < threshold { solved = true; finished = true }
+        case .nSeq(let levels, let window):
+            while ringFilled == window && nextNSeq < levels.count && recentWrong < levels[nextNSeq] {
+                let (wrong, mse) = test(count: parameters.testCount)
+                milestones.append(Milestone(name: "n_seq<\(levels[nextNSeq])", sequences: sequences, wrong: wrong,
+                                            testCount: parameters.testCount, testMSE: mse))
+                nextNSeq += 1
+            }
+            if nextNSeq == levels.count { solved = true; finished = true }
+        case .perfectStreams:
+            break
+        }
+    }
+
+    // MARK: Testing
+
+    /// Forward passes over fixed sequences: how many are wrong, the MSE, and (single-output
+    /// tasks only, i.e. Exp. 3) the mean absolute error at the sequence end.
+    mutating func evaluate(_ sequences: [Sequence]) -> (wrong: Int, mse: Double, meanAbsolute: Double) {
+        var wrong = 0, squared = 0.0, absolute = 0.0, count = 0
+        let n = parameters.architecture.outputs
+        for sequence in sequences {
+            let outcome = learner.run(sequence, rule: parameters.correctness, timing: .none)
+            if !outcome.correct { wrong += 1 }
+            squared += outcome.squaredErrorSum
+            count += outcome.targetSteps * n
+            if n == 1 { absolute += outcome.finalError.squareRoot() }
+        }
+        return (wrong, squared / Double(count), absolute / Double(sequences.count))
+    }
+
+    /// A test on `count` fresh random sequences: wrong count and MSE.
+    mutating func test(count: Int) -> (wrong: Int, mse: Double) {
+        let task = parameters.task.generator!
+        let rng = random.source
+        var wrong = 0, squared = 0.0, values = 0
+        for _ in 0..<count {
+            task.generate(into: &buffer, using: rng)
+            let outcome = learner.run(buffer, rule: parameters.correctness, timing: .none)
+            if !outcome.correct { wrong += 1 }
+            squared += outcome.squaredErrorSum
+            values += outcome.targetSteps * parameters.architecture.outputs
+        }
+        return (wrong, squared / Double(values))
+    }
+
+    mutating func finalRecord() -> TrialRecord {
+        var final: Milestone
+        var outcome: String?
+        if parameters.task == .continualReber {
+            guard case .perfectStreams(let streams, let length, let every) = parameters.criterion else {
+                preconditionFailure("the continual stream is judged by perfect streams")
+            }
+            if lastTestStreamLengths.isEmpty || (!solved && sequences % every != 0) {
+                (lastTestStreamLengths, lastMeanStreamLength) = testStreams(streams, length: length)
+            }
+            outcome = solved ? "perfect" : (lastMeanStreamLength ?? 0) > 1000 ? "good" : "rest"
+            // wrong = test streams with an error before `length` symbols.
+            final = Milestone(name: solved ? "perfect" : "final", sequences: sequences,
+                              wrong: lastTestStreamLengths.filter { $0 < length }.count, testCount: streams, testMSE: nil)
+            if !solved { milestones.append(final) }
+        } else if parameters.task == .embeddedReber {
+            let (wrong, mse, _) = evaluate(testSet)
+            final = Milestone(name: "final (test set)", sequences: sequences, wrong: wrong, testCount: testSet.count, testMSE: mse)
+            milestones.append(final)
+        } else if case .nSeq = parameters.criterion, solved {
+            final = milestones.last!
+        } else {
+            let (wrong, mse) = test(count: parameters.testCount)
+            final = Milestone(name: "final", sequences: sequences, wrong: wrong, testCount: parameters.testCount, testMSE: mse)
+            milestones.append(final)
+        }
+        return TrialRecord(preset: preset, variant: variant, seed: seed, parameters: parameters, solved: solved,
+                           sequences: sequences, trainingSteps: trainingSteps, wrong: final.wrong, testCount: final.testCount,
+                           testMSE: final.testMSE, milestones: milestones, cergOutcome: outcome,
+                           meanTestStreamLength: lastMeanStreamLength, seconds: 0)
+    }
+
+    // MARK: The continual stream (Gers 2000)
+
+    /// One training stream: α back to its start value, activations reset, then one symbol per
+    /// step with a weight change after every step, until the first incorrect prediction (whose
+    /// update is still applied [interp]) or the cap. With `resetAtStringStart` the activations
+    /// are also reset at every embedded string's leading B (the external-reset baseline).
+    mutating func trainOneStream() {
+        let rng = random.source
+        var stream = ContinualReberStream()
+        var alpha = parameters.learningRate
+        var input = [Double](repeating: 0, count: 7), target = [Double](repeating: 0, count: 7)
+        learner.resetActivations()
+        guard case .absolute(let beta) = parameters.correctness else { return }
+        for step in 0..<parameters.trainingStreamCap {
+            let next = stream.next(using: rng)
+            if parameters.resetAtStringStart && next.startsString && step > 0 { learner.resetActivations() }
+            let correct = learner.streamStep(input: next.input, legalMask: next.legalMask, beta: beta, learn: true,
+                                             inputBuffer: &input, targetBuffer: &target)
+            learner.applyUpdate(learningRate: alpha)
+            if let decay = parameters.alphaDecayPerStep { alpha *= decay }
+            trainingSteps += 1
+            if !correct { break }
+        }
+        sequences += 1
+        if case .perfectStreams(let streams, let length, let every) = parameters.criterion, sequences % every == 0 {
+            let (lengths, mean) = testStreams(streams, length: length)
+            (lastTestStreamLengths, lastMeanStreamLength) = (lengths, mean)
+            if lengths.allSatisfy({ $0 == length }) {
+                milestones.append(Milestone(name: "perfect", sequences: sequences, wrong: 0, testCount: streams, testMSE: nil))
+                solved = true
+                finished = true
+            }
+        }
+    }
+
+    /// Test streams (fresh, from the trial's generator [interp]): each from reset activations,
+    /// no learning, stopped at the first error or at `length`; returns the error-free lengths.
+    mutating func testStreams(_ count: Int, length: Int) -> (lengths: [Int], mean: Double) {
+        let rng = random.source
+        var input = [Double](repeating: 0, count: 7), target = [Double](repeating: 0, count: 7)
+        guard case .absolute(let beta) = parameters.correctness else { return ([], 0) }
+        var lengths: [Int] = []
+        for _ in 0..<count {
+            var stream = ContinualReberStream()
+            learner.resetActivations()
+            var correctSteps = 0
+            while correctSteps < length {
+                let next = stream.next(using: rng)
+                if parameters.resetAtStringStart && next.startsString && correctSteps > 0 { learner.resetActivations() }
+                guard learner.streamStep(input: next.input, legalMask: next.legalMask, beta: beta, learn: false,
+                                         inputBuffer: &input, targetBuffer: &target) else { break }
+                correctSteps += 1
+            }
+            lengths.append(correctSteps)
+        }
+        return (lengths, Double(lengths.reduce(0, +)) / Double(count))
+    }
+}

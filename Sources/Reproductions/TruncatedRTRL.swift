@@ -1,0 +1,405 @@
+#if canImport(Glibc)
+import Glibc
+#else
+import Darwin
+#endif
+
+/// The LSTM of H&S 1997 / Gers et al. 2000 with its learning rule: the forward pass and the
+/// **truncated** gradient of App. A.1 (eqs. 16–28) carried forward as traces, O(W) per step,
+/// memory independent of the sequence length.
+///
+/// Forward (App. A.1; f logistic, g = 4f − 2, h = 2f − 1; d = `stateDecay`, φ ≡ 1 without
+/// forget gates):
+/// ```
+/// y^in_j = f(w_in_j · z)   y^out_j = f(w_out_j · z)   y^φj = f(w_φj · z)
+/// s_c(t) = d·y^φj·s_c(t−1) + y^in_j · g(w_c · z)       y^c = y^out_j · h(s_c)
+/// y^k    = f(w_k · o)      with z = [1, x(t), y^c(t−1), y^gates(t−1)], o = [1, y^c(t), x(t)]
+/// ```
+/// Errors, factor 2 dropped as the paper writes them (so they are −∂/∂ of ½Σ(t − y)²):
+/// ```
+/// e_k = f'(net_k)(t_k − y_k)                         Δw_{k,m}     ∝ e_k · o_m
+/// δ_c = Σ_k w_{k,c} e_k
+/// e_out_j = f'(net_out_j) · Σ_v h(s_c) δ_c            Δw_{out_j,m} ∝ e_out_j · z_m
+/// e_s_c = y^out_j · h'(s_c) · δ_c
+/// Δw_{c,m} ∝ e_s_c · ∂s_c/∂w_{c,m}      Δw_{in_j,m} ∝ Σ_v e_s_c · ∂s_c/∂w_{in_j,m}   (and φ_j)
+/// ```
+/// Traces (eqs. 24–28; the forget-gate form of gers2000.md §4), zero at each reset:
+/// ```
+/// ∂s_c/∂w_{c,m}    ← d·y^φ · ∂s_c/∂w_{c,m}    + g'(net_c) · y^in_j      · z_m
+/// ∂s_c/∂w_{in_j,m} ← d·y^φ · ∂s_c/∂w_{in_j,m} + g(net_c)  · f'(net_in_j) · z_m
+/// ∂s_c/∂w_{φj,m}   ← d·y^φ · ∂s_c/∂w_{φj,m}   + d·s_c(t−1) · f'(net_φj)  · z_m
+/// ```
+/// `gradient` accumulates these Δw/α terms (the descent direction); `applyUpdate` adds α times
+/// it to the weights and clears it.
+public struct TruncatedRTRL: Sendable {
+    /// The network.
+    public let architecture: Architecture
+    /// The weights, in `Architecture`'s layout.
+    public var weights: [Double]
+    /// The accumulated descent direction (−∂E/∂w under truncation) since the last update.
+    public var gradient: [Double]
+    /// All activations, states and traces (layout in `Offsets`).
+    var state: [Double]
+    /// d: the CEC's self-weight (1.0; 0.9 for the state-decay baseline of Gers 2000).
+    public let stateDecay: Double
+    let o: Offsets
+
+    /// Offsets of every quantity inside `state`, and the constants of the step loop.
+    struct Offsets: Sendable {
+        let nIn, blocks, perBlock, cells, nOut, zCount, oCount: Int
+        let cellStart, gateStart, outStart, cellRow, gateRow, outRow: Int
+        let forget, gatesFeed, shortcuts: Bool
+        let wCell, wIn, wOut, wPhi, wK: Int
+        let z, s, yIn, yOut, yPhi, fpIn, fpOut, fpPhi, gNet, sigS, yc, out, yk, ek, tCell, tIn, tPhi, count: Int
+
+        init(_ a: Architecture) {
+            (nIn, blocks, perBlock, cells, nOut) = (a.inputs, a.blocks, a.cellsPerBlock, a.cells, a.outputs)
+            (zCount, oCount) = (a.sourceCount, a.outputSourceCount)
+            (cellStart, gateStart, outStart) = (a.cellStart, a.gateStart, a.outputStart)
+            (cellRow, gateRow, outRow) = (a.cellRow, a.gateRow, a.outputRow)
+            (forget, gatesFeed, shortcuts) = (a.forgetGates, a.gatesFeedUnits, a.outputShortcuts)
+            wCell = a.cellOffset(0)
+            wIn = a.inputGateOffset(0)
+            wOut = a.outputGateOffset(0)
+            wPhi = a.forgetGates ? a.forgetGateOffset(0) : 0
+            wK = a.outputOffset(0)
+            var next = 0
+            func take(_ n: Int) -> Int { defer { next += n }; return next }
+            z = take(zCount); s = take(cells)
+            yIn = take(blocks); yOut = take(blocks); yPhi = take(blocks)
+            fpIn = take(blocks); fpOut = take(blocks); fpPhi = take(blocks)
+            gNet = take(cells); sigS = take(cells); yc = take(cells)
+            out = take(oCount); yk = take(nOut); ek = take(nOut)
+            tCell = take(cells * cellRow); tIn = take(cells * gateRow)
+            tPhi = take(a.forgetGates ? cells * gateRow : 0)
+            count = next
+        }
+    }
+
+    /// A learner with the given weights and all activations, states and traces at zero.
+    /// - Parameters:
+    ///   - architecture: The network.
+    ///   - weights: W weights in the architecture's layout.
+    ///   - stateDecay: The CEC self-weight d (1.0 except for Gers 2000's decay baseline).
+    public init(architecture: Architecture, weights: [Double], stateDecay: Double = 1.0) {
+        precondition(weights.count == architecture.weightCount, "expected \(architecture.weightCount) weights")
+        self.architecture = architecture
+        self.weights = weights
+        self.gradient = [Double](repeating: 0, count: weights.count)
+        self.stateDecay = stateDecay
+        self.o = Offsets(architecture)
+        self.state = [Double](repeating: 0, count: o.count)
+        resetActivations()
+    }
+
+    /// Sets every activation, state and trace to zero (the start of a sequence, §5).
+    public mutating func resetActivations() {
+        state.withUnsafeMutableBufferPointer { a in
+            for i in 0..<a.count { a[i] = 0 }
+            a[o.z] = 1   // the bias unit
+        }
+    }
+
+    /// The output activations y^k of the last step.
+    public var outputs: ArraySlice<Double> { state[o.yk..<(o.yk + o.nOut)] }
+
+    /// The cell states s_c after the last step.
+    public var cellStates: ArraySlice<Double> { state[o.s..<(o.s + o.cells)] }
+
+    /// Adds α times the accumulated descent direction to the weights and clears it.
+    /// - Parameter learningRate: α.
+    public mutating func applyUpdate(learningRate: Double) {
+        weights.withUnsafeMutableBufferPointer { w in
+            gradient.withUnsafeMutableBufferPointer { g in
+                for i in 0..<w.count { w[i] += learningRate * g[i]; g[i] = 0 }
+            }
+        }
+    }
+
+    /// Runs one step: input x(t), then, if `target` is given, adds this step's truncated
+    /// descent direction to `gradient`.
+    /// - Parameters:
+    ///   - input: `inputs` values.
+    ///   - target: `outputs` target values, or nil for a step without error.
+    public mutating func step(input: UnsafePointer<Double>, target: UnsafePointer<Double>?) {
+        let offsets = o
+        let decay = stateDecay
+        weights.withUnsafeMutableBufferPointer { w in
+            state.withUnsafeMutableBufferPointer { a in
+                gradient.withUnsafeMutableBufferPointer { g in
+                    TruncatedRTRL.kernel(offsets, decay, w.baseAddress!, a.baseAddress!, g.baseAddress!, input, target)
+                }
+            }
+        }
+    }
+
+    @inline(__always) static func sigmoid(_ x: Double) -> Double { 1 / (1 + exp(-x)) }
+
+    @inline(__always) static func dot(_ w: UnsafeMutablePointer<Double>, _ x: UnsafeMutablePointer<Double>, _ n: Int) -> Double {
+        var sum = 0.0
+        for m in 0..<n { sum += w[m] * x[m] }
+        return sum
+    }
+
+    /// One step over raw buffers (no allocation, no dispatch per unit).
+    @inline(__always)
+    static func kernel(_ o: Offsets, _ decay: Double, _ w: UnsafeMutablePointer<Double>, _ a: UnsafeMutablePointer<Double>,
+                       _ g: UnsafeMutablePointer<Double>, _ x: UnsafePointer<Double>, _ target: UnsafePointer<Double>?) {
+        let z = a + o.z
+        // Phase 1: the current input onto the input units (z already holds y(t−1)).
+        for i in 0..<o.nIn { z[1 + i] = x[i] }
+        let zGate = z + o.gateStart
+        let zCell = z + o.cellStart
+        // Phase 2a: gates, from z(t).
+        for j in 0..<o.blocks {
+            let yi = sigmoid(dot(w + o.wIn + j * o.gateRow, zGate, o.gateRow))
+            a[o.yIn + j] = yi; a[o.fpIn + j] = yi * (1 - yi)
+            let yo = sigmoid(dot(w + o.wOut + j * o.gateRow, zGate, o.gateRow))
+            a[o.yOut + j] = yo; a[o.fpOut + j] = yo * (1 - yo)
+            if o.forget {
+                let yf = sigmoid(dot(w + o.wPhi + j * o.gateRow, zGate, o.gateRow))
+                a[o.yPhi + j] = yf; a[o.fpPhi + j] = yf * (1 - yf)
+            } else {
+                a[o.yPhi + j] = 1
+            }
+        }
+        // Phase 2b: cells (CEC) and their traces, which use the same z(t) (y^m(t−1)).
+        for j in 0..<o.blocks {
+            let yi = a[o.yIn + j], yo = a[o.yOut + j], keep = decay * a[o.yPhi + j]
+            let fpi = a[o.fpIn + j], fpf = a[o.fpPhi + j]
+            for v in 0..<o.perBlock {
+                let c = j * o.perBlock + v
+                let sg = sigmoid(dot(w + o.wCell + c * o.cellRow, zCell, o.cellRow))
+                let gn = 4 * sg - 2, gp = 4 * sg * (1 - sg)
+                let sp = a[o.s + c]
+                let sn = keep * sp + yi * gn
+                let ss = sigmoid(sn)
+                a[o.s + c] = sn; a[o.gNet + c] = gn; a[o.sigS + c] = ss
+                a[o.yc + c] = yo * (2 * ss - 1)
+                let aCell = gp * yi, aIn = gn * fpi
+                let tc = a + o.tCell + c * o.cellRow, ti = a + o.tIn + c * o.gateRow
+                if keep == 1 {
+                    for m in 0..<o.cellRow { tc[m] += aCell * zCell[m] }
+                    for m in 0..<o.gateRow { ti[m] += aIn * zGate[m] }
+                } else {
+                    for m in 0..<o.cellRow { tc[m] = keep * tc[m] + aCell * zCell[m] }
+                    for m in 0..<o.gateRow { ti[m] = keep * ti[m] + aIn * zGate[m] }
+                }
+                if o.forget {
+                    let aPhi = decay * sp * fpf
+                    let tp = a + o.tPhi + c * o.gateRow
+                    for m in 0..<o.gateRow { tp[m] = keep * tp[m] + aPhi * zGate[m] }
+                }
+            }
+        }
+        // Phase 3: output units read the same step's cells (and, with shortcuts, the inputs).
+        let out = a + o.out
+        out[0] = 1
+        for c in 0..<o.cells { out[1 + c] = a[o.yc + c] }
+        if o.shortcuts { for i in 0..<o.nIn { out[1 + o.cells + i] = x[i] } }
+        let outSource = out + o.outStart
+        for k in 0..<o.nOut {
+            a[o.yk + k] = sigmoid(dot(w + o.wK + k * o.outRow, outSource, o.outRow))
+        }
+        // Errors and the truncated descent direction (eqs. 16–28, factor 2 dropped).
+        if let target {
+            // δ_c = Σ_k w_{k,c} e_k is read before any weight of this step changes (the caller
+            // applies the update after the step).
+            for k in 0..<o.nOut {
+                let y = a[o.yk + k]
+                let e = y * (1 - y) * (target[k] - y)
+                a[o.ek + k] = e
+                let gk = g + o.wK + k * o.outRow
+                for m in 0..<o.outRow { gk[m] += e * outSource[m] }
+            }
+            for j in 0..<o.blocks {
+                var outGateSum = 0.0
+                let yo = a[o.yOut + j]
+                for v in 0..<o.perBlock {
+                    let c = j * o.perBlock + v
+                    var delta = 0.0
+                    for k in 0..<o.nOut { delta += w[o.wK + k * o.outRow + 1 + c - o.outStart] * a[o.ek + k] }
+                    let ss = a[o.sigS + c]
+                    outGateSum += (2 * ss - 1) * delta
+                    let es = yo * (2 * ss * (1 - ss)) * delta
+                    let gc = g + o.wCell + c * o.cellRow, tc = a + o.tCell + c * o.cellRow
+                    for m in 0..<o.cellRow { gc[m] += es * tc[m] }
+                    let gi = g + o.wIn + j * o.gateRow, ti = a + o.tIn + c * o.gateRow
+                    for m in 0..<o.gateRow { gi[m] += es * ti[m] }
+                    if o.forget {
+                        let gf = g + o.wPhi + j * o.gateRow, tp = a + o.tPhi + c * o.gateRow
+                        for m in 0..<o.gateRow { gf[m] += es * tp[m] }
+                    }
+                }
+                let eOut = a[o.fpOut + j] * outGateSum
+                let go = g + o.wOut + j * o.gateRow
+                for m in 0..<o.gateRow { go[m] += eOut * zGate[m] }
+            }
+        }
+        // End of the step: y(t) becomes the y(t−1) that the next step's gates and cells read.
+        for c in 0..<o.cells { z[1 + o.nIn + c] = a[o.yc + c] }
+        if o.gatesFeed {
+            let base = 1 + o.nIn + o.cells
+            for j in 0..<o.blocks {
+                z[base + j] = a[o.yIn + j]
+                z[base + o.blocks + j] = a[o.yOut + j]
+                if o.forget { z[base + 2 * o.blocks + j] = a[o.yPhi + j] }
+            }
+        }
+    }
+}
+
+
+/// When a sequence is correct (Table 11's "correct if").
+public enum CorrectnessRule: Codable, Equatable, Hashable, Sendable {
+    /// ABS(β): at every target step the absolute error of every output unit is below β.
+    case absolute(Double)
+    /// Exp. 1: with n legal successors, their n output units are the n most active
+    /// (every legal unit's output exceeds every illegal unit's) [interp].
+    case legalAreLargest
+
+    /// Whether the outputs `y` are correct against `target` (and `legal`, for Exp. 1).
+    @inline(__always)
+    func holds(_ y: UnsafeMutablePointer<Double>, _ target: UnsafePointer<Double>, _ legal: UnsafePointer<Double>?, _ n: Int) -> Bool {
+        switch self {
+        case .absolute(let beta):
+            for k in 0..<n where !(abs(target[k] - y[k]) < beta) { return false }
+            return true
+        case .legalAreLargest:
+            guard let legal else { return false }
+            var lowestLegal = Double.infinity, highestIllegal = -Double.infinity
+            for k in 0..<n {
+                if legal[k] != 0 { lowestLegal = min(lowestLegal, y[k]) } else { highestIllegal = max(highestIllegal, y[k]) }
+            }
+            return lowestLegal > highestIllegal
+        }
+    }
+}
+
+/// What a pass over one sequence does with the error.
+public enum UpdateTiming: Equatable, Sendable {
+    /// Forward only (testing): no error is propagated.
+    case none
+    /// Accumulate the truncated descent direction over the sequence into `gradient`; no update.
+    case accumulate
+    /// Change the weights after every step that has a target (Exp. 1, CERG; for end-only
+    /// targets this is one update at the end of the sequence).
+    case everyTargetStep(learningRate: Double)
+}
+
+/// The result of one pass over a sequence.
+public struct SequenceOutcome: Equatable, Sendable {
+    /// Every target step was correct under the rule.
+    public var correct: Bool
+    /// E = Σ_k (t_k − y_k)² at the last target step (the paper's E(t), factor 2 kept).
+    public var finalError: Double
+    /// Σ over target steps and outputs of (t − y)².
+    public var squaredErrorSum: Double
+    /// Number of target steps.
+    public var targetSteps: Int
+}
+
+extension TruncatedRTRL {
+    /// Runs one sequence from zero activations (§5: activations are reset after each
+    /// sequence), checking every target step under `rule`.
+    /// - Parameters:
+    ///   - sequence: The sequence.
+    ///   - rule: When a target step is correct.
+    ///   - timing: Whether and when the weights change.
+    public mutating func run(_ sequence: Sequence, rule: CorrectnessRule, timing: UpdateTiming) -> SequenceOutcome {
+        resetActivations()
+        let offsets = o, decay = stateDecay
+        let nOut = o.nOut, nIn = o.nIn
+        var outcome = SequenceOutcome(correct: true, finalError: 0, squaredErrorSum: 0, targetSteps: 0)
+        let computeGradient = timing != .none
+        var rate = 0.0
+        if case .everyTargetStep(let alpha) = timing { rate = alpha }
+        weights.withUnsafeMutableBufferPointer { wb in
+            state.withUnsafeMutableBufferPointer { ab in
+                gradient.withUnsafeMutableBufferPointer { gb in
+                    sequence.inputs.withUnsafeBufferPointer { xb in
+                        sequence.targets.withUnsafeBufferPointer { tb in
+                            sequence.legal.withUnsafeBufferPointer { lb in
+                                let w = wb.baseAddress!, a = ab.baseAddress!, g = gb.baseAddress!
+                                for t in 0..<sequence.length {
+                                    let hasTarget = sequence.hasTarget[t]
+                                    let target = tb.baseAddress! + t * nOut
+                                    TruncatedRTRL.kernel(offsets, decay, w, a, g, xb.baseAddress! + t * nIn,
+                                                         hasTarget && computeGradient ? target : nil)
+                                    guard hasTarget else { continue }
+                                    let y = a + offsets.yk
+                                    var e2 = 0.0
+                                    for k in 0..<nOut { let e = target[k] - y[k]; e2 += e * e }
+                                    outcome.finalError = e2
+                                    outcome.squaredErrorSum += e2
+                                    outcome.targetSteps += 1
+                                    if !rule.holds(y, target, lb.isEmpty ? nil : lb.baseAddress! + t * nOut, nOut) {
+                                        outcome.correct = false
+                                    }
+                                    if rate != 0 {
+                                        for i in 0..<wb.count { w[i] += rate * g[i]; g[i] = 0 }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return outcome
+    }
+}
+
+extension TruncatedRTRL: Codable {
+    enum CodingKeys: String, CodingKey { case architecture, weights, gradient, state, stateDecay }
+
+    /// Restores a learner saved mid-trial: weights, accumulated gradient, activations, states
+    /// and traces.
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        architecture = try container.decode(Architecture.self, forKey: .architecture)
+        weights = try container.decode([Double].self, forKey: .weights)
+        gradient = try container.decode([Double].self, forKey: .gradient)
+        state = try container.decode([Double].self, forKey: .state)
+        stateDecay = try container.decode(Double.self, forKey: .stateDecay)
+        o = Offsets(architecture)
+        guard weights.count == architecture.weightCount, gradient.count == weights.count, state.count == o.count else {
+            throw DecodingError.dataCorruptedError(forKey: .state, in: container,
+                                                   debugDescription: "buffer sizes do not match the architecture")
+        }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(architecture, forKey: .architecture)
+        try container.encode(weights, forKey: .weights)
+        try container.encode(gradient, forKey: .gradient)
+        try container.encode(state, forKey: .state)
+        try container.encode(stateDecay, forKey: .stateDecay)
+    }
+}
+
+extension TruncatedRTRL {
+    /// Runs one step of the continual stream: `input` is a symbol index (one-hot), the target
+    /// marks the symbols of `legalMask`; returns whether every output's error is below β.
+    /// The caller applies the update (`applyUpdate`) when learning.
+    mutating func streamStep(input: Int, legalMask: Int, beta: Double, learn: Bool,
+                             inputBuffer: inout [Double], targetBuffer: inout [Double]) -> Bool {
+        for i in 0..<inputBuffer.count { inputBuffer[i] = i == input ? 1 : 0 }
+        for k in 0..<targetBuffer.count { targetBuffer[k] = (legalMask >> k) & 1 == 1 ? 1 : 0 }
+        let offsets = o, decay = stateDecay
+        return weights.withUnsafeMutableBufferPointer { wb in
+            state.withUnsafeMutableBufferPointer { ab in
+                gradient.withUnsafeMutableBufferPointer { gb in
+                    inputBuffer.withUnsafeBufferPointer { xb in
+                        targetBuffer.withUnsafeBufferPointer { tb in
+                            TruncatedRTRL.kernel(offsets, decay, wb.baseAddress!, ab.baseAddress!, gb.baseAddress!,
+                                                 xb.baseAddress!, learn ? tb.baseAddress! : nil)
+                            return CorrectnessRule.absolute(beta).holds(ab.baseAddress! + offsets.yk, tb.baseAddress!, nil, offsets.nOut)
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

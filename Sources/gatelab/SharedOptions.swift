@@ -1,0 +1,61 @@
+import ArgumentParser
+import Cells
+
+// Options that several commands share, declared once (swift-argument-parser's `@OptionGroup`):
+// the same name, meaning and help text wherever they appear. A command whose defaults differ
+// (a gradient check wants a tiny network, a probe a research-sized one) says so through its
+// `Defaults` type, not by declaring the option again.
+
+/// `--cell NAME|PATH`, required (`gradcheck`, `train`, `weights init`).
+struct CellOption: ParsableArguments {
+    /// The help text, also for commands whose cell is optional (`probe`, where `--case` may
+    /// give it instead).
+    static let help = ArgumentHelp("The cell: \(BuiltinCells.names.joined(separator: ", ")), or the path of a .cell file.")
+
+    @Option(help: CellOption.help)
+    var cell: String
+}
+
+/// The per-command defaults of `NetworkSizeOptions`.
+protocol NetworkSizeDefaults {
+    static var hidden: Int { get }
+    static var input: Int { get }
+    static var batch: Int { get }
+    static var layers: Int { get }
+}
+
+/// `--hidden`, `--input`, `--batch`, `--layers`: the sizes of an unrolled network and its
+/// batch (`probe`, `gradcheck`), with the command's own defaults.
+struct NetworkSizeOptions<Defaults: NetworkSizeDefaults>: ParsableArguments {
+    @Option(help: "Units per layer (H).")
+    var hidden: Int = Defaults.hidden
+
+    @Option(help: "Input features (I).")
+    var input: Int = Defaults.input
+
+    @Option(help: "Sequences per batch (B).")
+    var batch: Int = Defaults.batch
+
+    @Option(help: "Stacked layers (L).")
+    var layers: Int = Defaults.layers
+}
+
+/// `--seed`: the one seed of everything a command draws at random (`probe`, `gradcheck`,
+/// `train`, `weights init`).
+struct SeedOption: ParsableArguments {
+    @Option(help: "Seed of everything drawn at random: weights, inputs, states, targets (GSL's MT19937).")
+    var seed: UInt64 = 1
+}
+
+/// `FILE`, `--quick`, `--output`: which run of an experiment file (`run`, `merge`, `slurm`).
+/// The three must be the same for a run's shards and its merge, so they are one group.
+struct ExperimentFileOptions: ParsableArguments {
+    @Argument(help: "The experiment file (TOML).")
+    var file: String
+
+    @Flag(help: "The small grid of the file's [quick] table (default: 2 seeds, lengths ≤ 1000).")
+    var quick = false
+
+    @Option(help: "Output folder (default: the file's [output] dir, else Notes/<name>).")
+    var output: String?
+}
