@@ -28,7 +28,8 @@ let package = Package(
         .target(name: "Cells", dependencies: ["Autodiff", "GSLKit"]),
         // The cell language: `.cell` files compiled to cells, and resolving a cell name or path.
         .target(name: "CellLanguage", dependencies: ["Cells", "Autodiff", "GSLKit"]),
-        // PyTorch/Keras interchange: reference cases and weights files in `state_dict` layout (JSON).
+        // PyTorch/Keras/numpy interchange: reference cases, and model files in `state_dict` layout
+        // as .json, .npz (stored ZIP of .npy) or .safetensors, a .cell cell by its parameter names.
         .target(name: "Interchange", dependencies: ["Cells", "CellLanguage", "Autodiff"]),
         // Gradient checks of whole unrolled sequences (GradCheck applied to a cell network).
         .target(name: "Verification", dependencies: ["Cells", "Autodiff", "GSLKit", "GradCheck"]),
