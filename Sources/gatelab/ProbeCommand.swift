@@ -5,6 +5,7 @@ import Foundation
 import GSLKit
 import Interchange
 import Probe
+import Training
 
 /// `gatelab probe`: how much of a last-step loss's gradient reaches each earlier step, for
 /// one cell, initialization and length, over one or more seeds (or for a reference case).
@@ -78,6 +79,9 @@ struct ProbeCommand: ParsableCommand {
     @Option(help: "A saved network (.json, .npz or .safetensors) to probe instead of a seeded one; needs --steps.")
     var weights: String?
 
+    @Flag(name: .customLong("task-inputs"), help: "With --weights: feed sequences of the task the network was trained on (its file's task and length), drawn from each seed, instead of x ~ N(0, s²); T is the task's.")
+    var taskInputs = false
+
     @Flag(help: "Print JSON (with the per-distance log10 norms) instead of a table.")
     var json = false
 
@@ -96,8 +100,10 @@ struct ProbeCommand: ParsableCommand {
         }
         if weights != nil {
             guard cell == nil else { throw ValidationError("--weights takes the cell from the file; drop --cell") }
-            guard let steps else { throw ValidationError("give --steps T") }
-            for (name, value) in [("--steps", steps), ("--batch", batch), ("--seeds", seeds)] {
+            if taskInputs {
+                guard steps == nil else { throw ValidationError("--task-inputs takes T from the task; drop --steps") }
+            } else if steps == nil { throw ValidationError("give --steps T (or --task-inputs)") }
+            for (name, value) in [("--steps", steps ?? 1), ("--batch", batch), ("--seeds", seeds)] {
                 guard (1...Self.largest).contains(value) else { throw ValidationError("\(name) must be between 1 and \(Self.largest), got \(value)") }
             }
             guard inputScale >= 0, inputScale.isFinite else { throw ValidationError("--input-scale must be a finite number ≥ 0, got \(inputScale)") }
@@ -184,14 +190,24 @@ struct ProbeCommand: ParsableCommand {
     func probeSaved(_ path: String) throws {
         let model = try SavedModel.read(path)
         let network = model.network
-        let (T, B, I, H) = (steps!, batch, network.inputSize, network.hiddenSize)
+        var task: (any ForgettingTask)?
+        if taskInputs {
+            guard let name = model.metadata["task"], let length = model.metadata["length"].flatMap({ Int($0) }) else {
+                throw CaseFileError(file: path, key: "task", message: "missing: --task-inputs needs a file saved by gatelab train (task and length)")
+            }
+            task = try Tasks.make(name, length: length)
+            guard task!.inputSize == network.inputSize else {
+                throw CaseFileError(file: path, key: "input_size", message: "\(network.inputSize), but task \(name) has \(task!.inputSize) inputs")
+            }
+        }
+        let (T, B, I, H) = (task?.steps ?? steps!, batch, network.inputSize, network.hiddenSize)
         guard Double(T) * Double(B) * Double(max(I, H)) * Double(network.layers) <= 5e8 else {
             throw ValidationError("sizes too large: steps × batch × max(input, hidden) × layers must be at most 5e8")
         }
         var summaries = [ProbeSummary](), curves = [GradientCurves]()
         for i in 0..<UInt64(seeds) {
             let rng = try RandomSource(seed: seed &+ i, generator: "mt19937")
-            let x = rng.gaussianArray(count: T * B * I).map { $0 * inputScale }
+            let x = task.map { $0.batch(size: B, using: rng).inputs } ?? rng.gaussianArray(count: T * B * I).map { $0 * inputScale }
             let scale = 1 / Double(H).squareRoot()
             let r = rng.gaussianArray(count: B * H).map { $0 * scale }
             var setup = try ProbeSetup(network: network, batch: B, steps: T, inputs: x, readout: r)
@@ -208,8 +224,9 @@ struct ProbeCommand: ParsableCommand {
         }
         let seedText = seeds == 1 ? "seed \(seed)" : "seeds \(seed)…\(seed &+ UInt64(seeds - 1))"
         let trained = model.metadata["updates"].map { ", trained \($0) updates" + (model.metadata["task"].map { " on \($0)" } ?? "") } ?? ""
+        let inputs = task.map { "inputs of \($0.name) (length \($0.length))" } ?? "x ~ N(0, \(formatNumber(inputScale))²)"
         print("probe \(path): cell \(model.metadata["cell"] ?? network.cell.name)\(trained), H = \(H), I = \(I), B = \(B), L = \(network.layers), "
-              + "T = \(T), x ~ N(0, \(formatNumber(inputScale))²), \(seedText) (mt19937)")
+              + "T = \(T), \(inputs), \(seedText) (mt19937)")
         print("loss L = Σ_j r_j h_T[j], r ~ N(0, 1)/√H; distance k = T − 1 − t; decay rate fitted over k = 0…\(min(T - 1, fitMaxDistance ?? T - 1))")
         print("")
         print(try table(summaries: summaries, curves: curves))

@@ -242,8 +242,9 @@ struct TrainCommand: ParsableCommand {
         } else {
             verdict = "not solved within \(record.updates) updates (\(String(format: "%.1f", record.seconds)) s): held-out loss \(String(format: "%.5f", record.finalLoss ?? .nan)), baseline \(String(format: "%.4f", record.baseline))"
         }
+        // The profiles before the verdict, which stays the last line (it alone gives the wall time).
+        if !record.profiles.isEmpty { say(Self.profileTable(record.profiles) + "\n") }
         say(verdict)
-        if !record.profiles.isEmpty { say("\n" + Self.profileTable(record.profiles)) }
         if record.diverged { throw ExitCode(ExitStatus.checkFailed) }
     }
 }
