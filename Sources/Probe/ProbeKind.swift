@@ -37,6 +37,8 @@ public enum ProbeKind: ExperimentKind {
 
     public static func configurationKey(_ point: GridPoint) -> String { point.configurationKey }
 
+    public static func suggestion(for name: String, among known: [String]) -> String { didYouMean(name, among: known) }
+
     /// Estimated cost of a point in multiply-adds: the unrolled passes, plus one one-step
     /// reverse pass per state component for each Jacobian sample.
     public static func work(_ point: GridPoint) -> Double {

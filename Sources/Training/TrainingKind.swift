@@ -23,6 +23,8 @@ import TOMLKit
 /// profile_every. `length` and `seed` (one seed or a list of seeds) are accepted as other
 /// names of `steps` and `seeds`, the names `gatelab train` gives its options.
 public enum TrainingKind: ExperimentKind {
+    public static func suggestion(for name: String, among known: [String]) -> String { didYouMean(name, among: known) }
+
     public static let name = "train"
     public static let noun = "training run"
 

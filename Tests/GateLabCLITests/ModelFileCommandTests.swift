@@ -67,6 +67,8 @@ struct SuggestionTests {
         expectOneLineError(try CommandLineTool.run(["run", probe]), mentions: ["unknown key 'step' (did you mean 'steps'?)"])
         let train = try dir.write("t.toml", "name = \"t\"\nkind = \"train\"\n[[grid]]\ntask = \"adding\"\ncell = \"lstm\"\nlength = 10\nupdate = 5\n")
         expectOneLineError(try CommandLineTool.run(["run", train]), mentions: ["unknown key 'update' (did you mean 'updates'?)"])
+        let top = try dir.write("k.toml", "name = \"k\"\nkind = \"probe\"\ndescripton = \"x\"\n[[grid]]\ncell = \"lstm\"\nsteps = 10\n")
+        expectOneLineError(try CommandLineTool.run(["run", top]), mentions: ["unknown key 'descripton' (did you mean 'description'?)"])
     }
 }
 
