@@ -167,3 +167,15 @@ struct TaskInputProbeTests {
         expectOneLineError(try CommandLineTool.run(["probe", "--weights", plain, "--task-inputs"]), mentions: [plain, "task"])
     }
 }
+
+@Suite("Help texts state what the commands do")
+struct HelpTextTests {
+    @Test func gradcheckStatesItsToleranceFloorAndProbeListsCellFiles() throws {
+        let gradcheck = try CommandLineTool.run(["gradcheck", "--help"])
+        #expect(gradcheck.stdout.contains("1e-4 · max(1, |L|)"), "\(gradcheck.stdout)")
+        let probe = try CommandLineTool.run(["probe", "--help"])
+        #expect(probe.stdout.contains(".cell file") && probe.stdout.contains("--weights") && probe.stdout.contains("--task-inputs"), "\(probe.stdout)")
+        let train = try CommandLineTool.run(["train", "--help"])
+        #expect(train.stdout.contains("--save-every") && train.stdout.contains("chrono"), "\(train.stdout)")
+    }
+}
