@@ -86,7 +86,9 @@ struct WeightsCommand: ParsableCommand {
                 rows += [["  readout.weight", "[\(r.weight.rows), \(r.weight.cols)]"], ["  readout.bias", "[\(r.bias.cols)]"]]
             }
             print(alignedTable(rows))
-            let shown = model.metadata.filter { !["cell", "batch", "steps", "source", "loss"].contains($0.key) }
+            // A reference case's scalars (batch, steps, loss, source) are not the model's metadata.
+            let caseKeys: Set<String> = model.metadata["batch"] != nil ? ["batch", "steps", "source", "loss"] : []
+            let shown = model.metadata.filter { $0.key != "cell" && !caseKeys.contains($0.key) }
             if !shown.isEmpty {
                 print(alignedTable(shown.sorted { $0.key < $1.key }.map { ["  " + $0.key, $0.value] }))
             }
