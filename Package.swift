@@ -6,7 +6,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "gatelab", targets: ["gatelab"]),
-        .library(name: "GateLab", targets: ["GSLKit", "Autodiff", "GradCheck", "Cells", "CellLanguage", "Interchange", "Verification", "Experiments", "Probe", "Training"]),
+        .library(name: "GateLab", targets: ["GSLKit", "Autodiff", "GradCheck", "Cells", "CellLanguage", "Interchange", "Verification", "Experiments", "Probe", "Training", "Reproductions"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
