@@ -104,6 +104,7 @@ struct GradcheckCommand: ParsableCommand {
         var check: SequenceGradientCheck
         var (input, hidden, layers) = (self.input, self.hidden, self.layers)
         if let weights {
+            warnIneffective(["--hidden", "--input", "--layers"], because: "--weights gives the cell and its sizes")
             let network = try SavedModel.read(weights).network
             (input, hidden, layers) = (network.inputSize, network.hiddenSize, network.layers)
             check = SequenceGradientCheck(cell: network.cell)

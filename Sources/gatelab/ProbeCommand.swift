@@ -188,6 +188,9 @@ struct ProbeCommand: ParsableCommand {
     /// `--weights FILE`: the saved network on x ~ N(0, s²) and r ~ N(0, 1)/√H from each seed's
     /// mt19937 stream (inputs first, then r, as for a seeded probe without the weights' draws).
     func probeSaved(_ path: String) throws {
+        warnIneffective(["--hidden", "--input", "--layers", "--recurrent-init", "--bias-init", "--forget-bias"],
+                        because: "--weights gives the cell, its sizes and its weights")
+        if taskInputs { warnIneffective(["--input-scale"], because: "--task-inputs feeds the task's own inputs") }
         let model = try SavedModel.read(path)
         let network = model.network
         var task: (any ForgettingTask)?

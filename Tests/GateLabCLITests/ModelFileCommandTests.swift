@@ -181,3 +181,17 @@ struct HelpTextTests {
         #expect(train.stdout.contains("--save-every") && train.stdout.contains("chrono"), "\(train.stdout)")
     }
 }
+
+@Suite("Options without effect beside --weights say so")
+struct IneffectiveOptionTests {
+    @Test func sizesBesideWeightsWarn() throws {
+        let dir = try TemporaryDirectory()
+        let file = dir.path("g.npz")
+        #expect(try CommandLineTool.run(["weights", "init", "--cell", "gru", "--input", "2", "--hidden", "3", "--output", file]).status == 0)
+        let probe = try CommandLineTool.run(["probe", "--weights", file, "--steps", "5", "--hidden", "8"])
+        #expect(probe.status == 0 && probe.stderr == "warning: --hidden has no effect: --weights gives the cell, its sizes and its weights\n", "\(probe)")
+        let check = try CommandLineTool.run(["gradcheck", "--weights", file, "--steps", "3", "--layers=2"])
+        #expect(check.status == 0 && check.stderr == "warning: --layers has no effect: --weights gives the cell and its sizes\n", "\(check)")
+        #expect(try CommandLineTool.run(["probe", "--weights", file, "--steps", "5"]).stderr.isEmpty)
+    }
+}
