@@ -205,6 +205,7 @@ struct TrainCommand: ParsableCommand {
         } else {
             trainer = try Trainer(c, execution: execution.execution)
             if let weights {
+                warnIneffective(["--forget-bias"], because: "--weights gives the starting weights")
                 let saved = try SavedModel.read(weights)
                 do { try trainer.start(from: saved.network, readout: saved.readout) } catch let e as TrainingError {
                     throw ValidationError("\(weights): \(e.description)")
