@@ -37,7 +37,7 @@ let package = Package(
         // jobs), merge, Slurm scripts, progress, atomic files, record JSON and figures.
         .target(name: "Experiments", dependencies: [.product(name: "TOMLKit", package: "TOMLKit")]),
         // Probes of vanishing gradients, and the experiment kind `probe`.
-        .target(name: "Probe", dependencies: ["Cells", "CellLanguage", "Interchange", "Autodiff", "GSLKit", "Experiments", .product(name: "TOMLKit", package: "TOMLKit")]),
+        .target(name: "Probe", dependencies: ["Cells", "CellLanguage", "Interchange", "Training", "Autodiff", "GSLKit", "Experiments", .product(name: "TOMLKit", package: "TOMLKit")]),
         // Long-time-lag tasks (adding, copy, recall, agreement, temporal order), training, and
         // the experiment kind `train`.
         .target(name: "Training", dependencies: ["Cells", "CellLanguage", "Autodiff", "GSLKit", "Experiments", .product(name: "TOMLKit", package: "TOMLKit")]),

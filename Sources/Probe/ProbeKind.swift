@@ -107,6 +107,7 @@ public struct GridPoint: ExperimentPoint, Equatable {
         if c.summary.jacobianSamples != 3 { parts.append("jac\(c.summary.jacobianSamples)") }
         if let w = c.weights {   // the file's name without its extension: gru.u0.npz → w-gru.u0
             parts.append("w-" + ((w as NSString).lastPathComponent as NSString).deletingPathExtension)
+            if c.taskInputs { parts.append("task") }
         }
         if includeSeed { parts.append("seed\(c.seed)") }
         // File-name safe: `orthogonal(0.9)` → `orthogonal0.9`; other punctuation → `-`.
@@ -119,15 +120,24 @@ public struct GridPoint: ExperimentPoint, Equatable {
 extension GridAxes {
     /// The points of saved networks: one per file, length, input scale and seed; the cell and
     /// sizes are the file's, so the keys that would set them are refused.
-    func savedPoints(_ files: [(path: String, cell: String, hidden: Int, inputSize: Int, layers: Int)],
+    func savedPoints(_ files: [(path: String, cell: String, hidden: Int, inputSize: Int, layers: Int, taskSteps: Int?)],
                      reader r: TOMLReader, blockPath: String) throws -> [GridPoint] {
         for key in ["cell", "hidden", "input_size", "layers", "recurrent_init", "bias_init", "forget_bias"] {
             if let place = origin[key] { throw r.error(place, "\(key) comes from the weights files; drop it where weights is set") }
         }
-        guard let lengths = steps else { throw r.error(blockPath, "no steps: set steps (the length T) in this block or in [defaults]") }
+        let modes = taskInputs ?? [false]
+        if modes.contains(true), let bad = files.first(where: { $0.taskSteps == nil }) {
+            throw r.error(origin["task_inputs"] ?? blockPath, "\(bad.path) records no task (task_inputs needs files saved by gatelab train)")
+        }
+        guard modes.allSatisfy({ $0 }) || steps != nil else {
+            throw r.error(blockPath, "no steps: set steps (the length T) in this block or in [defaults]")
+        }
         var out = [GridPoint]()
         for f in files {
-            for scale in inputScale ?? [1] {
+          for onTask in modes {
+            // On the task's inputs the length is the task's, and the input scale does not apply.
+            let lengths = onTask ? [f.taskSteps!] : steps!
+            for scale in onTask ? [1] : inputScale ?? [1] {
                 for fit in fitMaxDistance.map({ $0.map(Optional.some) }) ?? [nil] {
                     for jacobians in jacobianSamples ?? [3] {
                         for T in lengths {
@@ -137,6 +147,7 @@ extension GridAxes {
                                                                    batch: batch?.first ?? 1, layers: f.layers, inputScale: scale, seed: seed,
                                                                    summary: SummarySettings(fitMaxDistance: fit, jacobianSamples: jacobians))
                                     c.weights = f.path
+                                    c.taskInputs = onTask
                                     out.append(GridPoint(configuration: c, origin: blockPath))
                                 } catch let e as ProbeError { throw r.error(origin["weights"] ?? blockPath, e.description) }
                             }
@@ -144,6 +155,7 @@ extension GridAxes {
                     }
                 }
             }
+          }
         }
         return out
     }
@@ -160,12 +172,14 @@ struct GridAxes {
     var seeds: [UInt64]?
     var fitMaxDistance: [Int]?, jacobianSamples: [Int]?
     /// Saved networks (paths relative to the experiment file), each with its cell and sizes.
-    var weights: [(path: String, cell: String, hidden: Int, inputSize: Int, layers: Int)]?
+    var weights: [(path: String, cell: String, hidden: Int, inputSize: Int, layers: Int, taskSteps: Int?)]?
+    /// With `weights`: probe on the task's inputs (true), on x ~ N(0, s²) (false), or both.
+    var taskInputs: [Bool]?
     /// Where each key was last set (for messages).
     var origin: [String: String] = [:]
 
     static let keys = ["cell", "steps", "hidden", "input_size", "batch", "layers", "recurrent_init", "bias_init",
-                       "forget_bias", "input_scale", "seeds", "fit_max_distance", "jacobian_samples", "weights"]
+                       "forget_bias", "input_scale", "seeds", "fit_max_distance", "jacobian_samples", "weights", "task_inputs"]
 
     init() {}
 
@@ -249,9 +263,11 @@ struct GridAxes {
             do {
                 let model = try SavedModel.read(path)
                 let n = model.network
-                return (path, model.metadata["cell"] ?? n.cell.name, n.hiddenSize, n.inputSize, n.layers)
+                let steps = (try? ProbeSetup.task(of: model, file: path))?.steps
+                return (path, model.metadata["cell"] ?? n.cell.name, n.hiddenSize, n.inputSize, n.layers, steps)
             } catch { throw r.error(p, "\(error)") }
         }
+        taskInputs = try list("task_inputs") { v, p in try r.bool(v, p) }
         jacobianSamples = try list("jacobian_samples") { v, p in
             let n = try r.int(v, p)
             guard (0...1000).contains(n) else { throw r.error(p, "must be between 0 and 1000, got \(n)") }
@@ -276,6 +292,7 @@ struct GridAxes {
         m.fitMaxDistance = other.fitMaxDistance ?? fitMaxDistance
         m.jacobianSamples = other.jacobianSamples ?? jacobianSamples
         m.weights = other.weights ?? weights
+        m.taskInputs = other.taskInputs ?? taskInputs
         m.origin.merge(other.origin) { _, new in new }
         return m
     }

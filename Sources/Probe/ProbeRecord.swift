@@ -55,7 +55,7 @@ public struct ProbeRecord: Equatable, ExperimentRecord {
                 ("fit_max_distance", c.summary.fitMaxDistance.map(String.init) ?? ""),
                 ("jacobian_samples", String(c.summary.jacobianSamples))]
         guard let weights = c.weights else { return cells }
-        return cells + [(key: "weights", cell: csvQuoted(weights))]
+        return cells + [(key: "weights", cell: csvQuoted(weights)), (key: "task_inputs", cell: c.taskInputs ? "true" : "false")]
     }
 
     /// The whole record as one JSON line (no trailing newline).
@@ -84,7 +84,7 @@ public struct ProbeRecord: Equatable, ExperimentRecord {
         case drop1e3 = "drop_1e3", drop1e6 = "drop_1e6", log10HT0 = "log10_h_t0", log10XT0 = "log10_x_t0"
         case xFirstOverLast = "x_first_over_last", decayRateC = "decay_rate_c", decayRateCSE = "decay_rate_c_se"
         case decayInterceptC = "decay_intercept_c", decayFitPointsC = "decay_fit_points_c", log10CT0 = "log10_c_t0"
-        case recurrentWeights = "recurrent_weights", jacobians, curves, weights
+        case recurrentWeights = "recurrent_weights", jacobians, curves, weights, taskInputs = "task_inputs"
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -108,6 +108,7 @@ public struct ProbeRecord: Equatable, ExperimentRecord {
         try e.encode(c.summary.fitMaxDistance, forKey: .fitMaxDistance)
         try e.encode(c.summary.jacobianSamples, forKey: .jacobianSamples)
         try e.encodeIfPresent(c.weights, forKey: .weights)   // only for saved networks: older records keep their bytes
+        if c.taskInputs { try e.encode(true, forKey: .taskInputs) }
         try e.encode(Self.lossDefinition, forKey: .loss)
         try e.encode(s.decay?.slope, forKey: .decayRate)
         try e.encode(s.decay?.standardError, forKey: .decayRateSE)
@@ -151,6 +152,7 @@ public struct ProbeRecord: Equatable, ExperimentRecord {
             summary: SummarySettings(fitMaxDistance: try d.decode(Int?.self, forKey: .fitMaxDistance),
                                      jacobianSamples: try d.decode(Int.self, forKey: .jacobianSamples)))
         configuration.weights = try d.decodeIfPresent(String.self, forKey: .weights)
+        configuration.taskInputs = try d.decodeIfPresent(Bool.self, forKey: .taskInputs) ?? false
         func fit(_ slope: Key, _ se: Key, _ intercept: Key, _ count: Key) throws -> DecayFit? {
             guard let s = try d.decode(Double?.self, forKey: slope) else { return nil }
             // The c fit uses the h fit's window.

@@ -194,15 +194,7 @@ struct ProbeCommand: ParsableCommand {
         let model = try SavedModel.read(path)
         let network = model.network
         var task: (any ForgettingTask)?
-        if taskInputs {
-            guard let name = model.metadata["task"], let length = model.metadata["length"].flatMap({ Int($0) }) else {
-                throw CaseFileError(file: path, key: "task", message: "missing: --task-inputs needs a file saved by gatelab train (task and length)")
-            }
-            task = try Tasks.make(name, length: length)
-            guard task!.inputSize == network.inputSize else {
-                throw CaseFileError(file: path, key: "input_size", message: "\(network.inputSize), but task \(name) has \(task!.inputSize) inputs")
-            }
-        }
+        if taskInputs { task = try ProbeSetup.task(of: model, file: path) }
         let (T, B, I, H) = (task?.steps ?? steps!, batch, network.inputSize, network.hiddenSize)
         guard Double(T) * Double(B) * Double(max(I, H)) * Double(network.layers) <= 5e8 else {
             throw ValidationError("sizes too large: steps × batch × max(input, hidden) × layers must be at most 5e8")

@@ -73,3 +73,31 @@ struct SavedModelGridTests {
 enum GSLKitRandom {
     static func source(seed: UInt64) throws -> GSLKit.RandomSource { try GSLKit.RandomSource(seed: seed, generator: "mt19937") }
 }
+
+@Suite("Probe experiments on a saved network's task inputs")
+struct TaskInputGridTests {
+    @Test func taskInputsAreAnAxisWithTheTasksLength() throws {
+        let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("CellsTests/Fixtures/models")
+        let file = fixtures.appendingPathComponent("grid.toml").path
+        let source = """
+            name = "saved"
+            kind = "probe"
+            [defaults]
+            steps = 40
+            [[grid]]
+            weights = "gatelab-gru.json"
+            task_inputs = [false, true]
+            """
+        let e = try ProbeExperiment(source: source, file: file)
+        #expect(e.points.map(\.id) == ["gru_T40_H8_I2_w-gatelab-gru_seed1", "gru_T10_H8_I2_w-gatelab-gru_task_seed1"])
+        let record = try ProbeKind.run(e.points[1], experiment: "saved", version: "test")
+        #expect(record.curves.topH.count == 10)
+        #expect(record.jsonLine.contains("\"task_inputs\":true"))
+        #expect(try ProbeRecord(jsonLine: record.jsonLine, context: "t").configuration == e.points[1].configuration)
+        #expect(!(try ProbeKind.run(e.points[0], experiment: "saved", version: "test")).jsonLine.contains("task_inputs"))
+        // A file without a task cannot be probed on task inputs.
+        let noTask = source.replacingOccurrences(of: "gatelab-gru.json", with: "pytorch-gru.npz")
+        #expect { try ProbeExperiment(source: noTask, file: file) } throws: { "\($0)".contains("records no task") }
+    }
+}
