@@ -150,3 +150,24 @@ struct ForwardOnlyCaseTests {
         #expect { try ReferenceCase(dict, file: "partial.json") } throws: { "\($0)".hasPrefix("partial.json: key 'd_weight_ih_l0'") }
     }
 }
+
+@Suite("Model-file readers refuse damaged files without crashing")
+struct DamagedModelFileTests {
+    @Test(arguments: ArrayArchive.Format.allCases)
+    func everyTruncationAndFlippedByteIsAnErrorOrTheSameArchive(format: ArrayArchive.Format) throws {
+        let archive = ModelFileTests.sample()
+        let data = try archive.encoded(as: format)
+        for n in 0..<data.count {
+            // Only JSON's trailing newline may go (the text is still the whole object).
+            if let read = try? ArrayArchive.decode(data.prefix(n), format: format, file: "t") {
+                #expect(format == .json && n == data.count - 1 && read.arrays == archive.arrays.sorted { $0.name < $1.name } && read.metadata == archive.metadata, "\(format) cut at \(n) of \(data.count) bytes")
+            }
+        }
+        // A flipped byte may leave a valid file (a changed number or padding) but never crashes.
+        for i in stride(from: 0, to: data.count, by: 3) {
+            var damaged = data
+            damaged[i] ^= 0xFF
+            _ = try? ArrayArchive.decode(damaged, format: format, file: "t")
+        }
+    }
+}
