@@ -59,10 +59,14 @@ struct WeightsCommand: ParsableCommand {
             var network = RecurrentNetwork(cell: try CellLookup.cell(cell), inputSize: input, hiddenSize: hidden, layers: layers)
             try network.initialize(.pytorchDefault, using: try RandomSource(seed: seed))
             let file = cell.hasSuffix(".cell") || cell.contains("/") ? cell : WeightsFile.caseCellName(network.cell)
+            // A cell file's own `init` lines take precedence over PyTorch's default; say so.
+            let ownInit = network.specs(layer: 0).contains { $0.initializer != nil }
             try SavedModel(network: network, metadata: ["cell": file, "gatelab_version": GateLabVersion.current,
-                                                        "initialization": "pytorch-default", "seed": String(seed)]).write(to: output)
+                                                        "initialization": ownInit ? "pytorch-default, the cell file's init lines first" : "pytorch-default",
+                                                        "seed": String(seed)]).write(to: output)
             print("wrote \(output): \(WeightsFile.caseCellName(network.cell)), input_size \(input), hidden_size \(hidden), "
-                  + "num_layers \(layers), \(network.parameterCount) parameters (PyTorch default U(±1/√\(hidden)), seed \(seed))")
+                  + "num_layers \(layers), \(network.parameterCount) parameters (PyTorch default U(±1/√\(hidden))"
+                  + (ownInit ? " where the cell file gives no init" : "") + ", seed \(seed))")
         }
     }
 

@@ -195,3 +195,15 @@ struct IneffectiveOptionTests {
         #expect(try CommandLineTool.run(["probe", "--weights", file, "--steps", "5"]).stderr.isEmpty)
     }
 }
+
+@Suite("weights init says when a cell file's init lines decide")
+struct CellFileInitTests {
+    @Test func initLinesAreNamed() throws {
+        let dir = try TemporaryDirectory()
+        let run = try CommandLineTool.run(["weights", "init", "--cell", "Cells/indrnn.cell", "--input", "2", "--hidden", "3", "--output", dir.path("i.npz")])
+        #expect(run.status == 0 && run.stdout.contains("where the cell file gives no init"), "\(run)")
+        #expect(try SavedModel.read(dir.path("i.npz")).metadata["initialization"] == "pytorch-default, the cell file's init lines first")
+        let plain = try CommandLineTool.run(["weights", "init", "--cell", "Cells/mgu.cell", "--input", "2", "--hidden", "3", "--output", dir.path("m.npz")])
+        #expect(plain.status == 0 && !plain.stdout.contains("cell file gives"), "\(plain)")
+    }
+}
