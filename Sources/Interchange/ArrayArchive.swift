@@ -1,3 +1,4 @@
+import Experiments
 import Foundation
 
 /// One named array of float64 values: a tensor of a model file.
@@ -60,14 +61,14 @@ public struct ArrayArchive: Equatable, Sendable {
         }
     }
 
-    /// Writes the archive to `path` in the format of its extension, atomically (a temporary
-    /// file renamed into place).
+    /// Writes the archive to `path` in the format of its extension, by GateLab's one output
+    /// rule (`Files.write`: a new path or a regular file atomically).
     /// - Throws: `CaseFileError` for an unknown extension or a file that cannot be written.
     public func write(to path: String) throws {
         guard let format = Format(path: path) else { throw Self.unknownExtension(path) }
         let data = try encoded(as: format)
-        do { try data.write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
-            throw CaseFileError(file: path, key: nil, message: "cannot write the file (\(error.localizedDescription))")
+        do { try Files.write([UInt8](data), to: path) } catch {   // GateLab's one output rule
+            throw CaseFileError(file: path, key: nil, message: "cannot write the file (\(error))")
         }
     }
 
@@ -75,10 +76,7 @@ public struct ArrayArchive: Equatable, Sendable {
     /// - Throws: `CaseFileError` naming the file and, where there is one, the key.
     public static func read(_ path: String) throws -> ArrayArchive {
         guard let format = Format(path: path) else { throw unknownExtension(path) }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw CaseFileError(file: path, key: nil, message: "cannot read the file")
-        }
-        return try decode(data, format: format, file: path)
+        return try decode(try JSONReader.contents(of: path), format: format, file: path)   // the one bounded reader
     }
 
     /// Decodes the bytes of a file in `format`; `file` names it in errors.

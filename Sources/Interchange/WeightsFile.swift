@@ -1,5 +1,6 @@
 import Autodiff
 import Cells
+import Experiments
 import Foundation
 
 /// A network's weights alone in PyTorch's `state_dict` layout, through `SavedModel` (the one
@@ -13,10 +14,12 @@ public enum WeightsFile {
         String(decoding: try SavedModel(network: network).archive().encoded(as: .json), as: UTF8.self)
     }
 
-    /// Writes the weights atomically (a temporary file renamed into place), as `.json` whatever
-    /// the extension (see `SavedModel.write(to:)` for the other formats).
+    /// Writes the weights as `.json` whatever the extension (`SavedModel.write(to:)` for the
+    /// other formats) by GateLab's one output rule (`Files.write`): a new path or a
+    /// regular file atomically, a symbolic link's target, a device written through, never
+    /// replaced.
     public static func write(_ network: RecurrentNetwork, to path: String) throws {
-        try Data(try json(network).utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+        try Files.write(try json(network), to: path)
     }
 
     /// Reads the network of a model file in any of the three formats (`SavedModel.read`), or of
@@ -34,8 +37,10 @@ public enum WeightsFile {
                                  + BuiltinCells.all.map(\.interchangeName).joined(separator: ", ") + ")")
         }
         let (I, H, L) = (try json.positiveInt("input_size"), try json.positiveInt("hidden_size"), try json.positiveInt("num_layers"))
-        var network = RecurrentNetwork(cell: cell, inputSize: I, hiddenSize: H, layers: L)
         let G = cell.gateCount
+        // Every tensor is read (its shape checked against the file's own arrays) before the
+        // network is made: the sizes in the header are claims, and allocating by them first
+        // let a 30-byte header ask for gigabytes. The arrays bound them by the file's length.
         var state = [String: Tensor]()
         for k in 0..<L {
             let inCols = k == 0 ? I : H
@@ -44,6 +49,7 @@ public enum WeightsFile {
             state["bias_ih_l\(k)"] = Tensor(rows: 1, cols: G * H, scalars: try json.numbers("bias_ih_l\(k)", [G * H]))
             state["bias_hh_l\(k)"] = Tensor(rows: 1, cols: G * H, scalars: try json.numbers("bias_hh_l\(k)", [G * H]))
         }
+        var network = RecurrentNetwork(cell: cell, inputSize: I, hiddenSize: H, layers: L)
         do { try network.load(stateDict: state) } catch let e as InterchangeError {
             throw CaseFileError(file: json.file, key: nil, message: e.description)
         }
