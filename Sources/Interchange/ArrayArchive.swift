@@ -61,11 +61,12 @@ public struct ArrayArchive: Equatable, Sendable {
         }
     }
 
-    /// Writes the archive to `path` in the format of its extension, by GateLab's one output
-    /// rule (`Files.write`: a new path or a regular file atomically).
-    /// - Throws: `CaseFileError` for an unknown extension or a file that cannot be written.
+    /// Writes the archive to `path` in the format of its extension — `.json` for any other
+    /// name, such as a device — by GateLab's one output rule (`Files.write`: a new path or a
+    /// regular file atomically, a device written through).
+    /// - Throws: `CaseFileError` for a file that cannot be written.
     public func write(to path: String) throws {
-        guard let format = Format(path: path) else { throw Self.unknownExtension(path) }
+        let format = Format(path: path) ?? .json
         let data = try encoded(as: format)
         do { try Files.write([UInt8](data), to: path) } catch {   // GateLab's one output rule
             throw CaseFileError(file: path, key: nil, message: "cannot write the file (\(error))")

@@ -40,14 +40,11 @@ struct WeightsCommand: ParsableCommand {
         @OptionGroup var seedOption: SeedOption
         var seed: UInt64 { seedOption.seed }
 
-        @Option(help: "The file to write: .json, .npz or .safetensors.")
+        @Option(help: "The file to write: .json, .npz or .safetensors (JSON for any other name, such as a device).")
         var output: String
 
         func validate() throws {
             try CellLookup.validate(cell)
-            guard ArrayArchive.Format(path: output) != nil else {
-                throw ValidationError("--output \(output): unknown model file format; use .json, .npz or .safetensors")
-            }
             for (name, value) in [("--input", input), ("--hidden", hidden), ("--layers", layers)] {
                 guard (1...100_000).contains(value) else { throw ValidationError("\(name) must be between 1 and 100000, got \(value)") }
             }
