@@ -28,15 +28,16 @@ let package = Package(
         .target(name: "Cells", dependencies: ["Autodiff", "GSLKit"]),
         // The cell language: `.cell` files compiled to cells, and resolving a cell name or path.
         .target(name: "CellLanguage", dependencies: ["Cells", "Autodiff", "GSLKit"]),
-        // PyTorch/Keras interchange: reference cases and weights files in `state_dict` layout (JSON).
-        .target(name: "Interchange", dependencies: ["Cells", "Autodiff", "Experiments"]),
+        // PyTorch/Keras/numpy interchange: reference cases, and model files in `state_dict` layout
+        // as .json, .npz (stored ZIP of .npy) or .safetensors, a .cell cell by its parameter names.
+        .target(name: "Interchange", dependencies: ["Cells", "CellLanguage", "Autodiff", "Experiments"]),
         // Gradient checks of whole unrolled sequences (GradCheck applied to a cell network).
         .target(name: "Verification", dependencies: ["Cells", "Autodiff", "GSLKit", "GradCheck"]),
         // One pipeline for every kind of experiment: the file reader, runner (resume, shards,
         // jobs), merge, Slurm scripts, progress, atomic files, record JSON and figures.
         .target(name: "Experiments", dependencies: [.product(name: "TOMLKit", package: "TOMLKit")]),
         // Probes of vanishing gradients, and the experiment kind `probe`.
-        .target(name: "Probe", dependencies: ["Cells", "CellLanguage", "Interchange", "Autodiff", "GSLKit", "Experiments", .product(name: "TOMLKit", package: "TOMLKit")]),
+        .target(name: "Probe", dependencies: ["Cells", "CellLanguage", "Interchange", "Training", "Autodiff", "GSLKit", "Experiments", .product(name: "TOMLKit", package: "TOMLKit")]),
         // Long-time-lag tasks (adding, copy, recall, agreement, temporal order), training, and
         // the experiment kind `train`.
         .target(name: "Training", dependencies: ["Cells", "CellLanguage", "Autodiff", "GSLKit", "Experiments", .product(name: "TOMLKit", package: "TOMLKit")]),

@@ -334,8 +334,11 @@ struct Analyzer {
 /// ` (did you mean 'hc'?)` naming the entry of `known` fewest edits away from `name`, when
 /// that is one edit for names of up to 3 characters and two for longer ones (the first such
 /// entry on ties); "" when none is that close. Used for unknown names in cell files and for
-/// unknown cell names.
-func didYouMean(_ name: String, among known: [String]) -> String {
+/// unknown cell names, task names and experiment-file keys.
+/// - Parameters:
+///   - name: the unknown name.
+///   - known: the valid names.
+public func didYouMean(_ name: String, among known: [String]) -> String {
     let limit = name.count <= 3 ? 1 : 2
     let best = known.map { ($0, editDistance($0, name)) }.filter { $0.1 <= limit }.min { $0.1 < $1.1 }
     return best.map { " (did you mean '\($0.0)'?)" } ?? ""

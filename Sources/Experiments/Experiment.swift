@@ -65,7 +65,8 @@ public struct Experiment<Kind: ExperimentKind> {
     public init(source: String, file: String) throws {
         let r = TOMLReader(file: file, source: source)
         let table = try ExperimentHeader.table(source, reader: r)
-        try r.checkKeys(table, path: "", allowed: ["name", "kind", "description", "defaults", "grid", "quick", "output"])
+        try r.checkKeys(table, path: "", allowed: ["name", "kind", "description", "defaults", "grid", "quick", "output"],
+                        suggest: Kind.suggestion(for:among:))
         guard let nameValue = table["name"] else { throw r.error("name", "missing: give the experiment a name, e.g. name = \"my-experiment\"") }
         name = try r.string(nameValue, "name")
         guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }), !name.hasPrefix(".") else {

@@ -53,6 +53,10 @@ public struct ReportContext {
 /// keys, resuming, sharding, jobs, merging, Slurm, atomic files, progress — is the same for
 /// every kind (`Experiment`, `ExperimentRunner`).
 public protocol ExperimentKind {
+    /// ` (did you mean 'steps'?)` for an unknown name among known ones, or "" (the kinds give
+    /// CellLanguage's `didYouMean`; the default suggests nothing). Used for the file's keys.
+    static func suggestion(for name: String, among known: [String]) -> String
+
     /// A point of the grid.
     associatedtype Point: ExperimentPoint
     /// A point's stored result.
@@ -101,6 +105,10 @@ public protocol AnyExperiment {
     func run(_ options: RunOptions) throws -> RunOutcome
     /// Merges the shards' files into the report; see `ExperimentRunner.merge(partial:)`.
     func merge(_ options: RunOptions, partial: Bool) throws -> MergeOutcome
+}
+
+extension ExperimentKind {
+    public static func suggestion(for name: String, among known: [String]) -> String { "" }
 }
 
 /// The table of experiment kinds: the one place where a file's `kind` picks its code.

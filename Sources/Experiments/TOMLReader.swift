@@ -17,6 +17,35 @@ public struct TOMLReader {
         .file(file: file, line: locator.line(of: path), keyPath: path, message: message)
     }
 
+    /// A path given in the file (a cell file, a saved network), as seen from the working
+    /// directory: relative paths are relative to the experiment file's directory
+    /// (`Experiments/x.toml` and `../Cells/mgu.cell` give `Cells/mgu.cell`).
+    public func path(_ given: String) -> String {
+        if given.hasPrefix("/") { return given }
+        let directory = (file as NSString).deletingLastPathComponent
+        var parts = [String]()
+        for part in (directory.isEmpty ? given : directory + "/" + given).split(separator: "/").map(String.init) {
+            if part == "." { continue }
+            if part == "..", let last = parts.last, last != ".." { parts.removeLast(); continue }
+            parts.append(part)
+        }
+        return (file.hasPrefix("/") ? "/" : "") + parts.joined(separator: "/")
+    }
+
+    /// The cell-file path `given` in the file names, relative to the working directory, or an
+    /// error at `keyPath` when there is no such file beside the experiment file — with a hint
+    /// when `given` exists relative to the working directory (paths were read that way before).
+    public func cellPath(_ given: String, at keyPath: String) throws -> String {
+        let resolved = path(given)
+        if FileManager.default.fileExists(atPath: resolved) || resolved == given { return resolved }
+        if FileManager.default.fileExists(atPath: given) {
+            let hint = (file as NSString).deletingLastPathComponent.split(separator: "/").map { _ in ".." }.joined(separator: "/")
+            throw error(keyPath, "no such cell file '\(resolved)': paths in an experiment file are relative to the file"
+                        + (hint.isEmpty || given.hasPrefix("/") ? "" : " (write '\(hint)/\(given)' for the file '\(given)' of the working directory)"))
+        }
+        return resolved
+    }
+
     /// The most grid points one `[[grid]]` block may expand to (the shipped experiments have
     /// at most 270 in all; each point is validated, about 0.2 ms in a debug build). A block's size is the
     /// product of its lists' lengths, worked out before expanding: steps 1…1000 × hidden
@@ -39,10 +68,12 @@ public struct TOMLReader {
     }
 
     /// Throws for the first key of `t` (sorted) not in `allowed`.
-    public func checkKeys(_ t: TOMLTable, path: String, allowed: [String]) throws {
+    /// - Parameter suggest: ` (did you mean 'steps'?)` for an unknown key among the allowed
+    ///   ones (the kinds pass CellLanguage's `didYouMean`; this module does not depend on it).
+    public func checkKeys(_ t: TOMLTable, path: String, allowed: [String], suggest: (String, [String]) -> String = { _, _ in "" }) throws {
         for key in t.keys.sorted() where !allowed.contains(key) {
             let p = path.isEmpty ? key : "\(path).\(key)"
-            throw error(p, "unknown key '\(key)'; valid keys here: \(allowed.joined(separator: ", "))")
+            throw error(p, "unknown key '\(key)'\(suggest(key, allowed)); valid keys here: \(allowed.joined(separator: ", "))")
         }
     }
 

@@ -3,43 +3,29 @@ import Cells
 import Experiments
 import Foundation
 
-/// Saving and loading a network's weights as JSON in PyTorch's `state_dict` names and layout
-/// — the reference cases' format — plus `cell`, `input_size`, `hidden_size`, `num_layers`, so
-/// that PyTorch users can `torch.tensor(...)` each key into `nn.LSTM.load_state_dict`.
+/// A network's weights alone in PyTorch's `state_dict` layout, through `SavedModel` (the one
+/// serializer of model files), and the reading of a reference case's weights.
 public enum WeightsFile {
-    /// The JSON text of `network`'s weights: one object with `cell`, `input_size`,
-    /// `hidden_size`, `num_layers` and the `state_dict` tensors (weights as lists of rows,
-    /// biases as flat lists), keys sorted, so that the same weights always give the same bytes.
-    /// Numbers are written in Swift's shortest round-trip form, so reading back gives
-    /// bit-identical weights. (A whole number is written without a fraction, `1` for 1.0, and
-    /// −0.0 as `-0`: Python's `json` reads those as integers, and `torch.tensor` of a list of
-    /// only integers is an integer tensor, which `load_state_dict` converts when it copies.)
+    /// The JSON text of `network`'s weights (`SavedModel`'s `.json` layout: `cell`,
+    /// `input_size`, `hidden_size`, `num_layers` and the `state_dict` arrays, keys sorted,
+    /// numbers in Swift's shortest round-trip form, so reading back gives bit-identical weights).
     /// - Throws: `EncodingError` when a weight is not finite (JSON has no such number).
     public static func json(_ network: RecurrentNetwork) throws -> String {
-        var object: [String: JSONValue] = [
-            "cell": .string(caseCellName(network.cell)),
-            "input_size": .number(Double(network.inputSize)),
-            "hidden_size": .number(Double(network.hiddenSize)),
-            "num_layers": .number(Double(network.layers)),
-        ]
-        for (key, t) in network.stateDict() {
-            object[key] = key.hasPrefix("bias")
-                ? .array(t.scalars.map(JSONValue.number))
-                : .array(t.nestedRows.map { .array($0.map(JSONValue.number)) })
-        }
-        return try JSONValue.object(object).text()
+        String(decoding: try SavedModel(network: network).archive().encoded(as: .json), as: UTF8.self)
     }
 
-    /// Writes the weights by GateLab's one output rule (`Files.write`): a new path or a
+    /// Writes the weights as `.json` whatever the extension (`SavedModel.write(to:)` for the
+    /// other formats) by GateLab's one output rule (`Files.write`): a new path or a
     /// regular file atomically, a symbolic link's target, a device written through, never
     /// replaced.
     public static func write(_ network: RecurrentNetwork, to path: String) throws {
         try Files.write(try json(network), to: path)
     }
 
-    /// Reads weights written by `write` (or any file with the same keys, such as a reference case).
+    /// Reads the network of a model file in any of the three formats (`SavedModel.read`), or of
+    /// a reference case.
     public static func read(_ path: String) throws -> RecurrentNetwork {
-        return try network(from: JSONReader(dict: try JSONReader.object(try JSONReader.contents(of: path), file: path), file: path))
+        try SavedModel.read(path).network
     }
 
     /// The network described by `cell`, `input_size`, `hidden_size`, `num_layers` and the

@@ -4,6 +4,7 @@ import Cells
 import Foundation
 import GSLKit
 import Interchange
+import Training
 
 /// What a probe runs on: a network with its weights, the inputs, the initial state, and the
 /// loss's readout of the top layer's last output h_T.
@@ -52,12 +53,39 @@ public struct ProbeSetup {
     /// `mt19937` stream seeded with `configuration.seed` (see `ProbeConfiguration`).
     public init(configuration c: ProbeConfiguration) throws {
         let rng = try RandomSource(seed: c.seed, generator: "mt19937")
-        var network = RecurrentNetwork(cell: BuiltinCells.named(c.cell)!, inputSize: c.inputSize, hiddenSize: c.hiddenSize, layers: c.layers)
-        try network.initialize(c.initialization, using: rng)
+        var network: RecurrentNetwork
+        if let path = c.weights {
+            let model = try SavedModel.read(path)
+            network = model.network
+            if c.taskInputs {
+                let task = try Self.task(of: model, file: path)
+                let x = task.batch(size: c.batch, using: rng).inputs
+                let scale = 1 / Double(c.hiddenSize).squareRoot()
+                let r = rng.gaussianArray(count: c.batch * c.hiddenSize).map { $0 * scale }
+                try self.init(network: network, batch: c.batch, steps: task.steps, inputs: x, readout: r)
+                return
+            }
+        } else {
+            network = RecurrentNetwork(cell: BuiltinCells.named(c.cell)!, inputSize: c.inputSize, hiddenSize: c.hiddenSize, layers: c.layers)
+            try network.initialize(c.initialization, using: rng)
+        }
         let x = rng.gaussianArray(count: c.steps * c.batch * c.inputSize).map { $0 * c.inputScale }
         let scale = 1 / Double(c.hiddenSize).squareRoot()
         let r = rng.gaussianArray(count: c.batch * c.hiddenSize).map { $0 * scale }
         try self.init(network: network, batch: c.batch, steps: c.steps, inputs: x, readout: r)
+    }
+
+    /// The task a saved network was trained on (its file's `task` and `length`).
+    /// - Throws: `CaseFileError` naming the file when it records no task or another input size.
+    public static func task(of model: SavedModel, file: String) throws -> any ForgettingTask {
+        guard let name = model.metadata["task"], let length = model.metadata["length"].flatMap({ Int($0) }) else {
+            throw CaseFileError(file: file, key: "task", message: "missing: task inputs need a file saved by gatelab train (task and length)")
+        }
+        let task = try Tasks.make(name, length: length)
+        guard task.inputSize == model.network.inputSize else {
+            throw CaseFileError(file: file, key: "input_size", message: "\(model.network.inputSize), but task \(name) has \(task.inputSize) inputs")
+        }
+        return task
     }
 
     /// The setup of a reference case (`shared/reference/README.md` format): its weights,

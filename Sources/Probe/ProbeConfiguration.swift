@@ -40,6 +40,14 @@ public struct ProbeConfiguration: Sendable, Equatable {
     public var seed: UInt64
     /// The summaries' settings.
     public var summary: SummarySettings
+    /// A saved network to probe instead of seeded weights (`weights = [...]` in an experiment
+    /// file; a path relative to the working directory): the cell and sizes are the file's, and
+    /// the stream draws only the inputs and r (steps 2 and 3 below).
+    public var weights: String?
+    /// With `weights`: feed sequences of the task the network was trained on (the file's
+    /// `task` and `length`, drawn from the seed's stream) instead of x ~ N(0, s²); T is then
+    /// the task's. `task_inputs = true` in an experiment file, `--task-inputs` on the command line.
+    public var taskInputs = false
 
     /// Creates a configuration; defaults: H = 32, I = 1, B = 1, L = 1, PyTorch's default
     /// initialization, inputs N(0, 1), seed 1.

@@ -3,6 +3,7 @@ import Cells
 import Experiments
 import Foundation
 import GSLKit
+import Interchange
 import TOMLKit
 
 /// Experiments of kind `probe`: a grid of probe configurations (`GradientProbe`), one record
@@ -35,6 +36,8 @@ public enum ProbeKind: ExperimentKind {
     }
 
     public static func configurationKey(_ point: GridPoint) -> String { point.configurationKey }
+
+    public static func suggestion(for name: String, among known: [String]) -> String { didYouMean(name, among: known) }
 
     /// Estimated cost of a point in multiply-adds: the unrolled passes, plus one one-step
     /// reverse pass per state component for each Jacobian sample.
@@ -106,6 +109,10 @@ public struct GridPoint: ExperimentPoint, Equatable {
         if c.inputScale != 1 { parts.append("xs" + idNumber(c.inputScale)) }
         if let d = c.summary.fitMaxDistance { parts.append("fit\(d)") }
         if c.summary.jacobianSamples != 3 { parts.append("jac\(c.summary.jacobianSamples)") }
+        if let w = c.weights {   // the file's name without its extension: gru.u0.npz → w-gru.u0
+            parts.append("w-" + ((w as NSString).lastPathComponent as NSString).deletingPathExtension)
+            if c.taskInputs { parts.append("task") }
+        }
         if includeSeed { parts.append("seed\(c.seed)") }
         // File-name safe: `orthogonal(0.9)` → `orthogonal0.9`; other punctuation → `-`.
         let text = parts.joined(separator: "_").filter { $0 != "(" && $0 != ")" }
@@ -113,6 +120,50 @@ public struct GridPoint: ExperimentPoint, Equatable {
     }
 }
 
+
+extension GridAxes {
+    /// The points of saved networks: one per file, length, input scale and seed; the cell and
+    /// sizes are the file's, so the keys that would set them are refused.
+    func savedPoints(_ files: [(path: String, cell: String, hidden: Int, inputSize: Int, layers: Int, taskSteps: Int?)],
+                     reader r: TOMLReader, blockPath: String) throws -> [GridPoint] {
+        for key in ["cell", "hidden", "input_size", "layers", "recurrent_init", "bias_init", "forget_bias"] {
+            if let place = origin[key] { throw r.error(place, "\(key) comes from the weights files; drop it where weights is set") }
+        }
+        let modes = taskInputs ?? [false]
+        if modes.contains(true), let bad = files.first(where: { $0.taskSteps == nil }) {
+            throw r.error(origin["task_inputs"] ?? blockPath, "\(bad.path) records no task (task_inputs needs files saved by gatelab train)")
+        }
+        guard modes.allSatisfy({ $0 }) || steps != nil else {
+            throw r.error(blockPath, "no steps: set steps (the length T) in this block or in [defaults]")
+        }
+        var out = [GridPoint]()
+        for f in files {
+          for onTask in modes {
+            // On the task's inputs the length is the task's, and the input scale does not apply.
+            let lengths = onTask ? [f.taskSteps!] : steps!
+            for scale in onTask ? [1] : inputScale ?? [1] {
+                for fit in fitMaxDistance.map({ $0.map(Optional.some) }) ?? [nil] {
+                    for jacobians in jacobianSamples ?? [3] {
+                        for T in lengths {
+                            for seed in seeds ?? [1] {
+                                do {
+                                    var c = try ProbeConfiguration(cell: f.cell, steps: T, hiddenSize: f.hidden, inputSize: f.inputSize,
+                                                                   batch: batch?.first ?? 1, layers: f.layers, inputScale: scale, seed: seed,
+                                                                   summary: SummarySettings(fitMaxDistance: fit, jacobianSamples: jacobians))
+                                    c.weights = f.path
+                                    c.taskInputs = onTask
+                                    out.append(GridPoint(configuration: c, origin: blockPath))
+                                } catch let e as ProbeError { throw r.error(origin["weights"] ?? blockPath, e.description) }
+                            }
+                        }
+                    }
+                }
+            }
+          }
+        }
+        return out
+    }
+}
 
 /// The values of the grid keys in one table (`[defaults]`, a `[[grid]]` block, `[quick]`):
 /// each key unset, or a list of values (one value is a list of one).
@@ -124,16 +175,20 @@ struct GridAxes {
     var inputScale: [Double]?
     var seeds: [UInt64]?
     var fitMaxDistance: [Int]?, jacobianSamples: [Int]?
+    /// Saved networks (paths relative to the experiment file), each with its cell and sizes.
+    var weights: [(path: String, cell: String, hidden: Int, inputSize: Int, layers: Int, taskSteps: Int?)]?
+    /// With `weights`: probe on the task's inputs (true), on x ~ N(0, s²) (false), or both.
+    var taskInputs: [Bool]?
     /// Where each key was last set (for messages).
     var origin: [String: String] = [:]
 
     static let keys = ["cell", "steps", "hidden", "input_size", "batch", "layers", "recurrent_init", "bias_init",
-                       "forget_bias", "input_scale", "seeds", "fit_max_distance", "jacobian_samples"]
+                       "forget_bias", "input_scale", "seeds", "fit_max_distance", "jacobian_samples", "weights", "task_inputs"]
 
     init() {}
 
     init(_ t: TOMLTable, path: String, reader r: TOMLReader) throws {
-        try r.checkKeys(t, path: path, allowed: Self.keys)
+        try r.checkKeys(t, path: path, allowed: Self.keys, suggest: didYouMean)
         func list<T>(_ key: String, _ one: (TOMLValueConvertible, String) throws -> T) throws -> [T]? {
             guard let v = t[key] else { return nil }
             origin[key] = "\(path).\(key)"
@@ -154,7 +209,8 @@ struct GridAxes {
             }
         }
         cell = try list("cell") { v, p in
-            let s = try r.string(v, p)
+            var s = try r.string(v, p)
+            if BuiltinCells.builtin(s) == nil, s.hasSuffix(".cell") || s.contains("/") { s = try r.cellPath(s, at: p) }
             do { return try BuiltinCells.resolve(s).name }   // a built-in name or a cell file
             catch { throw r.error(p, "\(error)") }
         }
@@ -205,6 +261,17 @@ struct GridAxes {
             }
         }
         fitMaxDistance = try list("fit_max_distance", positive(1_000_000))
+        weights = try list("weights") { v, p in
+            let given = try r.string(v, p)
+            let path = r.path(given)
+            do {
+                let model = try SavedModel.read(path)
+                let n = model.network
+                let steps = (try? ProbeSetup.task(of: model, file: path))?.steps
+                return (path, model.metadata["cell"] ?? n.cell.name, n.hiddenSize, n.inputSize, n.layers, steps)
+            } catch { throw r.error(p, "\(error)") }
+        }
+        taskInputs = try list("task_inputs") { v, p in try r.bool(v, p) }
         jacobianSamples = try list("jacobian_samples") { v, p in
             let n = try r.int(v, p)
             guard (0...1000).contains(n) else { throw r.error(p, "must be between 0 and 1000, got \(n)") }
@@ -228,6 +295,8 @@ struct GridAxes {
         m.seeds = other.seeds ?? seeds
         m.fitMaxDistance = other.fitMaxDistance ?? fitMaxDistance
         m.jacobianSamples = other.jacobianSamples ?? jacobianSamples
+        m.weights = other.weights ?? weights
+        m.taskInputs = other.taskInputs ?? taskInputs
         m.origin.merge(other.origin) { _, new in new }
         return m
     }
@@ -249,6 +318,7 @@ struct GridAxes {
     ///   apply to every cell it lists).
     ///   - blockPath: the block's key path (`grid[2]`), for messages.
     func points(reader r: TOMLReader, block: GridAxes, blockPath: String) throws -> [GridPoint] {
+        if let weights { return try savedPoints(weights, reader: r, blockPath: blockPath) }
         guard let cells = cell else { throw r.error(blockPath, "no cell: set cell in this block or in [defaults]") }
         guard let lengths = steps else { throw r.error(blockPath, "no steps: set steps (the length T) in this block or in [defaults]") }
         if let fb = block.forgetBias, fb != [.pytorchDefault] {

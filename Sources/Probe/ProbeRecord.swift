@@ -46,7 +46,7 @@ public struct ProbeRecord: Equatable, ExperimentRecord {
     /// The parameters as CSV cells, in column order (also the first columns of the summary CSVs).
     public var parameterCells: [(key: String, cell: String)] {
         let c = configuration
-        return [("experiment", csvQuoted(experiment)), ("id", csvQuoted(id)), ("gatelab_version", csvQuoted(version)),
+        let cells: [(key: String, cell: String)] = [("experiment", csvQuoted(experiment)), ("id", csvQuoted(id)), ("gatelab_version", csvQuoted(version)),
                 ("rng", csvQuoted(generator)), ("cell", csvQuoted(c.cell)), ("steps", String(c.steps)),
                 ("hidden", String(c.hiddenSize)), ("input_size", String(c.inputSize)), ("batch", String(c.batch)),
                 ("layers", String(c.layers)), ("recurrent_init", csvQuoted(c.recurrentInitName)),
@@ -54,6 +54,8 @@ public struct ProbeRecord: Equatable, ExperimentRecord {
                 ("input_scale", csvNumber(c.inputScale)), ("seed", String(c.seed)),
                 ("fit_max_distance", c.summary.fitMaxDistance.map(String.init) ?? ""),
                 ("jacobian_samples", String(c.summary.jacobianSamples))]
+        guard let weights = c.weights else { return cells }
+        return cells + [(key: "weights", cell: csvQuoted(weights)), (key: "task_inputs", cell: c.taskInputs ? "true" : "false")]
     }
 
     /// The whole record as one JSON line (no trailing newline).
@@ -82,7 +84,7 @@ public struct ProbeRecord: Equatable, ExperimentRecord {
         case drop1e3 = "drop_1e3", drop1e6 = "drop_1e6", log10HT0 = "log10_h_t0", log10XT0 = "log10_x_t0"
         case xFirstOverLast = "x_first_over_last", decayRateC = "decay_rate_c", decayRateCSE = "decay_rate_c_se"
         case decayInterceptC = "decay_intercept_c", decayFitPointsC = "decay_fit_points_c", log10CT0 = "log10_c_t0"
-        case recurrentWeights = "recurrent_weights", jacobians, curves
+        case recurrentWeights = "recurrent_weights", jacobians, curves, weights, taskInputs = "task_inputs"
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -105,6 +107,8 @@ public struct ProbeRecord: Equatable, ExperimentRecord {
         try e.encode(c.seed, forKey: .seed)
         try e.encode(c.summary.fitMaxDistance, forKey: .fitMaxDistance)
         try e.encode(c.summary.jacobianSamples, forKey: .jacobianSamples)
+        try e.encodeIfPresent(c.weights, forKey: .weights)   // only for saved networks: older records keep their bytes
+        if c.taskInputs { try e.encode(true, forKey: .taskInputs) }
         try e.encode(Self.lossDefinition, forKey: .loss)
         try e.encode(s.decay?.slope, forKey: .decayRate)
         try e.encode(s.decay?.standardError, forKey: .decayRateSE)
@@ -147,6 +151,8 @@ public struct ProbeRecord: Equatable, ExperimentRecord {
             inputScale: try d.decode(Double.self, forKey: .inputScale), seed: try d.decode(UInt64.self, forKey: .seed),
             summary: SummarySettings(fitMaxDistance: try d.decode(Int?.self, forKey: .fitMaxDistance),
                                      jacobianSamples: try d.decode(Int.self, forKey: .jacobianSamples)))
+        configuration.weights = try d.decodeIfPresent(String.self, forKey: .weights)
+        configuration.taskInputs = try d.decodeIfPresent(Bool.self, forKey: .taskInputs) ?? false
         func fit(_ slope: Key, _ se: Key, _ intercept: Key, _ count: Key) throws -> DecayFit? {
             guard let s = try d.decode(Double?.self, forKey: slope) else { return nil }
             // The c fit uses the h fit's window.

@@ -44,6 +44,8 @@ struct ResultTables {
     static func label(_ c: ProbeConfiguration, among all: [ProbeConfiguration]) -> String {
         func varies<T: Hashable>(_ f: (ProbeConfiguration) -> T) -> Bool { Set(all.map(f)).count > 1 }
         var parts = [c.cell]
+        // A saved network is named by its file (gru.u250.npz: after 250 updates).
+        if let w = c.weights { parts.append((w as NSString).lastPathComponent + (c.taskInputs ? " on task inputs" : "")) }
         if varies(\.hiddenSize) { parts.append("H = \(c.hiddenSize)") }
         if varies(\.inputSize) { parts.append("I = \(c.inputSize)") }
         if varies(\.batch) { parts.append("B = \(c.batch)") }

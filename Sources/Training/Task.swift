@@ -1,3 +1,4 @@
+import CellLanguage
 import GSLKit
 
 /// What a task's loss compares: real-valued outputs (mean squared error) or classes (softmax
@@ -151,7 +152,7 @@ public enum TaskError: Error, Equatable, CustomStringConvertible {
     case badParameter(task: String, message: String)
     public var description: String {
         switch self {
-        case .unknownTask(let n): return "unknown task '\(n)'; valid tasks: \(Tasks.names.joined(separator: ", "))"
+        case .unknownTask(let n): return "unknown task '\(n)'\(didYouMean(n.lowercased(), among: Tasks.names)); valid tasks: \(Tasks.names.joined(separator: ", "))"
         case let .badParameter(t, m): return "task \(t): \(m)"
         }
     }

@@ -193,7 +193,8 @@ public final class Trainer {
         let initRNG = try RandomSource(seed: c.seed, generator: c.generator)
         model = try SequenceModel(cell: cell, inputSize: task.inputSize, hiddenSize: c.hidden, layers: c.layers, loss: task.loss,
                                   batch: c.batch, steps: task.steps,
-                                  initialization: .init(forgetBias: c.forgetBias.map { .constant($0) }),
+                                  initialization: .init(forgetBias: c.chrono == true ? .chrono(maxSteps: Double(task.steps))
+                                                                                      : c.forgetBias.map { .constant($0) }),
                                   rng: initRNG, memoryBudget: c.memoryBudgetMB << 20, execution: execution)
         data = try RandomSource(seed: c.dataSeed, generator: c.generator)
         let evalRNG = try RandomSource(seed: c.evalSeed, generator: c.generator)
@@ -226,6 +227,35 @@ public final class Trainer {
         model.parameters = checkpoint.parameters
         optimizer = checkpoint.optimizer
         record = checkpoint.record
+    }
+
+    /// Starts from saved weights instead of the seeded initialization (`gatelab train
+    /// --weights`): the recurrent layers, and the readout when given.
+    /// - Throws: `TrainingError.badConfiguration` naming what does not fit: the cell's
+    ///   parameters, the sizes, the readout's shape.
+    public func start(from network: RecurrentNetwork, readout: (weight: Tensor, bias: Tensor)?) throws {
+        let mine = model.network
+        guard network.inputSize == mine.inputSize, network.hiddenSize == mine.hiddenSize, network.layers == mine.layers else {
+            throw TrainingError.badConfiguration("the saved network has input_size \(network.inputSize), hidden_size \(network.hiddenSize), "
+                + "num_layers \(network.layers); this run needs \(mine.inputSize), \(mine.hiddenSize), \(mine.layers)")
+        }
+        for k in 0..<mine.layers {
+            let want = mine.specs(layer: k).map { "\($0.name) \($0.rows)×\($0.cols)" }
+            let have = network.specs(layer: k).map { "\($0.name) \($0.rows)×\($0.cols)" }
+            guard want == have else {
+                throw TrainingError.badConfiguration("the saved network's cell \(network.cell.name) has parameters \(have.joined(separator: ", ")); "
+                    + "this run's \(mine.cell.name) has \(want.joined(separator: ", "))")
+            }
+        }
+        model.network.weights = network.weights
+        if let readout {
+            guard readout.weight.shape == model.readoutWeight.shape, readout.bias.shape == model.readoutBias.shape else {
+                throw TrainingError.badConfiguration("the saved readout is \(readout.weight.rows)×\(readout.weight.cols); this task needs "
+                    + "\(model.readoutWeight.rows)×\(model.readoutWeight.cols)")
+            }
+            model.readoutWeight = readout.weight
+            model.readoutBias = readout.bias
+        }
     }
 
     /// What names the cell of configuration value `cell` in a checkpoint: a built-in cell's
@@ -294,10 +324,11 @@ public final class Trainer {
     ///   - stopAfter: stop (with a checkpoint) after this many updates of this call, as if
     ///     the run had been killed there: for tests of resuming.
     ///   - progress: called after each evaluation.
+    ///   - afterUpdate: called after each update with the updates taken (to save snapshots).
     /// - Returns: the record.
     @discardableResult
     public func run(checkpoint: String? = nil, checkpointEvery: Int = 500, stopAfter: Int? = nil,
-                    progress: ((EvaluationPoint) -> Void)? = nil) throws -> TrainingRecord {
+                    progress: ((EvaluationPoint) -> Void)? = nil, afterUpdate: ((Int) throws -> Void)? = nil) throws -> TrainingRecord {
         let c = configuration
         guard checkpointEvery >= 1 else { throw TrainingError.badConfiguration("checkpoint-every must be ≥ 1, got \(checkpointEvery)") }
         var clock = DispatchTime.now().uptimeNanoseconds
@@ -333,6 +364,7 @@ public final class Trainer {
             if record.updates % c.evalEvery == 0 || record.updates == c.updates { try observe(progress) }
             try profileIfDue(force: record.solved || record.updates == c.updates)
             if let checkpoint, record.updates % checkpointEvery == 0 { tick(); try write(checkpoint: checkpoint) }
+            try afterUpdate?(record.updates)
         }
         tick()
         if let checkpoint, !record.diverged { try write(checkpoint: checkpoint) }

@@ -10,7 +10,7 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case task, length = "steps", cell, hidden, layers, optimizer, learningRate = "lr", momentum, clip, schedule, batch, updates
         case evalEvery = "eval_every", evalSize = "eval_size", evalSeed = "eval_seed", seed, generator = "rng"
-        case forgetBias = "forget_bias", profileEvery = "profile_every", memoryBudgetMB = "memory_budget_mb"
+        case forgetBias = "forget_bias", chrono = "forget_bias_chrono", profileEvery = "profile_every", memoryBudgetMB = "memory_budget_mb"
     }
 
     /// Task name (see `Tasks.names`).
@@ -49,6 +49,10 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     public var generator = "mt19937"
     /// Forget-gate bias (cells with a forget gate); nil: PyTorch's default U(±1/√H).
     public var forgetBias: Double? = 1
+    /// Chrono initialization of the forget (and input) gate biases (Tallec & Ollivier 2018)
+    /// with T_max = the task's steps, instead of `forgetBias`; nil (not written in records,
+    /// so older records keep their bytes) or true.
+    public var chrono: Bool?
     /// Gradient profiles over time steps are recorded at update 0 and every this many updates
     /// (and at the end); 0: only at 0 and at the end.
     public var profileEvery = 1000
@@ -67,7 +71,7 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     public var id: String {
         var s = "\(task)_T\(length)_\(cell)_H\(hidden)"
         if layers > 1 { s += "_L\(layers)" }
-        if hasForgetGate { s += "_fb" + (forgetBias.map { Self.number($0) } ?? "default") }
+        if hasForgetGate { s += "_fb" + (chrono == true ? "chrono" : forgetBias.map { Self.number($0) } ?? "default") }
         s += "_seed\(seed)"
         // File-name safe (a cell may be a path such as Cells/mgu.cell).
         return String(s.map { $0.isLetter || $0.isNumber || "-_.".contains($0) ? $0 : "-" })
@@ -85,7 +89,7 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     public func validate() throws {
         func require(_ ok: Bool, _ message: String) throws { if !ok { throw TrainingError.badConfiguration(message) } }
         try require(Tasks.names.contains(task) || (try? Tasks.make(task, length: length)) != nil,
-                    "unknown task '\(task)'; valid tasks: \(Tasks.names.joined(separator: ", "))")
+                    "unknown task '\(task)'\(didYouMean(task.lowercased(), among: Tasks.names)); valid tasks: \(Tasks.names.joined(separator: ", "))")
         _ = try Tasks.make(task, length: length)
         do { _ = try BuiltinCells.resolve(cell) }   // a built-in name or a cell file
         catch { throw TrainingError.badConfiguration("\(error)") }

@@ -1,3 +1,4 @@
+import CellLanguage
 import Cells
 import Experiments
 import Foundation
@@ -22,6 +23,8 @@ import TOMLKit
 /// profile_every. `length` and `seed` (one seed or a list of seeds) are accepted as other
 /// names of `steps` and `seeds`, the names `gatelab train` gives its options.
 public enum TrainingKind: ExperimentKind {
+    public static func suggestion(for name: String, among known: [String]) -> String { didYouMean(name, among: known) }
+
     public static let name = "train"
     public static let noun = "training run"
 
@@ -52,7 +55,7 @@ public enum TrainingKind: ExperimentKind {
         for key in t.keys.sorted() {
             let p = "\(path).\(key)"
             guard let name = keys.contains(key) ? key : aliases[key] else {
-                throw r.error(p, "unknown key '\(key)'; valid keys here: \(keys.joined(separator: ", ")) (also length = steps, seed = seeds)")
+                throw r.error(p, "unknown key '\(key)'\(didYouMean(key, among: keys + Array(aliases.keys))); valid keys here: \(keys.joined(separator: ", ")) (also length = steps, seed = seeds)")
             }
             guard out[name] == nil else { throw r.error(p, "'\(key)' and another name of '\(name)' are both given") }
             let v = t[key]!
@@ -104,11 +107,12 @@ public enum TrainingKind: ExperimentKind {
         case "task":
             let name = try r.string(v, p)
             guard Tasks.names.contains(name.lowercased()) || (try? Tasks.make(name, length: 1000)) != nil else {
-                throw r.error(p, "unknown task '\(name)'; valid tasks: \(Tasks.names.joined(separator: ", "))")
+                throw r.error(p, "unknown task '\(name)'\(didYouMean(name.lowercased(), among: Tasks.names)); valid tasks: \(Tasks.names.joined(separator: ", "))")
             }
             c.task = name
         case "cell":
-            let name = try r.string(v, p)
+            var name = try r.string(v, p)
+            if BuiltinCells.builtin(name) == nil, name.hasSuffix(".cell") || name.contains("/") { name = try r.cellPath(name, at: p) }
             do { _ = try BuiltinCells.resolve(name) } catch { throw r.error(p, "\(error)") }
             c.cell = name
         case "steps": c.length = try positive()
@@ -131,8 +135,11 @@ public enum TrainingKind: ExperimentKind {
         case "clip": let x = try r.number(v, p); c.clip = x > 0 ? x : nil
         case "forget_bias":
             if v.type == .string {
-                guard try r.string(v, p) == "default" else { throw r.error(p, "expected a number or \"default\"") }
-                c.forgetBias = nil
+                switch try r.string(v, p) {
+                case "default": c.forgetBias = nil
+                case "chrono": c.forgetBias = nil; c.chrono = true
+                default: throw r.error(p, "expected a number, \"chrono\" or \"default\"")
+                }
             } else {
                 c.forgetBias = try r.number(v, p)
             }
@@ -178,6 +185,7 @@ public enum TrainingKind: ExperimentKind {
     /// `points.csv`, the figures and `report.md`.
     public static func writeReport(_ records: [TrainingRecord], points: [TrainingPoint], context: ReportContext) throws -> [String] {
         try Files.write(TrainingReport.pointsCSV(records), to: context.directory + "/points.csv")
+        try Files.write(TrainingReport.profilesCSV(records), to: context.directory + "/profiles.csv")
         let (drawn, problems) = context.figures ? context.figureWriter.draw(TrainingReport.figures(records)) : ([], [])
         try Report.write(TrainingReport.body(records, figures: drawn), versions: TrainingReport.unique(records.compactMap(\.gatelabVersion)),
                          figureProblems: problems, context: context)
@@ -212,6 +220,19 @@ extension TrainingRecord {
 
 /// Tables, figures and the Markdown report of a `train` grid.
 enum TrainingReport {
+    /// Every recorded gradient profile in long form, one row per run, update and distance:
+    /// `id,update,distance,log10_gradient_h` (distance k = T − 1 − t from the last step).
+    public static func profilesCSV(_ records: [TrainingRecord]) -> String {
+        var lines = ["id,update,distance,log10_gradient_h"]
+        for r in records {
+            for p in r.profiles {
+                let n = p.log10GradientH.count
+                for k in 0..<n { lines.append("\(csvQuoted(r.id)),\(p.update),\(k),\(csvNumber(p.log10GradientH[n - 1 - k]))") }
+            }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
     static func pointsCSV(_ records: [TrainingRecord]) -> String {
         "id,task,steps,cell,forget_bias,hidden,seed,updates,solved,solved_at,diverged,final_loss,final_fraction_correct,baseline,seconds\n"
             + records.map { r in

@@ -19,6 +19,9 @@ public struct SequenceGradientCheck {
     public var options = GradientCheckOptions()
     /// The unrolled network's executor.
     public var execution = Execution.fast
+    /// Weights to check at instead of seeded random ones (`gatelab gradcheck --weights`):
+    /// their sizes replace I, H and L; inputs, states and R are drawn from the seed as before.
+    public var weights: RecurrentNetwork?
 
     /// Creates a check with the default sizes (I = 3, H = 4, B = 2, T = 20, L = 1).
     public init(cell: any RecurrentCell) { self.cell = cell }
@@ -28,6 +31,11 @@ public struct SequenceGradientCheck {
         let rng = try RandomSource(seed: seed, generator: Self.generator)
         var network = RecurrentNetwork(cell: cell, inputSize: inputSize, hiddenSize: hiddenSize, layers: layers)
         try network.initialize(.init(inputWeights: .uniform(bound: 0.6), recurrentWeights: .uniform(bound: 0.6), biases: .uniform(bound: 0.3)), using: rng)
+        if let weights {
+            precondition(weights.inputSize == inputSize && weights.hiddenSize == hiddenSize && weights.layers == layers,
+                         "SequenceGradientCheck: set inputSize, hiddenSize and layers to the weights' sizes")
+            network.weights = weights.weights
+        }
         let x = rng.uniformArray(count: steps * batch * inputSize, low: -1, high: 1)
         let r = rng.uniformArray(count: steps * batch * hiddenSize, low: -1, high: 1)
         let initial = (0..<layers).map { _ in cell.stateNames.map { _ in

@@ -21,7 +21,7 @@ struct GateLabCommand: ParsableCommand {
         version: GateLabVersion.current,
         subcommands: [DemoCommand.self, CellsCommand.self, ShowCommand.self, GradcheckCommand.self,
                       VerifyReferenceCommand.self, WeightsCommand.self, BenchCommand.self, ProbeCommand.self, RunCommand.self, MergeCommand.self, SlurmCommand.self,
-                      TrainCommand.self]
+                      TrainCommand.self, CompareCommand.self]
     )
 
     /// Parses, runs, and turns every error into one line on stderr and an exit code (see the
@@ -81,6 +81,11 @@ func printError(_ message: String) {
     let line = message.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
         .filter { !$0.isEmpty }.joined(separator: "; ")
     FileHandle.standardError.write(Data(("error: " + line + "\n").utf8))
+}
+
+/// Prints `message` as one line `warning: …` on stderr: an option that has no effect.
+func warn(_ message: String) {
+    FileHandle.standardError.write(Data(("warning: " + message + "\n").utf8))
 }
 
 /// A library error's own message (its `description`), or Foundation's localized one.

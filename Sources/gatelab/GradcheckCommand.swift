@@ -2,6 +2,7 @@ import ArgumentParser
 import Cells
 import Foundation
 import GradCheck
+import Interchange
 import Verification
 
 /// `gatelab gradcheck`: `SequenceGradientCheck` of one cell from the command line.
@@ -24,8 +25,12 @@ struct GradcheckCommand: ParsableCommand {
         case full, directional
     }
 
-    @OptionGroup var cellOption: CellOption
-    var cell: String { cellOption.cell }
+    // Optional, unlike train's shared CellOption: --weights may name the cell instead.
+    @Option(help: CellOption.help)
+    var cell: String?
+
+    @Option(help: "Check at the weights of this saved network (.json, .npz, .safetensors) instead of seeded ones; its cell and sizes replace --cell, --input, --hidden and --layers.")
+    var weights: String?
 
     /// A small network: a full check costs two loss evaluations per weight.
     enum Defaults: NetworkSizeDefaults {
@@ -56,7 +61,7 @@ struct GradcheckCommand: ParsableCommand {
           help: "Re-test with Richardson extrapolation what fails with plain central differences (4 more loss evaluations each); without --richardson only.")
     var retest = true
 
-    @Option(help: "Largest accepted relative error (default 1e-6).")
+    @Option(help: "Largest accepted relative error, rel err = |a − n| / max(|a|, |n|, floor) with the floor 1e-4 · max(1, |L|) (default 1e-6).")
     var tolerance: Double?
 
     @Flag(help: "Print the report as JSON instead of a table.")
@@ -71,7 +76,12 @@ struct GradcheckCommand: ParsableCommand {
     static let largestCheckCost = 1e10
 
     func validate() throws {
-        try CellLookup.validate(cell)
+        switch (cell, weights) {
+        case (let cell?, nil): try CellLookup.validate(cell)
+        case (nil, _?): break
+        case (_?, _?): throw ValidationError("--weights takes the cell from the file; drop --cell")
+        case (nil, nil): throw ValidationError("give --cell NAME (or --weights FILE)")
+        }
         for (name, value) in [("--hidden", hidden), ("--input", input), ("--batch", batch), ("--steps", steps), ("--layers", layers)] {
             guard value >= 1 else { throw ValidationError("\(name) must be at least 1, got \(value)") }
             guard value <= Self.largestSize else { throw ValidationError("\(name) must be at most \(Self.largestSize), got \(value)") }
@@ -105,7 +115,17 @@ struct GradcheckCommand: ParsableCommand {
     @OptionGroup var execution: ExecutionOptions
 
     func run() throws {
-        var check = SequenceGradientCheck(cell: try CellLookup.cell(cell))
+        var check: SequenceGradientCheck
+        var (input, hidden, layers) = (self.input, self.hidden, self.layers)
+        if let weights {
+            warnIneffective(["--hidden", "--input", "--layers"], because: "--weights gives the cell and its sizes")
+            let network = try SavedModel.read(weights).network
+            (input, hidden, layers) = (network.inputSize, network.hiddenSize, network.layers)
+            check = SequenceGradientCheck(cell: network.cell)
+            check.weights = network
+        } else {
+            check = SequenceGradientCheck(cell: try CellLookup.cell(cell!))
+        }
         check.execution = execution.execution
         (check.inputSize, check.hiddenSize, check.batch, check.steps, check.layers) = (input, hidden, batch, steps, layers)
         check.seed = seed
@@ -118,7 +138,7 @@ struct GradcheckCommand: ParsableCommand {
         if json {
             print(try SequenceGradientCheckReport(check: check, report: report, version: GateLabVersion.current).json())
         } else {
-            print("gradcheck \(check.cell.name): I = \(input), H = \(hidden), B = \(batch), T = \(steps), L = \(layers), "
+            print("gradcheck \(weights ?? check.cell.name): I = \(input), H = \(hidden), B = \(batch), T = \(steps), L = \(layers), "
                   + "seed \(seed), \(mode.rawValue) mode; loss L(θ) = \(report.loss)")
             print("")
             print(report.table())

@@ -5,6 +5,7 @@ import Foundation
 import GSLKit
 import Interchange
 import Probe
+import Training
 
 /// `gatelab probe`: how much of a last-step loss's gradient reaches each earlier step, for
 /// one cell, initialization and length, over one or more seeds (or for a reference case).
@@ -22,10 +23,13 @@ struct ProbeCommand: ParsableCommand {
             the norm has fallen by 10^3 and 10^6, σ_max and ρ of every W_h* block, and the \
             singular values of the one-step state Jacobian at a few distances. With several \
             seeds: mean ± 95% confidence interval. With --case FILE: weights, inputs and \
-            initial state of a reference case, loss Σ_b,j R[T−1][b][j] · h_T[b][j].
+            initial state of a reference case, loss Σ_b,j R[T−1][b][j] · h_T[b][j]. With \
+            --weights FILE: a saved network (.json, .npz, .safetensors; from gatelab train \
+            --save, gatelab weights, or PyTorch), probed on x ~ N(0, s²) and r drawn from \
+            each seed; its sizes come from the file.
             """)
 
-    @Option(help: CellOption.help)   // optional here: --case gives the cell instead
+    @Option(help: CellOption.help)   // optional here: --case or --weights gives the cell instead
     var cell: String?
 
     @Option(help: "Sequence length T.")
@@ -48,8 +52,8 @@ struct ProbeCommand: ParsableCommand {
     @Option(name: .customLong("bias-init"), help: "Initializer of the biases (same names).")
     var biasInit = "pytorch-default"
 
-    @Option(name: .customLong("forget-bias"), help: "LSTM forget-gate bias: a number (0, 1, …), chrono (T_max = T), or default.")
-    var forgetBias = "default"
+    @Option(name: .customLong("forget-bias"), help: "Forget-gate bias (cells with a forget gate): a number (0, 1, …), chrono (T_max = T), or default (the default). A warning on stderr when the cell has no forget gate.")
+    var forgetBias: String?
 
     @Option(name: .customLong("input-scale"), help: "Standard deviation of the inputs x.")
     var inputScale = 1.0
@@ -72,6 +76,12 @@ struct ProbeCommand: ParsableCommand {
     @Option(name: .customLong("case"), help: "A reference case file (JSON) to probe instead of a seeded network.")
     var caseFile: String?
 
+    @Option(help: "A saved network (.json, .npz or .safetensors) to probe instead of a seeded one; needs --steps.")
+    var weights: String?
+
+    @Flag(name: .customLong("task-inputs"), help: "With --weights: feed sequences of the task the network was trained on (its file's task and length), drawn from each seed, instead of x ~ N(0, s²); T is the task's.")
+    var taskInputs = false
+
     @Flag(help: "Print JSON (with the per-distance log10 norms) instead of a table.")
     var json = false
 
@@ -85,7 +95,18 @@ struct ProbeCommand: ParsableCommand {
         if let d = fitMaxDistance, d < 1 { throw ValidationError("--fit-max-distance must be at least 1, got \(d)") }
         if let m = memoryBudget, !(1...1_000_000).contains(m) { throw ValidationError("--memory-budget must be between 1 and 1000000 MB, got \(m)") }
         if caseFile != nil {
-            guard cell == nil, steps == nil else { throw ValidationError("--case takes the cell and length from the file; drop --cell and --steps") }
+            guard cell == nil, steps == nil, weights == nil else { throw ValidationError("--case takes the cell, weights and length from the file; drop --cell, --weights and --steps") }
+            return
+        }
+        if weights != nil {
+            guard cell == nil else { throw ValidationError("--weights takes the cell from the file; drop --cell") }
+            if taskInputs {
+                guard steps == nil else { throw ValidationError("--task-inputs takes T from the task; drop --steps") }
+            } else if steps == nil { throw ValidationError("give --steps T (or --task-inputs)") }
+            for (name, value) in [("--steps", steps ?? 1), ("--batch", batch), ("--seeds", seeds)] {
+                guard (1...Self.largest).contains(value) else { throw ValidationError("\(name) must be between 1 and \(Self.largest), got \(value)") }
+            }
+            guard inputScale >= 0, inputScale.isFinite else { throw ValidationError("--input-scale must be a finite number ≥ 0, got \(inputScale)") }
             return
         }
         guard let cell else { throw ValidationError("give --cell NAME (or --case FILE)") }
@@ -109,7 +130,7 @@ struct ProbeCommand: ParsableCommand {
         }
         let recurrent = try parse("--recurrent-init", recurrentInit), bias = try parse("--bias-init", biasInit)
         let forget: ForgetBiasSetting
-        do { forget = try ForgetBiasSetting(parsing: forgetBias) } catch { throw ValidationError("--forget-bias: \(describe(error))") }
+        do { forget = try ForgetBiasSetting(parsing: forgetBias ?? "default") } catch { throw ValidationError("--forget-bias: \(describe(error))") }
         return try (0..<UInt64(seeds)).map { i in
             do {
                 return try ProbeConfiguration(cell: cell!, steps: steps!, hiddenSize: hidden, inputSize: input, batch: batch, layers: layers,
@@ -138,7 +159,11 @@ struct ProbeCommand: ParsableCommand {
             }
             return
         }
+        if let weights { return try probeSaved(weights) }
         let configurations = try configurations()
+        if let forgetBias, !configurations[0].hasForgetGate {
+            warn("--forget-bias \(forgetBias) has no effect: \(cell!) has no forget gate")
+        }
         var records = [ProbeRecord]()
         for c in configurations {
             records.append(ProbeRecord(version: GateLabVersion.current, configuration: c, result: try GradientProbe.run(c, memoryBudget: memoryBudget.map { $0 << 20 }, execution: execution.execution)))
@@ -158,6 +183,48 @@ struct ProbeCommand: ParsableCommand {
         print("loss L = Σ_j r_j h_T[j], r ~ N(0, 1)/√H; distance k = T − 1 − t; decay rate fitted over k = 0…\(min(c.steps - 1, fitMaxDistance ?? c.steps - 1))")
         print("")
         print(try table(summaries: records.map(\.summary), curves: records.map(\.curves)))
+    }
+
+    /// `--weights FILE`: the saved network on x ~ N(0, s²) and r ~ N(0, 1)/√H from each seed's
+    /// mt19937 stream (inputs first, then r, as for a seeded probe without the weights' draws).
+    func probeSaved(_ path: String) throws {
+        warnIneffective(["--hidden", "--input", "--layers", "--recurrent-init", "--bias-init", "--forget-bias"],
+                        because: "--weights gives the cell, its sizes and its weights")
+        if taskInputs { warnIneffective(["--input-scale"], because: "--task-inputs feeds the task's own inputs") }
+        let model = try SavedModel.read(path)
+        let network = model.network
+        var task: (any ForgettingTask)?
+        if taskInputs { task = try ProbeSetup.task(of: model, file: path) }
+        let (T, B, I, H) = (task?.steps ?? steps!, batch, network.inputSize, network.hiddenSize)
+        guard Double(T) * Double(B) * Double(max(I, H)) * Double(network.layers) <= 5e8 else {
+            throw ValidationError("sizes too large: steps × batch × max(input, hidden) × layers must be at most 5e8")
+        }
+        var summaries = [ProbeSummary](), curves = [GradientCurves]()
+        for i in 0..<UInt64(seeds) {
+            let rng = try RandomSource(seed: seed &+ i, generator: "mt19937")
+            let x = task.map { $0.batch(size: B, using: rng).inputs } ?? rng.gaussianArray(count: T * B * I).map { $0 * inputScale }
+            let scale = 1 / Double(H).squareRoot()
+            let r = rng.gaussianArray(count: B * H).map { $0 * scale }
+            var setup = try ProbeSetup(network: network, batch: B, steps: T, inputs: x, readout: r)
+            setup.memoryBudget = memoryBudget.map { $0 << 20 }
+            setup.execution = execution.execution
+            let result = try GradientProbe.run(setup, settings: settings)
+            summaries.append(result.summary); curves.append(result.curves)
+        }
+        if json {
+            print(try RecordJSON.line(ProbeSavedJSON(file: path, metadata: model.metadata, inputSize: I, hidden: H, batch: B, steps: T,
+                                                     layers: network.layers, inputScale: inputScale, seeds: (0..<UInt64(seeds)).map { seed &+ $0 },
+                                                     curves: curves)))
+            return
+        }
+        let seedText = seeds == 1 ? "seed \(seed)" : "seeds \(seed)…\(seed &+ UInt64(seeds - 1))"
+        let trained = model.metadata["updates"].map { ", trained \($0) updates" + (model.metadata["task"].map { " on \($0)" } ?? "") } ?? ""
+        let inputs = task.map { "inputs of \($0.name) (length \($0.length))" } ?? "x ~ N(0, \(formatNumber(inputScale))²)"
+        print("probe \(path): cell \(model.metadata["cell"] ?? network.cell.name)\(trained), H = \(H), I = \(I), B = \(B), L = \(network.layers), "
+              + "T = \(T), \(inputs), \(seedText) (mt19937)")
+        print("loss L = Σ_j r_j h_T[j], r ~ N(0, 1)/√H; distance k = T − 1 − t; decay rate fitted over k = 0…\(min(T - 1, fitMaxDistance ?? T - 1))")
+        print("")
+        print(try table(summaries: summaries, curves: curves))
     }
 
     /// The summary table (mean ± 95% CI over seeds, and the range), then a few points of the
@@ -192,6 +259,21 @@ struct ProbeRunsJSON: Encodable {
     var gatelabVersion: String, rng: String, loss: String
     var runs: [ProbeRecord]
     var acrossSeeds: [AggregateRow]
+}
+
+/// `gatelab probe --weights FILE --json`: the file, its metadata, the sizes and every seed's
+/// curves (under `ProbeRecord`'s curve keys).
+struct ProbeSavedJSON: Encodable {
+    enum CodingKeys: String, CodingKey {
+        case gatelabVersion = "gatelab_version", file = "weights", metadata, inputSize = "input_size", hidden, batch, steps, layers
+        case inputScale = "input_scale", seeds, loss, curves
+    }
+    var gatelabVersion = GateLabVersion.current
+    var file: String, metadata: [String: String]
+    var inputSize: Int, hidden: Int, batch: Int, steps: Int, layers: Int, inputScale: Double
+    var seeds: [UInt64]
+    var loss = ProbeRecord.lossDefinition
+    var curves: [GradientCurves]
 }
 
 /// `gatelab probe --case FILE --json`: the file, sizes, summaries and curves, the curves

@@ -103,3 +103,13 @@ func scientific(_ x: Double) -> String { String(format: "%.2e", x) }
 
 /// `"1 file"`, `"3 files"`.
 func plural(_ n: Int, _ noun: String) -> String { "\(n) \(noun)" + (n == 1 ? "" : "s") }
+
+/// Warns (one line on stderr) for each of `options` the user typed although it has no effect
+/// here — `because` says why (e.g. "--weights gives the sizes"). Options with defaults cannot
+/// tell a typed value from their default, so the command line itself is read.
+func warnIneffective(_ options: [String], because reason: String) {
+    let typed = CommandLine.arguments.dropFirst()
+    for option in options where typed.contains(where: { $0 == option || $0.hasPrefix(option + "=") }) {
+        warn("\(option) has no effect: \(reason)")
+    }
+}

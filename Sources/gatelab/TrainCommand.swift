@@ -1,7 +1,10 @@
+import CellLanguage
 import ArgumentParser
 import Cells
 import Experiments
 import Foundation
+import Interchange
+import Probe
 import Training
 
 /// `gatelab train`: one training run of a cell network plus linear readout on a
@@ -66,8 +69,8 @@ struct TrainCommand: ParsableCommand {
     @OptionGroup var seedOption: SeedOption
     var seed: UInt64 { seedOption.seed }
 
-    @Option(name: .customLong("forget-bias"), help: "LSTM forget-gate bias: a number, or default (PyTorch's U(±1/√H)).")
-    var forgetBias = "1"
+    @Option(name: .customLong("forget-bias"), help: "Forget-gate bias (cells with a forget gate): a number, chrono (Tallec & Ollivier 2018, T_max = the task's steps) or default (PyTorch's U(±1/√H)); default 1. A warning on stderr when the cell has no forget gate.")
+    var forgetBias: String?
 
     @Option(name: .customLong("profile-every"), help: "Record the gradient profile over time steps every N updates (0: at the start and end only).")
     var profileEvery = 1000
@@ -87,9 +90,18 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Also write the record (JSON) to this file.")
     var output: String?
 
+    @Option(help: "Write the trained network and readout to this file at the end: .json (PyTorch state_dict layout), .npz or .safetensors.")
+    var save: String?
+
+    @Option(name: .customLong("save-every"), help: "Also save a snapshot at the start and every N updates, to --save's name with .u<N> before the extension (lstm.u0.npz, lstm.u500.npz).")
+    var saveEvery: Int?
+
+    @Option(help: "Start from this saved network (.json, .npz, .safetensors) instead of the seeded initialization; its readout too, if it has one.")
+    var weights: String?
+
     func validate() throws {
         guard Tasks.names.contains(task.lowercased()) || (try? Tasks.make(task, length: max(length, 20))) != nil else {
-            throw ValidationError("unknown task '\(task)'; valid tasks: \(Tasks.names.joined(separator: ", "))")
+            throw ValidationError("unknown task '\(task)'\(didYouMean(task.lowercased(), among: Tasks.names)); valid tasks: \(Tasks.names.joined(separator: ", "))")
         }
         try CellLookup.validate(cell)
         guard OptimizerKind(rawValue: optimizer.lowercased()) != nil else {
@@ -97,6 +109,16 @@ struct TrainCommand: ParsableCommand {
         }
         guard clip >= 0, clip.isFinite else { throw ValidationError("--clip must be ≥ 0, got \(clip)") }
         if resume && checkpoint == nil { throw ValidationError("--resume needs --checkpoint FILE") }
+        if let save {
+            guard ArrayArchive.Format(path: save) != nil else {
+                throw ValidationError("--save \(save): unknown model file format; use .json, .npz or .safetensors")
+            }
+            try Files.checkOutputPath(save, what: "--save")
+        }
+        if let saveEvery {
+            guard save != nil else { throw ValidationError("--save-every needs --save FILE") }
+            guard saveEvery >= 1 else { throw ValidationError("--save-every must be at least 1, got \(saveEvery)") }
+        }
         guard checkpointEvery >= 1 else { throw ValidationError("--checkpoint-every must be ≥ 1, got \(checkpointEvery)") }
         if let checkpoint { try Files.checkOutputPath(checkpoint, what: "--checkpoint") }
         if let output { try Files.checkOutputPath(output, what: "--output") }
@@ -118,15 +140,54 @@ struct TrainCommand: ParsableCommand {
         throw ValidationError("bad --schedule '\(schedule)'; use constant, cosine, or step:EVERY:FACTOR (e.g. step:1000:0.5)")
     }
 
-    func parsedForgetBias() throws -> Double? {
-        if forgetBias.lowercased() == "default" { return nil }
-        guard let b = Double(forgetBias), b.isFinite else {
-            throw ValidationError("bad --forget-bias '\(forgetBias)'; use a number or default")
+    /// The forget bias (nil: PyTorch's default draw) and whether it is chrono.
+    func parsedForgetBias() throws -> (bias: Double?, chrono: Bool) {
+        let text = (forgetBias ?? "1").lowercased()
+        if text == "default" { return (nil, false) }
+        if text == "chrono" { return (nil, true) }
+        guard let b = Double(text), b.isFinite else {
+            throw ValidationError("bad --forget-bias '\(forgetBias ?? "")'; use a number, chrono or default")
         }
-        return b
+        return (b, false)
     }
 
     @OptionGroup var execution: ExecutionOptions
+
+    /// `lstm.npz` → `lstm.u500.npz`: the name of `--save-every`'s snapshot after `update` updates.
+    static func snapshotPath(_ path: String, update: Int) -> String {
+        let ext = (path as NSString).pathExtension
+        return String(path.dropLast(ext.count + 1)) + ".u\(update)." + ext
+    }
+
+    /// Saves the trainer's network and readout with the run's metadata.
+    func write(_ trainer: Trainer, to path: String) throws {
+        let c = trainer.configuration
+        let hasForgetGate = trainer.model.network.specs(layer: 0).contains { $0.gate == "forget" }
+        let initialization = weights.map { "from \($0)" }
+            ?? "pytorch-default, seed \(c.seed)" + (hasForgetGate ? c.chrono == true ? ", forget bias chrono" : c.forgetBias.map { ", forget bias \(Self.number($0))" } ?? "" : "")
+        let metadata = [
+            "cell": c.cell, "gatelab_version": GateLabVersion.current, "task": c.task, "length": String(c.length),
+            "steps": String(trainer.task.steps), "updates": String(trainer.record.updates), "initialization": initialization,
+            "seed": String(c.seed), "run": c.id,
+        ]
+        try SavedModel(network: trainer.model.network, readout: (trainer.model.readoutWeight, trainer.model.readoutBias),
+                       metadata: metadata).write(to: path)
+    }
+
+    /// The gradient profiles as text: one row per recorded update, log10‖∂(Σ y)/∂h_t‖ at a few
+    /// distances k = T − 1 − t from the last step (the whole curves are in --output and --json).
+    static func profileTable(_ profiles: [GradientProfile]) -> String {
+        let T = profiles[0].log10GradientH.count
+        let ks = Array(Set([0, 1, 5, 10, 25, 50, 100, 200, 500, 1000, T / 2, T - 1].filter { $0 < T })).sorted()
+        var rows = [["update"] + ks.map { "k = \($0)" }]
+        for p in profiles {
+            rows.append(["\(p.update)"] + ks.map { displayNumber(p.log10GradientH[T - 1 - $0]) })
+        }
+        return "gradient profile log10‖∂(Σ y)/∂h_t‖ by distance k = T − 1 − t, per recorded update (--profile-every):\n"
+            + alignedTable(rows, rightAligned: Set(0..<rows[0].count))
+    }
+
+    static func number(_ x: Double) -> String { x == x.rounded() && abs(x) < 1e15 ? String(Int(x)) : String(x) }
 
     func run() throws {
         var c = TrainingConfiguration()
@@ -134,11 +195,17 @@ struct TrainCommand: ParsableCommand {
         c.cell = cell.hasSuffix(".cell") ? cell : cell.lowercased()   // a file's path keeps its case
         c.optimizer = OptimizerKind(rawValue: optimizer.lowercased())!; c.learningRate = lr; c.momentum = momentum
         c.clip = clip > 0 ? clip : nil; c.schedule = try parsedSchedule(); c.batch = batch; c.updates = updates
-        c.evalEvery = evalEvery; c.evalSize = evalSize; c.seed = seed; c.forgetBias = try parsedForgetBias()
+        c.evalEvery = evalEvery; c.evalSize = evalSize; c.seed = seed
+        let forget = try parsedForgetBias()
+        c.forgetBias = forget.bias; c.chrono = forget.chrono ? true : nil
         c.profileEvery = profileEvery
         do { try c.validate() } catch let e as TaskError { throw ValidationError(e.description) }
         catch let e as TrainingError { throw ValidationError(e.description) }
 
+        if let forgetBias, let cell = try? CellLookup.cell(self.cell),
+           !cell.parameters(inputSize: 1, hiddenSize: 1).contains(where: { $0.gate == "forget" }) {
+            warn("--forget-bias \(forgetBias) has no effect: \(self.cell) has no forget gate")
+        }
         let trainer: Trainer
         if resume, let checkpoint {
             // A missing checkpoint is an error, not a silent fresh start: a typo in the path
@@ -149,6 +216,13 @@ struct TrainCommand: ParsableCommand {
             trainer = try Trainer(resumingFrom: checkpoint, configuration: c, execution: execution.execution)
         } else {
             trainer = try Trainer(c, execution: execution.execution)
+            if let weights {
+                warnIneffective(["--forget-bias"], because: "--weights gives the starting weights")
+                let saved = try SavedModel.read(weights)
+                do { try trainer.start(from: saved.network, readout: saved.readout) } catch let e as TrainingError {
+                    throw ValidationError("\(weights): \(e.description)")
+                }
+            }
         }
         let task = trainer.task
         let header = "train \(c.id): \(task.name) T = \(c.length) (\(task.steps) steps), \(c.cell) H = \(c.hidden)"
@@ -158,9 +232,13 @@ struct TrainCommand: ParsableCommand {
         let say: (String) -> Void = json ? { FileHandle.standardError.write(Data(($0 + "\n").utf8)) } : { print($0) }
         say(header)
         if trainer.record.updates > 0 { say("resumed at update \(trainer.record.updates) from \(checkpoint!)") }
-        var record = try trainer.run(checkpoint: checkpoint, checkpointEvery: checkpointEvery) { e in
+        if let save, let saveEvery, saveEvery > 0, trainer.record.updates == 0 { try write(trainer, to: Self.snapshotPath(save, update: 0)) }
+        var record = try trainer.run(checkpoint: checkpoint, checkpointEvery: checkpointEvery, progress: { e in
             say(String(format: "update %6d  held-out loss %.5f  correct %5.1f%%", e.update, e.loss, 100 * e.fractionCorrect))
-        }
+        }, afterUpdate: { updates in
+            if let save, let saveEvery, updates % saveEvery == 0 { try write(trainer, to: Self.snapshotPath(save, update: updates)) }
+        })
+        if let save { try write(trainer, to: save) }
         record.gatelabVersion = GateLabVersion.current
         let text = try record.json()
         if let output {
@@ -177,6 +255,8 @@ struct TrainCommand: ParsableCommand {
         } else {
             verdict = "not solved within \(record.updates) updates (\(String(format: "%.1f", record.seconds)) s): held-out loss \(String(format: "%.5f", record.finalLoss ?? .nan)), baseline \(String(format: "%.4f", record.baseline))"
         }
+        // The profiles before the verdict, which stays the last line (it alone gives the wall time).
+        if !record.profiles.isEmpty { say(Self.profileTable(record.profiles) + "\n") }
         say(verdict)
         if record.diverged { throw ExitCode(ExitStatus.checkFailed) }
     }

@@ -55,10 +55,15 @@ struct LanguageCommandTests {
         expectOneLineError(try CommandLineTool.run(["show", "Cells"]), mentions: ["Cells: a directory, not a cell file"])
     }
 
-    @Test func weightsFilesNeedABuiltInCell() throws {
+    @Test func cellFilesSaveByTheirParameterNames() throws {
         let dir = try TemporaryDirectory()
-        let run = try CommandLineTool.run(["weights", "init", "--cell", "Cells/lstm.cell", "--input", "2", "--hidden", "3", "--output", dir.path("w.json")])
-        expectOneLineError(run, mentions: ["built-in cell", "Cells/lstm.cell"])
-        #expect(!FileManager.default.fileExists(atPath: dir.path("w.json")))
+        for ext in ["json", "npz", "safetensors"] {
+            let path = dir.path("mgu.\(ext)")
+            let run = try CommandLineTool.run(["weights", "init", "--cell", "Cells/mgu.cell", "--input", "2", "--hidden", "3", "--layers", "2", "--output", path])
+            #expect(run.status == 0, "\(run)")
+            let check = try CommandLineTool.run(["weights", "check", path])
+            #expect(check.status == 0, "\(check)")
+            #expect(check.stdout.contains("W_f_l0") && check.stdout.contains("U_h_l1") && check.stdout.contains("cell_sha256"), "\(check)")
+        }
     }
 }

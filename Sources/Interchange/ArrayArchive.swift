@@ -1,0 +1,166 @@
+import Experiments
+import Foundation
+
+/// One named array of float64 values: a tensor of a model file.
+public struct NamedArray: Equatable, Sendable {
+    /// The array's name (`weight_ih_l0`, `readout.weight`).
+    public var name: String
+    /// Its shape, outermost first (`[16, 3]`; `[16]` for a bias, as PyTorch stores it).
+    public var shape: [Int]
+    /// Its values, row-major (C order).
+    public var values: [Double]
+
+    /// An array; `values.count` must be the product of `shape`.
+    public init(name: String, shape: [Int], values: [Double]) {
+        precondition(shape.reduce(1, *) == values.count, "NamedArray \(name): \(values.count) values for shape \(shape)")
+        self.name = name; self.shape = shape; self.values = values
+    }
+}
+
+/// A set of named float64 arrays plus a string map of metadata, in one of three file formats
+/// chosen by the file's extension: `.json` (the reference cases' layout: each array a nested
+/// list at the top level), `.npz` (numpy's own: a stored ZIP of `.npy` files) and
+/// `.safetensors` (Hugging Face's: a JSON header, then raw little-endian data). The model files
+/// of `gatelab train --save` and `gatelab weights` are such archives (`SavedModel`); the
+/// layout of each format is in `Notes/formats.md`.
+public struct ArrayArchive: Equatable, Sendable {
+    /// The arrays, in the order they are written (sorted by name when encoded).
+    public var arrays: [NamedArray]
+    /// Metadata, as strings (safetensors' `__metadata__` allows only strings).
+    public var metadata: [String: String]
+
+    /// An archive of `arrays` and `metadata`.
+    public init(arrays: [NamedArray], metadata: [String: String] = [:]) {
+        self.arrays = arrays; self.metadata = metadata
+    }
+
+    /// The array named `name`, or nil.
+    public subscript(name: String) -> NamedArray? { arrays.first { $0.name == name } }
+
+    /// The three file formats.
+    public enum Format: String, CaseIterable, Sendable {
+        case json, npz, safetensors
+
+        /// The format of `path`'s extension, or nil for any other extension.
+        public init?(path: String) {
+            let ext = (path as NSString).pathExtension.lowercased()
+            self.init(rawValue: ext)
+        }
+    }
+
+    /// Arrays larger than this many elements (in all) are refused before anything is allocated.
+    public static let maximumElements = 1 << 28
+
+    /// The file's bytes in `format`; the same archive always gives the same bytes.
+    public func encoded(as format: Format) throws -> Data {
+        let sorted = arrays.sorted { $0.name < $1.name }
+        switch format {
+        case .json: return try ArrayJSON.encode(sorted, metadata: metadata)
+        case .npz: return NPZ.encode(sorted, metadata: metadata)
+        case .safetensors: return try SafeTensors.encode(sorted, metadata: metadata)
+        }
+    }
+
+    /// Writes the archive to `path` in the format of its extension — `.json` for any other
+    /// name, such as a device — by GateLab's one output rule (`Files.write`: a new path or a
+    /// regular file atomically, a device written through).
+    /// - Throws: `CaseFileError` for a file that cannot be written.
+    public func write(to path: String) throws {
+        let format = Format(path: path) ?? .json
+        let data = try encoded(as: format)
+        do { try Files.write([UInt8](data), to: path) } catch {   // GateLab's one output rule
+            throw CaseFileError(file: path, key: nil, message: "cannot write the file (\(error))")
+        }
+    }
+
+    /// Reads an archive from `path` in the format of its extension.
+    /// - Throws: `CaseFileError` naming the file and, where there is one, the key.
+    public static func read(_ path: String) throws -> ArrayArchive {
+        guard let format = Format(path: path) else { throw unknownExtension(path) }
+        return try decode(try JSONReader.contents(of: path), format: format, file: path)   // the one bounded reader
+    }
+
+    /// Decodes the bytes of a file in `format`; `file` names it in errors.
+    public static func decode(_ data: Data, format: Format, file: String) throws -> ArrayArchive {
+        switch format {
+        case .json: return try ArrayJSON.decode(data, file: file)
+        case .npz: return try NPZ.decode(data, file: file)
+        case .safetensors: return try SafeTensors.decode(data, file: file)
+        }
+    }
+
+    static func unknownExtension(_ path: String) -> CaseFileError {
+        CaseFileError(file: path, key: nil, message: "unknown model file format '.\((path as NSString).pathExtension)'; use .json, .npz or .safetensors")
+    }
+}
+
+// MARK: - JSON
+
+/// `.json`: every array a nested list at the top level (1-D a flat list, 2-D a list of rows),
+/// the sizes `cell`, `input_size`, `hidden_size`, `num_layers` as top-level values (as the
+/// reference cases have them) and every other metadata entry in a `__metadata__` object of
+/// strings.
+enum ArrayJSON {
+    static let topLevelKeys: [String: Bool] = ["cell": false, "input_size": true, "hidden_size": true, "num_layers": true]
+
+    static func encode(_ arrays: [NamedArray], metadata: [String: String]) throws -> Data {
+        var object = [String: JSONValue]()
+        var rest = [String: JSONValue]()
+        for (key, value) in metadata {
+            if let numeric = topLevelKeys[key] {
+                object[key] = numeric ? .number(Double(value) ?? 0) : .string(value)
+            } else {
+                rest[key] = .string(value)
+            }
+        }
+        if !rest.isEmpty { object["__metadata__"] = .object(rest) }
+        for a in arrays {
+            object[a.name] = try nested(a)
+        }
+        return Data(try JSONValue.object(object).text().utf8)
+    }
+
+    static func nested(_ a: NamedArray) throws -> JSONValue {
+        func walk(_ depth: Int, _ offset: Int) -> JSONValue {
+            if depth == a.shape.count - 1 {
+                return .array(a.values[offset..<(offset + a.shape[depth])].map(JSONValue.number))
+            }
+            let stride = a.shape[(depth + 1)...].reduce(1, *)
+            return .array((0..<a.shape[depth]).map { walk(depth + 1, offset + $0 * stride) })
+        }
+        if a.shape.isEmpty { return .number(a.values[0]) }
+        return walk(0, 0)
+    }
+
+    static func decode(_ data: Data, file: String) throws -> ArrayArchive {
+        let dict = try JSONReader.object(data, file: file)
+        var arrays = [NamedArray]()
+        var metadata = [String: String]()
+        for (key, value) in dict {
+            switch value {
+            case .string(let s): metadata[key] = s
+            case .number(let d):
+                metadata[key] = d == d.rounded() && abs(d) < 1e15 ? String(Int(d)) : String(d)
+            case .object(let o) where key == "__metadata__":
+                for (k, v) in o {
+                    guard case .string(let s) = v else { throw CaseFileError(file: file, key: "__metadata__.\(k)", message: "expected a string") }
+                    metadata[k] = s
+                }
+            case .array:
+                var shape = [Int]()
+                var probe = value
+                while case .array(let items) = probe {
+                    shape.append(items.count)
+                    guard let first = items.first else { break }
+                    probe = first
+                }
+                guard shape.reduce(1, *) <= ArrayArchive.maximumElements else {
+                    throw CaseFileError(file: file, key: key, message: "too large")
+                }
+                arrays.append(NamedArray(name: key, shape: shape, values: try JSONReader(dict: dict, file: file).numbers(key, shape)))
+            default: break   // null, booleans: not arrays, not metadata
+            }
+        }
+        return ArrayArchive(arrays: arrays.sorted { $0.name < $1.name }, metadata: metadata)
+    }
+}

@@ -1,0 +1,206 @@
+import Autodiff
+import CellLanguage
+import Cells
+import Foundation
+
+/// A saved network: its recurrent layers, an optional linear readout of the top layer, and
+/// metadata — in any `ArrayArchive` format (`.json`, `.npz`, `.safetensors`).
+///
+/// Names: a built-in cell's layers under PyTorch's `state_dict` names and layout
+/// (`weight_ih_l0`, `weight_hh_l0`, `bias_ih_l0`, `bias_hh_l0`, …, so the recurrent arrays load
+/// with `load_state_dict(strict=True)` into `nn.LSTM`, `nn.GRU`, `nn.RNN`); a `.cell` cell's
+/// under its parameter names with the layer suffix `_l<k>` (`W_f_l0`, `b_f_l1`); the readout
+/// as `nn.Linear` names it, `readout.weight` [K, H] and `readout.bias` [K]. Metadata (strings):
+/// `cell` (the built-in name, or the `.cell` file's path as given), `cell_source` and
+/// `cell_sha256` (a `.cell` file's text and the SHA-256 of its UTF-8 bytes), `input_size`,
+/// `hidden_size`, `num_layers`, and whatever the writer adds (`gatelab_version`, `task`,
+/// `updates`, `initialization`, …).
+public struct SavedModel {
+    /// The recurrent layers.
+    public var network: RecurrentNetwork
+    /// The readout's weight (K × H) and bias (1 × K), when the model has one.
+    public var readout: (weight: Tensor, bias: Tensor)?
+    /// Metadata beyond the sizes and the cell (which are derived from `network` when written).
+    public var metadata: [String: String]
+
+    /// A model to save.
+    public init(network: RecurrentNetwork, readout: (weight: Tensor, bias: Tensor)? = nil, metadata: [String: String] = [:]) {
+        self.network = network; self.readout = readout; self.metadata = metadata
+    }
+
+    /// The names of the recurrent layers' arrays for `network`'s cell, with their shapes.
+    public static func arrayShapes(of network: RecurrentNetwork) -> [(name: String, shape: [Int])] {
+        if BuiltinCells.entry(for: network.cell) != nil {
+            return network.stateDict().map { ($0.key, $0.key.hasPrefix("bias") ? [$0.value.cols] : [$0.value.rows, $0.value.cols]) }
+        }
+        return (0..<network.layers).flatMap { k in
+            network.specs(layer: k).map { ("\($0.name)_l\(k)", $0.rows == 1 ? [$0.cols] : [$0.rows, $0.cols]) }
+        }
+    }
+
+    /// The archive to write: every array and the metadata.
+    public func archive() -> ArrayArchive {
+        var arrays = [NamedArray]()
+        var meta = metadata
+        if let entry = BuiltinCells.entry(for: network.cell) {
+            meta["cell"] = entry.interchangeName
+            arrays = network.stateDict().map { key, t in
+                NamedArray(name: key, shape: key.hasPrefix("bias") ? [t.cols] : [t.rows, t.cols], values: t.scalars)
+            }
+        } else {
+            if let file = network.cell as? LanguageCell {
+                meta["cell_source"] = file.source
+                meta["cell_sha256"] = SHA256.hex(Data(file.source.utf8))
+            }
+            meta["cell"] = meta["cell"] ?? network.cell.name
+            arrays = (0..<network.layers).flatMap { k in
+                network.specs(layer: k).map { spec in
+                    NamedArray(name: "\(spec.name)_l\(k)", shape: spec.rows == 1 ? [spec.cols] : [spec.rows, spec.cols],
+                               values: network.weights[k][spec.name]!.scalars)
+                }
+            }
+        }
+        meta["input_size"] = String(network.inputSize)
+        meta["hidden_size"] = String(network.hiddenSize)
+        meta["num_layers"] = String(network.layers)
+        if let readout {
+            arrays.append(NamedArray(name: "readout.weight", shape: [readout.weight.rows, readout.weight.cols], values: readout.weight.scalars))
+            arrays.append(NamedArray(name: "readout.bias", shape: [readout.bias.cols], values: readout.bias.scalars))
+        }
+        return ArrayArchive(arrays: arrays, metadata: meta)
+    }
+
+    /// Writes the model to `path` in the format of its extension, atomically.
+    public func write(to path: String) throws { try archive().write(to: path) }
+
+    /// Reads a model from `path` (any of the three formats; a reference case too).
+    /// - Throws: `CaseFileError` naming the file and the key: a missing or misshapen array,
+    ///   an array no layer of the cell has, an unknown cell, a `.cell` text that does not
+    ///   match its hash or does not compile.
+    public static func read(_ path: String) throws -> SavedModel {
+        try SavedModel(ArrayArchive.read(path), file: path)
+    }
+
+    /// The model an archive holds; `file` names it in errors.
+    public init(_ archive: ArrayArchive, file: String) throws {
+        func fail(_ key: String?, _ m: String) -> CaseFileError { CaseFileError(file: file, key: key, message: m) }
+        let meta = archive.metadata
+        guard let name = meta["cell"] else { throw fail("cell", "missing (the metadata names no cell)") }
+        let cell: any RecurrentCell
+        if let builtin = ReferenceCase.cell(named: name) ?? BuiltinCells.builtin(name) {
+            cell = builtin
+        } else if let source = meta["cell_source"] {
+            if let hash = meta["cell_sha256"], hash.lowercased() != SHA256.hex(Data(source.utf8)) {
+                throw fail("cell_sha256", "does not match the SHA-256 of cell_source (the cell's text was changed)")
+            }
+            do { cell = try LanguageCell(source: source, file: name) } catch {
+                throw fail("cell_source", "\(error)")
+            }
+        } else {
+            throw fail("cell", "unknown cell '\(name)'\(BuiltinCells.suggestion(for: name)) and no cell_source (expected one of "
+                       + BuiltinCells.all.map(\.interchangeName).joined(separator: ", ") + ", or a .cell file's text)")
+        }
+        func size(_ key: String) throws -> Int {
+            guard let text = meta[key] else { throw fail(key, "missing") }
+            guard let n = Int(text), (1...1_000_000).contains(n) else { throw fail(key, "expected a positive integer, got '\(text)'") }
+            return n
+        }
+        let (I, H, L) = (try size("input_size"), try size("hidden_size"), try size("num_layers"))
+        // Bound the zero weights about to be allocated (a hostile file could name any sizes).
+        guard (I + H + 2) * H * L <= ArrayArchive.maximumElements / 8 else {
+            throw fail("hidden_size", "input_size \(I), hidden_size \(H), num_layers \(L) is too large")
+        }
+        var network = RecurrentNetwork(cell: cell, inputSize: I, hiddenSize: H, layers: L)
+        let byName = Dictionary(archive.arrays.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        func array(_ key: String, _ shape: [Int]) throws -> [Double] {
+            guard let a = byName[key] else { throw fail(key, "missing (expected shape \(shape))") }
+            // A bias may come as [n] (PyTorch) or [1, n].
+            guard a.shape == shape || (shape.count == 1 && a.shape == [1, shape[0]]) else {
+                throw fail(key, "expected shape \(shape), got \(a.shape)")
+            }
+            return a.values
+        }
+        let expected = Self.arrayShapes(of: network)
+        if BuiltinCells.entry(for: cell) != nil {
+            var state = [String: Tensor]()
+            for (key, shape) in expected {
+                let v = try array(key, shape)
+                state[key] = shape.count == 1 ? Tensor(rows: 1, cols: shape[0], scalars: v) : Tensor(rows: shape[0], cols: shape[1], scalars: v)
+            }
+            do { try network.load(stateDict: state) } catch { throw fail(nil, "\(error)") }
+        } else {
+            for k in 0..<network.layers {
+                for spec in network.specs(layer: k) {
+                    let v = try array("\(spec.name)_l\(k)", spec.rows == 1 ? [spec.cols] : [spec.rows, spec.cols])
+                    network.weights[k][spec.name] = Tensor(rows: spec.rows, cols: spec.cols, scalars: v)
+                }
+            }
+        }
+        var readout: (weight: Tensor, bias: Tensor)?
+        if let w = byName["readout.weight"] {
+            guard w.shape.count == 2, w.shape[1] == network.hiddenSize else {
+                throw fail("readout.weight", "expected shape [K, \(network.hiddenSize)], got \(w.shape)")
+            }
+            let b = try array("readout.bias", [w.shape[0]])
+            readout = (Tensor(rows: w.shape[0], cols: w.shape[1], scalars: w.values), Tensor(rows: 1, cols: w.shape[0], scalars: b))
+        } else if byName["readout.bias"] != nil {
+            throw fail("readout.weight", "missing (the file has readout.bias)")
+        }
+        // A reference case's inputs and expected values are not parameters; any other name is
+        // one no layer of this cell has (a file of another cell, or another layer count).
+        let known = Set(expected.map(\.name) + ["readout.weight", "readout.bias"])
+        if meta["batch"] == nil, let stray = archive.arrays.map(\.name).sorted().first(where: { !known.contains($0) }) {
+            throw fail(stray, "no such parameter in a \(name) network of \(network.layers) layer(s) (expected "
+                       + expected.map(\.name).joined(separator: ", ") + ")")
+        }
+        var rest = meta
+        for key in ["cell", "input_size", "hidden_size", "num_layers", "cell_source"] { rest[key] = nil }
+        self.init(network: network, readout: readout, metadata: rest)
+        self.metadata["cell"] = name
+    }
+}
+
+/// SHA-256 (FIPS 180-4), for the hash of a `.cell` file's text in a model file; the same hex
+/// digest as Python's `hashlib.sha256(text.encode()).hexdigest()`.
+public enum SHA256 {
+    static let k: [UInt32] = [
+        0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+        0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+        0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+        0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+        0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+        0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+        0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+        0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
+    ]
+
+    /// The digest of `data` as 64 lowercase hex digits.
+    public static func hex(_ data: Data) -> String {
+        var h: [UInt32] = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]
+        var message = [UInt8](data)
+        let bitLength = UInt64(message.count) * 8
+        message.append(0x80)
+        while message.count % 64 != 56 { message.append(0) }
+        for i in (0..<8).reversed() { message.append(UInt8(truncatingIfNeeded: bitLength >> (8 * UInt64(i)))) }
+        func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { (x >> n) | (x << (32 - n)) }
+        var w = [UInt32](repeating: 0, count: 64)
+        for chunk in stride(from: 0, to: message.count, by: 64) {
+            for i in 0..<16 {
+                w[i] = (0..<4).reduce(UInt32(0)) { $0 << 8 | UInt32(message[chunk + 4 * i + $1]) }
+            }
+            for i in 16..<64 {
+                let s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >> 3)
+                let s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >> 10)
+                w[i] = w[i - 16] &+ s0 &+ w[i - 7] &+ s1
+            }
+            var (a, b, c, d, e, f, g, hh) = (h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7])
+            for i in 0..<64 {
+                let t1 = hh &+ (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) &+ ((e & f) ^ (~e & g)) &+ k[i] &+ w[i]
+                let t2 = (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) &+ ((a & b) ^ (a & c) ^ (b & c))
+                (hh, g, f, e, d, c, b, a) = (g, f, e, d &+ t1, c, b, a, t1 &+ t2)
+            }
+            for (i, v) in [a, b, c, d, e, f, g, hh].enumerated() { h[i] = h[i] &+ v }
+        }
+        return h.map { String(format: "%08x", $0) }.joined()
+    }
+}
