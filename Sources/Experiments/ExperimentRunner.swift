@@ -124,14 +124,8 @@ public final class ExperimentRunner<Kind: ExperimentKind> {
                        reused: reused, complete: complete, figureProblems: problems)
         }
         if options.jobs > 1, missing.count > 1, options.stopAfter == nil, let command = options.jobCommand {
-            try runJobs(missing, points: points, command: command, progress: progress)
+            for (i, record) in try runJobs(missing, points: points, command: command, progress: progress) { records[i] = record }
             computed = missing.count
-            for i in missing {
-                guard let record = try finishedRecord(points[i]) else {
-                    throw ExperimentError.io(path: "\(pointsDirectory)/\(points[i].id).json", message: "a job ended without writing this point")
-                }
-                records[i] = record
-            }
         }
         for i in missing where records[i] == nil {
             if options.only != nil, getppid() != parent {
@@ -168,8 +162,12 @@ public final class ExperimentRunner<Kind: ExperimentKind> {
     /// to the least loaded job), and every point is written by exactly one job, atomically,
     /// as a shard writes it — so the folder ends the same bytes as a one-process run, and a
     /// run killed meanwhile resumes like any other.
-    /// - Throws: `ExperimentError.io` when a job cannot start or fails.
-    func runJobs(_ missing: [Int], points: [Kind.Point], command: ([Int]) -> [String], progress: ProgressReporter) throws {
+    /// The parent reads each point's record as its file appears, while the jobs go on.
+    /// - Returns: the record of every grid index of `missing`.
+    /// - Throws: `ExperimentError.io` when a job cannot start or fails, or ends without
+    ///   writing one of its points.
+    func runJobs(_ missing: [Int], points: [Kind.Point], command: ([Int]) -> [String],
+                 progress: ProgressReporter) throws -> [(Int, Kind.Record)] {
         let jobs = min(options.jobs, missing.count)
         var shares = [[Int]](repeating: [], count: jobs), load = [Double](repeating: 0, count: jobs)
         for i in missing.sorted(by: { Kind.work(points[$0]) > Kind.work(points[$1]) }) {
@@ -194,18 +192,33 @@ public final class ExperimentRunner<Kind: ExperimentKind> {
             }
             processes.append(p)
         }
-        // Follow the point files: each one that appears is a finished point.
-        var pending = Set(missing), last = DispatchTime.now().uptimeNanoseconds
+        // Follow the point files, twice a second: each one that appears is a finished point,
+        // written by a job of this run, whose record is read now (one access(2) per pending
+        // point and one decoding per finished one: the parent must not take the jobs' CPU).
+        var pending = missing.map { (index: $0, path: "\(pointsDirectory)/\(points[$0].id).json") }
+        var found = [(Int, Kind.Record)]()
+        var last = DispatchTime.now().uptimeNanoseconds
         while true {
             let running = processes.contains { $0.isRunning }
-            for i in pending.sorted() where FileManager.default.fileExists(atPath: "\(pointsDirectory)/\(points[i].id).json") {
-                pending.remove(i)
+            var ready = [(index: Int, path: String)]()
+            pending.removeAll { p in
+                guard access(p.path, F_OK) == 0 else { return false }
+                ready.append(p)
+                return true
+            }
+            for p in ready {
+                guard let text = Files.read(p.path),
+                      let record = try? Kind.Record(jsonLine: text.trimmingCharacters(in: .newlines)),
+                      record.id == points[p.index].id, record.gatelabVersion == options.version else {
+                    throw ExperimentError.io(path: p.path, message: "not the record a job of this run writes")
+                }
+                found.append((p.index, record))
                 let now = DispatchTime.now().uptimeNanoseconds
-                progress.finished(points[i].id, seconds: Double(now - last) / 1e9, work: Kind.work(points[i]))
+                progress.finished(points[p.index].id, seconds: Double(now - last) / 1e9, work: Kind.work(points[p.index]))
                 last = now
             }
-            if !running { break }
-            usleep(100_000)
+            if !running && ready.isEmpty { break }
+            if running { usleep(500_000) }
         }
         for (k, p) in processes.enumerated() {
             p.waitUntilExit()
@@ -213,6 +226,10 @@ public final class ExperimentRunner<Kind: ExperimentKind> {
                 throw ExperimentError.io(path: directory, message: "job \(k + 1) of \(jobs) failed (exit \(p.terminationStatus)); run the command again to resume")
             }
         }
+        if let p = pending.first {
+            throw ExperimentError.io(path: p.path, message: "a job ended without writing this point; run the command again to resume")
+        }
+        return found
     }
 
     /// Writes a record's curves, then the JSON line that marks its point finished.
@@ -227,7 +244,16 @@ public final class ExperimentRunner<Kind: ExperimentKind> {
     ///   there which points are missing).
     /// - Returns: why figures could not be drawn (empty when they were, or were not asked for).
     func writeOutputs(records: [Kind.Record], points: [Kind.Point], notice: String? = nil) throws -> [String] {
-        try Files.write(try records.map { try $0.jsonLine() + "\n" }.joined(), to: directory + "/results/results.jsonl")
+        // The point files' lines, in grid order: every record here was written as, or checked
+        // to re-encode to, its file's line (see `judge`), so nothing is encoded twice.
+        var lines = ""
+        for r in records {
+            guard let text = Files.read("\(pointsDirectory)/\(r.id).json") else {
+                throw ExperimentError.io(path: "\(pointsDirectory)/\(r.id).json", message: "cannot read the point's record")
+            }
+            lines += text.hasSuffix("\n") ? text : text + "\n"
+        }
+        try Files.write(lines, to: directory + "/results/results.jsonl")
         let context = ReportContext(
             name: experiment.name, description: experiment.description, file: experiment.file, figures: experiment.figures,
             directory: directory, quick: options.quick, version: options.version,

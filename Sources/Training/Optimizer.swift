@@ -27,6 +27,32 @@ public enum Schedule: Codable, Sendable, Equatable {
         case let .cosine(n): return base * 0.5 * (1 + cos(Double.pi * Double(min(u, n)) / Double(max(n, 1))))
         }
     }
+
+    // Stored flat and readable, `{"kind": "step", "every": 1000, "factor": 0.5}`, rather than
+    // the synthesized `{"step": {"every": 1000, "factor": 0.5}}` (and `{"constant": {}}`).
+    private enum CodingKeys: String, CodingKey { case kind, every, factor, updates }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        switch try c.decode(String.self, forKey: .kind) {
+        case "constant": self = .constant
+        case "step": self = .step(every: try c.decode(Int.self, forKey: .every), factor: try c.decode(Double.self, forKey: .factor))
+        case "cosine": self = .cosine(updates: try c.decode(Int.self, forKey: .updates))
+        case let other:
+            throw DecodingError.dataCorruptedError(forKey: .kind, in: c, debugDescription: "unknown schedule '\(other)'; valid: constant, step, cosine")
+        }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        switch self {
+        case .constant: try c.encode("constant", forKey: .kind)
+        case let .step(every, factor):
+            try c.encode("step", forKey: .kind); try c.encode(every, forKey: .every); try c.encode(factor, forKey: .factor)
+        case let .cosine(updates):
+            try c.encode("cosine", forKey: .kind); try c.encode(updates, forKey: .updates)
+        }
+    }
 }
 
 /// An optimizer's settings and its state (moments and step count), enough to resume exactly.

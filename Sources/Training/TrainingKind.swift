@@ -252,7 +252,9 @@ enum TrainingReport {
                 let profiled = runs.filter { $0.configuration.length == length && !$0.profiles.isEmpty }
                 guard !profiled.isEmpty else { continue }
                 let panels = profiled.map { r -> FigurePanel in
-                    let shown = r.profiles.count > 6 ? stride(from: 0, to: r.profiles.count, by: (r.profiles.count + 5) / 6).map { r.profiles[$0] } + [r.profiles.last!] : r.profiles
+                    // At most about seven lines: every ⌈n/6⌉-th recorded profile, and the last.
+                    let every = (r.profiles.count + 5) / 6
+                    let shown = r.profiles.count > 6 ? stride(from: 0, to: r.profiles.count, by: every).map { r.profiles[$0] } + [r.profiles.last!] : r.profiles
                     let series = unique(shown.map(\.update)).map { u -> FigureSeries in
                         let p = shown.first { $0.update == u }!
                         let T = p.log10GradientH.count
