@@ -37,7 +37,7 @@ struct ReproductionKindTests {
     @Test func theExperimentFilesLoad() throws {
         let h = try ReproductionExperiment(contentsOf: Self.root.appendingPathComponent("Experiments/hochreiter1997.toml").path)
         #expect(h.points.count == 150 + 180 + 30 + 30 + 10 + 20 + 10)
-        #expect(h.quickPoints.count == 5 * 30 + 2 * 10 + 10 + 3 + 3)
+        #expect(h.quickPoints.count == 5 * 30 + 2 * 10 + 10 + 3 + 20 + 10)
         #expect(!h.quickPoints.contains { $0.variant == "T=1000" })
         let g = try ReproductionExperiment(contentsOf: Self.root.appendingPathComponent("Experiments/gers2000.toml").path)
         #expect(g.points.count == 5 * 30)
