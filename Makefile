@@ -11,13 +11,17 @@
 #               as a 4-task job array plus its merge job and checks the results are identical
 #               to a local run, then kills and resubmits one task; says "skipped" (never a
 #               pass) where the packages cannot be installed
+#   make fuzz   the long fuzz run (release build): FUZZ_INPUTS mutated inputs of each kind
+#               (reference cases, weights files, experiment files, checkpoints; default
+#               250000 each, 10^6 in all) and up to 5000 command lines; counts, slowest input
+#               and peak memory are printed (Notes/reliability.md)
 # and, for maintainers,
 #   make notes  regenerates Notes/cells.md (a test fails when it is stale)
 
 PACKAGES := libgsl-dev libopenblas-dev pkg-config gnuplot-nox
 SWIFT ?= swift
 
-.PHONY: run test slurm-test notes deps
+.PHONY: run test slurm-test notes deps fuzz
 
 run: deps
 	$(SWIFT) build -c release
@@ -31,6 +35,10 @@ test: deps
 slurm-test:
 	$(SWIFT) build --product gatelab
 	Tests/Slurm/slurm-test.sh "$$($(SWIFT) build --show-bin-path)/gatelab"
+
+FUZZ_INPUTS ?= 250000
+fuzz: deps
+	GATELAB_FUZZ_INPUTS=$(FUZZ_INPUTS) $(SWIFT) test -c release -Xswiftc -enable-testing --filter 'InputFuzzTests|CommandLineFuzzTests|LanguageFuzzTests' 2>&1 | grep -E '^fuzz |✘|passed after|failed after'
 
 notes:
 	$(SWIFT) build --product gatelab

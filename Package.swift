@@ -29,7 +29,7 @@ let package = Package(
         // The cell language: `.cell` files compiled to cells, and resolving a cell name or path.
         .target(name: "CellLanguage", dependencies: ["Cells", "Autodiff", "GSLKit"]),
         // PyTorch/Keras interchange: reference cases and weights files in `state_dict` layout (JSON).
-        .target(name: "Interchange", dependencies: ["Cells", "Autodiff"]),
+        .target(name: "Interchange", dependencies: ["Cells", "Autodiff", "Experiments"]),
         // Gradient checks of whole unrolled sequences (GradCheck applied to a cell network).
         .target(name: "Verification", dependencies: ["Cells", "Autodiff", "GSLKit", "GradCheck"]),
         // One pipeline for every kind of experiment: the file reader, runner (resume, shards,
@@ -67,6 +67,9 @@ let package = Package(
         .testTarget(name: "CellLanguageTests", dependencies: ["CellLanguage", "Cells", "Verification", "Autodiff", "GradCheck", "GSLKit"]),
         .testTarget(name: "InterchangeTests", dependencies: ["Interchange", "Cells", "Autodiff", "GSLKit"]),
         .testTarget(name: "VerificationTests", dependencies: ["Verification", "Cells", "GradCheck"]),
+        // Mutated reference cases, weights files, checkpoints and experiment files, each input
+        // bounded in CPU time; GATELAB_FUZZ_INPUTS sets how many (`make fuzz`: a long run).
+        .testTarget(name: "FuzzTests", dependencies: ["Interchange", "Training", "Probe", "Experiments", "Cells", "GSLKit"]),
     ],
     // Language mode 5: this is numerical code over unsafe buffers and a C library with global
     // state (GSL's error handler); strict-concurrency checking adds noise, not safety, here.

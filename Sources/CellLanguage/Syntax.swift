@@ -216,7 +216,7 @@ struct Parser {
     }
 
     private func tooDeep(at position: SourcePosition) -> Failure {
-        Failure(.syntax, at: position, "expression nested more than \(CellFileLimits.depth) levels deep (split it into named values)")
+        Failure(.syntax, at: position, "expression more than \(CellFileLimits.depth) levels deep: parentheses, or a chain of more than \(CellFileLimits.depth) terms (a + b + … is built one level per term); split it into named values")
     }
 
     /// A node over `children`, checked against the depth limit.

@@ -33,6 +33,30 @@ public struct RecurrentNetwork: Sendable {
         }
     }
 
+    /// The trainable scalars a network of these sizes would have, worked out from the cell's
+    /// specs without allocating anything; nil when the count overflows `Int`. Commands check
+    /// it against their memory budget before making the network (Notes/reliability.md).
+    public static func scalarCount(cell: any RecurrentCell, inputSize: Int, hiddenSize: Int, layers: Int) -> Int? {
+        guard inputSize > 0, hiddenSize > 0, layers > 0 else { return nil }
+        func perLayer(_ input: Int) -> Int? {
+            var total = 0
+            for spec in cell.parameters(inputSize: input, hiddenSize: hiddenSize) {
+                let (n, o1) = spec.rows.multipliedReportingOverflow(by: spec.cols)
+                let (t, o2) = total.addingReportingOverflow(n)
+                if o1 || o2 { return nil }
+                total = t
+            }
+            return total
+        }
+        guard hiddenSize <= 1 << 40, inputSize <= 1 << 40 else { return nil }   // 4H·H stays within Int
+        guard let first = perLayer(inputSize) else { return nil }
+        guard layers > 1 else { return first }
+        guard let rest = perLayer(hiddenSize) else { return nil }
+        let (r, o1) = rest.multipliedReportingOverflow(by: layers - 1)
+        let (t, o2) = first.addingReportingOverflow(r)
+        return o1 || o2 ? nil : t
+    }
+
     /// The parameter specs of layer `k`.
     public func specs(layer k: Int) -> [ParameterSpec] {
         cell.parameters(inputSize: k == 0 ? inputSize : hiddenSize, hiddenSize: hiddenSize)

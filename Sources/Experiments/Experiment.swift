@@ -84,6 +84,9 @@ public struct Experiment<Kind: ExperimentKind> {
             if let d = t["dir"] {
                 outputDirectory = try r.string(d, "output.dir")
                 guard !outputDirectory!.isEmpty else { throw r.error("output.dir", "empty folder name") }
+                do { try Files.checkOutputPath(outputDirectory!, what: "output.dir", fromFile: true) } catch let e as ExperimentError {
+                    throw r.error("output.dir", e.description.replacingOccurrences(of: "output.dir ", with: ""))
+                }
             }
             if let f = t["figures"] { figures = try r.bool(f, "output.figures") }
         }
@@ -135,8 +138,28 @@ enum ExperimentHeader {
     }
 
     static func table(_ source: String, reader r: TOMLReader) throws -> TOMLTable {
+        try refuseHeadersTOMLKitAbortsOn(source, reader: r)
         do { return try TOMLTable(string: source) } catch let e as TOMLParseError {
             throw ExperimentError.file(file: r.file, line: e.source.begin.line, keyPath: nil, message: "not valid TOML: \(e.description)")
+        }
+    }
+
+    /// toml++ (under TOMLKit) aborts the process, by a failed assertion in `parse_key`, on a
+    /// table header whose key starts with a character no key can start with — `[=`,
+    /// `[[[grid]]]`, `[[=`, `[[]]` (marzer/tomlplusplus#301; found by FuzzTests). Such a line
+    /// is refused here with the file's line, before toml++ sees it. (A line of a multi-line
+    /// array that starts with such a bracket, e.g. `[{`, is refused too; write that array on
+    /// its key's line.)
+    static func refuseHeadersTOMLKitAbortsOn(_ source: String, reader r: TOMLReader) throws {
+        for (index, line) in source.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let text = line.drop { $0 == " " || $0 == "\t" }
+            guard text.hasPrefix("[") else { continue }
+            let rest = text.dropFirst(text.hasPrefix("[[") ? 2 : 1).drop { $0 == " " || $0 == "\t" }
+            let ok = rest.first.map { $0.isASCII && ($0.isLetter || $0.isNumber || "_-\"'".contains($0)) } ?? false
+            if !ok {
+                throw ExperimentError.file(file: r.file, line: index + 1, keyPath: nil,
+                                           message: "not valid TOML: a table header needs a table name, as in [output] or [[grid]]")
+            }
         }
     }
 }

@@ -271,6 +271,11 @@ public final class ExperimentRunner<Kind: ExperimentKind> {
         guard let record = try? Kind.Record(jsonLine: line) else { return .damaged(reason: "not a result record") }
         let writer = record.gatelabVersion.map { "GateLab \($0)" } ?? "a GateLab that did not record its version"
         guard (try? record.jsonLine()) == line else {
+            // Same version, other bytes: not written by this GateLab as it stands (edited or
+            // damaged); "an older format" would contradict the versions it names.
+            guard record.gatelabVersion != options.version else {
+                return .damaged(reason: "does not read back to the same line (edited by hand, or damaged)")
+            }
             return .stale(id: record.id, reason: "an older record format (\(writer)); this is GateLab \(options.version)")
         }
         if record.experiment != experiment.name {

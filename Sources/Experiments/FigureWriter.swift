@@ -215,11 +215,13 @@ public struct FigureWriter {
         let width = columns == 1 ? 960 : 1400, height = rows * (330 + 18 * legendRows) + 40
         let script = """
             set terminal svg size \(width),\(height) dynamic noenhanced font "sans,11" background rgb "white"
-            set output \(quoted(Files.temporaryPath(for: f.file)))
+            if (!exists("svg_output")) svg_output = \(quoted(f.file))
+            if (!exists("png_output")) png_output = \(quoted(f.pngFile))
+            set output svg_output
             load \(quoted(bodyPath))
             unset output
             set terminal pngcairo size \(width),\(height) noenhanced font "sans,10" background rgb "white"
-            set output \(quoted(Files.temporaryPath(for: f.pngFile)))
+            set output png_output
             load \(quoted(bodyPath))
             unset output
 
@@ -229,7 +231,10 @@ public struct FigureWriter {
     }
 
     /// A gnuplot string literal (double quotes, backslashes and quotes escaped).
-    func quoted(_ s: String) -> String {
+    func quoted(_ s: String) -> String { Self.gnuplotString(s) }
+
+    /// A gnuplot string literal (double quotes, backslashes and quotes escaped).
+    static func gnuplotString(_ s: String) -> String {
         "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
     }
 }
@@ -248,7 +253,13 @@ struct Gnuplot {
         self.directory = directory
         self.outputs = outputs
         process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = [scriptPath]
+        // The outputs' temporary names are this process's own (`Files.processTemporaryPath`),
+        // given to the script as variables: two runs drawing into one folder used to share one
+        // temporary name, and the second found its file renamed away by the first ("gnuplot
+        // failed (exit 0): no message"). Run by hand, the script writes the final names.
+        let temporaries = outputs.map { Files.processTemporaryPath(for: $0) }
+        process.arguments = ["-e", "svg_output = \(FigureWriter.gnuplotString(temporaries[0])); png_output = \(FigureWriter.gnuplotString(temporaries[1]))",
+                             scriptPath]
         process.currentDirectoryURL = URL(fileURLWithPath: directory)
         process.standardError = errors
         process.standardOutput = FileHandle.nullDevice
@@ -257,16 +268,35 @@ struct Gnuplot {
         }
     }
 
+    /// Whether the SVG or PNG at `path` is whole: an SVG ends with `</svg>`, a PNG with
+    /// its IEND chunk.
+    static func isComplete(_ path: String, png: Bool) -> Bool {
+        guard let bytes = try? Files.contents(of: path) else { return false }
+        if png {
+            let iend: [UInt8] = [0x49, 0x45, 0x4E, 0x44]
+            return bytes.count >= 12 && Array(bytes[(bytes.count - 8)..<(bytes.count - 4)]) == iend
+        }
+        let tail = String(decoding: bytes.suffix(64), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        return tail.hasSuffix("</svg>")
+    }
+
     /// Waits for gnuplot, then renames each output's temporary into place.
     /// - Throws: `ExperimentError.io` with gnuplot's first error line when it failed.
     func finish() throws {
         let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
-        let temporaries = outputs.map { directory + "/" + Files.temporaryPath(for: $0) }
+        let temporaries = outputs.map { directory + "/" + Files.processTemporaryPath(for: $0) }
         guard process.terminationStatus == 0, temporaries.allSatisfy({ FileManager.default.fileExists(atPath: $0) }) else {
             for t in temporaries { try? FileManager.default.removeItem(atPath: t) }
             let first = stderr.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.first { !$0.isEmpty } ?? "no message"
             throw ExperimentError.io(path: outputs[0], message: "gnuplot failed (exit \(process.terminationStatus)): \(first)")
+        }
+        // gnuplot exits 0 even when the disk filled up under it: a figure is renamed into
+        // place only when it is complete (an SVG's closing tag, a PNG's IEND chunk), so a
+        // truncated one never takes the final name; the old figure, if any, stays.
+        for (tmp, output) in zip(temporaries, outputs) where !Self.isComplete(tmp, png: output.hasSuffix(".png")) {
+            for t in temporaries { try? FileManager.default.removeItem(atPath: t) }
+            throw ExperimentError.io(path: output, message: "gnuplot wrote an incomplete file (disk full?); the figure was not replaced")
         }
         for (tmp, output) in zip(temporaries, outputs) {
             guard rename(tmp, directory + "/" + output) == 0 else {

@@ -32,33 +32,100 @@ public enum Files {
         return folder + "." + name + ".\(hostName).\(getpid()).tmp"
     }
 
-    /// Writes `text` to `path` atomically: to a temporary file of this process in the same
-    /// folder, flushed to disk (fsync), then renamed over `path`. A reader sees the old file
-    /// or the complete new one, never a partial one, even after kill -9 or a power loss; two
-    /// processes writing the same path leave one complete file (the last rename wins).
+    /// Writes `text` to `path` by the one output rule of GateLab (Notes/reliability.md):
+    ///
+    /// - a new path or an existing regular file is replaced atomically: written to a
+    ///   temporary file of this process in the same folder, flushed to disk (fsync), then
+    ///   renamed over `path`. A reader sees the old file or the complete new one, never a
+    ///   partial one, even after kill -9 or a power loss; two processes writing the same path
+    ///   leave one complete file (the last rename wins);
+    /// - a symbolic link is followed: its final target is written by this same rule (the
+    ///   link itself is never replaced);
+    /// - a character or block device or a FIFO (`/dev/null`, `/dev/stdout` into a pipe) is
+    ///   written through, never replaced; a short write (`/dev/full`) is an error;
+    /// - a folder, a socket or anything else is refused.
+    /// - Throws: `ExperimentError.io` naming the path and the reason.
     public static func write(_ text: String, to path: String) throws {
-        let tmp = processTemporaryPath(for: path)
-        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        guard fd >= 0 else { throw ExperimentError.io(path: tmp, message: "cannot create (\(String(cString: strerror(errno))))") }
-        var ok = true
-        Array(text.utf8).withUnsafeBytes { buffer in
+        try write(Array(text.utf8), to: path)
+    }
+
+    /// Writes `bytes` to `path` by the rule of `write(_:to:)` (text).
+    public static func write(_ bytes: [UInt8], to path: String) throws {
+        guard !path.isEmpty else { throw ExperimentError.io(path: "\"\"", message: "an empty path names no file") }
+        var target = path
+        var info = stat()
+        if lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFLNK {
+            guard let resolved = realpath(path, nil) else {
+                // A dangling link: its target does not exist (or a loop); refuse rather than
+                // replace the link with a file.
+                throw ExperimentError.io(path: path, message: "is a symbolic link whose target cannot be resolved (\(String(cString: strerror(errno)))); nothing written")
+            }
+            target = String(cString: resolved)
+            free(resolved)
+        }
+        if stat(target, &info) == 0 {
+            switch info.st_mode & S_IFMT {
+            case S_IFREG: break
+            case S_IFCHR, S_IFBLK, S_IFIFO: return try writeThrough(bytes, to: target, named: path)
+            case S_IFDIR: throw ExperimentError.io(path: path, message: "is a folder, not a file; nothing written")
+            default: throw ExperimentError.io(path: path, message: "is not a regular file; nothing written")
+            }
+        }
+        let tmp = processTemporaryPath(for: target)
+        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0o644)
+        guard fd >= 0 else { throw ExperimentError.io(path: path, message: "cannot create a temporary file beside it (\(String(cString: strerror(errno))))") }
+        var failure: Int32 = 0
+        bytes.withUnsafeBytes { buffer in
             var offset = 0
             while offset < buffer.count {
                 let n = Foundation.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
-                if n <= 0 { ok = false; return }
+                if n <= 0 { failure = n < 0 ? errno : ENOSPC; return }
                 offset += n
             }
         }
-        if fsync(fd) != 0 { ok = false }
-        close(fd)
-        guard ok else {
+        if failure == 0 && fsync(fd) != 0 { failure = errno }
+        if close(fd) != 0 && failure == 0 { failure = errno }
+        guard failure == 0 else {
             unlink(tmp)
-            throw ExperimentError.io(path: tmp, message: "write failed (\(String(cString: strerror(errno))))")
+            throw ExperimentError.io(path: path, message: "write failed (\(String(cString: strerror(failure)))); the old file, if any, is unchanged")
         }
-        guard rename(tmp, path) == 0 else {
+        guard rename(tmp, target) == 0 else {
             let reason = String(cString: strerror(errno))
             unlink(tmp)
             throw ExperimentError.io(path: path, message: "cannot rename the temporary file into place (\(reason))")
+        }
+    }
+
+    /// Writes into an existing device or FIFO without creating, truncating or replacing it.
+    private static func writeThrough(_ bytes: [UInt8], to target: String, named path: String) throws {
+        let fd = open(target, O_WRONLY | O_NOCTTY)
+        guard fd >= 0 else { throw ExperimentError.io(path: path, message: "cannot open for writing (\(String(cString: strerror(errno))))") }
+        defer { close(fd) }
+        var failure: Int32 = 0
+        bytes.withUnsafeBytes { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                let n = Foundation.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+                if n <= 0 { failure = n < 0 ? errno : ENOSPC; return }
+                offset += n
+            }
+        }
+        guard failure == 0 else { throw ExperimentError.io(path: path, message: "write failed (\(String(cString: strerror(failure))))") }
+    }
+
+    /// Checks an output path given on the command line or in a file, by the one output-path
+    /// rule (Notes/reliability.md): it must not be empty (an empty path would mean the root or
+    /// the working directory, depending on the code that joins it); a path read from an
+    /// experiment file (`fromFile`) must also be relative and must not climb out with `..`,
+    /// so that running someone else's experiment file writes only below the working folder.
+    /// - Parameter what: how the user gave it, for the message (`--output`, `[output] dir`).
+    /// - Throws: `ExperimentError.invalid` with one line naming `what`.
+    public static func checkOutputPath(_ path: String, what: String, fromFile: Bool = false) throws {
+        guard !path.isEmpty else { throw ExperimentError.invalid("\(what) is empty; give a folder or file name (\".\" for the working folder)") }
+        guard !path.contains("\0") else { throw ExperimentError.invalid("\(what) contains a NUL character") }
+        if fromFile {
+            guard !path.hasPrefix("/") else { throw ExperimentError.invalid("\(what) '\(path)' is absolute; a file may only name a folder below the working folder (give --output to write elsewhere)") }
+            guard !path.split(separator: "/").contains("..") else { throw ExperimentError.invalid("\(what) '\(path)' climbs out with '..'; a file may only name a folder below the working folder (give --output to write elsewhere)") }
         }
     }
 
@@ -113,9 +180,53 @@ public enum Files {
         return (inner, nil, nil)
     }
 
+    /// A checksum of `bytes` for detecting damage (not tampering): FNV-1a, 64 bits, as
+    /// `fnv1a64:` and 16 hex digits. Checkpoints carry one over their content; a checkpoint
+    /// records its cell file's.
+    public static func checksum<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in bytes { hash = (hash ^ UInt64(b)) &* 0x0000_0100_0000_01b3 }
+        let hex = String(hash, radix: 16)
+        return "fnv1a64:" + String(repeating: "0", count: 16 - hex.count) + hex
+    }
+
+    /// The largest input file GateLab reads (reference cases, weights, checkpoints, experiment
+    /// and cell files): 1 GiB. Every reader goes through `contents(of:limit:)`, so no input,
+    /// not even `/dev/zero`, makes it allocate more than this for the bytes.
+    public static let inputLimit = 1 << 30
+
+    /// The bytes of the file at `path`, read with a bound: at most `limit` bytes are ever held,
+    /// from a regular file, a device or a FIFO (a folder is refused).
+    /// - Throws: `ExperimentError.io` naming the path: cannot be opened, is a folder, or is
+    ///   longer than `limit`.
+    public static func contents(of path: String, limit: Int = inputLimit) throws -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_NOCTTY)
+        guard fd >= 0 else { throw ExperimentError.io(path: path, message: "cannot read the file (\(String(cString: strerror(errno))))") }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw ExperimentError.io(path: path, message: "cannot read the file (\(String(cString: strerror(errno))))") }
+        if (info.st_mode & S_IFMT) == S_IFDIR { throw ExperimentError.io(path: path, message: "is a folder, not a file") }
+        if (info.st_mode & S_IFMT) == S_IFREG && Int(info.st_size) > limit {
+            throw ExperimentError.io(path: path, message: "is \(info.st_size) bytes, more than the \(limit) bytes GateLab reads")
+        }
+        var bytes = [UInt8]()
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress!, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw ExperimentError.io(path: path, message: "cannot read the file (\(String(cString: strerror(errno))))")
+            }
+            if n == 0 { break }
+            guard bytes.count + n <= limit else { throw ExperimentError.io(path: path, message: "is longer than the \(limit) bytes GateLab reads") }
+            bytes.append(contentsOf: chunk[0..<n])
+        }
+        return bytes
+    }
+
     /// The file's text, or nil when it does not exist or is not UTF-8.
     public static func read(_ path: String) -> String? {
-        FileManager.default.contents(atPath: path).flatMap { String(data: $0, encoding: .utf8) }
+        (try? contents(of: path)).flatMap { String(validating: $0, as: UTF8.self) }
     }
 
     /// The first executable named `name` on `PATH` (or `name` itself when it contains a `/`).

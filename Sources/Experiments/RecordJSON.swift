@@ -29,6 +29,13 @@ public func formatNumber(_ x: Double) -> String {
     return x.description
 }
 
+/// A number as it appears in a point's id (a file name): `formatNumber`'s form with `e+`
+/// written `e` (`1e16`), since ids map `+` to `-` and 1e16 and 1e-16 (or 1e308 and 1e-308)
+/// got one id, so one point's file overwrote the other's.
+public func idNumber(_ x: Double) -> String {
+    formatNumber(x).replacingOccurrences(of: "e+", with: "e")
+}
+
 /// A number in a CSV cell: shortest round-trip form, `-inf`/`inf` for infinities, empty for nil or NaN.
 public func csvNumber(_ x: Double?) -> String {
     guard let x, !x.isNaN else { return "" }

@@ -172,6 +172,15 @@ public final class RandomSource {
         try require(stateBytes.count == size, "RandomSource.restore",
                     "state has \(stateBytes.count) bytes but a \(generatorName) state has \(size); "
                         + "was it saved from a different generator?")
+        // The state is read by GSL as its C struct: a damaged one must not index out of it.
+        // MT19937's is {unsigned long mt[624]; int mti}: mti in 0...624, mt not all zero.
+        try require(stateBytes.contains { $0 != 0 }, "RandomSource.restore", "state is all zero")
+        if generatorName == "mt19937" && size >= 624 * MemoryLayout<UInt>.size + 4 {
+            let at = 624 * MemoryLayout<UInt>.size
+            let mti = stateBytes[at..<(at + 4)].withUnsafeBytes { $0.loadUnaligned(as: Int32.self) }
+            try require((0...624).contains(mti), "RandomSource.restore", "state's position \(mti) is outside 0…624")
+            try require(stateBytes[0..<at].contains { $0 != 0 }, "RandomSource.restore", "state's words are all zero")
+        }
         stateBytes.withUnsafeBytes { saved in
             if let bytes = saved.baseAddress { gsl_rng_state(rng).copyMemory(from: bytes, byteCount: size) }
         }

@@ -1,5 +1,6 @@
 import Autodiff
 import Cells
+import Experiments
 import Foundation
 
 /// A reference case in the format of `shared/reference/README.md`: weights in PyTorch's
@@ -29,10 +30,7 @@ public struct ReferenceCase {
     /// - Throws: `CaseFileError` naming the file and the key (missing key, wrong shape,
     ///   ragged array, non-finite number, unknown cell, unreadable JSON).
     public init(contentsOf path: String) throws {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw CaseFileError(file: path, key: nil, message: "cannot read the file")
-        }
-        try self.init(try JSONReader.object(data, file: path), file: path)
+        try self.init(try JSONReader.object(try JSONReader.contents(of: path), file: path), file: path)
     }
 
     /// Validates a parsed case (see `init(contentsOf:)`).
@@ -148,6 +146,15 @@ public struct JSONReader {
     /// A reader of `dict`, read from `file`.
     public init(dict: [String: JSONValue], file: String) { self.dict = dict; self.file = file }
 
+    /// The bytes of `file`, read with GateLab's bound (`Files.contents(of:)`).
+    /// - Throws: `CaseFileError` when it cannot be read or is too long.
+    public static func contents(of file: String) throws -> Data {
+        do { return Data(try Files.contents(of: file)) } catch let e as ExperimentError {
+            guard case .io(_, let message) = e else { throw CaseFileError(file: file, key: nil, message: e.description) }
+            throw CaseFileError(file: file, key: nil, message: message)
+        }
+    }
+
     /// Parses `data` as a JSON object, or throws a `CaseFileError` naming the file and position.
     public static func object(_ data: Data, file: String) throws -> [String: JSONValue] {
         let parsed: JSONValue
@@ -181,8 +188,9 @@ public struct JSONReader {
 
     /// A nested array of numbers of exactly `shape`, flattened row-major.
     public func numbers(_ key: String, _ shape: [Int]) throws -> [Double] {
+        // No capacity is reserved from `shape`: it comes from the file's header, and the walk
+        // checks it against the arrays themselves, which the file's length bounds.
         var out = [Double]()
-        out.reserveCapacity(shape.reduce(1, *))
         func walk(_ v: JSONValue, _ depth: Int, _ path: String) throws {
             if depth == shape.count {
                 guard case .number(let d) = v else {

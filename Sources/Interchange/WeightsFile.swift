@@ -1,5 +1,6 @@
 import Autodiff
 import Cells
+import Experiments
 import Foundation
 
 /// Saving and loading a network's weights as JSON in PyTorch's `state_dict` names and layout
@@ -29,15 +30,16 @@ public enum WeightsFile {
         return try JSONValue.object(object).text()
     }
 
-    /// Writes the weights atomically (a temporary file renamed into place).
+    /// Writes the weights by GateLab's one output rule (`Files.write`): a new path or a
+    /// regular file atomically, a symbolic link's target, a device written through, never
+    /// replaced.
     public static func write(_ network: RecurrentNetwork, to path: String) throws {
-        try (try json(network)).write(toFile: path, atomically: true, encoding: .utf8)
+        try Files.write(try json(network), to: path)
     }
 
     /// Reads weights written by `write` (or any file with the same keys, such as a reference case).
     public static func read(_ path: String) throws -> RecurrentNetwork {
-        guard let data = FileManager.default.contents(atPath: path) else { throw CaseFileError(file: path, key: nil, message: "cannot read the file") }
-        return try network(from: JSONReader(dict: try JSONReader.object(data, file: path), file: path))
+        return try network(from: JSONReader(dict: try JSONReader.object(try JSONReader.contents(of: path), file: path), file: path))
     }
 
     /// The network described by `cell`, `input_size`, `hidden_size`, `num_layers` and the
@@ -49,8 +51,10 @@ public enum WeightsFile {
                                  + BuiltinCells.all.map(\.interchangeName).joined(separator: ", ") + ")")
         }
         let (I, H, L) = (try json.positiveInt("input_size"), try json.positiveInt("hidden_size"), try json.positiveInt("num_layers"))
-        var network = RecurrentNetwork(cell: cell, inputSize: I, hiddenSize: H, layers: L)
         let G = cell.gateCount
+        // Every tensor is read (its shape checked against the file's own arrays) before the
+        // network is made: the sizes in the header are claims, and allocating by them first
+        // let a 30-byte header ask for gigabytes. The arrays bound them by the file's length.
         var state = [String: Tensor]()
         for k in 0..<L {
             let inCols = k == 0 ? I : H
@@ -59,6 +63,7 @@ public enum WeightsFile {
             state["bias_ih_l\(k)"] = Tensor(rows: 1, cols: G * H, scalars: try json.numbers("bias_ih_l\(k)", [G * H]))
             state["bias_hh_l\(k)"] = Tensor(rows: 1, cols: G * H, scalars: try json.numbers("bias_hh_l\(k)", [G * H]))
         }
+        var network = RecurrentNetwork(cell: cell, inputSize: I, hiddenSize: H, layers: L)
         do { try network.load(stateDict: state) } catch let e as InterchangeError {
             throw CaseFileError(file: json.file, key: nil, message: e.description)
         }

@@ -98,8 +98,12 @@ public struct GridPoint: ExperimentPoint, Equatable {
         if c.layers != 1 { parts.append("L\(c.layers)") }
         if c.recurrentInit != nil { parts.append("rec-\(c.recurrentInitName)") }
         if c.biasInit != nil { parts.append("bias-\(c.biasInitName)") }
-        if c.forgetBias != .pytorchDefault { parts.append("fb-\(c.forgetBias)") }
-        if c.inputScale != 1 { parts.append("xs\(formatNumber(c.inputScale))") }
+        switch c.forgetBias {
+        case .pytorchDefault: break
+        case .constant(let b): parts.append("fb-" + idNumber(b))
+        case .chrono: parts.append("fb-chrono")
+        }
+        if c.inputScale != 1 { parts.append("xs" + idNumber(c.inputScale)) }
         if let d = c.summary.fitMaxDistance { parts.append("fit\(d)") }
         if c.summary.jacobianSamples != 3 { parts.append("jac\(c.summary.jacobianSamples)") }
         if includeSeed { parts.append("seed\(c.seed)") }
@@ -252,6 +256,9 @@ struct GridAxes {
                 throw r.error(block.origin["forget_bias"]!, "forget_bias applies only to cells with a forget gate (lstm), not to '\(c)'")
             }
         }
+        try r.checkGridSize([cells.count, recurrentInit?.count ?? 1, biasInit?.count ?? 1, forgetBias?.count ?? 1, hidden?.count ?? 1,
+                             inputSize?.count ?? 1, batch?.count ?? 1, layers?.count ?? 1, inputScale?.count ?? 1,
+                             fitMaxDistance?.count ?? 1, jacobianSamples?.count ?? 1, lengths.count, seeds?.count ?? 1], blockPath)
         // The product, built axis by axis (outermost first) over partial settings.
         struct Setting {
             var cell = "", recurrent = "pytorch-default", bias = "pytorch-default"

@@ -128,9 +128,17 @@ public enum Tasks {
 
     /// The task `name` (case-insensitive) with length parameter `length`.
     /// - Throws: `TaskError` for an unknown name or a length the task cannot take.
+    /// The longest task length accepted (10^7 steps: far beyond any experiment here).
+    public static let largestLength = 10_000_000
+
     public static func make(_ name: String, length: Int) throws -> any ForgettingTask {
         let key = name.lowercased()
         guard let entry = table.first(where: { $0.name == key || $0.aliases.contains(key) }) else { throw TaskError.unknownTask(name) }
+        // Every task adds a few steps to its length (copy: T + 20): bounded here, once, so no
+        // task's step count can overflow (a length of Int.max trapped in CopyMemory.steps).
+        guard length <= largestLength else {
+            throw TaskError.badParameter(task: key, message: "length must be at most \(largestLength), got \(length)")
+        }
         return try entry.make(length)
     }
 }

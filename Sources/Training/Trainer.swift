@@ -108,7 +108,7 @@ public struct TrainingRecord: Codable, Sendable, Equatable, ExperimentRecord {
 /// A resumable training state: weights, optimizer, the data generator's state, counters and
 /// curves so far. Written atomically; resuming from it gives bit-identical results.
 public struct TrainingCheckpoint: Codable {
-    enum CodingKeys: String, CodingKey { case record, parameters, optimizer, dataState = "data_state" }
+    enum CodingKeys: String, CodingKey { case record, parameters, optimizer, dataState = "data_state", cell, checksum }
 
     /// The record so far (configuration, curves, counters).
     public var record: TrainingRecord
@@ -118,6 +118,30 @@ public struct TrainingCheckpoint: Codable {
     public var optimizer: Optimizer
     /// The training-data source's state (`RandomSource.stateBytes()`).
     public var dataState: [UInt8]
+    /// What the cell was when the run started (`Trainer.cellIdentity`): a built-in cell's name,
+    /// or the checksum of the cell file's text, so that resuming after the file was edited is
+    /// refused rather than silently mixing two cells in one run.
+    public var cell: String?
+    /// `Files.checksum` of the checkpoint's JSON line written without this key: damage to
+    /// the file is detected on resume even when what remains still parses.
+    public var checksum: String?
+
+    /// The file's text: one JSON line with its checksum.
+    func text() throws -> String {
+        var unsealed = self
+        unsealed.checksum = nil
+        var sealed = self
+        sealed.checksum = Files.checksum(Array(try RecordJSON.line(unsealed).utf8))
+        return try RecordJSON.line(sealed)
+    }
+
+    /// Whether the checksum matches the content.
+    var checksumMatches: Bool {
+        guard let checksum else { return false }
+        var unsealed = self
+        unsealed.checksum = nil
+        return (try? Files.checksum(Array(RecordJSON.line(unsealed).utf8))) == checksum
+    }
 }
 
 /// Trains a cell network plus readout on a task: minibatches from a seeded source, gradient
@@ -136,6 +160,8 @@ public final class Trainer {
     public private(set) var optimizer: Optimizer
     let data: RandomSource
     let heldOut: [TaskBatch]
+    /// The cell's identity, recorded in checkpoints (`cellIdentity(_:)`).
+    let cellIdentity: String
 
     /// Sets up a fresh run: the model initialized from `seed`, the data source seeded with
     /// `dataSeed`, the held-out set drawn from `evalSeed`.
@@ -148,6 +174,22 @@ public final class Trainer {
         let task = try Tasks.make(c.task, length: c.length)
         self.task = task
         let cell = try BuiltinCells.resolve(c.cell)
+        cellIdentity = try Self.cellIdentity(c.cell)
+        // Parameters, gradients, two optimizer moments and a working copy: 5 doubles, 40 bytes,
+        // per scalar. Counted from the cell's specs before anything is allocated.
+        let scalars = RecurrentNetwork.scalarCount(cell: cell, inputSize: task.inputSize, hiddenSize: c.hidden, layers: c.layers)
+        guard let scalars, scalars <= (c.memoryBudgetMB << 20) / 40 else {
+            throw TrainingError.badConfiguration("\(c.cell) with H = \(c.hidden), L = \(c.layers) needs "
+                + (scalars.map { "\($0) parameters (\(($0 / 1048576 + 1) * 40) MB with gradients and optimizer state)" } ?? "more parameters than an Int counts")
+                + ", more than the memory budget of \(c.memoryBudgetMB) MB")
+        }
+        // The training batch and the held-out set, as doubles: counted before they are drawn.
+        let heldOutBatches = c.evalSize / c.batch + 1
+        let dataBytes = Double(task.steps) * Double(task.inputSize + 1) * Double(c.batch) * Double(heldOutBatches + 1) * 8
+        guard dataBytes <= Double(c.memoryBudgetMB) * 1048576 else {
+            throw TrainingError.badConfiguration("the task's data (\(task.steps) steps × batch \(c.batch), \(heldOutBatches) held-out batches) needs "
+                + "\(String(format: "%.0f", dataBytes / 1048576)) MB, more than the memory budget of \(c.memoryBudgetMB) MB")
+        }
         let initRNG = try RandomSource(seed: c.seed, generator: c.generator)
         model = try SequenceModel(cell: cell, inputSize: task.inputSize, hiddenSize: c.hidden, layers: c.layers, loss: task.loss,
                                   batch: c.batch, steps: task.steps,
@@ -155,7 +197,7 @@ public final class Trainer {
                                   rng: initRNG, memoryBudget: c.memoryBudgetMB << 20, execution: execution)
         data = try RandomSource(seed: c.dataSeed, generator: c.generator)
         let evalRNG = try RandomSource(seed: c.evalSeed, generator: c.generator)
-        heldOut = (0..<((c.evalSize + c.batch - 1) / c.batch)).map { _ in task.batch(size: c.batch, using: evalRNG) }
+        heldOut = (0..<((c.evalSize - 1) / c.batch + 1)).map { _ in task.batch(size: c.batch, using: evalRNG) }
         var o = Optimizer(kind: c.optimizer)
         o.momentum = c.momentum
         optimizer = o
@@ -168,25 +210,68 @@ public final class Trainer {
     ///   another configuration.
     public convenience init(resumingFrom path: String, configuration c: TrainingConfiguration, execution: Execution = .fast) throws {
         try self.init(c, execution: execution)
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw TrainingError.badCheckpoint(path: path, message: "cannot read the file")
+        let bytes: [UInt8]
+        do { bytes = try Files.contents(of: path) } catch {
+            throw TrainingError.badCheckpoint(path: path, message: "cannot read the file (\(error))")
         }
         let checkpoint: TrainingCheckpoint
-        do { checkpoint = try RecordJSON.decode(TrainingCheckpoint.self, from: String(decoding: data, as: UTF8.self)) } catch {
+        do { checkpoint = try RecordJSON.decode(TrainingCheckpoint.self, from: String(decoding: bytes, as: UTF8.self)) } catch {
             throw TrainingError.badCheckpoint(path: path, message: "not a training checkpoint (\(error))")
         }
-        guard checkpoint.record.configuration == c else {
-            throw TrainingError.badCheckpoint(path: path, message: "written for run \(checkpoint.record.id) with other settings; use the same options as that run")
-        }
-        guard checkpoint.parameters.map(\.count) == model.parameters.map(\.count) else {
-            throw TrainingError.badCheckpoint(path: path, message: "parameter shapes do not match the model")
-        }
+        try Self.validate(checkpoint, configuration: c, cell: try Self.cellIdentity(c.cell),
+                          parameterCounts: model.parameters.map(\.count)).map { throw TrainingError.badCheckpoint(path: path, message: $0) }
         do { try self.data.restore(stateBytes: checkpoint.dataState) } catch {
             throw TrainingError.badCheckpoint(path: path, message: "\(error)")
         }
         model.parameters = checkpoint.parameters
         optimizer = checkpoint.optimizer
         record = checkpoint.record
+    }
+
+    /// What names the cell of configuration value `cell` in a checkpoint: a built-in cell's
+    /// name, or `file:` and the checksum of the cell file's text.
+    static func cellIdentity(_ cell: String) throws -> String {
+        if BuiltinCells.builtin(cell) != nil { return "builtin:" + cell.lowercased() }
+        do { return "file:" + Files.checksum(try Files.contents(of: cell)) } catch {
+            throw TrainingError.badConfiguration("\(error)")
+        }
+    }
+
+    /// Why `checkpoint` cannot resume a run of `c` (nil: it can). Every value is checked
+    /// against the configuration and against the others, so that a damaged or edited file that
+    /// still parses is refused with a reason instead of crashing or training on nonsense.
+    static func validate(_ k: TrainingCheckpoint, configuration c: TrainingConfiguration, cell: String,
+                         parameterCounts: [Int]) -> String? {
+        guard k.checksumMatches else {
+            return k.checksum == nil ? "has no checksum (written by an older GateLab, or edited); start afresh without --resume"
+                                     : "is damaged: its checksum does not match its content; start afresh without --resume"
+        }
+        let r = k.record, o = k.optimizer
+        guard r.configuration == c, r.id == c.id else {
+            return "written for run \(r.id) with other settings; use the same options as that run"
+        }
+        guard k.cell == cell else {
+            return "written for another cell (\(k.cell ?? "unrecorded")) than \(c.cell) is now (\(cell)): the cell file was edited; start afresh without --resume"
+        }
+        guard k.parameters.map(\.count) == parameterCounts else { return "parameter shapes do not match the model" }
+        guard k.parameters.allSatisfy({ $0.allSatisfy(\.isFinite) }) else { return "a parameter is not finite" }
+        guard (0...c.updates).contains(r.updates) else { return "updates \(r.updates) is outside 0…\(c.updates)" }
+        guard r.trainLoss.count == r.updates, r.gradientNorm.count == r.updates else {
+            return "its curves have \(r.trainLoss.count) and \(r.gradientNorm.count) points for \(r.updates) updates"
+        }
+        guard !r.diverged else { return "records a diverged run" }
+        guard o.kind == c.optimizer, o.momentum == c.momentum else { return "optimizer \(o.kind.rawValue) does not match \(c.optimizer.rawValue)" }
+        guard o.beta1 == 0.9, o.beta2 == 0.999, o.alpha == 0.99, o.epsilon == 1e-8 else { return "optimizer constants were changed" }
+        guard o.step == r.updates else { return "optimizer step \(o.step) does not match updates \(r.updates)" }
+        let expected = o.step == 0 ? [] : parameterCounts
+        guard o.first.map(\.count) == expected, o.second.map(\.count) == expected else {
+            return "optimizer moments have shapes \(o.first.map(\.count)) and \(o.second.map(\.count)), not \(expected)"
+        }
+        guard o.first.allSatisfy({ $0.allSatisfy(\.isFinite) }), o.second.allSatisfy({ $0.allSatisfy { $0.isFinite && $0 >= 0 } }) else {
+            return "optimizer moments are not finite (or a second moment is negative)"
+        }
+        guard k.dataState.contains(where: { $0 != 0 }) else { return "the data generator's state is all zero" }
+        return nil
     }
 
     /// The held-out loss and fraction correct of the current weights.
@@ -214,6 +299,7 @@ public final class Trainer {
     public func run(checkpoint: String? = nil, checkpointEvery: Int = 500, stopAfter: Int? = nil,
                     progress: ((EvaluationPoint) -> Void)? = nil) throws -> TrainingRecord {
         let c = configuration
+        guard checkpointEvery >= 1 else { throw TrainingError.badConfiguration("checkpoint-every must be ≥ 1, got \(checkpointEvery)") }
         var clock = DispatchTime.now().uptimeNanoseconds
         func tick() {
             let now = DispatchTime.now().uptimeNanoseconds
@@ -274,9 +360,10 @@ public final class Trainer {
 
     /// Writes the current state to `path` atomically (a temporary file renamed into place).
     public func write(checkpoint path: String) throws {
-        let state = TrainingCheckpoint(record: record, parameters: model.parameters, optimizer: optimizer, dataState: data.stateBytes())
-        do { try Data(RecordJSON.line(state).utf8).write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
-            throw TrainingError.badCheckpoint(path: path, message: "cannot write (\(error.localizedDescription))")
+        let state = TrainingCheckpoint(record: record, parameters: model.parameters, optimizer: optimizer, dataState: data.stateBytes(),
+                                       cell: cellIdentity)
+        do { try Files.write(try state.text(), to: path) } catch {
+            throw TrainingError.badCheckpoint(path: path, message: "cannot write (\(error))")
         }
     }
 }

@@ -1,6 +1,7 @@
 import CellLanguage
 import Cells
 import Foundation
+import Experiments
 
 /// Everything that defines a training run; recorded with its result.
 ///
@@ -77,7 +78,7 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
         (try? BuiltinCells.resolve(cell))?.parameters(inputSize: 1, hiddenSize: 1).contains { $0.gate == "forget" } ?? false
     }
 
-    static func number(_ x: Double) -> String { x == x.rounded() && abs(x) < 1e15 ? String(Int(x)) : String(x) }
+    static func number(_ x: Double) -> String { idNumber(x) }
 
     /// Checks ranges and names.
     /// - Throws: `TrainingError.badConfiguration` naming the first bad value.
@@ -99,7 +100,7 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
         if let clip { try require(clip.isFinite && clip > 0, "clip must be a positive number, got \(clip)") }
         if let forgetBias { try require(forgetBias.isFinite, "forget bias must be finite, got \(forgetBias)") }
         try require(profileEvery >= 0, "profile-every must be ≥ 0, got \(profileEvery)")
-        try require(memoryBudgetMB >= 1, "memory budget must be ≥ 1 MB, got \(memoryBudgetMB)")
+        try require((1...(1 << 30)).contains(memoryBudgetMB), "memory budget must be between 1 MB and \(1 << 30) MB, got \(memoryBudgetMB)")
         switch schedule {
         case .constant: break
         case let .step(every, factor):

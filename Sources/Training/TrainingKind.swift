@@ -74,6 +74,7 @@ public enum TrainingKind: ExperimentKind {
 
     /// Every configuration of the product of `axes`' lists, in the order of `keys`.
     static func product(_ axes: [String: [(TOMLValueConvertible, String)]], _ path: String, _ r: TOMLReader) throws -> [TrainingPoint] {
+        try r.checkGridSize(keys.compactMap { axes[$0]?.count }, path)
         var configs = [TrainingConfiguration()]
         for key in keys {          // a fixed order, so that the grid's order is the file's meaning, not a hash's
             guard let values = axes[key] else { continue }

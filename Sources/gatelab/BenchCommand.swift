@@ -39,13 +39,20 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "With --long-steps: memory budget of the unrolled storage, in MB (checkpointing beyond it).")
     var memoryBudget = 160
 
+    /// Timed repetitions are kept (for their spread): bounded so the list stays small.
+    static let largestRepetitions = 10_000
+
     func validate() throws {
-        guard repetitions >= 1 else { throw ValidationError("--repetitions must be at least 1") }
+        guard (1...Self.largestRepetitions).contains(repetitions) else {
+            throw ValidationError("--repetitions must be between 1 and \(Self.largestRepetitions), got \(repetitions)")
+        }
     }
 
     func run() throws {
         if let longSteps {
             guard longSteps >= 1, hidden >= 1, memoryBudget >= 1 else { throw ValidationError("--long-steps, --hidden and --memory-budget must be positive") }
+            guard memoryBudget <= 1 << 30 else { throw ValidationError("--memory-budget must be at most \(1 << 30) MB, got \(memoryBudget)") }
+            try Benchmark.checkFits(cell: cell, hidden: hidden, steps: longSteps)
             let r = try Benchmark.longSequence(cell: cell, hidden: hidden, steps: longSteps, memoryBudget: memoryBudget << 20)
             let rss = Benchmark.peakResidentMegabytes()
             if json {
@@ -66,6 +73,7 @@ struct BenchCommand: ParsableCommand {
             list = list.filter { names.contains($0.name) }
         }
         if child {   // run in this process and print the raw result
+            Self.exitWhenOrphaned()
             for c in list {
                 let r = try Benchmark.run(c, repetitions: repetitions)
                 print("\(c.name) \(r.seconds) \(r.gflops) \(Benchmark.peakResidentMegabytes()) \(r.repetitions.map { String($0) }.joined(separator: ","))")
@@ -144,11 +152,28 @@ struct BenchCommand: ParsableCommand {
         return (0..<3).map { _ in BLAS.measureDGEMMRate(n: 1024, repetitions: 1) }
     }
 
+    /// A child must not outlive its parent (a killed `bench` left its child running a billion
+    /// repetitions). prctl(PR_SET_PDEATHSIG) is a variadic C function Swift cannot call, so a
+    /// thread watches the parent instead: when the process is re-parented (the parent died),
+    /// it exits at once with status 3, within a quarter of a second.
+    static func exitWhenOrphaned() {
+        // The parent names itself: a parent that died before this line ran is noticed too.
+        let parent = ProcessInfo.processInfo.environment["GATELAB_BENCH_PARENT"].flatMap { pid_t($0) } ?? getppid()
+        let watcher = Thread {
+            while true {
+                if getppid() != parent { _exit(3) }
+                usleep(250_000)
+            }
+        }
+        watcher.start()
+    }
+
     /// Runs one configuration in a child `gatelab bench --child` and reads its line.
     private func runChild(_ c: Benchmark.Configuration) throws -> (Double, Double, Double, [Double]) {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         p.arguments = ["bench", "--child", "--configs", configs, "--only", c.name, "--repetitions", String(repetitions)]
+        p.environment = ProcessInfo.processInfo.environment.merging(["GATELAB_BENCH_PARENT": String(getpid())]) { $1 }
         let pipe = Pipe()
         p.standardOutput = pipe
         try p.run()

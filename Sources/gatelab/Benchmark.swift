@@ -1,3 +1,4 @@
+import ArgumentParser
 import Autodiff
 import CellLanguage
 import Cells
@@ -59,6 +60,21 @@ enum Benchmark {
                 throw CaseFileError(file: path, key: "configs[\(i)].cell", message: "unknown cell '\(c.cell)' (expected lstm, gru or rnn)")
             }
             return c
+        }
+    }
+
+    /// Refuses, with the numbers, a long-sequence run that cannot fit this machine's memory:
+    /// its inputs and their gradients (2 · T · B · I doubles) and the parameters with their
+    /// gradients, counted before anything is allocated (`--long-steps 1e12` aborted, and
+    /// `--hidden Int.max` crashed in GSL).
+    static func checkFits(cell: String, batch: Int = 1, input: Int = 1, hidden: Int, steps: Int) throws {
+        let c = try CellLookup.cell(cell)
+        let scalars = RecurrentNetwork.scalarCount(cell: c, inputSize: input, hiddenSize: hidden, layers: 1)
+        let physical = Double(sysconf(Int32(_SC_PHYS_PAGES))) * Double(sysconf(Int32(_SC_PAGESIZE)))
+        let needed = 8 * (2 * Double(steps) * Double(batch) * Double(input) + 2 * Double(scalars ?? Int.max))
+        guard let _ = scalars, needed <= physical / 2 else {
+            throw ValidationError("\(cell) H = \(hidden), T = \(steps) needs at least \(String(format: "%.3g", needed / 1048576)) MB "
+                                  + "(inputs, parameters and their gradients), more than half this machine's \(Int(physical / 1048576)) MB")
         }
     }
 

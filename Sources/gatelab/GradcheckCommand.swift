@@ -66,6 +66,10 @@ struct GradcheckCommand: ParsableCommand {
     /// for a full check anyway.
     static let largestSize = 100_000, largestWork = 50_000_000
 
+    /// The most step evaluations (numbers checked × 2 passes × work of a pass) a check may
+    /// take: about a minute of a debug build.
+    static let largestCheckCost = 1e10
+
     func validate() throws {
         try CellLookup.validate(cell)
         for (name, value) in [("--hidden", hidden), ("--input", input), ("--batch", batch), ("--steps", steps), ("--layers", layers)] {
@@ -78,6 +82,16 @@ struct GradcheckCommand: ParsableCommand {
         guard work <= Double(Self.largestWork), weights <= Double(Self.largestWork) else {
             throw ValidationError("sizes too large: steps × batch × max(input, hidden) × layers = \(String(format: "%.3g", work)) "
                                   + "and about \(String(format: "%.3g", weights)) weights; each must be at most \(Self.largestWork)")
+        }
+        // Each checked number costs two forward passes: in full mode every weight, input and
+        // initial state is one, so the cost is their count times the work of a pass (layers
+        // 100000 passed the bounds above and then ran for hours). Refused with the estimate.
+        let checked = mode == .full ? weights + T * B * I + 2 * L * B * H : Double(directions ?? 8)
+        let cost = 2 * checked * work
+        guard cost <= Self.largestCheckCost else {
+            throw ValidationError("too much work: about \(String(format: "%.3g", cost)) step evaluations (\(String(format: "%.3g", checked)) numbers checked, "
+                                  + "2 passes of \(String(format: "%.3g", work)) each), more than \(String(format: "%.3g", Self.largestCheckCost)); "
+                                  + "use fewer layers or steps, or --mode directional")
         }
         if let k = directions {
             guard mode == .directional else { throw ValidationError("--directions applies only with --mode directional") }

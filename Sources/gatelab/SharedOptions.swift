@@ -1,5 +1,6 @@
 import ArgumentParser
 import Cells
+import Experiments
 
 // Options that several commands share, declared once (swift-argument-parser's `@OptionGroup`):
 // the same name, meaning and help text wherever they appear. A command whose defaults differ
@@ -64,4 +65,9 @@ struct ExperimentFileOptions: ParsableArguments {
 
     @Option(help: "Output folder (default: the file's [output] dir, else Notes/<name>).")
     var output: String?
+
+    /// The one output-path rule (`Files.checkOutputPath`): `--output ""` is refused.
+    func validate() throws {
+        if let output { try Files.checkOutputPath(output, what: "--output") }
+    }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Cells
+import Experiments
 import Foundation
 import Training
 
@@ -105,6 +106,9 @@ struct TrainCommand: ParsableCommand {
         }
         guard clip >= 0, clip.isFinite else { throw ValidationError("--clip must be ≥ 0, got \(clip)") }
         if resume && checkpoint == nil { throw ValidationError("--resume needs --checkpoint FILE") }
+        guard checkpointEvery >= 1 else { throw ValidationError("--checkpoint-every must be ≥ 1, got \(checkpointEvery)") }
+        if let checkpoint { try Files.checkOutputPath(checkpoint, what: "--checkpoint") }
+        if let output { try Files.checkOutputPath(output, what: "--output") }
         _ = try parsedSchedule()
         _ = try parsedForgetBias()
     }
@@ -147,7 +151,12 @@ struct TrainCommand: ParsableCommand {
         catch let e as TrainingError { throw ValidationError(e.description) }
 
         let trainer: Trainer
-        if resume, let checkpoint, FileManager.default.fileExists(atPath: checkpoint) {
+        if resume, let checkpoint {
+            // A missing checkpoint is an error, not a silent fresh start: a typo in the path
+            // would otherwise throw away the interrupted run's work without a word.
+            guard FileManager.default.fileExists(atPath: checkpoint) else {
+                throw ValidationError("--resume: no checkpoint at \(checkpoint); run without --resume to start afresh")
+            }
             trainer = try Trainer(resumingFrom: checkpoint, configuration: c, execution: execution.execution)
         } else {
             trainer = try Trainer(c, execution: execution.execution)
@@ -166,8 +175,8 @@ struct TrainCommand: ParsableCommand {
         record.gatelabVersion = GateLabVersion.current
         let text = try record.json()
         if let output {
-            do { try (text + "\n").write(toFile: output, atomically: true, encoding: .utf8) } catch {
-                throw ValidationError("cannot write --output \(output): \(error.localizedDescription)")
+            do { try Files.write(text + "\n", to: output) } catch {
+                throw ValidationError("cannot write --output: \(error)")
             }
         }
         if json { print(text) }

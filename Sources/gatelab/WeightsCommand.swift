@@ -1,5 +1,6 @@
 import ArgumentParser
 import Cells
+import Experiments
 import GSLKit
 import Interchange
 
@@ -39,6 +40,7 @@ struct WeightsCommand: ParsableCommand {
             for (name, value) in [("--input", input), ("--hidden", hidden), ("--layers", layers)] {
                 guard (1...100_000).contains(value) else { throw ValidationError("\(name) must be between 1 and 100000, got \(value)") }
             }
+            try Files.checkOutputPath(output, what: "--output")
             guard input * hidden <= 1_000_000, hidden * hidden * layers <= 1_000_000 else {
                 throw ValidationError("--input \(input) --hidden \(hidden) --layers \(layers) is too large for a JSON weights file")
             }

@@ -213,9 +213,10 @@ struct LanguageErrorTests {
         expectCellError("state h\n' = h\n", .syntax, at: 2, 1, mentions: ["prime"])
         expectCellError("state h\nh' = W •\n", .syntax, at: 2, 9, mentions: ["operand of W"])
         let deep = String(repeating: "(", count: 300) + "h" + String(repeating: ")", count: 300)
-        expectCellError("state h\nh' = tanh(W x) + \(deep)\n", .syntax, at: 2, 146, mentions: ["nested"])
+        expectCellError("state h\nh' = tanh(W x) + \(deep)\n", .syntax, at: 2, 146, mentions: ["levels deep"])
         let long = (0..<200).map { _ in "h" }.joined(separator: " + ")
-        expectCellError("state h\nh' = \(long)\n", .syntax, at: 2, 516, mentions: ["nested"])
+        // A flat sum is no nesting to its writer (issue #17): the message says it is a chain.
+        expectCellError("state h\nh' = \(long)\n", .syntax, at: 2, 516, mentions: ["chain of more than"])
     }
 
     @Test func unknownNamesAndFunctions() {

@@ -1,0 +1,112 @@
+import Foundation
+import Testing
+
+/// A small seeded generator (SplitMix64): every run fuzzes the same inputs, and a failure
+/// names an input (seed and index) that can be replayed.
+struct SplitMix64 {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(max(n, 1))) }
+    mutating func pick<T>(_ xs: [T]) -> T { xs[below(xs.count)] }
+}
+
+/// The fuzzing budget and the bounds every input is held to.
+enum Fuzz {
+    /// Inputs per target: `GATELAB_FUZZ_INPUTS` (the long run of `make fuzz`), else `ci`.
+    static func inputs(ci: Int) -> Int {
+        ProcessInfo.processInfo.environment["GATELAB_FUZZ_INPUTS"].flatMap { Int($0) } ?? ci
+    }
+
+    /// CPU seconds any one input may take (this thread's time: a loaded machine does not
+    /// make it fail).
+    static let secondsPerInput = 2.0
+
+    /// Peak resident memory the whole fuzz process may reach, in kB (2 GiB).
+    static let peakKilobytes = 2 << 20
+
+    static func threadSeconds() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+
+    static func peakResidentKilobytes() -> Int {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return usage.ru_maxrss
+    }
+
+    /// Numbers that broke readers before: sizes far too large, negative, zero, fractions,
+    /// beyond float64, denormal, and Int's edges.
+    static let extremes = ["100000000", "30000", "1e8", "1e12", "-1", "-5", "0", "-0", "2.5", "1e308", "-1e308", "1e999", "1e-320",
+                           "9223372036854775807", "-9223372036854775808", "18446744073709551616", "1", "2", "3", "4", "1000", "\"1\"",
+                           "null", "true", "[]", "{}", "[1]", "NaN"]
+
+    /// One to three mutations of `bytes`: a number token replaced by an extreme, a range
+    /// deleted or duplicated, a byte overwritten, the end cut off, or a token inserted.
+    static func mutate(_ original: [UInt8], _ rng: inout SplitMix64, tokens: [String]) -> [UInt8] {
+        var bytes = original
+        for _ in 0..<(1 + rng.below(3)) {
+            let at = rng.below(bytes.count + 1)
+            switch rng.below(8) {
+            case 0, 1, 2:   // a number replaced by an extreme
+                let digits = bytes.indices.filter { i in
+                    (bytes[i] >= 48 && bytes[i] <= 57) && (i == 0 || !(bytes[i - 1] >= 48 && bytes[i - 1] <= 57 || bytes[i - 1] == 46 || bytes[i - 1] == 45 || bytes[i - 1] == 101))
+                }
+                guard !digits.isEmpty else { continue }
+                let start = rng.pick(digits)
+                var end = start
+                while end < bytes.count, "0123456789.eE+-".utf8.contains(bytes[end]) { end += 1 }
+                bytes.replaceSubrange(start..<end, with: Array(rng.pick(extremes).utf8))
+            case 3:   // delete a range
+                let n = min(1 + rng.below(64), bytes.count - at)
+                bytes.removeSubrange(at..<(at + n))
+            case 4:   // duplicate a range
+                let n = min(1 + rng.below(64), bytes.count - at)
+                bytes.insert(contentsOf: Array(bytes[at..<(at + n)]), at: at)
+            case 5:   // overwrite one byte
+                if at < bytes.count { bytes[at] = UInt8(truncatingIfNeeded: rng.next()) }
+            case 6:   // cut off the end
+                bytes.removeSubrange(at...)
+            default:   // insert a token
+                bytes.insert(contentsOf: Array(rng.pick(tokens).utf8), at: at)
+            }
+        }
+        return bytes
+    }
+
+    /// Runs `body` on `count` mutants of `seeds`, each bounded in CPU time; `body` returns
+    /// whether the input was accepted. Records an issue for the slowest input over the bound
+    /// and for the process's peak memory over its bound.
+    static func run(_ label: String, seeds: [[UInt8]], count: Int, seed: UInt64, tokens: [String],
+                    body: (_ bytes: [UInt8], _ name: String) -> Bool) -> (accepted: Int, rejected: Int) {
+        var rng = SplitMix64(state: seed)
+        var accepted = 0, rejected = 0, worst = 0.0, worstName = ""
+        for k in 0..<count {
+            let bytes = mutate(seeds[k % seeds.count], &rng, tokens: tokens)
+            let name = "\(label) #\(k) (seed \(seed))"
+            let start = threadSeconds()
+            if body(bytes, name) { accepted += 1 } else { rejected += 1 }
+            let seconds = threadSeconds() - start
+            if seconds > worst { worst = seconds; worstName = name }
+        }
+        #expect(worst < secondsPerInput, "\(worstName) took \(worst) s of CPU")
+        #expect(peakResidentKilobytes() < peakKilobytes, "peak RSS \(peakResidentKilobytes()) kB")
+        print("fuzz \(label): \(count) inputs, \(accepted) accepted, \(rejected) refused, slowest \(String(format: "%.3f", worst)) s, "
+              + "peak RSS \(peakResidentKilobytes() / 1024) MB")
+        return (accepted, rejected)
+    }
+
+    /// The package's root (this file is Tests/FuzzTests/Fuzz.swift).
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    static func file(_ relative: String) throws -> [UInt8] {
+        Array(try Data(contentsOf: root.appendingPathComponent(relative)))
+    }
+}

@@ -1,0 +1,121 @@
+import Experiments
+import Foundation
+@testable import Interchange
+import Probe
+import Testing
+@testable import Training
+
+/// Every file GateLab reads, mutated: each input is either accepted (and then usable) or
+/// refused with the reader's own one-line error; never a trap, never more than its CPU-time
+/// bound, and the process's memory stays bounded (issue #17). Cell files are fuzzed in
+/// CellLanguageTests (LanguageFuzzTests); command-line values in GateLabCLITests
+/// (CommandLineFuzzTests). `make fuzz` runs these with GATELAB_FUZZ_INPUTS inputs each.
+@Suite struct InputFuzzTests {
+    static let jsonTokens = ["\"hidden_size\": 100000000,", "\"num_layers\": 3,", "\"cell\": \"gru\",", "\"cell\": \"rnn_tanh\",",
+                             "[", "]", "{", "}", ",", "[[", "]]", "\"", ":", "-", "e", "1e999", "[[[[[[[[", "\"x\": [],", " "]
+
+    /// Reference cases (and, through the same reader, weights files): accepted cases are
+    /// verified, so that what the reader lets through, the engine can run.
+    @Test func referenceCases() throws {
+        let seeds = try ["gru-small.json", "lstm-small.json", "gru-reset-before-small.json"].map {
+            try Fuzz.file("Tests/CellsTests/Fixtures/reference/" + $0)
+        }
+        let (accepted, rejected) = Fuzz.run("reference case", seeds: seeds, count: Fuzz.inputs(ci: 300), seed: 17, tokens: Self.jsonTokens) { bytes, name in
+            do {
+                let c = try ReferenceCase(try JSONReader.object(Data(bytes), file: name), file: name)
+                _ = try c.verify()
+                return true
+            } catch is CaseFileError {
+                return false
+            } catch {
+                // verify() may refuse what the engine cannot run (e.g. non-finite results).
+                #expect(!"\(error)".isEmpty)
+                return false
+            }
+        }
+        #expect(accepted > 0 && rejected > 0, "the fuzzing should reach both outcomes")
+    }
+
+    @Test func weightsFiles() throws {
+        let seeds = try ["gru-small.json", "lstm-small.json"].map { try Fuzz.file("Tests/CellsTests/Fixtures/reference/" + $0) }
+        let (accepted, rejected) = Fuzz.run("weights file", seeds: seeds, count: Fuzz.inputs(ci: 300), seed: 23, tokens: Self.jsonTokens) { bytes, name in
+            do {
+                let network = try WeightsFile.network(from: JSONReader(dict: try JSONReader.object(Data(bytes), file: name), file: name))
+                _ = try WeightsFile.json(network)
+                return true
+            } catch is CaseFileError {
+                return false
+            } catch {
+                Issue.record("\(name): \(type(of: error)) instead of CaseFileError: \(error)")
+                return false
+            }
+        }
+        #expect(accepted > 0 && rejected > 0)
+    }
+
+    /// Experiment files of both kinds: accepted ones have a bounded grid.
+    @Test func experimentFiles() throws {
+        let seeds = try ["Experiments/quickstart.toml", "Experiments/forgetting-adding.toml", "Experiments/variants.toml"].map { try Fuzz.file($0) }
+        let tokens = ["\n[[grid]]\n", "\n[quick]\n", "\n[output]\ndir = \"../x\"\n", "seeds = 100000\n", "steps = [1, 2, 3]\n", "hidden = -1\n",
+                      "cell = \"nope\"\n", "kind = \"train\"\n", "kind = \"probe\"\n", "=", "[", "]", "\"", "#", "\n", "{", "}", "'''", "\"\"\""]
+        let (accepted, rejected) = Fuzz.run("experiment file", seeds: seeds, count: Fuzz.inputs(ci: 300), seed: 29, tokens: tokens) { bytes, name in
+            let source = String(decoding: bytes, as: UTF8.self)
+            var ok = false
+            for attempt in [{ _ = try Experiment<ProbeKind>(source: source, file: name) }, { _ = try Experiment<TrainingKind>(source: source, file: name) }] {
+                do { try attempt(); ok = true } catch let e as ExperimentError {
+                    #expect(!e.description.contains("\n"), "\(name): \(e)")
+                } catch {
+                    Issue.record("\(name): \(type(of: error)) instead of ExperimentError: \(error)")
+                }
+            }
+            return ok
+        }
+        #expect(accepted > 0 && rejected > 0)
+    }
+
+    /// Checkpoints: a mutated checkpoint resumes only when it is intact (the checksum), and is
+    /// otherwise refused with TrainingError; a resumed run takes one more update without a trap.
+    @Test func checkpoints() throws {
+        var c = TrainingConfiguration()
+        c.task = "adding"; c.length = 6; c.cell = "gru"; c.hidden = 3; c.batch = 4; c.updates = 12
+        c.evalEvery = 4; c.evalSize = 8; c.profileEvery = 0
+        let dir = NSTemporaryDirectory() + "gatelab-fuzz-\(getpid())-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/run.ckpt"
+        try Trainer(c).run(checkpoint: path, checkpointEvery: 100, stopAfter: 5)
+        let seed = try Files.contents(of: path)
+        let tokens = ["\"updates\":1000000000000", "\"step\":-5", "\"kind\":\"sgd\"", "\"first\":[]", "\"second\":[[1]]", ",", "[", "]", "\"checksum\":\"\""]
+        let (accepted, _) = Fuzz.run("checkpoint", seeds: [seed], count: Fuzz.inputs(ci: 100), seed: 31, tokens: tokens) { bytes, name in
+            do {
+                try Files.write(bytes, to: path)
+                let t = try Trainer(resumingFrom: path, configuration: c)
+                try t.run(stopAfter: 1)
+                return true
+            } catch is TrainingError {
+                return false
+            } catch {
+                Issue.record("\(name): \(type(of: error)) instead of TrainingError: \(error)")
+                return false
+            }
+        }
+        // A mutation almost always changes the content, so the checksum refuses it; the few
+        // accepted ones changed only what the checksum does not cover (none) or nothing.
+        _ = accepted
+    }
+}
+
+/// Inputs the fuzzing found, kept as regression tests.
+@Suite struct FuzzFindingsTests {
+    /// toml++ aborted the process (an assertion in parse_key) on these table headers: a
+    /// 4-line experiment file crashed `gatelab run` with exit 134.
+    @Test func tableHeadersThatAbortedTOMLKit() {
+        for header in ["[=", "[[[grid]]]", "[[=", "[[]]", "[[[]]", "[[ [x]]", "[]", "[ ="] {
+            let source = "name = \"x\"\nkind = \"probe\"\n\(header)\ncell = \"rnn\"\n"
+            #expect(throws: ExperimentError.self, "\(header)") { try Experiment<ProbeKind>(source: source, file: "x.toml") }
+        }
+        // Headers and arrays that are fine still read.
+        let fine = "name = \"x\"\nkind = \"probe\"\n[defaults]\nsteps = [\n  10,\n]\nhidden = 4\nseeds = 1\n[[grid]]\ncell = \"rnn\"\n[ output ]\nfigures = false\n"
+        #expect(throws: Never.self) { try Experiment<ProbeKind>(source: fine, file: "x.toml") }
+    }
+}

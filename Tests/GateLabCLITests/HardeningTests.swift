@@ -1,0 +1,221 @@
+import Foundation
+import Testing
+
+/// Issue #17: on any input, a one-line error and exit 2 (or the documented behaviour), no
+/// crash, nothing replaced, truncated or mixed. One test per reproduction of the issue; the
+/// rules themselves are in Notes/reliability.md.
+@Suite("Hardening: output paths, bounded reading, refusals (issue #17)")
+struct HardeningTests {
+    static let weights = ["weights", "init", "--cell", "lstm", "--input", "3", "--hidden", "4", "--output"]
+    static let train = ["train", "--task", "adding", "--cell", "lstm", "--hidden", "4", "--length", "6", "--updates", "4",
+                        "--batch", "4", "--eval-every", "2", "--eval-size", "8", "--profile-every", "0"]
+
+    func fileType(_ path: String) -> mode_t {
+        var info = stat()
+        return lstat(path, &info) == 0 ? info.st_mode & S_IFMT : 0
+    }
+
+    /// Item 1: a device node is written through, never replaced by a regular file; a write
+    /// that fails (`/dev/full`'s ENOSPC) is an error, not "wrote". The nodes are made in a
+    /// scratch folder (root only), so a regression cannot replace the real /dev/full.
+    @Test func aDeviceIsWrittenThroughNeverReplaced() throws {
+        let dir = try TemporaryDirectory()
+        let full = dir.path("full"), null = dir.path("null")
+        // Linux encodes small device numbers as major << 8 | minor (makedev is a C macro).
+        guard mknod(full, S_IFCHR | 0o666, dev_t(1 << 8 | 7)) == 0, mknod(null, S_IFCHR | 0o666, dev_t(1 << 8 | 3)) == 0 else {
+            return   // not root: the real /dev/full below still checks the error
+        }
+        expectOneLineError(try CommandLineTool.run(Self.weights + [full]), mentions: ["No space left"])
+        #expect(fileType(full) == S_IFCHR)
+        let ok = try CommandLineTool.run(Self.weights + [null])
+        #expect(ok.status == 0, "\(ok)")
+        #expect(fileType(null) == S_IFCHR)
+        expectOneLineError(try CommandLineTool.run(Self.train + ["--output", full]))
+        #expect(fileType(full) == S_IFCHR)
+        expectOneLineError(try CommandLineTool.run(Self.train + ["--checkpoint", full]))
+        #expect(fileType(full) == S_IFCHR)
+    }
+
+    @Test func devFullIsAnError() throws {
+        expectOneLineError(try CommandLineTool.run(Self.weights + ["/dev/full"]), mentions: ["No space left"])
+        #expect(fileType("/dev/full") == S_IFCHR)
+    }
+
+    /// Item 1: a symbolic link given as output stays a link; its target is written.
+    @Test func aSymlinkKeepsBeingALinkAndItsTargetIsWritten() throws {
+        let dir = try TemporaryDirectory()
+        let target = try dir.write("target.json", "old\n"), link = dir.path("link.json")
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: target)
+        let run = try CommandLineTool.run(Self.weights + [link])
+        #expect(run.status == 0, "\(run)")
+        #expect(fileType(link) == S_IFLNK)
+        #expect(try String(contentsOfFile: target, encoding: .utf8).contains("weight_ih_l0"))
+        // A folder is refused.
+        expectOneLineError(try CommandLineTool.run(Self.weights + [dir.url.path]), mentions: ["folder"])
+    }
+
+    /// Item 2: an empty output path is refused by every command that takes one; a file's
+    /// `[output] dir` may not be absolute or climb out with `..`.
+    @Test func emptyAndEscapingOutputPathsAreRefused() throws {
+        expectOneLineError(try CommandLineTool.run(Self.weights + [""]), mentions: ["empty"])
+        expectOneLineError(try CommandLineTool.run(Self.train + ["--output", ""]), mentions: ["empty"])
+        expectOneLineError(try CommandLineTool.run(Self.train + ["--checkpoint", ""]), mentions: ["empty"])
+        for command in ["run", "merge", "slurm"] {
+            expectOneLineError(try CommandLineTool.run([command, "Experiments/quickstart.toml", "--output", ""]), mentions: ["empty"])
+        }
+        let dir = try TemporaryDirectory()
+        for bad in ["../../x", "/tmp/x", "a/../../b"] {
+            let file = try dir.write("e.toml", """
+                name = "escape"
+                kind = "probe"
+                [defaults]
+                hidden = 4
+                steps = [10]
+                seeds = 1
+                [[grid]]
+                cell = "rnn"
+                [output]
+                dir = "\(bad)"
+                """)
+            expectOneLineError(try CommandLineTool.run(["run", file, "--dry-run"]), mentions: ["output.dir"])
+        }
+    }
+
+    /// Item 3: sizes in a header allocate nothing before the arrays are checked; a bad file
+    /// does not stop the next one from being checked.
+    @Test func headerSizesAreCheckedAgainstTheArraysFirst() throws {
+        let dir = try TemporaryDirectory()
+        let good = try #require(CommandLineTool.fixtures.first { $0.hasSuffix("lstm-small.json") })
+        let text = try String(contentsOfFile: good, encoding: .utf8)
+        for (key, value) in [("hidden_size", "100000000"), ("num_layers", "100000000"), ("hidden_size", "30000"), ("input_size", "99999999")] {
+            let edited = text.replacingOccurrences(of: #"("\#(key)": ?)[0-9]+"#, with: "$1\(value)", options: .regularExpression)
+            #expect(edited != text)
+            let bad = try dir.write("bad.json", edited)
+            for command in [["weights", "check", bad], ["probe", "--case", bad]] {
+                let run = try CommandLineTool.run(command)
+                #expect(run.status == 2, "\(command): \(run)")
+                #expect(!run.stderr.contains("Fatal error"), "\(run)")
+            }
+            let both = try CommandLineTool.run(["verify-reference", bad, good])
+            #expect(both.status == 2, "\(both)")
+            #expect(both.stdout.contains("lstm-small") || both.stderr.contains("lstm-small"), "the next file is checked too: \(both)")
+        }
+    }
+
+    /// Item 4 and item 11 (resume).
+    @Test func checkpointEveryZeroAndAMissingCheckpointAreRefused() throws {
+        let dir = try TemporaryDirectory()
+        expectOneLineError(try CommandLineTool.run(Self.train + ["--checkpoint", dir.path("c.ckpt"), "--checkpoint-every", "0"]),
+                           mentions: ["--checkpoint-every"])
+        expectOneLineError(try CommandLineTool.run(Self.train + ["--checkpoint", dir.path("missing.ckpt"), "--resume"]),
+                           mentions: ["no checkpoint"])
+    }
+
+    /// Item 7: a network that cannot fit is refused with its size, before allocating.
+    @Test func aHugeNetworkIsRefusedWithItsSize() throws {
+        var args = Self.train
+        args[args.firstIndex(of: "--hidden")! + 1] = "100000000"
+        expectOneLineError(try CommandLineTool.run(args), mentions: ["memory budget"])
+    }
+}
+
+/// Item 7 and item 10: every request's size is worked out before allocating or expanding.
+@Suite("Hardening: bounded work (issue #17)")
+struct BoundedWorkTests {
+    @Test func benchAndGradcheckRefuseWhatCannotFit() throws {
+        for args in [["bench", "--long-steps", "1000000000000"], ["bench", "--long-steps", "9223372036854775807"],
+                     ["bench", "--long-steps", "10", "--hidden", "9223372036854775807"],
+                     ["bench", "--long-steps", "10", "--memory-budget", "9223372036854775807"],
+                     ["bench", "--repetitions", "1000000000"],
+                     ["gradcheck", "--cell", "lstm", "--layers", "100000"]] {
+            expectOneLineError(try CommandLineTool.run(args))
+        }
+    }
+
+    @Test func aHugeGridIsRefusedBeforeItIsExpanded() throws {
+        let dir = try TemporaryDirectory()
+        let list = (1...1000).map(String.init).joined(separator: ", ")
+        for kind in ["probe", "train"] {
+            let extra = kind == "train" ? "task = \"adding\"\nupdates = 1\n" : ""
+            let file = try dir.write("big-\(kind).toml", """
+                name = "big"
+                kind = "\(kind)"
+                [defaults]
+                \(extra)steps = [\(list)]
+                hidden = [\(list)]
+                seeds = 1000
+                [[grid]]
+                cell = "rnn"
+                """)
+            let run = try CommandLineTool.run(["run", file, "--dry-run"])
+            expectOneLineError(run, mentions: ["1000 × 1000 × 1000", "points"])
+        }
+    }
+}
+
+/// Item 10: a bench child does not outlive its parent.
+@Suite("Hardening: bench children (issue #17)")
+struct BenchChildTests {
+    @Test func anOrphanedChildExits() throws {
+        let binary = try #require(CommandLineTool.binary)
+        let dir = try TemporaryDirectory()
+        let pidFile = dir.path("child.pid")
+        // The shell starts the child in the background and exits after 0.5 s: the child is
+        // re-parented mid-run (10000 repetitions would take minutes) and must stop.
+        let script = "\"$0\" bench --child --only probe-lstm-h32-t1000 --repetitions 10000 >/dev/null 2>&1 & echo $! > \"$1\"; sleep 0.5"
+        let run = try CommandLineTool.runProcess(URL(fileURLWithPath: "/bin/sh"), ["-c", script, binary.path, pidFile],
+                                                 in: CommandLineTool.packageRoot)
+        #expect(run.status == 0, "\(run)")
+        let pid = try #require(pid_t(try String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
+        var alive = true
+        for _ in 0..<40 where alive {   // up to 4 s
+            usleep(100_000)
+            alive = kill(pid, 0) == 0
+        }
+        if alive { kill(pid, SIGKILL) }
+        #expect(!alive, "the orphaned bench child \(pid) kept running")
+    }
+}
+
+/// Item 8: two runs into one results folder both compute every point and draw every figure.
+@Suite("Hardening: concurrent runs (issue #17)")
+struct ConcurrentRunTests {
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/gnuplot"))) func twoRunsIntoOneFolderDrawEveryFigure() throws {
+        let binary = try #require(CommandLineTool.binary)
+        let dir = try TemporaryDirectory()
+        let file = try dir.write("tiny.toml", """
+            name = "tiny"
+            kind = "probe"
+            [defaults]
+            hidden = 4
+            steps = [10, 20]
+            seeds = 2
+            [[grid]]
+            cell = ["rnn", "lstm"]
+            """)
+        let out = dir.path("out")
+        let script = "\"$0\" run \"$1\" --output \"$2\" --jobs 1 > \"$2.a\" 2>&1 & \"$0\" run \"$1\" --output \"$2\" --jobs 1 > \"$2.b\" 2>&1; wait"
+        for _ in 0..<3 {
+            let run = try CommandLineTool.runProcess(URL(fileURLWithPath: "/bin/sh"), ["-c", script, binary.path, file, out],
+                                                     in: CommandLineTool.packageRoot)
+            #expect(run.status == 0, "\(run)")
+            for log in ["a", "b"] {
+                let text = try String(contentsOfFile: out + "." + log, encoding: .utf8)
+                #expect(!text.contains("not drawn") && !text.contains("gnuplot failed"), "\(text)")
+            }
+        }
+    }
+}
+
+/// Found by CommandLineFuzzTests: a task length of Int.max overflowed in CopyMemory.steps, and
+/// --eval-size Int.max overflowed in the held-out batch count.
+@Suite("Hardening: training sizes (issue #17)")
+struct TrainingSizeTests {
+    @Test func extremeLengthsAndSizesAreRefused() throws {
+        let base = ["train", "--task", "copy", "--cell", "gru", "--hidden", "2", "--updates", "2"]
+        for extra in [["--length", "9223372036854775807"], ["--length", "5", "--eval-size", "9223372036854775807"],
+                      ["--length", "5", "--batch", "9223372036854775807"]] {
+            expectOneLineError(try CommandLineTool.run(base + extra))
+        }
+    }
+}
