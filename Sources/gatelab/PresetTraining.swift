@@ -59,6 +59,9 @@ enum PresetTraining {
         }
         if c.resume && c.checkpoint == nil { throw ValidationError("--resume needs --checkpoint FILE") }
         guard c.checkpointEvery >= 1 else { throw ValidationError("--checkpoint-every must be at least 1, got \(c.checkpointEvery)") }
+        // The same output-path rule as the rest of `train` (`Files.checkOutputPath`).
+        if let checkpoint = c.checkpoint { try Files.checkOutputPath(checkpoint, what: "--checkpoint") }
+        if let output = c.output { try Files.checkOutputPath(output, what: "--output") }
         _ = try resolve(c)
     }
 
@@ -66,7 +69,11 @@ enum PresetTraining {
         let (name, variant, parameters) = try resolve(c)
         let say: (String) -> Void = c.json ? { FileHandle.standardError.write(Data(($0 + "\n").utf8)) } : { print($0) }
         var trial: Trial
-        if c.resume, let path = c.checkpoint, FileManager.default.fileExists(atPath: path) {
+        if c.resume, let path = c.checkpoint {
+            // As for cell training: a missing checkpoint is an error, not a silent fresh start.
+            guard FileManager.default.fileExists(atPath: path) else {
+                throw ValidationError("--resume: no checkpoint at \(path); run without --resume to start afresh")
+            }
             guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("cannot read --checkpoint \(path)") }
             do { trial = try Trial.resume(from: data) } catch {
                 throw ValidationError("--checkpoint \(path) is not a saved trial: \(error)")
