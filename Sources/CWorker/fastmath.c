@@ -102,3 +102,71 @@ void gatelab_sigmoid_array(const double *x, double *y, long n) { DISPATCH(sigmoi
 void gatelab_tanh_array(const double *x, double *y, long n) { DISPATCH(tanh_array, x, y, n); }
 void gatelab_sigmoid_inplace(double *y, long n) { DISPATCH(sigmoid_inplace, y, n); }
 void gatelab_tanh_inplace(double *y, long n) { DISPATCH(tanh_inplace, y, n); }
+
+// ---------------------------------------------------------------------------------------------
+// Single precision: the same method in float, for a float32 engine (issue #18). x = k·ln2 + r
+// with ln2 split in two floats (Cody & Waite), e^r − 1 by its Taylor series to r⁸ (truncation
+// below 2e-9 relative, under float's 6e-8 rounding), 2^k from the exponent bits. x is clamped
+// to [−87, 88] so that 2^k stays a normal float; σ and tanh never need more. The AVX2 loops run
+// eight floats a step, the baseline ones four; no contraction into FMA, so both give the same
+// bits, and the same as the scalar functions.
+
+static const float log2ef = 1.44269502f;
+static const float ln2Hif = 0.693145751953125f;        // 0x3f317200: k·ln2Hi is exact for |k| < 2^9
+static const float ln2Lof = 1.428606765330187e-06f;
+static const float shifterf = 12582912.0f;               // 1.5 · 2^23
+
+static inline float maxf_(float x, float y) { return y >= x ? y : x; }
+static inline float minf_(float x, float y) { return y < x ? y : x; }
+
+/// (2^k, e^r − 1) for x = k·ln2 + r, x clamped to [−87, 88].
+static inline float reducef(float x, float *scale) {
+    float xc = minf_(maxf_(x, -87.0f), 88.0f);
+    float shifted = xc * log2ef + shifterf;
+    float k = shifted - shifterf;
+    float r = (xc - k * ln2Hif) - k * ln2Lof;
+    // e^r − 1 = r + r²·P(r), P(r) = 1/2! + r/3! + … + r⁶/8!, by Estrin's scheme.
+    float r2 = r * r, r4 = r2 * r2;
+    float a0 = 1.0f / 2 + r * (1.0f / 6), a1 = 1.0f / 24 + r * (1.0f / 120);
+    float a2 = 1.0f / 720 + r * (1.0f / 5040), a3 = 1.0f / 40320;
+    float p = r + r2 * ((a0 + r2 * a1) + r4 * (a2 + r2 * a3));
+    uint32_t bits;
+    memcpy(&bits, &shifted, 4);
+    bits = (bits + 127) << 23;
+    memcpy(scale, &bits, 4);
+    return p;
+}
+
+static inline float expf_(float x) { float s, q = reducef(x, &s); return s + s * q; }
+static inline float expm1f_(float x) { float s, q = reducef(x, &s); return s * q + (s - 1); }
+static inline float sigmoidf_(float x) { float e = expf_(-fabsf(x)), s = 1 / (1 + e); return x >= 0 ? s : e * s; }
+static inline float tanhf_(float x) { float y = expm1f_(-2 * fabsf(x)), t = -y / (2 + y); return x < 0 ? -t : t; }
+
+float gatelab_expf(float x) { return expf_(x); }
+float gatelab_expm1f(float x) { return expm1f_(x); }
+float gatelab_sigmoidf(float x) { return sigmoidf_(x); }
+float gatelab_tanhf(float x) { return tanhf_(x); }
+
+#define LOOPSF(suffix, attributes)                                                                     \
+    attributes static void sigmoidf_array_##suffix(const float *restrict x, float *restrict y, long n) { \
+        for (long i = 0; i < n; i++) y[i] = sigmoidf_(x[i]);                                            \
+    }                                                                                                  \
+    attributes static void tanhf_array_##suffix(const float *restrict x, float *restrict y, long n) {    \
+        for (long i = 0; i < n; i++) y[i] = tanhf_(x[i]);                                               \
+    }                                                                                                  \
+    attributes static void sigmoidf_inplace_##suffix(float *y, long n) {                               \
+        for (long i = 0; i < n; i++) y[i] = sigmoidf_(y[i]);                                            \
+    }                                                                                                  \
+    attributes static void tanhf_inplace_##suffix(float *y, long n) {                                  \
+        for (long i = 0; i < n; i++) y[i] = tanhf_(y[i]);                                               \
+    }
+
+LOOPSF(base, )
+#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
+LOOPSF(avx2, __attribute__((target("avx2"))))
+#endif
+
+void gatelab_sigmoidf_array(const float *x, float *y, long n) { DISPATCH(sigmoidf_array, x, y, n); }
+void gatelab_tanhf_array(const float *x, float *y, long n) { DISPATCH(tanhf_array, x, y, n); }
+void gatelab_sigmoidf_inplace(float *y, long n) { DISPATCH(sigmoidf_inplace, y, n); }
+void gatelab_tanhf_inplace(float *y, long n) { DISPATCH(tanhf_inplace, y, n); }

@@ -63,6 +63,27 @@ public enum BLAS {
                     alpha, a, Int32(lda), x, 1, beta, y, 1)
     }
 
+    /// C ← α·op(A)·op(B) + β·C in single precision (`cblas_sgemm`, row-major): the same
+    /// contract as the double-precision `gemm`, with leading dimensions counted in floats.
+    public static func gemm(
+        transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+
+    /// y ← α·op(A)·x + β·y in single precision (`cblas_sgemv`, row-major): the same contract
+    /// as the double-precision `gemv`.
+    public static func gemv(
+        transposeA: Bool, m: Int, n: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
+        x: UnsafePointer<Float>, beta: Float, y: UnsafeMutablePointer<Float>
+    ) {
+        cblas_sgemv(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, Int32(m), Int32(n),
+                    alpha, a, Int32(lda), x, 1, beta, y, 1)
+    }
+
     /// The number of threads OpenBLAS uses (`openblas_get_num_threads`).
     public static var threads: Int { Int(openblas_get_num_threads()) }
 
@@ -88,19 +109,27 @@ public enum BLAS {
     /// which lists the file each mapped range comes from.
     /// - Returns: The library path, or a message starting with `"unresolved"` if the loader
     ///   cannot say.
-    public static func dgemmProvider() -> String {
-        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "cblas_dgemm") else {
-            return "unresolved: " + (dlerror().map { String(cString: $0) } ?? "dlsym found no cblas_dgemm")
+    public static func dgemmProvider() -> String { provider(of: "cblas_dgemm") }
+
+    /// The path of the shared library that provides the `cblas_sgemm` this process calls: the
+    /// float32 engine's products, which GSL's `libgslcblas` also exports (and computes slowly).
+    /// - Returns: The library path, or a message starting with `"unresolved"`.
+    public static func sgemmProvider() -> String { provider(of: "cblas_sgemm") }
+
+    /// The library providing `name` as the process resolves it (see `dgemmProvider`).
+    private static func provider(of name: String) -> String {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), name) else {
+            return "unresolved: " + (dlerror().map { String(cString: $0) } ?? "dlsym found no \(name)")
         }
         #if canImport(Darwin)
         var info = Dl_info()
         guard dladdr(symbol, &info) != 0, let file = info.dli_fname else {
-            return "unresolved: dladdr could not map cblas_dgemm to a library"
+            return "unresolved: dladdr could not map \(name) to a library"
         }
         return String(cString: file)
         #else
         return mappedFile(containing: UInt(bitPattern: symbol))
-            ?? "unresolved: cblas_dgemm's address is in no file mapping of /proc/self/maps"
+            ?? "unresolved: \(name)'s address is in no file mapping of /proc/self/maps"
         #endif
     }
 

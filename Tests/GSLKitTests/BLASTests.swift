@@ -10,6 +10,12 @@ struct BLASTests {
         #expect(BLAS.configuration.contains("OpenBLAS"))
     }
 
+    @Test("cblas_sgemm (the float32 products) resolves to OpenBLAS too")
+    func singlePrecisionProvider() {
+        let path = BLAS.sgemmProvider()
+        #expect(path.contains("openblas"), "cblas_sgemm comes from \(path)")
+    }
+
     @Test("gemm matches a naive triple loop for all four transpose combinations, with padded rows",
           arguments: [(false, false), (false, true), (true, false), (true, true)])
     func gemm(transposeA: Bool, transposeB: Bool) throws {
@@ -63,6 +69,73 @@ struct BLASTests {
             }
         }
         #expect(isClose(y, expected, tolerance: 1e-13))
+    }
+
+    /// The single-precision routines (float32 engine, issue #18) against the same naive loop in
+    /// double precision over the floats' own values: agreement to float rounding (k = 37
+    /// products summed, relative to the sum of |terms|), and padding columns left untouched.
+    @Test("sgemm matches a naive loop in double to float rounding, all four transpose combinations",
+          arguments: [(false, false), (false, true), (true, false), (true, true)])
+    func sgemm(transposeA: Bool, transposeB: Bool) throws {
+        let (m, n, k, pad) = (5, 7, 37, 3)
+        let rng = try RandomSource(seed: 17)
+        let (aRows, aCols) = transposeA ? (k, m) : (m, k)
+        let (bRows, bCols) = transposeB ? (n, k) : (k, n)
+        let (lda, ldb, ldc) = (aCols + pad, bCols + pad, n + pad)
+        let a = rng.gaussianArray(count: aRows * lda).map(Float.init), b = rng.gaussianArray(count: bRows * ldb).map(Float.init)
+        var c = rng.gaussianArray(count: m * ldc).map(Float.init)
+        let (alpha, beta): (Float, Float) = (1.5, -0.5)
+        var expected = c.map(Double.init), magnitude = expected.map { abs($0) * 0.5 }
+        for i in 0..<m {
+            for j in 0..<n {
+                var dot = 0.0, size = 0.0
+                for p in 0..<k {
+                    let t = Double(transposeA ? a[p * lda + i] : a[i * lda + p]) * Double(transposeB ? b[j * ldb + p] : b[p * ldb + j])
+                    dot += t; size += abs(t)
+                }
+                expected[i * ldc + j] = 1.5 * dot - 0.5 * Double(c[i * ldc + j])
+                magnitude[i * ldc + j] += 1.5 * size
+            }
+        }
+        let before = c
+        a.withUnsafeBufferPointer { a in
+            b.withUnsafeBufferPointer { b in
+                c.withUnsafeMutableBufferPointer { c in
+                    BLAS.gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
+                              a: a.baseAddress!, lda: lda, b: b.baseAddress!, ldb: ldb, beta: beta, c: c.baseAddress!, ldc: ldc)
+                }
+            }
+        }
+        for i in 0..<m {
+            for j in 0..<n {
+                let e = abs(Double(c[i * ldc + j]) - expected[i * ldc + j]) / magnitude[i * ldc + j]
+                #expect(e < Double(k) * 6e-8, "[\(i), \(j)]: \(c[i * ldc + j]) vs \(expected[i * ldc + j])")
+            }
+            #expect(c[(i * ldc + n)..<((i + 1) * ldc)] == before[(i * ldc + n)..<((i + 1) * ldc)])
+        }
+    }
+
+    @Test("sgemv matches a naive loop in double to float rounding, plain and transposed", arguments: [false, true])
+    func sgemv(transposeA: Bool) throws {
+        let (m, n) = (9, 6)
+        let rng = try RandomSource(seed: 23)
+        let a = rng.gaussianArray(count: m * n).map(Float.init)
+        let x = rng.gaussianArray(count: transposeA ? m : n).map(Float.init)
+        var y = rng.gaussianArray(count: transposeA ? n : m).map(Float.init)
+        let expected = (0..<y.count).map { i -> Double in
+            var dot = 0.0
+            for j in 0..<x.count { dot += Double(transposeA ? a[j * n + i] : a[i * n + j]) * Double(x[j]) }
+            return 2 * dot + 0.25 * Double(y[i])
+        }
+        a.withUnsafeBufferPointer { a in
+            x.withUnsafeBufferPointer { x in
+                y.withUnsafeMutableBufferPointer { y in
+                    BLAS.gemv(transposeA: transposeA, m: m, n: n, alpha: 2, a: a.baseAddress!, lda: n,
+                              x: x.baseAddress!, beta: 0.25, y: y.baseAddress!)
+                }
+            }
+        }
+        #expect(isClose(y.map(Double.init), expected, tolerance: 1e-5))
     }
 
     @Test("thread count can be read and set; the rate probe returns a positive number")

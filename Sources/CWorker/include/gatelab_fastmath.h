@@ -14,6 +14,16 @@ void gatelab_tanh_array(const double *x, double *y, long n);
 void gatelab_sigmoid_inplace(double *y, long n);
 void gatelab_tanh_inplace(double *y, long n);
 
+/// The same in single precision (x clamped to [−87, 88] inside exp: see fastmath.c).
+float gatelab_expf(float x);
+float gatelab_expm1f(float x);
+float gatelab_sigmoidf(float x);
+float gatelab_tanhf(float x);
+void gatelab_sigmoidf_array(const float *x, float *y, long n);
+void gatelab_tanhf_array(const float *x, float *y, long n);
+void gatelab_sigmoidf_inplace(float *y, long n);
+void gatelab_tanhf_inplace(float *y, long n);
+
 /// Which loops run: 1 = AVX2 (4 doubles a step), 0 = baseline SSE2 (2 a step). Both give the
 /// same bits: every operation is the same IEEE operation, no contraction into FMA.
 int gatelab_fastmath_wide(void);

@@ -1,0 +1,96 @@
+// The scalar the engine computes in: Double (float64, the default) or Float (float32).
+//
+// One protocol carries every entry point whose code differs by precision — the BLAS routines
+// (OpenBLAS's d- and s- products) and the vectorized activation loops (fastmath.c's double and
+// float loops) — so that one generic engine, not a copy, can run in either (issue #18). Double's
+// conformance calls exactly the functions the float64 engine calls today, so moving the engine
+// onto `Scalar` keeps its bits. See Notes/float32.md for the design and what remains.
+import Foundation
+import GSLKit
+
+/// The working precision of a run, as the command line and experiment files spell it
+/// (`--precision f32|f64`, `precision = "f32"`), and as results record it.
+public enum Precision: String, CaseIterable, Codable, Sendable {
+    /// IEEE single precision (`Float`): half the memory traffic, 2^-24 rounding.
+    case f32
+    /// IEEE double precision (`Double`), the default.
+    case f64
+}
+
+/// A floating-point type the engine can compute in: `Double` or `Float`.
+public protocol Scalar: BinaryFloatingPoint, Sendable {
+    /// The precision this type computes in.
+    static var precision: Precision { get }
+
+    /// C ← α·op(A)·op(B) + β·C, row-major (`cblas_dgemm` / `cblas_sgemm`; contract: `BLAS.gemm`).
+    static func gemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Self,
+                     a: UnsafePointer<Self>, lda: Int, b: UnsafePointer<Self>, ldb: Int,
+                     beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int)
+    /// y ← α·op(A)·x + β·y, row-major (`cblas_dgemv` / `cblas_sgemv`; contract: `BLAS.gemv`).
+    static func gemv(transposeA: Bool, m: Int, n: Int, alpha: Self, a: UnsafePointer<Self>, lda: Int,
+                     x: UnsafePointer<Self>, beta: Self, y: UnsafeMutablePointer<Self>)
+
+    /// `y[i] = σ(x[i])` for `n` elements, vectorized; `x` and `y` must not overlap.
+    static func sigmoid(_ x: UnsafePointer<Self>, _ y: UnsafeMutablePointer<Self>, _ n: Int)
+    /// `y[i] = tanh(x[i])` for `n` elements, vectorized; `x` and `y` must not overlap.
+    static func tanh(_ x: UnsafePointer<Self>, _ y: UnsafeMutablePointer<Self>, _ n: Int)
+    /// `y[i] = σ(y[i])`, in place.
+    static func sigmoid(inPlace y: UnsafeMutablePointer<Self>, _ n: Int)
+    /// `y[i] = tanh(y[i])`, in place.
+    static func tanh(inPlace y: UnsafeMutablePointer<Self>, _ n: Int)
+
+    /// libm's e^x in this precision (the `exp` primitive and the losses).
+    static func exp(_ x: Self) -> Self
+    /// libm's natural logarithm in this precision.
+    static func log(_ x: Self) -> Self
+}
+
+extension Double: Scalar {
+    public static var precision: Precision { .f64 }
+
+    @inline(__always)
+    public static func gemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Double,
+                            a: UnsafePointer<Double>, lda: Int, b: UnsafePointer<Double>, ldb: Int,
+                            beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int) {
+        BLAS.gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
+                  a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+    }
+
+    @inline(__always)
+    public static func gemv(transposeA: Bool, m: Int, n: Int, alpha: Double, a: UnsafePointer<Double>, lda: Int,
+                            x: UnsafePointer<Double>, beta: Double, y: UnsafeMutablePointer<Double>) {
+        BLAS.gemv(transposeA: transposeA, m: m, n: n, alpha: alpha, a: a, lda: lda, x: x, beta: beta, y: y)
+    }
+
+    @inline(__always) public static func sigmoid(_ x: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>, _ n: Int) { FastMath.sigmoid(x, y, n) }
+    @inline(__always) public static func tanh(_ x: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>, _ n: Int) { FastMath.tanh(x, y, n) }
+    @inline(__always) public static func sigmoid(inPlace y: UnsafeMutablePointer<Double>, _ n: Int) { FastMath.sigmoid(inPlace: y, n) }
+    @inline(__always) public static func tanh(inPlace y: UnsafeMutablePointer<Double>, _ n: Int) { FastMath.tanh(inPlace: y, n) }
+    @inline(__always) public static func exp(_ x: Double) -> Double { Foundation.exp(x) }
+    @inline(__always) public static func log(_ x: Double) -> Double { Foundation.log(x) }
+}
+
+extension Float: Scalar {
+    public static var precision: Precision { .f32 }
+
+    @inline(__always)
+    public static func gemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+                            a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                            beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        BLAS.gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
+                  a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+    }
+
+    @inline(__always)
+    public static func gemv(transposeA: Bool, m: Int, n: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
+                            x: UnsafePointer<Float>, beta: Float, y: UnsafeMutablePointer<Float>) {
+        BLAS.gemv(transposeA: transposeA, m: m, n: n, alpha: alpha, a: a, lda: lda, x: x, beta: beta, y: y)
+    }
+
+    @inline(__always) public static func sigmoid(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) { FastMath.sigmoid(x, y, n) }
+    @inline(__always) public static func tanh(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) { FastMath.tanh(x, y, n) }
+    @inline(__always) public static func sigmoid(inPlace y: UnsafeMutablePointer<Float>, _ n: Int) { FastMath.sigmoid(inPlace: y, n) }
+    @inline(__always) public static func tanh(inPlace y: UnsafeMutablePointer<Float>, _ n: Int) { FastMath.tanh(inPlace: y, n) }
+    @inline(__always) public static func exp(_ x: Float) -> Float { Foundation.exp(x) }
+    @inline(__always) public static func log(_ x: Float) -> Float { Foundation.log(x) }
+}
