@@ -44,14 +44,14 @@ let package = Package(
         .executableTarget(
             name: "gatelab",
             dependencies: [
-                "Cells", "CellLanguage", "Interchange", "Verification", "Autodiff", "GSLKit", "GradCheck", "Experiments", "Probe", "Training",
+                "Cells", "CellLanguage", "Interchange", "Verification", "Autodiff", "GSLKit", "GradCheck", "Experiments", "Probe", "Training", "Reproductions",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         // The papers' own set-ups (H&S 1997 Exps. 1–6, Gers et al. 2000 CERG): tasks, nets, truncated RTRL.
-        .target(name: "Reproductions", dependencies: ["GSLKit"]),
+        .target(name: "Reproductions", dependencies: ["GSLKit", "Experiments", .product(name: "TOMLKit", package: "TOMLKit")]),
         .testTarget(name: "GSLKitTests", dependencies: ["GSLKit"]),
-        .testTarget(name: "ReproductionsTests", dependencies: ["Reproductions", "GSLKit"]),
+        .testTarget(name: "ReproductionsTests", dependencies: ["Reproductions", "GSLKit", "Experiments"]),
         .testTarget(name: "AutodiffTests", dependencies: ["Autodiff", "GradCheck", "GSLKit"]),
         .testTarget(name: "GradCheckTests", dependencies: ["GradCheck", "Autodiff", "GSLKit"]),
         .testTarget(name: "ExperimentsTests", dependencies: ["Experiments"]),

@@ -251,3 +251,28 @@ public enum Presets {
         return found.parameters
     }
 }
+
+extension PresetParameters {
+    /// The same set-up at another length: T of Exps. 3a, 4 and 5, the lag q of Exp. 2c. The
+    /// budget stays the variant's (`gatelab train --budget` changes it).
+    /// - Parameter length: The new T (or q).
+    /// - Throws: `ReproductionError.unsupported` for a task without a length (Exps. 1, 6, CERG)
+    ///   or one too short for its generator.
+    public func withLength(_ length: Int) throws -> PresetParameters {
+        var p = self
+        switch task {
+        case .adding, .multiplication:
+            guard length >= 20 else { throw ReproductionError.unsupported("T must be at least 20 (the first marker is among the first 10 pairs), got \(length)") }
+            if case .adding = task { p.task = .adding(T: length) } else { p.task = .multiplication(T: length) }
+        case .twoSequence(_, let n):
+            guard length > n else { throw ReproductionError.unsupported("T must exceed N = \(n), got \(length)") }
+            p.task = .twoSequence(T: length, N: n)
+        case .distractor(_, let symbols):
+            guard length >= 1 else { throw ReproductionError.unsupported("q must be at least 1, got \(length)") }
+            p.task = .distractor(q: length, p: symbols)
+        case .embeddedReber, .temporalOrder4, .temporalOrder8, .continualReber:
+            throw ReproductionError.unsupported("this preset has no length to set (its sequences are the grammar's or of fixed range)")
+        }
+        return p
+    }
+}

@@ -51,4 +51,33 @@
 ///   weights); external reset zeroes all activations and traces at each string's leading B;
 ///   state decay 0.9 multiplies s(t−1) and the traces.
 /// - Budgets where the papers give none: see `Presets`.
+///
+/// ## The learning rule re-read against App. A.1 (issue 15, after the first trials disagreed)
+///
+/// Exp. 4 (T = 100) needed a mean of 660 765 sequences where Table 7 gives 74 000, and Exp. 1
+/// row 1-5 solved 3 of 12 trials where Table 1 gives 30 of 30. `TruncatedRTRL` was re-read line
+/// by line against hochreiter1997.md §1–§2 and the OCR of App. A.1 (`09_appendix.md`, eqs.
+/// 16–28); no misreading or bug was found, so nothing was changed. What was checked:
+/// - Output units: net_k reads the same step's cell outputs (§5's three phases; App. A writes
+///   t − 1, which §5 and the secondary note call a slip), only cells (connectivity F), plus the
+///   bias where Table 10 has one; e_k = f'(net_k)(t_k − y_k), eq. 19, f' = y(1 − y).
+/// - The factor 2 of E(t) is dropped, as eqs. 19–28 drop it; the update is +α e y^m (eq. 22),
+///   α the same for biases (a bias is a weight from a unit held at 1).
+/// - Output gates: e_out = f'(net_out) Σ_v h(s_c) Σ_k w_kc e_k (eq. 21), no trace; their
+///   Δw uses y^m(t − 1), the same source vector z(t) the gate read.
+/// - e_s = y^out h'(s) Σ_k w_kc e_k with h' = 2σ(1 − σ); the traces of eqs. 25 and 27:
+///   g(net_c) f'(net_in) y^m(t − 1) and g'(net_c) y^in y^m(t − 1), g' = 4σ(1 − σ), summed over
+///   the block's cells for the shared input gate; each trace is advanced *before* it meets that
+///   step's e_s (∂s(t)/∂w, not ∂s(t − 1)/∂w).
+/// - Sources of gates and cells: bias, x(t), y^c(t − 1) and the gate activations y^in, y^out at
+///   t − 1 (connectivity F); the weight counts equal Table 10's (93, 264, 276, 102, 156, 308).
+/// - Per-step targets (Exp. 1): forward step t, error, update, then step t + 1 with the new
+///   weights; δ_c reads the output weights before that step's update. Traces, activations and
+///   states are zero at each sequence start; the accumulated direction is cleared at each update.
+/// - Initial ranges: ±0.2 (Exps. 1–2, CERG), ±0.1 otherwise, fixed gate biases per Table 10.
+/// - Independent checks (tests): the forward traces equal a separately written reverse pass
+///   with every y(t − 1) held constant, to 1e-12, on every network shape; the full gradient
+///   equals central differences; one per-step update equals α times that step's direction.
+/// The disagreement therefore stands as a finding; `Notes/hochreiter1997/interpretation.md`
+/// discusses it (the readings above marked [interp] are where the set-up is open).
 public enum Reproductions {}

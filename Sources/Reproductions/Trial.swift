@@ -21,6 +21,12 @@ public struct Milestone: Codable, Equatable, Sendable {
 
 /// The result of one trial.
 public struct TrialRecord: Codable, Equatable, Sendable {
+    /// The experiment that ran the trial ("" outside one, e.g. `gatelab train --preset`).
+    public var experiment = ""
+    /// The grid point's identifier ("" outside an experiment).
+    public var id = ""
+    /// The GateLab version that computed it (nil: not recorded).
+    public var gatelabVersion: String?
     /// The preset's name.
     public var preset: String
     /// The variant's name.
@@ -54,6 +60,7 @@ public struct TrialRecord: Codable, Equatable, Sendable {
         case preset, variant, seed, parameters, solved, sequences, trainingSteps = "training_steps", wrong
         case testCount = "test_count", testMSE = "test_mse", milestones, cergOutcome = "cerg_outcome"
         case meanTestStreamLength = "mean_test_stream_length", seconds
+        case experiment, id, gatelabVersion = "gatelab_version"
     }
 }
 

@@ -17,6 +17,12 @@ struct CellOption: ParsableArguments {
     var cell: String
 }
 
+/// `--cell NAME|PATH`, optional: `train`, where `--preset` names a paper's own network instead.
+struct OptionalCellOption: ParsableArguments {
+    @Option(help: CellOption.help)
+    var cell: String?
+}
+
 /// The per-command defaults of `NetworkSizeOptions`.
 protocol NetworkSizeDefaults {
     static var hidden: Int { get }

@@ -21,17 +21,22 @@ struct TrainCommand: ParsableCommand {
             (H&S Exp. 6a). Initialization from --seed, training data from seed + 1000000, a \
             fixed held-out set (mt19937). Exit codes: 0 the run finished (solved or not: see \
             'solved'), 1 it diverged (a NaN or infinity, located by update, time step and op), \
-            2 bad options or an unusable checkpoint.
+            2 bad options or an unusable checkpoint. With --preset NAME instead of --task/--cell: \
+            one trial of a paper's own set-up (Hochreiter & Schmidhuber 1997, Gers et al. 2000; \
+            see PresetTraining.swift), with --variant, --seed, --length, --lr, --budget, --json, \
+            --checkpoint/--resume (every --checkpoint-every training sequences).
             """)
 
-    @Option(help: "The task (\(Tasks.names.joined(separator: ", "))).")
-    var task: String
+    @Option(help: "The task (\(Tasks.names.joined(separator: ", "))); required unless --preset is given.")
+    var task: String?
 
-    @OptionGroup var cellOption: CellOption
-    var cell: String { cellOption.cell }
+    @OptionGroup var cellOption: OptionalCellOption
+    var cell: String { cellOption.cell ?? "" }
 
-    @Option(help: "The task's length parameter T.")
-    var length: Int
+    @Option(help: "The task's length parameter T (with --preset: overrides the preset's T where it has one).")
+    var length: Int?
+
+    @OptionGroup var presetOptions: PresetOptions
 
     @Option(help: "Units per layer.")
     var hidden = 128
@@ -42,8 +47,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Optimizer: adam, sgd (momentum --momentum) or rmsprop.")
     var optimizer = "adam"
 
-    @Option(help: "Learning rate.")
-    var lr = 1e-3
+    @Option(help: "Learning rate (default 0.001; with --preset: the preset's α).")
+    var lr: Double?
 
     @Option(help: "SGD momentum.")
     var momentum = 0.9
@@ -100,6 +105,10 @@ struct TrainCommand: ParsableCommand {
     var weights: String?
 
     func validate() throws {
+        if presetOptions.preset != nil { return try PresetTraining.validate(self) }
+        guard let task, cellOption.cell != nil, let length else {
+            throw ValidationError("give --task, --cell and --length (or --preset NAME for a paper's set-up)")
+        }
         guard Tasks.names.contains(task.lowercased()) || (try? Tasks.make(task, length: max(length, 20))) != nil else {
             throw ValidationError("unknown task '\(task)'\(didYouMean(task.lowercased(), among: Tasks.names)); valid tasks: \(Tasks.names.joined(separator: ", "))")
         }
@@ -190,10 +199,12 @@ struct TrainCommand: ParsableCommand {
     static func number(_ x: Double) -> String { x == x.rounded() && abs(x) < 1e15 ? String(Int(x)) : String(x) }
 
     func run() throws {
+        if presetOptions.preset != nil { return try PresetTraining.run(self) }
+        guard let taskName = task, let length else { throw ValidationError("give --task, --cell and --length") }
         var c = TrainingConfiguration()
-        c.task = task.lowercased(); c.length = length; c.hidden = hidden; c.layers = layers
+        c.task = taskName.lowercased(); c.length = length; c.hidden = hidden; c.layers = layers
         c.cell = cell.hasSuffix(".cell") ? cell : cell.lowercased()   // a file's path keeps its case
-        c.optimizer = OptimizerKind(rawValue: optimizer.lowercased())!; c.learningRate = lr; c.momentum = momentum
+        c.optimizer = OptimizerKind(rawValue: optimizer.lowercased())!; c.learningRate = lr ?? 1e-3; c.momentum = momentum
         c.clip = clip > 0 ? clip : nil; c.schedule = try parsedSchedule(); c.batch = batch; c.updates = updates
         c.evalEvery = evalEvery; c.evalSize = evalSize; c.seed = seed
         let forget = try parsedForgetBias()

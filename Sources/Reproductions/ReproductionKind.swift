@@ -1,0 +1,324 @@
+import Experiments
+import Foundation
+import TOMLKit
+
+/// Experiments of kind `reproduction`: trials of the papers' own set-ups (`Presets`), one
+/// `TrialRecord` per grid point, and a report that puts the papers' published numbers
+/// (`PaperResults`) beside GateLab's. Format (keys every kind shares: see `Experiment`):
+///
+///     name = "hochreiter1997"
+///     kind = "reproduction"
+///     [defaults]
+///     seeds = 10                         # seeds 1…10 (or a list); `seed` is another name
+///     [[grid]]
+///     preset = "hochreiter1997-exp4"     # a name of `Presets.names`
+///     variant = ["T=100", "T=500"]       # its variants (default: the preset's default one)
+///     quick_seeds = 3                    # this block's seeds in the --quick grid (0: not in it)
+///     [quick]
+///     budget = 200000                    # overrides the preset's budget (training sequences)
+///
+/// Axes: preset, variant, budget, seeds. A block's `quick_seeds` (not an axis) gives its seeds
+/// 1…N in the quick grid, or leaves it out with 0 (long rows such as T = 1000), since `[quick]`
+/// overrides every block alike.
+public enum ReproductionKind: ExperimentKind {
+    public static let name = "reproduction"
+    public static let noun = "trial"
+
+    static let keys = ["preset", "variant", "budget", "seeds"]
+    static let aliases = ["seed": "seeds"]
+
+    public static func grid(defaults: TOMLTable?, blocks: [(table: TOMLTable, path: String)], quick: TOMLTable?,
+                            reader r: TOMLReader) throws -> (full: [ReproductionPoint], quick: [ReproductionPoint]) {
+        let defaults = try defaults.map { try axes($0, "defaults", r) } ?? [:]
+        let quick = try quick.map { try axes($0, "quick", r) } ?? [:]
+        var full = [ReproductionPoint](), fast = [ReproductionPoint]()
+        for (table, path) in blocks {
+            let merged = defaults.merging(try axes(table, path, r)) { $1 }
+            full += try product(merged, path, r)
+            var fastAxes = merged.merging(quick) { $1 }
+            if let value = table["quick_seeds"] {
+                let p = "\(path).quick_seeds"
+                let n = try r.int(value, p)
+                guard (0...100_000).contains(n) else { throw r.error(p, "must be between 0 and 100000, got \(n)") }
+                if n == 0 { continue }
+                fastAxes["seeds"] = (1...n).map { ($0, p) }
+            }
+            fast += try product(fastAxes, path, r)
+        }
+        var seen = Set<String>()
+        return (full, fast.filter { seen.insert($0.id).inserted })
+    }
+
+    static func axes(_ t: TOMLTable, _ path: String, _ r: TOMLReader) throws -> [String: [(TOMLValueConvertible, String)]] {
+        var out = [String: [(TOMLValueConvertible, String)]]()
+        for key in t.keys.sorted() {
+            let p = "\(path).\(key)"
+            if key == "quick_seeds" && path.hasPrefix("grid") { continue }
+            guard let name = keys.contains(key) ? key : aliases[key] else {
+                throw r.error(p, "unknown key '\(key)'; valid keys here: \(keys.joined(separator: ", ")) (also seed = seeds)")
+            }
+            guard out[name] == nil else { throw r.error(p, "'\(key)' and another name of '\(name)' are both given") }
+            let v = t[key]!
+            var values: [(TOMLValueConvertible, String)]
+            if v.type == .array, let a = v.array {
+                values = a.enumerated().map { ($1, "\(p)[\($0 + 1)]") }
+            } else if name == "seeds", key == "seeds", v.type == .int, let n = v.int {
+                guard (1...100_000).contains(n) else { throw r.error(p, "must be between 1 and 100000, got \(n)") }
+                values = (1...n).map { ($0, p) }
+            } else {
+                values = [(v, p)]
+            }
+            guard !values.isEmpty else { throw r.error(p, "empty list: the grid would have no points") }
+            out[name] = values
+        }
+        return out
+    }
+
+    static func product(_ axes: [String: [(TOMLValueConvertible, String)]], _ path: String, _ r: TOMLReader) throws -> [ReproductionPoint] {
+        guard axes["preset"] != nil else { throw r.error(path, "missing 'preset' (one of \(Presets.names.joined(separator: ", ")))") }
+        var points = [ReproductionPoint(preset: "", variant: "", seed: 1, budget: nil, origin: path)]
+        for key in keys {
+            guard let values = axes[key] else { continue }
+            var next = [ReproductionPoint]()
+            for point in points {
+                for (v, p) in values {
+                    var q = point
+                    switch key {
+                    case "preset":
+                        q.preset = try r.string(v, p)
+                        guard let preset = Presets.all.first(where: { $0.name == q.preset }) else {
+                            throw r.error(p, "unknown preset '\(q.preset)'; valid presets: \(Presets.names.joined(separator: ", "))")
+                        }
+                        q.variant = preset.defaultVariant
+                    case "variant": q.variant = try r.string(v, p)
+                    case "budget":
+                        let n = try r.int(v, p)
+                        guard n >= 1 else { throw r.error(p, "must be at least 1, got \(n)") }
+                        q.budget = n
+                    default:
+                        let n = try r.int(v, p)
+                        guard n >= 0, n <= Int(UInt32.max) else { throw r.error(p, "a seed must be between 0 and \(UInt32.max), got \(n)") }
+                        q.seed = UInt64(n)
+                    }
+                    next.append(q)
+                }
+            }
+            points = next
+        }
+        for point in points {
+            do { _ = try Presets.parameters(point.preset, variant: point.variant) } catch { throw r.error(path, "\(error)") }
+        }
+        return points
+    }
+
+    public static func configurationKey(_ point: ReproductionPoint) -> String {
+        var p = point
+        p.seed = 0
+        return p.id
+    }
+
+    /// Time steps of the budget (mean sequence length × budget): an upper bound, for the ETA.
+    public static func work(_ point: ReproductionPoint) -> Double {
+        guard let p = try? point.parameters() else { return 1 }
+        let length: Double
+        switch p.task {
+        case .embeddedReber, .continualReber: length = 12
+        case .distractor(let q, _): length = Double(q + 13)
+        case .twoSequence(let T, _), .adding(let T), .multiplication(let T): length = 1.05 * Double(T)
+        case .temporalOrder4, .temporalOrder8: length = 105
+        }
+        return length * Double(p.budget) * Double(p.architecture.weightCount)
+    }
+
+    public static func run(_ point: ReproductionPoint, experiment: String, version: String) throws -> TrialRecord {
+        var trial = try Trial(preset: point.preset, variant: point.variant, seed: point.seed, parameters: try point.parameters())
+        var record = trial.run()
+        record.experiment = experiment
+        record.id = point.id
+        record.gatelabVersion = version
+        return record
+    }
+
+    public static func mismatch(_ record: TrialRecord, _ point: ReproductionPoint) -> String? {
+        guard record.preset == point.preset, record.variant == point.variant, record.seed == point.seed,
+              let parameters = try? point.parameters(), record.parameters == parameters
+        else { return "other settings than the grid's" }
+        return record.id == point.id ? nil : "its settings are those of trial \(record.id)"
+    }
+
+    /// The tests the trial took: `name,sequences,wrong,test_count,test_mse`.
+    public static func curvesCSV(_ record: TrialRecord) -> String {
+        "name,sequences,wrong,test_count,test_mse\n" + record.milestones.map {
+            [csvQuoted($0.name), "\($0.sequences)", "\($0.wrong)", "\($0.testCount)", csvNumber($0.testMSE)].joined(separator: ",")
+        }.joined(separator: "\n") + "\n"
+    }
+
+    public static func writeReport(_ records: [TrialRecord], points: [ReproductionPoint], context: ReportContext) throws -> [String] {
+        try Files.write(ReproductionReport.pointsCSV(records), to: context.directory + "/points.csv")
+        var versions = [String]()
+        for v in records.compactMap(\.gatelabVersion) where !versions.contains(v) { versions.append(v) }
+        try Report.write(ReproductionReport.body(records), versions: versions, figureProblems: [], context: context)
+        return []
+    }
+}
+
+/// One trial of a `reproduction` grid.
+public struct ReproductionPoint: ExperimentPoint, Equatable {
+    /// The preset's name.
+    public var preset: String
+    /// The variant's name.
+    public var variant: String
+    /// The trial's seed.
+    public var seed: UInt64
+    /// The budget replacing the preset's (training sequences; CERG: streams), or nil.
+    public var budget: Int?
+    /// The `[[grid]]` block it comes from.
+    public var origin: String
+
+    /// `<preset>_<variant>[_b<budget>]_seed<seed>`, the variant spelled with letters, digits
+    /// and `-` only (`T=100,N=3` → `T100-N3`).
+    public var id: String {
+        var v = ""
+        for ch in variant {
+            if ch.isLetter || ch.isNumber || ch == "-" || ch == "." { v.append(ch) } else if ch == "," { v.append("-") }
+        }
+        return "\(preset)_\(v)" + (budget.map { "_b\($0)" } ?? "") + "_seed\(seed)"
+    }
+
+    /// The preset's parameters with this point's budget.
+    public func parameters() throws -> PresetParameters {
+        var p = try Presets.parameters(preset, variant: variant)
+        if let budget { p.budget = budget }
+        return p
+    }
+}
+
+/// An experiment file of kind `reproduction`.
+public typealias ReproductionExperiment = Experiment<ReproductionKind>
+
+/// The tables of a `reproduction` report.
+enum ReproductionReport {
+    static func pointsCSV(_ records: [TrialRecord]) -> String {
+        "id,preset,variant,seed,solved,sequences,training_steps,wrong,test_count,test_mse,cerg_outcome,mean_test_stream_length,budget,seconds\n"
+            + records.map { r in
+                [r.id, r.preset, csvQuoted(r.variant), "\(r.seed)", "\(r.solved)", "\(r.sequences)", "\(r.trainingSteps)", "\(r.wrong)",
+                 "\(r.testCount)", csvNumber(r.testMSE), r.cergOutcome ?? "", csvNumber(r.meanTestStreamLength), "\(r.parameters.budget)",
+                 String(format: "%.1f", r.seconds)].joined(separator: ",")
+            }.joined(separator: "\n") + "\n"
+    }
+
+    static func unique<T: Hashable>(_ xs: [T]) -> [T] { var s = Set<T>(); return xs.filter { s.insert($0).inserted } }
+
+    static func count(_ x: Double) -> String {
+        let n = Int(x.rounded())
+        var digits = String(abs(n)), out = ""
+        while digits.count > 3 { out = "\u{202F}" + digits.suffix(3) + out; digits = String(digits.dropLast(3)) }
+        return (n < 0 ? "−" : "") + digits + out
+    }
+
+    static func percent(_ x: Double) -> String { String(format: "%.0f %%", 100 * x) }
+
+    /// Mean, median, min and max of `xs` (not empty).
+    static func spread(_ xs: [Double]) -> (mean: Double, median: Double, min: Double, max: Double) {
+        let s = xs.sorted()
+        let median = s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+        return (s.reduce(0, +) / Double(s.count), median, s.first!, s.last!)
+    }
+
+    /// The verdict of one row: sequence count within a factor of 2 of the paper's mean, and
+    /// the paper's success rate inside GateLab's 95 % interval.
+    static func verdict(paper: PaperResult?, meanSequences: Double?, interval: ClosedRange<Double>) -> String {
+        guard let paper else { return "no published figure here" }
+        var parts = [String]()
+        if let rate = paper.successRate {
+            parts.append(interval.contains(rate) ? "rate agrees" : "rate differs")
+        }
+        if let published = paper.meanSequences {
+            if let mean = meanSequences {
+                let ratio = mean / published
+                parts.append(ratio >= 0.5 && ratio <= 2 ? "sequences within 2×" : String(format: "sequences %.2g× the paper's", ratio))
+            } else {
+                parts.append("no solved trial to compare sequences")
+            }
+        }
+        return parts.joined(separator: "; ")
+    }
+
+    static func body(_ records: [TrialRecord]) -> ReportBody {
+        let seconds = records.reduce(0) { $0 + $1.seconds }
+        let generated = "\(records.count) trials, " + String(format: "%.0f s", seconds) + " of training in all (sum of the trials' wall times)."
+        var sections = [String]()
+        for preset in unique(records.map(\.preset)) {
+            let ofPreset = records.filter { $0.preset == preset }
+            let cerg = ofPreset.first?.parameters.task == .continualReber
+            var md = "## \(preset)\n\n"
+            md += "Per variant (a row of the paper's table): trials, solved with its 95 % Wilson interval beside the paper's rate; "
+                + "training \(cerg ? "streams" : "sequences") to success over the solved trials (mean, median, min–max) beside the paper's mean "
+                + "(and range); the final test's wrong \(cerg ? "test streams (of 10, error before 100 000 symbols)" : "sequences (mean over solved trials, of the test's size)") "
+                + "beside the paper's; the verdict (sequences within a factor of 2 of the paper's mean; the paper's rate inside the interval).\n\n"
+            md += "| variant | trials | solved (95 % CI) | paper | \(cerg ? "streams" : "sequences"): mean | median | min–max | paper mean (range) | wrong | paper wrong |"
+                + (cerg ? " perfect / good / rest | paper |" : "") + " verdict |\n"
+            md += "|---|---|---|---|---|---|---|---|---|---|" + (cerg ? "---|---|" : "") + "---|\n"
+            for variant in unique(ofPreset.map(\.variant)) {
+                let rows = ofPreset.filter { $0.variant == variant }
+                let solved = rows.filter(\.solved)
+                let interval = BinomialInterval.wilson(successes: solved.count, trials: rows.count)
+                let paper = PaperResults.result(preset: preset, variant: variant)
+                var line = "| \(variant) | \(rows.count) | \(solved.count)/\(rows.count) = \(percent(Double(solved.count) / Double(rows.count))) "
+                    + "[\(percent(interval.lowerBound)), \(percent(interval.upperBound))] | "
+                line += paper?.successRate.map { "\(percent($0)) of \(paper!.trials)" } ?? "–"
+                var meanSequences: Double?
+                if solved.isEmpty {
+                    line += " | – | – | – |"
+                } else {
+                    let s = spread(solved.map { Double($0.sequences) })
+                    meanSequences = s.mean
+                    line += " | \(count(s.mean)) | \(count(s.median)) | \(count(s.min))–\(count(s.max)) |"
+                }
+                if let mean = paper?.meanSequences {
+                    line += " \(count(mean))" + (paper?.sequenceRange.map { " (\(count($0.lowerBound))–\(count($0.upperBound)))" } ?? "") + " |"
+                } else {
+                    line += " – |"
+                }
+                if solved.isEmpty {
+                    line += " – |"
+                } else {
+                    let w = spread(solved.map { Double($0.wrong) })
+                    line += String(format: " %.1f", w.mean) + " (\(Int(w.min))–\(Int(w.max))) of \(solved[0].testCount) |"
+                }
+                line += paper?.wrongOf2560.map { " \(formatNumber($0)) of 2560 |" } ?? " – |"
+                if cerg {
+                    let outcomes = ["perfect", "good", "rest"].map { o in rows.filter { $0.cergOutcome == o }.count }
+                    line += " \(outcomes.map(String.init).joined(separator: " / ")) |"
+                    if let paper, let p = paper.successRate, let g = paper.goodRate, let r = paper.restRate {
+                        line += " \(percent(p)) / \(percent(g)) / \(percent(r)) |"
+                    } else {
+                        line += " – |"
+                    }
+                }
+                line += " \(verdict(paper: paper, meanSequences: meanSequences, interval: interval)) |\n"
+                md += line
+            }
+            let unsolved = ofPreset.filter { !$0.solved }
+            if !unsolved.isEmpty {
+                md += "\nUnsolved trials stopped at their budget: " + unique(unsolved.map(\.variant)).map { v in
+                    let rs = unsolved.filter { $0.variant == v }
+                    return "\(v): \(rs.count) (budget \(count(Double(rs[0].parameters.budget))))"
+                }.joined(separator: "; ") + ".\n"
+            }
+            if let source = ofPreset.compactMap({ PaperResults.result(preset: preset, variant: $0.variant)?.source }).first {
+                md += "\nPaper figures: \(source) (`shared/papers`; `PaperResults` in `Sources/Reproductions/PaperResults.swift`).\n"
+            } else {
+                md += "\nThe paper's results for this experiment are withheld from `shared/papers`: GateLab's numbers only.\n"
+            }
+            sections.append(md)
+        }
+        return ReportBody(generated: generated, sections: sections, files: [
+            "- `points.csv`: one row per trial (preset, variant, seed, solved, sequences, wrong, test MSE, CERG outcome, budget, wall time).",
+            "- `results/curves/<id>.csv`: the tests each trial took (`name,sequences,wrong,test_count,test_mse`).",
+        ], rerun: "Re-running the command regenerates this file bit for bit from the stored trials (a fresh run gives the same results, "
+            + "in other wall times)")
+    }
+}
+
+extension TrialRecord: ExperimentRecord {}

@@ -1,0 +1,87 @@
+import Experiments
+import Foundation
+import Testing
+@testable import Reproductions
+
+@Suite("The reproduction experiment kind")
+struct ReproductionKindTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// Wilson intervals against values computed by hand from the closed form (and, at k = 0
+    /// and k = n, the one-sided bounds n/(n + z²) and z²/(n + z²)).
+    @Test func wilsonIntervals() {
+        func close(_ a: ClosedRange<Double>, _ low: Double, _ high: Double) -> Bool {
+            abs(a.lowerBound - low) < 5e-5 && abs(a.upperBound - high) < 5e-5
+        }
+        #expect(close(BinomialInterval.wilson(successes: 5, trials: 10), 0.2366, 0.7634))
+        #expect(close(BinomialInterval.wilson(successes: 8, trials: 10), 0.4902, 0.9433))
+        #expect(close(BinomialInterval.wilson(successes: 3, trials: 12), 0.0889, 0.5323))
+        let z2 = 1.959963984540054 * 1.959963984540054
+        let none = BinomialInterval.wilson(successes: 0, trials: 30)
+        #expect(none.lowerBound == 0 && abs(none.upperBound - z2 / (30 + z2)) < 1e-12)
+        let all = BinomialInterval.wilson(successes: 30, trials: 30)
+        #expect(all.upperBound == 1 && abs(all.lowerBound - 30 / (30 + z2)) < 1e-12)
+        #expect(BinomialInterval.wilson(successes: 0, trials: 0) == 0...1)
+        // The verdict uses containment: 30/30 contains 100 %, 3/12 does not.
+        #expect(!BinomialInterval.wilson(successes: 3, trials: 12).contains(1.0))
+    }
+
+    @Test func verdicts() {
+        let paper = PaperResults.result(preset: "hochreiter1997-exp4", variant: "T=100")!
+        #expect(ReproductionReport.verdict(paper: paper, meanSequences: 100_000, interval: 0.7...1) == "rate agrees; sequences within 2×")
+        #expect(ReproductionReport.verdict(paper: paper, meanSequences: 660_765, interval: 0.7...1) == "rate agrees; sequences 8.9× the paper's")
+        #expect(ReproductionReport.verdict(paper: nil, meanSequences: 1, interval: 0...1) == "no published figure here")
+    }
+
+    /// The committed experiment files load, and their quick grids are the rows marked.
+    @Test func theExperimentFilesLoad() throws {
+        let h = try ReproductionExperiment(contentsOf: Self.root.appendingPathComponent("Experiments/hochreiter1997.toml").path)
+        #expect(h.points.count == 150 + 180 + 30 + 30 + 10 + 20 + 10)
+        #expect(h.quickPoints.count == 5 * 30 + 2 * 10 + 10 + 3 + 20 + 10)
+        #expect(!h.quickPoints.contains { $0.variant == "T=1000" })
+        let g = try ReproductionExperiment(contentsOf: Self.root.appendingPathComponent("Experiments/gers2000.toml").path)
+        #expect(g.points.count == 5 * 30)
+        #expect(g.quickPoints.count == 6 && g.quickPoints.allSatisfy { $0.budget == 2000 })
+    }
+
+    @Test func badFilesNameTheKey() {
+        let bad = #expect(throws: ExperimentError.self) {
+            try ReproductionExperiment(source: "name = \"x\"\nkind = \"reproduction\"\n[[grid]]\npreset = \"hochreiter1997-exp9\"\n", file: "t.toml")
+        }
+        #expect(bad?.description.hasPrefix("t.toml:4: grid[1].preset: unknown preset 'hochreiter1997-exp9'") == true, "\(String(describing: bad))")
+    }
+
+    /// A tiny grid through the one runner: two Exp. 1 trials of two sequences each, their
+    /// records (TrialRecord, snake_case), the report with the paper's figure beside GateLab's,
+    /// and a second run that reuses both.
+    @Test func aTinyGridRunsThroughTheRunner() throws {
+        let source = """
+            name = "tiny-reproduction"
+            kind = "reproduction"
+            [[grid]]
+            preset = "hochreiter1997-exp1"
+            variant = "1-5"
+            budget = 2
+            seeds = 2
+            """
+        let e = try ReproductionExperiment(source: source, file: "tiny.toml")
+        let dir = NSTemporaryDirectory() + "gatelab-reproduction-\(getpid())"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var options = RunOptions(version: "v")
+        options.outputDirectory = dir
+        options.progress = .silent
+        let runner = ExperimentRunner(experiment: e, options: options)
+        #expect(try runner.run().computed == 2)
+        #expect(try runner.run().reused == 2)
+        let lines = try String(contentsOfFile: dir + "/results/results.jsonl", encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 2)
+        let record = try TrialRecord(jsonLine: String(lines[0]))
+        #expect(record.id == "hochreiter1997-exp1_1-5_b2_seed1" && record.sequences == 2 && !record.solved && record.testCount == 256)
+        for key in ["\"solved\":false", "\"sequences\":2", "\"wrong\":", "\"test_mse\":", "\"gatelab_version\":\"v\""] {
+            #expect(lines[0].contains(key), "\(key)")
+        }
+        let report = try String(contentsOfFile: dir + "/report.md", encoding: .utf8)
+        #expect(report.contains("| 1-5 | 2 | 0/2 = 0 % [0 %, 66 %] | 100 % of 30 | – | – | – | 8\u{202F}440 (3\u{202F}800–24\u{202F}100) |"), "\(report)")
+        #expect(report.contains("rate differs; no solved trial to compare sequences"))
+    }
+}
