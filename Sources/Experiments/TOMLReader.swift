@@ -46,6 +46,39 @@ public struct TOMLReader {
         return resolved
     }
 
+    /// A table's settings as grid axes, each a list of (value, key path), for the kinds whose
+    /// every key is an axis (train, reproduction). A list is an axis; `seeds = N` is the seeds
+    /// 1…N; anything else is one value.
+    /// - Parameters:
+    ///   - t: the `[defaults]`, `[[grid]]` or `[quick]` table.
+    ///   - path: its key path (`grid[2]`), for messages.
+    ///   - keys: the kind's keys; `aliases` maps other accepted names to them.
+    ///   - ignoring: keys read elsewhere (not axes).
+    ///   - unknown: the message for an unknown key (its "did you mean" and valid keys).
+    public func axes(_ t: TOMLTable, _ path: String, keys: [String], aliases: [String: String] = [:],
+                     ignoring: Set<String> = [], unknown: (String) -> String) throws -> [String: [(TOMLValueConvertible, String)]] {
+        var out = [String: [(TOMLValueConvertible, String)]]()
+        for key in t.keys.sorted() where !ignoring.contains(key) {
+            let p = "\(path).\(key)"
+            guard let name = keys.contains(key) ? key : aliases[key] else { throw error(p, unknown(key)) }
+            guard out[name] == nil else { throw error(p, "'\(key)' and another name of '\(name)' are both given") }
+            let v = t[key]!
+            var values: [(TOMLValueConvertible, String)]
+            if v.type == .array, let a = v.array {
+                values = a.enumerated().map { ($1, "\(p)[\($0 + 1)]") }
+            } else if name == "seeds", key == "seeds", v.type == .int, let n = v.int {
+                // seeds = N: the seeds 1…N.
+                guard (1...100_000).contains(n) else { throw error(p, "must be between 1 and 100000, got \(n)") }
+                values = (1...n).map { ($0, p) }
+            } else {
+                values = [(v, p)]
+            }
+            guard !values.isEmpty else { throw error(p, "empty list: the grid would have no points") }
+            out[name] = values
+        }
+        return out
+    }
+
     /// The most grid points one `[[grid]]` block may expand to (the shipped experiments have
     /// at most 270 in all; each point is validated, about 0.2 ms in a debug build). A block's size is the
     /// product of its lists' lengths, worked out before expanding: steps 1…1000 × hidden

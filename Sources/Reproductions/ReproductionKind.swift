@@ -50,28 +50,9 @@ public enum ReproductionKind: ExperimentKind {
     }
 
     static func axes(_ t: TOMLTable, _ path: String, _ r: TOMLReader) throws -> [String: [(TOMLValueConvertible, String)]] {
-        var out = [String: [(TOMLValueConvertible, String)]]()
-        for key in t.keys.sorted() {
-            let p = "\(path).\(key)"
-            if key == "quick_seeds" && path.hasPrefix("grid") { continue }
-            guard let name = keys.contains(key) ? key : aliases[key] else {
-                throw r.error(p, "unknown key '\(key)'; valid keys here: \(keys.joined(separator: ", ")) (also seed = seeds)")
-            }
-            guard out[name] == nil else { throw r.error(p, "'\(key)' and another name of '\(name)' are both given") }
-            let v = t[key]!
-            var values: [(TOMLValueConvertible, String)]
-            if v.type == .array, let a = v.array {
-                values = a.enumerated().map { ($1, "\(p)[\($0 + 1)]") }
-            } else if name == "seeds", key == "seeds", v.type == .int, let n = v.int {
-                guard (1...100_000).contains(n) else { throw r.error(p, "must be between 1 and 100000, got \(n)") }
-                values = (1...n).map { ($0, p) }
-            } else {
-                values = [(v, p)]
-            }
-            guard !values.isEmpty else { throw r.error(p, "empty list: the grid would have no points") }
-            out[name] = values
+        try r.axes(t, path, keys: keys, aliases: aliases, ignoring: path.hasPrefix("grid") ? ["quick_seeds"] : []) { key in
+            "unknown key '\(key)'; valid keys here: \(keys.joined(separator: ", ")) (also seed = seeds)"
         }
-        return out
     }
 
     static func product(_ axes: [String: [(TOMLValueConvertible, String)]], _ path: String, _ r: TOMLReader) throws -> [ReproductionPoint] {

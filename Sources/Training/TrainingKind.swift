@@ -51,28 +51,9 @@ public enum TrainingKind: ExperimentKind {
 
     /// A table's settings, each as a list of (value, key path).
     static func axes(_ t: TOMLTable, _ path: String, _ r: TOMLReader) throws -> [String: [(TOMLValueConvertible, String)]] {
-        var out = [String: [(TOMLValueConvertible, String)]]()
-        for key in t.keys.sorted() {
-            let p = "\(path).\(key)"
-            guard let name = keys.contains(key) ? key : aliases[key] else {
-                throw r.error(p, "unknown key '\(key)'\(didYouMean(key, among: keys + Array(aliases.keys))); valid keys here: \(keys.joined(separator: ", ")) (also length = steps, seed = seeds)")
-            }
-            guard out[name] == nil else { throw r.error(p, "'\(key)' and another name of '\(name)' are both given") }
-            let v = t[key]!
-            var values: [(TOMLValueConvertible, String)]
-            if v.type == .array, let a = v.array {
-                values = a.enumerated().map { ($1, "\(p)[\($0 + 1)]") }
-            } else if name == "seeds", key == "seeds", v.type == .int, let n = v.int {
-                // seeds = N: the seeds 1…N.
-                guard (1...100_000).contains(n) else { throw r.error(p, "must be between 1 and 100000, got \(n)") }
-                values = (1...n).map { ($0, p) }
-            } else {
-                values = [(v, p)]
-            }
-            guard !values.isEmpty else { throw r.error(p, "empty list: the grid would have no points") }
-            out[name] = values
+        try r.axes(t, path, keys: keys, aliases: aliases) { key in
+            "unknown key '\(key)'\(didYouMean(key, among: keys + Array(aliases.keys))); valid keys here: \(keys.joined(separator: ", ")) (also length = steps, seed = seeds)"
         }
-        return out
     }
 
     /// Every configuration of the product of `axes`' lists, in the order of `keys`.
