@@ -216,6 +216,11 @@ extension Analyzer {
                 guard u.asMatrix == nil, u.additiveOnly else {
                     throw Failure(.misuse, at: l.position, "\(keyword) marks a gate's bias, but \(l.name) is not a bias (a vector only ever added in a sum)")
                 }
+                // The forget-bias settings write H values; a bias of a declared width takes an init line.
+                for r in rowClasses where find(r) >= fixedCount { _ = unify(r, Analyzer.hiddenClass) }
+                if case let .declared(w, d) = width(ofClass: u.widthClass) {
+                    throw Failure(.misuse, at: l.position, "\(keyword) marks a bias of the hidden width H (the forget-bias settings set H values), but \(l.name) has the width \(w) = H / \(d); give it an init line instead, such as init \(l.name) = progression(1, 1)")
+                }
                 gateOf[l.name] = (gate, rank)
             }
         }
@@ -235,7 +240,13 @@ extension Analyzer {
             let kind: Int    // draw order within an equation: input weights, recurrent weights, per-unit, biases
             if let (_, rank) = gateOf[name] { role = rank == 0 ? .inputBias : .recurrentBias; kind = 3 }
             else if isBias { role = .inputBias; kind = 3 }
-            else if isMatrix { role = u.stateDependent ? .recurrentWeight : .inputWeight; kind = u.stateDependent ? 1 : 0 }
+            else if isMatrix {
+                // GateLab's recurrent weights (W_h*: the recurrent initializers, the probe's spectra)
+                // are square H × H; a state-reading weight of another shape (a block's gate reading
+                // the cells, blocks × H) is drawn and reported as an input weight.
+                let recurrent = u.stateDependent && width == .hidden && self.width(ofClass: u.rowClass!) == .hidden
+                role = recurrent ? .recurrentWeight : .inputWeight; kind = recurrent ? 1 : 0
+            }
             else { role = .perUnitWeight; kind = 2 }
             var gate = gateOf[name]?.gate ?? displayName(equations[u.firstEquation])
             if gateOf[name] == nil, gate == "forget" || gate == "input" { gate += " (equation)" }

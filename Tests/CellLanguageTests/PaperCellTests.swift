@@ -15,7 +15,7 @@ enum PaperCells {
     /// to the network's cells per block.
     static func cell(for a: Architecture, source transform: (String) -> String = { $0 }) throws -> LanguageCell {
         let file = a.forgetGates ? "lstm2000.cell" : "lstm1997.cell"
-        return try LanguageCell(source: transform(try ShippedCells.text(file)), file: file, divisors: ["B": a.cellsPerBlock])
+        return try LanguageCell(source: transform(try ShippedCells.text(file)), file: file, divisors: ["blocks": a.cellsPerBlock])
     }
 
     /// Whether the network has the bias weight the cell file calls `name` (Table 10's bias
@@ -240,5 +240,62 @@ struct PaperCellTests {
         #expect(try Initializer.progression(first: -1, step: -2).values(rows: 2, cols: 3, using: RandomSource(seed: 1)) == [-1, -3, -5, -1, -3, -5])
         #expect(throws: InvalidArgumentError.self) { try Initializer(parsing: "progression(1)", hiddenSize: 1) }
         #expect(throws: InvalidArgumentError.self) { try Initializer(parsing: "uniform(1, 2)", hiddenSize: 1) }
+    }
+}
+
+@Suite("Cell language: declared widths, expand and stop")
+struct WidthSyntaxTests {
+    @Test func mistakesWithWidthsAreOneLineErrorsAtTheirPlace() {
+        expectCellError("state h\nstate i : K\ni' = sigmoid(W x)\nh' = tanh(U h)", .unknownName, at: 2, 11, mentions: ["unknown width 'K'", "width K = H / 2"])
+        expectCellError("width blocks = H / 2\nstate h\nh' = expand(h)", .shape, at: 3, 6, mentions: ["its argument has the hidden width H"])
+        expectCellError("state h\nh' = expand(tanh(W x))", .shape, at: 2, 6, mentions: ["no width is declared"])
+        expectCellError("width k = H / 2\nwidth m = H / 3\nstate h\nh' = expand(tanh(W x))", .shape, at: 4, 6, mentions: ["cannot tell which"])
+        expectCellError("width blocks = H / 2\nstate h\nstate i : blocks\ni' = sigmoid(W x)\nh' = tanh(V x) + i", .shape, at: 5, 1,
+                        mentions: ["h' has the width blocks = H / 2, but state h has the hidden width H"])
+        expectCellError("width blocks = H / 2\nstate h\nstate i : blocks\ni' = sigmoid(W x)\nh' = tanh(h + i)", .shape, at: 5, 13,
+                        mentions: ["the left side has the hidden width H, the right side the width blocks = H / 2"])
+        expectCellError("width k = H / 2\nwidth k = H / 3\nstate h\nh' = tanh(W x)", .duplicateDefinition, at: 2, 7, mentions: ["declared twice"])
+        expectCellError("width k = H / 0\nstate h\nh' = tanh(W x)", .syntax, at: 1, 15, mentions: ["whole number from 1"])
+        expectCellError("width k = 3\nstate h\nh' = tanh(W x)", .syntax, at: 1, 11, mentions: ["H / S"])
+        expectCellError("width H = H / 2\nstate h\nh' = tanh(W x)", .misuse, at: 1, 7, mentions: ["reserved"])
+        expectCellError("width k = H / 2\nstate h\nf = sigmoid(W_f x + b_f)\nh' = expand(f) * h + tanh(W x)\nforget b_f", .misuse, at: 5, 8,
+                        mentions: ["init b_f = progression"])
+        #expect(throws: CellFileError.self) { try LanguageCell(source: "width k = H / 2\nstate h\nh' = tanh(W x)", file: "t.cell", divisors: ["m": 1]) }
+        #expect(throws: CellFileError.self) { try LanguageCell(source: "width k = H / 2\nstate h\nh' = tanh(W x)", file: "t.cell", divisors: ["k": 0]) }
+    }
+
+    @Test func productsTakeTheWidthTheirUseNeedsAndExpandSpreadsEachBlockOverItsCells() throws {
+        // H = 5 in blocks of 2: three blocks, the last of one cell.
+        let cell = try LanguageCell(source: "width blocks = H / 2\nstate h\ni = sigmoid(W_i x + U_i h + b_i)\nh' = expand(i) * tanh(W x + U h)",
+                                    file: "t.cell")
+        let shapes = Dictionary(uniqueKeysWithValues: cell.parameters(inputSize: 3, hiddenSize: 5).map { ($0.name, [$0.rows, $0.cols]) })
+        #expect(shapes == ["W_i": [3, 3], "U_i": [3, 5], "b_i": [1, 3], "W": [5, 3], "U": [5, 5]])
+        // U_i reads a state but is not H × H: drawn and reported as an input weight; U is the recurrent one.
+        #expect(cell.parameters(inputSize: 3, hiddenSize: 5).filter { $0.role == .recurrentWeight }.map(\.name) == ["U"])
+        let g = Graph()
+        let v = g.constant(Tensor(rows: 2, cols: 3, scalars: [1, 2, 3, 4, 5, 6]))
+        let e = LanguageCell.expand(v, divisor: 2, hidden: 5)
+        let q = try Program(graph: g)
+        try q.forward()
+        #expect(q.value(of: e).scalars == [1, 1, 2, 2, 3, 4, 4, 5, 5, 6])
+        #expect(LanguageCell.expand(v, divisor: 1, hidden: 3).id == v.id)
+    }
+
+    @Test func aStateOfADeclaredWidthTravelsInAnHWideSlotWithZerosBeyondIt() throws {
+        let cell = try ShippedCells.cell("lstm1997.cell")
+        let g = Graph()
+        let x = g.constant(Tensor(rows: 1, cols: 2, scalars: [0.3, -0.7]))
+        let state = cell.stateNames.map { _ in g.constant(Tensor(rows: 1, cols: 6)) }
+        let specs = cell.parameters(inputSize: 2, hiddenSize: 6)
+        let rng = try RandomSource(seed: 3)
+        var p = [String: Value]()
+        for s in specs { p[s.name] = g.constant(Tensor(rows: s.rows, cols: s.cols, scalars: rng.uniformArray(count: s.rows * s.cols, low: -1, high: 1))) }
+        let next = cell.step(x: x, state: state, below: nil, Parameters(p))
+        #expect(next.map(\.shape) == [Shape(1, 6), Shape(1, 6), Shape(1, 6), Shape(1, 6)])
+        let program = try Program(graph: g)
+        try program.forward()
+        let yIn = program.value(of: next[2]).scalars, yOut = program.value(of: next[3]).scalars
+        #expect(yIn[3...].allSatisfy { $0 == 0 } && yOut[3...].allSatisfy { $0 == 0 })
+        #expect(yIn[..<3].allSatisfy { $0 > 0 && $0 < 1 })
     }
 }
