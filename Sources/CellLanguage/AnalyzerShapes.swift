@@ -172,7 +172,7 @@ extension Analyzer {
             root = find(root)
         }
         guard let (_, divisor) = declaredWidth(root) else {
-            throw Failure(.shape, at: p, "expand spreads a value of a declared width (such as B = H / 2) over H, but its argument has \(widthText(root))")
+            throw Failure(.shape, at: p, "expand spreads a value of a declared width (such as blocks = H / 2) over H, but its argument has \(widthText(root))")
         }
         return Info(term: .expand(a.term, divisor: divisor), widthClass: Analyzer.hiddenClass, batch: a.batch, state: a.state)
     }
