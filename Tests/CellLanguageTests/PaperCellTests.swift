@@ -299,3 +299,22 @@ struct WidthSyntaxTests {
         #expect(yIn[..<3].allSatisfy { $0 > 0 && $0 < 1 })
     }
 }
+
+@Suite("The papers' cells print as their equations")
+struct PaperCellPrintingTests {
+    @Test func lstm1997AndLstm2000PrintFromTheGraph() throws {
+        // H = 3 in blocks of 2: two blocks; a block-wide state is read as the first 2 columns of its slot.
+        let text97 = try printedStep(try ShippedCells.cell("lstm1997.cell"))
+        #expect(text97 == """
+            y_in' = σ(W_in x + U_in y_c + V_in y_in[:, 0:2] + R_in y_out[:, 0:2] + b_in)
+            y_out' = σ(W_out x + U_out y_c + V_out y_in[:, 0:2] + R_out y_out[:, 0:2] + b_out)
+            g = 4 σ(W_c x + U_c y_c + V_c y_in[:, 0:2] + R_c y_out[:, 0:2] + b_c) − 2
+            s' = s + E y_in' ⊙ g
+            y_c' = E y_out' ⊙ (2 σ(s') − 1)
+            """)
+        let latex = try printedStep(try ShippedCells.cell("lstm2000.cell"), format: .latex)
+        #expect(latex.contains("s' = E y_{φ} \\odot s + E y_{in} \\odot g"))
+        let truncated = try LanguageCell(source: PaperCells.truncated(try ShippedCells.text("lstm1997.cell")), file: "t.cell")
+        #expect(try printedStep(truncated).hasPrefix("y_in' = σ(W_in x + U_in stop(y_c) + V_in stop(y_in[:, 0:2]) + R_in stop(y_out[:, 0:2]) + b_in)"))
+    }
+}
