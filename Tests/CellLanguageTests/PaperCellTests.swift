@@ -133,15 +133,16 @@ enum PaperCells {
         return (outputs.map { program.value(of: $0).scalars }, descent)
     }
 
-    /// A random sequence of `length` steps with a target at the end only (the error of Exps. 2c–6).
-    static func sequence(_ a: Architecture, length: Int, seed: UInt64) throws -> Sequence {
+    /// A random sequence of `length` steps with a target at the end only (the error of Exps. 2c–6),
+    /// or at every step (Exp. 1, the CERG stream).
+    static func sequence(_ a: Architecture, length: Int, seed: UInt64, everyStep: Bool = false) throws -> Sequence {
         let rng = try RandomSource(seed: seed)
         var s = Sequence(inputSize: a.inputs, outputSize: a.outputs)
         s.length = length
         s.inputs = rng.uniformArray(count: length * a.inputs, low: -1, high: 1)
         s.targets = [Double](repeating: 0, count: length * a.outputs)
-        for k in 0..<a.outputs { s.targets[(length - 1) * a.outputs + k] = rng.uniform(0, 1) }
-        s.hasTarget = (0..<length).map { $0 == length - 1 }
+        s.hasTarget = (0..<length).map { everyStep || $0 == length - 1 }
+        for t in 0..<length where s.hasTarget[t] { for k in 0..<a.outputs { s.targets[t * a.outputs + k] = rng.uniform(0, 1) } }
         return s
     }
 
@@ -185,12 +186,12 @@ struct PaperCellTests {
     ]
 
     @Test("Forward pass and full BPTT gradient equal ReferenceBPTT's, and (with stop-gradients) the truncated gradient equals TruncatedRTRL's, to 1e-12",
-          arguments: networks.indices)
-    func sameWeightsSameSequence(_ index: Int) throws {
+          arguments: networks.indices, [false, true])
+    func sameWeightsSameSequence(_ index: Int, targetsAtEveryStep: Bool) throws {
         let (label, a) = Self.networks[index]
         let rng = try RandomSource(seed: 97 + UInt64(index))
         let w = rng.uniformArray(count: a.weightCount, low: -1, high: 1)
-        let sequence = try PaperCells.sequence(a, length: 12, seed: 5 + UInt64(index))
+        let sequence = try PaperCells.sequence(a, length: 12, seed: 5 + UInt64(index), everyStep: targetsAtEveryStep)
 
         // Full gradient: the cell file as shipped.
         let full = try PaperCells.engine(try PaperCells.cell(for: a), a, w, sequence)
