@@ -41,8 +41,6 @@ struct Analyzer {
     // the declared widths; the others are unknown widths, merged as uses meet.
     var parent = [0, 1]   // the union-find's parent links
     var fixedCount = 2
-    /// The row classes of the weights: a product is H-wide unless used where another width is needed.
-    var rowClasses: [Int] = []
     static let inputClass = 0, hiddenClass = 1
 
     struct ParameterUses {

@@ -76,7 +76,6 @@ extension Analyzer {
         if matrix {
             let rows = newClass()
             uses[name]!.rowClass = rows
-            rowClasses.append(rows)
         }
         return c
     }
@@ -165,8 +164,8 @@ extension Analyzer {
         if root >= fixedCount {
             guard widths.count == 1, let only = widths.values.first else {
                 throw Failure(.shape, at: p, widths.isEmpty
-                              ? "expand spreads a value of a declared width over H, but no width is declared (add a line such as width B = H / 2)"
-                              : "expand cannot tell which declared width its argument has (\(widths.keys.sorted().joined(separator: ", "))): give the argument a width, e.g. through a state declared state i : B")
+                              ? "expand spreads a value of a declared width over H, but no width is declared (add a line such as width blocks = H / 2)"
+                              : "expand cannot tell which declared width its argument has (\(widths.keys.sorted().joined(separator: ", "))): give the argument a width, e.g. through a state declared state i : blocks")
             }
             _ = unify(root, only.widthClass)
             root = find(root)
@@ -207,6 +206,15 @@ extension Analyzer {
             }
             throw Failure(.unused, at: i.target, "init \(name): no equation uses a parameter \(name)")
         }
+        // A product not used where a declared width is needed is H-wide (as before widths could be
+        // declared); never I-wide: a weight maps to the hidden width or a declared one.
+        for (name, u) in uses.sorted(by: { $0.value.order < $1.value.order }) {
+            guard let r = u.rowClass else { continue }
+            if find(r) >= fixedCount { _ = unify(r, Analyzer.hiddenClass) }
+            if find(r) == Analyzer.inputClass {
+                throw Failure(.shape, at: u.asMatrix!, "\(name)'s product is used where the input's width I is needed, but a product has the hidden width H or a declared width (x itself is I-wide)")
+            }
+        }
         var gateOf = [String: (gate: String, rank: Int)]()
         for (list, gate, keyword) in [(forgetBiases, "forget", "forget"), (inputBiases, "input", "input")] {
             for (rank, l) in list.enumerated() {
@@ -217,15 +225,12 @@ extension Analyzer {
                     throw Failure(.misuse, at: l.position, "\(keyword) marks a gate's bias, but \(l.name) is not a bias (a vector only ever added in a sum)")
                 }
                 // The forget-bias settings write H values; a bias of a declared width takes an init line.
-                for r in rowClasses where find(r) >= fixedCount { _ = unify(r, Analyzer.hiddenClass) }
                 if case let .declared(w, d) = width(ofClass: u.widthClass) {
                     throw Failure(.misuse, at: l.position, "\(keyword) marks a bias of the hidden width H (the forget-bias settings set H values), but \(l.name) has the width \(w) = H / \(d); give it an init line instead, such as init \(l.name) = progression(1, 1)")
                 }
                 gateOf[l.name] = (gate, rank)
             }
         }
-        // A product not used where another width is needed is H-wide (as before widths could be declared).
-        for r in rowClasses where find(r) >= fixedCount { _ = unify(r, Analyzer.hiddenClass) }
         var infos = [(info: ParameterInfo, group: Int, kind: Int, order: Int)]()
         for (name, u) in uses.sorted(by: { $0.value.order < $1.value.order }) {
             guard find(u.widthClass) < fixedCount else {

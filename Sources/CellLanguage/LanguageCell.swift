@@ -123,10 +123,10 @@ public struct LanguageCell: RecurrentCell {
     /// The parameters in the order the initializer draws them: equation by equation (in the
     /// file's order), within one equation input weights, recurrent weights, per-unit weights,
     /// then biases, each in order of first use. Weights multiplying a vector of width n are
-    /// H × n; vectors are 1 × H (or 1 × I when they meet x). A weight multiplying something
-    /// that depends on a state is a recurrent weight, otherwise an input weight; a vector only
-    /// ever added is a bias, any other vector a per-unit weight. `init` lines become the
-    /// spec's own `initializer`.
+    /// m × n, m the width their product must have (H, or a declared width ⌈H / S⌉); vectors are
+    /// 1 × (the width they meet). An H × H weight multiplying something that depends on a state
+    /// is a recurrent weight, any other weight an input weight; a vector only ever added is a
+    /// bias, any other vector a per-unit weight. `init` lines become the spec's own `initializer`.
     public func parameters(inputSize: Int, hiddenSize: Int) -> [ParameterSpec] {
         var blocks = [ParameterRole: Int]()
         return definition.parameters.map { p in

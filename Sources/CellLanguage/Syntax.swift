@@ -55,9 +55,9 @@ struct EquationSyntax: Sendable {
 enum Statement: Sendable {
     /// `cell NAME`.
     case cell(Located)
-    /// `state h c` or `state i o : B` (the states' width: H when not given).
+    /// `state h c` or `state i o : blocks` (the states' width: H when not given).
     case state([Located], width: Located?)
-    /// `width B = H / S`: a width of ⌈H / S⌉ (memory blocks of S cells).
+    /// `width blocks = H / S`: a width of ⌈H / S⌉ (memory blocks of S cells).
     case width(Located, divisor: Int, at: SourcePosition)
     /// `param NAME…`: names declared as parameters whatever their spelling.
     case param([Located])
@@ -181,7 +181,7 @@ struct Parser {
             try advance()
             return .initializer(target, text: text, at: at)
         case "width":
-            let example = "as in width B = H / 2 (memory blocks of 2 cells)"
+            let example = "as in width blocks = H / 2 (memory blocks of 2 cells)"
             guard case let .name(name, primed) = current.kind, !primed else {
                 throw Failure(.syntax, at: current.position, "expected a width's name after width, \(example)")
             }
@@ -218,7 +218,7 @@ struct Parser {
             if keyword.name == "state", current.kind == .colon {
                 try advance()
                 guard case let .name(w, false) = current.kind else {
-                    throw Failure(.syntax, at: current.position, "expected a width's name after ':', as in state i o : B (declared by width B = H / 2)")
+                    throw Failure(.syntax, at: current.position, "expected a width's name after ':', as in state i o : blocks (declared by width blocks = H / 2)")
                 }
                 width = Located(name: w, position: current.position)
                 try advance()

@@ -257,6 +257,7 @@ struct WidthSyntaxTests {
                         mentions: ["the left side has the hidden width H, the right side the width blocks = H / 2"])
         expectCellError("width k = H / 2\nwidth k = H / 3\nstate h\nh' = tanh(W x)", .duplicateDefinition, at: 2, 7, mentions: ["declared twice"])
         expectCellError("width k = H / 0\nstate h\nh' = tanh(W x)", .syntax, at: 1, 15, mentions: ["whole number from 1"])
+        expectCellError("state h\nf = sigmoid(W_f x + x)\nh' = tanh(U h) + V (f * x)", .shape, at: 2, 13, mentions: ["W_f's product is used where the input's width I is needed"])
         expectCellError("width k = 3\nstate h\nh' = tanh(W x)", .syntax, at: 1, 11, mentions: ["H / S"])
         expectCellError("width H = H / 2\nstate h\nh' = tanh(W x)", .misuse, at: 1, 7, mentions: ["reserved"])
         expectCellError("width k = H / 2\nstate h\nf = sigmoid(W_f x + b_f)\nh' = expand(f) * h + tanh(W x)\nforget b_f", .misuse, at: 5, 8,
