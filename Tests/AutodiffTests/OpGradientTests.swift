@@ -188,6 +188,8 @@ struct OpGradientTests {
             #expect(program.value(of: stopped).scalars.map(\.bitPattern) == program.value(of: plain).scalars.map(\.bitPattern))
             try program.backward(from: loss)
             #expect(try program.gradient(of: pb).scalars.allSatisfy { $0 == 0 }, "\(s): the stopped operand got a gradient")
+            let single = try float32Agreement([s, s]) { tanh($0[0]) ⊙ Autodiff.stopGradient($0[0] ⊙ $0[1]) + Autodiff.stopGradient($0[1]) }
+            #expect(single.worst <= float32Tolerance, "\(s): stopGradient in float32 against float64, worst relative error \(single.worst)")
 
             let ab = zip(a, b).map { $0 * $1 }
             let h = Graph()

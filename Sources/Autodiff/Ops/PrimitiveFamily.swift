@@ -59,6 +59,7 @@ extension Primitive {
         case .concatColumns, .sliceColumns: Structure.forward(self, operands: args, count: count, into: out)
         case .sumAll, .sumRows, .meanAll, .meanRows: Reductions.forward(self, operands: args, count: count, into: out)
         case .meanSquaredError, .softmaxCrossEntropy: try Losses.forward(self, operands: args, count: count, into: out)
+        case .stopGradient: StopGradient.forward(self, operands: args, count: count, into: out)
         }
     }
 
@@ -74,6 +75,7 @@ extension Primitive {
         case .concatColumns, .sliceColumns: Structure.vjp(self, operands: args, gradients: grads, count: count, output: out, outputGradient: g)
         case .sumAll, .sumRows, .meanAll, .meanRows: Reductions.vjp(self, operands: args, gradients: grads, count: count, output: out, outputGradient: g)
         case .meanSquaredError, .softmaxCrossEntropy: Losses.vjp(self, operands: args, gradients: grads, count: count, output: out, outputGradient: g)
+        case .stopGradient: StopGradient.vjp(self, operands: args, gradients: grads, count: count, output: out, outputGradient: g)
         }
     }
 
