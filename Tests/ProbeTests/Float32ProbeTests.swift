@@ -1,4 +1,5 @@
 import Autodiff
+@testable import Experiments
 import Foundation
 import GSLKit
 import Testing
@@ -63,5 +64,55 @@ struct Float32ProbeTests {
         #expect(try ProbeRecord(jsonLine: r32.jsonLine, context: "r32").carried == r32.carried)
         #expect(try ProbeRecord(jsonLine: r64.jsonLine, context: "r64").configuration.precision == .f64)
         #expect(GridPoint(configuration: c32, origin: "").id != GridPoint(configuration: c64, origin: "").id)
+    }
+}
+
+/// A probe experiment with float32 points: the float64 sections keep to the float64 groups, the
+/// float32 section lists the float32 ones, and the tables stay rectangular.
+@Suite("Probe: float32 points in an experiment")
+struct Float32ExperimentTests {
+    static let text = """
+        name = "f32-test"
+        kind = "probe"
+        [defaults]
+        hidden = 8
+        steps = 300
+        seeds = 2
+        jacobian_samples = 0
+        [[grid]]
+        cell = "rnn"
+        recurrent_init = "orthogonal(0.5)"
+        [[grid]]
+        cell = "rnn"
+        recurrent_init = "orthogonal(0.5)"
+        precision = "f32"
+        """
+
+    @Test func theReportHasAFloat32SectionAndFloat64SectionsWithoutIt() throws {
+        let scratch = try ScratchDirectory()
+        let file = scratch.path + "/f32-test.toml"
+        try Self.text.write(toFile: file, atomically: true, encoding: .utf8)
+        let e = try ProbeExperiment(contentsOf: file)
+        #expect(e.points.map(\.configuration.precision) == [.f64, .f64, .f32, .f32])
+        var o = RunOptions(version: "test-version")
+        o.outputDirectory = scratch.path + "/out"
+        o.progress = .silent
+        o.gnuplot = "/nonexistent/gnuplot"
+        _ = try ExperimentRunner(experiment: e, options: o).run()
+        let report = try String(contentsOfFile: o.outputDirectory! + "/report.md", encoding: .utf8)
+        let sections = report.components(separatedBy: "\n## ")
+        let summary = try #require(sections.first { $0.hasPrefix("Summary") })
+        #expect(summary.contains("| rnn | 300 | 2 | ") && !summary.contains("float32"), "\(summary)")
+        let float32 = try #require(sections.first { $0.hasPrefix("Float32: how far back the gradient survives") })
+        let row = try #require(float32.split(separator: "\n").first { $0.hasPrefix("| rnn, float32 | 300 | 2 | ") })
+        // Both seeds reach 0 within 300 steps (the exact norm falls ~0.3 decades a step).
+        let cells = row.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
+        #expect(!cells[5].hasPrefix("not within T") && Double(cells[5].split(separator: " ")[0]) != nil, "\(row)")
+        let points = try String(contentsOfFile: o.outputDirectory! + "/points.csv", encoding: .utf8).split(separator: "\n")
+        let header = csvFields(points[0])
+        #expect(points.allSatisfy { csvFields($0).count == header.count })
+        let precision = try #require(header.firstIndex(of: "precision"))
+        #expect(points.dropFirst().map { csvFields($0)[precision] } == ["", "", "f32", "f32"])
+        #expect(header.contains("f32_zero_distance"))
     }
 }
