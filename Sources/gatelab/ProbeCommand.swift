@@ -258,9 +258,10 @@ struct ProbeCommand: ParsableCommand {
         text += "\n\n" + (many ? "mean over seeds:\n" : "") + alignedTable(curveRows, rightAligned: Set(0..<curveRows[0].count))
         let float32 = carried.compactMap { $0 }
         guard !float32.isEmpty else { return text }
-        var rows32 = [["seed", "largest |∂L/∂h_t| subnormal from k", "‖∂L/∂h_t‖ exactly 0 from k"]]
+        // A reference case has one run and no seed.
+        var rows32 = [[caseFile == nil ? "seed" : "case", "largest |∂L/∂h_t| subnormal from k", "‖∂L/∂h_t‖ exactly 0 from k"]]
         for (i, c) in float32.enumerated() {
-            rows32.append(["\(seed &+ UInt64(i))", c.subnormalDistance.map(String.init) ?? "never (k < \(T))", c.zeroDistance.map(String.init) ?? "never (k < \(T))"])
+            rows32.append([caseFile.map { ($0 as NSString).lastPathComponent } ?? "\(seed &+ UInt64(i))", c.subnormalDistance.map(String.init) ?? "never (k < \(T))", c.zeroDistance.map(String.init) ?? "never (k < \(T))"])
         }
         text += "\n\nfloat32, as the ordinary reverse pass carries it (no rescaling; the norms above are exact):\n"
             + alignedTable(rows32, rightAligned: [0])
