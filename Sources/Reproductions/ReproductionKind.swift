@@ -24,7 +24,7 @@ public enum ReproductionKind: ExperimentKind {
     public static let name = "reproduction"
     public static let noun = "trial"
 
-    static let keys = ["preset", "variant", "budget", "seeds"]
+    static let keys = ["preset", "variant", "budget", "gradient", "seeds"]
     static let aliases = ["seed": "seeds"]
 
     public static func grid(defaults: TOMLTable?, blocks: [(table: TOMLTable, path: String)], quick: TOMLTable?,
@@ -57,7 +57,7 @@ public enum ReproductionKind: ExperimentKind {
 
     static func product(_ axes: [String: [(TOMLValueConvertible, String)]], _ path: String, _ r: TOMLReader) throws -> [ReproductionPoint] {
         guard axes["preset"] != nil else { throw r.error(path, "missing 'preset' (one of \(Presets.names.joined(separator: ", ")))") }
-        var points = [ReproductionPoint(preset: "", variant: "", seed: 1, budget: nil, origin: path)]
+        var points = [ReproductionPoint(preset: "", variant: "", seed: 1, budget: nil, gradient: nil, origin: path)]
         for key in keys {
             guard let values = axes[key] else { continue }
             var next = [ReproductionPoint]()
@@ -76,6 +76,12 @@ public enum ReproductionKind: ExperimentKind {
                         let n = try r.int(v, p)
                         guard n >= 1 else { throw r.error(p, "must be at least 1, got \(n)") }
                         q.budget = n
+                    case "gradient":
+                        let name = try r.string(v, p)
+                        guard let mode = ReferenceBPTT.Mode(rawValue: name) else {
+                            throw r.error(p, "must be truncated or full, got '\(name)'")
+                        }
+                        q.gradient = mode == .truncated ? nil : mode
                     default:
                         let n = try r.int(v, p)
                         guard n >= 0, n <= Int(UInt32.max) else { throw r.error(p, "a seed must be between 0 and \(UInt32.max), got \(n)") }
@@ -153,23 +159,26 @@ public struct ReproductionPoint: ExperimentPoint, Equatable {
     public var seed: UInt64
     /// The budget replacing the preset's (training sequences; CERG: streams), or nil.
     public var budget: Int?
+    /// The gradient replacing the preset's truncated one (`full`: the BPTT control), or nil.
+    public var gradient: ReferenceBPTT.Mode?
     /// The `[[grid]]` block it comes from.
     public var origin: String
 
-    /// `<preset>_<variant>[_b<budget>]_seed<seed>`, the variant spelled with letters, digits
-    /// and `-` only (`T=100,N=3` → `T100-N3`).
+    /// `<preset>_<variant>[_b<budget>][_full]_seed<seed>`, the variant spelled with letters,
+    /// digits and `-` only (`T=100,N=3` → `T100-N3`).
     public var id: String {
         var v = ""
         for ch in variant {
             if ch.isLetter || ch.isNumber || ch == "-" || ch == "." { v.append(ch) } else if ch == "," { v.append("-") }
         }
-        return "\(preset)_\(v)" + (budget.map { "_b\($0)" } ?? "") + "_seed\(seed)"
+        return "\(preset)_\(v)" + (budget.map { "_b\($0)" } ?? "") + (gradient == .full ? "_full" : "") + "_seed\(seed)"
     }
 
     /// The preset's parameters with this point's budget.
     public func parameters() throws -> PresetParameters {
         var p = try Presets.parameters(preset, variant: variant)
         if let budget { p.budget = budget }
+        if let gradient { p.gradient = gradient }
         return p
     }
 }
@@ -187,6 +196,9 @@ enum ReproductionReport {
                  String(format: "%.1f", r.seconds)].joined(separator: ",")
             }.joined(separator: "\n") + "\n"
     }
+
+    /// A row of the report: the variant, and "full BPTT" for the full-gradient control.
+    static func rowLabel(_ r: TrialRecord) -> String { r.variant + (r.parameters.gradient == .full ? " (full BPTT)" : "") }
 
     static func unique<T: Hashable>(_ xs: [T]) -> [T] { var s = Set<T>(); return xs.filter { s.insert($0).inserted } }
 
@@ -240,12 +252,13 @@ enum ReproductionReport {
             md += "| variant | trials | solved (95 % CI) | paper | \(cerg ? "streams" : "sequences"): mean | median | min–max | paper mean (range) | wrong | paper wrong |"
                 + (cerg ? " perfect / good / rest | paper |" : "") + " verdict |\n"
             md += "|---|---|---|---|---|---|---|---|---|---|" + (cerg ? "---|---|" : "") + "---|\n"
-            for variant in unique(ofPreset.map(\.variant)) {
-                let rows = ofPreset.filter { $0.variant == variant }
+            for label in unique(ofPreset.map(rowLabel)) {
+                let rows = ofPreset.filter { rowLabel($0) == label }
+                let variant = rows[0].variant
                 let solved = rows.filter(\.solved)
                 let interval = BinomialInterval.wilson(successes: solved.count, trials: rows.count)
                 let paper = PaperResults.result(preset: preset, variant: variant)
-                var line = "| \(variant) | \(rows.count) | \(solved.count)/\(rows.count) = \(percent(Double(solved.count) / Double(rows.count))) "
+                var line = "| \(label) | \(rows.count) | \(solved.count)/\(rows.count) = \(percent(Double(solved.count) / Double(rows.count))) "
                     + "[\(percent(interval.lowerBound)), \(percent(interval.upperBound))] | "
                 line += paper?.successRate.map { "\(percent($0)) of \(paper!.trials)" } ?? "–"
                 var meanSequences: Double?
@@ -282,8 +295,8 @@ enum ReproductionReport {
             }
             let unsolved = ofPreset.filter { !$0.solved }
             if !unsolved.isEmpty {
-                md += "\nUnsolved trials stopped at their budget: " + unique(unsolved.map(\.variant)).map { v in
-                    let rs = unsolved.filter { $0.variant == v }
+                md += "\nUnsolved trials stopped at their budget: " + unique(unsolved.map(rowLabel)).map { v in
+                    let rs = unsolved.filter { rowLabel($0) == v }
                     return "\(v): \(rs.count) (budget \(count(Double(rs[0].parameters.budget))))"
                 }.joined(separator: "; ") + ".\n"
             }

@@ -16,6 +16,12 @@ struct PresetOptions: ParsableArguments {
 
     @Option(help: "With --preset: training sequences (CERG: streams) after which an unsolved trial stops (default: the preset's).")
     var budget: Int?
+
+    @Option(help: "With --preset: the gradient, truncated (the paper's App. A.1 rule, default) or full (BPTT, one update at each sequence's end): the papers' control.")
+    var gradient: String?
+
+    @Option(help: "With --preset: when the truncated rule changes the weights where targets come at every step (Exp. 1): every-step (default) or sequence-end.")
+    var weightUpdate: String?
 }
 
 /// One trial of a preset (`Reproductions.Trial`) from the command line: the preset's parameters
@@ -49,6 +55,19 @@ enum PresetTraining {
         if let budget = c.presetOptions.budget {
             guard budget >= 1 else { throw ValidationError("--budget must be at least 1, got \(budget)") }
             p.budget = budget
+        }
+        if let gradient = c.presetOptions.gradient {
+            guard let mode = ReferenceBPTT.Mode(rawValue: gradient) else {
+                throw ValidationError("--gradient must be truncated or full, got '\(gradient)'")
+            }
+            p.gradient = mode
+        }
+        if let update = c.presetOptions.weightUpdate {
+            switch update {
+            case "every-step": p.weightUpdate = .everyTargetStep
+            case "sequence-end": p.weightUpdate = .sequenceEnd
+            default: throw ValidationError("--weight-update must be every-step or sequence-end, got '\(update)'")
+            }
         }
         return (name, chosen, p)
     }

@@ -36,8 +36,10 @@ struct ReproductionKindTests {
     /// The committed experiment files load, and their quick grids are the rows marked.
     @Test func theExperimentFilesLoad() throws {
         let h = try ReproductionExperiment(contentsOf: Self.root.appendingPathComponent("Experiments/hochreiter1997.toml").path)
-        #expect(h.points.count == 150 + 180 + 30 + 30 + 10 + 20 + 10)
-        #expect(h.quickPoints.count == 5 * 30 + 2 * 10 + 10 + 3 + 20 + 10)
+        // Exp. 1, 2c, 3a, 4 (T = 100, 500, 1000 and the full-gradient control), 5, 6a, 6b.
+        #expect(h.points.count == 150 + 180 + 30 + 30 + 10 + 10 + 20 + 10)
+        #expect(h.quickPoints.count == 5 * 30 + 3 + 2 * 10 + 10 + 3 + 3 + 3 + 20 + 10)
+        #expect(h.quickPoints.filter { $0.gradient == .full }.count == 3)
         #expect(!h.quickPoints.contains { $0.variant == "T=1000" })
         let g = try ReproductionExperiment(contentsOf: Self.root.appendingPathComponent("Experiments/gers2000.toml").path)
         #expect(g.points.count == 5 * 30)
