@@ -144,8 +144,9 @@ public enum ReproductionKind: ExperimentKind {
         try Files.write(ReproductionReport.pointsCSV(records), to: context.directory + "/points.csv")
         var versions = [String]()
         for v in records.compactMap(\.gatelabVersion) where !versions.contains(v) { versions.append(v) }
-        try Report.write(ReproductionReport.body(records), versions: versions, figureProblems: [], context: context)
-        return []
+        let (drawn, problems) = context.figures ? context.figureWriter.draw(ReproductionReport.figures(records)) : ([], [])
+        try Report.write(ReproductionReport.body(records, figures: drawn), versions: versions, figureProblems: problems, context: context)
+        return problems
     }
 }
 
@@ -237,7 +238,43 @@ enum ReproductionReport {
         return parts.joined(separator: "; ")
     }
 
-    static func body(_ records: [TrialRecord]) -> ReportBody {
+    /// One figure per preset: the share of a row's trials that had met the stopping criterion
+    /// after n training sequences (streams), a step line per row (its learning curve over trials),
+    /// and the paper's mean sequence count as a dashed vertical line where it gives one.
+    static func figures(_ records: [TrialRecord]) -> [Figure] {
+        var out = [Figure]()
+        for preset in unique(records.map(\.preset)) {
+            let ofPreset = records.filter { $0.preset == preset }
+            let labels = unique(ofPreset.map(rowLabel))
+            guard ofPreset.contains(where: \.solved) else { continue }
+            let last = Double(ofPreset.map(\.sequences).max() ?? 1)
+            var series = [FigureSeries]()
+            for label in labels {
+                let rows = ofPreset.filter { rowLabel($0) == label }
+                let times = rows.filter(\.solved).map { Double($0.sequences) }.sorted()
+                var points: [(x: Double, y: Double, low: Double, high: Double)] = [(0, 0, .nan, .nan)]
+                for (i, x) in times.enumerated() {
+                    points.append((x, Double(i) / Double(rows.count), .nan, .nan))
+                    points.append((x, Double(i + 1) / Double(rows.count), .nan, .nan))
+                }
+                points.append((last, Double(times.count) / Double(rows.count), .nan, .nan))
+                series.append(FigureSeries(title: "\(label) (\(rows.count) trials)", points: points, band: false, colorKey: label))
+                if let mean = PaperResults.result(preset: preset, variant: rows[0].variant)?.meanSequences, rows[0].parameters.gradient == .truncated {
+                    series.append(FigureSeries(title: "\(label): paper's mean", points: [(mean, 0, .nan, .nan), (mean, 1, .nan, .nan)],
+                                               band: false, colorKey: label, dashKey: "paper"))
+                }
+            }
+            let unit = ofPreset[0].parameters.task == .continualReber ? "training streams" : "training sequences"
+            out.append(Figure(file: "figures/solved-\(preset).svg",
+                              caption: "\(preset): share of each row's trials that had met the stopping criterion after n \(unit) "
+                                + "(a step per solved trial; unsolved trials stop at their budget), the paper's mean dashed where it gives one.",
+                              title: "\(preset): trials solved", xLabel: unit, yLabel: "share of trials solved",
+                              panels: [FigurePanel(title: preset, series: series)]))
+        }
+        return out
+    }
+
+    static func body(_ records: [TrialRecord], figures: [Figure] = []) -> ReportBody {
         let seconds = records.reduce(0) { $0 + $1.seconds }
         let generated = "\(records.count) trials, " + String(format: "%.0f s", seconds) + " of training in all (sum of the trials' wall times)."
         var sections = [String]()
@@ -305,6 +342,7 @@ enum ReproductionReport {
             } else {
                 md += "\nThe paper's results for this experiment are withheld from `shared/papers`: GateLab's numbers only.\n"
             }
+            for f in figures where f.file == "figures/solved-\(preset).svg" { md += "\n" + Report.figure(f) }
             sections.append(md)
         }
         return ReportBody(generated: generated, sections: sections, files: [

@@ -114,4 +114,23 @@ struct RecordSchemaTests {
             _ = try ReproductionExperiment(source: "name = \"g\"\nkind = \"reproduction\"\n[[grid]]\npreset = \"hochreiter1997-exp4\"\ngradient = \"fool\"\n", file: "g.toml")
         }
     }
+
+    @Test("The report's figure: per preset a step line per row rising by 1/trials at each solved trial, the paper's mean dashed")
+    func solvedFigure() throws {
+        let p = try Presets.parameters("hochreiter1997-exp4")
+        func record(_ seed: UInt64, _ solved: Bool, _ sequences: Int) -> TrialRecord {
+            TrialRecord(preset: "hochreiter1997-exp4", variant: "T=100", seed: seed, parameters: p, solved: solved, sequences: sequences,
+                        trainingSteps: 0, wrong: 0, testCount: 2560, testMSE: 0, milestones: [], cergOutcome: nil,
+                        meanTestStreamLength: nil, seconds: 0)
+        }
+        let figures = ReproductionReport.figures([record(1, true, 300), record(2, false, 1000), record(3, true, 100), record(4, true, 200)])
+        #expect(figures.count == 1 && figures[0].file == "figures/solved-hochreiter1997-exp4.svg")
+        let series = figures[0].panels[0].series
+        #expect(series.count == 2)
+        #expect(series[0].points.map(\.y) == [0, 0, 0.25, 0.25, 0.5, 0.5, 0.75, 0.75])
+        #expect(series[0].points.map(\.x) == [0, 100, 100, 200, 200, 300, 300, 1000])
+        #expect(series[1].points.map(\.x) == [74_000, 74_000] && series[1].dashKey == "paper")
+        // No figure for a preset without a solved trial.
+        #expect(ReproductionReport.figures([record(1, false, 10)]).isEmpty)
+    }
 }
