@@ -121,13 +121,35 @@ public struct PresetParameters: Codable, Equatable, Hashable, Sendable {
     /// own generator (`Trial.dataSeed`), so seeds 1, 4, 7, … share one pair; the weights come
     /// from the trial's seed. nil: the trial's own generator draws the data too.
     public var dataSetPairs: Int? = nil
+    /// nil: the paper's LSTM (`architecture`). `.tanhRNN`: issue 15's control, a tanh RNN of
+    /// that many hidden units with full BPTT (`TanhRNN`) on the same task, rule and budget.
+    public var network: ControlNetwork? = nil
 
     enum CodingKeys: String, CodingKey {
         case task, architecture, initialisation, learningRate = "learning_rate", gradient, weightUpdate = "weight_update"
         case correctness, criterion, budget, testCount = "test_count", stateDecay = "state_decay"
         case alphaDecayPerStep = "alpha_decay_per_step", resetAtStringStart = "reset_at_string_start"
-        case trainingStreamCap = "training_stream_cap", dataSetPairs = "data_set_pairs"
+        case trainingStreamCap = "training_stream_cap", dataSetPairs = "data_set_pairs", network
     }
+
+    /// The same set-up with the tanh-RNN control in place of the LSTM: as many hidden units as
+    /// bring its weight count closest to the LSTM's, the full gradient.
+    public func withTanhRNNControl() -> PresetParameters {
+        var p = self
+        let a = architecture
+        p.network = .tanhRNN(hidden: TanhRNN.hiddenMatching(weights: a.weightCount, inputs: a.inputs, outputs: a.outputs))
+        p.gradient = .full
+        return p
+    }
+}
+
+/// A network other than the papers' LSTM, for the controls.
+public enum ControlNetwork: Codable, Equatable, Hashable, Sendable {
+    /// A tanh RNN (`TanhRNN`) with this many hidden units, trained with full BPTT.
+    case tanhRNN(hidden: Int)
+
+    enum CodingKeys: String, CodingKey { case tanhRNN = "tanh_rnn" }
+    enum TanhRNNCodingKeys: String, CodingKey { case hidden }
 }
 
 /// When the weights change (truncated rule).

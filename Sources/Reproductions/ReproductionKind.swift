@@ -24,7 +24,7 @@ public enum ReproductionKind: ExperimentKind {
     public static let name = "reproduction"
     public static let noun = "trial"
 
-    static let keys = ["preset", "variant", "budget", "gradient", "seeds"]
+    static let keys = ["preset", "variant", "budget", "gradient", "network", "seeds"]
     static let aliases = ["seed": "seeds"]
 
     public static func grid(defaults: TOMLTable?, blocks: [(table: TOMLTable, path: String)], quick: TOMLTable?,
@@ -57,7 +57,7 @@ public enum ReproductionKind: ExperimentKind {
 
     static func product(_ axes: [String: [(TOMLValueConvertible, String)]], _ path: String, _ r: TOMLReader) throws -> [ReproductionPoint] {
         guard axes["preset"] != nil else { throw r.error(path, "missing 'preset' (one of \(Presets.names.joined(separator: ", ")))") }
-        var points = [ReproductionPoint(preset: "", variant: "", seed: 1, budget: nil, gradient: nil, origin: path)]
+        var points = [ReproductionPoint(preset: "", variant: "", seed: 1, budget: nil, gradient: nil, network: nil, origin: path)]
         for key in keys {
             guard let values = axes[key] else { continue }
             var next = [ReproductionPoint]()
@@ -82,6 +82,10 @@ public enum ReproductionKind: ExperimentKind {
                             throw r.error(p, "must be truncated or full, got '\(name)'")
                         }
                         q.gradient = mode == .truncated ? nil : mode
+                    case "network":
+                        let name = try r.string(v, p)
+                        guard name == "lstm" || name == "tanh-rnn" else { throw r.error(p, "must be lstm or tanh-rnn, got '\(name)'") }
+                        q.network = name == "lstm" ? nil : name
                     default:
                         let n = try r.int(v, p)
                         guard n >= 0, n <= Int(UInt32.max) else { throw r.error(p, "a seed must be between 0 and \(UInt32.max), got \(n)") }
@@ -162,6 +166,9 @@ public struct ReproductionPoint: ExperimentPoint, Equatable {
     public var budget: Int?
     /// The gradient replacing the preset's truncated one (`full`: the BPTT control), or nil.
     public var gradient: ReferenceBPTT.Mode?
+    /// `tanh-rnn`: the tanh-RNN control (`PresetParameters.withTanhRNNControl`) instead of the
+    /// LSTM, or nil.
+    public var network: String?
     /// The `[[grid]]` block it comes from.
     public var origin: String
 
@@ -172,7 +179,7 @@ public struct ReproductionPoint: ExperimentPoint, Equatable {
         for ch in variant {
             if ch.isLetter || ch.isNumber || ch == "-" || ch == "." { v.append(ch) } else if ch == "," { v.append("-") }
         }
-        return "\(preset)_\(v)" + (budget.map { "_b\($0)" } ?? "") + (gradient == .full ? "_full" : "") + "_seed\(seed)"
+        return "\(preset)_\(v)" + (budget.map { "_b\($0)" } ?? "") + (gradient == .full ? "_full" : "") + (network.map { "_\($0)" } ?? "") + "_seed\(seed)"
     }
 
     /// The preset's parameters with this point's budget.
@@ -180,6 +187,7 @@ public struct ReproductionPoint: ExperimentPoint, Equatable {
         var p = try Presets.parameters(preset, variant: variant)
         if let budget { p.budget = budget }
         if let gradient { p.gradient = gradient }
+        if network == "tanh-rnn" { p = p.withTanhRNNControl() }
         return p
     }
 }
@@ -199,7 +207,10 @@ enum ReproductionReport {
     }
 
     /// A row of the report: the variant, and "full BPTT" for the full-gradient control.
-    static func rowLabel(_ r: TrialRecord) -> String { r.variant + (r.parameters.gradient == .full ? " (full BPTT)" : "") }
+    static func rowLabel(_ r: TrialRecord) -> String {
+        if case .tanhRNN(let hidden) = r.parameters.network { return r.variant + " (tanh RNN, \(hidden) units, full BPTT)" }
+        return r.variant + (r.parameters.gradient == .full ? " (full BPTT)" : "")
+    }
 
     static func unique<T: Hashable>(_ xs: [T]) -> [T] { var s = Set<T>(); return xs.filter { s.insert($0).inserted } }
 

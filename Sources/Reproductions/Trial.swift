@@ -142,8 +142,11 @@ public struct Trial: Codable {
     /// The trial's parameters.
     public let parameters: PresetParameters
     var random: SavedRandomSource
-    /// The network and its learning state.
+    /// The network and its learning state (the LSTM; zero weights and unused in a tanh-RNN
+    /// control trial, whose net is `rnn`).
     public private(set) var learner: TruncatedRTRL
+    /// The tanh-RNN control's net (`PresetParameters.network`), nil for the LSTM.
+    public private(set) var rnn: TanhRNN?
     /// Training sequences (CERG: streams) presented so far.
     public private(set) var sequences = 0
     /// Training time steps so far.
@@ -174,7 +177,7 @@ public struct Trial: Codable {
     enum CodingKeys: String, CodingKey {
         case preset, variant, seed, parameters, random, learner, sequences, trainingSteps, finished, solved, milestones
         case recentCorrect, recentError, ringNext, ringFilled, recentWrong, successiveCorrect, nextNSeq, st1Reached
-        case trainingSet, testSet, buffer, lastMeanStreamLength, lastTestStreamLengths
+        case trainingSet, testSet, buffer, lastMeanStreamLength, lastTestStreamLengths, rnn
     }
 
     /// Starts a trial: draws the initial weights and the fixed data sets.
@@ -196,9 +199,21 @@ public struct Trial: Codable {
         }
         let rng = try RandomSource(seed: seed)
         random = SavedRandomSource(rng)
-        learner = TruncatedRTRL(architecture: p.architecture,
-                                weights: p.initialisation.weights(for: p.architecture, using: rng),
-                                stateDecay: p.stateDecay)
+        if case .tanhRNN(let hidden) = p.network {
+            guard p.task != .continualReber && p.task != .embeddedReber else {
+                throw ReproductionError.unsupported("the tanh-RNN control is defined for the tasks with one target at the sequence end (Exps. 2c–6)")
+            }
+            let a = p.architecture
+            let count = TanhRNN.weightCount(inputs: a.inputs, hidden: hidden, outputs: a.outputs)
+            // Its weights uniform in the preset's interval, drawn where the LSTM's would be.
+            rnn = TanhRNN(inputs: a.inputs, hidden: hidden, outputs: a.outputs,
+                          weights: rng.uniformArray(count: count, low: -p.initialisation.range, high: p.initialisation.range))
+            learner = TruncatedRTRL(architecture: a, weights: [Double](repeating: 0, count: a.weightCount))
+        } else {
+            learner = TruncatedRTRL(architecture: p.architecture,
+                                    weights: p.initialisation.weights(for: p.architecture, using: rng),
+                                    stateDecay: p.stateDecay)
+        }
         buffer = Sequence(inputSize: p.architecture.inputs, outputSize: p.architecture.outputs)
         switch p.criterion {
         case .successiveCorrect, .perfectStreams: break
@@ -276,6 +291,8 @@ public struct Trial: Codable {
         }
         let outcome: SequenceOutcome
         switch parameters.gradient {
+        case _ where rnn != nil:
+            outcome = rnn!.train(buffer, rule: parameters.correctness, learningRate: parameters.learningRate)
         case .truncated where parameters.weightUpdate == .sequenceEnd:
             outcome = learner.run(buffer, rule: parameters.correctness, timing: .accumulate)
             learner.applyUpdate(learningRate: parameters.learningRate)
@@ -350,7 +367,7 @@ public struct Trial: Codable {
         var wrong = 0, squared = 0.0, absolute = 0.0, count = 0
         let n = parameters.architecture.outputs
         for sequence in sequences {
-            let outcome = learner.run(sequence, rule: parameters.correctness, timing: .none)
+            let outcome = rnn?.run(sequence, rule: parameters.correctness) ?? learner.run(sequence, rule: parameters.correctness, timing: .none)
             if !outcome.correct { wrong += 1 }
             squared += outcome.squaredErrorSum
             count += outcome.targetSteps * n
@@ -366,7 +383,7 @@ public struct Trial: Codable {
         var wrong = 0, squared = 0.0, values = 0
         for _ in 0..<count {
             task.generate(into: &buffer, using: rng)
-            let outcome = learner.run(buffer, rule: parameters.correctness, timing: .none)
+            let outcome = rnn?.run(buffer, rule: parameters.correctness) ?? learner.run(buffer, rule: parameters.correctness, timing: .none)
             if !outcome.correct { wrong += 1 }
             squared += outcome.squaredErrorSum
             values += outcome.targetSteps * parameters.architecture.outputs

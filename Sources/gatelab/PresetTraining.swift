@@ -22,6 +22,9 @@ struct PresetOptions: ParsableArguments {
 
     @Option(help: "With --preset: when the truncated rule changes the weights where targets come at every step (Exp. 1): every-step (default) or sequence-end.")
     var weightUpdate: String?
+
+    @Option(help: "With --preset: lstm (the paper's, default) or tanh-rnn (issue 15's control: a tanh RNN with about the LSTM's weight count, full BPTT).")
+    var network: String?
 }
 
 /// One trial of a preset (`Reproductions.Trial`) from the command line: the preset's parameters
@@ -61,6 +64,17 @@ enum PresetTraining {
                 throw ValidationError("--gradient must be truncated or full, got '\(gradient)'")
             }
             p.gradient = mode
+        }
+        if let network = c.presetOptions.network {
+            switch network {
+            case "lstm": break
+            case "tanh-rnn":
+                guard c.presetOptions.gradient != "truncated" else {
+                    throw ValidationError("--network tanh-rnn is trained with the full gradient; leave out --gradient truncated")
+                }
+                p = p.withTanhRNNControl()
+            default: throw ValidationError("--network must be lstm or tanh-rnn, got '\(network)'")
+            }
         }
         if let update = c.presetOptions.weightUpdate {
             switch update {
@@ -107,7 +121,11 @@ enum PresetTraining {
             }
         }
         let a = parameters.architecture
-        say("train \(name) \(variant)" + (c.length.map { ", length \($0)" } ?? "") + ", seed \(c.seed): \(a.blocks) blocks × \(a.cellsPerBlock) cells, \(a.weightCount) weights, "
+        var net = "\(a.blocks) blocks × \(a.cellsPerBlock) cells, \(a.weightCount) weights"
+        if case .tanhRNN(let h) = parameters.network {
+            net = "tanh RNN of \(h) units (control), \(TanhRNN.weightCount(inputs: a.inputs, hidden: h, outputs: a.outputs)) weights"
+        }
+        say("train \(name) \(variant)" + (c.length.map { ", length \($0)" } ?? "") + ", seed \(c.seed): \(net), "
             + "\(parameters.gradient == .truncated ? "truncated RTRL" : "full BPTT"), α = \(formatNumber(parameters.learningRate)), "
             + "budget \(parameters.budget) \(parameters.task == .continualReber ? "streams" : "sequences")")
         if trial.sequences > 0 { say("resumed at sequence \(trial.sequences) from \(c.checkpoint!)") }

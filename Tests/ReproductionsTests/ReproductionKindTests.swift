@@ -37,8 +37,10 @@ struct ReproductionKindTests {
     @Test func theExperimentFilesLoad() throws {
         let h = try ReproductionExperiment(contentsOf: Self.root.appendingPathComponent("Experiments/hochreiter1997.toml").path)
         // Exp. 1, 2c, 3a, 4 (T = 100, 500, 1000 and the full-gradient control), 5, 6a, 6b.
-        #expect(h.points.count == 150 + 180 + 30 + 30 + 10 + 10 + 20 + 10)
-        #expect(h.quickPoints.count == 5 * 30 + 3 + 2 * 10 + 10 + 3 + 3 + 3 + 20 + 10)
+        // (and the tanh-RNN controls of Exps. 4 and 6a).
+        #expect(h.points.count == 150 + 180 + 30 + 30 + 10 + 10 + 20 + 10 + 10 + 20)
+        #expect(h.quickPoints.count == 5 * 30 + 3 + 2 * 10 + 10 + 3 + 3 + 3 + 20 + 10 + 3 + 3)
+        #expect(h.quickPoints.filter { $0.network == "tanh-rnn" }.count == 6)
         #expect(h.quickPoints.filter { $0.gradient == .full }.count == 3)
         #expect(!h.quickPoints.contains { $0.variant == "T=1000" })
         let g = try ReproductionExperiment(contentsOf: Self.root.appendingPathComponent("Experiments/gers2000.toml").path)
