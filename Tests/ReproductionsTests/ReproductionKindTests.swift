@@ -42,7 +42,7 @@ struct ReproductionKindTests {
         // 6b are in the full grid only.
         #expect(h.points.count == 150 + 180 + 30 + 30 + 3 + 10 + 10 + 10 + 20 + 10 + 20)
         #expect(h.quickPoints.count == 5 * 30 + 3 + 2 * 10 + 10 + 3 + 3 + 3 + 20 + 3)
-        #expect(h.quickPoints.filter { $0.variant == "T=500" }.allSatisfy { $0.budget == 1_000_000 })
+        #expect(h.quickPoints.filter { $0.variant == "T=500" }.allSatisfy { $0.budget == 400_000 })
         #expect(h.quickPoints.filter { $0.network == "tanh-rnn" }.count == 6)
         #expect(h.quickPoints.filter { $0.gradient == .full }.count == 3)
         #expect(!h.quickPoints.contains { $0.variant == "T=1000" })
