@@ -49,7 +49,7 @@ struct ReproductionKindTests {
         #expect(!h.quickPoints.contains { $0.variant == "T=1000" })
         let g = try ReproductionExperiment(contentsOf: Self.root.appendingPathComponent("Experiments/gers2000.toml").path)
         #expect(g.points.count == 5 * 30)
-        #expect(g.quickPoints.count == 32 && g.quickPoints.allSatisfy { $0.budget == nil })
+        #expect(g.quickPoints.count == 31 && g.quickPoints.allSatisfy { $0.budget == nil })
     }
 
     @Test func badFilesNameTheKey() {
