@@ -118,4 +118,35 @@ import Testing
         let fine = "name = \"x\"\nkind = \"probe\"\n[defaults]\nsteps = [\n  10,\n]\nhidden = 4\nseeds = 1\n[[grid]]\ncell = \"rnn\"\n[ output ]\nfigures = false\n"
         #expect(throws: Never.self) { try Experiment<ProbeKind>(source: fine, file: "x.toml") }
     }
+
+    /// toml++ aborted the process (an assertion in parse_value, `!is_value_terminator(*cp)`;
+    /// undefined behaviour in a release build) on a `}` or a Unicode line separator where an
+    /// array expects a value: its array loop hands them to parse_value unchecked. Found by the
+    /// experiment-file fuzzer (seed 29); these are refused with their line before toml++ runs.
+    @Test func arrayValuesThatAbortedTOMLKit() {
+        let head = "name = \"x\"\nkind = \"probe\"\n[defaults]\nhidden = 4\n"
+        for (value, line) in [("steps = [}", 5), ("steps = [10, }", 5), ("steps = [[}]]", 5), ("steps = [\n  10,\n  }\n]", 7),
+                              ("steps = [\u{2028}10]", 5), ("steps = [10,\u{85}]", 5), ("steps = [\n\u{2029}]", 6), ("steps = [{a = [}]}]", 5)] {
+            do {
+                _ = try Experiment<ProbeKind>(source: head + value + "\n", file: "x.toml")
+                Issue.record("accepted \(value.debugDescription)")
+            } catch let ExperimentError.file(_, l, _, message) {
+                #expect(l == line && message.hasPrefix("not valid TOML"), "\(value.debugDescription): line \(l.map(String.init) ?? "none"): \(message)")
+            } catch {
+                Issue.record("\(value.debugDescription): \(error)")
+            }
+        }
+        // The same characters inside strings and comments, and brackets at the start of a line
+        // inside a multi-line array, are TOML and reach the kind's own checks.
+        let strings = #"cell = ["}", '}', """}"\"""", '''a\u{2028}b''', "\\"] # } ["#.replacingOccurrences(of: "\\u{2028}", with: "\u{2028}")
+        for value in [strings, "steps = [\n[1],\n[{a = 1}],\n]"] {
+            do {
+                _ = try Experiment<ProbeKind>(source: head + value + "\n", file: "x.toml")
+            } catch let ExperimentError.file(_, _, _, message) {
+                #expect(!message.hasPrefix("not valid TOML"), "\(value.debugDescription): \(message)")
+            } catch {
+                Issue.record("\(value.debugDescription): \(error)")
+            }
+        }
+    }
 }
