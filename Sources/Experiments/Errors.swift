@@ -34,6 +34,14 @@ public enum ExperimentError: Error, Equatable, CustomStringConvertible {
         }
     }
 
+    /// What went wrong without the path an `.io` error names (its description starts with
+    /// it): for a caller that names the file itself, so that a message does not say it twice
+    /// (`x.npz: cannot write the file (x.npz: is a folder …)`).
+    public static func reason(_ error: Error) -> String {
+        if case let .io(_, message)? = error as? ExperimentError { return message }
+        return "\(error)"
+    }
+
     /// A refused merge's problems, one per line (empty for the other cases).
     public var lines: [String] {
         if case .merge(_, let problems) = self { return problems }

@@ -108,7 +108,7 @@ enum PresetTraining {
         record.gatelabVersion = GateLabVersion.current
         let text = try record.jsonLine()
         if let output = c.output {
-            do { try Files.write(text + "\n", to: output) } catch { throw ValidationError("cannot write --output \(output): \(error)") }
+            do { try Files.write(text + "\n", to: output) } catch { throw ValidationError("cannot write --output \(output): \(ExperimentError.reason(error))") }
         }
         if c.json { print(text) }
         let unit = parameters.task == .continualReber ? "streams" : "sequences"

@@ -260,7 +260,7 @@ struct TrainCommand: ParsableCommand {
         let text = try record.json()
         if let output {
             do { try Files.write(text + "\n", to: output) } catch {
-                throw ValidationError("cannot write --output: \(error)")
+                throw ValidationError("cannot write --output \(output): \(ExperimentError.reason(error))")
             }
         }
         if json { print(text) }
