@@ -65,7 +65,7 @@ let package = Package(
             // Fixtures.swift, the CLI and probe tests, the README's examples).
             exclude: ["Fixtures"]
         ),
-        .testTarget(name: "CellLanguageTests", dependencies: ["CellLanguage", "Cells", "Verification", "Autodiff", "GradCheck", "GSLKit", "FuzzSupport"]),
+        .testTarget(name: "CellLanguageTests", dependencies: ["CellLanguage", "Cells", "Verification", "Autodiff", "GradCheck", "GSLKit", "Reproductions", "FuzzSupport"]),
         .testTarget(name: "InterchangeTests", dependencies: ["Interchange", "Cells", "Autodiff", "GSLKit"]),
         .testTarget(name: "VerificationTests", dependencies: ["Verification", "Cells", "GradCheck"]),
         // Mutated reference cases, weights files, checkpoints and experiment files, each input

@@ -57,6 +57,8 @@ public func sigmoid(_ a: Value) -> Value { a.graph.apply(.sigmoid, [a]) }
 public func tanh(_ a: Value) -> Value { a.graph.apply(.tanh, [a]) }
 /// The rectifier max(a, 0).
 public func relu(_ a: Value) -> Value { a.graph.apply(.relu, [a]) }
+/// `a` in the forward pass, a constant in the reverse pass: no gradient flows back through it.
+public func stopGradient(_ a: Value) -> Value { a.graph.apply(.stopGradient, [a]) }
 /// The exponential.
 public func exp(_ a: Value) -> Value { a.graph.apply(.exp, [a]) }
 /// The natural logarithm.

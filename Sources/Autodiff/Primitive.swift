@@ -52,6 +52,10 @@ public enum Primitive: Hashable, Sendable {
     /// Columns `start ..< start + count` of the operand.
     case sliceColumns(start: Int, count: Int)
 
+    // Stop-gradient (Ops/StopGradient.swift).
+    /// `a` forward; no gradient flows back through it.
+    case stopGradient
+
     // Reductions (Ops/Reductions.swift).
     /// Sum of all elements, 1 × 1.
     case sumAll

@@ -24,6 +24,10 @@ struct Analyzer {
 
     var cellName: Located?
     var states: [Located] = []
+    /// Each state's width class (H unless declared `state i o : B`).
+    var stateClass: [Int] = []
+    /// Declared widths (`width B = H / 2`), by name: the divisor, where, and its fixed class.
+    var widths: [String: (divisor: Int, position: SourcePosition, widthClass: Int)] = [:]
     var stateIndex: [String: Int] = [:]
     var declaredParams: [String: SourcePosition] = [:]
     var forgetBiases: [Located] = []
@@ -33,8 +37,10 @@ struct Analyzer {
     var intermediateIndex: [String: Int] = [:]
     var newStateIndex: [String: Int] = [:]
 
-    // Shapes: union-find over width classes; class 0 is I, class 1 is H.
+    // Shapes: union-find over width classes; class 0 is I, class 1 is H, classes 2 ..< fixedCount
+    // the declared widths; the others are unknown widths, merged as uses meet.
     var parent = [0, 1]   // the union-find's parent links
+    var fixedCount = 2
     static let inputClass = 0, hiddenClass = 1
 
     struct ParameterUses {
@@ -48,6 +54,8 @@ struct Analyzer {
         var additiveOnly = true
         /// For a matrix: some operand depends on a state (a recurrent weight).
         var stateDependent = false
+        /// For a matrix: the width class of its rows (of the products it makes).
+        var rowClass: Int?
     }
     var uses: [String: ParameterUses] = [:]
     var readsBelow = false
@@ -89,8 +97,10 @@ struct Analyzer {
                     throw Failure(.misuse, at: e.name.position, "\(displayName(e)) does not depend on x, a state or the layer below; a state's new value must")
                 }
                 let had = widthText(c)
-                guard unify(c, Analyzer.hiddenClass) else {
-                    throw Failure(.shape, at: e.name.position, "\(displayName(e)) has \(had), but a state has the hidden width H (project the input with a weight: W x)")
+                let target = stateClass[stateIndex[e.name.name]!]
+                guard unify(c, target) else {
+                    let hint = find(c) == Analyzer.inputClass ? " (project the input with a weight: W x)" : ""
+                    throw Failure(.shape, at: e.name.position, "\(displayName(e)) has \(had), but state \(e.name.name) has \(widthText(target))\(hint)")
                 }
             }
             equationInfo[k] = info
@@ -101,7 +111,10 @@ struct Analyzer {
         let matrices = parameters.filter { if case .matrix = $0.shape { return true }; return false }
         let inputMatrices = matrices.filter { $0.role == .inputWeight }.count
         let recurrentMatrices = matrices.filter { $0.role == .recurrentWeight }.count
-        return CellDefinition(name: cellName?.name ?? defaultName, states: states.map(\.name), equations: compiled,
+        var stateWidths = [Width]()
+        for c in stateClass { stateWidths.append(width(ofClass: c)) }
+        return CellDefinition(name: cellName?.name ?? defaultName, states: states.map(\.name),
+                              stateWidths: stateWidths, equations: compiled,
                               newState: newState, parameters: parameters, readsBelow: readsBelow,
                               gateCount: max(inputMatrices, recurrentMatrices, 1))
     }
@@ -129,17 +142,39 @@ struct Analyzer {
                 throw Failure(.misuse, at: l.position, "names ending in _below are reserved for the layer below (c_below' is state c of the layer below)")
             }
         }
+        // Widths first: a state line may name one declared further down.
+        for case let .width(l, divisor, at) in statements {
+            if l.name == "H" || l.name == "I" || l.name == "x" {
+                throw Failure(.misuse, at: l.position, "\(l.name) is reserved (H is the hidden width, I the input's); name the width otherwise, as in width B = H / \(divisor)")
+            }
+            if let first = widths[l.name] {
+                throw Failure(.duplicateDefinition, at: l.position, "width \(l.name) is declared twice (first at \(first.position))")
+            }
+            parent.append(parent.count)
+            widths[l.name] = (divisor, at, parent.count - 1)
+        }
+        fixedCount = parent.count
         for s in statements {
             switch s {
+            case .width: break
             case .cell(let l):
                 if let first = cellName { throw Failure(.duplicateDefinition, at: l.position, "a second cell line (the first is at \(first.position))") }
                 cellName = l
-            case .state(let list):
+            case let .state(list, width):
+                var c = Analyzer.hiddenClass
+                if let width {
+                    if width.name == "H" { c = Analyzer.hiddenClass }
+                    else if let w = widths[width.name] { c = w.widthClass }
+                    else {
+                        throw Failure(.unknownName, at: width.position, "unknown width '\(width.name)': declare it, as in width \(width.name) = H / 2 (or write H)\(didYouMean(width.name, among: widths.keys.sorted()))")
+                    }
+                }
                 for l in list {
                     try checkSpelling(l, as: "a state")
                     try claim(l, as: "a state")
                     stateIndex[l.name] = states.count
                     states.append(l)
+                    stateClass.append(c)
                 }
             case .param(let list):
                 for l in list {

@@ -13,20 +13,35 @@ extension Analyzer {
         while parent[k] != r { let next = parent[k]; parent[k] = r; k = next }
         return r
     }
-    /// Merges two classes; false when they are I and H.
+    /// Merges two classes; false when they are two different known widths (I, H, a declared one).
     mutating func unify(_ a: Int, _ b: Int) -> Bool {
         let (ra, rb) = (find(a), find(b))
         if ra == rb { return true }
-        if ra <= 1 && rb <= 1 { return false }
-        if ra <= 1 { parent[rb] = ra } else { parent[ra] = rb }
+        if ra < fixedCount && rb < fixedCount { return false }
+        if ra < fixedCount { parent[rb] = ra } else { parent[ra] = rb }
         return true
     }
+    /// The declared width whose class is `root`, if any.
+    func declaredWidth(_ root: Int) -> (name: String, divisor: Int)? {
+        widths.first { $0.value.widthClass == root }.map { ($0.key, $0.value.divisor) }
+    }
     mutating func widthText(_ c: Int) -> String {
-        switch find(c) {
+        let r = find(c)
+        switch r {
         case Analyzer.inputClass: return "the input's width I"
         case Analyzer.hiddenClass: return "the hidden width H"
-        default: return "an unknown width"
+        default:
+            if let (name, d) = declaredWidth(r) { return "the width \(name) = H / \(d)" }
+            return "an unknown width"
         }
+    }
+    /// The width a (resolved) class stands for; an unresolved class is H (only called once
+    /// `resolveParameters` has settled every class, or for states, whose classes are fixed).
+    mutating func width(ofClass c: Int) -> Width {
+        let r = find(c)
+        if r == Analyzer.inputClass { return .input }
+        if let (name, d) = declaredWidth(r) { return .declared(name: name, divisor: d) }
+        return .hidden
     }
 
     /// The parameter an operand is, looking through minus signs (for a bias `- b`).
@@ -58,6 +73,10 @@ extension Analyzer {
         let c = newClass()
         uses[name] = ParameterUses(first: p, firstEquation: equation, order: uses.count,
                                    asMatrix: matrix ? p : nil, asVector: matrix ? nil : p, widthClass: c)
+        if matrix {
+            let rows = newClass()
+            uses[name]!.rowClass = rows
+        }
         return c
     }
 
@@ -68,10 +87,10 @@ extension Analyzer {
         case let .name(n, primed, p):
             switch try lookup(n, primed: primed, at: p) {
             case .input: return Info(term: .input, widthClass: Analyzer.inputClass, batch: true, state: false)
-            case .previous(let i): return Info(term: .previous(i), widthClass: Analyzer.hiddenClass, batch: true, state: true)
+            case .previous(let i): return Info(term: .previous(i), widthClass: stateClass[i], batch: true, state: true)
             case .below(let i):
                 readsBelow = true
-                return Info(term: .below(i), widthClass: Analyzer.hiddenClass, batch: true, state: true)
+                return Info(term: .below(i), widthClass: stateClass[i], batch: true, state: true)
             case .equation(let j):
                 // A named constant (β = 1) is substituted, so that printed equations are
                 // self-contained; any other value is referred to.
@@ -89,6 +108,7 @@ extension Analyzer {
             if let v = ia.constant {
                 return Info(term: .constant(try folded(Analyzer.evaluate(name, v), at: p)), widthClass: nil, batch: false, state: false)
             }
+            if name == "expand" { return try expand(ia, at: p) }
             return Info(term: .function(name, ia.term), widthClass: ia.widthClass, batch: ia.batch, state: ia.state)
         case let .negate(a, p):
             let ia = try infer(a, equation: k, recordUse: recordUse)
@@ -105,7 +125,7 @@ extension Analyzer {
                 throw Failure(.shape, at: a.start, "\(w) multiplies a vector of \(widthText(operandClass)) here, but one of \(before) at \(uses[w]!.asMatrix!)")
             }
             if ia.state { uses[w]!.stateDependent = true }
-            return Info(term: .product(w, ia.term), widthClass: Analyzer.hiddenClass, batch: ia.batch, state: ia.state)
+            return Info(term: .product(w, ia.term), widthClass: uses[w]!.rowClass!, batch: ia.batch, state: ia.state)
         case let .binary(op, a, b, p):
             let pa = bareParameter(a), pb = bareParameter(b)
             let ia = try infer(a, equation: k, recordUse: pa == nil)
@@ -137,6 +157,25 @@ extension Analyzer {
         }
     }
 
+    /// `expand(a)`: a value of a declared width (a block's gate) spread over the hidden width
+    /// (its cells). A value whose width is not yet known takes the file's one declared width.
+    mutating func expand(_ a: Info, at p: SourcePosition) throws -> Info {
+        var root = find(a.widthClass!)
+        if root >= fixedCount {
+            guard widths.count == 1, let only = widths.values.first else {
+                throw Failure(.shape, at: p, widths.isEmpty
+                              ? "expand spreads a value of a declared width over H, but no width is declared (add a line such as width blocks = H / 2)"
+                              : "expand cannot tell which declared width its argument has (\(widths.keys.sorted().joined(separator: ", "))): give the argument a width, e.g. through a state declared state i : blocks")
+            }
+            _ = unify(root, only.widthClass)
+            root = find(root)
+        }
+        guard let (_, divisor) = declaredWidth(root) else {
+            throw Failure(.shape, at: p, "expand spreads a value of a declared width (such as blocks = H / 2) over H, but its argument has \(widthText(root))")
+        }
+        return Info(term: .expand(a.term, divisor: divisor), widthClass: Analyzer.hiddenClass, batch: a.batch, state: a.state)
+    }
+
     func folded(_ v: Double, at p: SourcePosition) throws -> Double {
         guard v.isFinite else { throw Failure(.misuse, at: p, "this constant expression is not a finite number") }
         return v
@@ -151,6 +190,7 @@ extension Analyzer {
         case "exp": return Foundation.exp(v)
         case "log": return Foundation.log(v)
         case "sqrt": return v.squareRoot()
+        case "stop", "expand": return v    // a constant has no gradient and broadcasts anyway
         default: return v * v    // square
         }
     }
@@ -166,6 +206,15 @@ extension Analyzer {
             }
             throw Failure(.unused, at: i.target, "init \(name): no equation uses a parameter \(name)")
         }
+        // A product not used where a declared width is needed is H-wide (as before widths could be
+        // declared); never I-wide: a weight maps to the hidden width or a declared one.
+        for (name, u) in uses.sorted(by: { $0.value.order < $1.value.order }) {
+            guard let r = u.rowClass else { continue }
+            if find(r) >= fixedCount { _ = unify(r, Analyzer.hiddenClass) }
+            if find(r) == Analyzer.inputClass {
+                throw Failure(.shape, at: u.asMatrix!, "\(name)'s product is used where the input's width I is needed, but a product has the hidden width H or a declared width (x itself is I-wide)")
+            }
+        }
         var gateOf = [String: (gate: String, rank: Int)]()
         for (list, gate, keyword) in [(forgetBiases, "forget", "forget"), (inputBiases, "input", "input")] {
             for (rank, l) in list.enumerated() {
@@ -175,32 +224,40 @@ extension Analyzer {
                 guard u.asMatrix == nil, u.additiveOnly else {
                     throw Failure(.misuse, at: l.position, "\(keyword) marks a gate's bias, but \(l.name) is not a bias (a vector only ever added in a sum)")
                 }
+                // The forget-bias settings write H values; a bias of a declared width takes an init line.
+                if case let .declared(w, d) = width(ofClass: u.widthClass) {
+                    throw Failure(.misuse, at: l.position, "\(keyword) marks a bias of the hidden width H (the forget-bias settings set H values), but \(l.name) has the width \(w) = H / \(d); give it an init line instead, such as init \(l.name) = progression(1, 1)")
+                }
                 gateOf[l.name] = (gate, rank)
             }
         }
         var infos = [(info: ParameterInfo, group: Int, kind: Int, order: Int)]()
         for (name, u) in uses.sorted(by: { $0.value.order < $1.value.order }) {
-            let width: Width
-            switch find(u.widthClass) {
-            case Analyzer.inputClass: width = .input
-            case Analyzer.hiddenClass: width = .hidden
-            default:
+            guard find(u.widthClass) < fixedCount else {
                 throw Failure(.shape, at: u.first, u.asMatrix != nil
                               ? "cannot infer the width of the vector \(name) multiplies: it involves only parameters and constants"
                               : "cannot infer the width of \(name): it meets only constants and parameters of unknown width (combine it with x, a state or a product W v)")
             }
+            let width = self.width(ofClass: u.widthClass)
             let isMatrix = u.asMatrix != nil
             let isBias = !isMatrix && u.additiveOnly
             let role: ParameterRole
             let kind: Int    // draw order within an equation: input weights, recurrent weights, per-unit, biases
             if let (_, rank) = gateOf[name] { role = rank == 0 ? .inputBias : .recurrentBias; kind = 3 }
             else if isBias { role = .inputBias; kind = 3 }
-            else if isMatrix { role = u.stateDependent ? .recurrentWeight : .inputWeight; kind = u.stateDependent ? 1 : 0 }
+            else if isMatrix {
+                // GateLab's recurrent weights (W_h*: the recurrent initializers, the probe's spectra)
+                // are square H × H; a state-reading weight of another shape (a block's gate reading
+                // the cells, blocks × H) is drawn and reported as an input weight.
+                let recurrent = u.stateDependent && width == .hidden && self.width(ofClass: u.rowClass!) == .hidden
+                role = recurrent ? .recurrentWeight : .inputWeight; kind = recurrent ? 1 : 0
+            }
             else { role = .perUnitWeight; kind = 2 }
             var gate = gateOf[name]?.gate ?? displayName(equations[u.firstEquation])
             if gateOf[name] == nil, gate == "forget" || gate == "input" { gate += " (equation)" }
             let initializer = inits[name]?.initializer
-            infos.append((ParameterInfo(name: name, shape: isMatrix ? .matrix(columns: width) : .vector(width), role: role,
+            let shape: ParameterInfo.Shape = isMatrix ? .matrix(rows: self.width(ofClass: u.rowClass!), columns: width) : .vector(width)
+            infos.append((ParameterInfo(name: name, shape: shape, role: role,
                                         isBias: isBias, gate: gate, initializer: initializer),
                           u.firstEquation, kind, u.order))
         }

@@ -3,9 +3,20 @@ import GSLKit
 
 /// The resolved form of a cell file: what `Analyzer` produces and `LanguageCell` records.
 
-/// The width of a vector value or of a matrix's columns: the layer input's I or the hidden H.
+/// The width of a vector value or of a matrix's rows or columns: the layer input's I, the
+/// hidden H, or a declared width ⌈H / divisor⌉ (`width B = H / 2`: memory blocks of 2 cells).
 enum Width: Sendable, Equatable {
     case input, hidden
+    case declared(name: String, divisor: Int)
+
+    /// Its size in a layer of `inputSize` inputs and `hiddenSize` units.
+    func size(inputSize: Int, hiddenSize: Int) -> Int {
+        switch self {
+        case .input: return inputSize
+        case .hidden: return hiddenSize
+        case .declared(_, let d): return (hiddenSize + d - 1) / d
+        }
+    }
 }
 
 /// A resolved expression: every name bound to what it denotes, constants folded.
@@ -28,6 +39,9 @@ indirect enum Term: Sendable {
     case binary(BinaryOperator, Term, Term)
     /// `-a`.
     case negate(Term)
+    /// `expand(a)`: a value of width ⌈H / divisor⌉ spread over H, entry j over entries
+    /// j·divisor ..< (j+1)·divisor (a block's gate over its cells).
+    case expand(Term, divisor: Int)
     /// An activation, by canonical name.
     case function(String, Term)
 }
@@ -45,9 +59,10 @@ struct CompiledEquation: Sendable {
 /// One parameter: shape, role and initializer, as inferred from its uses.
 struct ParameterInfo: Sendable {
     enum Shape: Sendable, Equatable {
-        /// H × I or H × H: the weight of a matrix product.
-        case matrix(columns: Width)
-        /// 1 × I or 1 × H: a bias or a per-unit (diagonal) weight.
+        /// rows × columns: the weight of a matrix product (rows H unless the product is used
+        /// where another width is needed).
+        case matrix(rows: Width, columns: Width)
+        /// 1 × n: a bias or a per-unit (diagonal) weight.
         case vector(Width)
     }
     var name: String
@@ -65,6 +80,8 @@ struct ParameterInfo: Sendable {
 struct CellDefinition: Sendable {
     var name: String
     var states: [String]
+    /// Each state's width (H unless declared `state i o : B`).
+    var stateWidths: [Width]
     /// In build order (every equation after those it uses).
     var equations: [CompiledEquation]
     /// For each state, the index of the equation of its new value.

@@ -76,10 +76,33 @@ public struct LanguageCell: RecurrentCell {
     ///   - file: the name used in messages and as the cell's `name`.
     /// - Throws: `CellFileError`.
     public init(source: String, file: String) throws {
+        try self.init(source: source, file: file, divisors: [:])
+    }
+
+    /// Checks a cell given as text, with some declared widths' divisors replaced: `["B": 1]`
+    /// reads `width B = H / 2` as `width B = H / 1` (memory blocks of one cell), so that one
+    /// file serves networks of several block sizes.
+    /// - Parameters:
+    ///   - source: the equations.
+    ///   - file: the name used in messages and as the cell's `name`.
+    ///   - divisors: divisors (≥ 1) by width name; each name must be declared in the file.
+    /// - Throws: `CellFileError` (an undeclared name or a divisor below 1 is a `misuse`).
+    public init(source: String, file: String, divisors: [String: Int]) throws {
         let base = ((file as NSString).lastPathComponent as NSString).deletingPathExtension
         do {
             var parser = try Parser(source)
-            var analyzer = Analyzer(try parser.parseFile(), defaultName: base.isEmpty ? "cell" : base)
+            var statements = try parser.parseFile()
+            var unused = divisors
+            statements = statements.map {
+                guard case let .width(l, _, at) = $0, let d = divisors[l.name] else { return $0 }
+                unused[l.name] = nil
+                return .width(l, divisor: d, at: at)
+            }
+            if let (name, d) = unused.min(by: { $0.key < $1.key }) ?? divisors.first(where: { $0.value < 1 }) {
+                throw Failure(.misuse, at: SourcePosition(line: 1, column: 1),
+                              d < 1 ? "width \(name): the divisor must be at least 1, got \(d)" : "no width \(name) is declared, so its divisor cannot be set")
+            }
+            var analyzer = Analyzer(statements, defaultName: base.isEmpty ? "cell" : base)
             definition = try analyzer.run()
         } catch let f as Failure {
             throw CellFileError(file: file, position: f.position, kind: f.kind, message: f.message)
@@ -100,17 +123,17 @@ public struct LanguageCell: RecurrentCell {
     /// The parameters in the order the initializer draws them: equation by equation (in the
     /// file's order), within one equation input weights, recurrent weights, per-unit weights,
     /// then biases, each in order of first use. Weights multiplying a vector of width n are
-    /// H × n; vectors are 1 × H (or 1 × I when they meet x). A weight multiplying something
-    /// that depends on a state is a recurrent weight, otherwise an input weight; a vector only
-    /// ever added is a bias, any other vector a per-unit weight. `init` lines become the
-    /// spec's own `initializer`.
+    /// m × n, m the width their product must have (H, or a declared width ⌈H / S⌉); vectors are
+    /// 1 × (the width they meet). An H × H weight multiplying something that depends on a state
+    /// is a recurrent weight, any other weight an input weight; a vector only ever added is a
+    /// bias, any other vector a per-unit weight. `init` lines become the spec's own `initializer`.
     public func parameters(inputSize: Int, hiddenSize: Int) -> [ParameterSpec] {
         var blocks = [ParameterRole: Int]()
         return definition.parameters.map { p in
-            func size(_ w: Width) -> Int { w == .input ? inputSize : hiddenSize }
+            func size(_ w: Width) -> Int { w.size(inputSize: inputSize, hiddenSize: hiddenSize) }
             let (rows, cols): (Int, Int)
             switch p.shape {
-            case .matrix(let c): (rows, cols) = (hiddenSize, size(c))
+            case let .matrix(r, c): (rows, cols) = (size(r), size(c))
             case .vector(let w): (rows, cols) = (1, size(w))
             }
             var initializer = p.initializer
@@ -132,15 +155,22 @@ public struct LanguageCell: RecurrentCell {
         let graph = x.graph
         var values = [Value?](repeating: nil, count: definition.equations.count)
         var zeros: Value?
+        let hidden = state[0].shape.cols
+        // A state of a declared width n < H travels in an H-wide slot (the protocol's): its
+        // first n columns, the others zero.
+        let widths = definition.stateWidths.map { $0.size(inputSize: x.shape.cols, hiddenSize: hidden) }
+        func narrowed(_ v: Value, _ i: Int) -> Value { widths[i] < hidden ? sliceColumns(v, 0..<widths[i]) : v }
         func build(_ t: Term) -> Value {
             switch t {
             case .constant(let v): return graph.constant(v)
             case .input: return x
-            case .previous(let i): return state[i]
+            case .previous(let i): return narrowed(state[i], i)
             case .below(let i):
-                if let below { return below[i] }
-                if zeros == nil { zeros = graph.constant(Tensor(rows: x.shape.rows, cols: state[0].shape.cols)) }
-                return zeros!
+                if let below { return narrowed(below[i], i) }
+                if zeros == nil { zeros = graph.constant(Tensor(rows: x.shape.rows, cols: hidden)) }
+                return narrowed(zeros!, i)
+            case let .expand(a, divisor):
+                return LanguageCell.expand(build(a), divisor: divisor, hidden: hidden)
             case .value(let k): return values[k]!
             case .parameter(let n): return p[n]
             case let .product(w, a): return p[w] • build(a)
@@ -163,6 +193,7 @@ public struct LanguageCell: RecurrentCell {
                 case "exp": return exp(v)
                 case "log": return log(v)
                 case "sqrt": return sqrt(v)
+                case "stop": return stopGradient(v)
                 default: return square(v)
                 }
             }
@@ -171,7 +202,23 @@ public struct LanguageCell: RecurrentCell {
             if case .constant = e.term { continue }   // a named constant, substituted where used
             values[k] = build(e.term).named(e.name)
         }
-        return definition.newState.map { values[$0]! }
+        return definition.newState.enumerated().map { i, k in
+            let v = values[k]!
+            guard widths[i] < hidden else { return v }
+            return concatColumns([v, graph.constant(Tensor(rows: x.shape.rows, cols: hidden - widths[i]))])
+        }
+    }
+
+    /// `expand(v)`: column j of `v` (B × n, n = ⌈H / divisor⌉) copied to columns
+    /// j·divisor ..< min((j+1)·divisor, H) — the product `E v` with E the H × n matrix that has
+    /// a 1 where unit c belongs to block j = c / divisor, printed as `E v`.
+    /// With divisor 1 it is `v` itself.
+    static func expand(_ v: Value, divisor: Int, hidden: Int) -> Value {
+        guard divisor > 1 else { return v }
+        let n = v.shape.cols
+        var e = Tensor(rows: hidden, cols: n)
+        for c in 0..<hidden { e[c, c / divisor] = 1 }
+        return v.graph.constant(e).named("E") • v
     }
 
     /// The comment written on each equation's line, by the name it defines (`f`, `h'`).

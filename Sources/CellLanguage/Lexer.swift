@@ -15,7 +15,7 @@ struct Token {
         case divide
         /// `•` or `·`: an explicit matrix product (`W • x`, the same as `W x`).
         case dot
-        case leftParen, rightParen, equals, comma
+        case leftParen, rightParen, equals, comma, colon
         /// The end of a statement (outside parentheses).
         case newline
         case end
@@ -44,6 +44,7 @@ struct Token {
         case .rightParen: return ")"
         case .equals: return "="
         case .comma: return ","
+        case .colon: return ":"
         case .newline: return "end of line"
         case .end: return "end of file"
         }
@@ -134,6 +135,7 @@ struct Lexer {
         case ")": parenDepth = max(0, parenDepth - 1); return token(.rightParen)
         case "=": return token(.equals)
         case ",": return token(.comma)
+        case ":": return token(.colon)
         case "'", "′":
             throw Failure(.syntax, at: position, "a prime must follow a state's name directly, as in h'")
         default:

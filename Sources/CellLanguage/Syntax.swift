@@ -55,8 +55,10 @@ struct EquationSyntax: Sendable {
 enum Statement: Sendable {
     /// `cell NAME`.
     case cell(Located)
-    /// `state h c`.
-    case state([Located])
+    /// `state h c` or `state i o : blocks` (the states' width: H when not given).
+    case state([Located], width: Located?)
+    /// `width blocks = H / S`: a width of ⌈H / S⌉ (memory blocks of S cells).
+    case width(Located, divisor: Int, at: SourcePosition)
     /// `param NAME…`: names declared as parameters whatever their spelling.
     case param([Located])
     /// `forget b_f…`: forget-gate biases (what a forget-bias setting sets).
@@ -73,8 +75,8 @@ enum Statement: Sendable {
 ///
 ///     file       := statement (NEWLINE statement)*
 ///     statement  := ε | declaration | NAME ['] '=' expr
-///     declaration:= 'cell' NAME | 'state' names | 'param' names | 'forget' names
-///                 | 'input' names | 'init' NAME '=' INITIALIZER-TEXT
+///     declaration:= 'cell' NAME | 'state' names [':' NAME] | 'param' names | 'forget' names
+///                 | 'input' names | 'init' NAME '=' INITIALIZER-TEXT | 'width' NAME '=' 'H' '/' INTEGER
 ///     expr       := term (('+' | '-') term)*
 ///     term       := unary (('*' | '/') unary)*
 ///     unary      := '-' unary | product
@@ -90,7 +92,7 @@ struct Parser {
     private var current: Token
     private var depth = 0
 
-    static let keywords: Set<String> = ["cell", "state", "param", "forget", "input", "init"]
+    static let keywords: Set<String> = ["cell", "state", "param", "forget", "input", "init", "width"]
 
     init(_ text: String) throws {
         lexer = Lexer(text)
@@ -135,7 +137,7 @@ struct Parser {
     private mutating func statement() throws -> Statement {
         guard case let .name(word, primed) = current.kind else {
             throw Failure(.syntax, at: current.position,
-                          "expected an equation (name = …) or a declaration (cell, state, param, init, forget, input), found \(describe(current))")
+                          "expected an equation (name = …) or a declaration (cell, state, param, init, forget, input, width), found \(describe(current))")
         }
         let head = Located(name: word, position: current.position)
         try advance()
@@ -143,7 +145,7 @@ struct Parser {
             return try declaration(head)
         }
         guard current.kind == .equals else {
-            let hint = Parser.keywords.contains(word) ? "" : "; declarations start with cell, state, param, init, forget or input"
+            let hint = Parser.keywords.contains(word) ? "" : "; declarations start with cell, state, param, init, forget, input or width"
             throw Failure(.syntax, at: current.position, "expected '=' after \(word)\(primed ? "'" : ""), found \(describe(current))\(hint)")
         }
         try advance()
@@ -178,6 +180,27 @@ struct Parser {
             guard !text.isEmpty else { throw Failure(.initializer, at: at, "init \(name) = needs an initializer, e.g. zeros or uniform(0.1)") }
             try advance()
             return .initializer(target, text: text, at: at)
+        case "width":
+            let example = "as in width blocks = H / 2 (memory blocks of 2 cells)"
+            guard case let .name(name, primed) = current.kind, !primed else {
+                throw Failure(.syntax, at: current.position, "expected a width's name after width, \(example)")
+            }
+            let target = Located(name: name, position: current.position)
+            try advance()
+            guard current.kind == .equals else { throw Failure(.syntax, at: current.position, "expected '=' after width \(name), \(example)") }
+            try advance()
+            guard case .name("H", false) = current.kind else {
+                throw Failure(.syntax, at: current.position, "a width is the hidden width divided by a whole number: H / S, \(example)")
+            }
+            try advance()
+            guard current.kind == .divide else { throw Failure(.syntax, at: current.position, "expected '/' after H, \(example)") }
+            try advance()
+            let at = current.position
+            guard case let .number(v) = current.kind, v >= 1, v <= 1_000_000, v == v.rounded() else {
+                throw Failure(.syntax, at: current.position, "the divisor of H must be a whole number from 1 to 1000000, \(example)")
+            }
+            try advance()
+            return .width(target, divisor: Int(v), at: at)
         default:
             var names = [Located]()
             while case let .name(name, primed) = current.kind {
@@ -191,8 +214,17 @@ struct Parser {
             guard !names.isEmpty else {
                 throw Failure(.syntax, at: current.position, "\(keyword.name) needs at least one name, found \(describe(current))")
             }
+            var width: Located?
+            if keyword.name == "state", current.kind == .colon {
+                try advance()
+                guard case let .name(w, false) = current.kind else {
+                    throw Failure(.syntax, at: current.position, "expected a width's name after ':', as in state i o : blocks (declared by width blocks = H / 2)")
+                }
+                width = Located(name: w, position: current.position)
+                try advance()
+            }
             switch keyword.name {
-            case "state": return .state(names)
+            case "state": return .state(names, width: width)
             case "param": return .param(names)
             case "forget": return .forget(names)
             default: return .inputGate(names)
@@ -340,7 +372,7 @@ enum Functions {
     /// Canonical names and aliases, in the order the documentation lists them.
     static let table: [(name: String, aliases: [String])] = [
         ("sigmoid", ["σ", "sigm"]), ("tanh", []), ("relu", []), ("hard_sigmoid", []),
-        ("exp", []), ("log", []), ("sqrt", []), ("square", []),
+        ("exp", []), ("log", []), ("sqrt", []), ("square", []), ("stop", ["stop_gradient"]), ("expand", []),
     ]
     /// Canonical names.
     static let names = table.map(\.name)

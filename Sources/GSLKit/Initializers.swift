@@ -36,6 +36,10 @@ public enum Initializer: Equatable, Sendable, CustomStringConvertible {
     case constant(Double)
     /// Every entry zero. Name: `zeros`.
     case zeros
+    /// An arithmetic progression along each row: entry (r, c) is `first + c·step`. For a
+    /// vector of per-block gate biases, one value per block: H&S 1997's output-gate biases
+    /// −1, −2, −3 … are `progression(-1, -1)`. Name: `progression(FIRST, STEP)`.
+    case progression(first: Double, step: Double)
 
     /// One textual form of an initializer: its name, the number it takes, and how to build it.
     /// `forms` is the one table of them; the valid names, parsing and its error messages derive
@@ -49,13 +53,15 @@ public enum Initializer: Equatable, Sendable, CustomStringConvertible {
             case optional(String)
             /// `uniform(BOUND)`: a number is needed.
             case required(String)
+            /// `progression(FIRST, STEP)`: two numbers are needed.
+            case pair(String, String)
         }
         /// The name (`glorot-uniform`).
         let name: String
         /// Its number, if any (shown by its placeholder, `GAIN`).
         let argument: Argument
-        /// The initializer, from the number (nil when none was given) and the model's hidden size.
-        let make: @Sendable (_ argument: Double?, _ hiddenSize: Int) throws -> Initializer
+        /// The initializer, from the numbers (none, one, or two for a pair) and the model's hidden size.
+        let make: @Sendable (_ arguments: [Double], _ hiddenSize: Int) throws -> Initializer
 
         /// How help texts show it: `uniform(BOUND)`, `orthogonal[(GAIN)]`, `zeros`.
         var spelled: String {
@@ -63,24 +69,26 @@ public enum Initializer: Equatable, Sendable, CustomStringConvertible {
             case .none: return name
             case .optional(let placeholder): return "\(name)[(\(placeholder))]"
             case .required(let placeholder): return "\(name)(\(placeholder))"
+            case let .pair(first, second): return "\(name)(\(first), \(second))"
             }
         }
     }
 
     /// Every textual form, in the order help texts list them.
     static let forms: [Form] = [
-        Form(name: "uniform", argument: .required("BOUND")) { a, _ in .uniform(bound: a!) },
+        Form(name: "uniform", argument: .required("BOUND")) { a, _ in .uniform(bound: a[0]) },
         Form(name: "pytorch-default", argument: .none) { _, hiddenSize in
             try require(hiddenSize > 0, "Initializer(parsing:)", "pytorch-default needs a positive hidden size, got \(hiddenSize)")
             return .pytorchRecurrentDefault(hiddenSize: hiddenSize)
         },
-        Form(name: "glorot-uniform", argument: .optional("GAIN")) { a, _ in .glorotUniform(gain: a ?? 1) },
-        Form(name: "glorot-normal", argument: .optional("GAIN")) { a, _ in .glorotNormal(gain: a ?? 1) },
-        Form(name: "orthogonal", argument: .optional("GAIN")) { a, _ in .orthogonal(gain: a ?? 1) },
+        Form(name: "glorot-uniform", argument: .optional("GAIN")) { a, _ in .glorotUniform(gain: a.first ?? 1) },
+        Form(name: "glorot-normal", argument: .optional("GAIN")) { a, _ in .glorotNormal(gain: a.first ?? 1) },
+        Form(name: "orthogonal", argument: .optional("GAIN")) { a, _ in .orthogonal(gain: a.first ?? 1) },
         Form(name: "identity", argument: .none) { _, _ in .identity },
-        Form(name: "scaled-identity", argument: .required("SCALE")) { a, _ in .scaledIdentity(a!) },
-        Form(name: "constant", argument: .required("VALUE")) { a, _ in .constant(a!) },
+        Form(name: "scaled-identity", argument: .required("SCALE")) { a, _ in .scaledIdentity(a[0]) },
+        Form(name: "constant", argument: .required("VALUE")) { a, _ in .constant(a[0]) },
         Form(name: "zeros", argument: .none) { _, _ in .zeros },
+        Form(name: "progression", argument: .pair("FIRST", "STEP")) { a, _ in .progression(first: a[0], step: a[1]) },
     ]
 
     /// The accepted textual forms, for help texts and error messages.
@@ -101,6 +109,7 @@ public enum Initializer: Equatable, Sendable, CustomStringConvertible {
         case .scaledIdentity(let scale): return "scaled-identity(\(formatted(scale)))"
         case .constant(let value): return "constant(\(formatted(value)))"
         case .zeros: return "zeros"
+        case let .progression(first, step): return "progression(\(formatted(first)), \(formatted(step)))"
         }
     }
 
@@ -114,17 +123,18 @@ public enum Initializer: Equatable, Sendable, CustomStringConvertible {
         let caller = "Initializer(parsing:)"
         let trimmed = text.lowercased().filter { !$0.isWhitespace }
         var name = trimmed
-        var argument: Double?
+        var arguments = [Double]()
         if let open = trimmed.firstIndex(of: "(") {
             name = String(trimmed[..<open])
             let inner = trimmed[trimmed.index(after: open)...]
-            guard inner.last == ")", let value = Double(inner.dropLast()), value.isFinite else {
+            let values = inner.last == ")" ? inner.dropLast().split(separator: ",", omittingEmptySubsequences: false).map { Double($0) } : []
+            guard !values.isEmpty, values.count <= 2, values.allSatisfy({ $0?.isFinite == true }) else {
                 throw InvalidArgumentError(
                     function: caller,
-                    message: "cannot read \"\(text)\": expected NAME or NAME(NUMBER) with a finite number; "
+                    message: "cannot read \"\(text)\": expected NAME, NAME(NUMBER) or NAME(NUMBER, NUMBER) with finite numbers; "
                         + "valid forms: \(Initializer.validNames.joined(separator: ", "))")
             }
-            argument = value
+            arguments = values.map { $0! }
         }
         guard let form = Initializer.forms.first(where: { $0.name == name }) else {
             throw InvalidArgumentError(
@@ -133,9 +143,11 @@ public enum Initializer: Equatable, Sendable, CustomStringConvertible {
         }
         // The number must be given exactly when the form needs one (optional: either way).
         let wrong: String?
-        switch (form.argument, argument) {
-        case (.required, nil): wrong = "needs a number, e.g. \(name)(0.5)"
-        case (.none, _?): wrong = "takes no number"
+        switch (form.argument, arguments.count) {
+        case (.required, 0): wrong = "needs a number, e.g. \(name)(0.5)"
+        case (.none, 1...): wrong = "takes no number"
+        case (.required, 2...), (.optional, 2...): wrong = "takes one number"
+        case (.pair, 0...1), (.pair, 3...): wrong = "needs two numbers, e.g. \(name)(-1, -1)"
         default: wrong = nil
         }
         if let wrong {
@@ -143,7 +155,7 @@ public enum Initializer: Equatable, Sendable, CustomStringConvertible {
                 function: caller,
                 message: "\"\(name)\" \(wrong); valid forms: \(Initializer.validNames.joined(separator: ", "))")
         }
-        self = try form.make(argument, hiddenSize)
+        self = try form.make(arguments, hiddenSize)
     }
 
     /// Draws a row-major `rows × cols` matrix (a bias is `rows × 1`).
@@ -190,6 +202,10 @@ public enum Initializer: Equatable, Sendable, CustomStringConvertible {
             return [Double](repeating: value, count: count)
         case .zeros:
             return [Double](repeating: 0, count: count)
+        case let .progression(first, step):
+            try finite(first, "first value")
+            try finite(step, "step")
+            return (0..<count).map { first + Double($0 % cols) * step }
         }
     }
 

@@ -117,6 +117,55 @@ struct OpGradientTests {
         try expectPasses("split", [Shape(2, 8)]) { let p = split($0[0], count: 4); return p[3] ⊙ p[0] + p[1] }
     }
 
+    /// The stop-gradient has no derivative of its own to check by differences (central
+    /// differences see through it): its definition is that the reverse pass treats the stopped
+    /// value as a constant. So: forward, it is the identity (bit for bit); backward, the stopped
+    /// operand gets exactly zero, and the other gradient equals — to rounding — that of the same
+    /// function with the stopped value replaced by a constant, which passes the gradient check.
+    @Test func stopGradient() throws {
+        for s in elementShapes {
+            let rng = try RandomSource(seed: 11)
+            let a = rng.uniformArray(count: s.count, low: -1.5, high: 1.5), b = rng.uniformArray(count: s.count, low: -1.5, high: 1.5)
+            let r = Tensor(rows: s.rows, cols: s.cols, scalars: rng.uniformArray(count: s.count, low: -1, high: 1))
+            func tensor(_ v: [Double]) -> Tensor { Tensor(rows: s.rows, cols: s.cols, scalars: v) }
+            // Stopped: L = Σ R ⊙ (tanh(a) ⊙ sg(a ⊙ b) + sg(b)); held: sg(a ⊙ b) a constant, sg(b) dropped.
+            let g = Graph()
+            let (pa, pb) = (g.parameter("a", rows: s.rows, cols: s.cols), g.parameter("b", rows: s.rows, cols: s.cols))
+            let stopped = tanh(pa) ⊙ Autodiff.stopGradient(pa ⊙ pb) + Autodiff.stopGradient(pb)
+            let plain = tanh(pa) ⊙ (pa ⊙ pb) + pb
+            let loss = sum(g.constant(r) ⊙ stopped)
+            let program = try Program(graph: g)
+            try program.set(pa, tensor(a)); try program.set(pb, tensor(b))
+            try program.forward()
+            #expect(program.value(of: stopped).scalars.map(\.bitPattern) == program.value(of: plain).scalars.map(\.bitPattern))
+            try program.backward(from: loss)
+            #expect(try program.gradient(of: pb).scalars.allSatisfy { $0 == 0 }, "\(s): the stopped operand got a gradient")
+
+            let ab = zip(a, b).map { $0 * $1 }
+            let h = Graph()
+            let ha = h.parameter("a", rows: s.rows, cols: s.cols)
+            let heldLoss = sum(h.constant(r) ⊙ (tanh(ha) ⊙ h.constant(tensor(ab))))
+            let held = try Program(graph: h)
+            func evaluate(_ vs: [[Double]]) throws -> Double {
+                try held.set(ha, tensor(vs[0])); try held.forward(); return held.value(of: heldLoss)[0, 0]
+            }
+            _ = try evaluate([a])
+            try held.backward(from: heldLoss)
+            let heldGradient = try held.gradient(of: ha).scalars
+            let report = try GradientChecker(options: GradientCheckOptions(mode: .full))
+                .check([CheckedTensor(name: "held.a", rows: s.rows, cols: s.cols, values: a, analyticGradient: heldGradient)], loss: evaluate)
+            #expect(report.passed, "\(report.table())")
+            let got = try program.gradient(of: pa).scalars
+            #expect(zip(got, heldGradient).allSatisfy { abs($0 - $1) <= 1e-15 * max(1, abs($1)) }, "\(s): \(got) vs \(heldGradient)")
+        }
+        // Printed as a call: stop(·) in text, \operatorname{sg}(·) in LaTeX.
+        let g = Graph()
+        let x = g.parameter("x", rows: 1, cols: 2)
+        let y = (tanh(Autodiff.stopGradient(x)) + x).named("y")
+        #expect(EquationPrinter(graph: g).render([y]) == "y = tanh(stop(x)) + x")
+        #expect(EquationPrinter(graph: g, format: .latex).render([y]) == "y = \\tanh\\left(\\operatorname{sg}\\left(x\\right)\\right) + x")
+    }
+
     @Test func reductions() throws {
         for s in elementShapes {
             try expectPasses("sumAll", [s]) { sum($0[0]) }

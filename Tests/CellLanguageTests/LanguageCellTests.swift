@@ -12,7 +12,7 @@ struct LanguageGradientTests {
     static let expected = [
         "gru-reset-before.cell", "gru.cell", "indrnn.cell", "janet.cell", "lstm-cifg.cell", "lstm-depth-gated.cell",
         "lstm-fgr.cell", "lstm-nfg.cell", "lstm-niaf.cell", "lstm-nig.cell", "lstm-noaf.cell", "lstm-nog.cell",
-        "lstm-np.cell", "lstm-peephole.cell", "lstm.cell", "mgu.cell", "mut1.cell",
+        "lstm-np.cell", "lstm-peephole.cell", "lstm.cell", "lstm1997.cell", "lstm2000.cell", "mgu.cell", "mut1.cell",
     ]
 
     @Test func theShippedFilesAreTheOnesTested() {

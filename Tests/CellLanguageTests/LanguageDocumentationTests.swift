@@ -29,7 +29,7 @@ struct LanguageDocumentationTests {
 
     @Test func everyCellBlockParsesPrintsAndPassesTheGradientCheck() throws {
         let blocks = try Self.cellBlocks()
-        #expect(blocks.count == 3, "the first example, the init example, the peephole GRU")
+        #expect(blocks.count == 4, "the first example, the init example, the memory-block example, the peephole GRU")
         for (k, block) in blocks.enumerated() {
             let cell = try LanguageCell(source: block, file: "doc-\(k).cell")
             #expect(!(try printedStep(cell)).isEmpty)
@@ -102,6 +102,6 @@ struct LanguageDocumentationTests {
             }
             rows += 1
         }
-        #expect(rows == 12)
+        #expect(rows == 14)
     }
 }

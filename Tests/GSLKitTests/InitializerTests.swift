@@ -105,6 +105,7 @@ struct InitializerTests {
             ("glorot-normal", .glorotNormal()), ("orthogonal", .orthogonal()), ("orthogonal(1.1)", .orthogonal(gain: 1.1)),
             ("identity", .identity), ("scaled-identity(0.5)", .scaledIdentity(0.5)), ("constant(1)", .constant(1)),
             ("constant(-0.25)", .constant(-0.25)), ("zeros", .zeros),
+            ("progression(-1, -2)", .progression(first: -1, step: -2)), ("progression(0.5, 0.5)", .progression(first: 0.5, step: 0.5)),
         ]
         for (name, initializer) in cases {
             #expect(initializer.description == name)
@@ -116,11 +117,12 @@ struct InitializerTests {
 
     @Test("every listed form parses and prints back as its name")
     func everyListedFormParses() throws {
-        #expect(Initializer.validNames.count == 9)
+        #expect(Initializer.validNames.count == 10)
         for spelled in Initializer.validNames {
             // `uniform(BOUND)` → uniform(0.5); `orthogonal[(GAIN)]` → orthogonal and orthogonal(0.5).
             let name = String(spelled.prefix { $0 != "(" && $0 != "[" })
-            let texts = spelled.hasSuffix("]") ? [name, name + "(0.5)"] : spelled.hasSuffix(")") ? [name + "(0.5)"] : [name]
+            let texts = spelled.hasSuffix("]") ? [name, name + "(0.5)"] : spelled.contains(", ") ? [name + "(0.5, -1)"]
+                : spelled.hasSuffix(")") ? [name + "(0.5)"] : [name]
             for text in texts {
                 #expect(try Initializer(parsing: text, hiddenSize: 4).description == text, "\(spelled)")
             }

@@ -44,6 +44,7 @@ extension Primitive {
         case .add, .subtract, .multiply, .divide, .negate, .exp, .log, .square, .sqrt: return Elementwise.self
         case .sigmoid, .tanh, .relu: return Activations.self
         case .concatColumns, .sliceColumns: return Structure.self
+        case .stopGradient: return StopGradient.self
         case .sumAll, .sumRows, .meanAll, .meanRows: return Reductions.self
         case .meanSquaredError, .softmaxCrossEntropy: return Losses.self
         }
