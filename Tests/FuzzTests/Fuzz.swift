@@ -57,7 +57,7 @@ enum Fuzz {
                     body: (_ bytes: [UInt8], _ name: String) -> Bool) -> (accepted: Int, rejected: Int) {
         var rng = SplitMix64(state: seed)
         var accepted = 0, rejected = 0, worst = 0.0, worstName = ""
-        for k in 0..<count {
+        for k in 0..<count where !FuzzMeasure.expired {
             let bytes = mutate(seeds[k % seeds.count], &rng, tokens: tokens)
             let name = "\(label) #\(k) (seed \(seed))"
             let start = FuzzMeasure.threadSeconds()
@@ -67,7 +67,7 @@ enum Fuzz {
         }
         #expect(worst < secondsPerInput, "\(worstName) took \(worst) s of CPU")
         #expect(FuzzMeasure.peakResidentKilobytes() < peakKilobytes, "peak RSS \(FuzzMeasure.peakResidentKilobytes()) kB")
-        print("fuzz \(label): \(count) inputs, \(accepted) accepted, \(rejected) refused, slowest \(String(format: "%.3f", worst)) s, "
+        print("fuzz \(label): \(accepted + rejected) inputs\(accepted + rejected < count ? " (of \(count), stopped by GATELAB_FUZZ_SECONDS)" : ""), \(accepted) accepted, \(rejected) refused, slowest \(String(format: "%.3f", worst)) s, "
               + "peak RSS \(FuzzMeasure.peakResidentKilobytes() / 1024) MB")
         return (accepted, rejected)
     }

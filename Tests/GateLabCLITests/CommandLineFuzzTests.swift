@@ -56,7 +56,9 @@ struct CommandLineFuzzTests {
         var rng = SplitMix64(state: 41)
         let count = min(FuzzMeasure.inputs(ci: 40), 5000)
         var outcomes = [Int32: Int]()
-        for k in 0..<count {
+        var runs = 0
+        for k in 0..<count where !FuzzMeasure.expired {
+            runs += 1
             let template = Self.templates[k % Self.templates.count]
             let arguments = template.map { $0 == "#" ? rng.pick(Self.numbers) : $0 == "@" ? rng.pick(Self.paths) : $0 }
             // A valid small run finishes in seconds; anything slower is a missing bound.
@@ -71,7 +73,7 @@ struct CommandLineFuzzTests {
                 #expect(run.errorLines.last?.hasPrefix("error: ") == true, "gatelab \(arguments.joined(separator: " ")): \(run)")
             }
         }
-        print("fuzz command line: \(count) runs, exit codes \(outcomes.sorted { $0.key < $1.key })")
+        print("fuzz command line: \(runs) runs\(runs < count ? " (of \(count), stopped by GATELAB_FUZZ_SECONDS)" : ""), exit codes \(outcomes.sorted { $0.key < $1.key })")
         #expect(!(FileManager.default.fileExists(atPath: "/dev/full") && !FileManager.default.isWritableFile(atPath: "/dev/full")))
     }
 }
