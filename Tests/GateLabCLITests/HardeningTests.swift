@@ -126,7 +126,8 @@ struct HardeningTests {
                               (Self.train + ["--budget", "5"], ["--budget has no effect without --preset"]),
                               (["train", "--preset", "hochreiter1997-exp1", "--hidden", "5"], ["--hidden has no effect with --preset"]),
                               (["bench", "--hidden", "4"], ["--hidden has no effect without --long-steps"]),
-                              (["bench", "--long-steps", "10", "--repetitions", "3"], ["--repetitions has no effect with --long-steps"])] {
+                              (["bench", "--long-steps", "10", "--repetitions", "3"], ["--repetitions has no effect with --long-steps"]),
+                              (["run", "Experiments/quickstart.toml", "--dry-run", "--jobs", "2"], ["--jobs has no effect with --dry-run"])] {
             expectOneLineError(try CommandLineTool.run(args), mentions: words)
         }
 
