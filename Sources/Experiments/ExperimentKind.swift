@@ -146,6 +146,7 @@ public struct ExperimentKinds {
         let source = try ExperimentHeader.source(of: path)
         let r = TOMLReader(file: path, source: source)
         let table = try ExperimentHeader.table(source, reader: r)
+        defer { ExperimentHeader.release(table) }
         var names = [String]()
         for k in kinds { names.append(k.name) }
         guard let kindValue = table["kind"] else {
