@@ -23,8 +23,14 @@ public enum ExperimentError: Error, Equatable, CustomStringConvertible {
                problems: MergeProblem.list(problems, limit: limit))
     }
 
-    /// One line: `file:line: key: message`, `path: message`, or the message.
+    /// One line: `file:line: key: message`, `path: message`, or the message. A line break
+    /// inside (a value quoted from the file, such as a multi-line string given as `kind`) is
+    /// written `\n` (found by FuzzTests).
     public var description: String {
+        oneLine.replacingOccurrences(of: "\r", with: "\\r").replacingOccurrences(of: "\n", with: "\\n")
+    }
+
+    private var oneLine: String {
         switch self {
         case let .file(file, line, keyPath, message):
             return "\(file)" + (line.map { ":\($0)" } ?? "") + ": " + (keyPath.map { "\($0): " } ?? "") + message

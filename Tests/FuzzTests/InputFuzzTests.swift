@@ -120,6 +120,15 @@ import Testing
         #expect(throws: Never.self) { try Experiment<ProbeKind>(source: fine, file: "x.toml") }
     }
 
+    /// A value quoted in a message kept its line break (experiment files #29989, #93672 and
+    /// #134427 of seed 29 in the long run: a multi-line string as `kind` or a forget bias): the
+    /// error is one line, the break written `\n`.
+    @Test func aQuotedValueWithALineBreakStaysOneLine() {
+        let source = "name = \"x\"\nkind = \"\"\"tra\nin\"\"\"\n[[grid]]\ncell = \"rnn\"\n"
+        let error = #expect(throws: ExperimentError.self) { try Experiment<ProbeKind>(source: source, file: "x.toml") }
+        #expect(error.map { !$0.description.contains("\n") && $0.description.contains(#"tra\nin"#) } == true, "\(String(describing: error))")
+    }
+
     /// toml++ aborted the process (an assertion in parse_value, `!is_value_terminator(*cp)`;
     /// undefined behaviour in a release build) on a `}` or a Unicode line separator where an
     /// array expects a value: its array loop hands them to parse_value unchecked. Found by the
