@@ -14,8 +14,8 @@
 #   make fuzz   the long fuzz run (release build): FUZZ_INPUTS mutated inputs of each kind
 #               (reference cases, weights files, experiment files, checkpoints; default
 #               250000 each, 10^6 in all) and up to 5000 command lines; counts, slowest input
-#               and peak memory are printed (Notes/reliability.md). FUZZ_SECONDS=N stops every
-#               target after N seconds of wall time (a shared machine) and prints what ran
+#               and peak memory are printed (Notes/reliability.md). FUZZ_SECONDS=N stops each
+#               target N seconds after it starts (a shared machine) and prints what ran
 # and, for maintainers,
 #   make notes  regenerates Notes/cells.md (a test fails when it is stale)
 

@@ -57,7 +57,8 @@ enum Fuzz {
                     body: (_ bytes: [UInt8], _ name: String) -> Bool) -> (accepted: Int, rejected: Int) {
         var rng = SplitMix64(state: seed)
         var accepted = 0, rejected = 0, worst = 0.0, worstName = ""
-        for k in 0..<count where !FuzzMeasure.expired {
+        let stop = FuzzMeasure.deadline()
+        for k in 0..<count where stop.map({ Date() < $0 }) ?? true {
             let bytes = mutate(seeds[k % seeds.count], &rng, tokens: tokens)
             let name = "\(label) #\(k) (seed \(seed))"
             let start = FuzzMeasure.threadSeconds()

@@ -57,7 +57,8 @@ struct CommandLineFuzzTests {
         let count = min(FuzzMeasure.inputs(ci: 40), 5000)
         var outcomes = [Int32: Int]()
         var runs = 0
-        for k in 0..<count where !FuzzMeasure.expired {
+        let stop = FuzzMeasure.deadline()
+        for k in 0..<count where stop.map({ Date() < $0 }) ?? true {
             runs += 1
             let template = Self.templates[k % Self.templates.count]
             let arguments = template.map { $0 == "#" ? rng.pick(Self.numbers) : $0 == "@" ? rng.pick(Self.paths) : $0 }
