@@ -1,6 +1,10 @@
 // swift-tools-version: 6.0
 import PackageDescription
 
+/// `-O` in debug builds as well, for the targets holding the generic engine (`UnrolledOf<S>`,
+/// `ProgramOf<S>`): `@_specialize` only takes effect in optimized code.
+let optimizedInDebug: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration: .debug))]
+
 let package = Package(
     name: "GateLab",
     platforms: [.macOS(.v13)],
@@ -19,13 +23,15 @@ let package = Package(
         // The one Swift layer over GSL and BLAS: nothing else sees a GSL pointer or struct.
         .target(name: "GSLKit", dependencies: ["CGSLBLAS"]),
         // The reverse-mode graph: tensors, a closed set of primitives, programs, printing.
-        .target(name: "Autodiff", dependencies: ["GSLKit", "CWorker"]),
+        // Generic in its scalar (Double, Float): optimized in debug builds too, since unspecialized
+        // generic kernels run 40–100× slower (Notes/float32.md) and the tests run debug builds.
+        .target(name: "Autodiff", dependencies: ["GSLKit", "CWorker"], swiftSettings: optimizedInDebug),
         // One helper thread that polls for work between the short parallel sections of a step.
         .target(name: "CWorker"),
         // Numerical gradient checking (full and directional).
         .target(name: "GradCheck", dependencies: ["GSLKit"]),
         // Recurrent cells written as equations, the unrolled network, the built-in cells' table.
-        .target(name: "Cells", dependencies: ["Autodiff", "GSLKit"]),
+        .target(name: "Cells", dependencies: ["Autodiff", "GSLKit"], swiftSettings: optimizedInDebug),
         // The cell language: `.cell` files compiled to cells, and resolving a cell name or path.
         .target(name: "CellLanguage", dependencies: ["Cells", "Autodiff", "GSLKit"]),
         // PyTorch/Keras/numpy interchange: reference cases, and model files in `state_dict` layout

@@ -11,21 +11,31 @@ public enum Execution: String, CaseIterable, Sendable {
     /// The plain reference interpreter: slow, for checking the fast one.
     case reference
 
-    /// Builds an executor of this kind (see `Program.init` for the parameters; `options`
-    /// are the fast program's optimizations).
+    /// Builds an executor of this kind in float64 (see `Program.init` for the parameters;
+    /// `options` are the fast program's optimizations).
     public func executor(graph: Graph, steps: Int = 1, recurrence: [(state: Value, next: Value)] = [],
-                         keep: [Value] = [], withoutGradient: [Value] = [], options: Program.Options = .all) throws -> any Executor {
+                         keep: [Value] = [], withoutGradient: [Value] = [], options: ProgramOptions = .all) throws -> any Executor<Double> {
+        try executor(Double.self, graph: graph, steps: steps, recurrence: recurrence, keep: keep, withoutGradient: withoutGradient, options: options)
+    }
+
+    /// Builds an executor of this kind computing in `scalar` (Double or Float).
+    public func executor<S: Scalar>(_ scalar: S.Type, graph: Graph, steps: Int = 1, recurrence: [(state: Value, next: Value)] = [],
+                                    keep: [Value] = [], withoutGradient: [Value] = [], options: ProgramOptions = .all) throws -> any Executor<S> {
         switch self {
-        case .fast: return try Program(graph: graph, steps: steps, recurrence: recurrence, keep: keep, withoutGradient: withoutGradient, options: options)
-        case .reference: return try ReferenceExecutor(graph: graph, steps: steps, recurrence: recurrence, withoutGradient: withoutGradient)
+        case .fast: return try ProgramOf<S>(graph: graph, steps: steps, recurrence: recurrence, keep: keep, withoutGradient: withoutGradient, options: options)
+        case .reference: return try ReferenceExecutorOf<S>(graph: graph, steps: steps, recurrence: recurrence, withoutGradient: withoutGradient)
         }
     }
 }
 
 /// What runs a graph over time steps: feeding leaves, a forward pass, a seeded reverse pass,
 /// and reading values and gradients. `Program` (fast) and `ReferenceExecutor` (plain) are the
-/// two; callers that take `any Executor` run on either.
-public protocol Executor: AnyObject {
+/// two; callers that take `any Executor<Double>` run on either. Values cross the boundary as
+/// float64 (`Tensor`, `[Double]`; rounded to `Scalar` on the way in, exact on the way out);
+/// only the reverse pass's seeds and carried gradients see the storage's own precision.
+public protocol Executor<Scalar>: AnyObject {
+    /// The scalar the executor stores and computes in (Double or Float).
+    associatedtype Scalar: Autodiff.Scalar
     /// The graph it runs.
     var graph: Graph { get }
     /// Number of time steps.
@@ -56,8 +66,8 @@ public protocol Executor: AnyObject {
     /// Runs the reverse pass over steps `0 ..< count` (nil: all), last first; see
     /// `Program.backward(count:incoming:accumulate:seed:carried:)`.
     func backward(count: Int?, incoming: [[Double]]?, accumulate: Bool,
-                  seed: (Seeds) throws -> Void,
-                  carried: ((Seeds, [UnsafeMutableBufferPointer<Double>]) -> Void)?) throws
+                  seed: (SeedsOf<Scalar>) throws -> Void,
+                  carried: ((SeedsOf<Scalar>, [UnsafeMutableBufferPointer<Scalar>]) -> Void)?) throws
 }
 
 extension Executor {
@@ -68,7 +78,7 @@ extension Executor {
     /// Runs the forward pass over every step.
     public func forward(checkFinite: Bool = false) throws { try forward(steps: 0..<steps, checkFinite: checkFinite) }
     /// Runs the reverse pass over every step with `seed` and nothing else.
-    public func backward(seed: (Seeds) throws -> Void) throws {
+    public func backward(seed: (SeedsOf<Scalar>) throws -> Void) throws {
         try backward(count: nil, incoming: nil, accumulate: false, seed: seed, carried: nil)
     }
     /// Reverse pass of a one-step graph from a 1 × 1 loss (seeded with 1).
@@ -78,24 +88,29 @@ extension Executor {
     }
 }
 
+/// Seeds of a float64 executor.
+public typealias Seeds = SeedsOf<Double>
+
 /// Gives seeds to the reverse pass: gradients of the loss with respect to values at one step.
-public struct Seeds {
-    let source: any SeedSource
+public struct SeedsOf<S: Scalar> {
+    let source: any SeedSource<S>
     /// The time step.
     public let step: Int
     /// The gradient buffer of `v` at this step; add the loss's derivative into it.
-    public func gradient(of v: Value) -> UnsafeMutableBufferPointer<Double> { source.seedGradient(of: v, step: step) }
+    public func gradient(of v: Value) -> UnsafeMutableBufferPointer<S> { source.seedGradient(of: v, step: step) }
     /// The value of `v` at this step (kept values, or any value of the last step).
-    public func value(of v: Value) -> UnsafeMutableBufferPointer<Double> { source.seedValue(of: v, step: step) }
-    /// Adds `tensor` to the gradient of `v` at this step.
+    public func value(of v: Value) -> UnsafeMutableBufferPointer<S> { source.seedValue(of: v, step: step) }
+    /// Adds `tensor` to the gradient of `v` at this step (each number rounded to `S` first).
+    @_specialize(where S == Double) @_specialize(where S == Float)
     public func add(_ tensor: Tensor, to v: Value) {
         let g = gradient(of: v)
-        for k in 0..<g.count { g[k] += tensor.scalars[k] }
+        for k in 0..<g.count { g[k] += S(tensor.scalars[k]) }
     }
 }
 
 /// An executor's storage as `Seeds` reads it.
-protocol SeedSource: AnyObject {
-    func seedGradient(of v: Value, step: Int) -> UnsafeMutableBufferPointer<Double>
-    func seedValue(of v: Value, step: Int) -> UnsafeMutableBufferPointer<Double>
+protocol SeedSource<S>: AnyObject {
+    associatedtype S: Scalar
+    func seedGradient(of v: Value, step: Int) -> UnsafeMutableBufferPointer<S>
+    func seedValue(of v: Value, step: Int) -> UnsafeMutableBufferPointer<S>
 }

@@ -12,10 +12,10 @@
 // copied side by side and one GEMM over the block's stacked rows adds their product.
 import GSLKit
 
-extension Program {
+extension ProgramOf {
     /// Replaces groups of step products `a • W₁, a • W₂, …` (same `a`, each W a parameter) by
     /// one fused instruction placed where the first of them was.
-    func fuseProducts(_ list: [Instruction]) -> [Instruction] {
+    func fuseProducts(_ list: [Instruction<S>]) -> [Instruction<S>] {
         var groups: [Int: [Int]] = [:]   // left operand node → indices in list
         for (i, ins) in list.enumerated() {
             guard case .matmul(false, true) = ins.op else { continue }
@@ -23,7 +23,7 @@ extension Program {
             guard graph.nodes[operands[1]].op == .parameter, ins.out.gradBase != nil else { continue }
             groups[operands[0], default: []].append(i)
         }
-        var replaced = [Int: Instruction](), removed = Set<Int>()
+        var replaced = [Int: Instruction<S>](), removed = Set<Int>()
         for (_, members) in groups {
             let fused = FusedProducts(members.map { list[$0] }, block: block)
             replaced[members[0]] = fused
@@ -36,8 +36,8 @@ extension Program {
 /// `[y₁ y₂ …] = a · [W₁; W₂; …]ᵀ` as one GEMM, scattered into each product's own storage;
 /// reverse: gathered output gradients G, then ∂a += G · W per step, and ∂W += Gᵀ · a over
 /// chunks of steps, added into each weight's gradient at the end.
-final class FusedProducts: Instruction {
-    let members: [Instruction]
+final class FusedProducts<S: Scalar>: Instruction<S> {
+    let members: [Instruction<S>]
     let rows: Int, inner: Int, width: Int
     let offsets: [Int]
     /// Steps per block (the program's), the capacity of the gathered rows.
@@ -48,11 +48,11 @@ final class FusedProducts: Instruction {
         set { state[0] = newValue }
     }
     private let state: UnsafeMutablePointer<Int>
-    let weights: UnsafeMutablePointer<Double>      // width × inner
-    let weightGrad: UnsafeMutablePointer<Double>   // width × inner
-    let outputs: UnsafeMutablePointer<Double>      // rows × width
-    let chunkGrads: UnsafeMutablePointer<Double>   // chunk · rows × width
-    let chunkInputs: UnsafeMutablePointer<Double>  // chunk · rows × inner
+    let weights: UnsafeMutablePointer<S>      // width × inner
+    let weightGrad: UnsafeMutablePointer<S>   // width × inner
+    let outputs: UnsafeMutablePointer<S>      // rows × width
+    let chunkGrads: UnsafeMutablePointer<S>   // chunk · rows × width
+    let chunkInputs: UnsafeMutablePointer<S>  // chunk · rows × inner
     /// Members read in place by the one fused sum that consumes them (see `linkFusedReads`):
     /// their columns of `outputs` are not copied out, and that sum writes their gradient rows
     /// straight into `currentGradients`.
@@ -60,9 +60,10 @@ final class FusedProducts: Instruction {
     /// Every member is read in place: the forward pass copies nothing out.
     var allDirect: Bool { state[1] != 0 }
     /// Where this step's gathered output gradients go (rows × width), during the reverse pass.
-    var currentGradients: UnsafeMutablePointer<Double> { chunkGrads + filled * rows * width }
+    var currentGradients: UnsafeMutablePointer<S> { chunkGrads + filled * rows * width }
 
-    init(_ members: [Instruction], block: Int) {
+    @_specialize(where S == Double) @_specialize(where S == Float)
+    init(_ members: [Instruction<S>], block: Int) {
         self.members = members
         let first = members[0]
         rows = first.out.rows
@@ -88,12 +89,14 @@ final class FusedProducts: Instruction {
     }
 
     /// Stacks the current weights (they may have changed since the last pass).
+    @_specialize(where S == Double) @_specialize(where S == Float)
     override func beginForward() {
         for (m, off) in zip(members, offsets) {
             (weights + off * inner).update(from: m.operands[1].base, count: m.out.cols * inner)
         }
     }
 
+    @_specialize(where S == Double) @_specialize(where S == Float)
     override func beginBackward() { filled = 0 }
 
     /// ∂W_i += (Gᵀ a)_i for the steps gathered in this block, added into each weight's own
@@ -110,9 +113,12 @@ final class FusedProducts: Instruction {
         }
     }
 
+    @_specialize(where S == Double) @_specialize(where S == Float)
     override func endBlock() { flush() }
+    @_specialize(where S == Double) @_specialize(where S == Float)
     override func endBackward() { flush() }
 
+    @_specialize(where S == Double) @_specialize(where S == Float)
     override func run(from t: Int, count: Int) throws {
         let a = operands[0].arg(t, count)
         MatMul.product(false, true, rows, width, inner, a.p!, inner, weights, inner, beta: 0, outputs, width)
@@ -125,6 +131,7 @@ final class FusedProducts: Instruction {
         }
     }
 
+    @_specialize(where S == Double) @_specialize(where S == Float)
     override func vjp(from t: Int, count: Int) {
         let outputGrad = chunkGrads + filled * rows * width
         let a = operands[0].arg(t, count), ga = operands[0].gradArg(t, count)

@@ -21,17 +21,17 @@ struct GradientZeroing {
 
     /// The ranges `program`'s step instructions (after fusion) use, and the values read after
     /// the pass (states, `keep`).
-    init(program: Program, stepwise: [Instruction], keep: [Int]) {
+    init<S>(program: ProgramOf<S>, stepwise: [Instruction<S>], keep: [Int]) {
         let graph = program.graph, placement = program.placement
         var used = Set<Int>(program.recurrence.flatMap { [$0.state, $0.next] } + keep)
         for ins in stepwise {
             used.insert(ins.node)
             switch ins {
-            case let f as FusedProducts:
+            case let f as FusedProducts<S>:
                 for (k, m) in f.members.enumerated() where !f.direct[k] { used.insert(m.node) }
                 used.insert(graph.nodes[ins.node].operands[0])
-            case let f as FusedSum: for (i, a) in f.addends.enumerated() where f.views[i] == nil { used.insert(a) }
-            case let f as FusedProductSum: used.formUnion(f.factors)
+            case let f as FusedSum<S>: for (i, a) in f.addends.enumerated() where f.views[i] == nil { used.insert(a) }
+            case let f as FusedProductSum<S>: used.formUnion(f.factors)
             default: used.formUnion(graph.nodes[ins.node].operands)
             }
         }
@@ -47,13 +47,13 @@ struct GradientZeroing {
     }
 
     /// The same ranges over a program's step-gradient frame and sequence-gradient arena.
-    func bound(frame: UnsafeMutablePointer<Double>, sequence: UnsafeMutablePointer<Double>) -> Bound {
+    func bound<S>(frame: UnsafeMutablePointer<S>, sequence: UnsafeMutablePointer<S>) -> Bound<S> {
         Bound(frame: frame, sequence: sequence, ranges: ranges, slices: slices, count: count)
     }
 
     /// Zeroing over one program's storage.
-    struct Bound {
-        let frame: UnsafeMutablePointer<Double>, sequence: UnsafeMutablePointer<Double>
+    struct Bound<S: Scalar> {
+        let frame: UnsafeMutablePointer<S>, sequence: UnsafeMutablePointer<S>
         let ranges: [(Int, Int)]
         let slices: [(offset: Int, count: Int, window: Int)]
         let count: Int

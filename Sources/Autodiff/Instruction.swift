@@ -4,35 +4,36 @@
 /// Where one node lives: its value at step t is `base + t · stride`, its gradient
 /// `gradBase + t · gradStride` (t taken modulo the window, for values and gradients stored
 /// for one block). Hoisted (`stacks`) slots run a block of steps' rows at once.
-struct Slot {
-    var base: UnsafeMutablePointer<Double>
+struct Slot<S: Scalar> {
+    var base: UnsafeMutablePointer<S>
     var stride: Int
-    var gradBase: UnsafeMutablePointer<Double>?
+    var gradBase: UnsafeMutablePointer<S>?
     var gradStride: Int
     var rows: Int
     var cols: Int
     var stacks: Bool
     var window = 0, gradWindow = 0
 
-    @inline(__always) func arg(_ t: Int, _ count: Int) -> Arg {
+    @inline(__always) func arg(_ t: Int, _ count: Int) -> Arg<S> {
         Arg(p: base + (window > 0 ? t % window : t) * stride, rows: stacks ? rows * count : rows, cols: cols)
     }
-    @inline(__always) func gradArg(_ t: Int, _ count: Int) -> Arg {
+    @inline(__always) func gradArg(_ t: Int, _ count: Int) -> Arg<S> {
         Arg(p: gradBase.map { $0 + (gradWindow > 0 ? t % gradWindow : t) * gradStride }, rows: stacks ? rows * count : rows, cols: cols)
     }
 }
 
 /// One node's forward kernel and VJP, dispatched to its family in `Ops/`. (Subclassed by
 /// fused instructions: FusedProducts.swift, FusedSums.swift, RowSection.swift.)
-class Instruction {
+class Instruction<S: Scalar> {
     let node: Int
     let op: Primitive
-    let operands: [Slot]
-    let out: Slot
-    let args: UnsafeMutablePointer<Arg>
-    let grads: UnsafeMutablePointer<Arg>
+    let operands: [Slot<S>]
+    let out: Slot<S>
+    let args: UnsafeMutablePointer<Arg<S>>
+    let grads: UnsafeMutablePointer<Arg<S>>
 
-    init(node: Int, op: Primitive, operands: [Slot], out: Slot) {
+    @_specialize(where S == Double) @_specialize(where S == Float)
+    init(node: Int, op: Primitive, operands: [Slot<S>], out: Slot<S>) {
         self.node = node; self.op = op; self.operands = operands; self.out = out
         args = .allocate(capacity: operands.count)
         grads = .allocate(capacity: operands.count)
@@ -44,9 +45,13 @@ class Instruction {
     deinit { args.deallocate(); grads.deallocate(); currentStorage.deallocate() }
 
     /// Called before a forward pass, a reverse pass, and after a reverse pass's steps.
+    @_specialize(where S == Double) @_specialize(where S == Float)
     func beginForward() {}
+    @_specialize(where S == Double) @_specialize(where S == Float)
     func beginBackward() {}
+    @_specialize(where S == Double) @_specialize(where S == Float)
     func endBlock() {}
+    @_specialize(where S == Double) @_specialize(where S == Float)
     func endBackward() {}
 
     // MARK: Row-wise execution
@@ -59,13 +64,17 @@ class Instruction {
 
     /// Whether this instruction works row by row.
     var isRowwise: Bool {
-        switch op {
-        case .add, .subtract, .multiply, .divide, .negate, .exp, .log, .square, .sqrt, .sigmoid, .tanh, .relu: return true
-        default: return false
+        @_specialize(where S == Double) @_specialize(where S == Float)
+        get {
+            switch op {
+            case .add, .subtract, .multiply, .divide, .negate, .exp, .log, .square, .sqrt, .sigmoid, .tanh, .relu: return true
+            default: return false
+            }
         }
     }
 
     /// Fills the operand views for step t (and, for the reverse pass, the gradient views).
+    @_specialize(where S == Double) @_specialize(where S == Float)
     func prepare(_ t: Int, _ count: Int, gradients: Bool) {
         for i in operands.indices {
             args[i] = operands[i].arg(t, count)
@@ -75,13 +84,14 @@ class Instruction {
     }
     /// The output and its gradient at the prepared step. (Kept behind a pointer, as `args`:
     /// a stored property would be checked for exclusive access at every read in the time loop.)
-    var current: (value: Arg, gradient: Arg) {
+    var current: (value: Arg<S>, gradient: Arg<S>) {
         get { currentStorage.pointee }
         set { currentStorage.pointee = newValue }
     }
-    private let currentStorage: UnsafeMutablePointer<(value: Arg, gradient: Arg)>
+    private let currentStorage: UnsafeMutablePointer<(value: Arg<S>, gradient: Arg<S>)>
 
     /// The forward kernel on rows `r` (after `prepare`).
+    @_specialize(where S == Double) @_specialize(where S == Float)
     func forwardRows(_ r: Range<Int>) {
         let (o, n) = (current.value, current.value.rows)
         switch op {
@@ -94,12 +104,13 @@ class Instruction {
 
     /// The VJP's row part on rows `r` (after `prepare(…, gradients: true)`): the gradients of
     /// full-shape operands.
+    @_specialize(where S == Double) @_specialize(where S == Float)
     func backwardRows(_ r: Range<Int>) {
         let (o, g, n) = (current.value, current.gradient, current.value.rows)
         switch op {
         case .add, .subtract, .multiply, .divide:
             let (a, b, ga, gb) = (args[0], args[1], grads[0], grads[1])
-            let none = Arg(p: nil, rows: 0, cols: 0)
+            let none = Arg<S>(p: nil, rows: 0, cols: 0)
             Elementwise.vjp(op, a.rows(r, of: n), b.rows(r, of: n), o.rows(r, of: n), g.rows(r, of: n),
                             ga.rows == n ? ga.rows(r, of: n) : none, gb.rows == n ? gb.rows(r, of: n) : none)
         case .negate, .exp, .log, .square, .sqrt:
@@ -114,22 +125,29 @@ class Instruction {
 
     /// Whether the prepared VJP has a tail: an operand gradient that is not full-shape.
     var hasTail: Bool {
-        switch op { case .add, .subtract, .multiply, .divide: break; default: return false }
-        let m = current.value.rows
-        return (grads[0].rows != m && grads[0].p != nil) || (grads[1].rows != m && grads[1].p != nil)
+        @_specialize(where S == Double) @_specialize(where S == Float)
+        get {
+            switch op { case .add, .subtract, .multiply, .divide: break; default: return false }
+            let m = current.value.rows
+            return (grads[0].rows != m && grads[0].p != nil) || (grads[1].rows != m && grads[1].p != nil)
+        }
     }
 
     /// Whether the prepared tail is nothing but column sums (biases' gradients), which may run
     /// split by columns (`backwardTail(columns:)`) with the same bits: each column's sum keeps
     /// its order, whichever core adds it.
     var tailSplitsByColumns: Bool {
-        guard hasTail else { return true }
-        let (m, cols) = (current.value.rows, current.value.cols)
-        func rowOrFull(_ x: Arg) -> Bool { x.p == nil || x.rows == m || (x.rows == 1 && x.cols == cols) }
-        return (op == .add || op == .subtract) && rowOrFull(grads[0]) && rowOrFull(grads[1])
+        @_specialize(where S == Double) @_specialize(where S == Float)
+        get {
+            guard hasTail else { return true }
+            let (m, cols) = (current.value.rows, current.value.cols)
+            func rowOrFull(_ x: Arg<S>) -> Bool { x.p == nil || x.rows == m || (x.rows == 1 && x.cols == cols) }
+            return (op == .add || op == .subtract) && rowOrFull(grads[0]) && rowOrFull(grads[1])
+        }
     }
 
     /// The tail on output columns `cs` only (when `tailSplitsByColumns`).
+    @_specialize(where S == Double) @_specialize(where S == Float)
     func backwardTail(columns cs: Range<Int>) {
         switch op { case .add, .subtract: break; default: return }
         let (g, ga, gb, m, cols) = (current.gradient, grads[0], grads[1], current.value.rows, current.value.cols)
@@ -138,6 +156,7 @@ class Instruction {
     }
 
     /// The whole tail: column sums split over the cores, or the general broadcasting VJP.
+    @_specialize(where S == Double) @_specialize(where S == Float)
     func backwardTail() {
         guard hasTail else { return }
         let o = current.value
@@ -145,12 +164,14 @@ class Instruction {
     }
 
     /// A tail that is not only column sums, on one thread.
+    @_specialize(where S == Double) @_specialize(where S == Float)
     func broadcastTail() {
         let (o, g) = current
-        let (m, none) = (o.rows, Arg(p: nil, rows: 0, cols: 0))
+        let (m, none) = (o.rows, Arg<S>(p: nil, rows: 0, cols: 0))
         Elementwise.vjp(op, args[0], args[1], o, g, grads[0].rows == m ? none : grads[0], grads[1].rows == m ? none : grads[1])
     }
 
+    @_specialize(where S == Double) @_specialize(where S == Float)
     func run(from t: Int, count: Int) throws {
         if isRowwise {
             prepare(t, count, gradients: false)
@@ -162,6 +183,7 @@ class Instruction {
         catch let e as KernelError { throw ProgramError.badData(step: t, message: e.message) }
     }
 
+    @_specialize(where S == Double) @_specialize(where S == Float)
     func vjp(from t: Int, count: Int) {
         guard out.gradBase != nil else { return }
         if isRowwise {
@@ -192,20 +214,24 @@ public enum ProgramError: Error, CustomStringConvertible {
     }
 }
 
-/// A zero-initialized block of Doubles owned by a program.
-final class Arena {
-    let base: UnsafeMutablePointer<Double>
+/// A zero-initialized block of scalars owned by a program.
+final class Arena<S: Scalar> {
+    let base: UnsafeMutablePointer<S>
     let count: Int
+    @_specialize(where S == Double) @_specialize(where S == Float)
     init(count: Int) {
         self.count = count
         base = .allocate(capacity: max(count, 1))
         base.initialize(repeating: 0, count: max(count, 1))
     }
     deinit { base.deallocate() }
-    func pointer(_ offset: Int) -> UnsafeMutablePointer<Double> { base + offset }
+    func pointer(_ offset: Int) -> UnsafeMutablePointer<S> { base + offset }
+    @_specialize(where S == Double) @_specialize(where S == Float)
     func zero() {
         Parallel.rows(count, cols: 1) { r in (base + r.lowerBound).update(repeating: 0, count: r.count) }
     }
-    func load(_ xs: [Double]) { xs.withUnsafeBufferPointer { base.update(from: $0.baseAddress!, count: $0.count) } }
-    var array: [Double] { Array(UnsafeBufferPointer(start: base, count: count)) }
+    /// Copies `xs` in from the start (rounded to `S`: exact for Double).
+    func load(_ xs: [Double]) { xs.withUnsafeBufferPointer { S.store($0, into: base) } }
+    /// The numbers, as Doubles (exact).
+    var doubles: [Double] { S.doubles(base, count: count) }
 }

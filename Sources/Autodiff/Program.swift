@@ -13,7 +13,10 @@
 ///   consumer's VJP reads) are *kept* for every step, the rest live in one scratch frame.
 /// Gradients of step nodes live in one frame reused by every step; the gradients flowing
 /// into the state leaves are carried to the step before.
-public final class Program: Executor {
+/// The fast program in float64, the engine's default precision.
+public typealias Program = ProgramOf<Double>
+
+public final class ProgramOf<S: Autodiff.Scalar>: Executor {
     /// The graph it runs.
     public let graph: Graph
     /// Number of time steps.
@@ -31,23 +34,23 @@ public final class Program: Executor {
     /// Instructions run once per block (hoisted) and once per step, after fusion (a measure
     /// of a step's overhead), and the row sections the step's row-wise instructions run in.
     public var instructionCounts: (hoisted: Int, perStep: Int, rowSections: Int) {
-        (hoisted.count, stepwise.reduce(0) { $0 + (($1 as? RowSection)?.members.count ?? 1) }, stepwise.count { $0 is RowSection })
+        (hoisted.count, stepwise.reduce(0) { $0 + (($1 as? RowSection<S>)?.members.count ?? 1) }, stepwise.count { $0 is RowSection<S> })
     }
     /// Bytes of storage per time step (values kept for the reverse pass, hoisted values and
     /// their gradients): a program of T steps needs about T times this.
     public let bytesPerStep: Int
     /// Bytes of value and gradient storage the program holds (its arenas).
-    public var bytesStored: Int { 8 * (arenas + gradArenas).reduce(0) { $0 + $1.count } }
-    private var hoisted: [Instruction] = []
-    private var stepwise: [Instruction] = []
+    public var bytesStored: Int { MemoryLayout<S>.size * (arenas + gradArenas).reduce(0) { $0 + $1.count } }
+    private var hoisted: [Instruction<S>] = []
+    private var stepwise: [Instruction<S>] = []
     /// The gradients the reverse pass zeroes at each step (see GradientZeroing.swift).
     private var zeroing = GradientZeroing()
     /// Value and gradient storage, indexed by `Storage.rawValue` (an array, not a dictionary:
     /// addresses are computed inside the time loop).
-    private let arenas: [Arena]
-    private let gradArenas: [Arena]
-    private var initialStates: [Arena]
-    private var carries: [Arena]
+    private let arenas: [Arena<S>]
+    private let gradArenas: [Arena<S>]
+    private var initialStates: [Arena<S>]
+    private var carries: [Arena<S>]
     private var differentiableUse: [Bool]
     /// Input leaves built without a gradient (`withoutGradient`).
     private let gradientless: Set<Int>
@@ -61,6 +64,7 @@ public final class Program: Executor {
     ///   - withoutGradient: input leaves whose gradient is not wanted (PyTorch's
     ///     `requires_grad=False`): the reverse pass skips the work that only they need, such
     ///     as the product giving ∂L/∂x from an input projection. Nothing else changes.
+    @_specialize(where S == Double) @_specialize(where S == Float)
     public init(graph: Graph, steps: Int = 1, recurrence: [(state: Value, next: Value)] = [],
                 keep: [Value] = [], withoutGradient: [Value] = [], options: Options = .all) throws {
         try graph.validate()
@@ -69,13 +73,14 @@ public final class Program: Executor {
         self.graph = graph
         self.steps = steps
         self.options = options
-        self.recurrence = try Program.checked(recurrence, in: graph)
-        block = Program.blockLength(rows: graph.nodes.first { $0.op == .input }?.shape.rows ?? 1)
-        gradientless = Program.checked(withoutGradient: withoutGradient, recurrence: self.recurrence, in: graph)
+        self.recurrence = try ProgramOf.checked(recurrence, in: graph)
+        block = ProgramOf.blockLength(rows: graph.nodes.first { $0.op == .input }?.shape.rows ?? 1)
+        gradientless = ProgramOf.checked(withoutGradient: withoutGradient, recurrence: self.recurrence, in: graph)
 
         // Storage: where each value and gradient lives (shared, hoisted, kept, scratch).
         let layout = StorageLayout(graph: graph, steps: steps, block: block, recurrence: self.recurrence,
-                                   keep: keep.map(\.id), gradientless: gradientless)
+                                   keep: keep.map(\.id), gradientless: gradientless,
+                                   bytesPerScalar: MemoryLayout<S>.size)
         placement = layout.placement
         differentiableUse = layout.differentiableUse
         bytesPerStep = layout.bytesPerStep
@@ -94,27 +99,8 @@ public final class Program: Executor {
         if options.contains(.rowSections) { stepwise = groupRowwise(stepwise) }
     }
 
-    /// The optimizations a program may apply to its step's instruction list. Every one keeps
-    /// the bits of every value; `fuseProducts` alone changes the rounding of gradients (it adds
-    /// the gates' products, and the weights' gradient over a block of steps, in one DGEMM).
-    /// Tests turn them off to check that by machine.
-    public struct Options: OptionSet, Sendable {
-        /// The set as bits (one per optimization).
-        public let rawValue: Int
-        /// Creates a set from its raw bits.
-        public init(rawValue: Int) { self.rawValue = rawValue }
-        /// The step products sharing their left operand as one product (FusedProducts).
-        public static let fuseProducts = Options(rawValue: 1 << 0)
-        /// Addition chains ending in an activation as one instruction (FusedSum), reading a
-        /// fused product's output in place when `fuseProducts` is on too.
-        public static let fuseSums = Options(rawValue: 1 << 1)
-        /// `a ⊙ b + c ⊙ d` as one instruction (FusedProductSum).
-        public static let fuseProductSums = Options(rawValue: 1 << 2)
-        /// Consecutive row-wise instructions run with one hand-off to the helper (RowSection).
-        public static let rowSections = Options(rawValue: 1 << 3)
-        /// Every optimization (the default).
-        public static let all: Options = [.fuseProducts, .fuseSums, .fuseProductSums, .rowSections]
-    }
+    /// The optimizations a program may apply (see `ProgramOptions`).
+    public typealias Options = ProgramOptions
 
     /// The recurrence pairs as node ids, checked: each state an input leaf of its next value's shape.
     private static func checked(_ recurrence: [(state: Value, next: Value)], in graph: Graph) throws -> [(state: Int, next: Int)] {
@@ -141,22 +127,22 @@ public final class Program: Executor {
     /// Copies the constants' values into the shared arena.
     private func loadConstants() {
         for (id, node) in graph.nodes.enumerated() where node.op == .constant {
-            node.constant!.scalars.withUnsafeBufferPointer { arenas[Storage.shared.rawValue].pointer(placement[id].offset).update(from: $0.baseAddress!, count: $0.count) }
+            node.constant!.scalars.withUnsafeBufferPointer { S.store($0, into: arenas[Storage.shared.rawValue].pointer(placement[id].offset)) }
         }
     }
 
     /// One instruction per non-leaf node, in recording order: the hoisted ones and the step ones.
-    private func instructions() -> (hoisted: [Instruction], stepwise: [Instruction]) {
-        var hoisted = [Instruction](), stepwise = [Instruction]()
+    private func instructions() -> (hoisted: [Instruction<S>], stepwise: [Instruction<S>]) {
+        var hoisted = [Instruction<S>](), stepwise = [Instruction<S>]()
         for (id, node) in graph.nodes.enumerated() where !node.op.isLeaf {
-            let ins = Instruction(node: id, op: node.op, operands: node.operands.map { slot($0) }, out: slot(id))
+            let ins = Instruction<S>(node: id, op: node.op, operands: node.operands.map { slot($0) }, out: slot(id))
             if placement[id].storage == .sequence { hoisted.append(ins) } else { stepwise.append(ins) }
         }
         return (hoisted, stepwise)
     }
 
     /// The fusion passes `options` allow, in order (FusedProducts.swift, FusedSums.swift).
-    private func fuse(_ list: [Instruction], protected: Set<Int>) -> [Instruction] {
+    private func fuse(_ list: [Instruction<S>], protected: Set<Int>) -> [Instruction<S>] {
         var list = list
         if options.contains(.fuseProducts) { list = fuseProducts(list) }
         if options.contains(.fuseSums) {
@@ -171,6 +157,7 @@ public final class Program: Executor {
 
     /// Sets a parameter, a constant-shaped input of a one-step program, or (for a state leaf)
     /// the initial state.
+    @_specialize(where S == Double) @_specialize(where S == Float)
     public func set(_ leaf: Value, _ tensor: Tensor) throws {
         try checkShape(leaf, tensor)
         if let k = recurrence.firstIndex(where: { $0.state == leaf.id }) {
@@ -181,40 +168,44 @@ public final class Program: Executor {
     }
 
     /// Sets the value of a per-step input leaf at `step`.
+    @_specialize(where S == Double) @_specialize(where S == Float)
     public func set(_ leaf: Value, step: Int, _ tensor: Tensor) throws {
         try checkShape(leaf, tensor)
         let p = placement[leaf.id]
-        tensor.scalars.withUnsafeBufferPointer { address(p, step).update(from: $0.baseAddress!, count: $0.count) }
+        tensor.scalars.withUnsafeBufferPointer { S.store($0, into: address(p, step)) }
     }
 
     /// Sets a per-step input leaf for all steps at once: `scalars` holds step 0's rows, then
     /// step 1's, … (`steps · rows · cols` numbers).
+    @_specialize(where S == Double) @_specialize(where S == Float)
     public func setSequence(_ leaf: Value, _ scalars: [Double]) throws {
         let p = placement[leaf.id], n = leaf.shape.count
         guard p.storage == .sequence, scalars.count == n * steps else {
             throw AutodiffError.feedShape(name: leaf.name ?? "%\(leaf.id)", expected: Shape(steps * leaf.shape.rows, leaf.shape.cols),
                                           got: Shape(scalars.count / max(leaf.shape.cols, 1), leaf.shape.cols))
         }
-        scalars.withUnsafeBufferPointer { address(p, 0).update(from: $0.baseAddress!, count: $0.count) }
+        scalars.withUnsafeBufferPointer { S.store($0, into: address(p, 0)) }
     }
 
     /// The value of `v` at `step` (for step nodes: kept ones at any step, others at the last
     /// step computed).
+    @_specialize(where S == Double) @_specialize(where S == Float)
     public func value(of v: Value, step: Int) -> Tensor {
         let p = placement[v.id]
         precondition(p.storage != .scratch || step == steps - 1, "value(of:step:): \(v.name ?? "%\(v.id)") is not kept for every step")
         precondition(p.window == 0, "value(of:step:): \(v.name ?? "%\(v.id)") is stored for one block of steps only (pass it in `keep:`)")
         return Tensor(rows: v.shape.rows, cols: v.shape.cols,
-                      scalars: Array(UnsafeBufferPointer(start: address(p, p.storage == .scratch ? 0 : step), count: v.shape.count)))
+                      scalars: S.doubles(address(p, p.storage == .scratch ? 0 : step), count: v.shape.count))
     }
 
     /// The gradient of the seeded loss with respect to `v` (at `step` for per-step values;
     /// parameters' gradients are summed over steps). Throws when `v` reaches the loss only
     /// through an operand that is not differentiated.
+    @_specialize(where S == Double) @_specialize(where S == Float)
     public func gradient(of v: Value, step: Int) throws -> Tensor {
         let p = placement[v.id]
         if let k = recurrence.firstIndex(where: { $0.state == v.id }), step == 0 {
-            return Tensor(rows: v.shape.rows, cols: v.shape.cols, scalars: carries[k].array)
+            return Tensor(rows: v.shape.rows, cols: v.shape.cols, scalars: carries[k].doubles)
         }
         guard !gradientless.contains(v.id) else { throw AutodiffError.notDifferentiated(v.name ?? "%\(v.id)") }
         guard p.hasGradient, differentiableUse[v.id] || !graph.nodes.contains(where: { $0.operands.contains(v.id) }) else {
@@ -225,25 +216,27 @@ public final class Program: Executor {
         precondition(p.storage == .sequence || p.storage == .shared || step == 0,
                      "gradient(of:step:): per-step gradients of \(v.name ?? "%\(v.id)") are only seen during backward (use `carried`)")
         return Tensor(rows: v.shape.rows, cols: v.shape.cols,
-                      scalars: Array(UnsafeBufferPointer(start: gradAddress(p, step), count: v.shape.count)))
+                      scalars: S.doubles(gradAddress(p, step), count: v.shape.count))
     }
 
     /// The gradient of a per-step input leaf for steps `0 ..< count`, step after step
     /// (count · rows · cols numbers), after `backward`.
+    @_specialize(where S == Double) @_specialize(where S == Float)
     public func sequenceGradient(of leaf: Value, count: Int?) -> [Double] {
         let p = placement[leaf.id]
         precondition(p.storage == .sequence && p.hasGradient, "sequenceGradient: \(leaf.name ?? "%\(leaf.id)") is not a per-step input")
-        return Array(UnsafeBufferPointer(start: gradAddress(p, 0), count: (count ?? steps) * leaf.shape.count))
+        return S.doubles(gradAddress(p, 0), count: (count ?? steps) * leaf.shape.count)
     }
 
     /// The value the state leaf `state` reaches after step `last` (default: the last step of
     /// the program; pass `n − 1` after a forward pass over `0 ..< n`).
+    @_specialize(where S == Double) @_specialize(where S == Float)
     public func finalState(_ state: Value, last: Int?) -> Tensor {
         let k = recurrence.firstIndex { $0.state == state.id }!
         let next = graph.value(recurrence[k].next)
         let p = placement[next.id]
         return Tensor(rows: next.shape.rows, cols: next.shape.cols,
-                      scalars: Array(UnsafeBufferPointer(start: address(p, p.storage == .scratch ? 0 : (last ?? steps - 1)), count: next.shape.count)))
+                      scalars: S.doubles(address(p, p.storage == .scratch ? 0 : (last ?? steps - 1)), count: next.shape.count))
     }
 
     // MARK: Passes
@@ -267,6 +260,7 @@ public final class Program: Executor {
     /// - Parameter checkFinite: after every instruction, check its output for NaN or ±∞ and
     ///   throw `ProgramError.nonFinite` naming the op, the value and the time step where one
     ///   first appears (slower: for diagnosing a diverged run).
+    @_specialize(where S == Double) @_specialize(where S == Float)
     public func forward(steps range: Range<Int>, checkFinite: Bool) throws {
         guard !range.isEmpty else { return }
         precondition(range.upperBound <= steps, "forward: steps \(range) beyond the program's \(steps)")
@@ -296,18 +290,18 @@ public final class Program: Executor {
 
     /// Throws `nonFinite` if an instruction's output (every member's, for fused ones) holds
     /// NaN or ±∞ at steps `t ..< t + count`.
-    private func check(_ ins: Instruction, from t: Int, count: Int) throws {
-        if let s = ins as? RowSection {   // in program order: the first to hold one is named
+    private func check(_ ins: Instruction<S>, from t: Int, count: Int) throws {
+        if let s = ins as? RowSection<S> {   // in program order: the first to hold one is named
             for m in s.members { try check(m, from: t, count: count) }
             return
         }
         var outputs = [(ins.node, ins.out)]
-        if let f = ins as? FusedProducts {
+        if let f = ins as? FusedProducts<S> {
             // Members read in place are checked in the fused buffer (one step, rows × width).
             for (k, m) in f.members.enumerated() where f.direct[k] {
                 for r in 0..<f.rows { for c in 0..<m.out.cols where !f.outputs[r * f.width + f.offsets[k] + c].isFinite {
                     let n = graph.nodes[m.node]
-                    throw ProgramError.nonFinite(op: n.op.name, value: n.name ?? "%\(m.node)", step: t, number: f.outputs[r * f.width + f.offsets[k] + c])
+                    throw ProgramError.nonFinite(op: n.op.name, value: n.name ?? "%\(m.node)", step: t, number: Double(f.outputs[r * f.width + f.offsets[k] + c]))
                 } }
             }
             outputs = f.members.enumerated().filter { !f.direct[$0.offset] }.map { ($0.element.node, $0.element.out) }
@@ -317,13 +311,13 @@ public final class Program: Executor {
             let per = slot.rows * slot.cols
             for k in 0..<a.count where !a.p![k].isFinite {
                 let n = graph.nodes[node]
-                throw ProgramError.nonFinite(op: n.op.name, value: n.name ?? "%\(node)", step: t + (slot.stacks ? k / per : 0), number: a.p![k])
+                throw ProgramError.nonFinite(op: n.op.name, value: n.name ?? "%\(node)", step: t + (slot.stacks ? k / per : 0), number: Double(a.p![k]))
             }
         }
     }
 
     /// `Seeds`, as `backward`'s closures receive them.
-    public typealias Seeds = Autodiff.Seeds
+    public typealias Seeds = SeedsOf<S>
 
     /// Runs the reverse pass from the last step computed to the first.
     /// - Parameters:
@@ -338,9 +332,10 @@ public final class Program: Executor {
     ///     gradients flowing into the state leaves (∂L/∂ state after step t − 1), one buffer per
     ///     recurrence pair, which it may read or rescale (the probe rescales them to avoid
     ///     underflow).
+    @_specialize(where S == Double) @_specialize(where S == Float)
     public func backward(count: Int?, incoming: [[Double]]?, accumulate: Bool,
                          seed: (Seeds) throws -> Void,
-                         carried: ((Seeds, [UnsafeMutableBufferPointer<Double>]) -> Void)?) throws {
+                         carried: ((Seeds, [UnsafeMutableBufferPointer<S>]) -> Void)?) throws {
         let n = count ?? steps
         // The hoisted values' gradients (all steps: by far the largest arena) are zeroed one
         // step at a time, just before the step's VJPs write them, while they are in cache.
@@ -365,12 +360,12 @@ public final class Program: Executor {
                     }
                     pending = false
                 }
-                try seed(Seeds(source: self, step: t))
+                try seed(SeedsOf(source: self, step: t))
                 for ins in reversed { ins._withUnsafeGuaranteedRef { $0.vjp(from: t, count: 1) } }
                 for (k, (s, _)) in recurrence.enumerated() {
                     carries[k].base.update(from: gradAddress(placement[s], t), count: carries[k].count)
                 }
-                carried?(Seeds(source: self, step: t), carryBuffers)
+                carried?(SeedsOf(source: self, step: t), carryBuffers)
             }
             for ins in stepwise { ins.endBlock() }
             for ins in hoisted.reversed() { ins.vjp(from: b.lowerBound, count: b.count) }
@@ -387,35 +382,59 @@ public final class Program: Executor {
         }
     }
 
-    fileprivate func address(_ p: Placement, _ t: Int) -> UnsafeMutablePointer<Double> {
+    fileprivate func address(_ p: Placement, _ t: Int) -> UnsafeMutablePointer<S> {
         arenas[p.storage.rawValue].pointer(p.offset + (p.window > 0 ? t % p.window : t) * p.stride)
     }
 
-    fileprivate func gradAddress(_ p: Placement, _ t: Int) -> UnsafeMutablePointer<Double> {
+    fileprivate func gradAddress(_ p: Placement, _ t: Int) -> UnsafeMutablePointer<S> {
         let g: Storage = p.storage == .kept ? .scratch : p.storage
         return gradArenas[g.rawValue].pointer(p.gradOffset + (p.gradWindow > 0 ? t % p.gradWindow : t) * p.gradStride)
     }
 
-    func slot(_ id: Int) -> Slot {
+    func slot(_ id: Int) -> Slot<S> {
         let p = placement[id], shape = graph.nodes[id].shape
         let g: Storage = p.storage == .kept ? .scratch : p.storage
-        return Slot(base: arenas[p.storage.rawValue].pointer(p.offset), stride: p.stride,
+        return Slot<S>(base: arenas[p.storage.rawValue].pointer(p.offset), stride: p.stride,
                     gradBase: p.hasGradient ? gradArenas[g.rawValue].pointer(p.gradOffset) : nil,
                     gradStride: p.gradStride, rows: shape.rows, cols: shape.cols,
                     stacks: p.storage == .sequence, window: p.window, gradWindow: p.gradWindow)
     }
 }
 
-extension Program: SeedSource {
-    func seedGradient(of v: Value, step: Int) -> UnsafeMutableBufferPointer<Double> {
+extension ProgramOf: SeedSource {
+    @_specialize(where S == Double) @_specialize(where S == Float)
+    func seedGradient(of v: Value, step: Int) -> UnsafeMutableBufferPointer<S> {
         let p = placement[v.id]
         precondition(p.storage == .sequence || p.storage == .shared || zeroing.nodes.contains(v.id),
                      "Seeds: \(v.name ?? "%\(v.id)") is an intermediate value; seed a state, an input or a value passed in `keep:`")
         return UnsafeMutableBufferPointer(start: gradAddress(p, step), count: v.shape.count)
     }
 
-    func seedValue(of v: Value, step: Int) -> UnsafeMutableBufferPointer<Double> {
+    @_specialize(where S == Double) @_specialize(where S == Float)
+    func seedValue(of v: Value, step: Int) -> UnsafeMutableBufferPointer<S> {
         let p = placement[v.id]
         return UnsafeMutableBufferPointer(start: address(p, p.storage == .scratch ? 0 : step), count: v.shape.count)
     }
+}
+
+/// The optimizations a program may apply to its step's instruction list. Every one keeps
+/// the bits of every value; `fuseProducts` alone changes the rounding of gradients (it adds
+/// the gates' products, and the weights' gradient over a block of steps, in one DGEMM).
+/// Tests turn them off to check that by machine.
+public struct ProgramOptions: OptionSet, Sendable {
+    /// The set as bits (one per optimization).
+    public let rawValue: Int
+    /// Creates a set from its raw bits.
+    public init(rawValue: Int) { self.rawValue = rawValue }
+    /// The step products sharing their left operand as one product (FusedProducts).
+    public static let fuseProducts = ProgramOptions(rawValue: 1 << 0)
+    /// Addition chains ending in an activation as one instruction (FusedSum), reading a
+    /// fused product's output in place when `fuseProducts` is on too.
+    public static let fuseSums = ProgramOptions(rawValue: 1 << 1)
+    /// `a ⊙ b + c ⊙ d` as one instruction (FusedProductSum).
+    public static let fuseProductSums = ProgramOptions(rawValue: 1 << 2)
+    /// Consecutive row-wise instructions run with one hand-off to the helper (RowSection).
+    public static let rowSections = ProgramOptions(rawValue: 1 << 3)
+    /// Every optimization (the default).
+    public static let all: ProgramOptions = [.fuseProducts, .fuseSums, .fuseProductSums, .rowSections]
 }

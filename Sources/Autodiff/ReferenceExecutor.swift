@@ -12,7 +12,10 @@
 /// program adds a sum in another order: one product over stacked gates or over a block of
 /// steps (`∂h += [G_i G_f …]·[W_i; W_f; …]`, `∂W += Σ_t G_tᵀ a_t` in one DGEMM) against one
 /// product per gate and per step here.
-public final class ReferenceExecutor: Executor {
+/// The reference executor in float64.
+public typealias ReferenceExecutor = ReferenceExecutorOf<Double>
+
+public final class ReferenceExecutorOf<S: Autodiff.Scalar>: Executor {
     /// The graph it runs.
     public let graph: Graph
     /// Number of time steps.
@@ -24,26 +27,27 @@ public final class ReferenceExecutor: Executor {
     private let isShared: [Bool]
     /// Numbers of one step's frame.
     private let frame: Int
-    private let values: Arena, gradients: Arena                  // steps × frame each
-    private let sharedValues: Arena, sharedGradients: Arena
-    private let initialStates: [Arena]
+    private let values: Arena<S>, gradients: Arena<S>                  // steps × frame each
+    private let sharedValues: Arena<S>, sharedGradients: Arena<S>
+    private let initialStates: [Arena<S>]
     /// Per recurrence pair: the gradient flowing into the state leaf, carried to the step before.
-    private let carries: [Arena]
+    private let carries: [Arena<S>]
     /// Nodes reached from a parameter or a differentiated input (those that get a gradient).
     private let hasGradient: [Bool]
     /// Nodes used as an operand the op differentiates.
     private let differentiableUse: [Bool]
     private let gradientless: Set<Int>
     /// Operand views for one kernel call (sized for the widest node).
-    private let args: UnsafeMutablePointer<Arg>, grads: UnsafeMutablePointer<Arg>
+    private let args: UnsafeMutablePointer<Arg<S>>, grads: UnsafeMutablePointer<Arg<S>>
 
     /// Bytes per time step: every node's value and gradient.
-    public var bytesPerStep: Int { 16 * frame }
+    public var bytesPerStep: Int { 2 * MemoryLayout<S>.size * frame }
     /// Bytes of value and gradient storage held.
-    public var bytesStored: Int { 8 * (values.count + gradients.count + sharedValues.count + sharedGradients.count) }
+    public var bytesStored: Int { MemoryLayout<S>.size * (values.count + gradients.count + sharedValues.count + sharedGradients.count) }
 
     /// Lays out storage (see `Program.init` for the parameters; every value is kept, so it
     /// takes no `keep:`).
+    @_specialize(where S == Double) @_specialize(where S == Float)
     public init(graph: Graph, steps: Int = 1, recurrence: [(state: Value, next: Value)] = [],
                 withoutGradient: [Value] = []) throws {
         try graph.validate()
@@ -93,28 +97,29 @@ public final class ReferenceExecutor: Executor {
     // MARK: Storage
 
     /// Node `id`'s value at step t.
-    private func value(_ id: Int, _ t: Int) -> UnsafeMutablePointer<Double> {
+    private func value(_ id: Int, _ t: Int) -> UnsafeMutablePointer<S> {
         isShared[id] ? sharedValues.pointer(offset[id]) : values.pointer(t * frame + offset[id])
     }
 
     /// Node `id`'s gradient at step t (nil when it gets none).
-    private func gradient(_ id: Int, _ t: Int) -> UnsafeMutablePointer<Double>? {
+    private func gradient(_ id: Int, _ t: Int) -> UnsafeMutablePointer<S>? {
         guard hasGradient[id] else { return nil }
         return isShared[id] ? sharedGradients.pointer(offset[id]) : gradients.pointer(t * frame + offset[id])
     }
 
-    private func view(_ p: UnsafeMutablePointer<Double>?, _ id: Int) -> Arg {
+    private func view(_ p: UnsafeMutablePointer<S>?, _ id: Int) -> Arg<S> {
         Arg(p: p, rows: graph.nodes[id].shape.rows, cols: graph.nodes[id].shape.cols)
     }
 
-    private func tensor(_ p: UnsafeMutablePointer<Double>, _ shape: Shape) -> Tensor {
-        Tensor(rows: shape.rows, cols: shape.cols, scalars: Array(UnsafeBufferPointer(start: p, count: shape.count)))
+    private func tensor(_ p: UnsafeMutablePointer<S>, _ shape: Shape) -> Tensor {
+        Tensor(rows: shape.rows, cols: shape.cols, scalars: S.doubles(p, count: shape.count))
     }
 
     // MARK: Feeding and reading
 
     /// Sets a parameter, a constant-shaped input of a one-step graph, or (for a state leaf)
     /// the initial state.
+    @_specialize(where S == Double) @_specialize(where S == Float)
     public func set(_ leaf: Value, _ tensor: Tensor) throws {
         try checkShape(leaf, tensor)
         if let k = recurrence.firstIndex(where: { $0.state == leaf.id }) { initialStates[k].load(tensor.scalars) }
@@ -122,12 +127,14 @@ public final class ReferenceExecutor: Executor {
     }
 
     /// Sets the value of a leaf at `step` (a parameter's or constant's at any step: it is shared).
+    @_specialize(where S == Double) @_specialize(where S == Float)
     public func set(_ leaf: Value, step: Int, _ tensor: Tensor) throws {
         try checkShape(leaf, tensor)
-        tensor.scalars.withUnsafeBufferPointer { value(leaf.id, step).update(from: $0.baseAddress!, count: $0.count) }
+        tensor.scalars.withUnsafeBufferPointer { S.store($0, into: value(leaf.id, step)) }
     }
 
     /// Sets a per-step input leaf for all steps at once (step 0's rows first).
+    @_specialize(where S == Double) @_specialize(where S == Float)
     public func setSequence(_ leaf: Value, _ scalars: [Double]) throws {
         let n = leaf.shape.count
         guard leaf.node.op == .input, scalars.count == n * steps else {
@@ -135,16 +142,18 @@ public final class ReferenceExecutor: Executor {
                                           got: Shape(scalars.count / max(leaf.shape.cols, 1), leaf.shape.cols))
         }
         scalars.withUnsafeBufferPointer { xs in
-            for t in 0..<steps { value(leaf.id, t).update(from: xs.baseAddress! + t * n, count: n) }
+            for t in 0..<steps { S.store(UnsafeBufferPointer(rebasing: xs[(t * n)..<((t + 1) * n)]), into: value(leaf.id, t)) }
         }
     }
 
     /// The value of `v` at `step` (every value is kept for every step).
+    @_specialize(where S == Double) @_specialize(where S == Float)
     public func value(of v: Value, step: Int) -> Tensor { tensor(value(v.id, step), v.shape) }
 
     /// The gradient of the seeded loss with respect to `v` at `step` (parameters: summed over
     /// steps; a state leaf at step 0: what flows into the initial state). Throws as `Program`
     /// does for an input built without a gradient or a value with no differentiable path.
+    @_specialize(where S == Double) @_specialize(where S == Float)
     public func gradient(of v: Value, step: Int) throws -> Tensor {
         if let k = recurrence.firstIndex(where: { $0.state == v.id }), step == 0 { return tensor(carries[k].base, v.shape) }
         guard !gradientless.contains(v.id) else { throw AutodiffError.notDifferentiated(v.name ?? "%\(v.id)") }
@@ -156,12 +165,14 @@ public final class ReferenceExecutor: Executor {
     }
 
     /// The gradient of a per-step input leaf for steps `0 ..< count` (nil: all), step after step.
+    @_specialize(where S == Double) @_specialize(where S == Float)
     public func sequenceGradient(of leaf: Value, count: Int?) -> [Double] {
         precondition(leaf.node.op == .input && hasGradient[leaf.id], "sequenceGradient: \(leaf.name ?? "%\(leaf.id)") is not a differentiated input")
-        return (0..<(count ?? steps)).flatMap { UnsafeBufferPointer(start: gradient(leaf.id, $0)!, count: leaf.shape.count) }
+        return (0..<(count ?? steps)).flatMap { S.doubles(gradient(leaf.id, $0)!, count: leaf.shape.count) }
     }
 
     /// The value the state leaf `state` reaches after step `last` (nil: the last step).
+    @_specialize(where S == Double) @_specialize(where S == Float)
     public func finalState(_ state: Value, last: Int?) -> Tensor {
         let next = recurrence.first { $0.state == state.id }!.next
         return tensor(value(next, last ?? steps - 1), graph.nodes[next].shape)
@@ -173,6 +184,7 @@ public final class ReferenceExecutor: Executor {
     /// initial ones), then every node in recording order.
     /// - Parameter checkFinite: throw `ProgramError.nonFinite` at the first node whose output
     ///   holds NaN or ±∞ (in step order, then node order).
+    @_specialize(where S == Double) @_specialize(where S == Float)
     public func forward(steps range: Range<Int>, checkFinite: Bool) throws {
         precondition(range.upperBound <= steps, "forward: steps \(range) beyond the executor's \(steps)")
         for t in range {
@@ -185,7 +197,7 @@ public final class ReferenceExecutor: Executor {
                 do { try node.op.forward(args, node.operands.count, out) }
                 catch let e as KernelError { throw ProgramError.badData(step: t, message: e.message) }
                 if checkFinite, let bad = out.buffer.first(where: { !$0.isFinite }) {
-                    throw ProgramError.nonFinite(op: node.op.name, value: node.name ?? "%\(id)", step: t, number: bad)
+                    throw ProgramError.nonFinite(op: node.op.name, value: node.name ?? "%\(id)", step: t, number: Double(bad))
                 }
             }
         }
@@ -195,9 +207,10 @@ public final class ReferenceExecutor: Executor {
     /// seeds, every node's VJP in reverse recording order, then the gradients carried to the
     /// step before (see `Program.backward(count:incoming:accumulate:seed:carried:)` for the
     /// parameters).
+    @_specialize(where S == Double) @_specialize(where S == Float)
     public func backward(count: Int?, incoming: [[Double]]?, accumulate: Bool,
-                         seed: (Seeds) throws -> Void,
-                         carried: ((Seeds, [UnsafeMutableBufferPointer<Double>]) -> Void)?) throws {
+                         seed: (SeedsOf<S>) throws -> Void,
+                         carried: ((SeedsOf<S>, [UnsafeMutableBufferPointer<S>]) -> Void)?) throws {
         let n = count ?? steps
         gradients.zeroAll()
         if !accumulate { sharedGradients.zeroAll() }
@@ -211,7 +224,7 @@ public final class ReferenceExecutor: Executor {
                     for j in 0..<carries[k].count { g[j] += carries[k].base[j] }
                 }
             }
-            try seed(Seeds(source: self, step: t))
+            try seed(SeedsOf(source: self, step: t))
             for (id, node) in graph.nodes.enumerated().reversed() where !node.op.isLeaf {
                 guard let g = gradient(id, t) else { continue }
                 for (i, o) in node.operands.enumerated() {
@@ -221,7 +234,7 @@ public final class ReferenceExecutor: Executor {
                 node.op.vjp(args, grads, node.operands.count, view(value(id, t), id), view(g, id))
             }
             for (k, (state, _)) in recurrence.enumerated() { carries[k].base.update(from: gradient(state, t)!, count: carries[k].count) }
-            carried?(Seeds(source: self, step: t), carryBuffers)
+            carried?(SeedsOf(source: self, step: t), carryBuffers)
         }
     }
 
@@ -233,20 +246,24 @@ public final class ReferenceExecutor: Executor {
     }
 }
 
-extension ReferenceExecutor: SeedSource {
-    func seedGradient(of v: Value, step: Int) -> UnsafeMutableBufferPointer<Double> {
+extension ReferenceExecutorOf: SeedSource {
+    @_specialize(where S == Double) @_specialize(where S == Float)
+    func seedGradient(of v: Value, step: Int) -> UnsafeMutableBufferPointer<S> {
         UnsafeMutableBufferPointer(start: gradient(v.id, step), count: v.shape.count)
     }
-    func seedValue(of v: Value, step: Int) -> UnsafeMutableBufferPointer<Double> {
+    @_specialize(where S == Double) @_specialize(where S == Float)
+    func seedValue(of v: Value, step: Int) -> UnsafeMutableBufferPointer<S> {
         UnsafeMutableBufferPointer(start: value(v.id, step), count: v.shape.count)
     }
 }
 
 extension Arena {
     /// Sets every number to 0, on one thread.
+    @_specialize(where S == Double) @_specialize(where S == Float)
     func zeroAll() { base.update(repeating: 0, count: max(count, 1)) }
     /// Copies `xs` in at `offset`.
+    @_specialize(where S == Double) @_specialize(where S == Float)
     func load(_ xs: [Double], at offset: Int) {
-        xs.withUnsafeBufferPointer { (base + offset).update(from: $0.baseAddress!, count: $0.count) }
+        xs.withUnsafeBufferPointer { S.store($0, into: base + offset) }
     }
 }

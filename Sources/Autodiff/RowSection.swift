@@ -5,11 +5,11 @@
 // split serves the whole chain: each core runs every instruction on its half of the rows,
 // then the reverse pass's tails (the biases' column sums) run after. Same kernels, same
 // order for every element: the bits do not change.
-extension Program {
+extension ProgramOf {
     /// Replaces runs of two or more consecutive row-wise step instructions with the same row
     /// count (at least two rows) by `RowSection`s.
-    func groupRowwise(_ list: [Instruction]) -> [Instruction] {
-        var result = [Instruction](), run = [Instruction]()
+    func groupRowwise(_ list: [Instruction<S>]) -> [Instruction<S>] {
+        var result = [Instruction<S>](), run = [Instruction<S>]()
         func close() {
             if run.count >= 2 { result.append(RowSection(run)) } else { result += run }
             run = []
@@ -29,14 +29,14 @@ extension Program {
 
 /// Row-wise instructions run as one: forward, every member on each core's rows in order;
 /// reverse, every member's row part in reverse order, then their tails in reverse order.
-final class RowSection: Instruction {
-    let members: [Instruction]
+final class RowSection<S: Scalar>: Instruction<S> {
+    let members: [Instruction<S>]
     private let rows: Int, width: Int
 
     /// The members that have a gradient, in reverse order: those the reverse pass runs.
-    private let active: [Instruction]
+    private let active: [Instruction<S>]
 
-    init(_ members: [Instruction]) {
+    init(_ members: [Instruction<S>]) {
         self.members = members
         active = members.filter { $0.out.gradBase != nil }.reversed()
         rows = members[0].out.rows
@@ -45,18 +45,24 @@ final class RowSection: Instruction {
         super.init(node: last.node, op: last.op, operands: last.operands, out: last.out)
     }
 
-    override var isRowwise: Bool { false }
+    override var isRowwise: Bool { @_specialize(where S == Double) @_specialize(where S == Float) get { false } }
+    @_specialize(where S == Double) @_specialize(where S == Float)
     override func beginForward() { for m in members { m.beginForward() } }
+    @_specialize(where S == Double) @_specialize(where S == Float)
     override func beginBackward() { for m in members { m.beginBackward() } }
+    @_specialize(where S == Double) @_specialize(where S == Float)
     override func endBlock() { for m in members { m.endBlock() } }
+    @_specialize(where S == Double) @_specialize(where S == Float)
     override func endBackward() { for m in members { m.endBackward() } }
 
+    @_specialize(where S == Double) @_specialize(where S == Float)
     override func run(from t: Int, count: Int) throws {
         for m in members { m.prepare(t, count, gradients: false) }
         let members = self.members
         Parallel.rows(rows, cols: width) { r in for m in members { m.forwardRows(r) } }
     }
 
+    @_specialize(where S == Double) @_specialize(where S == Float)
     override func vjp(from t: Int, count: Int) {
         let active = self.active
         for m in active { m.prepare(t, count, gradients: true) }

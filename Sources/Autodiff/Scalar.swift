@@ -43,6 +43,13 @@ public protocol Scalar: BinaryFloatingPoint, Sendable {
     static func exp(_ x: Self) -> Self
     /// libm's natural logarithm in this precision.
     static func log(_ x: Self) -> Self
+
+    /// Copies float64 numbers into storage of this precision (Double: a plain copy; Float:
+    /// each rounded to nearest). How tensors, inputs and constants enter a program.
+    static func store(_ xs: UnsafeBufferPointer<Double>, into p: UnsafeMutablePointer<Self>)
+    /// `count` numbers of this precision as float64 (exact: every Float is a Double). How
+    /// values and gradients leave a program.
+    static func doubles(_ p: UnsafePointer<Self>, count: Int) -> [Double]
 }
 
 extension Double: Scalar {
@@ -68,6 +75,12 @@ extension Double: Scalar {
     @inline(__always) public static func tanh(inPlace y: UnsafeMutablePointer<Double>, _ n: Int) { FastMath.tanh(inPlace: y, n) }
     @inline(__always) public static func exp(_ x: Double) -> Double { Foundation.exp(x) }
     @inline(__always) public static func log(_ x: Double) -> Double { Foundation.log(x) }
+    @inline(__always) public static func store(_ xs: UnsafeBufferPointer<Double>, into p: UnsafeMutablePointer<Double>) {
+        p.update(from: xs.baseAddress!, count: xs.count)
+    }
+    @inline(__always) public static func doubles(_ p: UnsafePointer<Double>, count: Int) -> [Double] {
+        Array(UnsafeBufferPointer(start: p, count: count))
+    }
 }
 
 extension Float: Scalar {
@@ -93,4 +106,10 @@ extension Float: Scalar {
     @inline(__always) public static func tanh(inPlace y: UnsafeMutablePointer<Float>, _ n: Int) { FastMath.tanh(inPlace: y, n) }
     @inline(__always) public static func exp(_ x: Float) -> Float { Foundation.exp(x) }
     @inline(__always) public static func log(_ x: Float) -> Float { Foundation.log(x) }
+    public static func store(_ xs: UnsafeBufferPointer<Double>, into p: UnsafeMutablePointer<Float>) {
+        for k in xs.indices { p[k] = Float(xs[k]) }
+    }
+    public static func doubles(_ p: UnsafePointer<Float>, count: Int) -> [Double] {
+        (0..<count).map { Double(p[$0]) }
+    }
 }

@@ -33,7 +33,8 @@ struct StorageLayout {
     /// on the length.
     let bytesPerStep: Int
 
-    init(graph: Graph, steps: Int, block: Int, recurrence: [(state: Int, next: Int)], keep: [Int], gradientless: Set<Int>) {
+    init(graph: Graph, steps: Int, block: Int, recurrence: [(state: Int, next: Int)], keep: [Int], gradientless: Set<Int>,
+         bytesPerScalar: Int) {
         let nodes = graph.nodes
         let stateLeaves = Set(recurrence.map(\.state))
         // Placement: shared, hoisted (sequence), or per step.
@@ -131,7 +132,7 @@ struct StorageLayout {
         self.differentiableUse = differentiableUse
         valueSizes = Storage.allCases.map { size[$0, default: 0] }
         gradientSizes = Storage.allCases.map { gradSize[$0, default: 0] }
-        bytesPerStep = 8 * (frame + sequenceEveryStep / steps)
+        bytesPerStep = bytesPerScalar * (frame + sequenceEveryStep / steps)
     }
 
     /// Whether `node` can run once over all steps: a row-wise op whose per-step operands are

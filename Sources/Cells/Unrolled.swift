@@ -12,7 +12,12 @@ import Foundation
 /// at segment boundaries, and the reverse pass recomputes each segment from its checkpoint
 /// before differentiating it (one extra forward pass in all). Segments are whole numbers of
 /// the program's blocks, so the gradients are bit-identical to those of the stored pass.
-public final class Unrolled {
+///
+/// Generic in the scalar the program stores and computes in (`Unrolled` is float64; a float32
+/// run is `UnrolledOf<Float>`). Weights, inputs, states and the gradients read back are
+/// float64 at this interface: a float32 program rounds them once when they are loaded, and
+/// its results widen exactly.
+public final class UnrolledOf<S: Autodiff.Scalar> {
     /// The network (its weights are loaded into the program by `load(_:)`).
     public private(set) var network: RecurrentNetwork
     /// Sequences per batch (B).
@@ -26,7 +31,7 @@ public final class Unrolled {
     public let graph: Graph
     /// The executor replaying it (over `segment` steps): a `Program`, or a
     /// `ReferenceExecutor` (see `execution`).
-    public let program: any Executor
+    public let program: any Executor<S>
     /// Which executor replays the graph.
     public let execution: Execution
     /// The input leaf (B × I).
@@ -42,7 +47,7 @@ public final class Unrolled {
     public let computesInputGradients: Bool
 
     /// The memory budget used when none is given: 1 GiB.
-    public static let defaultMemoryBudget = 1 << 30
+    public static var defaultMemoryBudget: Int { UnrolledDefaults.memoryBudget }
 
     private var inputs: [Double] = []
     private var checkpoints: [[Tensor]] = []     // per segment: the states it starts from
@@ -94,19 +99,19 @@ public final class Unrolled {
 
         // How many steps fit: measure a one-block program's storage per step.
         let block = Program.blockLength(rows: batch)
-        let perStep = try execution.executor(graph: g, steps: max(2, min(block, steps)), recurrence: pairs, keep: keep, withoutGradient: withoutGradient, options: optimizations).bytesPerStep
-        let budget = memoryBudget ?? Unrolled.defaultMemoryBudget
+        let perStep = try execution.executor(S.self, graph: g, steps: max(2, min(block, steps)), recurrence: pairs, keep: keep, withoutGradient: withoutGradient, options: optimizations).bytesPerStep
+        let budget = memoryBudget ?? UnrolledDefaults.memoryBudget
         if steps * perStep <= budget {
             segment = steps
         } else {
-            let fixed = (inputGradients ? 2 : 1) * steps * batch * network.inputSize * 8   // x and ∂L/∂x, kept whole
+            let fixed = (inputGradients ? 2 : 1) * steps * batch * network.inputSize * 8   // x and ∂L/∂x, kept whole (as Doubles)
             let fitting = (budget - fixed) / perStep / block * block
             guard fitting >= block else {
                 throw UnrollError.budgetTooSmall(budget: budget, needed: fixed + block * perStep)
             }
             segment = fitting
         }
-        program = try execution.executor(graph: g, steps: segment, recurrence: pairs, keep: keep, withoutGradient: withoutGradient,
+        program = try execution.executor(S.self, graph: g, steps: segment, recurrence: pairs, keep: keep, withoutGradient: withoutGradient,
                                          options: optimizations)
         try load(network)
     }
@@ -122,6 +127,7 @@ public final class Unrolled {
     public var output: Value { next[network.layers - 1][0] }
 
     /// Loads `network`'s weights (same cell and sizes) into the program.
+    @_specialize(where S == Double) @_specialize(where S == Float)
     public func load(_ network: RecurrentNetwork) throws {
         for k in 0..<network.layers {
             for (name, v) in parameters[k] { try program.set(v, network.weights[k][name]!) }
@@ -138,6 +144,7 @@ public final class Unrolled {
     ///   - checkFinite: check every op's output for NaN or ±∞ and throw
     ///     `ProgramError.nonFinite` naming the op, the value and the (global) time step where
     ///     one first appears (slower; for diagnosing a diverged run).
+    @_specialize(where S == Double) @_specialize(where S == Float)
     public func forward(inputs: [Double], initialState: [[Tensor]]? = nil, checkFinite: Bool = false) throws {
         let n = batch * network.inputSize
         guard inputs.count == steps * n else {
@@ -160,6 +167,7 @@ public final class Unrolled {
     }
 
     /// Loads segment k's inputs and starting states and runs it forward.
+    @_specialize(where S == Double) @_specialize(where S == Float)
     private func run(segment k: Int, checkFinite: Bool = false) throws {
         let r = range(ofSegment: k), n = batch * network.inputSize
         var x = Array(inputs[(r.lowerBound * n)..<(r.upperBound * n)])
@@ -170,6 +178,7 @@ public final class Unrolled {
         loadedSegment = k
     }
 
+    @_specialize(where S == Double) @_specialize(where S == Float)
     private func finalState(ofSegment k: Int) -> [Tensor] {
         states.joined().map { program.finalState($0, last: range(ofSegment: k).count - 1) }
     }
@@ -181,6 +190,7 @@ public final class Unrolled {
 
     /// The output h of the top layer at step t (B × H). When checkpointing, reading a step
     /// outside the segment in storage recomputes that segment.
+    @_specialize(where S == Double) @_specialize(where S == Float)
     public func output(step t: Int) -> Tensor {
         // Recomputing a segment replays a forward pass that already succeeded on the same
         // inputs and weights, so it cannot fail here.
@@ -191,6 +201,7 @@ public final class Unrolled {
     /// The state entering step t (after step t − 1; the initial state for t = 0), per layer,
     /// per state. When checkpointing, reading a step outside the segment in storage
     /// recomputes that segment.
+    @_specialize(where S == Double) @_specialize(where S == Float)
     public func state(enteringStep t: Int) -> [[Tensor]] {
         precondition((0..<steps).contains(t), "state(enteringStep:): step \(t) outside 0..<\(steps)")
         do { try ensureLoaded(t / segment) } catch { preconditionFailure("recomputing segment \(t / segment): \(error)") }
@@ -211,7 +222,7 @@ public final class Unrolled {
         /// ∂L/∂h_T of the top layer at the last step only: B·H numbers.
         case lastStep([Double])
         /// ∂L/∂h_t given by a closure of the step and h_t (nil: no loss at that step).
-        case custom((Int, UnsafeMutableBufferPointer<Double>) -> [Double]?)
+        case custom((Int, UnsafeMutableBufferPointer<S>) -> [Double]?)
     }
 
     /// Gradients of one reverse pass.
@@ -236,11 +247,12 @@ public final class Unrolled {
 
     /// Runs the reverse pass for `loss` (after `forward`) and collects the gradients.
     /// - Parameter recordStates: also return ∂L/∂h_t (and ∂L/∂c_t) for every step and layer.
+    @_specialize(where S == Double) @_specialize(where S == Float)
     public func backward(_ loss: Loss, recordStates: Bool = false) throws -> Gradients {
         var stateGrads: [[[Tensor]]]? = recordStates ? Array(repeating: [], count: steps) : nil
         try reverse(loss, observe: recordStates ? { t, read in
             stateGrads![t] = self.next.map { layer in
-                layer.map { v in Tensor(rows: v.shape.rows, cols: v.shape.cols, scalars: Array(read(v))) }
+                layer.map { v in Tensor(rows: v.shape.rows, cols: v.shape.cols, scalars: read(v).map { Double($0) }) }
             }
         } : nil)
         return Gradients(
@@ -254,7 +266,8 @@ public final class Unrolled {
     /// from `program` afterwards): what a benchmark or a training step needs.
     /// - Parameter observe: called at each step t (last first) with a reader of that step's
     ///   complete gradients, e.g. of the new-state nodes `next`.
-    public func reverse(_ loss: Loss, observe: ((Int, (Value) -> UnsafeMutableBufferPointer<Double>) -> Void)? = nil) throws {
+    @_specialize(where S == Double) @_specialize(where S == Float)
+    public func reverse(_ loss: Loss, observe: ((Int, (Value) -> UnsafeMutableBufferPointer<S>) -> Void)? = nil) throws {
         let out = output
         let bh = batch * network.hiddenSize
         try reverseSegments(seed: { s, t in
@@ -266,14 +279,15 @@ public final class Unrolled {
             }
             guard let seed else { return }
             let g = s.gradient(of: out)
-            for (k, v) in zip(0..<bh, seed) { g[k] += v }
+            for (k, v) in zip(0..<bh, seed) { g[k] += S(v) }
         }, carried: observe.map { f in { s, t, _ in f(t, { s.gradient(of: $0) }) } })
     }
 
     /// The reverse pass over every segment, last first, each recomputed from its checkpoint
     /// when needed; closures receive global step numbers.
-    private func reverseSegments(seed: (Seeds, Int) throws -> Void,
-                                 carried: ((Seeds, Int, [UnsafeMutableBufferPointer<Double>]) -> Void)?,
+    @_specialize(where S == Double) @_specialize(where S == Float)
+    private func reverseSegments(seed: (SeedsOf<S>, Int) throws -> Void,
+                                 carried: ((SeedsOf<S>, Int, [UnsafeMutableBufferPointer<S>]) -> Void)?,
                                  afterSegment: ((Range<Int>) -> Void)? = nil) throws {
         let n = batch * network.inputSize
         inputGradients = computesInputGradients ? [Double](repeating: 0, count: steps * n) : []
@@ -293,6 +307,15 @@ public final class Unrolled {
     }
 }
 
+/// The float64 unrolled network.
+public typealias Unrolled = UnrolledOf<Double>
+
+/// Defaults shared by every precision.
+public enum UnrolledDefaults {
+    /// The memory budget used when none is given: 1 GiB.
+    public static let memoryBudget = 1 << 30
+}
+
 /// Errors of unrolling.
 public enum UnrollError: Error, CustomStringConvertible {
     /// The memory budget cannot hold even one block of steps.
@@ -305,7 +328,7 @@ public enum UnrollError: Error, CustomStringConvertible {
     }
 }
 
-extension Unrolled {
+extension UnrolledOf {
     /// log10 of gradient norms per step, measured without underflow.
     public struct LogGradientNorms: Sendable {
         /// log10‖∂L/∂h_t‖ (over the batch and units), `[layer][t]`; −∞ when exactly zero.
@@ -328,6 +351,7 @@ extension Unrolled {
     /// The reverse pass is linear in the seed, which is what makes the rescaling exact; the
     /// parameter gradients it accumulates mix scales and are not meaningful here.
     /// - Parameter seed: ∂L/∂h_T of the top layer (B·H numbers).
+    @_specialize(where S == Double) @_specialize(where S == Float)
     public func logGradientNorms(lastStepSeed seed: [Double]) throws -> LogGradientNorms {
         let bh = batch * network.hiddenSize, n = batch * network.inputSize
         let hasCell = network.cell.stateNames.count > 1
@@ -341,7 +365,7 @@ extension Unrolled {
         try reverseSegments(seed: { s, t in
             guard t == self.steps - 1 else { return }
             let g = s.gradient(of: out)
-            for k in 0..<bh { g[k] += seed[k] }
+            for k in 0..<bh { g[k] += S(seed[k]) }
         }, carried: { s, t, carries in
             scaleAt[t] = scale
             for l in 0..<layers {
@@ -350,9 +374,9 @@ extension Unrolled {
             }
             // Rescale what flows to step t − 1 by one common factor (all state gradients
             // together, so their ratios are kept).
-            let norm = euclideanNorm(carries.joined())
+            let norm = euclideanNorm(carries.joined().lazy.map { Double($0) })
             guard norm > 0, norm.isFinite else { return }
-            for buffer in carries { for k in buffer.indices { buffer[k] /= norm } }
+            for buffer in carries { for k in buffer.indices { buffer[k] = S(Double(buffer[k]) / norm) } }
             scale += Foundation.log10(norm)
         }, afterSegment: { r in
             guard self.computesInputGradients else { return }
@@ -365,5 +389,11 @@ extension Unrolled {
 /// log10 of a vector's Euclidean norm (−∞ for a zero vector).
 func log10Norm<C: Collection>(_ v: C) -> Double where C.Element == Double {
     let n = euclideanNorm(v)
+    return n > 0 ? Foundation.log10(n) : -.infinity
+}
+
+/// The same for a vector of any precision (widened to float64 exactly).
+func log10Norm<C: Collection>(_ v: C) -> Double where C.Element: Autodiff.Scalar {
+    let n = euclideanNorm(v.lazy.map { Double($0) })
     return n > 0 ? Foundation.log10(n) : -.infinity
 }

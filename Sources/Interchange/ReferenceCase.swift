@@ -96,9 +96,18 @@ public struct ReferenceCase {
 
     /// Computes everything the case holds with GateLab and compares, tensor by tensor, in a
     /// fixed order: loss, h, h_last, c_last, then gradients.
-    public func verify() throws -> [Agreement] {
+    /// - Parameter precision: f64 (the default), or f32: the network runs in float32 (weights,
+    ///   inputs and states rounded once) and is compared with the case's float64 numbers.
+    public func verify(precision: Precision = .f64) throws -> [Agreement] {
+        switch precision {
+        case .f64: return try verify(in: Double.self)
+        case .f32: return try verify(in: Float.self)
+        }
+    }
+
+    func verify<S: Autodiff.Scalar>(in _: S.Type) throws -> [Agreement] {
         let T = steps, B = batch, H = network.hiddenSize, L = network.layers
-        let unrolled = try Unrolled(network: network, batch: B, steps: T)
+        let unrolled = try UnrolledOf<S>(network: network, batch: B, steps: T)
         try unrolled.forward(inputs: x, initialState: initialState)
         let h = (0..<T).flatMap { unrolled.output(step: $0).scalars }
         let loss = zip(h, r).reduce(0) { $0 + $1.0 * $1.1 }

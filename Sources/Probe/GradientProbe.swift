@@ -29,6 +29,9 @@ public struct ProbeSetup {
     public var memoryBudget: Int?
     /// The unrolled network's executor.
     public var execution = Execution.fast
+    /// The precision the network is unrolled in (f64 by default; f32 rounds the weights,
+    /// inputs and readout once when they are loaded).
+    public var precision = Precision.f64
 
     /// Creates a setup from explicit parts (sizes are checked).
     /// - Throws: `ProbeError.invalidConfiguration` when the inputs or readout have the wrong length.
@@ -63,6 +66,7 @@ public struct ProbeSetup {
                 let scale = 1 / Double(c.hiddenSize).squareRoot()
                 let r = rng.gaussianArray(count: c.batch * c.hiddenSize).map { $0 * scale }
                 try self.init(network: network, batch: c.batch, steps: task.steps, inputs: x, readout: r)
+                precision = c.precision
                 return
             }
         } else {
@@ -73,6 +77,7 @@ public struct ProbeSetup {
         let scale = 1 / Double(c.hiddenSize).squareRoot()
         let r = rng.gaussianArray(count: c.batch * c.hiddenSize).map { $0 * scale }
         try self.init(network: network, batch: c.batch, steps: c.steps, inputs: x, readout: r)
+        precision = c.precision
     }
 
     /// The task a saved network was trained on (its file's `task` and `length`).
@@ -114,12 +119,55 @@ public struct GradientCurves: Sendable, Equatable {
     public var topC: [Double]? { c.last }
 }
 
+/// What a float32 network's reverse pass carries without rescaling: the top layer's
+/// ‖∂L/∂h_t‖ as an ordinary float32 backward pass computes it, which (unlike the rescaled,
+/// exact curve) underflows to subnormal numbers and then to exactly 0 a finite number of steps
+/// back.
+public struct CarriedGradient: Sendable, Equatable {
+    /// log10‖∂L/∂h_t‖ of the top layer as carried, by distance k = T − 1 − t; −∞ where it is
+    /// exactly 0.
+    public var log10H: [Double]
+    /// The first distance k at which ‖∂L/∂h_t‖ is exactly 0 (nil: never within T steps).
+    public var zeroDistance: Int?
+    /// The first distance k at which the largest |∂L/∂h_t[b][j]| is below 2^-126, float32's
+    /// smallest normal number (subnormal, or 0; nil: never within T steps).
+    public var subnormalDistance: Int?
+
+    /// Creates the record of a carried curve.
+    public init(log10H: [Double], zeroDistance: Int?, subnormalDistance: Int?) {
+        self.log10H = log10H
+        self.zeroDistance = zeroDistance
+        self.subnormalDistance = subnormalDistance
+    }
+}
+
+extension CarriedGradient {
+    /// log10 of float32's smallest normal number, 2^-126 ≈ 1.18e-38.
+    public static let log10SmallestNormal = -126 * Foundation.log10(2.0)
+    /// log10 of float32's smallest subnormal number, 2^-149 ≈ 1.4e-45.
+    public static let log10SmallestSubnormal = -149 * Foundation.log10(2.0)
+
+    /// The underflow distances as scalar summaries, beside where the exact curve `exactH`
+    /// (log10‖∂L/∂h_t‖ by distance) falls below 2^-126 and 2^-149, and the exact log10 norm
+    /// where the carried gradient first is 0.
+    public func scalars(exactH: [Double]) -> [SummaryScalar] {
+        let below = { (bound: Double) in exactH.firstIndex { $0 < bound }.map(Double.init) }
+        return [SummaryScalar(key: "f32_subnormal_distance", label: "float32: k where the largest |∂L/∂h_t| is subnormal", value: subnormalDistance.map(Double.init)),
+                SummaryScalar(key: "f32_zero_distance", label: "float32: k where ‖∂L/∂h_t‖ is exactly 0", value: zeroDistance.map(Double.init)),
+                SummaryScalar(key: "exact_below_2e-126", label: "exact: k where ‖∂L/∂h_t‖ < 2^-126", value: below(Self.log10SmallestNormal)),
+                SummaryScalar(key: "exact_below_2e-149", label: "exact: k where ‖∂L/∂h_t‖ < 2^-149", value: below(Self.log10SmallestSubnormal)),
+                SummaryScalar(key: "exact_log10_h_at_f32_zero", label: "exact log10‖∂L/∂h_t‖ where float32's is first 0", value: zeroDistance.map { exactH[$0] })]
+    }
+}
+
 /// One probe's output: the curves and their summaries.
 public struct ProbeResult {
     /// The curves by distance.
     public var curves: GradientCurves
     /// The summaries.
     public var summary: ProbeSummary
+    /// Float32 probes only: what the unrescaled float32 reverse pass carries.
+    public var carried: CarriedGradient?
 }
 
 /// Measures how the gradient of a last-step loss decays back through time, past float64
@@ -133,12 +181,26 @@ public enum GradientProbe {
         return try run(setup, settings: configuration.summary)
     }
 
-    /// Runs a probe on `setup`: forward pass, one rescaled reverse pass, summaries.
+    /// Runs a probe on `setup`: forward pass, one rescaled reverse pass, summaries; in float32
+    /// also one ordinary (unrescaled) reverse pass, whose top-layer norms are `carried`.
     /// - Parameters:
-    ///   - setup: network, inputs, initial state, readout.
+    ///   - setup: network, inputs, initial state, readout, precision.
     ///   - settings: the fit window and the number of Jacobian samples.
     public static func run(_ setup: ProbeSetup, settings: SummarySettings = SummarySettings()) throws -> ProbeResult {
-        let unrolled = try Unrolled(network: setup.network, batch: setup.batch, steps: setup.steps, memoryBudget: setup.memoryBudget, execution: setup.execution)
+        switch setup.precision {
+        case .f64: return try run(setup, settings: settings, in: Double.self)
+        case .f32:
+            var result = try run(setup, settings: settings, in: Float.self)
+            let unrolled = try UnrolledOf<Float>(network: setup.network, batch: setup.batch, steps: setup.steps,
+                                                 memoryBudget: setup.memoryBudget, inputGradients: false, execution: setup.execution)
+            try unrolled.forward(inputs: setup.inputs, initialState: setup.initialState)
+            result.carried = try carriedGradient(unrolled, readout: setup.readout)
+            return result
+        }
+    }
+
+    static func run<S: Autodiff.Scalar>(_ setup: ProbeSetup, settings: SummarySettings, in _: S.Type) throws -> ProbeResult {
+        let unrolled = try UnrolledOf<S>(network: setup.network, batch: setup.batch, steps: setup.steps, memoryBudget: setup.memoryBudget, execution: setup.execution)
         try unrolled.forward(inputs: setup.inputs, initialState: setup.initialState)
         let curves = try measureCurves(unrolled, readout: setup.readout)
         let summary = try ProbeSummary(curves: curves, network: setup.network, settings: settings) { distances in
@@ -147,8 +209,26 @@ public enum GradientProbe {
         return ProbeResult(curves: curves, summary: summary)
     }
 
+    /// The top layer's ‖∂L/∂h_t‖ as an ordinary reverse pass of `unrolled` (after its forward
+    /// pass) carries it, without rescaling, for the loss with ∂L/∂h_T = readout; and where it
+    /// first becomes subnormal and exactly 0.
+    static func carriedGradient<S: Autodiff.Scalar>(_ unrolled: UnrolledOf<S>, readout: [Double]) throws -> CarriedGradient {
+        let T = unrolled.steps
+        var logH = [Double](repeating: 0, count: T)
+        var largest = [S](repeating: 0, count: T)
+        let top = unrolled.output
+        try unrolled.reverse(.lastStep(readout)) { t, read in
+            let g = read(top)
+            let norm = euclideanNorm(g.lazy.map { Double($0) })   // widened exactly, so subnormals keep their value
+            logH[T - 1 - t] = norm > 0 ? Foundation.log10(norm) : -.infinity
+            largest[T - 1 - t] = g.reduce(S(0)) { Swift.max($0, Swift.abs($1)) }
+        }
+        return CarriedGradient(log10H: logH, zeroDistance: largest.firstIndex { $0 == 0 },
+                               subnormalDistance: largest.firstIndex { $0 < S.leastNormalMagnitude })
+    }
+
     /// The curves of `unrolled` (after its forward pass) for the loss with ∂L/∂h_T = readout.
-    static func measureCurves(_ unrolled: Unrolled, readout: [Double]) throws -> GradientCurves {
+    static func measureCurves<S: Autodiff.Scalar>(_ unrolled: UnrolledOf<S>, readout: [Double]) throws -> GradientCurves {
         let T = unrolled.steps, L = unrolled.network.layers
         let logs = try unrolled.logGradientNorms(lastStepSeed: readout)
         let byDistance = { (perLayer: [[Double]], layer: Int) -> [Double] in perLayer[layer].reversed() }

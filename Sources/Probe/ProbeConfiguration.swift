@@ -1,3 +1,4 @@
+import Autodiff
 import CellLanguage
 import Cells
 import Experiments
@@ -48,6 +49,10 @@ public struct ProbeConfiguration: Sendable, Equatable {
     /// `task` and `length`, drawn from the seed's stream) instead of x ~ N(0, s²); T is then
     /// the task's. `task_inputs = true` in an experiment file, `--task-inputs` on the command line.
     public var taskInputs = false
+    /// The precision the probe runs in: f64 (the default) or f32, where the record also
+    /// holds what the unrescaled float32 reverse pass carries (`CarriedGradient`).
+    /// `precision = "f32"` in an experiment file, `--precision f32` on the command line.
+    public var precision = Precision.f64
 
     /// Creates a configuration; defaults: H = 32, I = 1, B = 1, L = 1, PyTorch's default
     /// initialization, inputs N(0, 1), seed 1.

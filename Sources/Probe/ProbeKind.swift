@@ -1,3 +1,4 @@
+import Autodiff
 import CellLanguage
 import Cells
 import Experiments
@@ -12,7 +13,8 @@ import TOMLKit
 ///
 /// Grid keys, which are also the column names of the results: `cell`, `steps`, `hidden`,
 /// `input_size`, `batch`, `layers`, `recurrent_init`, `bias_init`, `forget_bias`,
-/// `input_scale`, `seeds`, `fit_max_distance`, `jacobian_samples`. Precedence: built-in
+/// `input_scale`, `seeds`, `fit_max_distance`, `jacobian_samples`, `precision` (`"f64"`, the
+/// default, or `"f32"`). Precedence: built-in
 /// defaults < `[defaults]` < the `[[grid]]` block < `[quick]` (with `--quick`). Without a
 /// `[quick]` table, `--quick` keeps the first two seeds and the lengths ≤ 1000 (or the
 /// shortest one).
@@ -113,6 +115,7 @@ public struct GridPoint: ExperimentPoint, Equatable {
             parts.append("w-" + ((w as NSString).lastPathComponent as NSString).deletingPathExtension)
             if c.taskInputs { parts.append("task") }
         }
+        if c.precision != .f64 { parts.append(c.precision.rawValue) }
         if includeSeed { parts.append("seed\(c.seed)") }
         // File-name safe: `orthogonal(0.9)` → `orthogonal0.9`; other punctuation → `-`.
         let text = parts.joined(separator: "_").filter { $0 != "(" && $0 != ")" }
@@ -152,7 +155,10 @@ extension GridAxes {
                                                                    summary: SummarySettings(fitMaxDistance: fit, jacobianSamples: jacobians))
                                     c.weights = f.path
                                     c.taskInputs = onTask
-                                    out.append(GridPoint(configuration: c, origin: blockPath))
+                                    for p in precision ?? [.f64] {
+                                        c.precision = p
+                                        out.append(GridPoint(configuration: c, origin: blockPath))
+                                    }
                                 } catch let e as ProbeError { throw r.error(origin["weights"] ?? blockPath, e.description) }
                             }
                         }
@@ -179,11 +185,13 @@ struct GridAxes {
     var weights: [(path: String, cell: String, hidden: Int, inputSize: Int, layers: Int, taskSteps: Int?)]?
     /// With `weights`: probe on the task's inputs (true), on x ~ N(0, s²) (false), or both.
     var taskInputs: [Bool]?
+    /// The precisions to run in (`"f64"`, `"f32"`); unset: f64.
+    var precision: [Precision]?
     /// Where each key was last set (for messages).
     var origin: [String: String] = [:]
 
     static let keys = ["cell", "steps", "hidden", "input_size", "batch", "layers", "recurrent_init", "bias_init",
-                       "forget_bias", "input_scale", "seeds", "fit_max_distance", "jacobian_samples", "weights", "task_inputs"]
+                       "forget_bias", "input_scale", "seeds", "fit_max_distance", "jacobian_samples", "weights", "task_inputs", "precision"]
 
     init() {}
 
@@ -272,6 +280,11 @@ struct GridAxes {
             } catch { throw r.error(p, "\(error)") }
         }
         taskInputs = try list("task_inputs") { v, p in try r.bool(v, p) }
+        precision = try list("precision") { v, p in
+            let s = try r.string(v, p)
+            guard let precision = Precision(rawValue: s) else { throw r.error(p, "unknown precision '\(s)'; use \"f64\" or \"f32\"") }
+            return precision
+        }
         jacobianSamples = try list("jacobian_samples") { v, p in
             let n = try r.int(v, p)
             guard (0...1000).contains(n) else { throw r.error(p, "must be between 0 and 1000, got \(n)") }
@@ -297,6 +310,7 @@ struct GridAxes {
         m.jacobianSamples = other.jacobianSamples ?? jacobianSamples
         m.weights = other.weights ?? weights
         m.taskInputs = other.taskInputs ?? taskInputs
+        m.precision = other.precision ?? precision
         m.origin.merge(other.origin) { _, new in new }
         return m
     }
@@ -311,7 +325,7 @@ struct GridAxes {
 
     /// The Cartesian product, in the order cell, recurrent_init, bias_init, forget_bias,
     /// hidden, input_size, batch, layers, input_scale, fit_max_distance, jacobian_samples,
-    /// steps, seeds (innermost).
+    /// precision, steps, seeds (innermost).
     /// - Parameters:
     ///   - reader: for errors.
     ///   - block: the `[[grid]]` block alone (a forget bias it sets itself must
@@ -328,13 +342,14 @@ struct GridAxes {
         }
         try r.checkGridSize([cells.count, recurrentInit?.count ?? 1, biasInit?.count ?? 1, forgetBias?.count ?? 1, hidden?.count ?? 1,
                              inputSize?.count ?? 1, batch?.count ?? 1, layers?.count ?? 1, inputScale?.count ?? 1,
-                             fitMaxDistance?.count ?? 1, jacobianSamples?.count ?? 1, lengths.count, seeds?.count ?? 1], blockPath)
+                             fitMaxDistance?.count ?? 1, jacobianSamples?.count ?? 1, precision?.count ?? 1, lengths.count, seeds?.count ?? 1], blockPath)
         // The product, built axis by axis (outermost first) over partial settings.
         struct Setting {
             var cell = "", recurrent = "pytorch-default", bias = "pytorch-default"
             var forget = ForgetBiasSetting.pytorchDefault
             var hidden = 32, inputSize = 1, batch = 1, layers = 1, inputScale = 1.0
             var fit: Int?, jacobians = 3, steps = 1, seed: UInt64 = 1
+            var precision = Precision.f64
         }
         var settings = [Setting()]
         func axis<T>(_ values: [T], _ assign: (inout Setting, T) -> Void) {
@@ -355,6 +370,7 @@ struct GridAxes {
         axis(inputScale ?? [1]) { $0.inputScale = $1 }
         axis(fitMaxDistance.map { $0.map(Optional.some) } ?? [nil]) { $0.fit = $1 }
         axis(jacobianSamples ?? [3]) { $0.jacobians = $1 }
+        axis(precision ?? [.f64]) { $0.precision = $1 }
         axis(lengths) { $0.steps = $1 }
         axis(seeds ?? [1]) { $0.seed = $1 }
         var out = [GridPoint]()
@@ -363,11 +379,12 @@ struct GridAxes {
                 name == "pytorch-default" ? nil : try? Initializer(parsing: name, hiddenSize: s.hidden)
             }
             do {
-                let config = try ProbeConfiguration(
+                var config = try ProbeConfiguration(
                     cell: s.cell, steps: s.steps, hiddenSize: s.hidden, inputSize: s.inputSize, batch: s.batch, layers: s.layers,
                     recurrentInit: initializer(s.recurrent), biasInit: initializer(s.bias), forgetBias: s.forget,
                     inputScale: s.inputScale, seed: s.seed,
                     summary: SummarySettings(fitMaxDistance: s.fit, jacobianSamples: s.jacobians))
+                config.precision = s.precision
                 out.append(GridPoint(configuration: config, origin: blockPath))
             } catch let e as ProbeError {
                 let key = (e.description.contains("chrono") ? origin["forget_bias"] : nil) ?? blockPath

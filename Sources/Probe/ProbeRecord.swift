@@ -1,3 +1,4 @@
+import Autodiff
 import Cells
 import Experiments
 import Foundation
@@ -24,6 +25,12 @@ public struct ProbeRecord: Equatable, ExperimentRecord {
     public var summary: ProbeSummary
     /// The curves by distance.
     public var curves: GradientCurves
+    /// Float32 probes: what the unrescaled float32 reverse pass carries (nil in float64).
+    public var carried: CarriedGradient?
+
+    /// The scalar summaries: the summary's, then, for a float32 probe, its underflow
+    /// distances against the exact curve's (`CarriedGradient.scalars(exactH:)`).
+    public var scalars: [SummaryScalar] { summary.scalars + (carried?.scalars(exactH: curves.topH) ?? []) }
 
     /// `version`, as every kind's record names it.
     public var gatelabVersion: String? { version }
@@ -38,6 +45,7 @@ public struct ProbeRecord: Equatable, ExperimentRecord {
         self.configuration = configuration
         summary = result.summary
         curves = result.curves
+        carried = result.carried
     }
 
     /// The loss, in words, as recorded with every result.
@@ -54,8 +62,11 @@ public struct ProbeRecord: Equatable, ExperimentRecord {
                 ("input_scale", csvNumber(c.inputScale)), ("seed", String(c.seed)),
                 ("fit_max_distance", c.summary.fitMaxDistance.map(String.init) ?? ""),
                 ("jacobian_samples", String(c.summary.jacobianSamples))]
-        guard let weights = c.weights else { return cells }
-        return cells + [(key: "weights", cell: csvQuoted(weights)), (key: "task_inputs", cell: c.taskInputs ? "true" : "false")]
+        // Keys only some records have come last, so float64 tables keep their bytes.
+        var more = [(key: String, cell: String)]()
+        if let weights = c.weights { more += [(key: "weights", cell: csvQuoted(weights)), (key: "task_inputs", cell: c.taskInputs ? "true" : "false")] }
+        if c.precision != .f64 { more.append((key: "precision", cell: c.precision.rawValue)) }
+        return cells + more
     }
 
     /// The whole record as one JSON line (no trailing newline).
@@ -85,6 +96,8 @@ public struct ProbeRecord: Equatable, ExperimentRecord {
         case xFirstOverLast = "x_first_over_last", decayRateC = "decay_rate_c", decayRateCSE = "decay_rate_c_se"
         case decayInterceptC = "decay_intercept_c", decayFitPointsC = "decay_fit_points_c", log10CT0 = "log10_c_t0"
         case recurrentWeights = "recurrent_weights", jacobians, curves, weights, taskInputs = "task_inputs"
+        case precision, f32ZeroDistance = "f32_zero_distance", f32SubnormalDistance = "f32_subnormal_distance"
+        case f32CarriedH = "f32_log10_h_carried"
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -109,6 +122,12 @@ public struct ProbeRecord: Equatable, ExperimentRecord {
         try e.encode(c.summary.jacobianSamples, forKey: .jacobianSamples)
         try e.encodeIfPresent(c.weights, forKey: .weights)   // only for saved networks: older records keep their bytes
         if c.taskInputs { try e.encode(true, forKey: .taskInputs) }
+        if c.precision != .f64 { try e.encode(c.precision, forKey: .precision) }   // float64 records keep their bytes
+        if let carried {
+            try e.encode(carried.zeroDistance, forKey: .f32ZeroDistance)
+            try e.encode(carried.subnormalDistance, forKey: .f32SubnormalDistance)
+            try e.encode(carried.log10H, forKey: .f32CarriedH)
+        }
         try e.encode(Self.lossDefinition, forKey: .loss)
         try e.encode(s.decay?.slope, forKey: .decayRate)
         try e.encode(s.decay?.standardError, forKey: .decayRateSE)
@@ -153,6 +172,11 @@ public struct ProbeRecord: Equatable, ExperimentRecord {
                                      jacobianSamples: try d.decode(Int.self, forKey: .jacobianSamples)))
         configuration.weights = try d.decodeIfPresent(String.self, forKey: .weights)
         configuration.taskInputs = try d.decodeIfPresent(Bool.self, forKey: .taskInputs) ?? false
+        configuration.precision = try d.decodeIfPresent(Precision.self, forKey: .precision) ?? .f64
+        if let log10H = try d.decodeIfPresent([Double].self, forKey: .f32CarriedH) {
+            carried = CarriedGradient(log10H: log10H, zeroDistance: try d.decode(Int?.self, forKey: .f32ZeroDistance),
+                                      subnormalDistance: try d.decode(Int?.self, forKey: .f32SubnormalDistance))
+        }
         func fit(_ slope: Key, _ se: Key, _ intercept: Key, _ count: Key) throws -> DecayFit? {
             guard let s = try d.decode(Double?.self, forKey: slope) else { return nil }
             // The c fit uses the h fit's window.

@@ -1,3 +1,4 @@
+import Autodiff
 import Experiments
 import Foundation
 
@@ -22,6 +23,16 @@ struct ReportWriter {
 
     var directory: String { context.directory }
 
+    /// The groups of the summary, figures, weights and Jacobians: the float64 ones when there
+    /// are any (float32 groups have their own section), else all.
+    var mainGroups: [ResultTables.Group] {
+        let f64 = tables.groups.filter { $0.configuration.precision == .f64 }
+        return f64.isEmpty ? tables.groups : f64
+    }
+
+    /// The float32 groups, when the experiment has float64 ones too (else they are the main groups).
+    var float32Groups: [ResultTables.Group] { tables.groups.filter { $0.configuration.precision == .f32 } }
+
     /// Writes the figures (when asked for) and the report.
     /// - Returns: why figures could not be drawn (empty when they were).
     func write() throws -> [String] {
@@ -33,9 +44,10 @@ struct ReportWriter {
 
     /// Every figure, with its series.
     func figures() -> [Figure] {
-        let lengths = tables.lengths
+        let mainGroups = mainGroups
+        let lengths = Array(Set(mainGroups.map(\.configuration.steps))).sorted()
         var out = lengths.map { T -> Figure in
-            let groups = tables.groups.filter { $0.configuration.steps == T }
+            let groups = mainGroups.filter { $0.configuration.steps == T }
             let seeds = Set(groups.map(\.records.count))
             return Figure(file: "figures/grad-h-T\(T).svg",
                           caption: "log10‖∂L/∂h_t‖ against distance k for T = \(T): one line per configuration (colour: the cell; line style: its setting, the same in every panel when six styles suffice; one panel per cell family), the mean over "
@@ -44,14 +56,14 @@ struct ReportWriter {
                           xLabel: Self.xLabel, yLabel: "log10 ||dL/dh_t||", panels: panels(groups.map { series($0, upTo: T - 1) }))
         }
         if let longest = lengths.last, longest > 200 {
-            let groups = tables.groups.filter { $0.configuration.steps == longest }
+            let groups = mainGroups.filter { $0.configuration.steps == longest }
             out.append(Figure(file: "figures/grad-h-near-T\(longest).svg",
                               caption: "The first 200 steps back from the loss for T = \(longest) (same lines and bands).",
                               title: "The first 200 steps back from the loss (T = \(longest)); band: min-max over seeds",
                               xLabel: Self.xLabel, yLabel: "log10 ||dL/dh_t||", panels: panels(groups.map { series($0, upTo: 200) })))
         }
         if let longest = lengths.last {
-            let withCell = tables.groups.filter { $0.configuration.steps == longest && $0.records[0].curves.topC != nil }
+            let withCell = mainGroups.filter { $0.configuration.steps == longest && $0.records[0].curves.topC != nil }
             if !withCell.isEmpty {
                 out.append(Figure(file: "figures/grad-c-T\(longest).svg",
                                   caption: "log10‖∂L/∂c_t‖, the gradient along the LSTM's cell state, for T = \(longest) (same lines and bands).",
@@ -126,7 +138,7 @@ struct ReportWriter {
         md += "| configuration | T | seeds | decay rate of ‖∂L/∂h_t‖ (log10/step) | decay rate of ‖∂L/∂c_t‖ | fall by 10³ at k "
             + "| fall by 10⁶ at k | log10‖∂L/∂h₀‖ | log10‖∂L/∂c₀‖ | log10 ‖∂L/∂x₀‖/‖∂L/∂x_T−1‖ |\n"
         md += "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n"
-        for g in tables.groups {
+        for g in mainGroups {
             let a = g.aggregate
             let cells = ["decay_rate", "decay_rate_c", "drop_1e3", "drop_1e6", "log10_h_t0", "log10_c_t0", "x_first_over_last"]
                 .map { a[$0].map(\.text) ?? "—" }
@@ -138,7 +150,7 @@ struct ReportWriter {
         md += "Spectral norm and radius of each recurrent block (they do not depend on T: the weights are drawn first).\n\n"
         md += "| configuration | block | σ_max | ρ |\n| --- | --- | ---: | ---: |\n"
         var seen = Set<String>()
-        for g in tables.groups where !seen.contains(g.label) {
+        for g in mainGroups where !seen.contains(g.label) {
             seen.insert(g.label)
             for w in g.records[0].summary.recurrentWeights {
                 let suffix = g.configuration.layers > 1 ? "_l\(w.layer)" : ""
@@ -149,14 +161,43 @@ struct ReportWriter {
         md += "\n## One-step Jacobians\n\n"
         md += "Largest singular value of J = ∂s_t/∂s_{t−1} (whole state, sequence 0) at the sampled distances k.\n\n"
         md += "| configuration | T | σ_max(J) by distance |\n| --- | ---: | --- |\n"
-        for g in tables.groups {
+        for g in mainGroups {
             let parts = g.records[0].summary.jacobians.map { j in "k = \(j.distance): " + (g.aggregate["jacobian_sigma_max_k\(j.distance)"]?.text ?? "—") }
             md += "| \(g.label) | \(g.configuration.steps) | \(parts.isEmpty ? "—" : parts.joined(separator: "; ")) |\n"
         }
+        md += float32Section()
         return ReportBody(generated: generated, sections: [md], files: [
             "- `points.csv`: one row per grid point (parameters, seed, every scalar summary).",
             "- `summary.csv`: one row per configuration and summary: seeds, mean, 95% CI half-width, min, max (long format).",
         ])
+    }
+
+    /// The float32 section (empty without float32 points): how far back the gradient an
+    /// ordinary float32 reverse pass carries survives, against the exact decay.
+    func float32Section() -> String {
+        let groups = float32Groups
+        guard !groups.isEmpty else { return "" }
+        var md = "\n## Float32: how far back the gradient survives\n\n"
+        md += "The same probes run in float32 (`precision = \"f32\"`: weights, inputs and readout rounded to float once; "
+            + "every product and activation in single precision). The exact curve is the rescaled reverse pass, as above; "
+            + "besides it, one ordinary float32 reverse pass without rescaling records what a float32 network actually "
+            + "carries back. Its gradient does not fade smoothly: once its largest element falls below float32's "
+            + "smallest normal number 2^-126 ≈ 1.2e-38 it loses bits, and below half the smallest subnormal, "
+            + "2^-149 ≈ 1.4e-45, it is exactly 0, and stays 0 for every earlier step. Columns: the first distance k at which "
+            + "the carried gradient's largest element is subnormal, and at which the carried ‖∂L/∂h_t‖ is exactly 0; "
+            + "the first k at which the exact ‖∂L/∂h_t‖ falls below 2^-126 and 2^-149; the exact log10‖∂L/∂h_t‖ at the "
+            + "carried gradient's first zero; and the exact decay rate in float32. \"not within T\": the carried gradient "
+            + "never got there within T steps.\n\n"
+        md += "| configuration | T | seeds | float32: largest element subnormal at k | float32: exactly 0 at k "
+            + "| exact ‖∂L/∂h_t‖ < 2^-126 at k | exact ‖∂L/∂h_t‖ < 2^-149 at k | exact log10‖∂L/∂h_t‖ at the zero | decay rate (log10/step) |\n"
+        md += "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n"
+        for g in groups {
+            let a = g.aggregate
+            let cells = ["f32_subnormal_distance", "f32_zero_distance", "exact_below_2e-126", "exact_below_2e-149", "exact_log10_h_at_f32_zero", "decay_rate"]
+                .map { a[$0].map(\.text) ?? "—" }
+            md += "| \(g.label) | \(g.configuration.steps) | \(g.records.count) | " + cells.joined(separator: " | ") + " |\n"
+        }
+        return md
     }
 
     /// "k = 0 … T − 1" or the configured window.

@@ -1,3 +1,4 @@
+import Autodiff
 import Cells
 import Experiments
 import Foundation
@@ -35,7 +36,7 @@ struct ResultTables {
         groups = try order.map { key in
             let rs = members[key]!
             return Group(key: key, label: Self.label(rs[0].configuration, among: configs), configuration: rs[0].configuration,
-                         records: rs, aggregate: try SeedAggregate(rs.map(\.summary)))
+                         records: rs, aggregate: try SeedAggregate(scalars: rs.map(\.scalars)))
         }
     }
 
@@ -60,6 +61,7 @@ struct ResultTables {
         }
         if varies(\.inputScale) { parts.append("x scale \(formatNumber(c.inputScale))") }
         if varies({ $0.summary.fitMaxDistance ?? -1 }) { parts.append("fit k ≤ \(c.summary.fitMaxDistance.map(String.init) ?? "T−1")") }
+        if varies(\.precision), c.precision != .f64 { parts.append("float32") }
         if varies(\.summary.jacobianSamples) { parts.append("\(c.summary.jacobianSamples) Jacobian samples") }
         return parts.joined(separator: ", ")
     }
@@ -73,14 +75,14 @@ struct ResultTables {
     /// summary (the union of all cells' columns; empty where a cell has none).
     var pointsCSV: String {
         var scalarKeys = [String]()
-        for r in records { for s in r.summary.scalars where !scalarKeys.contains(s.key) { scalarKeys.append(s.key) } }
-        let paramKeys = records.first.map { $0.parameterCells.map(\.key) } ?? []
+        for r in records { for s in r.scalars where !scalarKeys.contains(s.key) { scalarKeys.append(s.key) } }
+        let paramKeys = parameterKeys
         var lines = [(paramKeys + ["configuration", "label", "decay_rate_se", "decay_fit_first", "decay_fit_last"] + scalarKeys).joined(separator: ",")]
         let labelOf = Dictionary(uniqueKeysWithValues: groups.map { ($0.key, $0.label) })
         for r in records {
             let key = GridPoint(configuration: r.configuration, origin: "").configurationKey
-            let scalars = Dictionary(uniqueKeysWithValues: r.summary.scalars.map { ($0.key, $0.value) })
-            let cells = r.parameterCells.map(\.cell)
+            let scalars = Dictionary(uniqueKeysWithValues: r.scalars.map { ($0.key, $0.value) })
+            let cells = Self.cells(r, keys: paramKeys)
                 + [csvQuoted(key), csvQuoted(labelOf[key] ?? ""), csvNumber(r.summary.decay?.standardError),
                    r.summary.decay.map { String($0.firstDistance) } ?? "", r.summary.decay.map { String($0.lastDistance) } ?? ""]
                 + scalarKeys.map { csvNumber(scalars[$0] ?? nil) }
@@ -89,13 +91,27 @@ struct ResultTables {
         return lines.joined(separator: "\n") + "\n"
     }
 
+    /// The parameter columns: every record's `parameterCells` keys, in order of first
+    /// appearance (keys only some records have, such as `weights` or `precision`, come last).
+    var parameterKeys: [String] {
+        var keys = [String]()
+        for r in records { for k in r.parameterCells.map(\.key) where !keys.contains(k) { keys.append(k) } }
+        return keys
+    }
+
+    /// A record's parameter cells under `keys` (empty where it has no such parameter).
+    static func cells(_ r: ProbeRecord, keys: [String]) -> [String] {
+        let cells = Dictionary(uniqueKeysWithValues: r.parameterCells.map { ($0.key, $0.cell) })
+        return keys.map { cells[$0] ?? "" }
+    }
+
     /// Long format: one row per configuration and scalar summary, with the seed statistics.
     var summaryCSV: String {
         let skip: Set = ["id", "seed", "gatelab_version", "rng"]
-        let paramKeys = records.first.map { $0.parameterCells.map(\.key).filter { !skip.contains($0) } } ?? []
+        let paramKeys = parameterKeys.filter { !skip.contains($0) }
         var lines = [(paramKeys + ["configuration", "label", "summary", "seeds", "defined", "mean", "ci95_half_width", "min", "max"]).joined(separator: ",")]
         for g in groups {
-            let params = g.records[0].parameterCells.filter { !skip.contains($0.key) }.map(\.cell)
+            let params = Self.cells(g.records[0], keys: paramKeys)
             for row in g.aggregate.rows {
                 lines.append((params + [csvQuoted(g.key), csvQuoted(g.label), row.key, String(row.count), String(row.defined),
                                         csvNumber(row.mean), csvNumber(row.halfWidth), csvNumber(row.min), csvNumber(row.max)])

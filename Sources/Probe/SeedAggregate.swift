@@ -73,9 +73,16 @@ public struct SeedAggregate: Sendable, Equatable {
     /// Aggregates `summaries` (one per seed, same configuration).
     /// - Throws: `ProbeError.invalidConfiguration` when `summaries` is empty.
     public init(_ summaries: [ProbeSummary]) throws {
-        guard let first = summaries.first else { throw ProbeError.invalidConfiguration("no runs to aggregate") }
-        let all = summaries.map(\.scalars)
-        rows = try first.scalars.map { s in
+        try self.init(scalars: summaries.map(\.scalars))
+    }
+
+    /// Aggregates runs given as their scalars (one list per seed, same configuration), in the
+    /// first run's order (`ProbeRecord.scalars`: the summary's, and a float32 probe's underflow
+    /// distances).
+    /// - Throws: `ProbeError.invalidConfiguration` when `all` is empty.
+    public init(scalars all: [[SummaryScalar]]) throws {
+        guard let first = all.first else { throw ProbeError.invalidConfiguration("no runs to aggregate") }
+        rows = try first.map { s in
             let values = all.map { run in run.first { $0.key == s.key }?.value }
             let defined = values.compactMap { $0 }
             var row = AggregateRow(key: s.key, label: s.label, count: values.count, defined: defined.count,

@@ -28,7 +28,7 @@ public struct StepJacobian {
     ///     entering each step).
     ///   - setup: the inputs and initial state that forward pass used.
     ///   - t: the step, 0 ≤ t < T.
-    public init(after unrolled: Unrolled, setup: ProbeSetup, step t: Int) throws {
+    public init<Sc: Autodiff.Scalar>(after unrolled: UnrolledOf<Sc>, setup: ProbeSetup, step t: Int) throws {
         precondition((0..<setup.steps).contains(t), "StepJacobian: step \(t) outside 0..<\(setup.steps)")
         let network = setup.network
         let (L, S, H, I, B) = (network.layers, network.cell.stateNames.count, network.hiddenSize, network.inputSize, setup.batch)
@@ -38,7 +38,7 @@ public struct StepJacobian {
             (0..<S).map { j in Tensor(rows: 1, cols: H, scalars: Array(enteringAll[k][j].scalars[0..<H])) }
         }
         let x = Array(setup.inputs[(t * B * I)..<(t * B * I + I)])
-        let one = try Unrolled(network: network, batch: 1, steps: 1, execution: setup.execution)
+        let one = try UnrolledOf<Sc>(network: network, batch: 1, steps: 1, execution: setup.execution)
         try one.forward(inputs: x, initialState: entering)
         let n = L * S * H
         var matrix = [Double](repeating: 0, count: n * n)

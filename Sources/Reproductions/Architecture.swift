@@ -38,6 +38,12 @@ public struct Architecture: Codable, Equatable, Hashable, Sendable {
     /// Whether output units have a bias weight.
     public var outputBias: Bool
 
+    enum CodingKeys: String, CodingKey {
+        case inputs, blocks, cellsPerBlock = "cells_per_block", outputs, forgetGates = "forget_gates"
+        case gatesFeedUnits = "gates_feed_units", outputShortcuts = "output_shortcuts", cellBias = "cell_bias"
+        case gateBias = "gate_bias", outputBias = "output_bias"
+    }
+
     /// The bias sets of Table 10.
     public enum BiasSet: String, Codable, Sendable {
         /// "ga": gates only.
@@ -141,6 +147,11 @@ public struct Initialisation: Codable, Equatable, Hashable, Sendable {
     public var outputGateBiases: [Double]?
     /// Per-block forget-gate biases (2000 net), or nil for random.
     public var forgetGateBiases: [Double]?
+
+    enum CodingKeys: String, CodingKey {
+        case range, inputGateBiases = "input_gate_biases", outputGateBiases = "output_gate_biases"
+        case forgetGateBiases = "forget_gate_biases"
+    }
 
     /// - Parameters:
     ///   - range: The uniform interval's half-width.

@@ -17,6 +17,16 @@ public enum TaskSpec: Codable, Equatable, Hashable, Sendable {
     /// Gers et al. 2000: the continual embedded Reber stream.
     case continualReber
 
+    // snake_case keys in records (Notes/formats.md): {"adding": {"t": 100}}, {"embedded_reber": {}}.
+    enum CodingKeys: String, CodingKey {
+        case embeddedReber = "embedded_reber", distractor, twoSequence = "two_sequence", adding, multiplication
+        case temporalOrder4 = "temporal_order4", temporalOrder8 = "temporal_order8", continualReber = "continual_reber"
+    }
+    enum DistractorCodingKeys: String, CodingKey { case q, p }
+    enum TwoSequenceCodingKeys: String, CodingKey { case T = "t", N = "n" }
+    enum AddingCodingKeys: String, CodingKey { case T = "t" }
+    enum MultiplicationCodingKeys: String, CodingKey { case T = "t" }
+
     /// The generator of the sequence tasks (nil for the continual stream).
     public var generator: (any SequenceTask)? {
         switch self {
@@ -55,6 +65,22 @@ public enum StoppingCriterion: Codable, Equatable, Hashable, Sendable {
     /// Gers 2000: perfect = all `testStreams` test streams predicted without error for
     /// `testStreamLength` symbols, tested after every `testEvery` training streams.
     case perfectStreams(testStreams: Int, testStreamLength: Int, testEvery: Int)
+
+    // snake_case keys in records (Notes/formats.md).
+    enum CodingKeys: String, CodingKey {
+        case trainingAndTestSetCorrect = "training_and_test_set_correct", successiveCorrect = "successive_correct"
+        case st1st2, st3, nSeq = "n_seq", perfectStreams = "perfect_streams"
+    }
+    enum TrainingAndTestSetCorrectCodingKeys: String, CodingKey { case checkEvery = "check_every" }
+    enum SuccessiveCorrectCodingKeys: String, CodingKey { case count }
+    enum St1st2CodingKeys: String, CodingKey {
+        case testSetSize = "test_set_size", meanAbsoluteError = "mean_absolute_error", checkEvery = "check_every"
+    }
+    enum St3CodingKeys: String, CodingKey { case threshold, window }
+    enum NSeqCodingKeys: String, CodingKey { case _0 = "levels", window }
+    enum PerfectStreamsCodingKeys: String, CodingKey {
+        case testStreams = "test_streams", testStreamLength = "test_stream_length", testEvery = "test_every"
+    }
 }
 
 /// Every parameter of a trial; a preset is a named value of this.
@@ -90,6 +116,40 @@ public struct PresetParameters: Codable, Equatable, Hashable, Sendable {
     public var resetAtStringStart: Bool = false
     /// Gers 2000: a training stream stops at its first error or after this many symbols.
     public var trainingStreamCap: Int = 100_000
+    /// Exp. 1: the number of random training/test set pairs (3 in the paper, each trained from
+    /// 10 initialisations). Trial seed s uses pair 1 + (s − 1) mod `dataSetPairs`, drawn from its
+    /// own generator (`Trial.dataSeed`), so seeds 1, 4, 7, … share one pair; the weights come
+    /// from the trial's seed. nil: the trial's own generator draws the data too.
+    public var dataSetPairs: Int? = nil
+    /// nil: the paper's LSTM (`architecture`). `.tanhRNN`: issue 15's control, a tanh RNN of
+    /// that many hidden units with full BPTT (`TanhRNN`) on the same task, rule and budget.
+    public var network: ControlNetwork? = nil
+
+    enum CodingKeys: String, CodingKey {
+        case task, architecture, initialisation, learningRate = "learning_rate", gradient, weightUpdate = "weight_update"
+        case correctness, criterion, budget, testCount = "test_count", stateDecay = "state_decay"
+        case alphaDecayPerStep = "alpha_decay_per_step", resetAtStringStart = "reset_at_string_start"
+        case trainingStreamCap = "training_stream_cap", dataSetPairs = "data_set_pairs", network
+    }
+
+    /// The same set-up with the tanh-RNN control in place of the LSTM: as many hidden units as
+    /// bring its weight count closest to the LSTM's, the full gradient.
+    public func withTanhRNNControl() -> PresetParameters {
+        var p = self
+        let a = architecture
+        p.network = .tanhRNN(hidden: TanhRNN.hiddenMatching(weights: a.weightCount, inputs: a.inputs, outputs: a.outputs))
+        p.gradient = .full
+        return p
+    }
+}
+
+/// A network other than the papers' LSTM, for the controls.
+public enum ControlNetwork: Codable, Equatable, Hashable, Sendable {
+    /// A tanh RNN (`TanhRNN`) with this many hidden units, trained with full BPTT.
+    case tanhRNN(hidden: Int)
+
+    enum CodingKeys: String, CodingKey { case tanhRNN = "tanh_rnn" }
+    enum TanhRNNCodingKeys: String, CodingKey { case hidden }
 }
 
 /// When the weights change (truncated rule).
@@ -128,12 +188,15 @@ public enum Presets {
     }
 
     /// Exp. 1 (§5.1, Table 10 rows 1-1…1-5): 7 in, 7 out, gate biases only, all weights in
-    /// ±0.2, output-gate biases −1, −2, −3(, −4), input-gate biases random in ±0.2.
+    /// ±0.2, output-gate biases −1, −2, −3(, −4), input-gate biases random in ±0.2; 3 random
+    /// training/test set pairs, each with 10 initialisations (seeds 1…30).
     static func exp1(blocks: Int, cells: Int, alpha: Double) -> PresetParameters {
-        h97(.embeddedReber, .hochreiter1997(inputs: 7, blocks: blocks, cellsPerBlock: cells, outputs: 7, biases: .gates),
-            Initialisation(range: 0.2, outputGateBiases: (1...blocks).map { -Double($0) }), alpha: alpha,
-            correct: .legalAreLargest, criterion: .trainingAndTestSetCorrect(checkEvery: 256), budget: 100_000,
-            testCount: 256)
+        var p = h97(.embeddedReber, .hochreiter1997(inputs: 7, blocks: blocks, cellsPerBlock: cells, outputs: 7, biases: .gates),
+                    Initialisation(range: 0.2, outputGateBiases: (1...blocks).map { -Double($0) }), alpha: alpha,
+                    correct: .legalAreLargest, criterion: .trainingAndTestSetCorrect(checkEvery: 256), budget: 100_000,
+                    testCount: 256)
+        p.dataSetPairs = 3
+        return p
     }
 
     /// Exp. 2c (§5.2): 2 blocks × 1 cell, no biases at all, ±0.2, α = 0.01, ABS(0.2),

@@ -24,7 +24,7 @@ public enum ReproductionKind: ExperimentKind {
     public static let name = "reproduction"
     public static let noun = "trial"
 
-    static let keys = ["preset", "variant", "budget", "seeds"]
+    static let keys = ["preset", "variant", "budget", "gradient", "network", "seeds"]
     static let aliases = ["seed": "seeds"]
 
     public static func grid(defaults: TOMLTable?, blocks: [(table: TOMLTable, path: String)], quick: TOMLTable?,
@@ -57,7 +57,7 @@ public enum ReproductionKind: ExperimentKind {
 
     static func product(_ axes: [String: [(TOMLValueConvertible, String)]], _ path: String, _ r: TOMLReader) throws -> [ReproductionPoint] {
         guard axes["preset"] != nil else { throw r.error(path, "missing 'preset' (one of \(Presets.names.joined(separator: ", ")))") }
-        var points = [ReproductionPoint(preset: "", variant: "", seed: 1, budget: nil, origin: path)]
+        var points = [ReproductionPoint(preset: "", variant: "", seed: 1, budget: nil, gradient: nil, network: nil, origin: path)]
         for key in keys {
             guard let values = axes[key] else { continue }
             var next = [ReproductionPoint]()
@@ -76,6 +76,16 @@ public enum ReproductionKind: ExperimentKind {
                         let n = try r.int(v, p)
                         guard n >= 1 else { throw r.error(p, "must be at least 1, got \(n)") }
                         q.budget = n
+                    case "gradient":
+                        let name = try r.string(v, p)
+                        guard let mode = ReferenceBPTT.Mode(rawValue: name) else {
+                            throw r.error(p, "must be truncated or full, got '\(name)'")
+                        }
+                        q.gradient = mode == .truncated ? nil : mode
+                    case "network":
+                        let name = try r.string(v, p)
+                        guard name == "lstm" || name == "tanh-rnn" else { throw r.error(p, "must be lstm or tanh-rnn, got '\(name)'") }
+                        q.network = name == "lstm" ? nil : name
                     default:
                         let n = try r.int(v, p)
                         guard n >= 0, n <= Int(UInt32.max) else { throw r.error(p, "a seed must be between 0 and \(UInt32.max), got \(n)") }
@@ -138,8 +148,9 @@ public enum ReproductionKind: ExperimentKind {
         try Files.write(ReproductionReport.pointsCSV(records), to: context.directory + "/points.csv")
         var versions = [String]()
         for v in records.compactMap(\.gatelabVersion) where !versions.contains(v) { versions.append(v) }
-        try Report.write(ReproductionReport.body(records), versions: versions, figureProblems: [], context: context)
-        return []
+        let (drawn, problems) = context.figures ? context.figureWriter.draw(ReproductionReport.figures(records)) : ([], [])
+        try Report.write(ReproductionReport.body(records, figures: drawn), versions: versions, figureProblems: problems, context: context)
+        return problems
     }
 }
 
@@ -153,23 +164,30 @@ public struct ReproductionPoint: ExperimentPoint, Equatable {
     public var seed: UInt64
     /// The budget replacing the preset's (training sequences; CERG: streams), or nil.
     public var budget: Int?
+    /// The gradient replacing the preset's truncated one (`full`: the BPTT control), or nil.
+    public var gradient: ReferenceBPTT.Mode?
+    /// `tanh-rnn`: the tanh-RNN control (`PresetParameters.withTanhRNNControl`) instead of the
+    /// LSTM, or nil.
+    public var network: String?
     /// The `[[grid]]` block it comes from.
     public var origin: String
 
-    /// `<preset>_<variant>[_b<budget>]_seed<seed>`, the variant spelled with letters, digits
-    /// and `-` only (`T=100,N=3` → `T100-N3`).
+    /// `<preset>_<variant>[_b<budget>][_full]_seed<seed>`, the variant spelled with letters,
+    /// digits and `-` only (`T=100,N=3` → `T100-N3`).
     public var id: String {
         var v = ""
         for ch in variant {
             if ch.isLetter || ch.isNumber || ch == "-" || ch == "." { v.append(ch) } else if ch == "," { v.append("-") }
         }
-        return "\(preset)_\(v)" + (budget.map { "_b\($0)" } ?? "") + "_seed\(seed)"
+        return "\(preset)_\(v)" + (budget.map { "_b\($0)" } ?? "") + (gradient == .full ? "_full" : "") + (network.map { "_\($0)" } ?? "") + "_seed\(seed)"
     }
 
     /// The preset's parameters with this point's budget.
     public func parameters() throws -> PresetParameters {
         var p = try Presets.parameters(preset, variant: variant)
         if let budget { p.budget = budget }
+        if let gradient { p.gradient = gradient }
+        if network == "tanh-rnn" { p = p.withTanhRNNControl() }
         return p
     }
 }
@@ -186,6 +204,12 @@ enum ReproductionReport {
                  "\(r.testCount)", csvNumber(r.testMSE), r.cergOutcome ?? "", csvNumber(r.meanTestStreamLength), "\(r.parameters.budget)",
                  String(format: "%.1f", r.seconds)].joined(separator: ",")
             }.joined(separator: "\n") + "\n"
+    }
+
+    /// A row of the report: the variant, and "full BPTT" for the full-gradient control.
+    static func rowLabel(_ r: TrialRecord) -> String {
+        if case .tanhRNN(let hidden) = r.parameters.network { return r.variant + " (tanh RNN, \(hidden) units, full BPTT)" }
+        return r.variant + (r.parameters.gradient == .full ? " (full BPTT)" : "")
     }
 
     static func unique<T: Hashable>(_ xs: [T]) -> [T] { var s = Set<T>(); return xs.filter { s.insert($0).inserted } }
@@ -225,7 +249,43 @@ enum ReproductionReport {
         return parts.joined(separator: "; ")
     }
 
-    static func body(_ records: [TrialRecord]) -> ReportBody {
+    /// One figure per preset: the share of a row's trials that had met the stopping criterion
+    /// after n training sequences (streams), a step line per row (its learning curve over trials),
+    /// and the paper's mean sequence count as a dashed vertical line where it gives one.
+    static func figures(_ records: [TrialRecord]) -> [Figure] {
+        var out = [Figure]()
+        for preset in unique(records.map(\.preset)) {
+            let ofPreset = records.filter { $0.preset == preset }
+            let labels = unique(ofPreset.map(rowLabel))
+            guard ofPreset.contains(where: \.solved) else { continue }
+            let last = Double(ofPreset.map(\.sequences).max() ?? 1)
+            var series = [FigureSeries]()
+            for label in labels {
+                let rows = ofPreset.filter { rowLabel($0) == label }
+                let times = rows.filter(\.solved).map { Double($0.sequences) }.sorted()
+                var points: [(x: Double, y: Double, low: Double, high: Double)] = [(0, 0, .nan, .nan)]
+                for (i, x) in times.enumerated() {
+                    points.append((x, Double(i) / Double(rows.count), .nan, .nan))
+                    points.append((x, Double(i + 1) / Double(rows.count), .nan, .nan))
+                }
+                points.append((last, Double(times.count) / Double(rows.count), .nan, .nan))
+                series.append(FigureSeries(title: "\(label) (\(rows.count) trials)", points: points, band: false, colorKey: label))
+                if let mean = PaperResults.result(preset: preset, variant: rows[0].variant)?.meanSequences, rows[0].parameters.gradient == .truncated {
+                    series.append(FigureSeries(title: "\(label): paper's mean", points: [(mean, 0, .nan, .nan), (mean, 1, .nan, .nan)],
+                                               band: false, colorKey: label, dashKey: "paper"))
+                }
+            }
+            let unit = ofPreset[0].parameters.task == .continualReber ? "training streams" : "training sequences"
+            out.append(Figure(file: "figures/solved-\(preset).svg",
+                              caption: "\(preset): share of each row's trials that had met the stopping criterion after n \(unit) "
+                                + "(a step per solved trial; unsolved trials stop at their budget), the paper's mean dashed where it gives one.",
+                              title: "\(preset): trials solved", xLabel: unit, yLabel: "share of trials solved",
+                              panels: [FigurePanel(title: preset, series: series)]))
+        }
+        return out
+    }
+
+    static func body(_ records: [TrialRecord], figures: [Figure] = []) -> ReportBody {
         let seconds = records.reduce(0) { $0 + $1.seconds }
         let generated = "\(records.count) trials, " + String(format: "%.0f s", seconds) + " of training in all (sum of the trials' wall times)."
         var sections = [String]()
@@ -240,12 +300,13 @@ enum ReproductionReport {
             md += "| variant | trials | solved (95 % CI) | paper | \(cerg ? "streams" : "sequences"): mean | median | min–max | paper mean (range) | wrong | paper wrong |"
                 + (cerg ? " perfect / good / rest | paper |" : "") + " verdict |\n"
             md += "|---|---|---|---|---|---|---|---|---|---|" + (cerg ? "---|---|" : "") + "---|\n"
-            for variant in unique(ofPreset.map(\.variant)) {
-                let rows = ofPreset.filter { $0.variant == variant }
+            for label in unique(ofPreset.map(rowLabel)) {
+                let rows = ofPreset.filter { rowLabel($0) == label }
+                let variant = rows[0].variant
                 let solved = rows.filter(\.solved)
                 let interval = BinomialInterval.wilson(successes: solved.count, trials: rows.count)
                 let paper = PaperResults.result(preset: preset, variant: variant)
-                var line = "| \(variant) | \(rows.count) | \(solved.count)/\(rows.count) = \(percent(Double(solved.count) / Double(rows.count))) "
+                var line = "| \(label) | \(rows.count) | \(solved.count)/\(rows.count) = \(percent(Double(solved.count) / Double(rows.count))) "
                     + "[\(percent(interval.lowerBound)), \(percent(interval.upperBound))] | "
                 line += paper?.successRate.map { "\(percent($0)) of \(paper!.trials)" } ?? "–"
                 var meanSequences: Double?
@@ -282,8 +343,8 @@ enum ReproductionReport {
             }
             let unsolved = ofPreset.filter { !$0.solved }
             if !unsolved.isEmpty {
-                md += "\nUnsolved trials stopped at their budget: " + unique(unsolved.map(\.variant)).map { v in
-                    let rs = unsolved.filter { $0.variant == v }
+                md += "\nUnsolved trials stopped at their budget: " + unique(unsolved.map(rowLabel)).map { v in
+                    let rs = unsolved.filter { rowLabel($0) == v }
                     return "\(v): \(rs.count) (budget \(count(Double(rs[0].parameters.budget))))"
                 }.joined(separator: "; ") + ".\n"
             }
@@ -292,6 +353,7 @@ enum ReproductionReport {
             } else {
                 md += "\nThe paper's results for this experiment are withheld from `shared/papers`: GateLab's numbers only.\n"
             }
+            for f in figures where f.file == "figures/solved-\(preset).svg" { md += "\n" + Report.figure(f) }
             sections.append(md)
         }
         return ReportBody(generated: generated, sections: sections, files: [

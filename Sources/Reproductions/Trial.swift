@@ -62,6 +62,43 @@ public struct TrialRecord: Codable, Equatable, Sendable {
         case meanTestStreamLength = "mean_test_stream_length", seconds
         case experiment, id, gatelabVersion = "gatelab_version"
     }
+
+    /// Reads a record as written now or by GateLab 0.3.0 (camelCase `parameters`,
+    /// `LegacyKeyDecoder`).
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        experiment = try c.decodeIfPresent(String.self, forKey: .experiment) ?? ""
+        id = try c.decodeIfPresent(String.self, forKey: .id) ?? ""
+        gatelabVersion = try c.decodeIfPresent(String.self, forKey: .gatelabVersion)
+        preset = try c.decode(String.self, forKey: .preset)
+        variant = try c.decode(String.self, forKey: .variant)
+        seed = try c.decode(UInt64.self, forKey: .seed)
+        do {
+            parameters = try c.decode(PresetParameters.self, forKey: .parameters)
+        } catch {
+            parameters = try PresetParameters(from: LegacyKeyDecoder(base: try c.superDecoder(forKey: .parameters)))
+        }
+        solved = try c.decode(Bool.self, forKey: .solved)
+        sequences = try c.decode(Int.self, forKey: .sequences)
+        trainingSteps = try c.decode(Int.self, forKey: .trainingSteps)
+        wrong = try c.decode(Int.self, forKey: .wrong)
+        testCount = try c.decode(Int.self, forKey: .testCount)
+        testMSE = try c.decodeIfPresent(Double.self, forKey: .testMSE)
+        milestones = try c.decode([Milestone].self, forKey: .milestones)
+        cergOutcome = try c.decodeIfPresent(String.self, forKey: .cergOutcome)
+        meanTestStreamLength = try c.decodeIfPresent(Double.self, forKey: .meanTestStreamLength)
+        seconds = try c.decode(Double.self, forKey: .seconds)
+    }
+
+    /// A record of the given fields (`gatelabVersion`, `experiment` and `id` are set by the
+    /// runner).
+    public init(preset: String, variant: String, seed: UInt64, parameters: PresetParameters, solved: Bool,
+                sequences: Int, trainingSteps: Int, wrong: Int, testCount: Int, testMSE: Double?,
+                milestones: [Milestone], cergOutcome: String?, meanTestStreamLength: Double?, seconds: Double) {
+        (self.preset, self.variant, self.seed, self.parameters, self.solved) = (preset, variant, seed, parameters, solved)
+        (self.sequences, self.trainingSteps, self.wrong, self.testCount, self.testMSE) = (sequences, trainingSteps, wrong, testCount, testMSE)
+        (self.milestones, self.cergOutcome, self.meanTestStreamLength, self.seconds) = (milestones, cergOutcome, meanTestStreamLength, seconds)
+    }
 }
 
 /// A `RandomSource` that is saved as its generator name, seed and state bytes.
@@ -89,8 +126,9 @@ struct SavedRandomSource: Codable {
 
 /// One trial of a preset: initialisation, on-line training until the criterion or the budget,
 /// and the tests. Everything random comes from one mt19937 `RandomSource` seeded with `seed`,
-/// drawn in this order: the initial weights, the fixed data sets (Exp. 1's training and test
-/// strings, Exp. 3's 256 test sequences), then training and test sequences as they are needed.
+/// drawn in this order: the initial weights, the fixed data sets (Exp. 3's 256 test sequences;
+/// Exp. 1's training and test strings unless the preset draws them from one of its
+/// `dataSetPairs`, `dataSource`), then training and test sequences as they are needed.
 ///
 /// A trial is `Codable`: its saved form holds weights, traces, activations, the generator's
 /// state and every counter, so a resumed trial continues bit for bit (`checkpoint`, `resume`).
@@ -104,8 +142,11 @@ public struct Trial: Codable {
     /// The trial's parameters.
     public let parameters: PresetParameters
     var random: SavedRandomSource
-    /// The network and its learning state.
+    /// The network and its learning state (the LSTM; zero weights and unused in a tanh-RNN
+    /// control trial, whose net is `rnn`).
     public private(set) var learner: TruncatedRTRL
+    /// The tanh-RNN control's net (`PresetParameters.network`), nil for the LSTM.
+    public private(set) var rnn: TanhRNN?
     /// Training sequences (CERG: streams) presented so far.
     public private(set) var sequences = 0
     /// Training time steps so far.
@@ -136,7 +177,7 @@ public struct Trial: Codable {
     enum CodingKeys: String, CodingKey {
         case preset, variant, seed, parameters, random, learner, sequences, trainingSteps, finished, solved, milestones
         case recentCorrect, recentError, ringNext, ringFilled, recentWrong, successiveCorrect, nextNSeq, st1Reached
-        case trainingSet, testSet, buffer, lastMeanStreamLength, lastTestStreamLengths
+        case trainingSet, testSet, buffer, lastMeanStreamLength, lastTestStreamLengths, rnn
     }
 
     /// Starts a trial: draws the initial weights and the fixed data sets.
@@ -158,9 +199,21 @@ public struct Trial: Codable {
         }
         let rng = try RandomSource(seed: seed)
         random = SavedRandomSource(rng)
-        learner = TruncatedRTRL(architecture: p.architecture,
-                                weights: p.initialisation.weights(for: p.architecture, using: rng),
-                                stateDecay: p.stateDecay)
+        if case .tanhRNN(let hidden) = p.network {
+            guard p.task != .continualReber && p.task != .embeddedReber else {
+                throw ReproductionError.unsupported("the tanh-RNN control is defined for the tasks with one target at the sequence end (Exps. 2c–6)")
+            }
+            let a = p.architecture
+            let count = TanhRNN.weightCount(inputs: a.inputs, hidden: hidden, outputs: a.outputs)
+            // Its weights uniform in the preset's interval, drawn where the LSTM's would be.
+            rnn = TanhRNN(inputs: a.inputs, hidden: hidden, outputs: a.outputs,
+                          weights: rng.uniformArray(count: count, low: -p.initialisation.range, high: p.initialisation.range))
+            learner = TruncatedRTRL(architecture: a, weights: [Double](repeating: 0, count: a.weightCount))
+        } else {
+            learner = TruncatedRTRL(architecture: p.architecture,
+                                    weights: p.initialisation.weights(for: p.architecture, using: rng),
+                                    stateDecay: p.stateDecay)
+        }
         buffer = Sequence(inputSize: p.architecture.inputs, outputSize: p.architecture.outputs)
         switch p.criterion {
         case .successiveCorrect, .perfectStreams: break
@@ -172,7 +225,7 @@ public struct Trial: Codable {
             testSet = (0..<size).map { _ in task.sample(using: rng) }
         case .trainingAndTestSetCorrect:
             let task = EmbeddedReberTask()
-            let (training, test) = EmbeddedReberTask.dataSets(using: rng)
+            let (training, test) = EmbeddedReberTask.dataSets(using: try p.dataSetPairs.map { try Trial.dataSource(seed: seed, pairs: $0) } ?? rng)
             func coded(_ s: [Reber.Symbol]) -> Sequence {
                 var sequence = Sequence(inputSize: 7, outputSize: 7)
                 task.code(s, into: &sequence)
@@ -182,6 +235,21 @@ public struct Trial: Codable {
             testSet = test.map(coded)
         }
     }
+
+    /// The generator of a trial's fixed data sets when the preset has `dataSetPairs` = n
+    /// (Exp. 1: 3 pairs × 10 initialisations, §5.1): pair k = 1 + (seed − 1) mod n (seed 0: pair
+    /// n), drawn by GSL's `ranlxd2` seeded with k — another algorithm than the trials' mt19937,
+    /// so the data never repeat a trial's weight stream.
+    /// - Parameters:
+    ///   - seed: The trial's seed.
+    ///   - pairs: n, at least 1.
+    public static func dataSource(seed: UInt64, pairs: Int) throws -> RandomSource {
+        precondition(pairs >= 1, "at least one data pair")
+        return try RandomSource(seed: dataPair(seed: seed, pairs: pairs), generator: "ranlxd2")
+    }
+
+    /// The data pair k of `dataSource`.
+    public static func dataPair(seed: UInt64, pairs: Int) -> UInt64 { 1 + (seed + UInt64(pairs) - 1) % UInt64(pairs) }
 
     /// Trains until the trial stops or `limit` more training sequences (streams) have been
     /// presented.
@@ -223,6 +291,8 @@ public struct Trial: Codable {
         }
         let outcome: SequenceOutcome
         switch parameters.gradient {
+        case _ where rnn != nil:
+            outcome = rnn!.train(buffer, rule: parameters.correctness, learningRate: parameters.learningRate)
         case .truncated where parameters.weightUpdate == .sequenceEnd:
             outcome = learner.run(buffer, rule: parameters.correctness, timing: .accumulate)
             learner.applyUpdate(learningRate: parameters.learningRate)
@@ -297,7 +367,7 @@ public struct Trial: Codable {
         var wrong = 0, squared = 0.0, absolute = 0.0, count = 0
         let n = parameters.architecture.outputs
         for sequence in sequences {
-            let outcome = learner.run(sequence, rule: parameters.correctness, timing: .none)
+            let outcome = rnn?.run(sequence, rule: parameters.correctness) ?? learner.run(sequence, rule: parameters.correctness, timing: .none)
             if !outcome.correct { wrong += 1 }
             squared += outcome.squaredErrorSum
             count += outcome.targetSteps * n
@@ -313,7 +383,7 @@ public struct Trial: Codable {
         var wrong = 0, squared = 0.0, values = 0
         for _ in 0..<count {
             task.generate(into: &buffer, using: rng)
-            let outcome = learner.run(buffer, rule: parameters.correctness, timing: .none)
+            let outcome = rnn?.run(buffer, rule: parameters.correctness) ?? learner.run(buffer, rule: parameters.correctness, timing: .none)
             if !outcome.correct { wrong += 1 }
             squared += outcome.squaredErrorSum
             values += outcome.targetSteps * parameters.architecture.outputs

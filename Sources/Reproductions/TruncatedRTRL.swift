@@ -258,6 +258,10 @@ public enum CorrectnessRule: Codable, Equatable, Hashable, Sendable {
     /// (every legal unit's output exceeds every illegal unit's) [interp].
     case legalAreLargest
 
+    // snake_case keys in records: {"absolute": {"threshold": 0.04}}, {"legal_are_largest": {}}.
+    enum CodingKeys: String, CodingKey { case absolute, legalAreLargest = "legal_are_largest" }
+    enum AbsoluteCodingKeys: String, CodingKey { case _0 = "threshold" }
+
     /// Whether the outputs `y` are correct against `target` (and `legal`, for Exp. 1).
     @inline(__always)
     func holds(_ y: UnsafeMutablePointer<Double>, _ target: UnsafePointer<Double>, _ legal: UnsafePointer<Double>?, _ n: Int) -> Bool {

@@ -8,7 +8,7 @@ import Autodiff
 /// - cross-entropy: L = w · mean_b CE(y_b, label_b) with w = B/N, so that summing over steps
 ///   gives the mean over every target (every row must have a target at such a step).
 final class Readout {
-    let program: any Executor
+    let program: any Executor<Double>
     let h: Value, weight: Value, bias: Value, y: Value, loss: Value
     let target: Value, mask: Value          // MSE: B × K each; CE: labels B × 1, scale 1 × 1
     let kind: TaskLoss

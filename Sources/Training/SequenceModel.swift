@@ -13,8 +13,9 @@ public final class SequenceModel {
     public var readoutBias: Tensor
     /// The loss.
     public let loss: TaskLoss
-    /// The unrolled network.
-    public let unrolled: Unrolled
+    /// The unrolled network, computing in the run's precision (`UnrolledOf<Double>` or
+    /// `UnrolledOf<Float>`); the readout and the optimizer stay in float64.
+    let unrolled: any UnrolledRecurrence
     let readout: Readout
 
     /// Creates the model with PyTorch-default weights from `rng` (the recurrent layers by
@@ -31,9 +32,11 @@ public final class SequenceModel {
     ///   - rng: the initialization's random source.
     ///   - memoryBudget: the unrolled storage's budget in bytes (nil: `Unrolled`'s default).
     ///   - execution: the unrolled network's executor.
+    ///   - precision: what the unrolled network stores and computes in (its weights, kept in
+    ///     float64 with the optimizer's state, rounded once per update when loaded).
     public init(cell: any RecurrentCell, inputSize: Int, hiddenSize: Int, layers: Int, loss: TaskLoss,
                 batch: Int, steps: Int, initialization: RecurrentNetwork.Initialization,
-                rng: RandomSource, memoryBudget: Int? = nil, execution: Execution = .fast) throws {
+                rng: RandomSource, memoryBudget: Int? = nil, execution: Execution = .fast, precision: Precision = .f64) throws {
         var network = RecurrentNetwork(cell: cell, inputSize: inputSize, hiddenSize: hiddenSize, layers: layers)
         try network.initialize(initialization, using: rng)
         let bound = 1 / Double(hiddenSize).squareRoot()
@@ -41,8 +44,12 @@ public final class SequenceModel {
         readoutBias = Tensor(rows: 1, cols: loss.width, scalars: rng.uniformArray(count: loss.width, low: -bound, high: bound))
         self.network = network
         self.loss = loss
-        unrolled = try Unrolled(network: network, batch: batch, steps: steps, memoryBudget: memoryBudget,
-                                inputGradients: false, execution: execution)   // the tasks' inputs are data, not parameters
+        switch precision {   // the tasks' inputs are data, not parameters: no input gradients
+        case .f64: unrolled = try UnrolledOf<Double>(network: network, batch: batch, steps: steps, memoryBudget: memoryBudget,
+                                                     inputGradients: false, execution: execution)
+        case .f32: unrolled = try UnrolledOf<Float>(network: network, batch: batch, steps: steps, memoryBudget: memoryBudget,
+                                                    inputGradients: false, execution: execution)
+        }
         readout = try Readout(batch: batch, hiddenSize: hiddenSize, loss: loss, execution: execution)
     }
 
@@ -91,10 +98,10 @@ public final class SequenceModel {
         var lossSum = 0.0
         var dW = [Double](repeating: 0, count: readoutWeight.scalars.count), db = [Double](repeating: 0, count: readoutBias.scalars.count)
         var failure: Error?
-        try unrolled.reverse(.custom { t, hidden in
+        try unrolled.reverse(hiddenGradient: { t, hidden in
             guard failure == nil, let targets = byStep[t] else { return nil }
             do {
-                lossSum += try self.readout.forward(hidden: Tensor(rows: b, cols: h, scalars: Array(hidden)), targets, total: total)
+                lossSum += try self.readout.forward(hidden: Tensor(rows: b, cols: h, scalars: hidden), targets, total: total)
                 let g = try self.readout.backward()
                 for i in dW.indices { dW[i] += g.weight.scalars[i] }
                 for i in db.indices { db[i] += g.bias.scalars[i] }
@@ -108,7 +115,7 @@ public final class SequenceModel {
         var gradients = [[Double]]()
         for k in 0..<network.layers {
             for spec in network.specs(layer: k) {
-                gradients.append(try unrolled.program.gradient(of: unrolled.parameters[k][spec.name]!).scalars)
+                gradients.append(try unrolled.parameterGradient(unrolled.parameters[k][spec.name]!).scalars)
             }
         }
         return (lossSum, gradients + [dW, db])
@@ -165,7 +172,43 @@ public final class SequenceModel {
         let h = network.hiddenSize
         let row = (0..<h).map { c in (0..<loss.width).reduce(0.0) { $0 + readoutWeight[$1, c] } }
         let seed = Array((0..<unrolled.batch).map { _ in row }.joined())
-        let norms = try unrolled.logGradientNorms(lastStepSeed: seed)
-        return norms.h[network.layers - 1]
+        return try unrolled.topLayerLogGradientNorms(lastStepSeed: seed)
+    }
+}
+
+/// What a `SequenceModel` needs of its unrolled network, in either precision (the values it
+/// exchanges are float64).
+protocol UnrolledRecurrence: AnyObject {
+    var batch: Int { get }
+    var parameters: [[String: Value]] { get }
+    func load(_ network: RecurrentNetwork) throws
+    func forward(inputs: [Double], initialState: [[Tensor]]?, checkFinite: Bool) throws
+    func output(step t: Int) -> Tensor
+    /// The reverse pass with ∂L/∂h_t of the top layer given from h_t (nil: no loss at step t).
+    func reverse(hiddenGradient: (Int, [Double]) -> [Double]?) throws
+    /// A parameter's gradient after `reverse`.
+    func parameterGradient(_ v: Value) throws -> Tensor
+    /// log10‖∂L/∂h_t‖ of the top layer for every step (`logGradientNorms`).
+    func topLayerLogGradientNorms(lastStepSeed: [Double]) throws -> [Double]
+}
+
+extension UnrolledRecurrence {
+    func forward(inputs: [Double], checkFinite: Bool = false) throws { try forward(inputs: inputs, initialState: nil, checkFinite: checkFinite) }
+}
+
+extension UnrolledOf: UnrolledRecurrence {
+    @_specialize(where S == Double) @_specialize(where S == Float)
+    func reverse(hiddenGradient: (Int, [Double]) -> [Double]?) throws {
+        try withoutActuallyEscaping(hiddenGradient) { f in
+            try reverse(.custom { t, h in f(t, h.map { Double($0) }) })
+        }
+    }
+
+    @_specialize(where S == Double) @_specialize(where S == Float)
+    func parameterGradient(_ v: Value) throws -> Tensor { try program.gradient(of: v) }
+
+    @_specialize(where S == Double) @_specialize(where S == Float)
+    func topLayerLogGradientNorms(lastStepSeed seed: [Double]) throws -> [Double] {
+        try logGradientNorms(lastStepSeed: seed).h[network.layers - 1]
     }
 }

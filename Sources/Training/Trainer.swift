@@ -195,7 +195,8 @@ public final class Trainer {
                                   batch: c.batch, steps: task.steps,
                                   initialization: .init(forgetBias: c.chrono == true ? .chrono(maxSteps: Double(task.steps))
                                                                                       : c.forgetBias.map { .constant($0) }),
-                                  rng: initRNG, memoryBudget: c.memoryBudgetMB << 20, execution: execution)
+                                  rng: initRNG, memoryBudget: c.memoryBudgetMB << 20, execution: execution,
+                                  precision: c.precision ?? .f64)
         data = try RandomSource(seed: c.dataSeed, generator: c.generator)
         let evalRNG = try RandomSource(seed: c.evalSeed, generator: c.generator)
         heldOut = (0..<((c.evalSize - 1) / c.batch + 1)).map { _ in task.batch(size: c.batch, using: evalRNG) }

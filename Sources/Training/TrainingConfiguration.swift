@@ -1,3 +1,4 @@
+import Autodiff
 import CellLanguage
 import Cells
 import Foundation
@@ -11,6 +12,7 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
         case task, length = "steps", cell, hidden, layers, optimizer, learningRate = "lr", momentum, clip, schedule, batch, updates
         case evalEvery = "eval_every", evalSize = "eval_size", evalSeed = "eval_seed", seed, generator = "rng"
         case forgetBias = "forget_bias", chrono = "forget_bias_chrono", profileEvery = "profile_every", memoryBudgetMB = "memory_budget_mb"
+        case precision
     }
 
     /// Task name (see `Tasks.names`).
@@ -58,6 +60,10 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     public var profileEvery = 1000
     /// The unrolled storage's budget in MB (longer sequences are checkpointed).
     public var memoryBudgetMB = 1024
+    /// What the recurrent network computes in: nil for float64 (absent from records, which
+    /// stay as before), `.f32` for float32. The readout and the optimizer are float64 either
+    /// way (the weights' master copy; rounded to float32 when loaded, once per update).
+    public var precision: Precision?
 
     /// Creates the defaults: modern adding problem, T = 50, LSTM of 128 units, Adam 1e-3,
     /// batch 32, clip 1, forget bias 1, 3000 updates, held-out MSE every 100 (the issue's
@@ -72,6 +78,7 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
         var s = "\(task)_T\(length)_\(cell)_H\(hidden)"
         if layers > 1 { s += "_L\(layers)" }
         if hasForgetGate { s += "_fb" + (chrono == true ? "chrono" : forgetBias.map { Self.number($0) } ?? "default") }
+        if precision == .f32 { s += "_f32" }
         s += "_seed\(seed)"
         // File-name safe (a cell may be a path such as Cells/mgu.cell).
         return String(s.map { $0.isLetter || $0.isNumber || "-_.".contains($0) ? $0 : "-" })

@@ -1,3 +1,4 @@
+import Autodiff
 import CellLanguage
 import Cells
 import Experiments
@@ -30,7 +31,7 @@ public enum TrainingKind: ExperimentKind {
 
     /// The settings, in the order of the grid's axes (outermost first).
     static let keys = ["task", "cell", "steps", "hidden", "layers", "batch", "updates", "eval_every", "eval_size", "optimizer",
-                       "lr", "momentum", "clip", "forget_bias", "seeds", "profile_every"]
+                       "lr", "momentum", "clip", "forget_bias", "precision", "seeds", "profile_every"]
     /// Other names of settings.
     static let aliases = ["length": "steps", "seed": "seeds"]
 
@@ -128,6 +129,10 @@ public enum TrainingKind: ExperimentKind {
             let n = try r.int(v, p)
             guard n >= 0, n <= Int(UInt32.max) else { throw r.error(p, "a seed must be between 0 and \(UInt32.max), got \(n)") }
             c.seed = UInt64(n)
+        case "precision":
+            let name = try r.string(v, p)
+            guard let precision = Precision(rawValue: name) else { throw r.error(p, "unknown precision '\(name)'; use \"f64\" or \"f32\"") }
+            c.precision = precision == .f64 ? nil : precision   // absent means f64: float64 records keep their bytes
         case "profile_every":
             c.profileEvery = try r.int(v, p)
             guard c.profileEvery >= 0 else { throw r.error(p, "must be ≥ 0, got \(c.profileEvery)") }

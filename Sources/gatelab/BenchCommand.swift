@@ -14,7 +14,9 @@ struct BenchCommand: ParsableCommand {
             {"name","cell","B","I","H","T","fwd_bwd_s","gflops","peak_rss_mb","dgemm_gflops","dgemm_fraction","fwd_bwd_all_s"}, \
             then one line with the machine's DGEMM rate (measured once, before the configurations). \
             fwd_bwd_all_s lists every timed repetition, in order: their spread shows how steady \
-            the machine was.
+            the machine was. With --precision f32 the network computes in single precision \
+            (SGEMM, float activations) and each line has "precision":"f32"; gflops and \
+            dgemm_fraction are still stated against the DGEMM rate.
 
             dgemm_gflops is the DGEMM rate (n = 1024, OpenBLAS's thread count) measured just \
             before the configuration's process and just after it (the median of six readings); \
@@ -31,6 +33,7 @@ struct BenchCommand: ParsableCommand {
     var only: String?
     @Flag(help: "One JSON line per configuration.")
     var json = false
+    @OptionGroup var precision: PrecisionOption
     @Flag(help: .hidden) var child = false
     @Option(help: "Instead of the configs: one long sequence of this many steps (e.g. 1000000), LSTM B=1 I=1 H=32 unless --cell/--hidden say otherwise, within --memory-budget.")
     var longSteps: Int?
@@ -55,6 +58,7 @@ struct BenchCommand: ParsableCommand {
 
     func run() throws {
         if let longSteps {
+            guard precision.precision == .f64 else { throw ValidationError("--long-steps runs in f64 only (--precision f32 is not supported there yet)") }
             guard longSteps >= 1, hidden >= 1, memoryBudget >= 1 else { throw ValidationError("--long-steps, --hidden and --memory-budget must be positive") }
             guard memoryBudget <= 1 << 30 else { throw ValidationError("--memory-budget must be at most \(1 << 30) MB, got \(memoryBudget)") }
             try Benchmark.checkFits(cell: cell, hidden: hidden, steps: longSteps)
@@ -80,7 +84,7 @@ struct BenchCommand: ParsableCommand {
         if child {   // run in this process and print the raw result
             Self.exitWhenOrphaned()
             for c in list {
-                let r = try Benchmark.run(c, repetitions: repetitions)
+                let r = try Benchmark.run(c, repetitions: repetitions, precision: precision.precision)
                 print("\(c.name) \(r.seconds) \(r.gflops) \(Benchmark.peakResidentMegabytes()) \(r.repetitions.map { String($0) }.joined(separator: ","))")
             }
             return
@@ -98,7 +102,7 @@ struct BenchCommand: ParsableCommand {
                 try printLine(ConfigurationLine(name: c.name, cell: c.cell, B: c.batch, I: c.input, H: c.hidden, T: c.steps,
                                                 fwd_bwd_s: decimals(seconds, 6), gflops: decimals(gflops, 2), peak_rss_mb: decimals(rss, 1),
                                                 dgemm_gflops: decimals(rate, 2), dgemm_fraction: decimals(gflops / rate, 3),
-                                                fwd_bwd_all_s: all.map { decimals($0, 6) }))
+                                                fwd_bwd_all_s: all.map { decimals($0, 6) }, precision: precision.recorded))
             } else {
                 print(String(format: "%-28@ %10.6f s (%.6f–%.6f) %8.2f GFLOP/s %6.1f%% of DGEMM (%.1f GFLOP/s alongside) %8.1f MB",
                              c.name as NSString, seconds, all.min() ?? seconds, all.max() ?? seconds, gflops, 100 * gflops / rate, rate, rss))
@@ -117,6 +121,8 @@ struct BenchCommand: ParsableCommand {
         var B, I, H, T: Int
         var fwd_bwd_s, gflops, peak_rss_mb, dgemm_gflops, dgemm_fraction: Double
         var fwd_bwd_all_s: [Double]
+        /// "f32" for a float32 run; absent (nil) for float64.
+        var precision: String?
     }
 
     /// The long-sequence run's result.
@@ -177,7 +183,8 @@ struct BenchCommand: ParsableCommand {
     private func runChild(_ c: Benchmark.Configuration) throws -> (Double, Double, Double, [Double]) {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        p.arguments = ["bench", "--child", "--configs", configs, "--only", c.name, "--repetitions", String(repetitions)]
+        p.arguments = ["bench", "--child", "--configs", configs, "--only", c.name, "--repetitions", String(repetitions),
+                       "--precision", precision.precision.rawValue]
         p.environment = ProcessInfo.processInfo.environment.merging(["GATELAB_BENCH_PARENT": String(getpid())]) { $1 }
         let pipe = Pipe()
         p.standardOutput = pipe

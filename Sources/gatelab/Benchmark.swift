@@ -100,14 +100,23 @@ enum Benchmark {
     /// Times `configuration`: builds the network (PyTorch's default initialization, seeded)
     /// and the inputs (x ~ N(0, 1)) once, runs one untimed warm-up pass, then `repetitions`
     /// timed forward + backward passes.
-    static func run(_ configuration: Configuration, repetitions: Int = 5, seed: UInt64 = 0) throws -> Result {
+    static func run(_ configuration: Configuration, repetitions: Int = 5, seed: UInt64 = 0, precision: Precision = .f64) throws -> Result {
+        switch precision {
+        case .f64: return try run(configuration, repetitions: repetitions, seed: seed, in: Double.self)
+        case .f32: return try run(configuration, repetitions: repetitions, seed: seed, in: Float.self)
+        }
+    }
+
+    /// The same, the network computing in `scalar` (its weights and inputs drawn in float64,
+    /// then rounded once when loaded).
+    static func run<S: Autodiff.Scalar>(_ configuration: Configuration, repetitions: Int, seed: UInt64, in scalar: S.Type) throws -> Result {
         let c = configuration
         let rng = try RandomSource(seed: seed)
         var network = RecurrentNetwork(cell: BuiltinCells.builtin(c.cell)!, inputSize: c.input, hiddenSize: c.hidden)
         try network.initialize(using: rng)
         let x = rng.gaussianArray(count: c.steps * c.batch * c.input)
         // Gradients for every parameter, none for the inputs (as the peers' scripts).
-        let unrolled = try Unrolled(network: network, batch: c.batch, steps: c.steps, inputGradients: false)
+        let unrolled = try UnrolledOf<S>(network: network, batch: c.batch, steps: c.steps, inputGradients: false)
         func pass() throws {
             try unrolled.forward(inputs: x)
             let hT = unrolled.finalState[0][0].scalars

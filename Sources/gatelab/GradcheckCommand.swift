@@ -1,5 +1,6 @@
 import ArgumentParser
 import Cells
+import Experiments
 import Foundation
 import GradCheck
 import Interchange
@@ -17,7 +18,11 @@ struct GradcheckCommand: ParsableCommand {
             central differences is re-tested with Richardson extrapolation, which alone \
             decides: a plain difference's own error can exceed the tolerance where the \
             gradient is right, a wrong gradient fails the re-test too. The report counts the \
-            re-tests (cleared and confirmed); --no-retest turns them off.
+            re-tests (cleared and confirmed); --no-retest turns them off. With --precision f32 \
+            the float32 program's analytic gradients are compared with the float64 program's \
+            analytic gradients on the same float32-rounded weights, inputs, states and R (not \
+            finite differences, which are useless in float32): per tensor max|g32 − g64| / \
+            max|g64|, tolerance 1e-4 unless --tolerance is given.
             """)
 
     /// Which derivatives are compared.
@@ -110,9 +115,14 @@ struct GradcheckCommand: ParsableCommand {
         if let t = tolerance, !(t >= 0 && t.isFinite) {
             throw ValidationError("--tolerance must be a finite number ≥ 0, got \(t)")
         }
+        if precision.precision == .f32, mode != .full || richardson {
+            throw ValidationError("--precision f32 compares with the float64 program's gradients, not finite differences: drop --mode directional and --richardson")
+        }
     }
 
     @OptionGroup var execution: ExecutionOptions
+
+    @OptionGroup var precision: PrecisionOption
 
     func run() throws {
         var check: SequenceGradientCheck
@@ -134,6 +144,26 @@ struct GradcheckCommand: ParsableCommand {
         if mode == .directional { options.mode = .directional(count: directions ?? 8, seed: seed) }
         check.options = options
 
+        if precision.precision == .f32 {
+            if !retest { warnIneffective(["--no-retest"], because: "--precision f32 compares with the float64 program's gradients") }
+            let comparison = try check.compareFloat32(tolerance: tolerance ?? SequenceGradientCheck.float32Tolerance)
+            if json {
+                print(try RecordJSON.line(Float32GradcheckJSON(check: check, comparison: comparison)))
+            } else {
+                print("gradcheck \(weights ?? check.cell.name) in float32: I = \(input), H = \(hidden), B = \(batch), T = \(steps), L = \(layers), seed \(seed)")
+                print("against the float64 program's analytic gradients on the same float32-rounded weights, inputs, states and R "
+                      + "(not finite differences); error = max|g32 − g64| / max|g64| per tensor")
+                print("")
+                var rows = [["tensor", "elements", "error", "status"]]
+                for r in comparison.rows { rows.append([r.name, "\(r.count)", scientific(r.error), r.error <= comparison.tolerance ? "ok" : "FAIL"]) }
+                print(alignedTable(rows, rightAligned: [1, 2]))
+                print("")
+                print((comparison.passed ? "passed" : "FAILED") + ": worst \(scientific(comparison.worst)), tolerance \(scientific(comparison.tolerance))")
+            }
+            if !comparison.passed { throw ExitCode(ExitStatus.checkFailed) }
+            return
+        }
+
         let report = try check.run()
         if json {
             print(try SequenceGradientCheckReport(check: check, report: report, version: GateLabVersion.current).json())
@@ -144,5 +174,22 @@ struct GradcheckCommand: ParsableCommand {
             print(report.table())
         }
         if !report.passed { throw ExitCode(ExitStatus.checkFailed) }
+    }
+}
+
+/// `gatelab gradcheck --precision f32 --json`: the comparison with everything needed to rerun it.
+struct Float32GradcheckJSON: Encodable {
+    enum CodingKeys: String, CodingKey {
+        case cell, inputSize = "input_size", hiddenSize = "hidden_size", batch, steps, layers, seed, rng
+        case gatelabVersion = "gatelab_version", precision, comparison
+    }
+    var cell: String, inputSize: Int, hiddenSize: Int, batch: Int, steps: Int, layers: Int, seed: UInt64
+    var rng = SequenceGradientCheck.generator, gatelabVersion = GateLabVersion.current, precision = "f32"
+    var comparison: Float32GradientComparison
+
+    init(check: SequenceGradientCheck, comparison: Float32GradientComparison) {
+        cell = check.cell.name
+        (inputSize, hiddenSize, batch, steps, layers, seed) = (check.inputSize, check.hiddenSize, check.batch, check.steps, check.layers, check.seed)
+        self.comparison = comparison
     }
 }

@@ -16,6 +16,15 @@ struct PresetOptions: ParsableArguments {
 
     @Option(help: "With --preset: training sequences (CERG: streams) after which an unsolved trial stops (default: the preset's).")
     var budget: Int?
+
+    @Option(help: "With --preset: the gradient, truncated (the paper's App. A.1 rule, default) or full (BPTT, one update at each sequence's end): the papers' control.")
+    var gradient: String?
+
+    @Option(help: "With --preset: when the truncated rule changes the weights where targets come at every step (Exp. 1): every-step (default) or sequence-end.")
+    var weightUpdate: String?
+
+    @Option(help: "With --preset: lstm (the paper's, default) or tanh-rnn (issue 15's control: a tanh RNN with about the LSTM's weight count, full BPTT).")
+    var network: String?
 }
 
 /// One trial of a preset (`Reproductions.Trial`) from the command line: the preset's parameters
@@ -49,6 +58,30 @@ enum PresetTraining {
         if let budget = c.presetOptions.budget {
             guard budget >= 1 else { throw ValidationError("--budget must be at least 1, got \(budget)") }
             p.budget = budget
+        }
+        if let gradient = c.presetOptions.gradient {
+            guard let mode = ReferenceBPTT.Mode(rawValue: gradient) else {
+                throw ValidationError("--gradient must be truncated or full, got '\(gradient)'")
+            }
+            p.gradient = mode
+        }
+        if let network = c.presetOptions.network {
+            switch network {
+            case "lstm": break
+            case "tanh-rnn":
+                guard c.presetOptions.gradient != "truncated" else {
+                    throw ValidationError("--network tanh-rnn is trained with the full gradient; leave out --gradient truncated")
+                }
+                p = p.withTanhRNNControl()
+            default: throw ValidationError("--network must be lstm or tanh-rnn, got '\(network)'")
+            }
+        }
+        if let update = c.presetOptions.weightUpdate {
+            switch update {
+            case "every-step": p.weightUpdate = .everyTargetStep
+            case "sequence-end": p.weightUpdate = .sequenceEnd
+            default: throw ValidationError("--weight-update must be every-step or sequence-end, got '\(update)'")
+            }
         }
         return (name, chosen, p)
     }
@@ -91,7 +124,11 @@ enum PresetTraining {
             }
         }
         let a = parameters.architecture
-        say("train \(name) \(variant)" + (c.length.map { ", length \($0)" } ?? "") + ", seed \(c.seed): \(a.blocks) blocks × \(a.cellsPerBlock) cells, \(a.weightCount) weights, "
+        var net = "\(a.blocks) blocks × \(a.cellsPerBlock) cells, \(a.weightCount) weights"
+        if case .tanhRNN(let h) = parameters.network {
+            net = "tanh RNN of \(h) units (control), \(TanhRNN.weightCount(inputs: a.inputs, hidden: h, outputs: a.outputs)) weights"
+        }
+        say("train \(name) \(variant)" + (c.length.map { ", length \($0)" } ?? "") + ", seed \(c.seed): \(net), "
             + "\(parameters.gradient == .truncated ? "truncated RTRL" : "full BPTT"), α = \(formatNumber(parameters.learningRate)), "
             + "budget \(parameters.budget) \(parameters.task == .continualReber ? "streams" : "sequences")")
         if trial.sequences > 0 { say("resumed at sequence \(trial.sequences) from \(c.checkpoint!)") }

@@ -87,6 +87,8 @@ struct ProbeCommand: ParsableCommand {
 
     @OptionGroup var execution: ExecutionOptions
 
+    @OptionGroup var precision: PrecisionOption
+
     /// Sizes above this are not probe sizes (and would exhaust memory).
     static let largest = 1_000_000
 
@@ -137,9 +139,11 @@ struct ProbeCommand: ParsableCommand {
         do { forget = try ForgetBiasSetting(parsing: forgetBias ?? "default") } catch { throw ValidationError("--forget-bias: \(describe(error))") }
         return try (0..<UInt64(seeds)).map { i in
             do {
-                return try ProbeConfiguration(cell: cell!, steps: steps!, hiddenSize: hidden, inputSize: input, batch: batch, layers: layers,
-                                              recurrentInit: recurrent, biasInit: bias, forgetBias: forget, inputScale: inputScale,
-                                              seed: seed &+ i, summary: settings)
+                var c = try ProbeConfiguration(cell: cell!, steps: steps!, hiddenSize: hidden, inputSize: input, batch: batch, layers: layers,
+                                               recurrentInit: recurrent, biasInit: bias, forgetBias: forget, inputScale: inputScale,
+                                               seed: seed &+ i, summary: settings)
+                c.precision = precision.precision
+                return c
             } catch let e as ProbeError { throw ValidationError(e.description) }
         }
     }
@@ -152,14 +156,15 @@ struct ProbeCommand: ParsableCommand {
             var setup = try ProbeSetup(referenceCase: rc)
             setup.memoryBudget = memoryBudget.map { $0 << 20 }
             setup.execution = execution.execution
+            setup.precision = precision.precision
             let result = try GradientProbe.run(setup, settings: settings)
             if json {
-                print(try RecordJSON.line(ProbeCaseJSON(rc, result)))
+                print(try RecordJSON.line(ProbeCaseJSON(rc, result, precision: precision.recorded)))
             } else {
                 print("probe \(caseFile): cell \(rc.cellName), I = \(rc.network.inputSize), H = \(rc.network.hiddenSize), "
                       + "B = \(rc.batch), T = \(rc.steps), L = \(rc.network.layers); loss Σ_b,j R[T−1][b][j] · h_T[b][j]; k = T − 1 − t")
                 print("")
-                print(try table(summaries: [result.summary], curves: [result.curves]))
+                print(try table(summaries: [result.summary], curves: [result.curves], carried: [result.carried]))
             }
             return
         }
@@ -183,10 +188,10 @@ struct ProbeCommand: ParsableCommand {
         print("probe \(c.cell): H = \(c.hiddenSize), I = \(c.inputSize), B = \(c.batch), L = \(c.layers), T = \(c.steps), "
               + "recurrent init \(c.recurrentInitName), bias init \(c.biasInitName)"
               + (c.hasForgetGate ? ", forget bias \(c.forgetBias)" : "")
-              + ", x ~ N(0, \(formatNumber(c.inputScale))²), \(seedText) (mt19937)")
+              + ", x ~ N(0, \(formatNumber(c.inputScale))²), \(seedText) (mt19937)" + (c.precision == .f32 ? ", float32" : ""))
         print("loss L = Σ_j r_j h_T[j], r ~ N(0, 1)/√H; distance k = T − 1 − t; decay rate fitted over k = 0…\(min(c.steps - 1, fitMaxDistance ?? c.steps - 1))")
         print("")
-        print(try table(summaries: records.map(\.summary), curves: records.map(\.curves)))
+        print(try table(summaries: records.map(\.summary), curves: records.map(\.curves), carried: records.map(\.carried)))
     }
 
     /// `--weights FILE`: the saved network on x ~ N(0, s²) and r ~ N(0, 1)/√H from each seed's
@@ -203,7 +208,7 @@ struct ProbeCommand: ParsableCommand {
         guard Double(T) * Double(B) * Double(max(I, H)) * Double(network.layers) <= 5e8 else {
             throw ValidationError("sizes too large: steps × batch × max(input, hidden) × layers must be at most 5e8")
         }
-        var summaries = [ProbeSummary](), curves = [GradientCurves]()
+        var summaries = [ProbeSummary](), curves = [GradientCurves](), carried = [CarriedGradient?]()
         for i in 0..<UInt64(seeds) {
             let rng = try RandomSource(seed: seed &+ i, generator: "mt19937")
             let x = task.map { $0.batch(size: B, using: rng).inputs } ?? rng.gaussianArray(count: T * B * I).map { $0 * inputScale }
@@ -212,28 +217,31 @@ struct ProbeCommand: ParsableCommand {
             var setup = try ProbeSetup(network: network, batch: B, steps: T, inputs: x, readout: r)
             setup.memoryBudget = memoryBudget.map { $0 << 20 }
             setup.execution = execution.execution
+            setup.precision = precision.precision
             let result = try GradientProbe.run(setup, settings: settings)
-            summaries.append(result.summary); curves.append(result.curves)
+            summaries.append(result.summary); curves.append(result.curves); carried.append(result.carried)
         }
         if json {
             print(try RecordJSON.line(ProbeSavedJSON(file: path, metadata: model.metadata, inputSize: I, hidden: H, batch: B, steps: T,
                                                      layers: network.layers, inputScale: inputScale, seeds: (0..<UInt64(seeds)).map { seed &+ $0 },
-                                                     curves: curves)))
+                                                     curves: curves, precision: precision.recorded,
+                                                     carried: precision.precision == .f64 ? nil : carried.map { $0.map(CarriedJSON.init) })))
             return
         }
         let seedText = seeds == 1 ? "seed \(seed)" : "seeds \(seed)…\(seed &+ UInt64(seeds - 1))"
         let trained = model.metadata["updates"].map { ", trained \($0) updates" + (model.metadata["task"].map { " on \($0)" } ?? "") } ?? ""
         let inputs = task.map { "inputs of \($0.name) (length \($0.length))" } ?? "x ~ N(0, \(formatNumber(inputScale))²)"
         print("probe \(path): cell \(model.metadata["cell"] ?? network.cell.name)\(trained), H = \(H), I = \(I), B = \(B), L = \(network.layers), "
-              + "T = \(T), \(inputs), \(seedText) (mt19937)")
+              + "T = \(T), \(inputs), \(seedText) (mt19937)" + (precision.precision == .f32 ? ", float32" : ""))
         print("loss L = Σ_j r_j h_T[j], r ~ N(0, 1)/√H; distance k = T − 1 − t; decay rate fitted over k = 0…\(min(T - 1, fitMaxDistance ?? T - 1))")
         print("")
-        print(try table(summaries: summaries, curves: curves))
+        print(try table(summaries: summaries, curves: curves, carried: carried))
     }
 
     /// The summary table (mean ± 95% CI over seeds, and the range), then a few points of the
     /// mean curve.
-    func table(summaries: [ProbeSummary], curves: [GradientCurves]) throws -> String {
+    /// Float32 probes add what the unrescaled float32 pass carries, per seed.
+    func table(summaries: [ProbeSummary], curves: [GradientCurves], carried: [CarriedGradient?]) throws -> String {
         let aggregate = try SeedAggregate(summaries)
         let many = summaries.count > 1
         var rows = [["summary", many ? "mean ± 95% CI" : "value"] + (many ? ["min", "max"] : [])]
@@ -252,6 +260,15 @@ struct ProbeCommand: ParsableCommand {
                              + [mean(curves.map { $0.x[k] })])
         }
         text += "\n\n" + (many ? "mean over seeds:\n" : "") + alignedTable(curveRows, rightAligned: Set(0..<curveRows[0].count))
+        let float32 = carried.compactMap { $0 }
+        guard !float32.isEmpty else { return text }
+        // A reference case has one run and no seed.
+        var rows32 = [[caseFile == nil ? "seed" : "case", "largest |∂L/∂h_t| subnormal from k", "‖∂L/∂h_t‖ exactly 0 from k"]]
+        for (i, c) in float32.enumerated() {
+            rows32.append([caseFile.map { ($0 as NSString).lastPathComponent } ?? "\(seed &+ UInt64(i))", c.subnormalDistance.map(String.init) ?? "never (k < \(T))", c.zeroDistance.map(String.init) ?? "never (k < \(T))"])
+        }
+        text += "\n\nfloat32, as the ordinary reverse pass carries it (no rescaling; the norms above are exact):\n"
+            + alignedTable(rows32, rightAligned: [0])
         return text
     }
 }
@@ -270,7 +287,7 @@ struct ProbeRunsJSON: Encodable {
 struct ProbeSavedJSON: Encodable {
     enum CodingKeys: String, CodingKey {
         case gatelabVersion = "gatelab_version", file = "weights", metadata, inputSize = "input_size", hidden, batch, steps, layers
-        case inputScale = "input_scale", seeds, loss, curves
+        case inputScale = "input_scale", seeds, loss, curves, precision, carried = "f32_carried"
     }
     var gatelabVersion = GateLabVersion.current
     var file: String, metadata: [String: String]
@@ -278,6 +295,23 @@ struct ProbeSavedJSON: Encodable {
     var seeds: [UInt64]
     var loss = ProbeRecord.lossDefinition
     var curves: [GradientCurves]
+    var precision: String?
+    var carried: [CarriedJSON?]?
+}
+
+/// What a float32 probe's unrescaled reverse pass carries, under `ProbeRecord`'s key names.
+struct CarriedJSON: Encodable {
+    enum CodingKeys: String, CodingKey {
+        case zeroDistance = "f32_zero_distance", subnormalDistance = "f32_subnormal_distance", log10H = "f32_log10_h_carried"
+    }
+    var zeroDistance: Int?, subnormalDistance: Int?, log10H: [Double]
+    init(_ c: CarriedGradient) { zeroDistance = c.zeroDistance; subnormalDistance = c.subnormalDistance; log10H = c.log10H }
+    func encode(to encoder: Encoder) throws {
+        var e = encoder.container(keyedBy: CodingKeys.self)
+        try e.encode(zeroDistance, forKey: .zeroDistance)
+        try e.encode(subnormalDistance, forKey: .subnormalDistance)
+        try e.encode(log10H, forKey: .log10H)
+    }
 }
 
 /// `gatelab probe --case FILE --json`: the file, sizes, summaries and curves, the curves
@@ -285,7 +319,7 @@ struct ProbeSavedJSON: Encodable {
 struct ProbeCaseJSON: Encodable {
     enum CodingKeys: String, CodingKey {
         case gatelabVersion = "gatelab_version", file = "case", cell, inputSize = "input_size", hidden, batch, steps, layers, loss
-        case summaries, jacobians, curves
+        case summaries, jacobians, curves, precision, carried = "f32_carried"
     }
     struct Scalar: Encodable { var key: String, value: Double? }
     var gatelabVersion = GateLabVersion.current
@@ -295,8 +329,12 @@ struct ProbeCaseJSON: Encodable {
     var summaries: [Scalar]
     var jacobians: [JacobianSample]
     var curves: GradientCurves
+    var precision: String?
+    var carried: CarriedJSON?
 
-    init(_ rc: ReferenceCase, _ result: ProbeResult) {
+    init(_ rc: ReferenceCase, _ result: ProbeResult, precision: String?) {
+        self.precision = precision
+        carried = result.carried.map(CarriedJSON.init)
         file = rc.file
         cell = rc.cellName
         inputSize = rc.network.inputSize

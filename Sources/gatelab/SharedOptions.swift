@@ -1,4 +1,5 @@
 import ArgumentParser
+import Autodiff
 import Cells
 import Experiments
 
@@ -71,3 +72,16 @@ struct ExperimentFileOptions: ParsableArguments {
         if let output { try Files.checkOutputPath(output, what: "--output") }
     }
 }
+
+/// `--precision f32|f64`: the scalar the engine stores and computes in (`bench`, `train`,
+/// `probe`). Float64 is the default; float32 records say `"precision": "f32"` (float64 ones
+/// omit the key, so they stay byte-identical to those written before the option existed).
+struct PrecisionOption: ParsableArguments {
+    @Option(help: "Working precision: f64 (double, the default) or f32 (single; weights, inputs and states rounded once when loaded).")
+    var precision: Precision = .f64
+
+    /// The value to record: nil for float64 (the key is omitted), else the spelling.
+    var recorded: String? { precision == .f64 ? nil : precision.rawValue }
+}
+
+extension Precision: ExpressibleByArgument {}

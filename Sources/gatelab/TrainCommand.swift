@@ -166,6 +166,7 @@ struct TrainCommand: ParsableCommand {
     }
 
     @OptionGroup var execution: ExecutionOptions
+    @OptionGroup var precision: PrecisionOption
 
     /// `lstm.npz` → `lstm.u500.npz`: the name of `--save-every`'s snapshot after `update` updates.
     static func snapshotPath(_ path: String, update: Int) -> String {
@@ -204,7 +205,10 @@ struct TrainCommand: ParsableCommand {
     static func number(_ x: Double) -> String { x == x.rounded() && abs(x) < 1e15 ? String(Int(x)) : String(x) }
 
     func run() throws {
-        if presetOptions.preset != nil { return try PresetTraining.run(self) }
+        if presetOptions.preset != nil {
+            guard precision.precision == .f64 else { throw ValidationError("--precision f32 does not apply to --preset (a paper's own network runs in f64)") }
+            return try PresetTraining.run(self)
+        }
         guard let taskName = task, let length else { throw ValidationError("give --task, --cell and --length") }
         var c = TrainingConfiguration()
         c.task = taskName.lowercased(); c.length = length; c.hidden = hidden; c.layers = layers
@@ -215,6 +219,7 @@ struct TrainCommand: ParsableCommand {
         let forget = try parsedForgetBias()
         c.forgetBias = forget.bias; c.chrono = forget.chrono ? true : nil
         c.profileEvery = profileEvery
+        c.precision = precision.precision == .f64 ? nil : precision.precision
         do { try c.validate() } catch let e as TaskError { throw ValidationError(e.description) }
         catch let e as TrainingError { throw ValidationError(e.description) }
 

@@ -37,6 +37,43 @@ func checkOp(_ label: String, _ shapes: [Shape], positive: Bool = false, seed: U
     }
 }
 
+/// The float32 path of one op against its float64 path (issue #18): the same graph as
+/// `checkOp`, run by `ProgramOf<Float>` and `ProgramOf<Double>` on the same values (rounded to
+/// float first, so that both programs see identical inputs). Returns, over the op's output and
+/// every operand's gradient, the worst of max|f32 − f64| / max|f64| per tensor, and whether
+/// any float32 number differed from its float64 counterpart (the float path really ran).
+func float32Agreement(_ shapes: [Shape], positive: Bool = false, seed: UInt64 = 7,
+                      _ build: ([Value]) -> Value) throws -> (worst: Double, differs: Bool) {
+    let rng = try RandomSource(seed: seed)
+    let g = Graph()
+    let params = shapes.enumerated().map { g.parameter("p\($0.offset)", rows: $0.element.rows, cols: $0.element.cols) }
+    let out = build(params)
+    let rounded = { (xs: [Double]) in xs.map { Double(Float($0)) } }
+    let r = Tensor(rows: out.shape.rows, cols: out.shape.cols, scalars: rounded(rng.uniformArray(count: out.shape.count, low: -1, high: 1)))
+    let loss = sum(g.constant(r) ⊙ out)
+    let values = shapes.map { rounded(positive ? rng.uniformArray(count: $0.count, low: 0.5, high: 2) : rng.uniformArray(count: $0.count, low: -1.5, high: 1.5)) }
+    func run<S: Autodiff.Scalar>(_ program: ProgramOf<S>) throws -> [[Double]] {
+        for (p, v) in zip(params, values) { try program.set(p, Tensor(rows: p.shape.rows, cols: p.shape.cols, scalars: v)) }
+        try program.forward()
+        try program.backward(from: loss)
+        return [program.value(of: out).scalars] + (try params.map { try program.gradient(of: $0).scalars })
+    }
+    let (single, double) = (try run(ProgramOf<Float>(graph: g)), try run(ProgramOf<Double>(graph: g)))
+    var worst = 0.0, differs = false
+    for (a, b) in zip(single, double) {
+        let scale = b.map(abs).max() ?? 0
+        let error = zip(a, b).map { abs($0 - $1) }.max() ?? 0
+        worst = max(worst, scale > 0 ? error / scale : error)
+        differs = differs || a != b
+    }
+    return (worst, differs)
+}
+
+/// The bound of `float32Agreement`: 32 units in the last place of float32 relative to the
+/// tensor's largest element (an op here rounds a handful of times in float32; float64's own
+/// error is 2^-29 times smaller).
+let float32Tolerance = 32 * Double(Float.ulpOfOne)
+
 /// The worst relative error over a report's tensors and directions.
 func worstRelative(_ r: GradientCheckReport) -> Double {
     (r.tensors.map(\.worstRelative.relativeError) + r.directions.map(\.relativeError)).max() ?? 0
@@ -52,7 +89,15 @@ struct OpGradientTests {
             #expect(report.passed, "\(label) \(shapes)\n\(report.table())")
             #expect(worstRelative(report) < 1e-7, "\(label) \(shapes): worst relative error \(worstRelative(report))")
         }
+        let single = try float32Agreement(shapes, positive: positive, build)
+        #expect(single.worst <= float32Tolerance, "\(label) \(shapes): float32 against float64, worst relative error \(single.worst)")
+        if single.differs { differing.count += 1 }
     }
+
+    /// Checks whose float32 results differed from float64 somewhere (counted, so that a test
+    /// can see that the float path really computed in float; a fresh count per test).
+    final class Count { var count = 0 }
+    let differing = Count()
 
     @Test func binaryElementwise() throws {
         for s in elementShapes {
@@ -93,6 +138,9 @@ struct OpGradientTests {
             try expectPasses("tanh", [s]) { tanh($0[0]) }
             try expectPasses("relu", [s]) { relu($0[0]) }  // values are at least ~1e-3 away from the kink
         }
+        // Every unary op but negate and relu (exact in either precision) rounds differently in
+        // float32 at the 3 × 4 shape: 6 ops, at least one shape each.
+        #expect(differing.count >= 6, "float32 differed from float64 in only \(differing.count) checks")
     }
 
     @Test func matrixProducts() throws {
@@ -140,6 +188,8 @@ struct OpGradientTests {
             #expect(program.value(of: stopped).scalars.map(\.bitPattern) == program.value(of: plain).scalars.map(\.bitPattern))
             try program.backward(from: loss)
             #expect(try program.gradient(of: pb).scalars.allSatisfy { $0 == 0 }, "\(s): the stopped operand got a gradient")
+            let single = try float32Agreement([s, s]) { tanh($0[0]) ⊙ Autodiff.stopGradient($0[0] ⊙ $0[1]) + Autodiff.stopGradient($0[1]) }
+            #expect(single.worst <= float32Tolerance, "\(s): stopGradient in float32 against float64, worst relative error \(single.worst)")
 
             let ab = zip(a, b).map { $0 * $1 }
             let h = Graph()
@@ -179,12 +229,15 @@ struct OpGradientTests {
         for s in elementShapes { try expectPasses("mse", [s, s]) { meanSquaredError($0[0], $0[1]) } }
         let g = Graph()
         _ = g  // labels are an input: built inside the helper's graph below
-        for report in try checkOp("cross-entropy", [Shape(4, 3)], { p in
+        let crossEntropy = { (p: [Value]) -> Value in
             let labels = p[0].graph.constant(Tensor(rows: 4, cols: 1, scalars: [0, 2, 1, 2]))
             return softmaxCrossEntropy(p[0] * 30, labels: labels)  // large logits: log-sum-exp must not overflow
-        }) {
+        }
+        for report in try checkOp("cross-entropy", [Shape(4, 3)], crossEntropy) {
             #expect(report.passed, "\(report.table())")
         }
+        let single = try float32Agreement([Shape(4, 3)], crossEntropy)
+        #expect(single.worst <= float32Tolerance && single.differs, "cross-entropy in float32: \(single)")
     }
 
     @Test func valueUsedTwiceReceivesBothGradients() throws {

@@ -87,6 +87,10 @@ struct ExperimentFileTests {
         ("name = \"x\"\nkind = \"probe\"\n[defaults]\nsteps = 10\ninput_scale = \"big\"\n[[grid]]\ncell = \"rnn\"\n",
          "bad.toml:5: defaults.input_scale: expected a number, got a string"),
         ("name = \"../up\"\nkind = \"probe\"\n", "bad.toml:1: name: '../up' is not a usable folder name"),
+        ("name = \"x\"\nkind = \"probe\"\n[defaults]\nsteps = 10\n[[grid]]\ncell = \"rnn\"\nprecision = \"single\"\n",
+         "bad.toml:7: grid[1].precision: unknown precision 'single'; use \"f64\" or \"f32\""),
+        ("name = \"x\"\nkind = \"probe\"\n[defaults]\nsteps = 10\nprecision = 32\n[[grid]]\ncell = \"rnn\"\n",
+         "bad.toml:5: defaults.precision: expected a string, got an integer"),
         // A key-like line inside a multi-line string is not where the key is.
         ("name = \"x\"\nkind = \"probe\"\ndescription = \"\"\"\nsteps = 3\n\"\"\"\nsteps = 10\n", "bad.toml:6: steps: unknown key 'steps'"),
     ])
@@ -113,6 +117,11 @@ struct ExperimentFileTests {
         #expect(inits == ["pytorch-default", "orthogonal(0.9)", "orthogonal", "orthogonal(1.1)"])
         let biases = Set(full.points.filter { $0.configuration.cell == "lstm" }.map(\.configuration.forgetBias.description))
         #expect(biases == ["0", "1", "chrono"])
+        // The float32 section: every cell and initialization once more in float32, at T = 10 000.
+        let f32 = full.points.filter { $0.configuration.precision == .f32 }
+        #expect(Set(f32.map { GridPoint.key($0.configuration, includeSeed: false) }).count == 9)
+        #expect(f32.allSatisfy { $0.configuration.steps == 10_000 && $0.id.contains("_f32_") })
+        #expect(full.points.count - f32.count == 135, "the float64 grid is unchanged")
         let quick = try ProbeExperiment(contentsOf: root.appendingPathComponent("quickstart.toml").path)
         #expect(quick.outputDirectory(quick: false) == "Notes/quickstart")
         #expect(!quick.points.isEmpty)

@@ -36,12 +36,20 @@ struct ReproductionKindTests {
     /// The committed experiment files load, and their quick grids are the rows marked.
     @Test func theExperimentFilesLoad() throws {
         let h = try ReproductionExperiment(contentsOf: Self.root.appendingPathComponent("Experiments/hochreiter1997.toml").path)
-        #expect(h.points.count == 150 + 180 + 30 + 30 + 10 + 20 + 10)
-        #expect(h.quickPoints.count == 5 * 30 + 2 * 10 + 10 + 3 + 20 + 10)
+        // Exp. 1, 2c, 3a, 4 (T = 100, 500, 1000 and the full-gradient control), 5, 6a, 6b.
+        // (and the tanh-RNN controls of Exps. 4 and 6a).
+        // A T = 500 row with a 400 000 budget adds 3 points to the full grid (and is quick); the
+        // 6a control and Exps. 5 and 6b are in the full grid only.
+        #expect(h.points.count == 150 + 180 + 30 + 30 + 3 + 10 + 10 + 10 + 20 + 10 + 20)
+        #expect(h.quickPoints.count == 5 * 30 + 3 + 2 * 10 + 10 + 2 + 2 + 20 + 3)
+        #expect(h.quickPoints.filter { $0.variant == "T=500" }.count == 3)
+        #expect(h.quickPoints.filter { $0.variant == "T=500" }.allSatisfy { $0.budget == 400_000 })
+        #expect(h.quickPoints.filter { $0.network == "tanh-rnn" }.count == 2)
+        #expect(h.quickPoints.filter { $0.gradient == .full }.count == 2)
         #expect(!h.quickPoints.contains { $0.variant == "T=1000" })
         let g = try ReproductionExperiment(contentsOf: Self.root.appendingPathComponent("Experiments/gers2000.toml").path)
         #expect(g.points.count == 5 * 30)
-        #expect(g.quickPoints.count == 6 && g.quickPoints.allSatisfy { $0.budget == 2000 })
+        #expect(g.quickPoints.count == 31 && g.quickPoints.allSatisfy { $0.budget == nil })
     }
 
     @Test func badFilesNameTheKey() {

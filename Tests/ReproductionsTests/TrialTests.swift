@@ -150,10 +150,10 @@ struct TrialTests {
         var trial = try Trial(preset: "hochreiter1997-exp1", seed: 6, parameters: parameters)
         let before = trial.learner.weights
         let string = trial.trainingSet
-        // Replay the trial's draws after the data sets: the index of the first training string.
+        // Replay the trial's draws after the weights (the data sets come from their own
+        // generator, `Trial.dataSource`): the index of the first training string.
         let rng = try RandomSource(seed: 6)
         _ = parameters.initialisation.weights(for: parameters.architecture, using: rng)
-        _ = EmbeddedReberTask.dataSets(using: rng)
         let sequence = string[rng.integer(below: string.count)]
         trial.train(atMost: 1)
         let truncated = ReferenceBPTT.run(architecture: parameters.architecture, weights: before, sequence: sequence, mode: .truncated)

@@ -39,13 +39,28 @@ import Testing
     }
 
     @Test func badFilesAreRefusedNamingTheKey() throws {
-        #expect(throws: ExperimentError.file(file: "t.toml", line: 4, keyPath: "grid[1].colour", message: "unknown key 'colour'; valid keys here: task, cell, steps, hidden, layers, batch, updates, eval_every, eval_size, optimizer, lr, momentum, clip, forget_bias, seeds, profile_every (also length = steps, seed = seeds)")) {
+        #expect(throws: ExperimentError.file(file: "t.toml", line: 4, keyPath: "grid[1].colour", message: "unknown key 'colour'; valid keys here: task, cell, steps, hidden, layers, batch, updates, eval_every, eval_size, optimizer, lr, momentum, clip, forget_bias, precision, seeds, profile_every (also length = steps, seed = seeds)")) {
             try TrainingExperiment(source: "name = \"x\"\nkind = \"train\"\n[[grid]]\ncolour = 1\n", file: "t.toml")
         }
         let bad = try #require(throws: ExperimentError.self) {
             try TrainingExperiment(source: "name = \"x\"\nkind = \"train\"\n[[grid]]\ncell = \"nope\"\n", file: "t.toml")
         }
         #expect(bad.description.hasPrefix("t.toml:4: grid[1].cell: unknown cell 'nope'"), "\(bad)")
+        let badPrecision = try #require(throws: ExperimentError.self) {
+            try TrainingExperiment(source: "name = \"x\"\nkind = \"train\"\n[[grid]]\ncell = \"rnn\"\nprecision = \"f16\"\n", file: "t.toml")
+        }
+        #expect(badPrecision.description == "t.toml:5: grid[1].precision: unknown precision 'f16'; use \"f64\" or \"f32\"", "\(badPrecision)")
+    }
+
+    /// `precision = "f32"` reaches the configuration (and the run id); absent, or "f64", is
+    /// float64 with no precision recorded, so float64 records keep their bytes.
+    @Test func precisionIsAGridKey() throws {
+        let e = try TrainingExperiment(source: source.replacingOccurrences(of: "[quick]", with: "[[grid]]\ncell = \"gru\"\nprecision = \"f32\"\n[quick]"), file: "tiny.toml")
+        let gru = e.points.filter { $0.configuration.cell == "gru" }
+        #expect(gru.map(\.configuration.precision) == [nil, nil, .f32, .f32])
+        #expect(Set(gru.map(\.id)).count == 4, "the float32 runs have their own ids")
+        #expect(gru.filter { $0.configuration.precision == .f32 }.allSatisfy { $0.id.contains("f32") }, "\(gru.map(\.id))")
+        #expect(e.points.filter { $0.configuration.cell != "gru" }.allSatisfy { $0.configuration.precision == nil })
     }
 
     @Test func gridRunsResumesAndReports() throws {

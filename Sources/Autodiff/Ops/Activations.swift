@@ -4,18 +4,18 @@ import Foundation
 
 enum Activations {
     /// `out = f(a)`.
-    static func forward(_ op: Primitive, _ a: Arg, _ out: Arg) {
+    static func forward<S: Scalar>(_ op: Primitive, _ a: Arg<S>, _ out: Arg<S>) {
         let (x, o, n) = (a.p!, out.p!, out.count)
         switch op {
-        case .sigmoid: FastMath.sigmoid(x, o, n)
-        case .tanh: FastMath.tanh(x, o, n)
+        case .sigmoid: S.sigmoid(x, o, n)
+        case .tanh: S.tanh(x, o, n)
         case .relu: for k in 0..<n { o[k] = x[k] > 0 ? x[k] : 0 }
         default: fatalError("Activations.forward: \(op.name)")
         }
     }
 
     /// Adds the VJP into `ga`.
-    static func vjp(_ op: Primitive, _ a: Arg, _ out: Arg, _ g: Arg, _ ga: Arg) {
+    static func vjp<S: Scalar>(_ op: Primitive, _ a: Arg<S>, _ out: Arg<S>, _ g: Arg<S>, _ ga: Arg<S>) {
         guard let da = ga.p else { return }
         let (x, y, d, n) = (a.p!, out.p!, g.p!, out.count)
         switch op {
@@ -28,10 +28,10 @@ enum Activations {
 
     /// σ's VJP at one element, from the output gradient g and the output y: g σ′ = g y (1 − y).
     /// (Written once: the fused instructions call it too, so their bits are these.)
-    @inline(__always) static func sigmoidVJP(_ g: Double, _ y: Double) -> Double { g * y * (1 - y) }
+    @inline(__always) static func sigmoidVJP<S: Scalar>(_ g: S, _ y: S) -> S { g * y * (1 - y) }
 
     /// tanh's VJP at one element: g tanh′ = g (1 − y²).
-    @inline(__always) static func tanhVJP(_ g: Double, _ y: Double) -> Double { g * (1 - y * y) }
+    @inline(__always) static func tanhVJP<S: Scalar>(_ g: S, _ y: S) -> S { g * (1 - y * y) }
 }
 
 extension Activations: PrimitiveFamily {
@@ -43,12 +43,12 @@ extension Activations: PrimitiveFamily {
         s.count == 1 ? .success(s[0]) : .failure(ShapeMismatch(reason: "needs 1 operand"))
     }
 
-    static func forward(_ op: Primitive, operands a: UnsafeMutablePointer<Arg>, count: Int, into out: Arg) {
+    static func forward<S: Scalar>(_ op: Primitive, operands a: UnsafeMutablePointer<Arg<S>>, count: Int, into out: Arg<S>) {
         forward(op, a[0], out)
     }
 
-    static func vjp(_ op: Primitive, operands a: UnsafeMutablePointer<Arg>, gradients ga: UnsafeMutablePointer<Arg>, count: Int,
-                    output out: Arg, outputGradient g: Arg) {
+    static func vjp<S: Scalar>(_ op: Primitive, operands a: UnsafeMutablePointer<Arg<S>>, gradients ga: UnsafeMutablePointer<Arg<S>>, count: Int,
+                    output out: Arg<S>, outputGradient g: Arg<S>) {
         vjp(op, a[0], out, g, ga[0])
     }
 

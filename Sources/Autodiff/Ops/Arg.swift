@@ -1,18 +1,20 @@
 /// A kernel's view of one operand: a pointer into a program's storage and its shape.
 /// (`p` is nil for an operand that receives no gradient.)
-struct Arg {
-    var p: UnsafeMutablePointer<Double>?
+struct Arg<S: Scalar> {
+    var p: UnsafeMutablePointer<S>?
     var rows: Int
     var cols: Int
     var count: Int { rows * cols }
     var shape: Shape { Shape(rows, cols) }
-    var buffer: UnsafeMutableBufferPointer<Double> { UnsafeMutableBufferPointer(start: p, count: count) }
+    var buffer: UnsafeMutableBufferPointer<S> { UnsafeMutableBufferPointer(start: p, count: count) }
+    /// No operand (no gradient wanted).
+    static var none: Arg { Arg(p: nil, rows: 0, cols: 0) }
 }
 
 /// Row and column strides that read operand `a` broadcast to the shape of `out`
 /// (a stride of 0 repeats a row or a column).
 @inline(__always)
-func broadcastStrides(_ a: Arg, _ out: Arg) -> (row: Int, col: Int) {
+func broadcastStrides<S>(_ a: Arg<S>, _ out: Arg<S>) -> (row: Int, col: Int) {
     (a.rows == 1 && out.rows != 1 ? 0 : a.cols, a.cols == 1 && out.cols != 1 ? 0 : 1)
 }
 

@@ -6,7 +6,7 @@ import Foundation
 
 enum Elementwise {
     /// `out = a ∘ b` for a binary op, broadcasting either operand.
-    static func forward(_ op: Primitive, _ a: Arg, _ b: Arg, _ out: Arg) {
+    static func forward<S: Scalar>(_ op: Primitive, _ a: Arg<S>, _ b: Arg<S>, _ out: Arg<S>) {
         switch op {
         case .add: map(a, b, out) { $0 + $1 }
         case .subtract: map(a, b, out) { $0 - $1 }
@@ -19,7 +19,7 @@ enum Elementwise {
     /// Adds the VJP of a binary op into `ga` and `gb` (either may be absent).
     ///   add: ga += g, gb += g · subtract: ga += g, gb −= g
     ///   multiply: ga += g ⊙ b, gb += g ⊙ a · divide: ga += g ⊘ b, gb −= g ⊙ out ⊘ b
-    static func vjp(_ op: Primitive, _ a: Arg, _ b: Arg, _ out: Arg, _ g: Arg, _ ga: Arg, _ gb: Arg) {
+    static func vjp<S: Scalar>(_ op: Primitive, _ a: Arg<S>, _ b: Arg<S>, _ out: Arg<S>, _ g: Arg<S>, _ ga: Arg<S>, _ gb: Arg<S>) {
         switch op {
         case .add:
             accumulate(ga, g, b, out) { d, _ in d }
@@ -45,12 +45,12 @@ enum Elementwise {
 
     /// ⊙'s VJP at one element, for one factor: the output gradient g times the other factor.
     /// (Written once: the fused `a ⊙ b + c ⊙ d` calls it too.)
-    @inline(__always) static func multiplyVJP(_ g: Double, _ other: Double) -> Double { g * other }
+    @inline(__always) static func multiplyVJP<S: Scalar>(_ g: S, _ other: S) -> S { g * other }
 
     /// `out[r, c] = f(a[r, c], b[r, c])` with broadcasting; the same-shape and row-broadcast
     /// (bias) cases get plain loops the compiler vectorizes.
     @inline(__always)
-    static func map(_ a: Arg, _ b: Arg, _ out: Arg, _ f: (Double, Double) -> Double) {
+    static func map<S: Scalar>(_ a: Arg<S>, _ b: Arg<S>, _ out: Arg<S>, _ f: (S, S) -> S) {
         let (x, y, o) = (a.p!, b.p!, out.p!)
         let (m, n) = (out.rows, out.cols)
         if a.count == out.count && b.count == out.count {
@@ -67,7 +67,7 @@ enum Elementwise {
 
     /// `out += b`, b broadcast: the running sum of a fused addition chain. (In place with one
     /// output pointer, so the loops vectorize without a run-time overlap check.)
-    static func addInPlace(_ out: Arg, _ b: Arg) {
+    static func addInPlace<S: Scalar>(_ out: Arg<S>, _ b: Arg<S>) {
         let (o, y) = (out.p!, b.p!)
         let (m, n) = (out.rows, out.cols)
         if b.count == out.count {
@@ -83,7 +83,7 @@ enum Elementwise {
     /// `ga[broadcast index] += f(g[r, c], other[r, c])`: the gradient of one operand, summed
     /// back over the dimensions it was broadcast along.
     @inline(__always)
-    static func accumulate(_ ga: Arg, _ g: Arg, _ other: Arg, _ out: Arg, _ f: (Double, Double) -> Double) {
+    static func accumulate<S: Scalar>(_ ga: Arg<S>, _ g: Arg<S>, _ other: Arg<S>, _ out: Arg<S>, _ f: (S, S) -> S) {
         guard let da = ga.p else { return }
         let (d, y) = (g.p!, other.p!)
         let (m, n) = (out.rows, out.cols)
@@ -103,25 +103,25 @@ enum Elementwise {
     /// `d[c] ±= Σ_r g[r, c]` for a rows × cols `g`: the gradient of a bias (a row broadcast
     /// over the rows). Split by columns over the two cores; each column's sum runs over the
     /// rows in order, so its bits do not depend on the split.
-    static func addColumnSums(into d: UnsafeMutablePointer<Double>, of g: UnsafePointer<Double>, rows m: Int, cols n: Int,
+    static func addColumnSums<S: Scalar>(into d: UnsafeMutablePointer<S>, of g: UnsafePointer<S>, rows m: Int, cols n: Int,
                               subtract: Bool = false) {
         Parallel.columns(n, rows: m) { cs in addColumnSums(into: d, of: g, rows: m, cols: n, columns: cs, subtract: subtract) }
     }
 
     /// The same on columns `cs` only.
-    static func addColumnSums(into d: UnsafeMutablePointer<Double>, of g: UnsafePointer<Double>, rows m: Int, cols n: Int,
+    static func addColumnSums<S: Scalar>(into d: UnsafeMutablePointer<S>, of g: UnsafePointer<S>, rows m: Int, cols n: Int,
                               columns cs: Range<Int>, subtract: Bool = false) {
         if subtract { for r in 0..<m { let gr = g + r * n; for c in cs { d[c] -= gr[c] } } }
         else { for r in 0..<m { let gr = g + r * n; for c in cs { d[c] += gr[c] } } }
     }
 
     /// `out = f(a)` for negate, exp, log, square, sqrt.
-    static func forwardUnary(_ op: Primitive, _ a: Arg, _ out: Arg) {
+    static func forwardUnary<S: Scalar>(_ op: Primitive, _ a: Arg<S>, _ out: Arg<S>) {
         let (x, o, n) = (a.p!, out.p!, out.count)
         switch op {
         case .negate: for k in 0..<n { o[k] = -x[k] }
-        case .exp: for k in 0..<n { o[k] = Foundation.exp(x[k]) }
-        case .log: for k in 0..<n { o[k] = Foundation.log(x[k]) }
+        case .exp: for k in 0..<n { o[k] = S.exp(x[k]) }
+        case .log: for k in 0..<n { o[k] = S.log(x[k]) }
         case .square: for k in 0..<n { o[k] = x[k] * x[k] }
         case .sqrt: for k in 0..<n { o[k] = x[k].squareRoot() }
         default: fatalError("Elementwise.forwardUnary: \(op.name)")
@@ -130,7 +130,7 @@ enum Elementwise {
 
     /// Adds the VJP of a unary op into `ga`, reusing the forward's output where it can:
     ///   negate: −g · exp: g ⊙ y · log: g ⊘ a · square: 2 g ⊙ a · sqrt: g ⊘ (2y)
-    static func vjpUnary(_ op: Primitive, _ a: Arg, _ out: Arg, _ g: Arg, _ ga: Arg) {
+    static func vjpUnary<S: Scalar>(_ op: Primitive, _ a: Arg<S>, _ out: Arg<S>, _ g: Arg<S>, _ ga: Arg<S>) {
         guard let da = ga.p else { return }
         let (x, y, d, n) = (a.p!, out.p!, g.p!, out.count)
         switch op {
@@ -174,12 +174,12 @@ extension Elementwise: PrimitiveFamily {
         }
     }
 
-    static func forward(_ op: Primitive, operands a: UnsafeMutablePointer<Arg>, count: Int, into out: Arg) {
+    static func forward<S: Scalar>(_ op: Primitive, operands a: UnsafeMutablePointer<Arg<S>>, count: Int, into out: Arg<S>) {
         if count == 2 { forward(op, a[0], a[1], out) } else { forwardUnary(op, a[0], out) }
     }
 
-    static func vjp(_ op: Primitive, operands a: UnsafeMutablePointer<Arg>, gradients ga: UnsafeMutablePointer<Arg>, count: Int,
-                    output out: Arg, outputGradient g: Arg) {
+    static func vjp<S: Scalar>(_ op: Primitive, operands a: UnsafeMutablePointer<Arg<S>>, gradients ga: UnsafeMutablePointer<Arg<S>>, count: Int,
+                    output out: Arg<S>, outputGradient g: Arg<S>) {
         if count == 2 { vjp(op, a[0], a[1], out, g, ga[0], ga[1]) } else { vjpUnary(op, a[0], out, g, ga[0]) }
     }
 

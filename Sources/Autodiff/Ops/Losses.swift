@@ -6,15 +6,15 @@ import Foundation
 
 enum Losses {
     /// `out = mean((a − b)²)`.
-    static func mseForward(_ a: Arg, _ b: Arg, _ out: Arg) {
-        var s = 0.0
+    static func mseForward<S: Scalar>(_ a: Arg<S>, _ b: Arg<S>, _ out: Arg<S>) {
+        var s: S = 0
         for k in 0..<a.count { let d = a.p![k] - b.p![k]; s += d * d }
-        out.p![0] = s / Double(a.count)
+        out.p![0] = s / S(a.count)
     }
 
     /// Adds the VJP into `ga` and `gb`.
-    static func mseVJP(_ a: Arg, _ b: Arg, _ g: Arg, _ ga: Arg, _ gb: Arg) {
-        let scale = 2 * g.p![0] / Double(a.count)
+    static func mseVJP<S: Scalar>(_ a: Arg<S>, _ b: Arg<S>, _ g: Arg<S>, _ ga: Arg<S>, _ gb: Arg<S>) {
+        let scale = 2 * g.p![0] / S(a.count)
         for k in 0..<a.count {
             let d = scale * (a.p![k] - b.p![k])
             ga.p?[k] += d
@@ -23,40 +23,40 @@ enum Losses {
     }
 
     /// `out = mean over rows of −log softmax(z)[label]`; labels are class indices stored as
-    /// Doubles. Throws when a label is not an integer in 0 ..< classes.
-    static func crossEntropyForward(_ z: Arg, _ labels: Arg, _ out: Arg) throws {
-        var total = 0.0
+    /// Ss. Throws when a label is not an integer in 0 ..< classes.
+    static func crossEntropyForward<S: Scalar>(_ z: Arg<S>, _ labels: Arg<S>, _ out: Arg<S>) throws {
+        var total: S = 0
         for r in 0..<z.rows {
             let label = try classIndex(labels.p![r], row: r, classes: z.cols)
             let row = z.p! + r * z.cols
             total += logSumExp(row, z.cols) - row[label]
         }
-        out.p![0] = total / Double(z.rows)
+        out.p![0] = total / S(z.rows)
     }
 
     /// Adds the VJP into `gz` (the labels receive none).
-    static func crossEntropyVJP(_ z: Arg, _ labels: Arg, _ g: Arg, _ gz: Arg) {
+    static func crossEntropyVJP<S: Scalar>(_ z: Arg<S>, _ labels: Arg<S>, _ g: Arg<S>, _ gz: Arg<S>) {
         guard let dz = gz.p else { return }
-        let scale = g.p![0] / Double(z.rows)
+        let scale = g.p![0] / S(z.rows)
         for r in 0..<z.rows {
             let row = z.p! + r * z.cols, lse = logSumExp(row, z.cols)
             let label = Int(labels.p![r])
             for c in 0..<z.cols {
-                dz[r * z.cols + c] += scale * (Foundation.exp(row[c] - lse) - (c == label ? 1 : 0))
+                dz[r * z.cols + c] += scale * (S.exp(row[c] - lse) - (c == label ? 1 : 0))
             }
         }
     }
 
-    private static func logSumExp(_ row: UnsafeMutablePointer<Double>, _ n: Int) -> Double {
-        var m = -Double.infinity
+    private static func logSumExp<S: Scalar>(_ row: UnsafeMutablePointer<S>, _ n: Int) -> S {
+        var m = -S.infinity
         for c in 0..<n { m = max(m, row[c]) }
-        var s = 0.0
-        for c in 0..<n { s += Foundation.exp(row[c] - m) }
-        return m + Foundation.log(s)
+        var s: S = 0
+        for c in 0..<n { s += S.exp(row[c] - m) }
+        return m + S.log(s)
     }
 
-    private static func classIndex(_ v: Double, row: Int, classes: Int) throws -> Int {
-        guard v.rounded() == v, v >= 0, v < Double(classes) else {
+    private static func classIndex<S: Scalar>(_ v: S, row: Int, classes: Int) throws -> Int {
+        guard v.rounded() == v, v >= 0, v < S(classes) else {
             throw KernelError(message: "softmaxCrossEntropy: label \(v) in row \(row) is not a class index in 0..<\(classes)")
         }
         return Int(v)
@@ -77,12 +77,12 @@ extension Losses: PrimitiveFamily {
         return .success(Shape(1, 1))
     }
 
-    static func forward(_ op: Primitive, operands a: UnsafeMutablePointer<Arg>, count: Int, into out: Arg) throws {
+    static func forward<S: Scalar>(_ op: Primitive, operands a: UnsafeMutablePointer<Arg<S>>, count: Int, into out: Arg<S>) throws {
         if op == .meanSquaredError { mseForward(a[0], a[1], out) } else { try crossEntropyForward(a[0], a[1], out) }
     }
 
-    static func vjp(_ op: Primitive, operands a: UnsafeMutablePointer<Arg>, gradients ga: UnsafeMutablePointer<Arg>, count: Int,
-                    output out: Arg, outputGradient g: Arg) {
+    static func vjp<S: Scalar>(_ op: Primitive, operands a: UnsafeMutablePointer<Arg<S>>, gradients ga: UnsafeMutablePointer<Arg<S>>, count: Int,
+                    output out: Arg<S>, outputGradient g: Arg<S>) {
         if op == .meanSquaredError { mseVJP(a[0], a[1], g, ga[0], ga[1]) } else { crossEntropyVJP(a[0], a[1], g, ga[0]) }
     }
 

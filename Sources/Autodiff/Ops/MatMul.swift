@@ -8,13 +8,13 @@ import GSLKit
 
 enum MatMul {
     /// `out = op(a) · op(b)` (overwrites `out`).
-    static func forward(transposeA ta: Bool, transposeB tb: Bool, _ a: Arg, _ b: Arg, _ out: Arg) {
+    static func forward<S: Scalar>(transposeA ta: Bool, transposeB tb: Bool, _ a: Arg<S>, _ b: Arg<S>, _ out: Arg<S>) {
         let k = ta ? a.rows : a.cols
         gemm(ta, tb, out.rows, out.cols, k, a, b, beta: 0, out)
     }
 
     /// Adds the VJP into `ga` and `gb`.
-    static func vjp(transposeA ta: Bool, transposeB tb: Bool, _ a: Arg, _ b: Arg, _ g: Arg, _ ga: Arg, _ gb: Arg) {
+    static func vjp<S: Scalar>(transposeA ta: Bool, transposeB tb: Bool, _ a: Arg<S>, _ b: Arg<S>, _ g: Arg<S>, _ ga: Arg<S>, _ gb: Arg<S>) {
         if ga.p != nil {
             switch (ta, tb) {
             case (false, false): gemm(false, true, a.rows, a.cols, g.cols, g, b, beta: 1, ga)
@@ -35,25 +35,25 @@ enum MatMul {
 
     /// `c = op(x) · op(y) + beta · c`, op(x) being m × k and op(y) k × n, all row-major.
     @inline(__always)
-    private static func gemm(_ tx: Bool, _ ty: Bool, _ m: Int, _ n: Int, _ k: Int,
-                             _ x: Arg, _ y: Arg, beta: Double, _ c: Arg) {
+    private static func gemm<S: Scalar>(_ tx: Bool, _ ty: Bool, _ m: Int, _ n: Int, _ k: Int,
+                             _ x: Arg<S>, _ y: Arg<S>, beta: S, _ c: Arg<S>) {
         product(tx, ty, m, n, k, x.p!, x.cols, y.p!, y.cols, beta: beta, c.p!, c.cols)
     }
 
     /// `c = op(a) · op(b) + beta · c` on raw row-major storage (leading dimensions lda, ldb,
     /// ldc). A batch of one row (m = 1), a single column (n = 1) or an outer product (k = 1) —
     /// the shapes of a B = 1 recurrence — skip DGEMM's packing: DGEMV, or a plain loop.
-    static func product(_ ta: Bool, _ tb: Bool, _ m: Int, _ n: Int, _ k: Int,
-                        _ a: UnsafePointer<Double>, _ lda: Int, _ b: UnsafePointer<Double>, _ ldb: Int,
-                        beta: Double, _ c: UnsafeMutablePointer<Double>, _ ldc: Int) {
+    static func product<S: Scalar>(_ ta: Bool, _ tb: Bool, _ m: Int, _ n: Int, _ k: Int,
+                        _ a: UnsafePointer<S>, _ lda: Int, _ b: UnsafePointer<S>, _ ldb: Int,
+                        beta: S, _ c: UnsafeMutablePointer<S>, _ ldc: Int) {
         if m == 1 && (ta ? lda == 1 : true) {
             // cᵀ = op(b)ᵀ aᵀ: a matrix–vector product over b.
-            if tb { BLAS.gemv(transposeA: false, m: n, n: k, alpha: 1, a: b, lda: ldb, x: a, beta: beta, y: c) }
-            else { BLAS.gemv(transposeA: true, m: k, n: n, alpha: 1, a: b, lda: ldb, x: a, beta: beta, y: c) }
+            if tb { S.gemv(transposeA: false, m: n, n: k, alpha: 1, a: b, lda: ldb, x: a, beta: beta, y: c) }
+            else { S.gemv(transposeA: true, m: k, n: n, alpha: 1, a: b, lda: ldb, x: a, beta: beta, y: c) }
         } else if n == 1 && ldc == 1 && (tb ? true : ldb == 1) {
             // c = op(a) b: a matrix–vector product over a.
-            if ta { BLAS.gemv(transposeA: true, m: k, n: m, alpha: 1, a: a, lda: lda, x: b, beta: beta, y: c) }
-            else { BLAS.gemv(transposeA: false, m: m, n: k, alpha: 1, a: a, lda: lda, x: b, beta: beta, y: c) }
+            if ta { S.gemv(transposeA: true, m: k, n: m, alpha: 1, a: a, lda: lda, x: b, beta: beta, y: c) }
+            else { S.gemv(transposeA: false, m: m, n: k, alpha: 1, a: a, lda: lda, x: b, beta: beta, y: c) }
         } else if k == 1 {
             // Outer product: c[i, j] = beta c[i, j] + a_i b_j (b contiguous: the loops vectorize).
             let bStride = tb ? ldb : 1
@@ -75,18 +75,18 @@ enum MatMul {
             if n >= m {
                 Parallel.two { part in
                     let cs = Parallel.half(part, of: n), (j, w) = (cs.lowerBound, cs.count)
-                    BLAS.gemm(transposeA: ta, transposeB: tb, m: m, n: w, k: k, alpha: 1, a: a, lda: lda,
+                    S.gemm(transposeA: ta, transposeB: tb, m: m, n: w, k: k, alpha: 1, a: a, lda: lda,
                               b: tb ? b + j * ldb : b + j, ldb: ldb, beta: beta, c: c + j, ldc: ldc)
                 }
             } else {
                 Parallel.two { part in
                     let rs = Parallel.half(part, of: m), (i, h) = (rs.lowerBound, rs.count)
-                    BLAS.gemm(transposeA: ta, transposeB: tb, m: h, n: n, k: k, alpha: 1, a: ta ? a + i : a + i * lda, lda: lda,
+                    S.gemm(transposeA: ta, transposeB: tb, m: h, n: n, k: k, alpha: 1, a: ta ? a + i : a + i * lda, lda: lda,
                               b: b, ldb: ldb, beta: beta, c: c + i * ldc, ldc: ldc)
                 }
             }
         } else {
-            BLAS.gemm(transposeA: ta, transposeB: tb, m: m, n: n, k: k, alpha: 1,
+            S.gemm(transposeA: ta, transposeB: tb, m: m, n: n, k: k, alpha: 1,
                       a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
         }
     }
@@ -109,13 +109,13 @@ extension MatMul: PrimitiveFamily {
         return .success(Shape(m, n))
     }
 
-    static func forward(_ op: Primitive, operands a: UnsafeMutablePointer<Arg>, count: Int, into out: Arg) {
+    static func forward<S: Scalar>(_ op: Primitive, operands a: UnsafeMutablePointer<Arg<S>>, count: Int, into out: Arg<S>) {
         guard case let .matmul(ta, tb) = op else { fatalError("MatMul: \(op)") }
         forward(transposeA: ta, transposeB: tb, a[0], a[1], out)
     }
 
-    static func vjp(_ op: Primitive, operands a: UnsafeMutablePointer<Arg>, gradients ga: UnsafeMutablePointer<Arg>, count: Int,
-                    output out: Arg, outputGradient g: Arg) {
+    static func vjp<S: Scalar>(_ op: Primitive, operands a: UnsafeMutablePointer<Arg<S>>, gradients ga: UnsafeMutablePointer<Arg<S>>, count: Int,
+                    output out: Arg<S>, outputGradient g: Arg<S>) {
         guard case let .matmul(ta, tb) = op else { fatalError("MatMul: \(op)") }
         vjp(transposeA: ta, transposeB: tb, a[0], a[1], g, ga[0], ga[1])
     }

@@ -13,13 +13,10 @@ protocol PrimitiveFamily {
     static func name(_ op: Primitive) -> String
     /// The result's shape for operands of shapes `s`, or why they do not fit.
     static func resultShape(_ op: Primitive, _ s: [Shape]) -> Result<Shape, ShapeMismatch>
-    /// `out = op(operands[0 ..< count])` on whole tensors.
-    /// - Throws: `KernelError` for data the op cannot take.
-    static func forward(_ op: Primitive, operands: UnsafeMutablePointer<Arg>, count: Int, into out: Arg) throws
-    /// Adds the VJP into `gradients[0 ..< count]` (a nil pointer: no gradient wanted), given the
-    /// operands, the output and its gradient `g`.
-    static func vjp(_ op: Primitive, operands: UnsafeMutablePointer<Arg>, gradients: UnsafeMutablePointer<Arg>, count: Int,
-                    output out: Arg, outputGradient g: Arg)
+    // Each family also has `forward(_:operands:count:into:)` and `vjp(_:operands:gradients:count:output:outputGradient:)`,
+    // generic in the scalar; they are not requirements here because an existential call
+    // cannot be specialized (Notes/float32.md): `Primitive.forward` / `vjp` switch over the
+    // families instead.
     /// Which values the VJP reads: its operands', its output's.
     static func vjpReads(_ op: Primitive) -> (operands: Bool, output: Bool)
     /// `op` applied to printed operands, in an equation.
@@ -51,13 +48,35 @@ extension Primitive {
     }
 
     /// `out = op(operands)` on whole tensors (`args[0 ..< count]`, broadcasting as the op does).
-    func forward(_ args: UnsafeMutablePointer<Arg>, _ count: Int, _ out: Arg) throws {
-        try family.forward(self, operands: args, count: count, into: out)
+    /// (The same switch as `family`, calling each family's kernel generic in the scalar.)
+    /// - Throws: `KernelError` for data the op cannot take.
+    func forward<S: Scalar>(_ args: UnsafeMutablePointer<Arg<S>>, _ count: Int, _ out: Arg<S>) throws {
+        switch self {
+        case .input, .parameter, .constant: break
+        case .matmul: MatMul.forward(self, operands: args, count: count, into: out)
+        case .add, .subtract, .multiply, .divide, .negate, .exp, .log, .square, .sqrt: Elementwise.forward(self, operands: args, count: count, into: out)
+        case .sigmoid, .tanh, .relu: Activations.forward(self, operands: args, count: count, into: out)
+        case .concatColumns, .sliceColumns: Structure.forward(self, operands: args, count: count, into: out)
+        case .sumAll, .sumRows, .meanAll, .meanRows: Reductions.forward(self, operands: args, count: count, into: out)
+        case .meanSquaredError, .softmaxCrossEntropy: try Losses.forward(self, operands: args, count: count, into: out)
+        case .stopGradient: StopGradient.forward(self, operands: args, count: count, into: out)
+        }
     }
 
-    /// Adds the VJP into the operands' gradients `grads[0 ..< count]`.
-    func vjp(_ args: UnsafeMutablePointer<Arg>, _ grads: UnsafeMutablePointer<Arg>, _ count: Int, _ out: Arg, _ g: Arg) {
-        family.vjp(self, operands: args, gradients: grads, count: count, output: out, outputGradient: g)
+    /// Adds the VJP into the operands' gradients `grads[0 ..< count]` (a nil pointer: no
+    /// gradient wanted), given the operands, the output and its gradient `g`.
+    func vjp<S: Scalar>(_ args: UnsafeMutablePointer<Arg<S>>, _ grads: UnsafeMutablePointer<Arg<S>>, _ count: Int, _ out: Arg<S>, _ g: Arg<S>) {
+        switch self {
+        case .input, .parameter, .constant: break
+        case .matmul: MatMul.vjp(self, operands: args, gradients: grads, count: count, output: out, outputGradient: g)
+        case .add, .subtract, .multiply, .divide, .negate, .exp, .log, .square, .sqrt:
+            Elementwise.vjp(self, operands: args, gradients: grads, count: count, output: out, outputGradient: g)
+        case .sigmoid, .tanh, .relu: Activations.vjp(self, operands: args, gradients: grads, count: count, output: out, outputGradient: g)
+        case .concatColumns, .sliceColumns: Structure.vjp(self, operands: args, gradients: grads, count: count, output: out, outputGradient: g)
+        case .sumAll, .sumRows, .meanAll, .meanRows: Reductions.vjp(self, operands: args, gradients: grads, count: count, output: out, outputGradient: g)
+        case .meanSquaredError, .softmaxCrossEntropy: Losses.vjp(self, operands: args, gradients: grads, count: count, output: out, outputGradient: g)
+        case .stopGradient: StopGradient.vjp(self, operands: args, gradients: grads, count: count, output: out, outputGradient: g)
+        }
     }
 
     /// Which values the VJP reads: its operands', its output's. (A program keeps these for
@@ -73,9 +92,6 @@ enum Leaves: PrimitiveFamily {
     static func resultShape(_ op: Primitive, _ s: [Shape]) -> Result<Shape, ShapeMismatch> {
         .failure(ShapeMismatch(reason: "a leaf has no operands"))
     }
-    static func forward(_ op: Primitive, operands: UnsafeMutablePointer<Arg>, count: Int, into out: Arg) {}
-    static func vjp(_ op: Primitive, operands: UnsafeMutablePointer<Arg>, gradients: UnsafeMutablePointer<Arg>, count: Int,
-                    output out: Arg, outputGradient g: Arg) {}
     static func vjpReads(_ op: Primitive) -> (operands: Bool, output: Bool) { (false, false) }
     /// (Leaves print by name; `EquationPrinter` does that before asking a family.)
     static func printed(_ op: Primitive, _ a: [PrintedOperand], _ style: PrintStyle) -> PrintedOperand {

@@ -3,31 +3,31 @@
 
 enum Reductions {
     /// `out = Σ a` or a mean, per `op`.
-    static func forward(_ op: Primitive, _ a: Arg, _ out: Arg) {
+    static func forward<S: Scalar>(_ op: Primitive, _ a: Arg<S>, _ out: Arg<S>) {
         let (x, o) = (a.p!, out.p!)
         switch op {
         case .sumAll, .meanAll:
-            var s = 0.0
+            var s: S = 0
             for k in 0..<a.count { s += x[k] }
-            o[0] = op == .sumAll ? s : s / Double(a.count)
+            o[0] = op == .sumAll ? s : s / S(a.count)
         case .sumRows, .meanRows:
             for c in 0..<a.cols { o[c] = 0 }
             for r in 0..<a.rows { for c in 0..<a.cols { o[c] += x[r * a.cols + c] } }
-            if op == .meanRows { for c in 0..<a.cols { o[c] /= Double(a.rows) } }
+            if op == .meanRows { for c in 0..<a.cols { o[c] /= S(a.rows) } }
         default: fatalError("Reductions.forward: \(op.name)")
         }
     }
 
     /// Adds the VJP into `ga`.
-    static func vjp(_ op: Primitive, _ a: Arg, _ g: Arg, _ ga: Arg) {
+    static func vjp<S: Scalar>(_ op: Primitive, _ a: Arg<S>, _ g: Arg<S>, _ ga: Arg<S>) {
         guard let da = ga.p else { return }
         let d = g.p!
         switch op {
         case .sumAll, .meanAll:
-            let v = op == .sumAll ? d[0] : d[0] / Double(a.count)
+            let v = op == .sumAll ? d[0] : d[0] / S(a.count)
             for k in 0..<a.count { da[k] += v }
         case .sumRows, .meanRows:
-            let scale = op == .sumRows ? 1 : 1 / Double(a.rows)
+            let scale = op == .sumRows ? 1 : 1 / S(a.rows)
             for r in 0..<a.rows { for c in 0..<a.cols { da[r * a.cols + c] += d[c] * scale } }
         default: fatalError("Reductions.vjp: \(op.name)")
         }
@@ -44,10 +44,10 @@ extension Reductions: PrimitiveFamily {
         return .success(op == .sumAll || op == .meanAll ? Shape(1, 1) : Shape(1, s[0].cols))
     }
 
-    static func forward(_ op: Primitive, operands a: UnsafeMutablePointer<Arg>, count: Int, into out: Arg) { forward(op, a[0], out) }
+    static func forward<S: Scalar>(_ op: Primitive, operands a: UnsafeMutablePointer<Arg<S>>, count: Int, into out: Arg<S>) { forward(op, a[0], out) }
 
-    static func vjp(_ op: Primitive, operands a: UnsafeMutablePointer<Arg>, gradients ga: UnsafeMutablePointer<Arg>, count: Int,
-                    output out: Arg, outputGradient g: Arg) {
+    static func vjp<S: Scalar>(_ op: Primitive, operands a: UnsafeMutablePointer<Arg<S>>, gradients ga: UnsafeMutablePointer<Arg<S>>, count: Int,
+                    output out: Arg<S>, outputGradient g: Arg<S>) {
         vjp(op, a[0], g, ga[0])
     }
 

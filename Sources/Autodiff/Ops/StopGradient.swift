@@ -13,13 +13,13 @@ enum StopGradient: PrimitiveFamily {
     }
 
     /// `out = a`.
-    static func forward(_ op: Primitive, operands a: UnsafeMutablePointer<Arg>, count: Int, into out: Arg) {
+    static func forward<S: Scalar>(_ op: Primitive, operands a: UnsafeMutablePointer<Arg<S>>, count: Int, into out: Arg<S>) {
         out.p!.update(from: a[0].p!, count: out.count)
     }
 
     /// Adds nothing: the operand receives no gradient through this path.
-    static func vjp(_ op: Primitive, operands a: UnsafeMutablePointer<Arg>, gradients ga: UnsafeMutablePointer<Arg>, count: Int,
-                    output out: Arg, outputGradient g: Arg) {}
+    static func vjp<S: Scalar>(_ op: Primitive, operands a: UnsafeMutablePointer<Arg<S>>, gradients ga: UnsafeMutablePointer<Arg<S>>, count: Int,
+                               output out: Arg<S>, outputGradient g: Arg<S>) {}
 
     /// A zero VJP reads nothing.
     static func vjpReads(_ op: Primitive) -> (operands: Bool, output: Bool) { (false, false) }

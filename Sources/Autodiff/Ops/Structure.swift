@@ -3,7 +3,7 @@
 
 enum Structure {
     /// `out = [a₀ a₁ …]`, operands side by side.
-    static func concatForward(_ parts: UnsafeMutablePointer<Arg>, _ count: Int, _ out: Arg) {
+    static func concatForward<S: Scalar>(_ parts: UnsafeMutablePointer<Arg<S>>, _ count: Int, _ out: Arg<S>) {
         var col = 0
         for i in 0..<count {
             let a = parts[i]
@@ -15,7 +15,7 @@ enum Structure {
     }
 
     /// Adds each operand's block of `g` into its gradient.
-    static func concatVJP(_ grads: UnsafeMutablePointer<Arg>, _ count: Int, _ g: Arg) {
+    static func concatVJP<S: Scalar>(_ grads: UnsafeMutablePointer<Arg<S>>, _ count: Int, _ g: Arg<S>) {
         var col = 0
         for i in 0..<count {
             let ga = grads[i]
@@ -30,14 +30,14 @@ enum Structure {
     }
 
     /// `out = a[:, start ..< start + out.cols]`.
-    static func sliceForward(start: Int, _ a: Arg, _ out: Arg) {
+    static func sliceForward<S: Scalar>(start: Int, _ a: Arg<S>, _ out: Arg<S>) {
         for r in 0..<out.rows {
             (out.p! + r * out.cols).update(from: a.p! + r * a.cols + start, count: out.cols)
         }
     }
 
     /// `ga[:, start ..< start + g.cols] += g`.
-    static func sliceVJP(start: Int, _ g: Arg, _ ga: Arg) {
+    static func sliceVJP<S: Scalar>(start: Int, _ g: Arg<S>, _ ga: Arg<S>) {
         guard let da = ga.p else { return }
         for r in 0..<g.rows {
             let src = g.p! + r * g.cols, dst = da + r * ga.cols + start
@@ -70,12 +70,12 @@ extension Structure: PrimitiveFamily {
         }
     }
 
-    static func forward(_ op: Primitive, operands a: UnsafeMutablePointer<Arg>, count: Int, into out: Arg) {
+    static func forward<S: Scalar>(_ op: Primitive, operands a: UnsafeMutablePointer<Arg<S>>, count: Int, into out: Arg<S>) {
         if case let .sliceColumns(start, _) = op { sliceForward(start: start, a[0], out) } else { concatForward(a, count, out) }
     }
 
-    static func vjp(_ op: Primitive, operands a: UnsafeMutablePointer<Arg>, gradients ga: UnsafeMutablePointer<Arg>, count: Int,
-                    output out: Arg, outputGradient g: Arg) {
+    static func vjp<S: Scalar>(_ op: Primitive, operands a: UnsafeMutablePointer<Arg<S>>, gradients ga: UnsafeMutablePointer<Arg<S>>, count: Int,
+                    output out: Arg<S>, outputGradient g: Arg<S>) {
         if case let .sliceColumns(start, _) = op { sliceVJP(start: start, g, ga[0]) } else { concatVJP(ga, count, g) }
     }
 
