@@ -8,14 +8,6 @@ import Foundation
 /// temporaries are removed only when they cannot belong to a live write
 /// (`removeStaleTemporaryFiles(in:of:)`).
 public enum Files {
-    /// The fixed temporary name of `path`: hidden, in the same folder (so a rename is
-    /// atomic), ending in `.tmp`. Used where one process writes (gnuplot's figures, drawn by
-    /// the final report step), so that the scripts naming it are the same bytes every time.
-    static func temporaryPath(for path: String) -> String {
-        guard let slash = path.lastIndex(of: "/") else { return "." + path + ".tmp" }
-        return path[...slash] + "." + path[path.index(after: slash)...] + ".tmp"
-    }
-
     /// This host's name, as it appears in temporary names (file-name safe).
     static let hostName: String = {
         var buffer = [CChar](repeating: 0, count: 256)

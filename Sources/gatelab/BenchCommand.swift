@@ -49,6 +49,11 @@ struct BenchCommand: ParsableCommand {
         guard (1...Self.largestRepetitions).contains(repetitions) else {
             throw ValidationError("--repetitions must be between 1 and \(Self.largestRepetitions), got \(repetitions)")
         }
+        if longSteps == nil {
+            try refuseIneffective(["--cell", "--hidden", "--memory-budget"], "without --long-steps (the configurations give the cells and sizes)")
+        } else {
+            try refuseIneffective(["--configs", "--only", "--repetitions"], "with --long-steps (one timed sequence instead of the configurations)")
+        }
     }
 
     func run() throws {
