@@ -123,7 +123,7 @@ public struct GradientProfile {
                 throw ReproductionError.unsupported("retraining \(solved.id) gave \(record.sequences) sequences and \(record.wrong) wrong, "
                                                     + "its record \(solved.sequences) and \(solved.wrong)")
             }
-            let weights = trial.learner.weights
+            guard let weights = trial.network.lstm?.weights else { throw ReproductionError.unsupported("\(solved.id) is not an LSTM trial") }
             let a = parameters.architecture
             let network = try a.network(cell: try a.cell(source: cellSource, file: a.cellFileName), weights: weights)
             let sequence = parameters.task.generator!.sample(using: try RandomSource(seed: sequenceSeed))
