@@ -146,7 +146,7 @@ public struct GradientProfile {
         return Figure(file: "figures/gradient-profile.svg",
                       caption: "\(Self.preset) \(records[0].variant), seed \(records[0].seed): log10‖∂net_k(T)/∂y_c(t)‖ over the distance T − 1 − t "
                         + "on one sequence of T = \(steps) steps, for the trained net (solved) and the same trial stopped after "
-                        + "\(Self.unsolvedBudget) sequences (unsolved); full gradient through `Cells/lstm1997.cell`.",
+                        + "\(ReproductionReport.count(Double(Self.unsolvedBudget))) sequences (unsolved); full gradient through `Cells/lstm1997.cell`.",
                       title: "Gradient profile: solved and unsolved", xLabel: "distance T − 1 − t (steps)",
                       yLabel: "log10 ‖∂net_k(T)/∂y_c(t)‖", panels: [FigurePanel(title: Self.preset, series: series)])
     }

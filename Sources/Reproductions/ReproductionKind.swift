@@ -300,22 +300,24 @@ enum ReproductionReport {
     /// The section of the gradient profile (`GradientProfile`), when its figure was drawn.
     static func profileSection(_ profile: GradientProfile, figure: Figure) -> String {
         let T = profile.steps
+        let far = min(10, T - 1)   // the distances from which on the curves are summarised by their range
         func describe(_ r: TrialRecord, _ c: [Double]) -> String {
-            let perStep = (c[T - 1] - c[0]) / Double(T - 1)
+            let tail = c[far...]
             return "the \(r.solved ? "solved" : "unsolved") net (\(count(Double(r.sequences))) sequences, \(r.wrong) of \(r.testCount) wrong"
                 + (r.testMSE.map { String(format: ", test MSE %.3g", $0) } ?? "") + ") "
-                + String(format: "has log10‖∂L/∂y_c(t)‖ = %.2f at k = 0, %.2f at k = %d and %.2f at k = %d, %.3f per step on average",
-                         c[0], c[T / 2], T / 2, c[T - 1], T - 1, perStep)
+                + String(format: "has log10‖∂L/∂y_c(t)‖ = %.2f at k = 0, %.2f at k = %d, and between %.2f and %.2f at every k from %d to %d",
+                         c[0], c[far / 2], far / 2, tail.min()!, tail.max()!, far, T - 1)
         }
         var md = "## Gradient profile of a solved and an unsolved network\n\n"
         md += "The probe (`gatelab probe`'s `GradientProbe`) on trained 1997 networks: the \(GradientProfile.preset) trial "
             + "\(profile.records[0].variant), seed \(profile.records[0].seed) (the solved LSTM trial of the grid with the fewest training steps, "
             + "so retraining it for this figure takes seconds; the stored record is checked against the retrained trial), and the same trial "
-            + "stopped after \(GradientProfile.unsolvedBudget) training sequences. Their weights are carried into `Cells/lstm1997.cell` by "
+            + "stopped after \(count(Double(GradientProfile.unsolvedBudget))) training sequences. Their weights are carried into `Cells/lstm1997.cell` by "
             + "`Architecture.network(cell:weights:)`, and the probe runs one sequence of the task (T = \(T), seed \(GradientProfile.sequenceSeed)) "
             + "with the loss L = net_k(T), the output unit's net input at the last step (∂L/∂y_c(T) = the output unit's weights on the cells), "
             + "through the full gradient of the cell file, not the truncated one the trials learned with. "
-        md += zip(profile.records, profile.curves).map { describe($0, $1) }.joined(separator: "; ") + ".\n\n"
+        let described = zip(profile.records, profile.curves).map { describe($0, $1) }.joined(separator: "; ")
+        md += described.prefix(1).uppercased() + described.dropFirst() + ".\n\n"
         md += Report.figure(figure)
         return md
     }
