@@ -55,7 +55,7 @@ let package = Package(
             ]
         ),
         // The papers' own set-ups (H&S 1997 Exps. 1–6, Gers et al. 2000 CERG): tasks, nets, truncated RTRL.
-        .target(name: "Reproductions", dependencies: ["GSLKit", "Experiments", .product(name: "TOMLKit", package: "TOMLKit")]),
+        .target(name: "Reproductions", dependencies: ["GSLKit", "Experiments", "Autodiff", "Cells", "CellLanguage", "Probe", .product(name: "TOMLKit", package: "TOMLKit")]),
         .testTarget(name: "GSLKitTests", dependencies: ["GSLKit"]),
         .testTarget(name: "ReproductionsTests", dependencies: ["Reproductions", "GSLKit", "Experiments"]),
         .testTarget(name: "AutodiffTests", dependencies: ["Autodiff", "GradCheck", "GSLKit"]),
@@ -71,7 +71,7 @@ let package = Package(
             // Fixtures.swift, the CLI and probe tests, the README's examples).
             exclude: ["Fixtures"]
         ),
-        .testTarget(name: "CellLanguageTests", dependencies: ["CellLanguage", "Cells", "Verification", "Autodiff", "GradCheck", "GSLKit", "Reproductions", "FuzzSupport"]),
+        .testTarget(name: "CellLanguageTests", dependencies: ["CellLanguage", "Cells", "Verification", "Autodiff", "GradCheck", "GSLKit", "Reproductions", "Probe", "FuzzSupport"]),
         .testTarget(name: "InterchangeTests", dependencies: ["Interchange", "Cells", "Autodiff", "GSLKit"]),
         .testTarget(name: "VerificationTests", dependencies: ["Verification", "Cells", "GradCheck"]),
         // Mutated reference cases, weights files, checkpoints and experiment files, each input
