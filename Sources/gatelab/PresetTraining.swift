@@ -96,8 +96,8 @@ enum PresetTraining {
         if c.resume && c.checkpoint == nil { throw ValidationError("--resume needs --checkpoint FILE") }
         guard c.checkpointEvery >= 1 else { throw ValidationError("--checkpoint-every must be at least 1, got \(c.checkpointEvery)") }
         // The same output-path rule as the rest of `train` (`Files.checkOutputPath`).
-        if let checkpoint = c.checkpoint { try Files.checkOutputPath(checkpoint, what: "--checkpoint") }
-        if let output = c.output { try Files.checkOutputPath(output, what: "--output") }
+        if let checkpoint = c.checkpoint { try Files.checkOutputFile(checkpoint, what: "--checkpoint") }
+        if let output = c.output { try Files.checkOutputFile(output, what: "--output") }
         _ = try resolve(c)
     }
 

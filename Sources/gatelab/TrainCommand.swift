@@ -127,15 +127,15 @@ struct TrainCommand: ParsableCommand {
             guard ArrayArchive.Format(path: save) != nil else {
                 throw ValidationError("--save \(save): unknown model file format; use .json, .npz or .safetensors")
             }
-            try Files.checkOutputPath(save, what: "--save")
+            try Files.checkOutputFile(save, what: "--save")
         }
         if let saveEvery {
             guard save != nil else { throw ValidationError("--save-every needs --save FILE") }
             guard saveEvery >= 1 else { throw ValidationError("--save-every must be at least 1, got \(saveEvery)") }
         }
         guard checkpointEvery >= 1 else { throw ValidationError("--checkpoint-every must be ≥ 1, got \(checkpointEvery)") }
-        if let checkpoint { try Files.checkOutputPath(checkpoint, what: "--checkpoint") }
-        if let output { try Files.checkOutputPath(output, what: "--output") }
+        if let checkpoint { try Files.checkOutputFile(checkpoint, what: "--checkpoint") }
+        if let output { try Files.checkOutputFile(output, what: "--output") }
         _ = try parsedSchedule()
         _ = try parsedForgetBias()
     }

@@ -143,6 +143,37 @@ struct HardeningTests {
         }
     }
 
+    /// A file output whose folder is missing (or is not a folder) is refused before any work,
+    /// by the check the write itself would make (`Files.checkOutputFile`): before, `train --save
+    /// out/missing/x.npz` trained to the end and only then failed to write.
+    @Test func aFileOutputInAMissingFolderIsRefusedBeforeTraining() throws {
+        let dir = try TemporaryDirectory()
+        let missing = dir.path("missing/deeper")
+        try Data("x".utf8).write(to: URL(fileURLWithPath: dir.path("plain")))
+        for args in [Self.train + ["--save", missing + "/a.npz"], Self.train + ["--output", missing + "/r.json"],
+                     Self.train + ["--checkpoint", missing + "/c.ckpt"], Self.weights + [missing + "/w.json"],
+                     ["train", "--preset", "hochreiter1997-exp4", "--checkpoint", missing + "/p.ckpt"]] {
+            let run = try CommandLineTool.run(args)
+            // "does not exist" is the check's wording; a write after training would say it
+            // cannot create a temporary file.
+            expectOneLineError(run, mentions: ["does not exist"])
+            #expect(run.stdout.isEmpty, "nothing computed: \(run)")
+        }
+        expectOneLineError(try CommandLineTool.run(Self.train + ["--save", dir.path("plain") + "/a.npz"]), mentions: ["is not a folder"])
+        #expect(!FileManager.default.fileExists(atPath: dir.path("missing")))
+    }
+
+    /// `/dev/stdout` into a pipe (as the test runs it) is a link to `/proc/self/fd/1 ->
+    /// pipe:[…]`, which realpath cannot resolve: it is written through, as the output rule
+    /// says, not refused as a dangling link (it was, before the check above shared the rule).
+    @Test func devStdoutIntoAPipeIsWrittenThrough() throws {
+        let run = try CommandLineTool.run(Self.weights + ["/dev/stdout"])
+        #expect(run.status == 0, "\(run)")
+        #expect(run.stdout.contains("\"weight_ih_l0\""), "\(run)")
+        var info = stat()
+        #expect(lstat("/dev/stdout", &info) == 0 && (info.st_mode & S_IFMT) == S_IFLNK, "/dev/stdout is still a link")
+    }
+
     /// Item 4 and item 11 (resume).
     @Test func checkpointEveryZeroAndAMissingCheckpointAreRefused() throws {
         let dir = try TemporaryDirectory()
