@@ -14,7 +14,8 @@
 #   make fuzz   the long fuzz run (release build): FUZZ_INPUTS mutated inputs of each kind
 #               (reference cases, weights files, experiment files, checkpoints; default
 #               250000 each, 10^6 in all) and up to 5000 command lines; counts, slowest input
-#               and peak memory are printed (Notes/reliability.md)
+#               and peak memory are printed (Notes/reliability.md). FUZZ_SECONDS=N stops each
+#               target N seconds after it starts (a shared machine) and prints what ran
 # and, for maintainers,
 #   make notes  regenerates Notes/cells.md (a test fails when it is stale)
 
@@ -37,8 +38,9 @@ slurm-test:
 	Tests/Slurm/slurm-test.sh "$$($(SWIFT) build --show-bin-path)/gatelab"
 
 FUZZ_INPUTS ?= 250000
+FUZZ_SECONDS ?=
 fuzz: deps
-	GATELAB_FUZZ_INPUTS=$(FUZZ_INPUTS) $(SWIFT) test -c release -Xswiftc -enable-testing --filter 'InputFuzzTests|CommandLineFuzzTests|LanguageFuzzTests' 2>&1 | grep -E '^fuzz |✘|passed after|failed after'
+	GATELAB_FUZZ_INPUTS=$(FUZZ_INPUTS) GATELAB_FUZZ_SECONDS=$(FUZZ_SECONDS) $(SWIFT) test -c release -Xswiftc -enable-testing --filter 'InputFuzzTests|CommandLineFuzzTests|LanguageFuzzTests' 2>&1 | grep -E '^fuzz |✘|passed after|failed after'
 
 notes:
 	$(SWIFT) build --product gatelab

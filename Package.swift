@@ -55,14 +55,14 @@ let package = Package(
             ]
         ),
         // The papers' own set-ups (H&S 1997 Exps. 1–6, Gers et al. 2000 CERG): tasks, nets, truncated RTRL.
-        .target(name: "Reproductions", dependencies: ["GSLKit", "Experiments", .product(name: "TOMLKit", package: "TOMLKit")]),
+        .target(name: "Reproductions", dependencies: ["GSLKit", "Experiments", "Autodiff", "Cells", "CellLanguage", "Probe", .product(name: "TOMLKit", package: "TOMLKit")]),
         .testTarget(name: "GSLKitTests", dependencies: ["GSLKit"]),
         .testTarget(name: "ReproductionsTests", dependencies: ["Reproductions", "GSLKit", "Experiments"]),
         .testTarget(name: "AutodiffTests", dependencies: ["Autodiff", "GradCheck", "GSLKit"]),
         .testTarget(name: "GradCheckTests", dependencies: ["GradCheck", "Autodiff", "GSLKit"]),
         .testTarget(name: "ExperimentsTests", dependencies: ["Experiments"]),
         .testTarget(name: "ProbeTests", dependencies: ["Probe", "Experiments", "Cells", "Interchange", "Autodiff", "GSLKit"]),
-        .testTarget(name: "GateLabCLITests", dependencies: ["gatelab", "Cells", "CellLanguage", "Interchange"]),
+        .testTarget(name: "GateLabCLITests", dependencies: ["gatelab", "Cells", "CellLanguage", "Interchange", "FuzzSupport"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Experiments", "Cells", "Autodiff", "GradCheck", "GSLKit"]),
         .testTarget(
             name: "CellsTests",
@@ -71,12 +71,15 @@ let package = Package(
             // Fixtures.swift, the CLI and probe tests, the README's examples).
             exclude: ["Fixtures"]
         ),
-        .testTarget(name: "CellLanguageTests", dependencies: ["CellLanguage", "Cells", "Verification", "Autodiff", "GradCheck", "GSLKit", "Reproductions"]),
+        .testTarget(name: "CellLanguageTests", dependencies: ["CellLanguage", "Cells", "Verification", "Autodiff", "GradCheck", "GSLKit", "Reproductions", "Probe", "FuzzSupport"]),
         .testTarget(name: "InterchangeTests", dependencies: ["Interchange", "Cells", "Autodiff", "GSLKit"]),
         .testTarget(name: "VerificationTests", dependencies: ["Verification", "Cells", "GradCheck"]),
         // Mutated reference cases, weights files, checkpoints and experiment files, each input
         // bounded in CPU time; GATELAB_FUZZ_INPUTS sets how many (`make fuzz`: a long run).
-        .testTarget(name: "FuzzTests", dependencies: ["Interchange", "Training", "Probe", "Experiments", "Cells", "GSLKit"]),
+        .testTarget(name: "FuzzTests", dependencies: ["Interchange", "Training", "Probe", "Experiments", "Cells", "GSLKit", "FuzzSupport"]),
+        // What the three fuzz suites share (FuzzTests, LanguageFuzzTests, CommandLineFuzzTests):
+        // one seeded generator (SplitMix64), their CPU-time and memory measures, the input count.
+        .target(name: "FuzzSupport", path: "Tests/FuzzSupport"),
     ],
     // Language mode 5: this is numerical code over unsafe buffers and a C library with global
     // state (GSL's error handler); strict-concurrency checking adds noise, not safety, here.

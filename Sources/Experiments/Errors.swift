@@ -23,8 +23,14 @@ public enum ExperimentError: Error, Equatable, CustomStringConvertible {
                problems: MergeProblem.list(problems, limit: limit))
     }
 
-    /// One line: `file:line: key: message`, `path: message`, or the message.
+    /// One line: `file:line: key: message`, `path: message`, or the message. A line break
+    /// inside (a value quoted from the file, such as a multi-line string given as `kind`) is
+    /// written `\n` (found by FuzzTests).
     public var description: String {
+        oneLine.replacingOccurrences(of: "\r", with: "\\r").replacingOccurrences(of: "\n", with: "\\n")
+    }
+
+    private var oneLine: String {
         switch self {
         case let .file(file, line, keyPath, message):
             return "\(file)" + (line.map { ":\($0)" } ?? "") + ": " + (keyPath.map { "\($0): " } ?? "") + message
@@ -32,6 +38,14 @@ public enum ExperimentError: Error, Equatable, CustomStringConvertible {
         case .merge(let summary, _): return summary
         case let .io(path, m): return "\(path): \(m)"
         }
+    }
+
+    /// What went wrong without the path an `.io` error names (its description starts with
+    /// it): for a caller that names the file itself, so that a message does not say it twice
+    /// (`x.npz: cannot write the file (x.npz: is a folder …)`).
+    public static func reason(_ error: Error) -> String {
+        if case let .io(_, message)? = error as? ExperimentError { return message }
+        return "\(error)"
     }
 
     /// A refused merge's problems, one per line (empty for the other cases).

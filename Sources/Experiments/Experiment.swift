@@ -65,6 +65,7 @@ public struct Experiment<Kind: ExperimentKind> {
     public init(source: String, file: String) throws {
         let r = TOMLReader(file: file, source: source)
         let table = try ExperimentHeader.table(source, reader: r)
+        defer { ExperimentHeader.release(table) }
         try r.checkKeys(table, path: "", allowed: ["name", "kind", "description", "defaults", "grid", "quick", "output"],
                         suggest: Kind.suggestion(for:among:))
         guard let nameValue = table["name"] else { throw r.error("name", "missing: give the experiment a name, e.g. name = \"my-experiment\"") }
@@ -139,28 +140,104 @@ enum ExperimentHeader {
     }
 
     static func table(_ source: String, reader r: TOMLReader) throws -> TOMLTable {
-        try refuseHeadersTOMLKitAbortsOn(source, reader: r)
+        try refuseWhatTOMLKitAbortsOn(source, reader: r)
         do { return try TOMLTable(string: source) } catch let e as TOMLParseError {
             throw ExperimentError.file(file: r.file, line: e.source.begin.line, keyPath: nil, message: "not valid TOML: \(e.description)")
         }
     }
 
-    /// toml++ (under TOMLKit) aborts the process, by a failed assertion in `parse_key`, on a
-    /// table header whose key starts with a character no key can start with — `[=`,
-    /// `[[[grid]]]`, `[[=`, `[[]]` (marzer/tomlplusplus#301; found by FuzzTests). Such a line
-    /// is refused here with the file's line, before toml++ sees it. (A line of a multi-line
-    /// array that starts with such a bracket, e.g. `[{`, is refused too; write that array on
-    /// its key's line.)
-    static func refuseHeadersTOMLKitAbortsOn(_ source: String, reader r: TOMLReader) throws {
-        for (index, line) in source.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let text = line.drop { $0 == " " || $0 == "\t" }
-            guard text.hasPrefix("[") else { continue }
-            let rest = text.dropFirst(text.hasPrefix("[[") ? 2 : 1).drop { $0 == " " || $0 == "\t" }
-            let ok = rest.first.map { $0.isASCII && ($0.isLetter || $0.isNumber || "_-\"'".contains($0)) } ?? false
-            if !ok {
-                throw ExperimentError.file(file: r.file, line: index + 1, keyPath: nil,
-                                           message: "not valid TOML: a table header needs a table name, as in [output] or [[grid]]")
+    /// Frees what toml++ parsed for `table`, once every value has been read out of it (the
+    /// grid's points are Swift values; nothing keeps a TOML value). TOMLKit 0.6.0's TOMLTable
+    /// never deletes its C++ table: each experiment file read kept its whole parsed tree, about
+    /// 11 KB for the quickstart file — 1.2 GB after 20 minutes of fuzzing (found by FuzzTests'
+    /// memory bound). Clearing it frees every node; the empty root (a few dozen bytes) stays.
+    static func release(_ table: TOMLTable) { table.clear() }
+
+    /// toml++ (under TOMLKit) refuses malformed TOML with an error, except for inputs that
+    /// reach one of its internal assertions: a debug build aborts there, and a release build
+    /// (where the assertion is an optimizer assumption) has undefined behaviour. Found by
+    /// FuzzTests, each reached from exactly one call site in toml.hpp:
+    /// - `parse_key` on a table header whose name starts with a character no key can start
+    ///   with: `[=`, `[[[grid]]]`, `[[=`, `[[]]`, `[ [x]]` (marzer/tomlplusplus#301);
+    /// - `parse_value` (`!is_value_terminator(*cp)`) in an array, whose loop skips spaces,
+    ///   line breaks and comments and handles `,` and `]` but hands anything else to
+    ///   `parse_value` unchecked: a `}` (`x = [1, }`) or a Unicode line separator (U+0085,
+    ///   U+2028, U+2029) where a value should be. (A key's value is checked by toml++ itself.)
+    /// This pass reads the text as toml++ does at the level of strings, comments and brackets,
+    /// and refuses those inputs with the file's line. Each is invalid TOML wherever it appears
+    /// (a `}` directly inside an array, a line separator outside a string or comment), so
+    /// nothing valid is refused.
+    static func refuseWhatTOMLKitAbortsOn(_ source: String, reader r: TOMLReader) throws {
+        func refuse(_ line: Int, _ message: String) -> ExperimentError {
+            .file(file: r.file, line: line, keyPath: nil, message: "not valid TOML: " + message)
+        }
+        let text = Array(source.unicodeScalars)
+        var i = 0, line = 1
+        var open = [(bracket: Unicode.Scalar, line: Int)]()   // unclosed `[` of arrays and `{` of inline tables
+        var atLineStart = true                                // only spaces and tabs since the line began
+        func at(_ k: Int) -> Unicode.Scalar? { k < text.count ? text[k] : nil }
+        /// Skips a string opened at `i` by `quote` (one, or three for a multi-line string).
+        func skipString(_ quote: Unicode.Scalar) {
+            let multiLine = at(i + 1) == quote && at(i + 2) == quote
+            i += multiLine ? 3 : 1
+            while i < text.count {
+                let c = text[i]
+                if c == "\\" && quote == "\"" {   // an escape in a basic string (a line-ending one included)
+                    if at(i + 1) == "\n" { line += 1 }
+                    i += 2; continue
+                }
+                if c == "\n" { if !multiLine { return }; line += 1 }
+                if c == quote {
+                    if !multiLine { i += 1; return }
+                    if at(i + 1) == quote && at(i + 2) == quote {
+                        i += 3
+                        var extra = 0   // up to two quotes may end the content just before the delimiter
+                        while extra < 2 && at(i) == quote { i += 1; extra += 1 }
+                        return
+                    }
+                }
+                i += 1
             }
+        }
+        while i < text.count {
+            let c = text[i]
+            switch c {
+            case "\n":
+                line += 1; atLineStart = true; i += 1; continue
+            case " ", "\t", "\r", "\u{FEFF}":
+                i += 1; continue
+            case "#":
+                while i < text.count && text[i] != "\n" { i += 1 }
+                continue
+            case "\"", "'":
+                skipString(c)
+            case "[" where open.isEmpty && atLineStart:
+                // A table header: its name must start as a key does. The rest of the line is
+                // the header's (toml++ refuses anything after it but a comment).
+                var k = i + (at(i + 1) == "[" ? 2 : 1)
+                while at(k) == " " || at(k) == "\t" { k += 1 }
+                let first = at(k)
+                guard let first, first.isASCII, first.properties.isAlphabetic || ("0"..."9").contains(first) || "_-\"'".unicodeScalars.contains(first) else {
+                    throw refuse(line, "a table header needs a table name, as in [output] or [[grid]]")
+                }
+                while i < text.count && text[i] != "\n" { i += 1 }
+            case "[", "{":
+                open.append((c, line)); i += 1
+            case "]":
+                if open.last?.bracket == "[" { open.removeLast() }
+                i += 1
+            case "}":
+                if let array = open.last, array.bracket == "[" {
+                    throw refuse(line, "a '}' inside the array opened on line \(array.line), where a value, ',' or ']' should be")
+                }
+                if !open.isEmpty { open.removeLast() }
+                i += 1
+            case "\u{85}", "\u{2028}", "\u{2029}":
+                throw refuse(line, "a Unicode line separator (U+\(String(format: "%04X", c.value))) outside a string; TOML's line breaks are LF and CRLF")
+            default:
+                i += 1
+            }
+            atLineStart = false
         }
     }
 }

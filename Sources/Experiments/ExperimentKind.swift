@@ -9,6 +9,27 @@ public protocol ExperimentPoint: Sendable {
     var origin: String { get }
 }
 
+extension ExperimentPoint {
+    /// The point's settings as `name=value, …` (its stored properties, those of a nested
+    /// configuration flattened; `origin` left out), for a message naming a point that failed.
+    public var parameters: String {
+        func fields(_ value: Any, depth: Int) -> [String] {
+            Mirror(reflecting: value).children.flatMap { child -> [String] in
+                guard let label = child.label, label != "origin" else { return [] }
+                var v = child.value
+                let m = Mirror(reflecting: v)
+                if m.displayStyle == .optional {
+                    guard let some = m.children.first else { return ["\(label)=none"] }
+                    v = some.value
+                }
+                if depth < 2, Mirror(reflecting: v).displayStyle == .struct { return fields(v, depth: depth + 1) }
+                return ["\(label)=\(v)"]
+            }
+        }
+        return fields(self, depth: 0).joined(separator: ", ")
+    }
+}
+
 /// What one grid point's computation left behind, stored as one JSON line
 /// (`results/points/<id>.json`). Every record carries its point, its experiment and the
 /// GateLab version that wrote it, so that a run or a merge can tell its own results from
@@ -125,6 +146,7 @@ public struct ExperimentKinds {
         let source = try ExperimentHeader.source(of: path)
         let r = TOMLReader(file: path, source: source)
         let table = try ExperimentHeader.table(source, reader: r)
+        defer { ExperimentHeader.release(table) }
         var names = [String]()
         for k in kinds { names.append(k.name) }
         guard let kindValue = table["kind"] else {

@@ -119,6 +119,7 @@ public final class ExperimentRunner<Kind: ExperimentKind> {
         let progress = ProgressReporter(total: missing.count, totalWork: missing.reduce(0) { $0 + Kind.work(points[$1]) },
                                         style: options.progress, write: options.progressOutput ?? { FileHandle.standardError.write(Data($0.utf8)) })
         var computed = 0
+        var failed = [String]()   // "<id> (<origin>: <parameters>): <error>" of each point that threw
         func outcome(complete: Bool, problems: [String] = []) -> RunOutcome {
             RunOutcome(directory: directory, total: points.count, shard: shard, shardTotal: mine.count, computed: computed,
                        reused: reused, complete: complete, figureProblems: problems)
@@ -138,11 +139,23 @@ public final class ExperimentRunner<Kind: ExperimentKind> {
             }
             let p = points[i]
             let start = DispatchTime.now().uptimeNanoseconds
-            let record = try Kind.run(p, experiment: experiment.name, version: options.version)
+            let record: Kind.Record
+            do { record = try Kind.run(p, experiment: experiment.name, version: options.version) } catch {
+                // One point that cannot be computed does not cost the others: they run and are
+                // stored, and the run ends with an error naming every failed point.
+                failed.append("\(p.id) (\(p.origin): \(p.parameters)): \(String(describing: error).split(whereSeparator: \.isNewline).joined(separator: "; "))")
+                progress.finished(p.id, seconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9, work: Kind.work(p))
+                continue
+            }
             try store(record)
             records[i] = record
             computed += 1
             progress.finished(p.id, seconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9, work: Kind.work(p))
+        }
+        if !failed.isEmpty {
+            progress.close()
+            throw ExperimentError.invalid("\(failed.count) of \(mine.count) \(Kind.noun)s failed and \(failed.count == 1 ? "was" : "were") not stored "
+                                          + "(the others were; running the command again computes only the missing ones): " + failed.joined(separator: "; "))
         }
         if missing.contains(where: { records[$0] == nil }) {   // a job whose run was killed
             progress.close()
@@ -207,8 +220,8 @@ public final class ExperimentRunner<Kind: ExperimentKind> {
                 return true
             }
             for p in ready {
-                guard let text = Files.read(p.path),
-                      let record = try? Kind.Record(jsonLine: text.trimmingCharacters(in: .newlines)),
+                guard let text = Files.read(p.path), case let (line, intact) = SealedLine.unseal(text.trimmingCharacters(in: .newlines)), intact != false,
+                      let record = try? Kind.Record(jsonLine: line),
                       record.id == points[p.index].id, record.gatelabVersion == options.version else {
                     throw ExperimentError.io(path: p.path, message: "not the record a job of this run writes")
                 }
@@ -235,7 +248,7 @@ public final class ExperimentRunner<Kind: ExperimentKind> {
     /// Writes a record's curves, then the JSON line that marks its point finished.
     func store(_ record: Kind.Record) throws {
         try Files.write(Kind.curvesCSV(record), to: "\(curvesDirectory)/\(record.id).csv")
-        try Files.write(try record.jsonLine() + "\n", to: "\(pointsDirectory)/\(record.id).json")
+        try Files.write(SealedLine.seal(try record.jsonLine()) + "\n", to: "\(pointsDirectory)/\(record.id).json")
     }
 
     /// Writes what a run writes at its end from the records of `points` (the same order):
@@ -267,7 +280,8 @@ public final class ExperimentRunner<Kind: ExperimentKind> {
     /// the grid's parameters, written in this format by this version, is valid.
     func judge(_ path: String, byID: [String: Kind.Point]) -> StoredPoint<Kind.Record> {
         guard let text = Files.read(path) else { return .damaged(reason: "unreadable or not UTF-8") }
-        let line = text.trimmingCharacters(in: .newlines)
+        let (line, intact) = SealedLine.unseal(text.trimmingCharacters(in: .newlines))
+        if intact == false { return .damaged(reason: Self.checksumMismatch) }
         guard let record = try? Kind.Record(jsonLine: line) else { return .damaged(reason: "not a result record") }
         let writer = record.gatelabVersion.map { "GateLab \($0)" } ?? "a GateLab that did not record its version"
         guard (try? record.jsonLine()) == line else {
@@ -288,11 +302,21 @@ public final class ExperimentRunner<Kind: ExperimentKind> {
         return .valid(id: record.id, record: record)
     }
 
+    /// Why a point file whose checksum does not match its content is refused.
+    static var checksumMismatch: String { "its checksum does not match its content (edited by hand, or damaged)" }
+
     /// The stored record of `point` if it is finished (see `judge`). A missing curves file
     /// is rewritten from the record.
+    /// - Throws: `ExperimentError.io` for a point file whose checksum does not match: its
+    ///   values were changed after GateLab wrote them, and neither reusing nor silently
+    ///   recomputing it is right.
     func finishedRecord(_ point: Kind.Point) throws -> Kind.Record? {
-        guard case .valid(let id, let record) = judge("\(pointsDirectory)/\(point.id).json", byID: [point.id: point]),
-              id == point.id else { return nil }
+        let path = "\(pointsDirectory)/\(point.id).json"
+        let judged = judge(path, byID: [point.id: point])
+        if case .damaged(Self.checksumMismatch) = judged {
+            throw ExperimentError.io(path: path, message: Self.checksumMismatch + "; delete it to compute the point again")
+        }
+        guard case .valid(let id, let record) = judged, id == point.id else { return nil }
         let curves = "\(curvesDirectory)/\(point.id).csv"
         if Files.read(curves) != Kind.curvesCSV(record) { try Files.write(Kind.curvesCSV(record), to: curves) }
         return record

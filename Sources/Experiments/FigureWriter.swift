@@ -146,7 +146,7 @@ public struct FigureWriter {
                     try started.get().finish()
                     drawn.append(f)
                 } catch {
-                    problems.append("\(f.file): \(error)")
+                    problems.append("\(f.file): \(ExperimentError.reason(error))")
                 }
             }
         }

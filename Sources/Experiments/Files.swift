@@ -8,14 +8,6 @@ import Foundation
 /// temporaries are removed only when they cannot belong to a live write
 /// (`removeStaleTemporaryFiles(in:of:)`).
 public enum Files {
-    /// The fixed temporary name of `path`: hidden, in the same folder (so a rename is
-    /// atomic), ending in `.tmp`. Used where one process writes (gnuplot's figures, drawn by
-    /// the final report step), so that the scripts naming it are the same bytes every time.
-    static func temporaryPath(for path: String) -> String {
-        guard let slash = path.lastIndex(of: "/") else { return "." + path + ".tmp" }
-        return path[...slash] + "." + path[path.index(after: slash)...] + ".tmp"
-    }
-
     /// This host's name, as it appears in temporary names (file-name safe).
     static let hostName: String = {
         var buffer = [CChar](repeating: 0, count: 256)
@@ -52,24 +44,12 @@ public enum Files {
     /// Writes `bytes` to `path` by the rule of `write(_:to:)` (text).
     public static func write(_ bytes: [UInt8], to path: String) throws {
         guard !path.isEmpty else { throw ExperimentError.io(path: "\"\"", message: "an empty path names no file") }
-        var target = path
-        var info = stat()
-        if lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFLNK {
-            guard let resolved = realpath(path, nil) else {
-                // A dangling link: its target does not exist (or a loop); refuse rather than
-                // replace the link with a file.
-                throw ExperimentError.io(path: path, message: "is a symbolic link whose target cannot be resolved (\(String(cString: strerror(errno)))); nothing written")
-            }
-            target = String(cString: resolved)
-            free(resolved)
-        }
-        if stat(target, &info) == 0 {
-            switch info.st_mode & S_IFMT {
-            case S_IFREG: break
-            case S_IFCHR, S_IFBLK, S_IFIFO: return try writeThrough(bytes, to: target, named: path)
-            case S_IFDIR: throw ExperimentError.io(path: path, message: "is a folder, not a file; nothing written")
-            default: throw ExperimentError.io(path: path, message: "is not a regular file; nothing written")
-            }
+        let (target, type) = try outputTarget(path)
+        switch type {
+        case nil, S_IFREG: break
+        case S_IFCHR, S_IFBLK, S_IFIFO: return try writeThrough(bytes, to: target, named: path)
+        case S_IFDIR: throw ExperimentError.io(path: path, message: "is a folder, not a file; nothing written")
+        default: throw ExperimentError.io(path: path, message: "is not a regular file; nothing written")
         }
         let tmp = processTemporaryPath(for: target)
         let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0o644)
@@ -94,6 +74,32 @@ public enum Files {
             unlink(tmp)
             throw ExperimentError.io(path: path, message: "cannot rename the temporary file into place (\(reason))")
         }
+    }
+
+    /// Where the one output rule writes for `path`, and the type of what is there (nil: nothing
+    /// yet). A symbolic link is followed to its final target; a link that ends at a device or
+    /// FIFO realpath cannot name (`/dev/stdout` into a pipe: `/proc/self/fd/1 -> pipe:[…]`) is
+    /// written through by its own name.
+    /// - Parameter what: how the user gave the path, for the message (`--save`), if known.
+    /// - Throws: `ExperimentError.io` for a link whose target cannot be resolved.
+    static func outputTarget(_ path: String, what: String? = nil) throws -> (target: String, type: mode_t?) {
+        var info = stat()
+        var target = path
+        if lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFLNK {
+            if let resolved = realpath(path, nil) {
+                target = String(cString: resolved)
+                free(resolved)
+            } else {
+                let reason = String(cString: strerror(errno))
+                if stat(path, &info) == 0, [S_IFCHR, S_IFBLK, S_IFIFO].contains(info.st_mode & S_IFMT) {
+                    return (path, info.st_mode & S_IFMT)
+                }
+                // A dangling link (its target does not exist, or a loop): refuse rather than
+                // replace the link with a file.
+                throw ExperimentError.io(path: path, message: (what.map { $0 + " " } ?? "") + "is a symbolic link whose target cannot be resolved (\(reason)); nothing written")
+            }
+        }
+        return stat(target, &info) == 0 ? (target, info.st_mode & S_IFMT) : (target, nil)
     }
 
     /// Writes into an existing device or FIFO without creating, truncating or replacing it.
@@ -126,6 +132,34 @@ public enum Files {
         if fromFile {
             guard !path.hasPrefix("/") else { throw ExperimentError.invalid("\(what) '\(path)' is absolute; a file may only name a folder below the working folder (give --output to write elsewhere)") }
             guard !path.split(separator: "/").contains("..") else { throw ExperimentError.invalid("\(what) '\(path)' climbs out with '..'; a file may only name a folder below the working folder (give --output to write elsewhere)") }
+        }
+    }
+
+    /// Checks, before any work, that `write(_:to:)` could write the file `path`: the
+    /// output-path rule above, then what the write itself would refuse — a symbolic link whose
+    /// target cannot be resolved, a folder or socket in its place, a folder that does not
+    /// exist or is not writable. So `train --save out/missing/x.npz` stops at once instead of
+    /// after an hour of training. (The write checks again: the disk may change in between.)
+    /// - Throws: `ExperimentError.invalid` or `.io`, one line naming `what` and the path.
+    public static func checkOutputFile(_ path: String, what: String) throws {
+        try checkOutputPath(path, what: what)
+        let (target, type) = try outputTarget(path, what: what)
+        switch type {
+        case nil: break
+        case S_IFREG, S_IFCHR, S_IFBLK, S_IFIFO: return
+        case S_IFDIR: throw ExperimentError.io(path: path, message: "\(what) is a folder, not a file")
+        default: throw ExperimentError.io(path: path, message: "\(what) is not a regular file")
+        }
+        var info = stat()
+        let folder = target.lastIndex(of: "/").map { String(target[..<$0]) }.map { $0.isEmpty ? "/" : $0 } ?? "."
+        guard stat(folder, &info) == 0 else {
+            throw ExperimentError.io(path: path, message: "\(what): the folder \(folder) does not exist")
+        }
+        guard (info.st_mode & S_IFMT) == S_IFDIR else {
+            throw ExperimentError.io(path: path, message: "\(what): \(folder) is not a folder")
+        }
+        guard access(folder, W_OK) == 0 else {
+            throw ExperimentError.io(path: path, message: "\(what): the folder \(folder) is not writable (\(String(cString: strerror(errno))))")
         }
     }
 

@@ -22,6 +22,32 @@ public enum RecordJSON {
     }
 }
 
+/// A point file's line (`results/points/<id>.json`): the record's JSON line with
+/// `"checksum":"fnv1a64:…"` added as its last key, `Files.checksum` of the line without it.
+/// A value edited inside a point file still decodes and may still re-encode to the same
+/// bytes; the checksum is what tells a run or a merge that the file is not what GateLab
+/// wrote. Records written before the checksum existed have none, and still read.
+public enum SealedLine {
+    static let key = #","checksum":"fnv1a64:"#
+
+    /// `line` (a JSON object on one line) with its checksum.
+    public static func seal(_ line: String) -> String {
+        guard line.hasSuffix("}") else { return line }
+        return String(line.dropLast()) + #","checksum":""# + Files.checksum(Array(line.utf8)) + #""}"#
+    }
+
+    /// The line without its checksum, and whether the checksum matches it (nil: the line has
+    /// none — an older record).
+    public static func unseal(_ line: String) -> (body: String, intact: Bool?) {
+        // `,"checksum":"fnv1a64:` and 16 hex digits, then `"}`.
+        guard line.hasSuffix("\"}"), let range = line.range(of: key, options: .backwards),
+              line.distance(from: range.upperBound, to: line.endIndex) == 18 else { return (line, nil) }
+        let body = String(line[..<range.lowerBound]) + "}"
+        let stored = "fnv1a64:" + line[range.upperBound...].dropLast(2)
+        return (body, Files.checksum(Array(body.utf8)) == stored)
+    }
+}
+
 /// A number for people and file names: integers without a decimal point (`1`, `10000`),
 /// everything else in Swift's shortest round-tripping form (`0.9`, `1e-05`).
 public func formatNumber(_ x: Double) -> String {

@@ -69,7 +69,7 @@ public struct ArrayArchive: Equatable, Sendable {
         let format = Format(path: path) ?? .json
         let data = try encoded(as: format)
         do { try Files.write([UInt8](data), to: path) } catch {   // GateLab's one output rule
-            throw CaseFileError(file: path, key: nil, message: "cannot write the file (\(error))")
+            throw CaseFileError(file: path, key: nil, message: "cannot write the file (\(ExperimentError.reason(error)))")
         }
     }
 

@@ -148,8 +148,20 @@ public enum ReproductionKind: ExperimentKind {
         try Files.write(ReproductionReport.pointsCSV(records), to: context.directory + "/points.csv")
         var versions = [String]()
         for v in records.compactMap(\.gatelabVersion) where !versions.contains(v) { versions.append(v) }
-        let (drawn, problems) = context.figures ? context.figureWriter.draw(ReproductionReport.figures(records)) : ([], [])
-        try Report.write(ReproductionReport.body(records, figures: drawn), versions: versions, figureProblems: problems, context: context)
+        var figures = ReproductionReport.figures(records), profileProblems = [String]()
+        var profile: GradientProfile?
+        if context.figures, let solved = GradientProfile.solvedRecord(in: records) {
+            let file = FileManager.default.currentDirectoryPath + "/Cells/lstm1997.cell"
+            do {
+                profile = try GradientProfile.compute(solved: solved, cellSource: try String(contentsOfFile: file, encoding: .utf8))
+                figures.append(profile!.figure)
+            } catch {
+                profileProblems.append("gradient profile not drawn (\(file), run from the package root): \(error)")
+            }
+        }
+        let (drawn, drawProblems) = context.figures ? context.figureWriter.draw(figures) : ([], [])
+        let problems = profileProblems + drawProblems
+        try Report.write(ReproductionReport.body(records, figures: drawn, profile: profile), versions: versions, figureProblems: problems, context: context)
         return problems
     }
 }
@@ -285,7 +297,32 @@ enum ReproductionReport {
         return out
     }
 
-    static func body(_ records: [TrialRecord], figures: [Figure] = []) -> ReportBody {
+    /// The section of the gradient profile (`GradientProfile`), when its figure was drawn.
+    static func profileSection(_ profile: GradientProfile, figure: Figure) -> String {
+        let T = profile.steps
+        let far = min(10, T - 1)   // the distances from which on the curves are summarised by their range
+        func describe(_ r: TrialRecord, _ c: [Double]) -> String {
+            let tail = c[far...]
+            return "the \(r.solved ? "solved" : "unsolved") net (\(count(Double(r.sequences))) sequences, \(r.wrong) of \(r.testCount) wrong"
+                + (r.testMSE.map { String(format: ", test MSE %.3g", $0) } ?? "") + ") "
+                + String(format: "has log10‖∂L/∂y_c(t)‖ = %.2f at k = 0, %.2f at k = %d, and between %.2f and %.2f at every k from %d to %d",
+                         c[0], c[far / 2], far / 2, tail.min()!, tail.max()!, far, T - 1)
+        }
+        var md = "## Gradient profile of a solved and an unsolved network\n\n"
+        md += "The probe (`gatelab probe`'s `GradientProbe`) on trained 1997 networks: the \(GradientProfile.preset) trial "
+            + "\(profile.records[0].variant), seed \(profile.records[0].seed) (the solved LSTM trial of the grid with the fewest training steps, "
+            + "so retraining it for this figure takes seconds; the stored record is checked against the retrained trial), and the same trial "
+            + "stopped after \(count(Double(GradientProfile.unsolvedBudget))) training sequences. Their weights are carried into `Cells/lstm1997.cell` by "
+            + "`Architecture.network(cell:weights:)`, and the probe runs one sequence of the task (T = \(T), seed \(GradientProfile.sequenceSeed)) "
+            + "with the loss L = net_k(T), the output unit's net input at the last step (∂L/∂y_c(T) = the output unit's weights on the cells), "
+            + "through the full gradient of the cell file, not the truncated one the trials learned with. "
+        let described = zip(profile.records, profile.curves).map { describe($0, $1) }.joined(separator: "; ")
+        md += described.prefix(1).uppercased() + described.dropFirst() + ".\n\n"
+        md += Report.figure(figure)
+        return md
+    }
+
+    static func body(_ records: [TrialRecord], figures: [Figure] = [], profile: GradientProfile? = nil) -> ReportBody {
         let seconds = records.reduce(0) { $0 + $1.seconds }
         let generated = "\(records.count) trials, " + String(format: "%.0f s", seconds) + " of training in all (sum of the trials' wall times)."
         var sections = [String]()
@@ -355,6 +392,9 @@ enum ReproductionReport {
             }
             for f in figures where f.file == "figures/solved-\(preset).svg" { md += "\n" + Report.figure(f) }
             sections.append(md)
+        }
+        if let profile, let figure = figures.first(where: { $0.file == profile.figure.file }) {
+            sections.append(profileSection(profile, figure: figure))
         }
         return ReportBody(generated: generated, sections: sections, files: [
             "- `points.csv`: one row per trial (preset, variant, seed, solved, sequences, wrong, test MSE, CERG outcome, budget, wall time).",

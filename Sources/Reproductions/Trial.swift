@@ -142,11 +142,8 @@ public struct Trial: Codable {
     /// The trial's parameters.
     public let parameters: PresetParameters
     var random: SavedRandomSource
-    /// The network and its learning state (the LSTM; zero weights and unused in a tanh-RNN
-    /// control trial, whose net is `rnn`).
-    public private(set) var learner: TruncatedRTRL
-    /// The tanh-RNN control's net (`PresetParameters.network`), nil for the LSTM.
-    public private(set) var rnn: TanhRNN?
+    /// The network the trial trains, with its learning state.
+    public private(set) var network: TrialNetwork
     /// Training sequences (CERG: streams) presented so far.
     public private(set) var sequences = 0
     /// Training time steps so far.
@@ -175,9 +172,9 @@ public struct Trial: Codable {
     var history: [Double] = []
 
     enum CodingKeys: String, CodingKey {
-        case preset, variant, seed, parameters, random, learner, sequences, trainingSteps, finished, solved, milestones
+        case preset, variant, seed, parameters, random, network, sequences, trainingSteps, finished, solved, milestones
         case recentCorrect, recentError, ringNext, ringFilled, recentWrong, successiveCorrect, nextNSeq, st1Reached
-        case trainingSet, testSet, buffer, lastMeanStreamLength, lastTestStreamLengths, rnn
+        case trainingSet, testSet, buffer, lastMeanStreamLength, lastTestStreamLengths
     }
 
     /// Starts a trial: draws the initial weights and the fixed data sets.
@@ -206,13 +203,12 @@ public struct Trial: Codable {
             let a = p.architecture
             let count = TanhRNN.weightCount(inputs: a.inputs, hidden: hidden, outputs: a.outputs)
             // Its weights uniform in the preset's interval, drawn where the LSTM's would be.
-            rnn = TanhRNN(inputs: a.inputs, hidden: hidden, outputs: a.outputs,
-                          weights: rng.uniformArray(count: count, low: -p.initialisation.range, high: p.initialisation.range))
-            learner = TruncatedRTRL(architecture: a, weights: [Double](repeating: 0, count: a.weightCount))
+            network = .tanhRNN(TanhRNN(inputs: a.inputs, hidden: hidden, outputs: a.outputs,
+                                       weights: rng.uniformArray(count: count, low: -p.initialisation.range, high: p.initialisation.range)))
         } else {
-            learner = TruncatedRTRL(architecture: p.architecture,
-                                    weights: p.initialisation.weights(for: p.architecture, using: rng),
-                                    stateDecay: p.stateDecay)
+            network = .lstm(TruncatedRTRL(architecture: p.architecture,
+                                          weights: p.initialisation.weights(for: p.architecture, using: rng),
+                                          stateDecay: p.stateDecay))
         }
         buffer = Sequence(inputSize: p.architecture.inputs, outputSize: p.architecture.outputs)
         switch p.criterion {
@@ -290,14 +286,17 @@ public struct Trial: Codable {
             parameters.task.generator!.generate(into: &buffer, using: rng)
         }
         let outcome: SequenceOutcome
+        let (rule, rate, sequence) = (parameters.correctness, parameters.learningRate, buffer)
         switch parameters.gradient {
-        case _ where rnn != nil:
-            outcome = rnn!.train(buffer, rule: parameters.correctness, learningRate: parameters.learningRate)
+        case _ where network.isTanhRNN:
+            outcome = network.withTanhRNN { $0.train(sequence, rule: rule, learningRate: rate) }
         case .truncated where parameters.weightUpdate == .sequenceEnd:
-            outcome = learner.run(buffer, rule: parameters.correctness, timing: .accumulate)
-            learner.applyUpdate(learningRate: parameters.learningRate)
+            outcome = network.withLSTM { net in
+                defer { net.applyUpdate(learningRate: rate) }
+                return net.run(sequence, rule: rule, timing: .accumulate)
+            }
         case .truncated:
-            outcome = learner.run(buffer, rule: parameters.correctness, timing: .everyTargetStep(learningRate: parameters.learningRate))
+            outcome = network.withLSTM { $0.run(sequence, rule: rule, timing: .everyTargetStep(learningRate: rate)) }
         case .full:
             outcome = fullGradientStep()
         }
@@ -319,8 +318,11 @@ public struct Trial: Codable {
     /// `ReferenceBPTT`); the weights change once, at its end (also in Exp. 1, where the
     /// truncated rule changes them every step).
     mutating func fullGradientStep() -> SequenceOutcome {
-        learner.runFullGradient(buffer, rule: parameters.correctness, learningRate: parameters.learningRate,
-                                history: &history)
+        let (rule, rate, sequence) = (parameters.correctness, parameters.learningRate, buffer)
+        var scratch = [Double]()
+        swap(&scratch, &history)
+        defer { swap(&scratch, &history) }
+        return network.withLSTM { $0.runFullGradient(sequence, rule: rule, learningRate: rate, history: &scratch) }
     }
 
     mutating func checkCriterion() {
@@ -367,7 +369,7 @@ public struct Trial: Codable {
         var wrong = 0, squared = 0.0, absolute = 0.0, count = 0
         let n = parameters.architecture.outputs
         for sequence in sequences {
-            let outcome = rnn?.run(sequence, rule: parameters.correctness) ?? learner.run(sequence, rule: parameters.correctness, timing: .none)
+            let outcome = network.test(sequence, rule: parameters.correctness)
             if !outcome.correct { wrong += 1 }
             squared += outcome.squaredErrorSum
             count += outcome.targetSteps * n
@@ -383,7 +385,7 @@ public struct Trial: Codable {
         var wrong = 0, squared = 0.0, values = 0
         for _ in 0..<count {
             task.generate(into: &buffer, using: rng)
-            let outcome = rnn?.run(buffer, rule: parameters.correctness) ?? learner.run(buffer, rule: parameters.correctness, timing: .none)
+            let outcome = network.test(buffer, rule: parameters.correctness)
             if !outcome.correct { wrong += 1 }
             squared += outcome.squaredErrorSum
             values += outcome.targetSteps * parameters.architecture.outputs
@@ -434,18 +436,24 @@ public struct Trial: Codable {
         var stream = ContinualReberStream()
         var alpha = parameters.learningRate
         var input = [Double](repeating: 0, count: 7), target = [Double](repeating: 0, count: 7)
-        learner.resetActivations()
         guard case .absolute(let beta) = parameters.correctness else { return }
-        for step in 0..<parameters.trainingStreamCap {
-            let next = stream.next(using: rng)
-            if parameters.resetAtStringStart && next.startsString && step > 0 { learner.resetActivations() }
-            let correct = learner.streamStep(input: next.input, legalMask: next.legalMask, beta: beta, learn: true,
+        let (cap, resetAtStringStart, decay) = (parameters.trainingStreamCap, parameters.resetAtStringStart, parameters.alphaDecayPerStep)
+        let steps = network.withLSTM { net in
+            net.resetActivations()
+            var steps = 0
+            for step in 0..<cap {
+                let next = stream.next(using: rng)
+                if resetAtStringStart && next.startsString && step > 0 { net.resetActivations() }
+                let correct = net.streamStep(input: next.input, legalMask: next.legalMask, beta: beta, learn: true,
                                              inputBuffer: &input, targetBuffer: &target)
-            learner.applyUpdate(learningRate: alpha)
-            if let decay = parameters.alphaDecayPerStep { alpha *= decay }
-            trainingSteps += 1
-            if !correct { break }
+                net.applyUpdate(learningRate: alpha)
+                if let decay { alpha *= decay }
+                steps += 1
+                if !correct { break }
+            }
+            return steps
         }
+        trainingSteps += steps
         sequences += 1
         if case .perfectStreams(let streams, let length, let every) = parameters.criterion, sequences % every == 0 {
             let (lengths, mean) = testStreams(streams, length: length)
@@ -464,20 +472,72 @@ public struct Trial: Codable {
         let rng = random.source
         var input = [Double](repeating: 0, count: 7), target = [Double](repeating: 0, count: 7)
         guard case .absolute(let beta) = parameters.correctness else { return ([], 0) }
-        var lengths: [Int] = []
-        for _ in 0..<count {
-            var stream = ContinualReberStream()
-            learner.resetActivations()
-            var correctSteps = 0
-            while correctSteps < length {
-                let next = stream.next(using: rng)
-                if parameters.resetAtStringStart && next.startsString && correctSteps > 0 { learner.resetActivations() }
-                guard learner.streamStep(input: next.input, legalMask: next.legalMask, beta: beta, learn: false,
+        let resetAtStringStart = parameters.resetAtStringStart
+        let lengths: [Int] = network.withLSTM { net in
+            (0..<count).map { _ in
+                var stream = ContinualReberStream()
+                net.resetActivations()
+                var correctSteps = 0
+                while correctSteps < length {
+                    let next = stream.next(using: rng)
+                    if resetAtStringStart && next.startsString && correctSteps > 0 { net.resetActivations() }
+                    guard net.streamStep(input: next.input, legalMask: next.legalMask, beta: beta, learn: false,
                                          inputBuffer: &input, targetBuffer: &target) else { break }
-                correctSteps += 1
+                    correctSteps += 1
+                }
+                return correctSteps
             }
-            lengths.append(correctSteps)
         }
         return (lengths, Double(lengths.reduce(0, +)) / Double(count))
+    }
+}
+
+/// The network a trial trains, with its learning state: the papers' LSTM (`TruncatedRTRL`,
+/// which also runs the full gradient) or the tanh-RNN control. A trial holds only the one it
+/// trains.
+public enum TrialNetwork: Codable {
+    /// The LSTM of H&S 1997 or Gers et al. 2000.
+    case lstm(TruncatedRTRL)
+    /// The tanh-RNN control (`PresetParameters.network`).
+    case tanhRNN(TanhRNN)
+
+    /// The LSTM, or nil in a tanh-RNN control trial.
+    public var lstm: TruncatedRTRL? { if case .lstm(let net) = self { net } else { nil } }
+    /// The tanh RNN, or nil in an LSTM trial.
+    public var tanhRNN: TanhRNN? { if case .tanhRNN(let net) = self { net } else { nil } }
+    /// Whether this is the tanh-RNN control.
+    var isTanhRNN: Bool { if case .tanhRNN = self { true } else { false } }
+
+    /// Runs `body` on the LSTM in place. The enum is consumed while `body` runs, so the
+    /// LSTM's arrays are referenced once and change without being copied.
+    mutating func withLSTM<R>(_ body: (inout TruncatedRTRL) -> R) -> R {
+        switch consume self {
+        case .lstm(var net):
+            defer { self = .lstm(net) }
+            return body(&net)
+        case .tanhRNN(let net):
+            self = .tanhRNN(net)
+            preconditionFailure("the tanh-RNN control trial has no LSTM")
+        }
+    }
+
+    /// Runs `body` on the tanh RNN in place (see `withLSTM(_:)`).
+    mutating func withTanhRNN<R>(_ body: (inout TanhRNN) -> R) -> R {
+        switch consume self {
+        case .tanhRNN(var net):
+            defer { self = .tanhRNN(net) }
+            return body(&net)
+        case .lstm(let net):
+            self = .lstm(net)
+            preconditionFailure("the LSTM trial has no tanh RNN")
+        }
+    }
+
+    /// A forward pass over `sequence` without learning (the LSTM's activations start from zero).
+    mutating func test(_ sequence: Sequence, rule: CorrectnessRule) -> SequenceOutcome {
+        switch self {
+        case .tanhRNN(let net): return net.run(sequence, rule: rule)
+        case .lstm: return withLSTM { $0.run(sequence, rule: rule, timing: .none) }
+        }
     }
 }

@@ -396,7 +396,7 @@ public final class Trainer {
         let state = TrainingCheckpoint(record: record, parameters: model.parameters, optimizer: optimizer, dataState: data.stateBytes(),
                                        cell: cellIdentity)
         do { try Files.write(try state.text(), to: path) } catch {
-            throw TrainingError.badCheckpoint(path: path, message: "cannot write (\(error))")
+            throw TrainingError.badCheckpoint(path: path, message: "cannot write (\(ExperimentError.reason(error)))")
         }
     }
 }

@@ -49,6 +49,11 @@ struct BenchCommand: ParsableCommand {
         guard (1...Self.largestRepetitions).contains(repetitions) else {
             throw ValidationError("--repetitions must be between 1 and \(Self.largestRepetitions), got \(repetitions)")
         }
+        if longSteps == nil {
+            try refuseIneffective(["--cell", "--hidden", "--memory-budget"], "without --long-steps (the configurations give the cells and sizes)")
+        } else {
+            try refuseIneffective(["--configs", "--only", "--repetitions"], "with --long-steps (one timed sequence instead of the configurations)")
+        }
     }
 
     func run() throws {
@@ -95,8 +100,8 @@ struct BenchCommand: ParsableCommand {
             let rate = readings.sorted()[readings.count / 2]
             if json {
                 try printLine(ConfigurationLine(name: c.name, cell: c.cell, B: c.batch, I: c.input, H: c.hidden, T: c.steps,
-                                                fwd_bwd_s: decimals(seconds, 6), gflops: decimals(gflops, 2), peak_rss_mb: decimals(rss, 1),
-                                                dgemm_gflops: decimals(rate, 2), dgemm_fraction: decimals(gflops / rate, 3),
+                                                fwd_bwd_s: decimals(seconds, 6), gflops: decimals(gflops, 2, significant: 3), peak_rss_mb: decimals(rss, 1),
+                                                dgemm_gflops: decimals(rate, 2), dgemm_fraction: decimals(gflops / rate, 3, significant: 3),
                                                 fwd_bwd_all_s: all.map { decimals($0, 6) }, precision: precision.recorded))
             } else {
                 print(String(format: "%-28@ %10.6f s (%.6f–%.6f) %8.2f GFLOP/s %6.1f%% of DGEMM (%.1f GFLOP/s alongside) %8.1f MB",
@@ -144,10 +149,13 @@ struct BenchCommand: ParsableCommand {
         print(String(decoding: try encoder.encode(line), as: UTF8.self))
     }
 
-    /// `x` rounded to `places` decimals (the nearest float64 to that decimal, which prints as it).
-    private func decimals(_ x: Double, _ places: Int) -> Double {
-        guard x.isFinite else { return x }
-        let scale = pow(10, Double(places))
+    /// `x` rounded to `places` decimals (the nearest float64 to that decimal, which prints as it),
+    /// or to more where that keeps at least `significant` digits: a tiny configuration's rate
+    /// (0.004 GFLOP/s on a loaded machine) must not print as 0.
+    private func decimals(_ x: Double, _ places: Int, significant: Int = 0) -> Double {
+        guard x.isFinite, x != 0 else { return x }
+        let needed = significant - 1 - Int(log10(abs(x)).rounded(.down))
+        let scale = pow(10, Double(max(places, min(needed, 300))))
         return (x * scale).rounded() / scale
     }
 

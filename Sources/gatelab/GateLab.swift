@@ -29,7 +29,7 @@ struct GateLabCommand: ParsableCommand {
     static func main() {
         var command: ParsableCommand
         do {
-            command = try parseAsRoot()
+            command = try parseAsRoot(negativeValuesAttached(Array(CommandLine.arguments.dropFirst())))
         } catch {
             fail(error)
         }
@@ -38,6 +38,24 @@ struct GateLabCommand: ParsableCommand {
         } catch {
             fail(error)
         }
+    }
+
+    /// `--opt -1` as `--opt=-1`: ArgumentParser reads a word that starts with `-` as an option,
+    /// so `--hidden -1` was "Missing value for '--hidden'" instead of the option's own check
+    /// ("--hidden must be a positive integer"), and `--forget-bias -1` could not be typed
+    /// without `=`. A negative number after a `--name` is that option's value; no command
+    /// has a short option or an argument that is a negative number.
+    static func negativeValuesAttached(_ arguments: [String]) -> [String] {
+        var out = [String]()
+        for argument in arguments {
+            if let last = out.last, last.hasPrefix("--"), last.count > 2, !last.contains("="), argument.count > 1,
+               argument.hasPrefix("-"), Double(argument) != nil || argument.dropFirst().first.map({ $0.isNumber || $0 == "." }) == true {
+                out[out.count - 1] = last + "=" + argument
+            } else {
+                out.append(argument)
+            }
+        }
+        return out
     }
 
     /// Exits for `error`: help and `--version` print normally and exit 0; an `ExitCode`

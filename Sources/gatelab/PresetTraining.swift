@@ -90,11 +90,14 @@ enum PresetTraining {
         guard c.task == nil, c.cellOption.cell == nil else {
             throw ValidationError("--preset sets the task and the network itself: leave out --task and --cell")
         }
+        try refuseIneffective(["--hidden", "--layers", "--optimizer", "--momentum", "--clip", "--schedule", "--batch", "--updates", "--eval-every",
+                               "--eval-size", "--forget-bias", "--profile-every", "--save", "--save-every", "--weights", "--execution"],
+                              "with --preset: the paper's set-up fixes the network and its training (--budget, --length and --lr override it)")
         if c.resume && c.checkpoint == nil { throw ValidationError("--resume needs --checkpoint FILE") }
         guard c.checkpointEvery >= 1 else { throw ValidationError("--checkpoint-every must be at least 1, got \(c.checkpointEvery)") }
         // The same output-path rule as the rest of `train` (`Files.checkOutputPath`).
-        if let checkpoint = c.checkpoint { try Files.checkOutputPath(checkpoint, what: "--checkpoint") }
-        if let output = c.output { try Files.checkOutputPath(output, what: "--output") }
+        if let checkpoint = c.checkpoint { try Files.checkOutputFile(checkpoint, what: "--checkpoint") }
+        if let output = c.output { try Files.checkOutputFile(output, what: "--output") }
         _ = try resolve(c)
     }
 
@@ -142,7 +145,7 @@ enum PresetTraining {
         record.gatelabVersion = GateLabVersion.current
         let text = try record.jsonLine()
         if let output = c.output {
-            do { try Files.write(text + "\n", to: output) } catch { throw ValidationError("cannot write --output \(output): \(error)") }
+            do { try Files.write(text + "\n", to: output) } catch { throw ValidationError("cannot write --output \(output): \(ExperimentError.reason(error))") }
         }
         if c.json { print(text) }
         let unit = parameters.task == .continualReber ? "streams" : "sequences"

@@ -98,6 +98,9 @@ struct ProbeCommand: ParsableCommand {
         if let m = memoryBudget, !(1...1_000_000).contains(m) { throw ValidationError("--memory-budget must be between 1 and 1000000 MB, got \(m)") }
         if caseFile != nil {
             guard cell == nil, steps == nil, weights == nil else { throw ValidationError("--case takes the cell, weights and length from the file; drop --cell, --weights and --steps") }
+            try refuseIneffective(["--hidden", "--input", "--batch", "--layers", "--seeds", "--seed", "--recurrent-init", "--bias-init",
+                                   "--forget-bias", "--input-scale", "--task-inputs"],
+                                  "with --case: the file gives the cell, its sizes, weights, inputs, initial state and loss")
             return
         }
         if weights != nil {
@@ -111,6 +114,7 @@ struct ProbeCommand: ParsableCommand {
             guard inputScale >= 0, inputScale.isFinite else { throw ValidationError("--input-scale must be a finite number ≥ 0, got \(inputScale)") }
             return
         }
+        guard !taskInputs else { throw ValidationError("--task-inputs applies only with --weights (the task a saved network was trained on)") }
         guard let cell else { throw ValidationError("give --cell NAME (or --case FILE)") }
         _ = try CellLookup.cell(cell)
         guard let steps else { throw ValidationError("give --steps T") }

@@ -56,6 +56,7 @@ struct RunCommand: ParsableCommand {
 
     func validate() throws {
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1, got \(jobs)") }
+        if dryRun { try refuseIneffective(["--jobs"], "with --dry-run (nothing is computed)") }
         if let points, points.split(separator: ",").contains(where: { Int($0) == nil }) {
             throw ValidationError("--points: expected grid indices separated by commas")
         }

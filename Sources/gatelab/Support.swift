@@ -104,12 +104,25 @@ func scientific(_ x: Double) -> String { String(format: "%.2e", x) }
 /// `"1 file"`, `"3 files"`.
 func plural(_ n: Int, _ noun: String) -> String { "\(n) \(noun)" + (n == 1 ? "" : "s") }
 
-/// Warns (one line on stderr) for each of `options` the user typed although it has no effect
-/// here — `because` says why (e.g. "--weights gives the sizes"). Options with defaults cannot
-/// tell a typed value from their default, so the command line itself is read.
-func warnIneffective(_ options: [String], because reason: String) {
+/// The options among `options` the user typed (`--hidden 4` or `--hidden=4`). Options with
+/// defaults cannot tell a typed value from their default, so the command line itself is read.
+func typedOptions(_ options: [String]) -> [String] {
     let typed = CommandLine.arguments.dropFirst()
-    for option in options where typed.contains(where: { $0 == option || $0.hasPrefix(option + "=") }) {
-        warn("\(option) has no effect: \(reason)")
+    return options.filter { option in typed.contains { $0 == option || $0.hasPrefix(option + "=") } }
+}
+
+/// Warns (one line on stderr) for each of `options` the user typed although it has no effect
+/// here — `because` says why (e.g. "--weights gives the sizes").
+func warnIneffective(_ options: [String], because reason: String) {
+    for option in typedOptions(options) { warn("\(option) has no effect: \(reason)") }
+}
+
+/// Refuses the options among `options` the user typed although they would have no effect
+/// `reason` ("with --case: the file gives …"): an option silently ignored looks like one
+/// that was used.
+func refuseIneffective(_ options: [String], _ reason: String) throws {
+    let typed = typedOptions(options)
+    guard typed.isEmpty else {
+        throw ValidationError("\(typed.joined(separator: ", ")) \(typed.count == 1 ? "has" : "have") no effect \(reason); drop \(typed.count == 1 ? "it" : "them")")
     }
 }

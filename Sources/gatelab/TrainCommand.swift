@@ -109,6 +109,11 @@ struct TrainCommand: ParsableCommand {
         guard let task, cellOption.cell != nil, let length else {
             throw ValidationError("give --task, --cell and --length (or --preset NAME for a paper's set-up)")
         }
+        try refuseIneffective(["--variant", "--budget"], "without --preset (the number of updates is --updates)")
+        for (name, value, least) in [("--length", length, 1), ("--hidden", hidden, 1), ("--layers", layers, 1), ("--batch", batch, 1), ("--updates", updates, 0),
+                                     ("--eval-every", evalEvery, 1), ("--eval-size", evalSize, 1), ("--profile-every", profileEvery, 0)] where value < least {
+            throw ValidationError("\(name) must be \(least == 1 ? "a positive integer" : "an integer ≥ 0"), got \(value)")
+        }
         guard Tasks.names.contains(task.lowercased()) || (try? Tasks.make(task, length: max(length, 20))) != nil else {
             throw ValidationError("unknown task '\(task)'\(didYouMean(task.lowercased(), among: Tasks.names)); valid tasks: \(Tasks.names.joined(separator: ", "))")
         }
@@ -122,15 +127,15 @@ struct TrainCommand: ParsableCommand {
             guard ArrayArchive.Format(path: save) != nil else {
                 throw ValidationError("--save \(save): unknown model file format; use .json, .npz or .safetensors")
             }
-            try Files.checkOutputPath(save, what: "--save")
+            try Files.checkOutputFile(save, what: "--save")
         }
         if let saveEvery {
             guard save != nil else { throw ValidationError("--save-every needs --save FILE") }
             guard saveEvery >= 1 else { throw ValidationError("--save-every must be at least 1, got \(saveEvery)") }
         }
         guard checkpointEvery >= 1 else { throw ValidationError("--checkpoint-every must be ≥ 1, got \(checkpointEvery)") }
-        if let checkpoint { try Files.checkOutputPath(checkpoint, what: "--checkpoint") }
-        if let output { try Files.checkOutputPath(output, what: "--output") }
+        if let checkpoint { try Files.checkOutputFile(checkpoint, what: "--checkpoint") }
+        if let output { try Files.checkOutputFile(output, what: "--output") }
         _ = try parsedSchedule()
         _ = try parsedForgetBias()
     }
@@ -224,6 +229,7 @@ struct TrainCommand: ParsableCommand {
         }
         let trainer: Trainer
         if resume, let checkpoint {
+            warnIneffective(["--weights"], because: "--resume continues from the checkpoint's weights")
             // A missing checkpoint is an error, not a silent fresh start: a typo in the path
             // would otherwise throw away the interrupted run's work without a word.
             guard FileManager.default.fileExists(atPath: checkpoint) else {
@@ -259,7 +265,7 @@ struct TrainCommand: ParsableCommand {
         let text = try record.json()
         if let output {
             do { try Files.write(text + "\n", to: output) } catch {
-                throw ValidationError("cannot write --output: \(error)")
+                throw ValidationError("cannot write --output \(output): \(ExperimentError.reason(error))")
             }
         }
         if json { print(text) }

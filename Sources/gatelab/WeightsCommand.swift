@@ -48,7 +48,7 @@ struct WeightsCommand: ParsableCommand {
             for (name, value) in [("--input", input), ("--hidden", hidden), ("--layers", layers)] {
                 guard (1...100_000).contains(value) else { throw ValidationError("\(name) must be between 1 and 100000, got \(value)") }
             }
-            try Files.checkOutputPath(output, what: "--output")
+            try Files.checkOutputFile(output, what: "--output")
             guard input * hidden <= 1_000_000, hidden * hidden * layers <= 1_000_000 else {
                 throw ValidationError("--input \(input) --hidden \(hidden) --layers \(layers) is too large for a JSON weights file")
             }

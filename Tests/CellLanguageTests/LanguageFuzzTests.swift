@@ -2,43 +2,20 @@ import Autodiff
 @testable import CellLanguage
 @testable import Cells
 import Foundation
+import FuzzSupport
 import GSLKit
 import Testing
-
-/// A small seeded generator (SplitMix64), so that every run fuzzes the same inputs and a
-/// failure names an input that can be replayed.
-private struct SplitMix64 {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(max(n, 1))) }
-    mutating func pick<T>(_ xs: [T]) -> T { xs[below(xs.count)] }
-}
 
 @Suite("Cell language: fuzzed inputs either parse or throw CellFileError, quickly")
 struct LanguageFuzzTests {
     /// The outcome of one input.
     enum Outcome { case parsed(LanguageCell), rejected(CellFileError) }
 
-    /// This thread's CPU time, in seconds: unlike the wall clock, it does not grow when other
-    /// processes (or the suite's other tests) take the cores, so the bounds below do not make
-    /// the test fail on a loaded machine.
-    static func threadSeconds() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-    }
-
     /// Reads `bytes`; any other error, or a parsed cell whose graph cannot be built and run
     /// (which would mean the checks let through something the engine refuses), is recorded.
     /// `seconds` is the CPU time of the reading alone.
     static func attempt(_ bytes: [UInt8], label: String) -> (Outcome?, seconds: Double) {
-        let start = threadSeconds()
+        let start = FuzzMeasure.threadSeconds()
         let outcome: Outcome?
         do {
             outcome = .parsed(try LanguageCell(data: Data(bytes), file: "fuzz.cell"))
@@ -50,7 +27,7 @@ struct LanguageFuzzTests {
             Issue.record("\(label): \(type(of: error)) instead of CellFileError: \(error)\n\(String(decoding: bytes, as: UTF8.self))")
             outcome = nil
         }
-        let seconds = threadSeconds() - start
+        let seconds = FuzzMeasure.threadSeconds() - start
         if case .parsed(let cell) = outcome {
             do {
                 _ = try printedStep(cell)

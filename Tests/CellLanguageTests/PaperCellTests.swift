@@ -3,19 +3,20 @@ import Autodiff
 @testable import Cells
 import Foundation
 import GSLKit
+import Probe
 import Reproductions
 import Testing
 
 /// The LSTMs of Hochreiter & Schmidhuber 1997 and Gers et al. 2000 written as cell files
 /// (`Cells/lstm1997.cell`, `Cells/lstm2000.cell`), checked against the papers' weight counts and
 /// against the hand-written networks of `Reproductions` (forward pass, full and truncated
-/// gradients).
+/// gradients), through the public mapping `Architecture.cellParameters` /
+/// `Architecture.network(cell:weights:)` that the reports' gradient profile uses.
 enum PaperCells {
     /// The cell file of a network: 2000 with forget gates, 1997 otherwise; the block width set
     /// to the network's cells per block.
     static func cell(for a: Architecture, source transform: (String) -> String = { $0 }) throws -> LanguageCell {
-        let file = a.forgetGates ? "lstm2000.cell" : "lstm1997.cell"
-        return try LanguageCell(source: transform(try ShippedCells.text(file)), file: file, divisors: ["blocks": a.cellsPerBlock])
+        try a.cell(source: transform(try ShippedCells.text(a.cellFileName)), file: a.cellFileName)
     }
 
     /// Whether the network has the bias weight the cell file calls `name` (Table 10's bias
@@ -34,30 +35,6 @@ enum PaperCells {
         return cellWeights + outputWeights
     }
 
-    /// The cell file's parameters from the flat weights of `Architecture`'s layout. A unit
-    /// reads z = [1, x, y_c(t−1), y_in(t−1), y_out(t−1)] (the gates only with connectivity F);
-    /// its weight on z_m is w[row + m − start].
-    static func parameters(_ a: Architecture, _ w: [Double]) -> [String: Tensor] {
-        let (I, C, B) = (a.inputs, a.cells, a.blocks)
-        func block(_ rows: Int, _ offset: (Int) -> Int, _ start: Int, _ biased: Bool, _ suffix: String) -> [String: Tensor] {
-            func matrix(_ sources: [Int]) -> Tensor {
-                Tensor(rows: rows, cols: sources.count, scalars: (0..<rows).flatMap { r in sources.map { w[offset(r) + $0 - start] } })
-            }
-            var p = ["W_" + suffix: matrix((0..<I).map { 1 + $0 }), "U_" + suffix: matrix((0..<C).map(a.sourceIndexOfCell))]
-            if a.gatesFeedUnits {
-                p["V_" + suffix] = matrix((0..<B).map { a.sourceIndexOfGate(kind: 0, block: $0) })
-                p["R_" + suffix] = matrix((0..<B).map { a.sourceIndexOfGate(kind: 1, block: $0) })
-            }
-            p["b_" + suffix] = Tensor(rows: 1, cols: rows, scalars: (0..<rows).map { biased ? w[offset($0)] : 0 })
-            return p
-        }
-        var p = block(C, a.cellOffset, a.cellStart, a.cellBias, "c")
-        p.merge(block(B, a.inputGateOffset, a.gateStart, a.gateBias, "in")) { $1 }
-        p.merge(block(B, a.outputGateOffset, a.gateStart, a.gateBias, "out")) { $1 }
-        if a.forgetGates { p.merge(block(B, a.forgetGateOffset, a.gateStart, a.gateBias, "φ")) { $1 } }
-        return p
-    }
-
     /// The engine's side: `cell` unrolled over the sequence on one graph (batch 1, zero initial
     /// states), the paper's logistic output units on the cells (and inputs), the loss
     /// L = ½ Σ (t − y)² over the target steps. Returns the outputs of every step and −∂L/∂w in
@@ -66,7 +43,7 @@ enum PaperCells {
         throws -> (outputs: [[Double]], descent: [Double]) {
         let g = Graph()
         let specs = cell.parameters(inputSize: a.inputs, hiddenSize: a.cells)
-        let given = parameters(a, w)
+        let given = a.cellParameters(w)
         var leaves = [String: Value]()
         for s in specs {
             let t = try #require(given[s.name], "no weights for \(s.name)")
@@ -222,6 +199,54 @@ struct PaperCellTests {
         #expect(worst(full.descent, cut.descent) > 1e-6, "\(label): truncation changed nothing")
         let text = try ShippedCells.text(a.forgetGates ? "lstm2000.cell" : "lstm1997.cell")
         #expect(PaperCells.truncated(text).components(separatedBy: "stop(").count - 1 == (a.gatesFeedUnits ? 9 : 4))
+    }
+
+    @Test("The mapped network (what the probe runs on) gives the hand-written net's outputs and full gradient to 1e-12, and the probe's curve is its ‖∂L/∂h_t‖",
+          arguments: networks.indices)
+    func mappedNetworkUnderTheProbe(_ index: Int) throws {
+        let (label, a) = Self.networks[index]
+        let rng = try RandomSource(seed: 197 + UInt64(index))
+        let w = rng.uniformArray(count: a.weightCount, low: -1, high: 1)
+        let sequence = try PaperCells.sequence(a, length: 15, seed: 25 + UInt64(index), everyStep: true)
+        let network = try a.network(cell: try PaperCells.cell(for: a), weights: w)
+        let unrolled = try UnrolledOf<Double>(network: network, batch: 1, steps: sequence.length)
+        try unrolled.forward(inputs: sequence.inputs)
+        // The paper's output units on the network's outputs y_c(t) (and, with shortcuts, x(t)).
+        func outputs(_ t: Int) -> [Double] {
+            let h = unrolled.output(step: t).scalars
+            let o = [1.0] + h + (a.outputShortcuts ? Array(sequence.inputs[(t * a.inputs)..<((t + 1) * a.inputs)]) : [])
+            return (0..<a.outputs).map { k in
+                1 / (1 + exp(-(a.outputStart..<a.outputSourceCount).reduce(0.0) { $0 + w[a.outputOffset(k) + $1 - a.outputStart] * o[$1] }))
+            }
+        }
+        let reference = ReferenceBPTT.run(architecture: a, weights: w, sequence: sequence, mode: .full)
+        let forward = worst((0..<sequence.length).flatMap(outputs), reference.outputs.flatMap { $0 })
+        #expect(forward <= 1e-12, "\(label): outputs differ by \(forward)")
+        // L = ½ Σ (t − y)²: ∂L/∂y_c(t) = −Σ_k (t_k − y_k) y_k (1 − y_k) w_kc, seeded at every target step.
+        let gradients = try unrolled.backward(.custom { t, _ in
+            guard sequence.hasTarget[t] else { return nil }
+            let y = outputs(t)
+            return (0..<a.cells).map { c in
+                (0..<a.outputs).reduce(0.0) { sum, k in
+                    let e = sequence.targets[t * a.outputs + k] - y[k]
+                    return sum - e * y[k] * (1 - y[k]) * a.outputWeights(w, unit: k)[c]
+                }
+            }
+        })
+        let expected = a.cellParameters(reference.descent)   // −∂L/∂w, gathered into the file's names
+        for (name, g) in gradients.weights[0] where !name.hasPrefix("b_") || PaperCells.hasBias(name, a) {
+            let e = try #require(expected[name])
+            let d = worst(g.scalars.map { -$0 }, e.scalars)
+            #expect(d <= 1e-12, "\(label) \(name): full gradient differs by \(d)")
+        }
+        // The probe on the mapped network, with L = net_0(T): its curve is log10‖∂L/∂y_c(t)‖ of a plain reverse pass.
+        let readout = a.outputWeights(w, unit: 0)
+        let probe = try GradientProbe.run(try ProbeSetup(network: network, batch: 1, steps: sequence.length, inputs: sequence.inputs, readout: readout))
+        let plain = try unrolled.backward(.lastStep(readout), recordStates: true)
+        let norms = (0..<sequence.length).reversed().map { log10(euclideanNorm(plain.states![$0][0][0].scalars)) }
+        #expect(probe.curves.topH.count == sequence.length)
+        #expect(worst(probe.curves.topH, norms) <= 1e-12, "\(label): probe \(probe.curves.topH) vs \(norms)")
+        #expect(probe.curves.topH[0] == log10(euclideanNorm(readout)))
     }
 
     @Test("Per-block initial values: progression(FIRST, STEP) gives block j the value FIRST + j·STEP")

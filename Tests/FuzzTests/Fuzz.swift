@@ -1,46 +1,15 @@
 import Foundation
+import FuzzSupport
 import Testing
-
-/// A small seeded generator (SplitMix64): every run fuzzes the same inputs, and a failure
-/// names an input (seed and index) that can be replayed.
-struct SplitMix64 {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(max(n, 1))) }
-    mutating func pick<T>(_ xs: [T]) -> T { xs[below(xs.count)] }
-}
 
 /// The fuzzing budget and the bounds every input is held to.
 enum Fuzz {
-    /// Inputs per target: `GATELAB_FUZZ_INPUTS` (the long run of `make fuzz`), else `ci`.
-    static func inputs(ci: Int) -> Int {
-        ProcessInfo.processInfo.environment["GATELAB_FUZZ_INPUTS"].flatMap { Int($0) } ?? ci
-    }
-
     /// CPU seconds any one input may take (this thread's time: a loaded machine does not
     /// make it fail).
     static let secondsPerInput = 2.0
 
     /// Peak resident memory the whole fuzz process may reach, in kB (2 GiB).
     static let peakKilobytes = 2 << 20
-
-    static func threadSeconds() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-    }
-
-    static func peakResidentKilobytes() -> Int {
-        var usage = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        return usage.ru_maxrss
-    }
 
     /// Numbers that broke readers before: sizes far too large, negative, zero, fractions,
     /// beyond float64, denormal, and Int's edges.
@@ -88,18 +57,19 @@ enum Fuzz {
                     body: (_ bytes: [UInt8], _ name: String) -> Bool) -> (accepted: Int, rejected: Int) {
         var rng = SplitMix64(state: seed)
         var accepted = 0, rejected = 0, worst = 0.0, worstName = ""
-        for k in 0..<count {
+        let stop = FuzzMeasure.deadline()
+        for k in 0..<count where stop.map({ Date() < $0 }) ?? true {
             let bytes = mutate(seeds[k % seeds.count], &rng, tokens: tokens)
             let name = "\(label) #\(k) (seed \(seed))"
-            let start = threadSeconds()
+            let start = FuzzMeasure.threadSeconds()
             if body(bytes, name) { accepted += 1 } else { rejected += 1 }
-            let seconds = threadSeconds() - start
+            let seconds = FuzzMeasure.threadSeconds() - start
             if seconds > worst { worst = seconds; worstName = name }
         }
         #expect(worst < secondsPerInput, "\(worstName) took \(worst) s of CPU")
-        #expect(peakResidentKilobytes() < peakKilobytes, "peak RSS \(peakResidentKilobytes()) kB")
-        print("fuzz \(label): \(count) inputs, \(accepted) accepted, \(rejected) refused, slowest \(String(format: "%.3f", worst)) s, "
-              + "peak RSS \(peakResidentKilobytes() / 1024) MB")
+        #expect(FuzzMeasure.peakResidentKilobytes() < peakKilobytes, "peak RSS \(FuzzMeasure.peakResidentKilobytes()) kB")
+        print("fuzz \(label): \(accepted + rejected) inputs\(accepted + rejected < count ? " (of \(count), stopped by GATELAB_FUZZ_SECONDS)" : ""), \(accepted) accepted, \(rejected) refused, slowest \(String(format: "%.3f", worst)) s, "
+              + "peak RSS \(FuzzMeasure.peakResidentKilobytes() / 1024) MB")
         return (accepted, rejected)
     }
 

@@ -1,5 +1,6 @@
 import Experiments
 import Foundation
+import FuzzSupport
 @testable import Interchange
 import Probe
 import Testing
@@ -20,7 +21,7 @@ import Testing
         let seeds = try ["gru-small.json", "lstm-small.json", "gru-reset-before-small.json"].map {
             try Fuzz.file("Tests/CellsTests/Fixtures/reference/" + $0)
         }
-        let (accepted, rejected) = Fuzz.run("reference case", seeds: seeds, count: Fuzz.inputs(ci: 300), seed: 17, tokens: Self.jsonTokens) { bytes, name in
+        let (accepted, rejected) = Fuzz.run("reference case", seeds: seeds, count: FuzzMeasure.inputs(ci: 300), seed: 17, tokens: Self.jsonTokens) { bytes, name in
             do {
                 let c = try ReferenceCase(try JSONReader.object(Data(bytes), file: name), file: name)
                 _ = try c.verify()
@@ -38,7 +39,7 @@ import Testing
 
     @Test func weightsFiles() throws {
         let seeds = try ["gru-small.json", "lstm-small.json"].map { try Fuzz.file("Tests/CellsTests/Fixtures/reference/" + $0) }
-        let (accepted, rejected) = Fuzz.run("weights file", seeds: seeds, count: Fuzz.inputs(ci: 300), seed: 23, tokens: Self.jsonTokens) { bytes, name in
+        let (accepted, rejected) = Fuzz.run("weights file", seeds: seeds, count: FuzzMeasure.inputs(ci: 300), seed: 23, tokens: Self.jsonTokens) { bytes, name in
             do {
                 let network = try WeightsFile.network(from: JSONReader(dict: try JSONReader.object(Data(bytes), file: name), file: name))
                 _ = try WeightsFile.json(network)
@@ -58,7 +59,7 @@ import Testing
         let seeds = try ["Experiments/quickstart.toml", "Experiments/forgetting-adding.toml", "Experiments/variants.toml"].map { try Fuzz.file($0) }
         let tokens = ["\n[[grid]]\n", "\n[quick]\n", "\n[output]\ndir = \"../x\"\n", "seeds = 100000\n", "steps = [1, 2, 3]\n", "hidden = -1\n",
                       "cell = \"nope\"\n", "kind = \"train\"\n", "kind = \"probe\"\n", "=", "[", "]", "\"", "#", "\n", "{", "}", "'''", "\"\"\""]
-        let (accepted, rejected) = Fuzz.run("experiment file", seeds: seeds, count: Fuzz.inputs(ci: 300), seed: 29, tokens: tokens) { bytes, name in
+        let (accepted, rejected) = Fuzz.run("experiment file", seeds: seeds, count: FuzzMeasure.inputs(ci: 300), seed: 29, tokens: tokens) { bytes, name in
             let source = String(decoding: bytes, as: UTF8.self)
             var ok = false
             for attempt in [{ _ = try Experiment<ProbeKind>(source: source, file: name) }, { _ = try Experiment<TrainingKind>(source: source, file: name) }] {
@@ -86,7 +87,7 @@ import Testing
         try Trainer(c).run(checkpoint: path, checkpointEvery: 100, stopAfter: 5)
         let seed = try Files.contents(of: path)
         let tokens = ["\"updates\":1000000000000", "\"step\":-5", "\"kind\":\"sgd\"", "\"first\":[]", "\"second\":[[1]]", ",", "[", "]", "\"checksum\":\"\""]
-        let (accepted, _) = Fuzz.run("checkpoint", seeds: [seed], count: Fuzz.inputs(ci: 100), seed: 31, tokens: tokens) { bytes, name in
+        let (accepted, _) = Fuzz.run("checkpoint", seeds: [seed], count: FuzzMeasure.inputs(ci: 100), seed: 31, tokens: tokens) { bytes, name in
             do {
                 try Files.write(bytes, to: path)
                 let t = try Trainer(resumingFrom: path, configuration: c)
@@ -117,5 +118,48 @@ import Testing
         // Headers and arrays that are fine still read.
         let fine = "name = \"x\"\nkind = \"probe\"\n[defaults]\nsteps = [\n  10,\n]\nhidden = 4\nseeds = 1\n[[grid]]\ncell = \"rnn\"\n[ output ]\nfigures = false\n"
         #expect(throws: Never.self) { try Experiment<ProbeKind>(source: fine, file: "x.toml") }
+    }
+
+    /// A value quoted in a message kept its line break (experiment files #29989, #93672 and
+    /// #134427 of seed 29 in the long run: a multi-line string as `kind` or a forget bias): the
+    /// error is one line, the break written `\n`.
+    @Test func aQuotedValueWithALineBreakStaysOneLine() {
+        let source = "name = \"x\"\nkind = \"\"\"tra\nin\"\"\"\n[[grid]]\ncell = \"rnn\"\n"
+        let error = #expect(throws: ExperimentError.self) { try Experiment<ProbeKind>(source: source, file: "x.toml") }
+        #expect(error.map { !$0.description.contains("\n") && $0.description.contains(#"tra\nin"#) } == true, "\(String(describing: error))")
+    }
+
+    /// toml++ aborted the process (an assertion in parse_value, `!is_value_terminator(*cp)`;
+    /// undefined behaviour in a release build) on a `}` or a Unicode line separator where an
+    /// array expects a value: its array loop hands them to parse_value unchecked. Found by the
+    /// experiment-file fuzzer, seed 29: inputs #2720 and #7258, the quickstart file with a `}`
+    /// inserted into its `cell = [` lists (the last of the lines below is #7258's); these are
+    /// refused with their line before toml++ runs.
+    @Test func arrayValuesThatAbortedTOMLKit() {
+        let head = "name = \"x\"\nkind = \"probe\"\n[defaults]\nhidden = 4\n"
+        for (value, line) in [("steps = [}", 5), ("steps = [10, }", 5), ("steps = [[}]]", 5), ("steps = [\n  10,\n  }\n]", 7),
+                              ("steps = [\u{2028}10]", 5), ("steps = [10,\u{85}]", 5), ("steps = [\n\u{2029}]", 6), ("steps = [{a = [}]}]", 5),
+                              ("cell = [}\"rnn\", \"gru\"]", 5)] {
+            do {
+                _ = try Experiment<ProbeKind>(source: head + value + "\n", file: "x.toml")
+                Issue.record("accepted \(value.debugDescription)")
+            } catch let ExperimentError.file(_, l, _, message) {
+                #expect(l == line && message.hasPrefix("not valid TOML"), "\(value.debugDescription): line \(l.map(String.init) ?? "none"): \(message)")
+            } catch {
+                Issue.record("\(value.debugDescription): \(error)")
+            }
+        }
+        // The same characters inside strings and comments, and brackets at the start of a line
+        // inside a multi-line array, are TOML and reach the kind's own checks.
+        let strings = #"cell = ["}", '}', """}"\"""", '''a\u{2028}b''', "\\"] # } ["#.replacingOccurrences(of: "\\u{2028}", with: "\u{2028}")
+        for value in [strings, "steps = [\n[1],\n[{a = 1}],\n]"] {
+            do {
+                _ = try Experiment<ProbeKind>(source: head + value + "\n", file: "x.toml")
+            } catch let ExperimentError.file(_, _, _, message) {
+                #expect(!message.hasPrefix("not valid TOML"), "\(value.debugDescription): \(message)")
+            } catch {
+                Issue.record("\(value.debugDescription): \(error)")
+            }
+        }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import FuzzSupport
 import Testing
 
 /// Command-line values, generated: every option that takes a number or a path gets extreme
@@ -7,18 +8,6 @@ import Testing
 /// (issue #17). `make fuzz` runs more with GATELAB_FUZZ_INPUTS.
 @Suite("Command-line values, fuzzed (issue #17)")
 struct CommandLineFuzzTests {
-    struct Rng {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func pick<T>(_ xs: [T]) -> T { xs[Int(next() % UInt64(xs.count))] }
-    }
-
     static let numbers = ["-1", "0", "1", "2", "3", "9223372036854775807", "-9223372036854775808", "9223372036854775808", "100000000",
                           "1000000000000", "1e155", "1e308", "1e-16", "1e16", "nan", "inf", "-inf", "", "abc", "0x10", "2.5"]
     static let paths = ["", "/", ".", "/dev/full", "/dev/null", "/nonexistent/dir/x", "../../x", "/proc/self/mem"]
@@ -64,10 +53,13 @@ struct CommandLineFuzzTests {
     }
 
     @Test func extremeValuesEndCleanly() throws {
-        var rng = Rng(state: 41)
-        let count = ProcessInfo.processInfo.environment["GATELAB_FUZZ_INPUTS"].flatMap { Int($0) }.map { min($0, 5000) } ?? 40
+        var rng = SplitMix64(state: 41)
+        let count = min(FuzzMeasure.inputs(ci: 40), 5000)
         var outcomes = [Int32: Int]()
-        for k in 0..<count {
+        var runs = 0
+        let stop = FuzzMeasure.deadline()
+        for k in 0..<count where stop.map({ Date() < $0 }) ?? true {
+            runs += 1
             let template = Self.templates[k % Self.templates.count]
             let arguments = template.map { $0 == "#" ? rng.pick(Self.numbers) : $0 == "@" ? rng.pick(Self.paths) : $0 }
             // A valid small run finishes in seconds; anything slower is a missing bound.
@@ -82,7 +74,7 @@ struct CommandLineFuzzTests {
                 #expect(run.errorLines.last?.hasPrefix("error: ") == true, "gatelab \(arguments.joined(separator: " ")): \(run)")
             }
         }
-        print("fuzz command line: \(count) runs, exit codes \(outcomes.sorted { $0.key < $1.key })")
+        print("fuzz command line: \(runs) runs\(runs < count ? " (of \(count), stopped by GATELAB_FUZZ_SECONDS)" : ""), exit codes \(outcomes.sorted { $0.key < $1.key })")
         #expect(!(FileManager.default.fileExists(atPath: "/dev/full") && !FileManager.default.isWritableFile(atPath: "/dev/full")))
     }
 }

@@ -102,6 +102,78 @@ struct HardeningTests {
         }
     }
 
+    /// Item 11: a negative value is the option's value, refused by the option's own check
+    /// naming it ("Missing value for '--hidden'" before); options that would be ignored are
+    /// refused naming them; an error names its path once.
+    @Test func negativeValuesIgnoredOptionsAndPathsInMessages() throws {
+        for (args, words) in [(["probe", "--cell", "rnn", "--steps", "10", "--hidden", "-1"], ["--hidden", "-1"]),
+                              (["probe", "--cell", "rnn", "--steps", "-5"], ["--steps", "-5"]),
+                              (Self.train + ["--hidden", "-1"], ["--hidden must be a positive integer, got -1"]),
+                              (Self.train + ["--layers", "-3"], ["--layers must be a positive integer, got -3"]),
+                              (["gradcheck", "--cell", "rnn", "--steps", "-2"], ["--steps", "-2"])] {
+            let run = try CommandLineTool.run(args)
+            expectOneLineError(run, mentions: words)
+            #expect(!run.stderr.contains("Missing value"), "\(run)")
+        }
+        // A negative forget bias is a value like any other.
+        let negative = try CommandLineTool.run(["probe", "--cell", "lstm", "--steps", "3", "--hidden", "2", "--forget-bias", "-1", "--json"])
+        #expect(negative.status == 0 && negative.stdout.contains(#""forget_bias":"-1""#), "\(negative)")
+
+        let reference = CommandLineTool.packageRoot.appendingPathComponent("Tests/CellsTests/Fixtures/reference/gru-small.json").path
+        for (args, words) in [(["probe", "--case", reference, "--hidden", "4"], ["--hidden has no effect with --case"]),
+                              (["probe", "--case", reference, "--seeds", "3", "--batch=2"], ["--batch, --seeds have no effect with --case"]),
+                              (["probe", "--cell", "rnn", "--steps", "3", "--task-inputs"], ["--task-inputs applies only with --weights"]),
+                              (Self.train + ["--budget", "5"], ["--budget has no effect without --preset"]),
+                              (["train", "--preset", "hochreiter1997-exp1", "--hidden", "5"], ["--hidden has no effect with --preset"]),
+                              (["bench", "--hidden", "4"], ["--hidden has no effect without --long-steps"]),
+                              (["bench", "--long-steps", "10", "--repetitions", "3"], ["--repetitions has no effect with --long-steps"]),
+                              (["run", "Experiments/quickstart.toml", "--dry-run", "--jobs", "2"], ["--jobs has no effect with --dry-run"])] {
+            expectOneLineError(try CommandLineTool.run(args), mentions: words)
+        }
+
+        let dir = try TemporaryDirectory()
+        let folder = dir.path("folder")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        for args in [Self.weights + [folder], Self.train + ["--output", folder], Self.train + ["--checkpoint", folder],
+                     Self.train + ["--save", folder + "/x/a.npz"]] {
+            let run = try CommandLineTool.run(args)
+            expectOneLineError(run)
+            let path = args.last!
+            #expect(run.stderr.components(separatedBy: path).count == 2, "the path once: \(run.stderr)")
+        }
+    }
+
+    /// A file output whose folder is missing (or is not a folder) is refused before any work,
+    /// by the check the write itself would make (`Files.checkOutputFile`): before, `train --save
+    /// out/missing/x.npz` trained to the end and only then failed to write.
+    @Test func aFileOutputInAMissingFolderIsRefusedBeforeTraining() throws {
+        let dir = try TemporaryDirectory()
+        let missing = dir.path("missing/deeper")
+        try Data("x".utf8).write(to: URL(fileURLWithPath: dir.path("plain")))
+        for args in [Self.train + ["--save", missing + "/a.npz"], Self.train + ["--output", missing + "/r.json"],
+                     Self.train + ["--checkpoint", missing + "/c.ckpt"], Self.weights + [missing + "/w.json"],
+                     ["train", "--preset", "hochreiter1997-exp4", "--checkpoint", missing + "/p.ckpt"]] {
+            let run = try CommandLineTool.run(args)
+            // "does not exist" is the check's wording; a write after training would say it
+            // cannot create a temporary file.
+            expectOneLineError(run, mentions: ["does not exist"])
+            #expect(run.stdout.isEmpty, "nothing computed: \(run)")
+        }
+        expectOneLineError(try CommandLineTool.run(Self.train + ["--save", dir.path("plain") + "/a.npz"]), mentions: ["is not a folder"])
+        #expect(!FileManager.default.fileExists(atPath: dir.path("missing")))
+    }
+
+    /// `/dev/stdout` into a pipe (as the test runs it) is a link to `/proc/self/fd/1 ->
+    /// pipe:[…]`, which realpath cannot resolve: it is written through, as the output rule
+    /// says, not refused as a dangling link (it was, before the check above shared the rule).
+    @Test func devStdoutIntoAPipeIsWrittenThrough() throws {
+        let run = try CommandLineTool.run(Self.weights + ["/dev/stdout"])
+        #expect(run.status == 0, "\(run)")
+        #expect(run.stdout.contains("\"weight_ih_l0\""), "\(run)")
+        var info = stat()
+        #expect(lstat("/dev/stdout", &info) == 0 && (info.st_mode & S_IFMT) == S_IFLNK, "/dev/stdout is still a link")
+    }
+
     /// Item 4 and item 11 (resume).
     @Test func checkpointEveryZeroAndAMissingCheckpointAreRefused() throws {
         let dir = try TemporaryDirectory()
@@ -178,6 +250,11 @@ struct BenchChildTests {
 }
 
 /// Item 8: two runs into one results folder both compute every point and draw every figure.
+/// The two runs are made to overlap where they collided, on every attempt rather than when the
+/// machine's timing happens to allow it: a stand-in `gnuplot` (first on PATH) draws with the
+/// real one, and the first run to draw a figure returns only after the other run has drawn
+/// the same figure. With one temporary name shared by the runs (the bug), exactly one of the
+/// two renames finds the file, so the other run fails every time.
 @Suite("Hardening: concurrent runs (issue #17)")
 struct ConcurrentRunTests {
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/gnuplot"))) func twoRunsIntoOneFolderDrawEveryFigure() throws {
@@ -193,17 +270,40 @@ struct ConcurrentRunTests {
             [[grid]]
             cell = ["rnn", "lstm"]
             """)
+        let bin = dir.path("bin"), barrier = dir.path("barrier")
+        try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: barrier, withIntermediateDirectories: true)
+        // $3 is the figure's script (results/plots/NAME.gp): the same for both runs.
+        let gnuplot = try dir.write("bin/gnuplot", """
+            #!/bin/sh
+            key=$(basename "$3")
+            if mkdir "$BARRIER/$key.first" 2>/dev/null; then role=first; else role=second; fi
+            /usr/bin/gnuplot "$@"; status=$?
+            if [ $role = first ]; then
+              n=0
+              while [ ! -e "$BARRIER/$key.second" ] && [ $n -lt 1200 ]; do sleep 0.05; n=$((n+1)); done
+              [ -e "$BARRIER/$key.second" ] || touch "$BARRIER/$key.timeout"
+            else
+              touch "$BARRIER/$key.second"
+            fi
+            exit $status
+
+            """)
+        chmod(gnuplot, 0o755)
         let out = dir.path("out")
-        let script = "\"$0\" run \"$1\" --output \"$2\" --jobs 1 > \"$2.a\" 2>&1 & \"$0\" run \"$1\" --output \"$2\" --jobs 1 > \"$2.b\" 2>&1; wait"
-        for _ in 0..<3 {
-            let run = try CommandLineTool.runProcess(URL(fileURLWithPath: "/bin/sh"), ["-c", script, binary.path, file, out],
-                                                     in: CommandLineTool.packageRoot)
-            #expect(run.status == 0, "\(run)")
-            for log in ["a", "b"] {
-                let text = try String(contentsOfFile: out + "." + log, encoding: .utf8)
-                #expect(!text.contains("not drawn") && !text.contains("gnuplot failed"), "\(text)")
-            }
+        let script = "export PATH=\"$3:$PATH\" BARRIER=\"$4\"; \"$0\" run \"$1\" --output \"$2\" --jobs 1 > \"$2.a\" 2>&1 & "
+            + "\"$0\" run \"$1\" --output \"$2\" --jobs 1 > \"$2.b\" 2>&1; wait"
+        let run = try CommandLineTool.runProcess(URL(fileURLWithPath: "/bin/sh"), ["-c", script, binary.path, file, out, bin, barrier],
+                                                 in: CommandLineTool.packageRoot)
+        #expect(run.status == 0, "\(run)")
+        for log in ["a", "b"] {
+            let text = try String(contentsOfFile: out + "." + log, encoding: .utf8)
+            #expect(text.contains("report:") && !text.contains("not drawn") && !text.contains("gnuplot failed"), "\(text)")
         }
+        // Every figure was drawn by both runs at once (none waited in vain).
+        let marks = try FileManager.default.contentsOfDirectory(atPath: barrier)
+        #expect(!marks.isEmpty && marks.filter { $0.hasSuffix(".first") }.count == marks.filter { $0.hasSuffix(".second") }.count, "\(marks.sorted())")
+        #expect(!marks.contains { $0.hasSuffix(".timeout") }, "\(marks.sorted())")
     }
 }
 

@@ -84,6 +84,13 @@ struct MergeTests {
         let ids = e.points.map(\.id)
         func path(_ id: String) -> String { "\(points)/\(id).json" }
         func text(_ id: String) throws -> String { try String(contentsOfFile: path(id), encoding: .utf8) }
+        // A point's line with `from` replaced and its checksum renewed: what another version or
+        // experiment would have written (an edit that keeps the old checksum is damage).
+        func edited(_ id: String, _ from: String, _ to: String) throws -> String {
+            let body = SealedLine.unseal(try text(id).trimmingCharacters(in: .newlines)).body
+            #expect(body.contains(from))
+            return SealedLine.seal(body.replacingOccurrences(of: from, with: to)) + "\n"
+        }
         // missing: point 0; duplicated: point 1 also copied under a stray name; misnamed: point
         // 2's file holds point 3 (so 3 is duplicated and 2 missing); stale: point 4 by another
         // version; foreign: point 5 from another experiment, point 6 with another seed.
@@ -91,15 +98,15 @@ struct MergeTests {
         try FileManager.default.copyItem(atPath: path(ids[1]), toPath: points + "/copy-of-one.json")
         try FileManager.default.removeItem(atPath: path(ids[2]))
         try FileManager.default.copyItem(atPath: path(ids[3]), toPath: path(ids[2]))
-        try text(ids[4]).replacingOccurrences(of: "\"gatelab_version\":\"test-version\"", with: "\"gatelab_version\":\"0.0.1\"")
+        try edited(ids[4], "\"gatelab_version\":\"test-version\"", "\"gatelab_version\":\"0.0.1\"")
             .write(toFile: path(ids[4]), atomically: true, encoding: .utf8)
-        try text(ids[5]).replacingOccurrences(of: "\"experiment\":\"merge-test\"", with: "\"experiment\":\"other\"")
+        try edited(ids[5], "\"experiment\":\"merge-test\"", "\"experiment\":\"other\"")
             .write(toFile: path(ids[5]), atomically: true, encoding: .utf8)
-        try text(ids[6]).replacingOccurrences(of: "\"seed\":1", with: "\"seed\":7")
+        try edited(ids[6], "\"seed\":1", "\"seed\":7")
             .write(toFile: path(ids[6]), atomically: true, encoding: .utf8)
         try "{not json".write(toFile: path(ids[7]), atomically: true, encoding: .utf8)
         // A stray: a record of no grid point, in a file named for none.
-        try text(ids[8]).replacingOccurrences(of: "\"id\":\"\(ids[8])\"", with: "\"id\":\"gone_T9_H5_seed1\"")
+        try edited(ids[8], "\"id\":\"\(ids[8])\"", "\"id\":\"gone_T9_H5_seed1\"")
             .write(toFile: points + "/gone_T9_H5_seed1.json", atomically: true, encoding: .utf8)
 
         let merger = ExperimentMerger(experiment: e, options: options(out))

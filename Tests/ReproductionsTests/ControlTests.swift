@@ -44,7 +44,8 @@ struct ControlTests {
     func controlTrial() throws {
         let p = try Presets.parameters("hochreiter1997-exp4").withTanhRNNControl()
         var trial = try Trial(preset: "hochreiter1997-exp4", seed: 3, parameters: p)
-        let before = trial.rnn!
+        let before = trial.network.tanhRNN!
+        #expect(trial.network.lstm == nil, "a control trial holds only the net it trains")
         #expect(before.weights.allSatisfy { abs($0) <= 0.1 })
         // The first training sequence, replayed: after the RNN's weights in the trial's stream.
         let rng = try RandomSource(seed: 3)
@@ -52,7 +53,7 @@ struct ControlTests {
         let first = MarkedPairTask(.adding, T: 100).sample(using: rng)
         trial.train(atMost: 1)
         let (direction, _) = before.descent(first, rule: p.correctness)
-        for i in 0..<before.weights.count { #expect(abs(trial.rnn!.weights[i] - (before.weights[i] + 0.5 * direction[i])) <= 1e-15) }
+        for i in 0..<before.weights.count { #expect(abs(trial.network.tanhRNN!.weights[i] - (before.weights[i] + 0.5 * direction[i])) <= 1e-15) }
         // Saved and resumed mid-run, it ends where an uninterrupted trial ends.
         var budgeted = p
         budgeted.budget = 40

@@ -93,7 +93,7 @@ struct RecordSchemaTests {
         let c = try Trial(preset: "hochreiter1997-exp1", variant: "1-5", seed: 2)
         #expect(a.trainingSet == b.trainingSet && a.testSet == b.testSet)
         #expect(a.trainingSet != c.trainingSet)
-        #expect(a.learner.weights != b.learner.weights)
+        #expect(a.network.lstm!.weights != b.network.lstm!.weights)
         for p in Presets.all.first(where: { $0.name == "hochreiter1997-exp1" })!.variants { #expect(p.parameters.dataSetPairs == 3) }
     }
 

@@ -28,7 +28,7 @@ struct TrialTests {
     func initialisation() throws {
         let trial = try Trial(preset: "hochreiter1997-exp4", seed: 5)
         let a = trial.parameters.architecture
-        let w = trial.learner.weights
+        let w = trial.network.lstm!.weights
         #expect(w[a.inputGateOffset(0)] == -3 && w[a.inputGateOffset(1)] == -6)
         var others = w
         others.remove(at: a.inputGateOffset(1))
@@ -36,11 +36,11 @@ struct TrialTests {
         #expect(others.allSatisfy { abs($0) <= 0.1 })
         let cerg = try Trial(preset: "gers2000-cerg", seed: 5)
         let g = cerg.parameters.architecture
-        #expect((0..<4).map { cerg.learner.weights[g.forgetGateOffset($0)] } == [0.5, 1, 1.5, 2])
-        #expect((0..<4).map { cerg.learner.weights[g.outputGateOffset($0)] } == [-0.5, -1, -1.5, -2])
+        #expect((0..<4).map { cerg.network.lstm!.weights[g.forgetGateOffset($0)] } == [0.5, 1, 1.5, 2])
+        #expect((0..<4).map { cerg.network.lstm!.weights[g.outputGateOffset($0)] } == [-0.5, -1, -1.5, -2])
         let exp1 = try Trial(preset: "hochreiter1997-exp1", variant: "1-1", seed: 5)
         let e = exp1.parameters.architecture
-        #expect((0..<4).map { exp1.learner.weights[e.outputGateOffset($0)] } == [-1, -2, -3, -4])
+        #expect((0..<4).map { exp1.network.lstm!.weights[e.outputGateOffset($0)] } == [-1, -2, -3, -4])
     }
 
     @Test("A short online run is bit-identical across runs", arguments: [
@@ -51,15 +51,15 @@ struct TrialTests {
         var second = try Trial(preset: preset, variant: variant, seed: 11)
         first.train(atMost: count)
         second.train(atMost: count)
-        #expect(bits(first.learner.weights) == bits(second.learner.weights))
-        #expect(bits(first.learner.state) == bits(second.learner.state))
+        #expect(bits(first.network.lstm!.weights) == bits(second.network.lstm!.weights))
+        #expect(bits(first.network.lstm!.state) == bits(second.network.lstm!.state))
         #expect(first.trainingSteps == second.trainingSteps && first.trainingSteps > 0)
         // And training did change the weights; another seed gives other weights.
         let initial = try Trial(preset: preset, variant: variant, seed: 11)
-        #expect(bits(first.learner.weights) != bits(initial.learner.weights))
+        #expect(bits(first.network.lstm!.weights) != bits(initial.network.lstm!.weights))
         var other = try Trial(preset: preset, variant: variant, seed: 12)
         other.train(atMost: count)
-        #expect(bits(first.learner.weights) != bits(other.learner.weights))
+        #expect(bits(first.network.lstm!.weights) != bits(other.network.lstm!.weights))
     }
 
     @Test("A trial saved mid-run and resumed ends bit-identical to one never interrupted", arguments: [
@@ -84,9 +84,9 @@ struct TrialTests {
         resumed.train(atMost: count - (count / 2 + 1))
         #expect(resumed.sequences == straight.sequences)
         #expect(resumed.trainingSteps == straight.trainingSteps)
-        #expect(bits(resumed.learner.weights) == bits(straight.learner.weights))
-        #expect(bits(resumed.learner.state) == bits(straight.learner.state))
-        #expect(bits(resumed.learner.gradient) == bits(straight.learner.gradient))
+        #expect(bits(resumed.network.lstm!.weights) == bits(straight.network.lstm!.weights))
+        #expect(bits(resumed.network.lstm!.state) == bits(straight.network.lstm!.state))
+        #expect(bits(resumed.network.lstm!.gradient) == bits(straight.network.lstm!.gradient))
         #expect(resumed.random.source.stateBytes() == straight.random.source.stateBytes())
         #expect(resumed.recentCorrect == straight.recentCorrect && bits(resumed.recentError) == bits(straight.recentError))
         #expect(resumed.successiveCorrect == straight.successiveCorrect && resumed.milestones == straight.milestones)
@@ -114,7 +114,7 @@ struct TrialTests {
         var parameters = try Presets.parameters("hochreiter1997-exp6a")
         parameters.gradient = .full
         var trial = try Trial(preset: "hochreiter1997-exp6a", seed: 4, parameters: parameters)
-        let before = trial.learner.weights
+        let before = trial.network.lstm!.weights
         // Replay the trial's draws: weights first, then the first training sequence.
         let rng = try RandomSource(seed: 4)
         _ = parameters.initialisation.weights(for: parameters.architecture, using: rng)
@@ -122,7 +122,7 @@ struct TrialTests {
         trial.train(atMost: 1)
         let full = ReferenceBPTT.run(architecture: parameters.architecture, weights: before, sequence: sequence, mode: .full)
         for i in 0..<before.count {
-            #expect(abs(trial.learner.weights[i] - (before[i] + 0.5 * full.descent[i])) <= 1e-13)
+            #expect(abs(trial.network.lstm!.weights[i] - (before[i] + 0.5 * full.descent[i])) <= 1e-13)
         }
         #expect(throws: ReproductionError.self) {
             var cerg = try Presets.parameters("gers2000-cerg")
@@ -148,7 +148,7 @@ struct TrialTests {
         var parameters = try Presets.parameters("hochreiter1997-exp1")
         parameters.weightUpdate = .sequenceEnd
         var trial = try Trial(preset: "hochreiter1997-exp1", seed: 6, parameters: parameters)
-        let before = trial.learner.weights
+        let before = trial.network.lstm!.weights
         let string = trial.trainingSet
         // Replay the trial's draws after the weights (the data sets come from their own
         // generator, `Trial.dataSource`): the index of the first training string.
@@ -158,12 +158,12 @@ struct TrialTests {
         trial.train(atMost: 1)
         let truncated = ReferenceBPTT.run(architecture: parameters.architecture, weights: before, sequence: sequence, mode: .truncated)
         for i in 0..<before.count {
-            #expect(abs(trial.learner.weights[i] - (before[i] + 0.5 * truncated.descent[i])) <= 1e-13)
+            #expect(abs(trial.network.lstm!.weights[i] - (before[i] + 0.5 * truncated.descent[i])) <= 1e-13)
         }
         // The default (every step) ends elsewhere.
         var perStep = try Trial(preset: "hochreiter1997-exp1", seed: 6)
         perStep.train(atMost: 1)
-        #expect(zip(perStep.learner.weights, trial.learner.weights).contains { abs($0 - $1) > 1e-9 })
+        #expect(zip(perStep.network.lstm!.weights, trial.network.lstm!.weights).contains { abs($0 - $1) > 1e-9 })
     }
 
     @Test("Unknown presets and variants are refused with the valid names")
