@@ -85,24 +85,35 @@ public struct Optimizer: Codable, Sendable, Equatable {
         }
         step += 1
         let c1 = 1 - pow(beta1, Double(step)), c2 = 1 - pow(beta2, Double(step))
+        // Through buffer pointers (the nested arrays' element accessors checked uniqueness
+        // and bounds at every element and kept the loops scalar); each element's arithmetic
+        // is the same expression in the same order, so the bits are too.
         for p in parameters.indices {
-            let g = gradients[p]
-            switch kind {
-            case .sgd:
-                for i in g.indices {
-                    first[p][i] = momentum * first[p][i] + g[i]
-                    parameters[p][i] -= rate * first[p][i]
-                }
-            case .adam:
-                for i in g.indices {
-                    first[p][i] = beta1 * first[p][i] + (1 - beta1) * g[i]
-                    second[p][i] = beta2 * second[p][i] + (1 - beta2) * g[i] * g[i]
-                    parameters[p][i] -= rate * (first[p][i] / c1) / ((second[p][i] / c2).squareRoot() + epsilon)
-                }
-            case .rmsprop:
-                for i in g.indices {
-                    second[p][i] = alpha * second[p][i] + (1 - alpha) * g[i] * g[i]
-                    parameters[p][i] -= rate * g[i] / (second[p][i].squareRoot() + epsilon)
+            gradients[p].withUnsafeBufferPointer { g in
+                parameters[p].withUnsafeMutableBufferPointer { w in
+                    first[p].withUnsafeMutableBufferPointer { m in
+                        second[p].withUnsafeMutableBufferPointer { v in
+                            precondition(w.count == g.count && m.count == g.count && v.count == g.count, "Optimizer.update: shapes changed")
+                            switch kind {
+                            case .sgd:
+                                for i in 0..<g.count {
+                                    m[i] = momentum * m[i] + g[i]
+                                    w[i] -= rate * m[i]
+                                }
+                            case .adam:
+                                for i in 0..<g.count {
+                                    m[i] = beta1 * m[i] + (1 - beta1) * g[i]
+                                    v[i] = beta2 * v[i] + (1 - beta2) * g[i] * g[i]
+                                    w[i] -= rate * (m[i] / c1) / ((v[i] / c2).squareRoot() + epsilon)
+                                }
+                            case .rmsprop:
+                                for i in 0..<g.count {
+                                    v[i] = alpha * v[i] + (1 - alpha) * g[i] * g[i]
+                                    w[i] -= rate * g[i] / (v[i].squareRoot() + epsilon)
+                                }
+                            }
+                        }
+                    }
                 }
             }
         }

@@ -101,7 +101,7 @@ public final class SequenceModel {
         try unrolled.reverse(hiddenGradient: { t, hidden in
             guard failure == nil, let targets = byStep[t] else { return nil }
             do {
-                lossSum += try self.readout.forward(hidden: Tensor(rows: b, cols: h, scalars: hidden), targets, total: total)
+                lossSum += try self.readout.forward(hidden: Tensor(rows: b, cols: h, scalars: hidden()), targets, total: total)
                 let g = try self.readout.backward()
                 for i in dW.indices { dW[i] += g.weight.scalars[i] }
                 for i in db.indices { db[i] += g.bias.scalars[i] }
@@ -185,7 +185,9 @@ protocol UnrolledRecurrence: AnyObject {
     func forward(inputs: [Double], initialState: [[Tensor]]?, checkFinite: Bool) throws
     func output(step t: Int) -> Tensor
     /// The reverse pass with ∂L/∂h_t of the top layer given from h_t (nil: no loss at step t).
-    func reverse(hiddenGradient: (Int, [Double]) -> [Double]?) throws
+    /// h_t is read (widened to float64) only when the closure asks for it: most steps of a
+    /// task carry no target.
+    func reverse(hiddenGradient: (Int, () -> [Double]) -> [Double]?) throws
     /// A parameter's gradient after `reverse`.
     func parameterGradient(_ v: Value) throws -> Tensor
     /// log10‖∂L/∂h_t‖ of the top layer for every step (`logGradientNorms`).
@@ -198,9 +200,9 @@ extension UnrolledRecurrence {
 
 extension UnrolledOf: UnrolledRecurrence {
     @_specialize(where S == Double) @_specialize(where S == Float)
-    func reverse(hiddenGradient: (Int, [Double]) -> [Double]?) throws {
+    func reverse(hiddenGradient: (Int, () -> [Double]) -> [Double]?) throws {
         try withoutActuallyEscaping(hiddenGradient) { f in
-            try reverse(.custom { t, h in f(t, h.map { Double($0) }) })
+            try reverse(.custom { t, h in f(t, { h.map { Double($0) } }) })
         }
     }
 

@@ -59,6 +59,12 @@ enum Elementwise {
             for r in 0..<m { let (xr, or) = (x + r * n, o + r * n); for c in 0..<n { or[c] = f(xr[c], y[c]) } }
         } else if b.count == out.count && a.rows == 1 && a.cols == n {
             for r in 0..<m { let (yr, or) = (y + r * n, o + r * n); for c in 0..<n { or[c] = f(x[c], yr[c]) } }
+        } else if b.count == out.count && a.count == 1 {   // a scalar, e.g. the GRU's 1 − z
+            let x0 = x[0]
+            for k in 0..<(m * n) { o[k] = f(x0, y[k]) }
+        } else if a.count == out.count && b.count == 1 {
+            let y0 = y[0]
+            for k in 0..<(m * n) { o[k] = f(x[k], y0) }
         } else {
             let (ar, ac) = broadcastStrides(a, out), (br, bc) = broadcastStrides(b, out)
             for r in 0..<m { for c in 0..<n { o[r * n + c] = f(x[r * ar + c * ac], y[r * br + c * bc]) } }
@@ -92,6 +98,9 @@ enum Elementwise {
             for k in 0..<(m * n) { da[k] += f(d[k], y[k]) }
         } else if ga.count == out.count && other.rows == 1 && other.cols == n {
             for r in 0..<m { let (ar, dr) = (da + r * n, d + r * n); for c in 0..<n { ar[c] += f(dr[c], y[c]) } }
+        } else if ga.count == out.count && other.count == 1 {   // the other operand a scalar (1 − z)
+            let y0 = y[0]
+            for k in 0..<(m * n) { da[k] += f(d[k], y0) }
         } else if ga.rows == 1 && ga.cols == n && otherFull {
             for r in 0..<m { let (dr, yr) = (d + r * n, y + r * n); for c in 0..<n { da[c] += f(dr[c], yr[c]) } }
         } else {
