@@ -180,12 +180,15 @@ public enum ReproductionError: Error, CustomStringConvertible, Equatable {
     case unknownPreset(String)
     /// An option that this preset does not support.
     case unsupported(String)
+    /// A trial checkpoint whose checksum is missing or wrong (the reason).
+    case damagedCheckpoint(String)
 
     public var description: String {
         switch self {
         case .notInGrammar(let s): return "\"\(s)\" is not an embedded Reber string"
         case .unknownPreset(let s): return "unknown preset \"\(s)\"; see Presets.names"
         case .unsupported(let s): return s
+        case .damagedCheckpoint(let s): return s
         }
     }
 }

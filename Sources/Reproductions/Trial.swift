@@ -1,5 +1,6 @@
 import Foundation
 import GSLKit
+import Experiments
 
 /// A test taken during or after training.
 public struct Milestone: Codable, Equatable, Sendable {
@@ -269,12 +270,27 @@ public struct Trial: Codable {
         return record
     }
 
-    /// The trial's saved form (JSON): resuming it continues bit for bit.
-    public func checkpoint() throws -> Data { try JSONEncoder().encode(self) }
+    /// The trial's saved form: one JSON line sealed with its checksum (`SealedLine`, as the
+    /// grid's point files), so that a damaged or hand-edited checkpoint is refused on resume
+    /// instead of resuming a different trial. Resuming it continues bit for bit.
+    public func checkpoint() throws -> Data {
+        Data(SealedLine.seal(String(decoding: try JSONEncoder().encode(self), as: UTF8.self)).utf8)
+    }
 
     /// A trial restored from `checkpoint()`.
     /// - Parameter data: The saved form.
-    public static func resume(from data: Data) throws -> Trial { try JSONDecoder().decode(Trial.self, from: data) }
+    /// - Throws: `ReproductionError.damagedCheckpoint` when the checksum is missing or does not
+    ///   match; a decoding error when the sealed content is not a trial.
+    public static func resume(from data: Data) throws -> Trial {
+        let (body, intact) = SealedLine.unseal(String(decoding: data, as: UTF8.self).trimmingCharacters(in: .newlines))
+        guard let intact else {
+            throw ReproductionError.damagedCheckpoint("has no checksum: it is not a trial checkpoint of this GateLab (the format of trial checkpoints changed in 0.3.0's last revision); start afresh without --resume")
+        }
+        guard intact else {
+            throw ReproductionError.damagedCheckpoint("its checksum does not match its content (edited by hand, or damaged); start afresh without --resume")
+        }
+        return try JSONDecoder().decode(Trial.self, from: Data(body.utf8))
+    }
 
     // MARK: Training
 

@@ -110,8 +110,12 @@ enum PresetTraining {
             guard FileManager.default.fileExists(atPath: path) else {
                 throw ValidationError("--resume: no checkpoint at \(path); run without --resume to start afresh")
             }
-            guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("cannot read --checkpoint \(path)") }
-            do { trial = try Trial.resume(from: data) } catch {
+            // Read with the one bounded reader (a huge or device path cannot exhaust memory).
+            let data: Data
+            do { data = Data(try Files.contents(of: path)) } catch { throw ValidationError("--checkpoint \(path): \(ExperimentError.reason(error))") }
+            do { trial = try Trial.resume(from: data) } catch let e as ReproductionError {
+                throw ValidationError("--checkpoint \(path): \(e)")
+            } catch {
                 throw ValidationError("--checkpoint \(path) is not a saved trial: \(error)")
             }
             guard trial.preset == name, trial.variant == variant, trial.seed == c.seed, trial.parameters == parameters else {

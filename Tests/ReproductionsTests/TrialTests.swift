@@ -92,6 +92,23 @@ struct TrialTests {
         #expect(resumed.successiveCorrect == straight.successiveCorrect && resumed.milestones == straight.milestones)
     }
 
+    @Test("A trial checkpoint is sealed: an edited or unsealed one is refused, an intact one resumes")
+    func checkpointIsSealed() throws {
+        var trial = try Trial(preset: "hochreiter1997-exp4", variant: "T=100", seed: 3)
+        trial.train(atMost: 20)
+        let saved = String(decoding: try trial.checkpoint(), as: UTF8.self)
+        #expect(saved.contains(#""checksum":"fnv1a64:"#))
+        #expect(try Trial.resume(from: Data(saved.utf8)).sequences == trial.sequences)
+        // One digit of the sequence count changed: still a decodable trial, but not this one.
+        let edited = saved.replacingOccurrences(of: #""sequences":20"#, with: #""sequences":21"#)
+        #expect(edited != saved)
+        #expect(throws: ReproductionError.damagedCheckpoint("its checksum does not match its content (edited by hand, or damaged); start afresh without --resume")) {
+            try Trial.resume(from: Data(edited.utf8))
+        }
+        let unsealed = String(decoding: try JSONEncoder().encode(trial), as: UTF8.self)
+        #expect(throws: ReproductionError.self) { try Trial.resume(from: Data(unsealed.utf8)) }
+    }
+
     @Test("A trial out of budget stops unsolved and its record is Codable with the required fields")
     func budgetAndRecord() throws {
         var parameters = try Presets.parameters("hochreiter1997-exp4")
