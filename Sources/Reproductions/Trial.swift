@@ -289,7 +289,47 @@ public struct Trial: Codable {
         guard intact else {
             throw ReproductionError.damagedCheckpoint("its checksum does not match its content (edited by hand, or damaged); start afresh without --resume")
         }
-        return try JSONDecoder().decode(Trial.self, from: Data(body.utf8))
+        let trial = try JSONDecoder().decode(Trial.self, from: Data(body.utf8))
+        try trial.validate()
+        return trial
+    }
+
+    /// Checks a decoded trial against a fresh one of the same preset, variant, seed and
+    /// parameters, so that a checkpoint edited and resealed by hand cannot make training index
+    /// out of range or resume another network: the network's kind, architecture and sizes,
+    /// finite weights and activations, counters that are not negative, the recent-sequence
+    /// window's length, position and wrong count, the fixed data sets (drawn from the seed,
+    /// so they must be the seed's), the sequence buffer's sizes.
+    /// - Throws: `ReproductionError.damagedCheckpoint` naming the first inconsistency.
+    func validate() throws {
+        let fresh = try Trial(preset: preset, variant: variant, seed: seed, parameters: parameters)
+        func require(_ ok: Bool, _ what: String) throws {
+            if !ok { throw ReproductionError.damagedCheckpoint("its content is not a consistent trial: \(what)") }
+        }
+        switch (network, fresh.network) {
+        case let (.lstm(a), .lstm(b)):
+            try require(a.architecture == b.architecture && a.stateDecay == b.stateDecay && a.weights.count == b.weights.count
+                        && a.gradient.count == b.gradient.count && a.state.count == b.state.count,
+                        "the network is not the preset's (architecture, state decay or sizes)")
+            try require(a.weights.allSatisfy(\.isFinite) && a.gradient.allSatisfy(\.isFinite) && a.state.allSatisfy(\.isFinite),
+                        "a weight, gradient or activation is not finite")
+        case let (.tanhRNN(a), .tanhRNN(b)):
+            try require(a.inputs == b.inputs && a.hidden == b.hidden && a.outputs == b.outputs && a.weights.count == b.weights.count,
+                        "the network is not the preset's (sizes)")
+            try require(a.weights.allSatisfy(\.isFinite), "a weight is not finite")
+        default:
+            try require(false, "another kind of network than the preset's")
+        }
+        try require(sequences >= 0 && trainingSteps >= 0 && successiveCorrect >= 0 && nextNSeq >= 0, "a negative counter")
+        try require(recentCorrect.count == fresh.recentCorrect.count && recentError.count == fresh.recentError.count,
+                    "the window of recent sequences has \(recentCorrect.count) flags and \(recentError.count) errors, the criterion's \(fresh.recentCorrect.count)")
+        try require(recentCorrect.isEmpty ? ringNext == 0 && ringFilled == 0
+                        : (0..<recentCorrect.count).contains(ringNext) && (0...recentCorrect.count).contains(ringFilled),
+                    "the position in the window of recent sequences is out of range")
+        try require(recentWrong == recentCorrect.lazy.filter { !$0 }.count, "the count of recent wrong sequences does not match the window")
+        try require(recentError.allSatisfy(\.isFinite), "a recent error is not finite")
+        try require(trainingSet == fresh.trainingSet && testSet == fresh.testSet, "the fixed training or test set is not the seed's")
+        try require(buffer.inputSize == fresh.buffer.inputSize && buffer.outputSize == fresh.buffer.outputSize, "the sequence buffer has other sizes")
     }
 
     // MARK: Training

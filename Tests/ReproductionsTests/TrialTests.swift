@@ -1,6 +1,7 @@
 import Foundation
 import GSLKit
 import Testing
+import Experiments
 @testable import Reproductions
 
 private func bits(_ xs: [Double]) -> [UInt64] { xs.map(\.bitPattern) }
@@ -107,6 +108,36 @@ struct TrialTests {
         }
         let unsealed = String(decoding: try JSONEncoder().encode(trial), as: UTF8.self)
         #expect(throws: ReproductionError.self) { try Trial.resume(from: Data(unsealed.utf8)) }
+    }
+
+    @Test("A trial checkpoint edited and resealed by hand is validated: each inconsistency refused, none crashes")
+    func resealedCheckpointIsValidated() throws {
+        var trial = try Trial(preset: "hochreiter1997-exp4", variant: "T=100", seed: 3)
+        trial.train(atMost: 30)
+        let saved = try trial.checkpoint()
+        let (body, _) = SealedLine.unseal(String(decoding: saved, as: UTF8.self))
+        func resealed(_ edit: (inout [String: Any]) -> Void) throws -> Data {
+            var object = try JSONSerialization.jsonObject(with: Data(body.utf8)) as! [String: Any]
+            edit(&object)
+            return Data(SealedLine.seal(String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self)).utf8)
+        }
+        // Unedited but re-serialised: still a valid trial (so the refusals below are the edits').
+        #expect(try Trial.resume(from: try resealed { _ in }).sequences == 30)
+        let edits: [(String, (inout [String: Any]) -> Void)] = [
+            ("position", { $0["ringNext"] = 1_000_000_000 }),
+            ("window", { $0["recentError"] = [Double]() }),
+            ("wrong count", { $0["recentWrong"] = 7 }),
+            ("negative counter", { $0["sequences"] = -5 }),
+            ("state decay", { object in
+                var network = object["network"] as! [String: Any], lstm = network["lstm"] as! [String: Any]
+                var inner = lstm["_0"] as! [String: Any]
+                inner["stateDecay"] = 0.5
+                lstm["_0"] = inner; network["lstm"] = lstm; object["network"] = network
+            }),
+        ]
+        for (name, edit) in edits {
+            #expect(throws: ReproductionError.self, "\(name)") { try Trial.resume(from: try resealed(edit)) }
+        }
     }
 
     @Test("A trial out of budget stops unsolved and its record is Codable with the required fields")
