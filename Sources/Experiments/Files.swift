@@ -54,15 +54,7 @@ public enum Files {
         let tmp = processTemporaryPath(for: target)
         let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0o644)
         guard fd >= 0 else { throw ExperimentError.io(path: path, message: "cannot create a temporary file beside it (\(String(cString: strerror(errno))))") }
-        var failure: Int32 = 0
-        bytes.withUnsafeBytes { buffer in
-            var offset = 0
-            while offset < buffer.count {
-                let n = Foundation.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
-                if n <= 0 { failure = n < 0 ? errno : ENOSPC; return }
-                offset += n
-            }
-        }
+        var failure = writeAll(bytes, to: fd)
         if failure == 0 && fsync(fd) != 0 { failure = errno }
         if close(fd) != 0 && failure == 0 { failure = errno }
         guard failure == 0 else {
@@ -102,20 +94,26 @@ public enum Files {
         return stat(target, &info) == 0 ? (target, info.st_mode & S_IFMT) : (target, nil)
     }
 
+    /// Writes every byte to `fd`, looping over short writes; returns 0, or the errno of the
+    /// failure (ENOSPC for a write that makes no progress, as `/dev/full`'s).
+    private static func writeAll(_ bytes: [UInt8], to fd: Int32) -> Int32 {
+        bytes.withUnsafeBytes { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                let n = Foundation.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+                if n <= 0 { return n < 0 ? errno : ENOSPC }
+                offset += n
+            }
+            return 0
+        }
+    }
+
     /// Writes into an existing device or FIFO without creating, truncating or replacing it.
     private static func writeThrough(_ bytes: [UInt8], to target: String, named path: String) throws {
         let fd = open(target, O_WRONLY | O_NOCTTY)
         guard fd >= 0 else { throw ExperimentError.io(path: path, message: "cannot open for writing (\(String(cString: strerror(errno))))") }
         defer { close(fd) }
-        var failure: Int32 = 0
-        bytes.withUnsafeBytes { buffer in
-            var offset = 0
-            while offset < buffer.count {
-                let n = Foundation.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
-                if n <= 0 { failure = n < 0 ? errno : ENOSPC; return }
-                offset += n
-            }
-        }
+        let failure = writeAll(bytes, to: fd)
         guard failure == 0 else { throw ExperimentError.io(path: path, message: "write failed (\(String(cString: strerror(failure))))") }
     }
 
