@@ -695,7 +695,7 @@ static int exp4_gl(int T, unsigned long seed0, unsigned long seed1, long budget)
             double err = run_adding(n, L, X, target, 0, 0);
             wrong += fabs(err) >= 0.04; mse += err * err;
         }
-        printf("  seed %lu: %s after %ld sequences; test: %d wrong of 2560, MSE %.6e\n", seed, solved ? "ST3 met" : "budget reached", seqs, wrong, mse / 2560);
+        printf("  seed %lu: %s after %ld sequences; test: %d wrong of 2560, MSE %.17g\n", seed, solved ? "ST3 met" : "budget reached", seqs, wrong, mse / 2560);
         fflush(stdout);
         res[seed - seed0].solved = solved; res[seed - seed0].seqs = seqs;
         gsl_rng_free(r);
