@@ -19,6 +19,6 @@ N="nice -n 19"
 (
   $N ./lstm1997 exp4 100 > runs/exp4-T100.txt
   $N ./lstm1997gl exp4gl 100 1 10 > runs/gl-exp4-T100.txt
-  env NO_FPRIME_OUT=1 $N ./lstm1997 exp4 100 5 > runs/exp4-T100-NO_FPRIME_OUT=1.txt
+  env NO_FPRIME_OUT=1 $N ./lstm1997 exp4 100 10 > runs/exp4-T100-NO_FPRIME_OUT=1.txt
 ) &
 wait
