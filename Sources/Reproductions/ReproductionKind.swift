@@ -144,6 +144,16 @@ public enum ReproductionKind: ExperimentKind {
         }.joined(separator: "\n") + "\n"
     }
 
+    /// `Cells/lstm1997.cell` of the package the experiment file belongs to: beside the file's
+    /// folder (`Experiments/x.toml` → `Cells/`), else under the current folder. The report's
+    /// gradient profile reads it, so the report does not depend on where `gatelab run` starts.
+    static func paperCellFile(experimentFile: String) -> String {
+        let experiments = URL(fileURLWithPath: experimentFile).deletingLastPathComponent()
+        let beside = experiments.deletingLastPathComponent().appendingPathComponent("Cells/lstm1997.cell").path
+        if FileManager.default.fileExists(atPath: beside) { return beside }
+        return FileManager.default.currentDirectoryPath + "/Cells/lstm1997.cell"
+    }
+
     public static func writeReport(_ records: [TrialRecord], points: [ReproductionPoint], context: ReportContext) throws -> [String] {
         try Files.write(ReproductionReport.pointsCSV(records), to: context.directory + "/points.csv")
         var versions = [String]()
@@ -151,12 +161,12 @@ public enum ReproductionKind: ExperimentKind {
         var figures = ReproductionReport.figures(records), profileProblems = [String]()
         var profile: GradientProfile?
         if context.figures, let solved = GradientProfile.solvedRecord(in: records) {
-            let file = FileManager.default.currentDirectoryPath + "/Cells/lstm1997.cell"
+            let file = ReproductionKind.paperCellFile(experimentFile: context.file)
             do {
                 profile = try GradientProfile.compute(solved: solved, cellSource: try String(contentsOfFile: file, encoding: .utf8))
                 figures.append(profile!.figure)
             } catch {
-                profileProblems.append("gradient profile not drawn (\(file), run from the package root): \(error)")
+                profileProblems.append("gradient profile not drawn (\(file)): \(error)")
             }
         }
         let (drawn, drawProblems) = context.figures ? context.figureWriter.draw(figures) : ([], [])

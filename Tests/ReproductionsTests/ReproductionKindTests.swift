@@ -52,6 +52,22 @@ struct ReproductionKindTests {
         #expect(g.quickPoints.count == 31 && g.quickPoints.allSatisfy { $0.budget == nil })
     }
 
+    /// The report's gradient profile reads `Cells/lstm1997.cell` of the experiment file's package,
+    /// wherever `gatelab run` was started; the current folder only when the package has none.
+    @Test func thePaperCellIsFoundBesideTheExperimentFile() throws {
+        let package = FileManager.default.temporaryDirectory.appendingPathComponent("gatelab-paper-cell-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: package) }
+        try FileManager.default.createDirectory(at: package.appendingPathComponent("Experiments"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: package.appendingPathComponent("Cells"), withIntermediateDirectories: true)
+        let cell = package.appendingPathComponent("Cells/lstm1997.cell").path
+        try "cell".write(toFile: cell, atomically: true, encoding: .utf8)
+        let file = package.appendingPathComponent("Experiments/h.toml").path
+        #expect(ReproductionKind.paperCellFile(experimentFile: file) == cell)
+        // A file outside any package: the current folder's Cells/ (the package root in tests).
+        let elsewhere = FileManager.default.currentDirectoryPath + "/Cells/lstm1997.cell"
+        #expect(ReproductionKind.paperCellFile(experimentFile: "/nonexistent/x.toml") == elsewhere)
+    }
+
     @Test func badFilesNameTheKey() {
         let bad = #expect(throws: ExperimentError.self) {
             try ReproductionExperiment(source: "name = \"x\"\nkind = \"reproduction\"\n[[grid]]\npreset = \"hochreiter1997-exp9\"\n", file: "t.toml")
