@@ -10,6 +10,11 @@
 // The weights' gradient Σ_t G_tᵀ a_t is not accumulated step by step (a rank-B update each
 // step, slow for small batches) but once per block of steps (see Program): G_t and a_t are
 // copied side by side and one GEMM over the block's stacked rows adds their product.
+//
+// In float32 (where `Scalar.hasStepProduct`), the two per-step products of a batch of two rows
+// or more run through `MatMul.stepProduct`, which reads the weights in place instead of
+// repacking them at every call as sgemm does: forward from a transposed copy of the stacked
+// weights made once per pass, backward from the stacked weights themselves.
 import GSLKit
 
 extension ProgramOf {
@@ -50,6 +55,8 @@ final class FusedProducts<S: Scalar>: Instruction<S> {
     private let state: UnsafeMutablePointer<Int>
     let weights: UnsafeMutablePointer<S>      // width × inner
     let weightGrad: UnsafeMutablePointer<S>   // width × inner
+    /// The stacked weights transposed (inner × width), for `stepProduct`; nil when unused.
+    let weightsT: UnsafeMutablePointer<S>?
     let outputs: UnsafeMutablePointer<S>      // rows × width
     let chunkGrads: UnsafeMutablePointer<S>   // chunk · rows × width
     let chunkInputs: UnsafeMutablePointer<S>  // chunk · rows × inner
@@ -73,6 +80,7 @@ final class FusedProducts<S: Scalar>: Instruction<S> {
         chunk = block
         weights = .allocate(capacity: width * inner)
         weightGrad = .allocate(capacity: width * inner)
+        weightsT = S.hasStepProduct && rows >= 2 ? .allocate(capacity: width * inner) : nil
         outputs = .allocate(capacity: rows * width)
         chunkGrads = .allocate(capacity: chunk * rows * width)
         chunkInputs = .allocate(capacity: chunk * rows * inner)
@@ -84,7 +92,7 @@ final class FusedProducts<S: Scalar>: Instruction<S> {
     }
 
     deinit {
-        weights.deallocate(); weightGrad.deallocate(); outputs.deallocate()
+        weights.deallocate(); weightGrad.deallocate(); outputs.deallocate(); weightsT?.deallocate()
         chunkGrads.deallocate(); chunkInputs.deallocate(); state.deallocate()
     }
 
@@ -93,6 +101,15 @@ final class FusedProducts<S: Scalar>: Instruction<S> {
     override func beginForward() {
         for (m, off) in zip(members, offsets) {
             (weights + off * inner).update(from: m.operands[1].base, count: m.out.cols * inner)
+        }
+        if let weightsT {   // in 16 × 16 tiles, so that neither side is walked with a long stride
+            for j0 in stride(from: 0, to: width, by: 16) {
+                for p0 in stride(from: 0, to: inner, by: 16) {
+                    for j in j0..<Swift.min(j0 + 16, width) {
+                        for p in p0..<Swift.min(p0 + 16, inner) { weightsT[p * width + j] = weights[j * inner + p] }
+                    }
+                }
+            }
         }
     }
 
@@ -121,7 +138,11 @@ final class FusedProducts<S: Scalar>: Instruction<S> {
     @_specialize(where S == Double) @_specialize(where S == Float)
     override func run(from t: Int, count: Int) throws {
         let a = operands[0].arg(t, count)
-        MatMul.product(false, true, rows, width, inner, a.p!, inner, weights, inner, beta: 0, outputs, width)
+        if let weightsT {
+            MatMul.stepProduct(rows, width, inner, a.p!, inner, weightsT, width, accumulate: false, outputs, width)
+        } else {
+            MatMul.product(false, true, rows, width, inner, a.p!, inner, weights, inner, beta: 0, outputs, width)
+        }
         if allDirect { return }
         Parallel.rows(rows, cols: width) { range in
             for (k, (m, off)) in zip(members, offsets).enumerated() where !direct[k] {
@@ -144,7 +165,11 @@ final class FusedProducts<S: Scalar>: Instruction<S> {
             (inputs + range.lowerBound * inner).update(from: a.p! + range.lowerBound * inner, count: range.count * inner)
         }
         if let da = ga.p {
-            MatMul.product(false, false, rows, inner, width, outputGrad, width, weights, inner, beta: 1, da, inner)
+            if weightsT != nil {
+                MatMul.stepProduct(rows, inner, width, outputGrad, width, weights, inner, accumulate: true, da, inner)
+            } else {
+                MatMul.product(false, false, rows, inner, width, outputGrad, width, weights, inner, beta: 1, da, inner)
+            }
         }
         filled += 1
         precondition(filled <= chunk, "FusedProducts: more steps than a block")

@@ -80,3 +80,12 @@ enum Parallel {
         two { body($0 == 0 ? 0..<half : half..<rows) }
     }
 }
+
+/// Runs `body` over `0 ..< count`, split in two halves on the two cores when `count` is large
+/// (`Parallel.rows`' rule), else in one call: for element-wise work outside a program, such
+/// as the optimizer's update of each parameter array. Each element must depend on its index
+/// alone, so that the split changes no bit.
+public func splitOverCores(_ count: Int, _ body: (Range<Int>) -> Void) {
+    Parallel.rows(count, cols: 1, body)
+}
+

@@ -5,6 +5,7 @@
 // float loops) — so that one generic engine, not a copy, can run in either (issue #18). Double's
 // conformance calls exactly the functions the float64 engine calls today, so moving the engine
 // onto `Scalar` keeps its bits. See Notes/float32.md for the design and what remains.
+import CWorker
 import Foundation
 import GSLKit
 
@@ -26,6 +27,14 @@ public protocol Scalar: BinaryFloatingPoint, Sendable {
     static func gemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Self,
                      a: UnsafePointer<Self>, lda: Int, b: UnsafePointer<Self>, ldb: Int,
                      beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int)
+    /// Whether `stepProduct` runs here (Float on a CPU with AVX-512; never Double).
+    static var hasStepProduct: Bool { get }
+    /// C ← A·B, or C ← C + A·B when `accumulate`, row-major, A m × k, B k × n read in place:
+    /// a recurrent step's product without the packing a BLAS call repeats at every step
+    /// (`Sources/CWorker/stepproduct.c`: each element one fma chain over k, the same bits
+    /// whatever the tiling or a split of the columns). Only called when `hasStepProduct`.
+    static func stepProduct(m: Int, n: Int, k: Int, a: UnsafePointer<Self>, lda: Int, b: UnsafePointer<Self>, ldb: Int,
+                            c: UnsafeMutablePointer<Self>, ldc: Int, accumulate: Bool)
     /// y ← α·op(A)·x + β·y, row-major (`cblas_dgemv` / `cblas_sgemv`; contract: `BLAS.gemv`).
     static func gemv(transposeA: Bool, m: Int, n: Int, alpha: Self, a: UnsafePointer<Self>, lda: Int,
                      x: UnsafePointer<Self>, beta: Self, y: UnsafeMutablePointer<Self>)
@@ -54,6 +63,13 @@ public protocol Scalar: BinaryFloatingPoint, Sendable {
 
 extension Double: Scalar {
     public static var precision: Precision { .f64 }
+
+    /// Never: float64 keeps OpenBLAS's products (and their bits).
+    public static var hasStepProduct: Bool { false }
+    public static func stepProduct(m: Int, n: Int, k: Int, a: UnsafePointer<Double>, lda: Int, b: UnsafePointer<Double>, ldb: Int,
+                                   c: UnsafeMutablePointer<Double>, ldc: Int, accumulate: Bool) {
+        preconditionFailure("Double.stepProduct: float64 has no step product (hasStepProduct is false)")
+    }
 
     @inline(__always)
     public static func gemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Double,
@@ -85,6 +101,14 @@ extension Double: Scalar {
 
 extension Float: Scalar {
     public static var precision: Precision { .f32 }
+
+    /// Decided once: the AVX-512 tiles of `stepproduct.c` where the CPU has them.
+    public static let hasStepProduct = gatelab_sgemm_kn_available() != 0
+    @inline(__always)
+    public static func stepProduct(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                                   c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
+        gatelab_sgemm_kn(m, n, k, a, lda, b, ldb, c, ldc, accumulate ? 1 : 0)
+    }
 
     @inline(__always)
     public static func gemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,

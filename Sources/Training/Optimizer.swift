@@ -1,3 +1,4 @@
+import Autodiff
 import Foundation
 
 /// The optimizers: PyTorch's update rules, on parameters held as flat arrays.
@@ -85,6 +86,7 @@ public struct Optimizer: Codable, Sendable, Equatable {
         }
         step += 1
         let c1 = 1 - pow(beta1, Double(step)), c2 = 1 - pow(beta2, Double(step))
+        let (kind, momentum, beta1, beta2, alpha, epsilon) = (kind, momentum, beta1, beta2, alpha, epsilon)   // the same values, as locals the split's closures capture
         // Through buffer pointers (the nested arrays' element accessors checked uniqueness
         // and bounds at every element and kept the loops scalar); each element's arithmetic
         // is the same expression in the same order, so the bits are too.
@@ -94,22 +96,30 @@ public struct Optimizer: Codable, Sendable, Equatable {
                     first[p].withUnsafeMutableBufferPointer { m in
                         second[p].withUnsafeMutableBufferPointer { v in
                             precondition(w.count == g.count && m.count == g.count && v.count == g.count, "Optimizer.update: shapes changed")
+                            // Each element on its own: the halves of a large array run on the two
+                            // cores (`splitOverCores`) without changing a bit.
                             switch kind {
                             case .sgd:
-                                for i in 0..<g.count {
-                                    m[i] = momentum * m[i] + g[i]
-                                    w[i] -= rate * m[i]
+                                splitOverCores(g.count) { r in
+                                    for i in r {
+                                        m[i] = momentum * m[i] + g[i]
+                                        w[i] -= rate * m[i]
+                                    }
                                 }
                             case .adam:
-                                for i in 0..<g.count {
-                                    m[i] = beta1 * m[i] + (1 - beta1) * g[i]
-                                    v[i] = beta2 * v[i] + (1 - beta2) * g[i] * g[i]
-                                    w[i] -= rate * (m[i] / c1) / ((v[i] / c2).squareRoot() + epsilon)
+                                splitOverCores(g.count) { r in
+                                    for i in r {
+                                        m[i] = beta1 * m[i] + (1 - beta1) * g[i]
+                                        v[i] = beta2 * v[i] + (1 - beta2) * g[i] * g[i]
+                                        w[i] -= rate * (m[i] / c1) / ((v[i] / c2).squareRoot() + epsilon)
+                                    }
                                 }
                             case .rmsprop:
-                                for i in 0..<g.count {
-                                    v[i] = alpha * v[i] + (1 - alpha) * g[i] * g[i]
-                                    w[i] -= rate * g[i] / (v[i].squareRoot() + epsilon)
+                                splitOverCores(g.count) { r in
+                                    for i in r {
+                                        v[i] = alpha * v[i] + (1 - alpha) * g[i] * g[i]
+                                        w[i] -= rate * g[i] / (v[i].squareRoot() + epsilon)
+                                    }
                                 }
                             }
                         }

@@ -1,5 +1,6 @@
 import Testing
 import Foundation
+import CWorker
 import GSLKit
 @testable import Autodiff
 
@@ -62,5 +63,61 @@ struct ScalarTests {
         for (a, b) in zip(f.product + f.vector, d.product + d.vector) { #expect(abs(a - b) <= 1.01 * 16 * u * 16 * 56.25, "\(a) vs \(b)") }
         // And the two really differ: float is not secretly double.
         #expect(zip(f.tanh, d.tanh).contains { $0 != $1 })
+    }
+
+    /// The float32 step product (`stepproduct.c`): the AVX-512 tiles give the scalar reference
+    /// loop's bits (one fma chain per element) on shapes with every kind of edge — rows not a
+    /// multiple of 8, columns not a multiple of 32 or 16, padded leading dimensions, both
+    /// `accumulate` modes — so the tiling cannot move a bit. Skipped where the CPU has no AVX-512
+    /// (there the engine keeps sgemm and the loop itself is what runs).
+    @Test func stepProductTilesGiveTheReferenceLoopsBits() throws {
+        guard Float.hasStepProduct else { return }
+        let rng = try RandomSource(seed: 11)
+        var shapes = [(1, 1, 1), (2, 17, 5), (7, 31, 128), (8, 32, 64), (9, 33, 3), (32, 512, 128), (32, 128, 512), (5, 48, 300), (16, 16, 1)]
+        for _ in 0..<40 { shapes.append((Int(rng.uniform() * 40) + 1, Int(rng.uniform() * 100) + 1, Int(rng.uniform() * 300) + 1)) }
+        for (m, n, k) in shapes {
+            for accumulate in [false, true] {
+                let (lda, ldb, ldc) = (k + Int(rng.uniform() * 3), n + Int(rng.uniform() * 3), n + Int(rng.uniform() * 3))
+                let a = rng.gaussianArray(count: m * lda).map { Float($0) }, b = rng.gaussianArray(count: k * ldb).map { Float($0) }
+                let c0 = rng.gaussianArray(count: m * ldc).map { Float($0) }
+                var tiled = c0, loop = c0
+                gatelab_sgemm_kn(m, n, k, a, lda, b, ldb, &tiled, ldc, accumulate ? 1 : 0)
+                gatelab_sgemm_kn_scalar(m, n, k, a, lda, b, ldb, &loop, ldc, accumulate ? 1 : 0)
+                #expect(tiled.map(\.bitPattern) == loop.map(\.bitPattern), "m \(m) n \(n) k \(k) accumulate \(accumulate)")
+                // Padding beyond each row's n columns is left alone.
+                #expect((0..<m).allSatisfy { i in (n..<ldc).allSatisfy { tiled[i * ldc + $0].bitPattern == c0[i * ldc + $0].bitPattern } })
+            }
+        }
+    }
+
+    /// `MatMul.stepProduct` split over the two cores (column halves of a wide product, row
+    /// halves of a tall one) gives the bits of one unsplit call, and agrees with float64's
+    /// product to Higham's bound γ_k Σ|terms|; a broken tile (the bound at 0) would fail.
+    @Test func stepProductSplitsWithoutChangingABitAndAgreesWithDouble() throws {
+        guard Float.hasStepProduct else { return }
+        let rng = try RandomSource(seed: 12)
+        for (m, n, k) in [(32, 512, 128), (32, 128, 512), (200, 24, 40)] {
+            let a = rng.gaussianArray(count: m * k).map { Float($0) }, b = rng.gaussianArray(count: k * n).map { Float($0) }
+            let c0 = rng.gaussianArray(count: m * n).map { Float($0) }
+            var split = c0, whole = c0
+            a.withUnsafeBufferPointer { a in b.withUnsafeBufferPointer { b in
+                split.withUnsafeMutableBufferPointer {
+                    MatMul.stepProduct(m, n, k, a.baseAddress!, k, b.baseAddress!, n, accumulate: true, $0.baseAddress!, n)
+                }
+                whole.withUnsafeMutableBufferPointer {
+                    Float.stepProduct(m: m, n: n, k: k, a: a.baseAddress!, lda: k, b: b.baseAddress!, ldb: n, c: $0.baseAddress!, ldc: n, accumulate: true)
+                }
+            } }
+            #expect(split.map(\.bitPattern) == whole.map(\.bitPattern), "m \(m) n \(n) k \(k)")
+            let u = Double(Float.ulpOfOne) / 2
+            var worst = 0.0
+            for i in 0..<m { for j in 0..<n {
+                var exact = Double(c0[i * n + j]), size = abs(exact)
+                for p in 0..<k { let t = Double(a[i * k + p]) * Double(b[p * n + j]); exact += t; size += abs(t) }
+                let bound = Double(k + 1) * u / (1 - Double(k + 1) * u) * size
+                worst = max(worst, abs(Double(split[i * n + j]) - exact) / bound)
+            } }
+            #expect(worst <= 1 && worst > 0, "m \(m) n \(n) k \(k): error / bound \(worst)")
+        }
     }
 }
