@@ -216,6 +216,7 @@ extension Analyzer {
             }
         }
         var gateOf = [String: (gate: String, rank: Int)]()
+        var markedWidths = [(name: String, width: Width, text: String)]()
         for (list, gate, keyword) in [(forgetBiases, "forget", "forget"), (inputBiases, "input", "input")] {
             for (rank, l) in list.enumerated() {
                 guard let u = uses[l.name] else {
@@ -224,10 +225,14 @@ extension Analyzer {
                 guard u.asMatrix == nil, u.additiveOnly else {
                     throw Failure(.misuse, at: l.position, "\(keyword) marks a gate's bias, but \(l.name) is not a bias (a vector only ever added in a sum)")
                 }
-                // The forget-bias settings write H values; a bias of a declared width takes an init line.
-                if case let .declared(w, d) = width(ofClass: u.widthClass) {
-                    throw Failure(.misuse, at: l.position, "\(keyword) marks a bias of the hidden width H (the forget-bias settings set H values), but \(l.name) has the width \(w) = H / \(d); give it an init line instead, such as init \(l.name) = progression(1, 1)")
+                // The forget-bias settings write one value per unit of the bias's own width (H, or
+                // a declared width such as one per block); chrono sets b_i = −b_f unit by unit, so
+                // every marked bias has one width.
+                let w = width(ofClass: u.widthClass), text = widthText(u.widthClass)
+                if let first = markedWidths.first, first.width != w {
+                    throw Failure(.misuse, at: l.position, "\(keyword) marks \(l.name), of \(text), but \(first.name) is marked with \(first.text); the forget-bias settings set the marked forget and input biases unit by unit, so they need one width")
                 }
+                markedWidths.append((l.name, w, text))
                 gateOf[l.name] = (gate, rank)
             }
         }

@@ -123,21 +123,25 @@ public struct RecurrentNetwork: Sendable {
                 weights[k][spec.name] = Tensor(rows: spec.rows, cols: spec.cols,
                                                scalars: try initializer.values(rows: spec.rows, cols: spec.cols, using: rng))
             }
-            // A cell file's gate may have one bias only (no recurrent-side bias to zero).
+            // A cell file's gate may have one bias only (no recurrent-side bias to zero). Each
+            // marked bias gets one value per unit of its own width: H, or a cell file's declared
+            // width (one forget gate per memory block: Cells/lstm2000.cell); the cell language
+            // gives every marked bias of a cell one width.
             guard let forget = scheme.forgetBias, let fi = specs(layer: k).first(where: { $0.gate == "forget" && $0.role == .inputBias }) else { continue }
+            let n = fi.cols
             if let fh = specs(layer: k).first(where: { $0.gate == "forget" && $0.role == .recurrentBias }) {
-                weights[k][fh.name] = Tensor(rows: 1, cols: hiddenSize)
+                weights[k][fh.name] = Tensor(rows: 1, cols: fh.cols)
             }
             switch forget {
             case .constant(let b):
-                weights[k][fi.name] = Tensor(rows: 1, cols: hiddenSize, repeating: b)
+                weights[k][fi.name] = Tensor(rows: 1, cols: n, repeating: b)
             case .chrono(let maxSteps):
-                let (bf, bi) = try Initializer.chronoBiases(count: hiddenSize, maxSteps: maxSteps, using: rng)
-                weights[k][fi.name] = Tensor(rows: 1, cols: hiddenSize, scalars: bf)
+                let (bf, bi) = try Initializer.chronoBiases(count: n, maxSteps: maxSteps, using: rng)
+                weights[k][fi.name] = Tensor(rows: 1, cols: n, scalars: bf)
                 if let ii = specs(layer: k).first(where: { $0.gate == "input" && $0.role == .inputBias }) {
-                    weights[k][ii.name] = Tensor(rows: 1, cols: hiddenSize, scalars: bi)
+                    weights[k][ii.name] = Tensor(rows: 1, cols: n, scalars: bi)
                     if let ih = specs(layer: k).first(where: { $0.gate == "input" && $0.role == .recurrentBias }) {
-                        weights[k][ih.name] = Tensor(rows: 1, cols: hiddenSize)
+                        weights[k][ih.name] = Tensor(rows: 1, cols: ih.cols)
                     }
                 }
             }

@@ -141,41 +141,73 @@ public struct TruncatedRTRL: Sendable {
         return sum
     }
 
+    /// `rows` consecutive rows of n weights (starting at `w`), each dotted with `x`, into
+    /// `out`: four rows at a time, each in its own accumulator summed in `dot`'s order (so
+    /// every sum is bit-identical to `dot`'s), which lets the four dependent chains of
+    /// additions overlap instead of running one after another.
+    @inline(__always) static func rowDots(_ w: UnsafeMutablePointer<Double>, _ rows: Int, _ n: Int,
+                                          _ x: UnsafeMutablePointer<Double>, into out: UnsafeMutablePointer<Double>) {
+        var r = 0
+        while r + 4 <= rows {
+            let w0 = w + r * n, w1 = w0 + n, w2 = w1 + n, w3 = w2 + n
+            var s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
+            for m in 0..<n {
+                let xm = x[m]
+                s0 += w0[m] * xm; s1 += w1[m] * xm; s2 += w2[m] * xm; s3 += w3[m] * xm
+            }
+            out[r] = s0; out[r + 1] = s1; out[r + 2] = s2; out[r + 3] = s3
+            r += 4
+        }
+        while r < rows { out[r] = dot(w + r * n, x, n); r += 1 }
+    }
+
     /// One step over raw buffers (no allocation, no dispatch per unit).
+    ///
+    /// With `learning` false (testing) the step is forward only: no traces and no errors, so
+    /// `target` must be nil. The activations, states and outputs are the same expressions in
+    /// the same order as when learning, hence bit-identical; only the traces in `a` are left
+    /// as they were (every caller resets them before the next learning step).
     @inline(__always)
     static func kernel(_ o: Offsets, _ decay: Double, _ w: UnsafeMutablePointer<Double>, _ a: UnsafeMutablePointer<Double>,
-                       _ g: UnsafeMutablePointer<Double>, _ x: UnsafePointer<Double>, _ target: UnsafePointer<Double>?) {
+                       _ g: UnsafeMutablePointer<Double>, _ x: UnsafePointer<Double>, _ target: UnsafePointer<Double>?,
+                       learning: Bool = true) {
+        assert(learning || target == nil, "a forward-only step has no error")
         let z = a + o.z
         // Phase 1: the current input onto the input units (z already holds y(t−1)).
         for i in 0..<o.nIn { z[1 + i] = x[i] }
         let zGate = z + o.gateStart
         let zCell = z + o.cellStart
-        // Phase 2a: gates, from z(t).
+        // Phase 2a: gates, from z(t). Their rows lie one after another (input gates, output
+        // gates, forget gates), as do yIn, yOut, yPhi: the net inputs go there first.
+        rowDots(w + o.wIn, o.blocks * (o.forget ? 3 : 2), o.gateRow, zGate, into: a + o.yIn)
         for j in 0..<o.blocks {
-            let yi = sigmoid(dot(w + o.wIn + j * o.gateRow, zGate, o.gateRow))
+            let yi = sigmoid(a[o.yIn + j])
             a[o.yIn + j] = yi; a[o.fpIn + j] = yi * (1 - yi)
-            let yo = sigmoid(dot(w + o.wOut + j * o.gateRow, zGate, o.gateRow))
+            let yo = sigmoid(a[o.yOut + j])
             a[o.yOut + j] = yo; a[o.fpOut + j] = yo * (1 - yo)
             if o.forget {
-                let yf = sigmoid(dot(w + o.wPhi + j * o.gateRow, zGate, o.gateRow))
+                let yf = sigmoid(a[o.yPhi + j])
                 a[o.yPhi + j] = yf; a[o.fpPhi + j] = yf * (1 - yf)
             } else {
                 a[o.yPhi + j] = 1
             }
         }
+        // The cells' net inputs (into gNet, which then receives g(net_c)).
+        rowDots(w + o.wCell, o.cells, o.cellRow, zCell, into: a + o.gNet)
         // Phase 2b: cells (CEC) and their traces, which use the same z(t) (y^m(t−1)).
         for j in 0..<o.blocks {
             let yi = a[o.yIn + j], yo = a[o.yOut + j], keep = decay * a[o.yPhi + j]
             let fpi = a[o.fpIn + j], fpf = a[o.fpPhi + j]
             for v in 0..<o.perBlock {
                 let c = j * o.perBlock + v
-                let sg = sigmoid(dot(w + o.wCell + c * o.cellRow, zCell, o.cellRow))
+                let sg = sigmoid(a[o.gNet + c])
                 let gn = 4 * sg - 2, gp = 4 * sg * (1 - sg)
                 let sp = a[o.s + c]
                 let sn = keep * sp + yi * gn
                 let ss = sigmoid(sn)
                 a[o.s + c] = sn; a[o.gNet + c] = gn; a[o.sigS + c] = ss
                 a[o.yc + c] = yo * (2 * ss - 1)
+                guard learning else { continue }
                 let aCell = gp * yi, aIn = gn * fpi
                 let tc = a + o.tCell + c * o.cellRow, ti = a + o.tIn + c * o.gateRow
                 if keep == 1 {
@@ -198,9 +230,8 @@ public struct TruncatedRTRL: Sendable {
         for c in 0..<o.cells { out[1 + c] = a[o.yc + c] }
         if o.shortcuts { for i in 0..<o.nIn { out[1 + o.cells + i] = x[i] } }
         let outSource = out + o.outStart
-        for k in 0..<o.nOut {
-            a[o.yk + k] = sigmoid(dot(w + o.wK + k * o.outRow, outSource, o.outRow))
-        }
+        rowDots(w + o.wK, o.nOut, o.outRow, outSource, into: a + o.yk)
+        for k in 0..<o.nOut { a[o.yk + k] = sigmoid(a[o.yk + k]) }
         // Errors and the truncated descent direction (eqs. 16–28, factor 2 dropped).
         if let target {
             // δ_c = Σ_k w_{k,c} e_k is read before any weight of this step changes (the caller
@@ -329,7 +360,7 @@ extension TruncatedRTRL {
                                     let hasTarget = sequence.hasTarget[t]
                                     let target = tb.baseAddress! + t * nOut
                                     TruncatedRTRL.kernel(offsets, decay, w, a, g, xb.baseAddress! + t * nIn,
-                                                         hasTarget && computeGradient ? target : nil)
+                                                         hasTarget && computeGradient ? target : nil, learning: computeGradient)
                                     guard hasTarget else { continue }
                                     let y = a + offsets.yk
                                     var e2 = 0.0
@@ -398,7 +429,7 @@ extension TruncatedRTRL {
                     inputBuffer.withUnsafeBufferPointer { xb in
                         targetBuffer.withUnsafeBufferPointer { tb in
                             TruncatedRTRL.kernel(offsets, decay, wb.baseAddress!, ab.baseAddress!, gb.baseAddress!,
-                                                 xb.baseAddress!, learn ? tb.baseAddress! : nil)
+                                                 xb.baseAddress!, learn ? tb.baseAddress! : nil, learning: learn)
                             return CorrectnessRule.absolute(beta).holds(ab.baseAddress! + offsets.yk, tb.baseAddress!, nil, offsets.nOut)
                         }
                     }

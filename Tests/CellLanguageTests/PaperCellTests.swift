@@ -267,6 +267,26 @@ struct PaperCellTests {
         #expect(throws: InvalidArgumentError.self) { try Initializer(parsing: "progression(1)", hiddenSize: 1) }
         #expect(throws: InvalidArgumentError.self) { try Initializer(parsing: "uniform(1, 2)", hiddenSize: 1) }
     }
+
+    @Test("The forget-bias settings set lstm2000.cell's per-block forget biases (one value per block), and chrono its input biases to their negatives; without a setting its init lines hold")
+    func forgetBiasSettingsReachPerBlockGates() throws {
+        let gers = try ShippedCells.cell("lstm2000.cell")
+        let specs = gers.parameters(inputSize: 7, hiddenSize: 8)
+        #expect(specs.first { $0.name == "b_φ" }?.gate == "forget" && specs.first { $0.name == "b_in" }?.gate == "input")
+        func initialized(_ forget: RecurrentNetwork.Initialization.ForgetBias?) throws -> [String: [Double]] {
+            var network = RecurrentNetwork(cell: gers, inputSize: 7, hiddenSize: 8)
+            try network.initialize(.init(forgetBias: forget), using: try RandomSource(seed: 3))
+            return network.weights[0].mapValues(\.scalars)
+        }
+        let plain = try initialized(nil)
+        #expect(plain["b_φ"] == [0.5, 1, 1.5, 2] && plain["b_in"] == [-0.5, -1, -1.5, -2])
+        let constant = try initialized(.constant(3))
+        #expect(constant["b_φ"] == [3, 3, 3, 3])
+        #expect(constant["b_in"] == plain["b_in"] && constant["b_out"] == plain["b_out"] && constant["W_φ"] == plain["W_φ"])
+        let chrono = try initialized(.chrono(maxSteps: 50))
+        let bf = try #require(chrono["b_φ"]), bi = try #require(chrono["b_in"])
+        #expect(bf.count == 4 && bf.allSatisfy { $0 >= 0 && $0 <= log(49.0) } && bi == bf.map { -$0 })
+    }
 }
 
 @Suite("Cell language: declared widths, expand and stop")
@@ -285,8 +305,8 @@ struct WidthSyntaxTests {
         expectCellError("state h\nf = sigmoid(W_f x + x)\nh' = tanh(U h) + V (f * x)", .shape, at: 2, 13, mentions: ["W_f's product is used where the input's width I is needed"])
         expectCellError("width k = 3\nstate h\nh' = tanh(W x)", .syntax, at: 1, 11, mentions: ["H / S"])
         expectCellError("width H = H / 2\nstate h\nh' = tanh(W x)", .misuse, at: 1, 7, mentions: ["reserved"])
-        expectCellError("width k = H / 2\nstate h\nf = sigmoid(W_f x + b_f)\nh' = expand(f) * h + tanh(W x)\nforget b_f", .misuse, at: 5, 8,
-                        mentions: ["init b_f = progression"])
+        expectCellError("width k = H / 2\nstate h\nf = sigmoid(W_f x + b_f)\nh' = expand(f) * h + tanh(W x + b_i)\nforget b_f\ninput b_i", .misuse, at: 6, 7,
+                        mentions: ["input marks b_i, of the hidden width H, but b_f is marked with the width k = H / 2", "one width"])
         #expect(throws: CellFileError.self) { try LanguageCell(source: "width k = H / 2\nstate h\nh' = tanh(W x)", file: "t.cell", divisors: ["m": 1]) }
         #expect(throws: CellFileError.self) { try LanguageCell(source: "width k = H / 2\nstate h\nh' = tanh(W x)", file: "t.cell", divisors: ["k": 0]) }
     }

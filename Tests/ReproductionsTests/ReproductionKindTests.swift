@@ -49,7 +49,10 @@ struct ReproductionKindTests {
         #expect(!h.quickPoints.contains { $0.variant == "T=1000" })
         let g = try ReproductionExperiment(contentsOf: Self.root.appendingPathComponent("Experiments/gers2000.toml").path)
         #expect(g.points.count == 5 * 30)
-        #expect(g.quickPoints.count == 31 && g.quickPoints.allSatisfy { $0.budget == nil })
+        // Quick: seeds 1…n of every row (complete prefixes): 30, 30, 6 (state decay), 30, 10 (α decay).
+        #expect(g.quickPoints.count == 30 + 30 + 6 + 30 + 10 && g.quickPoints.allSatisfy { $0.budget == nil })
+        #expect(g.quickPoints.filter { $0.variant == "state-decay-0.9" }.map(\.seed) == Array(1...6))
+        #expect(g.quickPoints.filter { $0.variant == "forget-gates-alpha-decay" }.map(\.seed) == Array(1...10))
     }
 
     /// The report's gradient profile reads `Cells/lstm1997.cell` of the experiment file's package,
