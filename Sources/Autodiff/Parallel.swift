@@ -54,31 +54,6 @@ enum Parallel {
         }
     }
 
-    /// Runs `body(0)` … `body(count − 1)`, shared between this thread and the helper (each
-    /// takes the next part when it is free), so that a section of several parts balances itself
-    /// when one core is slower. The parts must write disjoint outputs.
-    @inline(__always)
-    static func parts(_ count: Int, _ body: (Int) -> Void) {
-        guard enabled, count >= 2 else { for part in 0..<count { body(part) }; return }
-        withoutActuallyEscaping(body) { f in
-            var f = f
-            withUnsafeMutablePointer(to: &f) { pointer in
-                _ = gatelab_run_parts({ context, part in
-                    context!.assumingMemoryBound(to: ((Int) -> Void).self).pointee(Int(part))
-                }, pointer, Int32(count))
-            }
-        }
-    }
-
-    /// `0 ..< n` cut into `count` consecutive pieces whose boundaries are multiples of `align`
-    /// (the last piece takes the rest; trailing pieces may be empty): piece `part`.
-    @inline(__always)
-    static func piece(_ part: Int, of n: Int, count: Int, align: Int) -> Range<Int> {
-        let units = (n + align - 1) / align
-        let lo = min(n, units * part / count * align), hi = part == count - 1 ? n : min(n, units * (part + 1) / count * align)
-        return lo..<hi
-    }
-
     /// Calls `body` with column ranges covering `0 ..< cols` (halves aligned to 8 columns when
     /// the work is large): for sums over rows, which a split by rows would reorder.
     @inline(__always)

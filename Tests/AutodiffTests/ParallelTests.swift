@@ -12,41 +12,6 @@ struct HelperThreadTests {
         }
     }
 
-    /// A section of several parts: each part exactly once, whichever thread takes it, for
-    /// part counts from 1 to 17 (the two threads claim parts from one counter).
-    @Test func severalPartsRunOnceEach() {
-        for round in 0..<20_000 {
-            let count = 1 + round % 17
-            var hits = [Int](repeating: 0, count: count)
-            hits.withUnsafeMutableBufferPointer { h in Parallel.parts(count) { h[$0] += 1 } }
-            #expect(hits == [Int](repeating: 1, count: count), "\(count) parts")
-        }
-        // Nested inside a part, and from several callers at once: all parts still run once.
-        let callers = 3
-        let counts = UnsafeMutablePointer<Int>.allocate(capacity: callers * 5)
-        counts.initialize(repeating: 0, count: callers * 5)
-        defer { counts.deallocate() }
-        DispatchQueue.concurrentPerform(iterations: callers) { c in
-            let mine = counts + 5 * c
-            for _ in 0..<1_000 { Parallel.parts(5) { part in mine[part] += 1; Parallel.parts(3) { _ in } } }
-        }
-        for c in 0..<callers { #expect(Array(UnsafeBufferPointer(start: counts + 5 * c, count: 5)) == [Int](repeating: 1_000, count: 5)) }
-    }
-
-    /// Pieces cover `0 ..< n` in order, without overlap, on multiples of the alignment.
-    @Test func piecesCoverTheRangeOnAlignedBoundaries() {
-        for n in [0, 1, 7, 31, 32, 33, 100, 128, 512, 1000] {
-            for count in 1...9 {
-                for align in [1, 8, 32] {
-                    let pieces = (0..<count).map { Parallel.piece($0, of: n, count: count, align: align) }
-                    #expect(pieces.first?.lowerBound == 0 && pieces.last?.upperBound == n, "n \(n) count \(count) align \(align)")
-                    for (p, q) in zip(pieces, pieces.dropFirst()) { #expect(p.upperBound == q.lowerBound) }
-                    for p in pieces.dropLast() { #expect(p.upperBound % align == 0 || p.upperBound == n) }
-                }
-            }
-        }
-    }
-
     /// Callers on several threads at once (the helper is busy for all but one of them: they
     /// run both parts themselves), and nested calls from inside a part.
     @Test func concurrentAndNestedCallers() {

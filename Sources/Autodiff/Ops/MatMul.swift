@@ -93,31 +93,22 @@ enum MatMul {
 }
 
 extension MatMul {
-    /// The most pieces a step product is cut into (see `stepProduct`).
-    static let stepProductPieces = 8
-
     /// `c = a · b` (`accumulate`: `c += a · b`) with b read in place as k × n, through
     /// `S.stepProduct` (only when `S.hasStepProduct`): a recurrent step's product, split over
-    /// the two cores in column blocks of 32 (the kernel's tile width) when C is wide, else in
-    /// row blocks of 8, up to `stepProductPieces` of them, which the two threads share as they
-    /// come free (`Parallel.parts`): two fixed halves would wait for the slower core. Each
-    /// element is one fma chain whichever piece computes it, so the split changes no bit.
+    /// the two cores as `product` splits (column blocks when C is wide, else row blocks). Each
+    /// element is one fma chain whichever part computes it, so the split changes no bit.
     static func stepProduct<S: Scalar>(_ m: Int, _ n: Int, _ k: Int, _ a: UnsafePointer<S>, _ lda: Int,
                                        _ b: UnsafePointer<S>, _ ldb: Int, accumulate: Bool, _ c: UnsafeMutablePointer<S>, _ ldc: Int) {
         if Parallel.enabled && m * n * k >= Parallel.minimumProductWork && max(m, n) >= 16 {
             if n >= m {
-                let pieces = min(stepProductPieces, (n + 31) / 32)
-                Parallel.parts(pieces) { part in
-                    let cs = Parallel.piece(part, of: n, count: pieces, align: 32)
-                    if cs.isEmpty { return }
+                Parallel.two { part in
+                    let cs = Parallel.half(part, of: n)
                     S.stepProduct(m: m, n: cs.count, k: k, a: a, lda: lda, b: b + cs.lowerBound, ldb: ldb,
                                   c: c + cs.lowerBound, ldc: ldc, accumulate: accumulate)
                 }
             } else {
-                let pieces = min(stepProductPieces, (m + 7) / 8)
-                Parallel.parts(pieces) { part in
-                    let rs = Parallel.piece(part, of: m, count: pieces, align: 8)
-                    if rs.isEmpty { return }
+                Parallel.two { part in
+                    let rs = Parallel.half(part, of: m)
                     S.stepProduct(m: rs.count, n: n, k: k, a: a + rs.lowerBound * lda, lda: lda, b: b, ldb: ldb,
                                   c: c + rs.lowerBound * ldc, ldc: ldc, accumulate: accumulate)
                 }
