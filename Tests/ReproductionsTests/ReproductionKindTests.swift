@@ -39,15 +39,15 @@ struct ReproductionKindTests {
         // Exp. 1, 2c, 3a, 4 (T = 100, 500, 1000 and the full-gradient control), 5, 6a, 6b.
         // (and the tanh-RNN controls of Exps. 4 and 6a).
         // The quick grid: Exp. 1's 150, 2c-1's 3, 3a's 20, Exp. 4 T = 100's 10 and its two
-        // controls' 3 each, Exp. 5's 10, 6a's 20 and its control's 3, 6b's 10, and T = 500's 3
-        // at the preset's budget.
+        // controls' 3 each, Exp. 5's 10, 6a's 20 and its control's 3, 6b's 10, T = 500's 3 and
+        // T = 1000's 1 at the preset's budget.
         #expect(h.points.count == 150 + 180 + 30 + 30 + 10 + 10 + 10 + 20 + 10 + 20)
-        #expect(h.quickPoints.count == 5 * 30 + 3 + 2 * 10 + 10 + 3 + 3 + 10 + 20 + 10 + 3 + 3)
+        #expect(h.quickPoints.count == 5 * 30 + 3 + 2 * 10 + 10 + 3 + 3 + 1 + 10 + 20 + 10 + 3 + 3)
         #expect(h.quickPoints.filter { $0.variant == "T=500" }.count == 3)
         #expect(h.quickPoints.allSatisfy { $0.budget == nil })
         #expect(h.quickPoints.filter { $0.network == "tanh-rnn" }.count == 6)
         #expect(h.quickPoints.filter { $0.gradient == .full }.count == 3)
-        #expect(!h.quickPoints.contains { $0.variant == "T=1000" })
+        #expect(h.quickPoints.filter { $0.variant == "T=1000" }.map(\.seed) == [1])
         let g = try ReproductionExperiment(contentsOf: Self.root.appendingPathComponent("Experiments/gers2000.toml").path)
         #expect(g.points.count == 5 * 30)
         // Quick: seeds 1…n of every row (complete prefixes): 30, 30, 6 (state decay), 30, 10 (α decay).
