@@ -63,6 +63,10 @@ public struct TruncatedRTRL: Sendable {
             wOut = a.outputGateOffset(0)
             wPhi = a.forgetGates ? a.forgetGateOffset(0) : 0
             wK = a.outputOffset(0)
+            // The kernel computes all gates' net inputs in one `rowDots` over consecutive rows
+            // (input, output, then forget gates), into yIn, yOut, yPhi laid out the same way.
+            precondition(wOut == wIn + blocks * gateRow && (!forget || wPhi == wOut + blocks * gateRow),
+                         "the gates' weight rows must follow one another (input, output, forget)")
             var next = 0
             func take(_ n: Int) -> Int { defer { next += n }; return next }
             z = take(zCount); s = take(cells)
