@@ -157,13 +157,26 @@ final class FusedProducts<S: Scalar>: Instruction<S> {
         let outputGrad = chunkGrads + filled * rows * width
         let a = operands[0].arg(t, count), ga = operands[0].gradArg(t, count)
         let inputs = chunkInputs + filled * rows * inner
-        Parallel.rows(rows, cols: width) { range in
+        func gather(_ range: Range<Int>) {
             for (k, (m, off)) in zip(members, offsets).enumerated() where !direct[k] {
                 let g = m.out.gradArg(t, count), n = m.out.cols
                 for r in range { (outputGrad + r * width + off).update(from: g.p! + r * n, count: n) }
             }
             (inputs + range.lowerBound * inner).update(from: a.p! + range.lowerBound * inner, count: range.count * inner)
         }
+        if let da = ga.p, weightsT != nil, MatMul.splitsStepProductByRows(rows, inner, width) {
+            // Each core gathers its row half and multiplies it at once: one hand-off, not two.
+            Parallel.two { part in
+                let range = Parallel.rowHalf(part, of: rows)
+                gather(range)
+                S.stepProduct(m: range.count, n: inner, k: width, a: outputGrad + range.lowerBound * width, lda: width,
+                              b: weights, ldb: inner, c: da + range.lowerBound * inner, ldc: inner, accumulate: true)
+            }
+            filled += 1
+            precondition(filled <= chunk, "FusedProducts: more steps than a block")
+            return
+        }
+        Parallel.rows(rows, cols: width) { gather($0) }
         if let da = ga.p {
             if weightsT != nil {
                 MatMul.stepProduct(rows, inner, width, outputGrad, width, weights, inner, accumulate: true, da, inner)

@@ -269,12 +269,12 @@ final class FusedSum<S: Scalar>: Instruction<S> {
     }
 
     @_specialize(where S == Double) @_specialize(where S == Float)
-    override func backwardTail(columns cs: Range<Int>) {
+    override func backwardTail(rows rs: Range<Int>, columns cs: Range<Int>) {
         let o = current.value
         guard let d = current.gradient.p else { return }
         let p: UnsafeMutablePointer<S> = activation == nil ? d : pre
         for ga in UnsafeBufferPointer(start: grads, count: operands.count) where ga.rows != o.rows {
-            if let da = ga.p { Elementwise.addColumnSums(into: da, of: p, rows: o.rows, cols: o.cols, columns: cs) }
+            if let da = ga.p { Elementwise.addColumnSums(into: da, of: p + rs.lowerBound * o.cols, rows: rs.count, cols: o.cols, columns: cs) }
         }
     }
 

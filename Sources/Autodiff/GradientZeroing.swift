@@ -11,9 +11,13 @@ struct GradientZeroing {
     var nodes = Set<Int>()
     /// Merged (offset, count) ranges of the step frame.
     var ranges: [(Int, Int)] = []
+    /// The same slots one tensor each (offset, rows, cols), for zeroing split over the cores:
+    /// each core zeroes the rows its row-wise sections write (`Parallel.rowHalf`).
+    var tensors: [(offset: Int, rows: Int, cols: Int)] = []
     /// Per hoisted value with a gradient: its gradient's offset in the sequence arena, its size
-    /// at one step (the gradient at step t starts at offset + t · size) and its window.
-    var slices: [(offset: Int, count: Int, window: Int)] = []
+    /// at one step (the gradient at step t starts at offset + t · size), its window and its
+    /// rows at one step.
+    var slices: [(offset: Int, count: Int, window: Int, rows: Int)] = []
     /// Numbers zeroed per step.
     var count = 0
 
@@ -39,45 +43,54 @@ struct GradientZeroing {
         for id in used.sorted(by: { placement[$0].gradOffset < placement[$1].gradOffset })
         where placement[id].hasGradient && (placement[id].storage == .kept || placement[id].storage == .scratch) {
             let (o, n) = (placement[id].gradOffset, graph.nodes[id].shape.count)
+            tensors.append((o, graph.nodes[id].shape.rows, graph.nodes[id].shape.cols))
             if let last = ranges.last, last.0 + last.1 == o { ranges[ranges.count - 1].1 += n } else { ranges.append((o, n)) }
         }
         slices = placement.indices.filter { placement[$0].storage == .sequence && placement[$0].hasGradient }
-            .map { (placement[$0].gradOffset, graph.nodes[$0].shape.count, placement[$0].gradWindow) }
+            .map { (placement[$0].gradOffset, graph.nodes[$0].shape.count, placement[$0].gradWindow, graph.nodes[$0].shape.rows) }
         count = ranges.reduce(0) { $0 + $1.1 } + slices.reduce(0) { $0 + $1.count }
     }
 
     /// The same ranges over a program's step-gradient frame and sequence-gradient arena.
     func bound<S>(frame: UnsafeMutablePointer<S>, sequence: UnsafeMutablePointer<S>) -> Bound<S> {
-        Bound(frame: frame, sequence: sequence, ranges: ranges, slices: slices, count: count)
+        Bound(frame: frame, sequence: sequence, ranges: ranges, tensors: tensors, slices: slices, count: count)
     }
 
     /// Zeroing over one program's storage.
     struct Bound<S: Scalar> {
         let frame: UnsafeMutablePointer<S>, sequence: UnsafeMutablePointer<S>
         let ranges: [(Int, Int)]
-        let slices: [(offset: Int, count: Int, window: Int)]
+        let tensors: [(offset: Int, rows: Int, cols: Int)]
+        let slices: [(offset: Int, count: Int, window: Int, rows: Int)]
         let count: Int
 
+        /// Whether zeroing a step is worth splitting over the cores.
+        var splits: Bool { Parallel.enabled && count / 2 >= Parallel.minimumElements }
+
         /// Zeroes, before step t's VJPs, the step gradients in use and the hoisted values'
-        /// gradients at step t (both cores share the ranges when they are large).
-        func zero(step t: Int) {
-            func zero(_ part: Int, of parts: Int) {
-                for (o, n) in ranges {
-                    let (lo, hi) = (n * part / parts, n * (part + 1) / parts)
-                    (frame + o + lo).update(repeating: 0, count: hi - lo)
-                }
-                for (o, n, window) in slices {
-                    let (lo, hi) = (n * part / parts, n * (part + 1) / parts)
-                    (sequence + o + (window > 0 ? t % window : t) * n + lo).update(repeating: 0, count: hi - lo)
-                }
+        /// gradients at step t: all of them (`parts` 1) or, of every tensor, the row half
+        /// `part` (`Parallel.rowHalf`), the rows that core's row-wise sections then write, so
+        /// that no cache line zeroed by one core is written next by the other.
+        func zero(step t: Int, part: Int, of parts: Int) {
+            guard parts == 2 else {
+                for (o, n) in ranges { (frame + o).update(repeating: 0, count: n) }
+                for (o, n, window, _) in slices { (sequence + o + (window > 0 ? t % window : t) * n).update(repeating: 0, count: n) }
+                return
             }
-            if count / 2 < Parallel.minimumElements { zero(0, of: 1) } else { Parallel.two { zero($0, of: 2) } }
+            for (o, rows, cols) in tensors {
+                let rs = Parallel.rowHalf(part, of: rows)
+                (frame + o + rs.lowerBound * cols).update(repeating: 0, count: rs.count * cols)
+            }
+            for (o, n, window, rows) in slices {
+                let rs = Parallel.rowHalf(part, of: rows), cols = n / rows
+                (sequence + o + (window > 0 ? t % window : t) * n + rs.lowerBound * cols).update(repeating: 0, count: rs.count * cols)
+            }
         }
 
         /// Zeroes the hoisted values' gradients at `steps` (those stored for every step; a
         /// window is zeroed step by step).
         func zeroSequenceGradients(_ steps: Range<Int>) {
-            for (o, n, window) in slices where window == 0 {
+            for (o, n, window, _) in slices where window == 0 {
                 (sequence + o + steps.lowerBound * n).update(repeating: 0, count: steps.count * n)
             }
         }

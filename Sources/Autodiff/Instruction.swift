@@ -134,7 +134,7 @@ class Instruction<S: Scalar> {
     }
 
     /// Whether the prepared tail is nothing but column sums (biases' gradients), which may run
-    /// split by columns (`backwardTail(columns:)`) with the same bits: each column's sum keeps
+    /// split by columns or rows (`backwardTail(rows:columns:)`) with the same bits: each column's sum keeps
     /// its order, whichever core adds it.
     var tailSplitsByColumns: Bool {
         @_specialize(where S == Double) @_specialize(where S == Float)
@@ -146,13 +146,25 @@ class Instruction<S: Scalar> {
         }
     }
 
-    /// The tail on output columns `cs` only (when `tailSplitsByColumns`).
+    /// The tail (when `tailSplitsByColumns`) over output rows `rs` and columns `cs`: each
+    /// column adds its rows in order, so column blocks on two cores, or rows 0 ..< h on one
+    /// core and then h ..< m on the other, give the bits of one call over everything.
     @_specialize(where S == Double) @_specialize(where S == Float)
-    func backwardTail(columns cs: Range<Int>) {
+    func backwardTail(rows rs: Range<Int>, columns cs: Range<Int>) {
         switch op { case .add, .subtract: break; default: return }
         let (g, ga, gb, m, cols) = (current.gradient, grads[0], grads[1], current.value.rows, current.value.cols)
-        if ga.rows != m, let d = ga.p { Elementwise.addColumnSums(into: d, of: g.p!, rows: m, cols: cols, columns: cs) }
-        if gb.rows != m, let d = gb.p { Elementwise.addColumnSums(into: d, of: g.p!, rows: m, cols: cols, columns: cs, subtract: op == .subtract) }
+        let rowsOfG = g.p! + rs.lowerBound * cols
+        if ga.rows != m, let d = ga.p { Elementwise.addColumnSums(into: d, of: rowsOfG, rows: rs.count, cols: cols, columns: cs) }
+        if gb.rows != m, let d = gb.p {
+            Elementwise.addColumnSums(into: d, of: rowsOfG, rows: rs.count, cols: cols, columns: cs, subtract: op == .subtract)
+        }
+    }
+
+    /// Calls `body` with each gradient the prepared tail adds into.
+    @_specialize(where S == Double) @_specialize(where S == Float)
+    func forEachTailTarget(_ body: (UnsafeMutablePointer<S>) -> Void) {
+        let m = current.value.rows
+        for i in operands.indices where grads[i].rows != m { if let d = grads[i].p { body(d) } }
     }
 
     /// The whole tail: column sums split over the cores, or the general broadcasting VJP.
@@ -160,7 +172,7 @@ class Instruction<S: Scalar> {
     func backwardTail() {
         guard hasTail else { return }
         let o = current.value
-        if tailSplitsByColumns { Parallel.columns(o.cols, rows: o.rows) { backwardTail(columns: $0) } } else { broadcastTail() }
+        if tailSplitsByColumns { Parallel.columns(o.cols, rows: o.rows) { backwardTail(rows: 0..<o.rows, columns: $0) } } else { broadcastTail() }
     }
 
     /// A tail that is not only column sums, on one thread.

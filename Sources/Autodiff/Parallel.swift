@@ -76,8 +76,16 @@ enum Parallel {
     @inline(__always)
     static func rows(_ rows: Int, cols: Int, _ body: (Range<Int>) -> Void) {
         guard enabled, rows >= 2, rows * cols >= minimumElements else { return body(0..<rows) }
+        two { body(rowHalf($0, of: rows)) }
+    }
+
+    /// Part `part` (0 or 1) of `0 ..< rows` as `rows` divides it: the first ⌊rows/2⌋ rows, then
+    /// the rest (so a single row is part 1's). Every split of a step's batch rows uses these
+    /// halves, so that the rows a core writes at one step are the rows it reads at the next.
+    @inline(__always)
+    static func rowHalf(_ part: Int, of rows: Int) -> Range<Int> {
         let half = rows / 2
-        two { body($0 == 0 ? 0..<half : half..<rows) }
+        return part == 0 ? 0..<half : half..<rows
     }
 }
 

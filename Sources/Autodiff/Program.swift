@@ -51,6 +51,11 @@ public final class ProgramOf<S: Autodiff.Scalar>: Executor {
     private let gradArenas: [Arena<S>]
     private var initialStates: [Arena<S>]
     private var carries: [Arena<S>]
+    /// The recurrence states' shapes (rows: the batch), in `recurrence`'s order.
+    private let stateShapes: [(Int, Int)]
+    /// Whether the states are copied between steps by both cores, each its row half
+    /// (`Parallel.rowHalf`): the rows its row-wise sections write.
+    private let splitsStates: Bool
     private var differentiableUse: [Bool]
     /// Input leaves built without a gradient (`withoutGradient`).
     private let gradientless: Set<Int>
@@ -88,6 +93,9 @@ public final class ProgramOf<S: Autodiff.Scalar>: Executor {
         gradArenas = layout.gradientSizes.map { Arena(count: $0) }
         initialStates = self.recurrence.map { Arena(count: graph.nodes[$0.state].shape.count) }
         carries = self.recurrence.map { Arena(count: graph.nodes[$0.state].shape.count) }
+        stateShapes = self.recurrence.map { (graph.nodes[$0.state].shape.rows, graph.nodes[$0.state].shape.cols) }
+        splitsStates = Parallel.enabled && stateShapes.contains { $0.0 >= 2 }
+            && stateShapes.reduce(0) { $0 + $1.0 * $1.1 } >= Parallel.minimumElements
         loadConstants()
 
         // Instructions: hoisted ones run once per block, the others once per step; then the
@@ -267,6 +275,7 @@ public final class ProgramOf<S: Autodiff.Scalar>: Executor {
         // The lists as locals: the time loop then reads no stored property of the program (no
         // exclusivity checks, no reference counting per step).
         let (stepwise, hoisted, recurrence, placement, initialStates) = (self.stepwise, self.hoisted, self.recurrence, self.placement, self.initialStates)
+        let (stateShapes, splitsStates) = (self.stateShapes, self.splitsStates)
         let stepRefs = stepwise.map(Unmanaged.passUnretained)   // owned by `stepwise`
         if range.lowerBound == 0 { for ins in stepwise { ins.beginForward() } }
         for b in blocks(range) {
@@ -275,11 +284,17 @@ public final class ProgramOf<S: Autodiff.Scalar>: Executor {
                 if checkFinite { try check(ins, from: b.lowerBound, count: b.count) }
             }
             for t in b {
-                for (k, (s, n)) in recurrence.enumerated() {
-                    let dst = address(placement[s], t)
-                    if t == 0 { dst.update(from: initialStates[k].base, count: initialStates[k].count) }
-                    else { dst.update(from: address(placement[n], t - 1), count: initialStates[k].count) }
+                // The states into step t, each core copying the batch rows its row-wise
+                // sections write (`Parallel.rowHalf`).
+                func states(_ part: Int, _ parts: Int) {
+                    for (k, (s, n)) in recurrence.enumerated() {
+                        let (rows, cols) = stateShapes[k], rs = parts == 1 ? 0..<rows : Parallel.rowHalf(part, of: rows)
+                        let dst = address(placement[s], t) + rs.lowerBound * cols
+                        let src = t == 0 ? initialStates[k].base : address(placement[n], t - 1)
+                        dst.update(from: src + rs.lowerBound * cols, count: rs.count * cols)
+                    }
                 }
+                if splitsStates { Parallel.two { states($0, 2) } } else { states(0, 1) }
                 for ins in stepRefs {
                     try ins._withUnsafeGuaranteedRef { try $0.run(from: t, count: 1) }
                     if checkFinite { try check(ins.takeUnretainedValue(), from: t, count: 1) }
@@ -343,32 +358,59 @@ public final class ProgramOf<S: Autodiff.Scalar>: Executor {
         let zeroing = self.zeroing.bound(frame: gradArenas[Storage.scratch.rawValue].base, sequence: gradArenas[Storage.sequence.rawValue].base)
         zeroing.zeroSequenceGradients(n..<steps)
         let (stepwise, hoisted, recurrence, placement, carries) = (self.stepwise, self.hoisted, self.recurrence, self.placement, self.carries)
+        let (stateShapes, splitsStates) = (self.stateShapes, self.splitsStates)
         let reversed = stepwise.reversed().map(Unmanaged.passUnretained)   // owned by `stepwise`
         for ins in stepwise { ins.beginBackward() }
         let carryBuffers = carries.map { UnsafeMutableBufferPointer(start: $0.base, count: $0.count) }
         for (k, c) in carries.enumerated() {
             if let incoming { c.load(incoming[k]) } else { c.zero() }
         }
+        // Between two steps: the state leaves' gradients at step t + 1 into `carries` (unless
+        // `carried` already took them), step t's gradients zeroed, the carries added into the
+        // new states' gradients at step t. Split over the cores by batch rows
+        // (`Parallel.rowHalf`, as the zeroing splits every tensor), so that each core moves the
+        // rows its row-wise sections write.
+        let splits = zeroing.splits || splitsStates
+        func carry(from t: Int, part: Int, of parts: Int) {
+            for (k, (s, _)) in recurrence.enumerated() {
+                let (rows, cols) = stateShapes[k], rs = parts == 1 ? 0..<rows : Parallel.rowHalf(part, of: rows)
+                let (o, c) = (rs.lowerBound * cols, rs.count * cols)
+                (carries[k].base + o).update(from: gradAddress(placement[s], t) + o, count: c)
+            }
+        }
+        func betweenSteps(_ t: Int, carryFrom later: Int?, add: Bool, part: Int, of parts: Int) {
+            if let later { carry(from: later, part: part, of: parts) }
+            zeroing.zero(step: t, part: part, of: parts)
+            guard add else { return }
+            for (k, (_, next)) in recurrence.enumerated() {
+                let (rows, cols) = stateShapes[k], rs = parts == 1 ? 0..<rows : Parallel.rowHalf(part, of: rows)
+                let (g, c) = (gradAddress(placement[next], t), carries[k].base)
+                for j in (rs.lowerBound * cols)..<(rs.upperBound * cols) { g[j] += c[j] }
+            }
+        }
         var pending = incoming != nil
+        var uncarried: Int? = nil   // a step whose state gradients are not in `carries` yet
         for b in blocks(0..<n).reversed() {
             for t in b.reversed() {
-                zeroing.zero(step: t)
-                if t < n - 1 || pending {
-                    for (k, (_, next)) in recurrence.enumerated() {
-                        let (g, c) = (gradAddress(placement[next], t), carries[k].base)
-                        for j in 0..<carries[k].count { g[j] += c[j] }
-                    }
-                    pending = false
-                }
+                let add = t < n - 1 || pending
+                if splits { Parallel.two { betweenSteps(t, carryFrom: uncarried, add: add, part: $0, of: 2) } }
+                else { betweenSteps(t, carryFrom: uncarried, add: add, part: 0, of: 1) }
+                pending = false
                 try seed(SeedsOf(source: self, step: t))
                 for ins in reversed { ins._withUnsafeGuaranteedRef { $0.vjp(from: t, count: 1) } }
-                for (k, (s, _)) in recurrence.enumerated() {
-                    carries[k].base.update(from: gradAddress(placement[s], t), count: carries[k].count)
+                if let carried {
+                    if splitsStates { Parallel.two { carry(from: t, part: $0, of: 2) } } else { carry(from: t, part: 0, of: 1) }
+                    carried(SeedsOf(source: self, step: t), carryBuffers)
+                    uncarried = nil
+                } else {
+                    uncarried = t
                 }
-                carried?(SeedsOf(source: self, step: t), carryBuffers)
             }
             for ins in stepwise { ins.endBlock() }
             for ins in hoisted.reversed() { ins.vjp(from: b.lowerBound, count: b.count) }
+        }
+        if let t = uncarried {
+            if splitsStates { Parallel.two { carry(from: t, part: $0, of: 2) } } else { carry(from: t, part: 0, of: 1) }
         }
         for ins in stepwise { ins.endBackward() }
     }

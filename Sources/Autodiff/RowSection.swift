@@ -1,10 +1,13 @@
+import CWorker
 // Running a step's chain of row-wise instructions with one hand-off. After the fused product,
 // an LSTM step is seven row-wise instructions (four gates, c', tanh c', h'); split one by one
 // they would cost seven hand-offs and seven waits a step, in each direction. Rows r of each
 // depend only on rows r of the ones before, so one
-// split serves the whole chain: each core runs every instruction on its half of the rows,
-// then the reverse pass's tails (the biases' column sums) run after. Same kernels, same
-// order for every element: the bits do not change.
+// split serves the whole chain: each core runs every instruction on its half of the rows.
+// The reverse pass's tails (the biases' column sums) run in the same hand-off when every
+// tail adds into a gradient of its own: core 0 adds its rows, then core 1 its rows (it waits
+// for a flag), so each column still adds rows 0, 1, … in order and neither core reads the
+// other's rows. Same kernels, same order for every element: the bits do not change.
 extension ProgramOf {
     /// Replaces runs of two or more consecutive row-wise step instructions with the same row
     /// count (at least two rows) by `RowSection`s.
@@ -36,14 +39,37 @@ final class RowSection<S: Scalar>: Instruction<S> {
     /// The members that have a gradient, in reverse order: those the reverse pass runs.
     private let active: [Instruction<S>]
 
+    /// Raised by core 0 when its rows are in the column sums (`vjp`), with the call's token.
+    private let flag: UnsafeMutablePointer<UInt>
+    private var token: UInt = 0
+
+    /// Whether the prepared tails may run by row halves, core 1 after core 0: there are
+    /// tails, all of them column sums, each into a gradient of its own. (Two tails into one
+    /// gradient would interleave their rows differently from one call's order.)
+    private func tailsRunByRows() -> Bool {
+        targets.removeAll(keepingCapacity: true)
+        var distinct = true
+        for m in active where m.hasTail {
+            guard m.tailSplitsByColumns else { return false }
+            m.forEachTailTarget { d in
+                if targets.contains(d) { distinct = false } else { targets.append(d) }
+            }
+        }
+        return distinct && !targets.isEmpty
+    }
+    private var targets: [UnsafeMutablePointer<S>] = []
+
     init(_ members: [Instruction<S>]) {
         self.members = members
         active = members.filter { $0.out.gradBase != nil }.reversed()
         rows = members[0].out.rows
         width = members.reduce(0) { $0 + $1.out.cols }
         let last = members.last!
+        flag = .allocate(capacity: 1)
+        flag.initialize(to: 0)
         super.init(node: last.node, op: last.op, operands: last.operands, out: last.out)
     }
+    deinit { flag.deallocate() }
 
     override var isRowwise: Bool { @_specialize(where S == Double) @_specialize(where S == Float) get { false } }
     @_specialize(where S == Double) @_specialize(where S == Float)
@@ -66,6 +92,21 @@ final class RowSection<S: Scalar>: Instruction<S> {
     override func vjp(from t: Int, count: Int) {
         let active = self.active
         for m in active { m.prepare(t, count, gradients: true) }
+        if Parallel.enabled && rows >= 2 && rows * width >= Parallel.minimumElements && tailsRunByRows() {
+            // Each core runs its rows and then adds them into the biases' column sums, core 1
+            // after core 0 (a flag), so every column adds rows 0, 1, … in order as in one
+            // call, and no core reads the other's rows.
+            token &+= 1
+            let (token, flag) = (self.token, self.flag)
+            Parallel.two { part in
+                let r = Parallel.rowHalf(part, of: rows)
+                for m in active { m.backwardRows(r) }
+                if part == 1 { gatelab_flag_wait(flag, token) }
+                for m in active where m.hasTail { m.backwardTail(rows: r, columns: 0..<m.current.value.cols) }
+                if part == 0 { gatelab_flag_raise(flag, token) }
+            }
+            return
+        }
         Parallel.rows(rows, cols: width) { r in for m in active { m.backwardRows(r) } }
         // The tails (biases' column sums) in one split by columns, when they are all column
         // sums: each column's sum keeps its order, whichever core adds it.
@@ -74,7 +115,7 @@ final class RowSection<S: Scalar>: Instruction<S> {
             func part(_ p: Int) {
                 for m in active where m.hasTail {
                     let cs = Parallel.half(p, of: m.current.value.cols)
-                    if !cs.isEmpty { m.backwardTail(columns: cs) }
+                    if !cs.isEmpty { m.backwardTail(rows: 0..<m.current.value.rows, columns: cs) }
                 }
             }
             if Parallel.enabled && rows * width >= Parallel.minimumElements { Parallel.two(part) } else { part(0); part(1) }

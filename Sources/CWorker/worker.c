@@ -119,6 +119,16 @@ int gatelab_run_two(gatelab_part_fn fn, void *context) {
     return 1;
 }
 
+void gatelab_flag_raise(unsigned long *flag, unsigned long value) {
+    atomic_store_explicit((_Atomic unsigned long *)flag, value, memory_order_release);
+}
+
+void gatelab_flag_wait(const unsigned long *flag, unsigned long value) {
+    unsigned spins = 0;
+    while (atomic_load_explicit((_Atomic const unsigned long *)flag, memory_order_acquire) != value) {
+        if ((++spins & 1023) == 0) sched_yield(); else cpu_relax();
+    }
+}
 
 int gatelab_available_cpus(void) {
 #ifdef __linux__

@@ -16,7 +16,8 @@ struct BenchCommand: ParsableCommand {
             fwd_bwd_all_s lists every timed repetition, in order: their spread shows how steady \
             the machine was. With --precision f32 the network computes in single precision \
             (SGEMM, float activations) and each line has "precision":"f32"; gflops and \
-            dgemm_fraction are still stated against the DGEMM rate.
+            dgemm_fraction are still stated against the DGEMM rate. --long-steps takes \
+            --precision f32 too (its memory budget then holds twice the steps).
 
             dgemm_gflops is the DGEMM rate (n = 1024, OpenBLAS's thread count) measured just \
             before the configuration's process and just after it (the median of six readings); \
@@ -58,18 +59,18 @@ struct BenchCommand: ParsableCommand {
 
     func run() throws {
         if let longSteps {
-            guard precision.precision == .f64 else { throw ValidationError("--long-steps runs in f64 only (--precision f32 is not supported there yet)") }
             guard longSteps >= 1, hidden >= 1, memoryBudget >= 1 else { throw ValidationError("--long-steps, --hidden and --memory-budget must be positive") }
             guard memoryBudget <= 1 << 30 else { throw ValidationError("--memory-budget must be at most \(1 << 30) MB, got \(memoryBudget)") }
             try Benchmark.checkFits(cell: cell, hidden: hidden, steps: longSteps)
-            let r = try Benchmark.longSequence(cell: cell, hidden: hidden, steps: longSteps, memoryBudget: memoryBudget << 20)
+            let r = try Benchmark.longSequence(cell: cell, hidden: hidden, steps: longSteps, memoryBudget: memoryBudget << 20,
+                                               precision: precision.precision)
             let rss = Benchmark.peakResidentMegabytes()
             if json {
                 try printLine(LongSequenceLine(cell: cell, B: 1, I: 1, H: hidden, T: longSteps, fwd_bwd_s: decimals(r.seconds, 3),
                                                peak_rss_mb: decimals(rss, 1), segment: r.segment, memory_budget_mb: memoryBudget,
-                                               grad_norm_x0: r.firstInputGradient))
+                                               grad_norm_x0: r.firstInputGradient, precision: precision.recorded))
             } else {
-                print("\(cell) B=1 I=1 H=\(hidden) T=\(longSteps): forward+backward \(String(format: "%.2f", r.seconds)) s, peak RSS \(String(format: "%.1f", rss)) MB, "
+                print("\(cell) B=1 I=1 H=\(hidden) T=\(longSteps)\(precision.precision == .f32 ? " float32" : ""): forward+backward \(String(format: "%.2f", r.seconds)) s, peak RSS \(String(format: "%.1f", rss)) MB, "
                       + "segment \(r.segment) steps (budget \(memoryBudget) MB), ‖∂L/∂x_0‖ = \(r.firstInputGradient)")
             }
             return
@@ -132,6 +133,8 @@ struct BenchCommand: ParsableCommand {
         var fwd_bwd_s, peak_rss_mb: Double
         var segment, memory_budget_mb: Int
         var grad_norm_x0: Double
+        /// "f32" for a float32 run; absent (nil) for float64.
+        var precision: String?
     }
 
     /// The machine's DGEMM rate and BLAS, after the configurations.

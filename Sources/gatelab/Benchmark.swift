@@ -82,14 +82,24 @@ enum Benchmark {
     /// within `memoryBudget` bytes (checkpointing as needed), loss = Σ h_T². Returns the wall
     /// time, the segment length used, and ‖∂L/∂x_0‖ as a sanity value.
     static func longSequence(cell: String, batch: Int = 1, input: Int = 1, hidden: Int = 32, steps: Int,
-                                    memoryBudget: Int, seed: UInt64 = 0) throws -> (seconds: Double, segment: Int, firstInputGradient: Double) {
+                             memoryBudget: Int, seed: UInt64 = 0, precision: Precision = .f64) throws -> (seconds: Double, segment: Int, firstInputGradient: Double) {
+        switch precision {
+        case .f64: return try longSequence(cell: cell, batch: batch, input: input, hidden: hidden, steps: steps, memoryBudget: memoryBudget, seed: seed, in: Double.self)
+        case .f32: return try longSequence(cell: cell, batch: batch, input: input, hidden: hidden, steps: steps, memoryBudget: memoryBudget, seed: seed, in: Float.self)
+        }
+    }
+
+    /// The same, the network computing in `scalar` (weights and inputs drawn in float64 and
+    /// rounded once when loaded; the budget counts `scalar`'s storage).
+    static func longSequence<S: Autodiff.Scalar>(cell: String, batch: Int, input: Int, hidden: Int, steps: Int, memoryBudget: Int,
+                                                 seed: UInt64, in scalar: S.Type) throws -> (seconds: Double, segment: Int, firstInputGradient: Double) {
         guard let c = BuiltinCells.named(cell) else { throw CaseFileError(file: "bench", key: "cell", message: "unknown cell '\(cell)'") }
         let rng = try RandomSource(seed: seed)
         var network = RecurrentNetwork(cell: c, inputSize: input, hiddenSize: hidden)
         try network.initialize(using: rng)
         let x = rng.gaussianArray(count: steps * batch * input)
         let start = DispatchTime.now().uptimeNanoseconds
-        let unrolled = try Unrolled(network: network, batch: batch, steps: steps, memoryBudget: memoryBudget)
+        let unrolled = try UnrolledOf<S>(network: network, batch: batch, steps: steps, memoryBudget: memoryBudget)
         try unrolled.forward(inputs: x)
         let hT = unrolled.finalState[0][0].scalars
         let g = try unrolled.backward(.lastStep(hT.map { 2 * $0 }))

@@ -42,4 +42,25 @@ struct BenchCommandTests {
         #expect(run.status != 0)
         #expect(run.stderr.contains("no-such-config"), "\(run)")
     }
+
+    /// `--long-steps` in float32: checkpointed within the budget (a float32 step takes half
+    /// the storage, so a segment is longer than float64's), the line says "f32", and over a
+    /// sequence short enough for the gradient to survive, ‖∂L/∂x_0‖ agrees with float64's to
+    /// float32's rounding.
+    @Test func longStepsRunInFloat32() throws {
+        func line(_ arguments: [String]) throws -> [String: Any] {
+            let run = try CommandLineTool.run(["bench", "--json"] + arguments)
+            #expect(run.status == 0, "\(run)")
+            return try #require(try JSONSerialization.jsonObject(with: Data((run.lines.last ?? "").utf8)) as? [String: Any], "\(run)")
+        }
+        let long32 = try line(["--long-steps", "3000", "--memory-budget", "5", "--precision", "f32"])
+        let long64 = try line(["--long-steps", "3000", "--memory-budget", "5"])
+        #expect(long32["precision"] as? String == "f32" && long64["precision"] == nil)
+        let (s32, s64) = (try #require(long32["segment"] as? Int), try #require(long64["segment"] as? Int))
+        #expect(s32 < 3000 && s64 < s32, "segments: float32 \(s32), float64 \(s64)")
+        let short32 = try line(["--long-steps", "30", "--precision", "f32"]), short64 = try line(["--long-steps", "30"])
+        let (g32, g64) = (try #require(short32["grad_norm_x0"] as? Double), try #require(short64["grad_norm_x0"] as? Double))
+        #expect(g64 > 0 && abs(g32 - g64) <= 1e-4 * g64, "float32 \(g32), float64 \(g64)")
+    }
 }
+

@@ -20,4 +20,31 @@ struct ThreadsTests {
         #expect(two.status == 0 && one.status == 0 && eight.status == 0, "\(two)\n\(one)\n\(eight)")
         #expect(!two.stdout.isEmpty && one.stdout == two.stdout && eight.stdout == two.stdout)
     }
+
+    /// Training at a batch of 32 in both precisions: the paths split by batch rows (the float32
+    /// step products, each core on its own row half; the states, carries and gradient zeroing
+    /// moved between steps by each core's rows) give one core's bits. A row missed or taken
+    /// twice by a split would change the losses.
+    @Test(arguments: ["f32", "f64"])
+    func trainingGivesTheSameBitsOnOneCore(_ precision: String) throws {
+        guard let binary = CommandLineTool.binary else { Issue.record("gatelab binary not found"); return }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("gatelab-threads-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        func losses(threads: String) throws -> [Double] {
+            let output = dir.appendingPathComponent("train-\(threads).json")
+            let arguments = ["train", "--task", "adding", "--cell", "lstm", "--hidden", "64", "--length", "12", "--batch", "32",
+                             "--updates", "6", "--eval-every", "3", "--precision", precision, "--json", "--output", output.path]
+            var environment = ProcessInfo.processInfo.environment
+            environment["GATELAB_THREADS"] = threads
+            let run = try CommandLineTool.runProcess(binary, arguments, in: CommandLineTool.packageRoot, environment: environment)
+            #expect(run.status == 0, "\(run)")
+            let last = try #require(try String(contentsOf: output, encoding: .utf8).split(separator: "\n").last)
+            let record = try #require(try JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: Any])
+            let train = try #require(record["train_loss"] as? [Double]), final = try #require(record["final_loss"] as? Double)
+            return train + [final]
+        }
+        let one = try losses(threads: "1"), two = try losses(threads: "2")
+        #expect(one.count == 7 && one.map(\.bitPattern) == two.map(\.bitPattern), "one core \(one)\ntwo cores \(two)")
+    }
 }

@@ -11,6 +11,12 @@ typedef void (*gatelab_part_fn)(void *context, int part);
 /// Returns 1 when the parts ran in parallel, 0 when they ran one after the other.
 int gatelab_run_two(gatelab_part_fn fn, void *context);
 
+/// A flag that part 0 of a split section raises for part 1 to wait on, when part 1 must run a
+/// step after part 0's (the rows of a running sum). `gatelab_run_two` runs part 0 first
+/// whenever the parts run one after the other, so the wait cannot block.
+void gatelab_flag_raise(unsigned long *flag, unsigned long value);
+void gatelab_flag_wait(const unsigned long *flag, unsigned long value);
+
 /// The CPUs this process may run on (its affinity mask, which Slurm and taskset narrow), or 0
 /// when the system cannot say.
 int gatelab_available_cpus(void);
