@@ -130,6 +130,57 @@ void gatelab_flag_wait(const unsigned long *flag, unsigned long value) {
     }
 }
 
+#ifdef __linux__
+struct round_trip { _Atomic long counter; long iterations; cpu_set_t cpu; };
+
+static void *round_trip_partner(void *argument) {
+    struct round_trip *r = argument;
+    pthread_setaffinity_np(pthread_self(), sizeof r->cpu, &r->cpu);
+    for (long i = 0; i < r->iterations; i++) {
+        while (atomic_load_explicit(&r->counter, memory_order_acquire) != 2 * i + 1) cpu_relax();
+        atomic_store_explicit(&r->counter, 2 * i + 2, memory_order_release);
+    }
+    return NULL;
+}
+#endif
+
+double gatelab_core_round_trip_ns(long iterations) {
+#ifdef __linux__
+    cpu_set_t mask;
+    if (iterations < 1 || sched_getaffinity(0, sizeof mask, &mask) != 0 || CPU_COUNT(&mask) < 2) return -1;
+    int first = -1, second = -1;
+    for (int c = 0; c < CPU_SETSIZE && second < 0; c++) {
+        if (!CPU_ISSET(c, &mask)) continue;
+        if (first < 0) first = c; else second = c;
+    }
+    cpu_set_t saved, mine;
+    if (pthread_getaffinity_np(pthread_self(), sizeof saved, &saved) != 0) return -1;
+    static struct round_trip r __attribute__((aligned(64)));
+    atomic_store(&r.counter, 0);
+    r.iterations = iterations;
+    CPU_ZERO(&r.cpu); CPU_SET(second, &r.cpu);
+    CPU_ZERO(&mine); CPU_SET(first, &mine);
+    pthread_setaffinity_np(pthread_self(), sizeof mine, &mine);
+    pthread_t partner;
+    if (pthread_create(&partner, NULL, round_trip_partner, &r) != 0) {
+        pthread_setaffinity_np(pthread_self(), sizeof saved, &saved);
+        return -1;
+    }
+    long long start = now_ns();
+    for (long i = 0; i < iterations; i++) {
+        atomic_store_explicit(&r.counter, 2 * i + 1, memory_order_release);
+        while (atomic_load_explicit(&r.counter, memory_order_acquire) != 2 * i + 2) cpu_relax();
+    }
+    long long elapsed = now_ns() - start;
+    pthread_join(partner, NULL);
+    pthread_setaffinity_np(pthread_self(), sizeof saved, &saved);
+    return (double)elapsed / (double)iterations;
+#else
+    (void)iterations;
+    return -1;
+#endif
+}
+
 int gatelab_available_cpus(void) {
 #ifdef __linux__
     cpu_set_t set;

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Autodiff
 import Cells
 import Foundation
 import GSLKit
@@ -11,7 +12,7 @@ struct BenchCommand: ParsableCommand {
         discussion: """
             Each configuration runs in its own child process, so that its peak resident memory \
             is its own. Prints one JSON line per configuration with --json: \
-            {"name","cell","B","I","H","T","fwd_bwd_s","gflops","peak_rss_mb","dgemm_gflops","dgemm_fraction","fwd_bwd_all_s"}, \
+            {"name","cell","B","I","H","T","fwd_bwd_s","gflops","peak_rss_mb","dgemm_gflops","dgemm_fraction","fwd_bwd_all_s","core_round_trip_ns"}, \
             then one line with the machine's DGEMM rate (measured once, before the configurations). \
             fwd_bwd_all_s lists every timed repetition, in order: their spread shows how steady \
             the machine was. With --precision f32 the network computes in single precision \
@@ -24,6 +25,12 @@ struct BenchCommand: ParsableCommand {
             dgemm_fraction is gflops over it. Taking both rates in the same minute keeps the \
             fraction meaningful on a machine whose speed drifts from minute to minute (a shared \
             or virtual one).
+
+            core_round_trip_ns: the time a cache line takes to go from one CPU to another and \
+            back (two readings before the configuration's process, two after), the price of \
+            every hand-off between GateLab's two threads. A virtual machine whose two vCPUs \
+            the host places on different L3 caches shows hundreds of ns instead of tens, and \
+            two-thread runs are slower then; absent when the process may use one CPU only.
             """)
 
     @Option(help: "Configs file in the format of shared/bench/configs.json.")
@@ -96,17 +103,21 @@ struct BenchCommand: ParsableCommand {
             // The DGEMM rate just before and just after the configuration's process (median of
             // six readings), so that both rates are taken in the same minute.
             var readings = measureDGEMM()
+            var trips = measureRoundTrips()
             let (seconds, gflops, rss, all) = try runChild(c)
+            trips += measureRoundTrips()
             readings += measureDGEMM()
             let rate = readings.sorted()[readings.count / 2]
             if json {
                 try printLine(ConfigurationLine(name: c.name, cell: c.cell, B: c.batch, I: c.input, H: c.hidden, T: c.steps,
                                                 fwd_bwd_s: decimals(seconds, 6), gflops: decimals(gflops, 2, significant: 3), peak_rss_mb: decimals(rss, 1),
                                                 dgemm_gflops: decimals(rate, 2), dgemm_fraction: decimals(gflops / rate, 3, significant: 3),
-                                                fwd_bwd_all_s: all.map { decimals($0, 6) }, precision: precision.recorded))
+                                                fwd_bwd_all_s: all.map { decimals($0, 6) }, precision: precision.recorded,
+                                                core_round_trip_ns: trips.isEmpty ? nil : trips.map { decimals($0, 1) }))
             } else {
                 print(String(format: "%-28@ %10.6f s (%.6f–%.6f) %8.2f GFLOP/s %6.1f%% of DGEMM (%.1f GFLOP/s alongside) %8.1f MB",
-                             c.name as NSString, seconds, all.min() ?? seconds, all.max() ?? seconds, gflops, 100 * gflops / rate, rate, rss))
+                             c.name as NSString, seconds, all.min() ?? seconds, all.max() ?? seconds, gflops, 100 * gflops / rate, rate, rss)
+                      + (trips.isEmpty ? "" : String(format: ", cores' round trip %.0f–%.0f ns", trips.min()!, trips.max()!)))
             }
             fflush(stdout)
         }
@@ -124,6 +135,9 @@ struct BenchCommand: ParsableCommand {
         var fwd_bwd_all_s: [Double]
         /// "f32" for a float32 run; absent (nil) for float64.
         var precision: String?
+        /// The cores' round trip (ns), twice before the configuration's process and twice
+        /// after; absent on one CPU.
+        var core_round_trip_ns: [Double]?
     }
 
     /// The long-sequence run's result.
@@ -161,6 +175,9 @@ struct BenchCommand: ParsableCommand {
         let scale = pow(10, Double(max(places, min(needed, 300))))
         return (x * scale).rounded() / scale
     }
+
+    /// Two readings of the cores' round trip (`coreRoundTripNanoseconds`), none on one CPU.
+    private func measureRoundTrips() -> [Double] { (0..<2).compactMap { _ in coreRoundTripNanoseconds() } }
 
     /// Three readings of the DGEMM rate, then a pause of 0.3 s: OpenBLAS's threads keep
     /// spinning for about 0.1 s after a product and would compete with the next passes.

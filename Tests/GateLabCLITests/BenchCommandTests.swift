@@ -30,6 +30,11 @@ struct BenchCommandTests {
             #expect(abs(fraction - gflops / rate) <= 0.0005 + 0.005 / rate + 0.005 * gflops / (rate * rate) + 1e-9,
                     "\(fraction) vs \(gflops) / \(rate)")
             // Every repetition, and fwd_bwd_s their median.
+            // The cores' round trip, twice before and twice after, when there are two CPUs.
+            if ProcessInfo.processInfo.activeProcessorCount >= 2 {
+                let trips = try #require(object["core_round_trip_ns"] as? [Double], "\(object)")
+                #expect(trips.count == 4 && trips.allSatisfy { $0 > 1 && $0 < 1e6 }, "\(trips)")
+            }
             let all = try #require(object["fwd_bwd_all_s"] as? [Double], "\(object)")
             #expect(all.count == 3 && all.allSatisfy { $0 > 0 })
             #expect(abs(all.sorted()[1] - (object["fwd_bwd_s"] as! Double)) <= 1e-6, "\(all)")

@@ -20,4 +20,11 @@ void gatelab_flag_wait(const unsigned long *flag, unsigned long value);
 /// The CPUs this process may run on (its affinity mask, which Slurm and taskset narrow), or 0
 /// when the system cannot say.
 int gatelab_available_cpus(void);
+/// The mean time, in nanoseconds, of one round trip of a cache line between the calling thread
+/// and a thread on another CPU (the first two CPUs of the affinity mask; the calling thread is
+/// pinned to the first for the measurement, then given its mask back): what every hand-off
+/// to the helper thread and every row that crosses between the cores pays. On a virtual
+/// machine it tells whether the two vCPUs share an L3 cache (tens of ns) or not (hundreds).
+/// Returns -1 when the process may run on one CPU only or a thread cannot be made.
+double gatelab_core_round_trip_ns(long iterations);
 #endif
