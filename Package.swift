@@ -29,7 +29,9 @@ let package = Package(
         // One helper thread that polls for work between the short parallel sections of a step.
         .target(name: "CWorker"),
         // Numerical gradient checking (full and directional).
-        .target(name: "GradCheck", dependencies: ["GSLKit"]),
+        .target(name: "GradCheck", dependencies: ["GSLKit", "RecordKeys"]),
+        // The one reader of records' older key spellings (GradCheck's reports, Reproductions' trials).
+        .target(name: "RecordKeys"),
         // Recurrent cells written as equations, the unrolled network, the built-in cells' table.
         .target(name: "Cells", dependencies: ["Autodiff", "GSLKit"], swiftSettings: optimizedInDebug),
         // The cell language: `.cell` files compiled to cells, and resolving a cell name or path.
@@ -55,7 +57,7 @@ let package = Package(
             ]
         ),
         // The papers' own set-ups (H&S 1997 Exps. 1–6, Gers et al. 2000 CERG): tasks, nets, truncated RTRL.
-        .target(name: "Reproductions", dependencies: ["GSLKit", "Experiments", "Autodiff", "Cells", "CellLanguage", "Probe", .product(name: "TOMLKit", package: "TOMLKit")]),
+        .target(name: "Reproductions", dependencies: ["RecordKeys", "GSLKit", "Experiments", "Autodiff", "Cells", "CellLanguage", "Probe", .product(name: "TOMLKit", package: "TOMLKit")]),
         .testTarget(name: "GSLKitTests", dependencies: ["GSLKit"]),
         .testTarget(name: "ReproductionsTests", dependencies: ["Reproductions", "GSLKit", "Experiments"]),
         .testTarget(name: "AutodiffTests", dependencies: ["Autodiff", "GradCheck", "GSLKit"]),

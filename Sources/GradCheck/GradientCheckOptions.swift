@@ -1,3 +1,4 @@
+import RecordKeys
 import Foundation
 
 /// How a gradient check is run and judged.
@@ -129,23 +130,23 @@ extension GradientCheckOptions {
     /// `"directions": K` and `"direction_seed": S`; `"step": "automatic"` or the fixed step's
     /// number; snake_case keys.
     public func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: ReportKey.self)
+        var c = encoder.container(keyedBy: AnyCodingKey.self)
         switch mode {
         case .full:
-            try c.encode("full", forKey: ReportKey("mode"))
+            try c.encode("full", forKey: AnyCodingKey("mode"))
         case let .directional(count, seed):
-            try c.encode("directional", forKey: ReportKey("mode"))
-            try c.encode(count, forKey: ReportKey("directions"))
-            try c.encode(seed, forKey: ReportKey("direction_seed"))
+            try c.encode("directional", forKey: AnyCodingKey("mode"))
+            try c.encode(count, forKey: AnyCodingKey("directions"))
+            try c.encode(seed, forKey: AnyCodingKey("direction_seed"))
         }
         switch step {
-        case .automatic: try c.encode("automatic", forKey: ReportKey("step"))
-        case .fixed(let h): try c.encode(h, forKey: ReportKey("step"))
+        case .automatic: try c.encode("automatic", forKey: AnyCodingKey("step"))
+        case .fixed(let h): try c.encode(h, forKey: AnyCodingKey("step"))
         }
-        try c.encode(richardson, forKey: ReportKey("richardson"))
-        try c.encode(retestFailures, forKey: ReportKey("retest_failures"))
-        try c.encode(tolerance, forKey: ReportKey("tolerance"))
-        try c.encode(relativeFloor, forKey: ReportKey("relative_floor"))
+        try c.encode(richardson, forKey: AnyCodingKey("richardson"))
+        try c.encode(retestFailures, forKey: AnyCodingKey("retest_failures"))
+        try c.encode(tolerance, forKey: AnyCodingKey("tolerance"))
+        try c.encode(relativeFloor, forKey: AnyCodingKey("relative_floor"))
     }
 
     /// Reads the form `encode(to:)` writes and GateLab 0.2.0's (camelCase keys, the enums in
@@ -153,21 +154,21 @@ extension GradientCheckOptions {
     /// `{"fixed": {"_0": 1e-5}}`). Options without `retestFailures` (written before re-tests
     /// existed) decode with it off: what that check did.
     public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: ReportKey.self)
+        let c = try LegacyKeyDecoder(base: decoder).container(keyedBy: AnyCodingKey.self)
         let mode: Mode
-        switch try? c.decode(String.self, forKey: ReportKey("mode")) {
+        switch try? c.decode(String.self, forKey: AnyCodingKey("mode")) {
         case "full"?: mode = .full
         case "directional"?: mode = .directional(count: try c.value("directions"), seed: try c.value("direction_seed"))
         case let other?:
-            throw DecodingError.dataCorruptedError(forKey: ReportKey("mode"), in: c, debugDescription: "unknown mode '\(other)' (full or directional)")
+            throw DecodingError.dataCorruptedError(forKey: AnyCodingKey("mode"), in: c, debugDescription: "unknown mode '\(other)' (full or directional)")
         case nil: mode = try c.value("mode")   // 0.2.0's nested form
         }
         let step: StepSize
-        if let h = try? c.decode(Double.self, forKey: ReportKey("step")) {
+        if let h = try? c.decode(Double.self, forKey: AnyCodingKey("step")) {
             step = .fixed(h)
-        } else if let name = try? c.decode(String.self, forKey: ReportKey("step")) {
+        } else if let name = try? c.decode(String.self, forKey: AnyCodingKey("step")) {
             guard name == "automatic" else {
-                throw DecodingError.dataCorruptedError(forKey: ReportKey("step"), in: c, debugDescription: "unknown step '\(name)' (automatic or a number)")
+                throw DecodingError.dataCorruptedError(forKey: AnyCodingKey("step"), in: c, debugDescription: "unknown step '\(name)' (automatic or a number)")
             }
             step = .automatic
         } else {

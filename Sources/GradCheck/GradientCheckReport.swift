@@ -1,3 +1,4 @@
+import RecordKeys
 import Foundation
 
 /// One analytic value compared with its numeric estimate: a gradient element in full mode.
@@ -212,42 +213,12 @@ private func precise(_ x: Double) -> String { String(format: "%.10g", x) }
 // Reading reports of every GateLab version. 0.2.0 wrote camelCase keys (`absoluteError`,
 // `worstRelative`, `retestFailures`) and the options' enums in Codable's nested form
 // (`"mode": {"full": {}}`); reports written before re-tests existed lack their fields, and decode
-// with nothing re-tested. The keys below are tried in snake_case first, then in camelCase.
-
-/// A key by its text, for reading both spellings.
-struct ReportKey: CodingKey {
-    var stringValue: String
-    var intValue: Int? { nil }
-    init(_ name: String) { stringValue = name }
-    init?(stringValue: String) { self.stringValue = stringValue }
-    init?(intValue: Int) { nil }
-}
-
-extension KeyedDecodingContainer where Key == ReportKey {
-    /// The value under `name` (snake_case) or, failing that, its camelCase spelling.
-    func value<T: Decodable>(_ name: String) throws -> T {
-        if let v = try optionalValue(name) as T? { return v }
-        return try decode(T.self, forKey: ReportKey(name))   // throws, naming the current key
-    }
-
-    /// The value under `name` or its camelCase spelling, nil when neither is there.
-    func optionalValue<T: Decodable>(_ name: String) throws -> T? {
-        for key in [name, camelCase(name)] where contains(ReportKey(key)) {
-            return try decode(T.self, forKey: ReportKey(key))
-        }
-        return nil
-    }
-}
-
-/// `retest_failures` → `retestFailures`.
-private func camelCase(_ snake: String) -> String {
-    let words = snake.split(separator: "_")
-    return words.prefix(1).joined() + words.dropFirst().map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined()
-}
+// with nothing re-tested. The keys are read through `RecordKeys.LegacyKeyDecoder`, which finds
+// each snake_case key under its camelCase spelling too.
 
 extension ElementComparison {
     public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: ReportKey.self)
+        let c = try LegacyKeyDecoder(base: decoder).container(keyedBy: AnyCodingKey.self)
         row = try c.value("row")
         col = try c.value("col")
         analytic = try c.value("analytic")
@@ -260,7 +231,7 @@ extension ElementComparison {
 
 extension TensorCheckResult {
     public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: ReportKey.self)
+        let c = try LegacyKeyDecoder(base: decoder).container(keyedBy: AnyCodingKey.self)
         name = try c.value("name")
         rows = try c.value("rows")
         cols = try c.value("cols")
@@ -275,7 +246,7 @@ extension TensorCheckResult {
 
 extension DirectionCheckResult {
     public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: ReportKey.self)
+        let c = try LegacyKeyDecoder(base: decoder).container(keyedBy: AnyCodingKey.self)
         index = try c.value("index")
         step = try c.value("step")
         analytic = try c.value("analytic")

@@ -1,3 +1,4 @@
+import RecordKeys
 import Foundation
 import GSLKit
 import Experiments
@@ -77,7 +78,7 @@ public struct TrialRecord: Codable, Equatable, Sendable {
         do {
             parameters = try c.decode(PresetParameters.self, forKey: .parameters)
         } catch {
-            parameters = try PresetParameters(from: LegacyKeyDecoder(base: try c.superDecoder(forKey: .parameters)))
+            parameters = try PresetParameters(from: LegacyKeyDecoder.trialParameters(try c.superDecoder(forKey: .parameters)))
         }
         solved = try c.decode(Bool.self, forKey: .solved)
         sequences = try c.decode(Int.self, forKey: .sequences)
