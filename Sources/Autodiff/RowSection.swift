@@ -30,6 +30,24 @@ extension ProgramOf {
     }
 }
 
+/// Instructions referenced without reference counting, for the time loop (the program owns
+/// them): iterating an array of class references retains and releases every element, and when
+/// both cores iterate the same list in a split section those counts are one cache line written
+/// by both, which crosses between the cores at every step (350 ns a crossing when they do not
+/// share an L3 cache).
+struct UnretainedInstructions<S: Scalar> {
+    private let refs: UnsafeMutableBufferPointer<Unmanaged<Instruction<S>>>
+    init(_ list: [Instruction<S>]) {
+        refs = .allocate(capacity: list.count)
+        _ = refs.initialize(from: list.map(Unmanaged.passUnretained))
+    }
+    func deallocate() { refs.deallocate() }
+    /// Calls `body` with each instruction in order, at +0.
+    @inline(__always) func forEach(_ body: (Instruction<S>) throws -> Void) rethrows {
+        for i in refs.indices { try refs[i]._withUnsafeGuaranteedRef(body) }
+    }
+}
+
 /// Row-wise instructions run as one: forward, every member on each core's rows in order;
 /// reverse, every member's row part in reverse order, then their tails in reverse order.
 final class RowSection<S: Scalar>: Instruction<S> {
@@ -38,6 +56,8 @@ final class RowSection<S: Scalar>: Instruction<S> {
 
     /// The members that have a gradient, in reverse order: those the reverse pass runs.
     private let active: [Instruction<S>]
+    /// `members` and `active` for the time loop.
+    private let memberRefs: UnretainedInstructions<S>, activeRefs: UnretainedInstructions<S>
 
     /// Raised by core 0 when its rows are in the column sums (`vjp`), with the call's token.
     private let flag: UnsafeMutablePointer<UInt>
@@ -48,14 +68,15 @@ final class RowSection<S: Scalar>: Instruction<S> {
     /// gradient would interleave their rows differently from one call's order.)
     private func tailsRunByRows() -> Bool {
         targets.removeAll(keepingCapacity: true)
-        var distinct = true
-        for m in active where m.hasTail {
-            guard m.tailSplitsByColumns else { return false }
+        var distinct = true, allColumnSums = true
+        activeRefs.forEach { m in
+            guard allColumnSums, m.hasTail else { return }
+            guard m.tailSplitsByColumns else { allColumnSums = false; return }
             m.forEachTailTarget { d in
                 if targets.contains(d) { distinct = false } else { targets.append(d) }
             }
         }
-        return distinct && !targets.isEmpty
+        return allColumnSums && distinct && !targets.isEmpty
     }
     private var targets: [UnsafeMutablePointer<S>] = []
 
@@ -65,11 +86,13 @@ final class RowSection<S: Scalar>: Instruction<S> {
         rows = members[0].out.rows
         width = members.reduce(0) { $0 + $1.out.cols }
         let last = members.last!
+        memberRefs = UnretainedInstructions(members)
+        activeRefs = UnretainedInstructions(active)
         flag = .allocate(capacity: 1)
         flag.initialize(to: 0)
         super.init(node: last.node, op: last.op, operands: last.operands, out: last.out)
     }
-    deinit { flag.deallocate() }
+    deinit { flag.deallocate(); memberRefs.deallocate(); activeRefs.deallocate() }
 
     override var isRowwise: Bool { @_specialize(where S == Double) @_specialize(where S == Float) get { false } }
     @_specialize(where S == Double) @_specialize(where S == Float)
@@ -83,15 +106,15 @@ final class RowSection<S: Scalar>: Instruction<S> {
 
     @_specialize(where S == Double) @_specialize(where S == Float)
     override func run(from t: Int, count: Int) throws {
-        for m in members { m.prepare(t, count, gradients: false) }
-        let members = self.members
-        Parallel.rows(rows, cols: width) { r in for m in members { m.forwardRows(r) } }
+        let members = memberRefs
+        members.forEach { $0.prepare(t, count, gradients: false) }
+        Parallel.rows(rows, cols: width) { r in members.forEach { $0.forwardRows(r) } }
     }
 
     @_specialize(where S == Double) @_specialize(where S == Float)
     override func vjp(from t: Int, count: Int) {
-        let active = self.active
-        for m in active { m.prepare(t, count, gradients: true) }
+        let active = activeRefs
+        active.forEach { $0.prepare(t, count, gradients: true) }
         if Parallel.enabled && rows >= 2 && rows * width >= Parallel.minimumElements && tailsRunByRows() {
             // Each core runs its rows and then adds them into the biases' column sums, core 1
             // after core 0 (a flag), so every column adds rows 0, 1, … in order as in one
@@ -100,27 +123,30 @@ final class RowSection<S: Scalar>: Instruction<S> {
             let (token, flag) = (self.token, self.flag)
             Parallel.two { part in
                 let r = Parallel.rowHalf(part, of: rows)
-                for m in active { m.backwardRows(r) }
+                active.forEach { $0.backwardRows(r) }
                 if part == 1 { gatelab_flag_wait(flag, token) }
-                for m in active where m.hasTail { m.backwardTail(rows: r, columns: 0..<m.current.value.cols) }
+                active.forEach { m in if m.hasTail { m.backwardTail(rows: r, columns: 0..<m.current.value.cols) } }
                 if part == 0 { gatelab_flag_raise(flag, token) }
             }
             return
         }
-        Parallel.rows(rows, cols: width) { r in for m in active { m.backwardRows(r) } }
+        Parallel.rows(rows, cols: width) { r in active.forEach { $0.backwardRows(r) } }
         // The tails (biases' column sums) in one split by columns, when they are all column
         // sums: each column's sum keeps its order, whichever core adds it.
-        guard active.contains(where: \.hasTail) else { return }
-        if active.allSatisfy(\.tailSplitsByColumns) {
+        var anyTail = false, allColumnSums = true
+        active.forEach { m in if m.hasTail { anyTail = true; allColumnSums = allColumnSums && m.tailSplitsByColumns } }
+        guard anyTail else { return }
+        if allColumnSums {
             func part(_ p: Int) {
-                for m in active where m.hasTail {
+                active.forEach { m in
+                    guard m.hasTail else { return }
                     let cs = Parallel.half(p, of: m.current.value.cols)
                     if !cs.isEmpty { m.backwardTail(rows: 0..<m.current.value.rows, columns: cs) }
                 }
             }
             if Parallel.enabled && rows * width >= Parallel.minimumElements { Parallel.two(part) } else { part(0); part(1) }
         } else {
-            for m in active { m.backwardTail() }
+            active.forEach { $0.backwardTail() }
         }
     }
 }
