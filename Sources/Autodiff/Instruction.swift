@@ -160,6 +160,16 @@ class Instruction<S: Scalar> {
         }
     }
 
+    /// Whether no two of the prepared tail's sums add into one gradient (so that they may run
+    /// by row halves, each half adding into every target in turn).
+    var tailTargetsDistinct: Bool {
+        let m = current.value.rows
+        for i in operands.indices where grads[i].rows != m && grads[i].p != nil {
+            for j in operands.indices where j > i && grads[j].rows != m && grads[j].p == grads[i].p { return false }
+        }
+        return true
+    }
+
     /// Calls `body` with each gradient the prepared tail adds into.
     @_specialize(where S == Double) @_specialize(where S == Float)
     func forEachTailTarget(_ body: (UnsafeMutablePointer<S>) -> Void) {
@@ -200,7 +210,13 @@ class Instruction<S: Scalar> {
         guard out.gradBase != nil else { return }
         if isRowwise {
             prepare(t, count, gradients: true)
-            Parallel.rows(current.value.rows, cols: current.value.cols) { backwardRows($0) }
+            let (rows, cols) = (current.value.rows, current.value.cols)
+            if hasTail && tailSplitsByColumns && tailTargetsDistinct {
+                // The bias sums in the rows' hand-off, each core on its own rows (as a RowSection).
+                Parallel.rows(rows, cols: cols, { backwardRows($0) }, thenInOrder: { backwardTail(rows: $0, columns: 0..<cols) })
+                return
+            }
+            Parallel.rows(rows, cols: cols) { backwardRows($0) }
             backwardTail()
             return
         }

@@ -79,6 +79,27 @@ enum Parallel {
         two { body(rowHalf($0, of: rows)) }
     }
 
+    /// Runs `body` on the row halves of `0 ..< rows` in parallel (as `rows` splits them), then
+    /// `inOrder` on half 0 and only then on half 1 (core 1 waits for a flag core 0 raises):
+    /// for sums over the rows that must add them in order (a bias's gradient), each core
+    /// reading only the rows it wrote. Unsplit: `body` and `inOrder` on all rows.
+    @inline(__always)
+    static func rows(_ rows: Int, cols: Int, _ body: (Range<Int>) -> Void, thenInOrder inOrder: (Range<Int>) -> Void) {
+        guard enabled, rows >= 2, rows * cols >= minimumElements else { body(0..<rows); inOrder(0..<rows); return }
+        var flag: UInt = 0
+        withUnsafeMutablePointer(to: &flag) { f in
+            // `gatelab_run_two` runs part 0 first whenever it runs the parts in turn: the wait
+            // cannot block.
+            two { part in
+                let r = rowHalf(part, of: rows)
+                body(r)
+                if part == 1 { gatelab_flag_wait(f, 1) }
+                inOrder(r)
+                if part == 0 { gatelab_flag_raise(f, 1) }
+            }
+        }
+    }
+
     /// Part `part` (0 or 1) of `0 ..< rows` as `rows` divides it: the first ⌊rows/2⌋ rows, then
     /// the rest (so a single row is part 1's). Every split of a step's batch rows uses these
     /// halves, so that the rows a core writes at one step are the rows it reads at the next.

@@ -1,13 +1,12 @@
-import CWorker
 // Running a step's chain of row-wise instructions with one hand-off. After the fused product,
 // an LSTM step is seven row-wise instructions (four gates, c', tanh c', h'); split one by one
 // they would cost seven hand-offs and seven waits a step, in each direction. Rows r of each
 // depend only on rows r of the ones before, so one
 // split serves the whole chain: each core runs every instruction on its half of the rows.
 // The reverse pass's tails (the biases' column sums) run in the same hand-off when every
-// tail adds into a gradient of its own: core 0 adds its rows, then core 1 its rows (it waits
-// for a flag), so each column still adds rows 0, 1, … in order and neither core reads the
-// other's rows. Same kernels, same order for every element: the bits do not change.
+// tail adds into a gradient of its own (`Parallel.rows(_:cols:_:thenInOrder:)`): core 0 adds
+// its rows, then core 1 its rows, so each column still adds rows 0, 1, … in order and neither
+// core reads the other's rows. Same kernels, same order for every element: the bits do not change.
 extension ProgramOf {
     /// Replaces runs of two or more consecutive row-wise step instructions with the same row
     /// count (at least two rows) by `RowSection`s.
@@ -59,10 +58,6 @@ final class RowSection<S: Scalar>: Instruction<S> {
     /// `members` and `active` for the time loop.
     private let memberRefs: UnretainedInstructions<S>, activeRefs: UnretainedInstructions<S>
 
-    /// Raised by core 0 when its rows are in the column sums (`vjp`), with the call's token.
-    private let flag: UnsafeMutablePointer<UInt>
-    private var token: UInt = 0
-
     /// Whether the prepared tails may run by row halves, core 1 after core 0: there are
     /// tails, all of them column sums, each into a gradient of its own. (Two tails into one
     /// gradient would interleave their rows differently from one call's order.)
@@ -88,11 +83,9 @@ final class RowSection<S: Scalar>: Instruction<S> {
         let last = members.last!
         memberRefs = UnretainedInstructions(members)
         activeRefs = UnretainedInstructions(active)
-        flag = .allocate(capacity: 1)
-        flag.initialize(to: 0)
         super.init(node: last.node, op: last.op, operands: last.operands, out: last.out)
     }
-    deinit { flag.deallocate(); memberRefs.deallocate(); activeRefs.deallocate() }
+    deinit { memberRefs.deallocate(); activeRefs.deallocate() }
 
     override var isRowwise: Bool { @_specialize(where S == Double) @_specialize(where S == Float) get { false } }
     @_specialize(where S == Double) @_specialize(where S == Float)
@@ -115,19 +108,13 @@ final class RowSection<S: Scalar>: Instruction<S> {
     override func vjp(from t: Int, count: Int) {
         let active = activeRefs
         active.forEach { $0.prepare(t, count, gradients: true) }
-        if Parallel.enabled && rows >= 2 && rows * width >= Parallel.minimumElements && tailsRunByRows() {
+        if tailsRunByRows() {
             // Each core runs its rows and then adds them into the biases' column sums, core 1
-            // after core 0 (a flag), so every column adds rows 0, 1, … in order as in one
-            // call, and no core reads the other's rows.
-            token &+= 1
-            let (token, flag) = (self.token, self.flag)
-            Parallel.two { part in
-                let r = Parallel.rowHalf(part, of: rows)
-                active.forEach { $0.backwardRows(r) }
-                if part == 1 { gatelab_flag_wait(flag, token) }
+            // after core 0, so every column adds rows 0, 1, … in order as in one call, and no
+            // core reads the other's rows.
+            Parallel.rows(rows, cols: width, { r in active.forEach { $0.backwardRows(r) } }, thenInOrder: { r in
                 active.forEach { m in if m.hasTail { m.backwardTail(rows: r, columns: 0..<m.current.value.cols) } }
-                if part == 0 { gatelab_flag_raise(flag, token) }
-            }
+            })
             return
         }
         Parallel.rows(rows, cols: width) { r in active.forEach { $0.backwardRows(r) } }

@@ -31,9 +31,9 @@ struct ThreadsTests {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("gatelab-threads-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
-        func losses(threads: String) throws -> [Double] {
-            let output = dir.appendingPathComponent("train-\(threads).json")
-            let arguments = ["train", "--task", "adding", "--cell", "lstm", "--hidden", "64", "--length", "12", "--batch", "32",
+        func losses(threads: String, cell: String) throws -> [Double] {
+            let output = dir.appendingPathComponent("train-\(cell)-\(threads).json")
+            let arguments = ["train", "--task", "adding", "--cell", cell, "--hidden", "64", "--length", "12", "--batch", "32",
                              "--updates", "6", "--eval-every", "3", "--precision", precision, "--json", "--output", output.path]
             var environment = ProcessInfo.processInfo.environment
             environment["GATELAB_THREADS"] = threads
@@ -44,7 +44,13 @@ struct ThreadsTests {
             let train = try #require(record["train_loss"] as? [Double]), final = try #require(record["final_loss"] as? Double)
             return train + [final]
         }
-        let one = try losses(threads: "1"), two = try losses(threads: "2")
-        #expect(one.count == 7 && one.map(\.bitPattern) == two.map(\.bitPattern), "one core \(one)\ntwo cores \(two)")
+        // The LSTM's row-wise chain runs as a row section; the tanh RNN's one row-wise
+        // instruction (its bias sums too) on its own. Not the RNN in float32: there OpenBLAS's
+        // SGEMM gives the halves of the 64 × 64 weights' gradient other bits than the whole
+        // (it picks its small-matrix kernel for them; Notes/float32.md, "What remains").
+        for cell in precision == "f32" ? ["lstm"] : ["lstm", "rnn"] {
+            let one = try losses(threads: "1", cell: cell), two = try losses(threads: "2", cell: cell)
+            #expect(one.count == 7 && one.map(\.bitPattern) == two.map(\.bitPattern), "\(cell): one core \(one)\ntwo cores \(two)")
+        }
     }
 }
