@@ -172,16 +172,14 @@ final class FusedProducts<S: Scalar>: Instruction<S> {
                 S.stepProduct(m: range.count, n: inner, k: width, a: outputGrad + range.lowerBound * width, lda: width,
                               b: weights, ldb: inner, c: da + range.lowerBound * inner, ldc: inner, accumulate: true)
             }
-            filled += 1
-            precondition(filled <= chunk, "FusedProducts: more steps than a block")
-            return
-        }
-        Parallel.rows(rows, cols: width) { gather($0) }
-        if let da = ga.p {
-            if weightsT != nil {
-                MatMul.stepProduct(rows, inner, width, outputGrad, width, weights, inner, accumulate: true, da, inner)
-            } else {
-                MatMul.product(false, false, rows, inner, width, outputGrad, width, weights, inner, beta: 1, da, inner)
+        } else {
+            Parallel.rows(rows, cols: width) { gather($0) }
+            if let da = ga.p {
+                if weightsT != nil {
+                    MatMul.stepProduct(rows, inner, width, outputGrad, width, weights, inner, accumulate: true, da, inner)
+                } else {
+                    MatMul.product(false, false, rows, inner, width, outputGrad, width, weights, inner, beta: 1, da, inner)
+                }
             }
         }
         filled += 1

@@ -100,6 +100,19 @@ enum Parallel {
         }
     }
 
+    /// `body(part, 2)` for parts 0 and 1 on the two cores when `split`, else `body(0, 1)` once:
+    /// for work that each core does on its own rows (`rowHalf(part, of:parts:)`).
+    @inline(__always)
+    static func inParts(_ split: Bool, _ body: (_ part: Int, _ parts: Int) -> Void) {
+        if split { two { body($0, 2) } } else { body(0, 1) }
+    }
+
+    /// Part `part` of `parts` (1: all of `0 ..< rows`; 2: `rowHalf`).
+    @inline(__always)
+    static func rowHalf(_ part: Int, of rows: Int, parts: Int) -> Range<Int> {
+        parts == 1 ? 0..<rows : rowHalf(part, of: rows)
+    }
+
     /// Part `part` (0 or 1) of `0 ..< rows` as `rows` divides it: the first ⌊rows/2⌋ rows, then
     /// the rest (so a single row is part 1's). Every split of a step's batch rows uses these
     /// halves, so that the rows a core writes at one step are the rows it reads at the next.

@@ -286,15 +286,14 @@ public final class ProgramOf<S: Autodiff.Scalar>: Executor {
             for t in b {
                 // The states into step t, each core copying the batch rows its row-wise
                 // sections write (`Parallel.rowHalf`).
-                func states(_ part: Int, _ parts: Int) {
+                Parallel.inParts(splitsStates) { part, parts in
                     for (k, (s, n)) in recurrence.enumerated() {
-                        let (rows, cols) = stateShapes[k], rs = parts == 1 ? 0..<rows : Parallel.rowHalf(part, of: rows)
+                        let (rows, cols) = stateShapes[k], rs = Parallel.rowHalf(part, of: rows, parts: parts)
                         let dst = address(placement[s], t) + rs.lowerBound * cols
                         let src = t == 0 ? initialStates[k].base : address(placement[n], t - 1)
                         dst.update(from: src + rs.lowerBound * cols, count: rs.count * cols)
                     }
                 }
-                if splitsStates { Parallel.two { states($0, 2) } } else { states(0, 1) }
                 for ins in stepRefs {
                     try ins._withUnsafeGuaranteedRef { try $0.run(from: t, count: 1) }
                     if checkFinite { try check(ins.takeUnretainedValue(), from: t, count: 1) }
@@ -373,7 +372,7 @@ public final class ProgramOf<S: Autodiff.Scalar>: Executor {
         let splits = zeroing.splits || splitsStates
         func carry(from t: Int, part: Int, of parts: Int) {
             for (k, (s, _)) in recurrence.enumerated() {
-                let (rows, cols) = stateShapes[k], rs = parts == 1 ? 0..<rows : Parallel.rowHalf(part, of: rows)
+                let (rows, cols) = stateShapes[k], rs = Parallel.rowHalf(part, of: rows, parts: parts)
                 let (o, c) = (rs.lowerBound * cols, rs.count * cols)
                 (carries[k].base + o).update(from: gradAddress(placement[s], t) + o, count: c)
             }
@@ -383,7 +382,7 @@ public final class ProgramOf<S: Autodiff.Scalar>: Executor {
             zeroing.zero(step: t, part: part, of: parts)
             guard add else { return }
             for (k, (_, next)) in recurrence.enumerated() {
-                let (rows, cols) = stateShapes[k], rs = parts == 1 ? 0..<rows : Parallel.rowHalf(part, of: rows)
+                let (rows, cols) = stateShapes[k], rs = Parallel.rowHalf(part, of: rows, parts: parts)
                 let (g, c) = (gradAddress(placement[next], t), carries[k].base)
                 for j in (rs.lowerBound * cols)..<(rs.upperBound * cols) { g[j] += c[j] }
             }
@@ -393,13 +392,12 @@ public final class ProgramOf<S: Autodiff.Scalar>: Executor {
         for b in blocks(0..<n).reversed() {
             for t in b.reversed() {
                 let add = t < n - 1 || pending
-                if splits { Parallel.two { betweenSteps(t, carryFrom: uncarried, add: add, part: $0, of: 2) } }
-                else { betweenSteps(t, carryFrom: uncarried, add: add, part: 0, of: 1) }
+                Parallel.inParts(splits) { betweenSteps(t, carryFrom: uncarried, add: add, part: $0, of: $1) }
                 pending = false
                 try seed(SeedsOf(source: self, step: t))
                 for ins in reversed { ins._withUnsafeGuaranteedRef { $0.vjp(from: t, count: 1) } }
                 if let carried {
-                    if splitsStates { Parallel.two { carry(from: t, part: $0, of: 2) } } else { carry(from: t, part: 0, of: 1) }
+                    Parallel.inParts(splitsStates) { carry(from: t, part: $0, of: $1) }
                     carried(SeedsOf(source: self, step: t), carryBuffers)
                     uncarried = nil
                 } else {
@@ -409,9 +407,7 @@ public final class ProgramOf<S: Autodiff.Scalar>: Executor {
             for ins in stepwise { ins.endBlock() }
             for ins in hoisted.reversed() { ins.vjp(from: b.lowerBound, count: b.count) }
         }
-        if let t = uncarried {
-            if splitsStates { Parallel.two { carry(from: t, part: $0, of: 2) } } else { carry(from: t, part: 0, of: 1) }
-        }
+        if let t = uncarried { Parallel.inParts(splitsStates) { carry(from: t, part: $0, of: $1) } }
         for ins in stepwise { ins.endBackward() }
     }
 

@@ -155,7 +155,7 @@ double gatelab_core_round_trip_ns(long iterations) {
     }
     cpu_set_t saved, mine;
     if (pthread_getaffinity_np(pthread_self(), sizeof saved, &saved) != 0) return -1;
-    static struct round_trip r __attribute__((aligned(64)));
+    struct round_trip r __attribute__((aligned(64)));   // joined before this returns
     atomic_store(&r.counter, 0);
     r.iterations = iterations;
     CPU_ZERO(&r.cpu); CPU_SET(second, &r.cpu);
