@@ -106,8 +106,9 @@ extension MatMul {
 
     /// `c = a · b` (`accumulate`: `c += a · b`) with b read in place as k × n, through
     /// `S.stepProduct` (only when `S.hasStepProduct`): a recurrent step's product, split over
-    /// the two cores as `product` splits (column blocks when C is wide, else row blocks). Each
-    /// element is one fma chain whichever part computes it, so the split changes no bit.
+    /// the two cores by batch rows (`splitsStepProductByRows`), or for a batch under 16 rows
+    /// by column blocks. Each element is one fma chain whichever part computes it, so the
+    /// split changes no bit.
     static func stepProduct<S: Scalar>(_ m: Int, _ n: Int, _ k: Int, _ a: UnsafePointer<S>, _ lda: Int,
                                        _ b: UnsafePointer<S>, _ ldb: Int, accumulate: Bool, _ c: UnsafeMutablePointer<S>, _ ldc: Int) {
         if splitsStepProductByRows(m, n, k) {
@@ -116,19 +117,12 @@ extension MatMul {
                 S.stepProduct(m: rs.count, n: n, k: k, a: a + rs.lowerBound * lda, lda: lda, b: b, ldb: ldb,
                               c: c + rs.lowerBound * ldc, ldc: ldc, accumulate: accumulate)
             }
-        } else if Parallel.enabled && m * n * k >= Parallel.minimumProductWork && max(m, n) >= 16 {
-            if n >= m {
-                Parallel.two { part in
-                    let cs = Parallel.half(part, of: n)
-                    S.stepProduct(m: m, n: cs.count, k: k, a: a, lda: lda, b: b + cs.lowerBound, ldb: ldb,
-                                  c: c + cs.lowerBound, ldc: ldc, accumulate: accumulate)
-                }
-            } else {
-                Parallel.two { part in
-                    let rs = Parallel.half(part, of: m)
-                    S.stepProduct(m: rs.count, n: n, k: k, a: a + rs.lowerBound * lda, lda: lda, b: b, ldb: ldb,
-                                  c: c + rs.lowerBound * ldc, ldc: ldc, accumulate: accumulate)
-                }
+        } else if Parallel.enabled && m * n * k >= Parallel.minimumProductWork && n >= 16 {
+            // Fewer than 16 rows here, so C is the wider way: column blocks.
+            Parallel.two { part in
+                let cs = Parallel.half(part, of: n)
+                S.stepProduct(m: m, n: cs.count, k: k, a: a, lda: lda, b: b + cs.lowerBound, ldb: ldb,
+                              c: c + cs.lowerBound, ldc: ldc, accumulate: accumulate)
             }
         } else {
             S.stepProduct(m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate)
