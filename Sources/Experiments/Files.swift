@@ -1,4 +1,5 @@
 import Foundation
+import GateLabSupport
 
 /// File operations of the runners, each failure a `ExperimentError.io` naming the path.
 ///
@@ -225,35 +226,16 @@ public enum Files {
     /// The largest input file GateLab reads (reference cases, weights, checkpoints, experiment
     /// and cell files): 1 GiB. Every reader goes through `contents(of:limit:)`, so no input,
     /// not even `/dev/zero`, makes it allocate more than this for the bytes.
-    public static let inputLimit = 1 << 30
+    public static let inputLimit = InputFile.defaultLimit
 
-    /// The bytes of the file at `path`, read with a bound: at most `limit` bytes are ever held,
-    /// from a regular file, a device or a FIFO (a folder is refused).
-    /// - Throws: `ExperimentError.io` naming the path: cannot be opened, is a folder, or is
-    ///   longer than `limit`.
+    /// The bytes of the regular file at `path`, read with a bound (`InputFile.bytes`): at most
+    /// `limit` bytes are ever held; a folder, FIFO, device or socket is refused at once.
+    /// - Throws: `ExperimentError.io` naming the path: cannot be opened, is not a regular
+    ///   file, or is longer than `limit`.
     public static func contents(of path: String, limit: Int = inputLimit) throws -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_NOCTTY)
-        guard fd >= 0 else { throw ExperimentError.io(path: path, message: "cannot read the file (\(String(cString: strerror(errno))))") }
-        defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else { throw ExperimentError.io(path: path, message: "cannot read the file (\(String(cString: strerror(errno))))") }
-        if (info.st_mode & S_IFMT) == S_IFDIR { throw ExperimentError.io(path: path, message: "is a folder, not a file") }
-        if (info.st_mode & S_IFMT) == S_IFREG && Int(info.st_size) > limit {
-            throw ExperimentError.io(path: path, message: "is \(info.st_size) bytes, more than the \(limit) bytes GateLab reads")
+        do { return try InputFile.bytes(path, limit: limit) } catch let e as InputFileError {
+            throw ExperimentError.io(path: e.path, message: e.reason)
         }
-        var bytes = [UInt8]()
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress!, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw ExperimentError.io(path: path, message: "cannot read the file (\(String(cString: strerror(errno))))")
-            }
-            if n == 0 { break }
-            guard bytes.count + n <= limit else { throw ExperimentError.io(path: path, message: "is longer than the \(limit) bytes GateLab reads") }
-            bytes.append(contentsOf: chunk[0..<n])
-        }
-        return bytes
     }
 
     /// The file's text, or nil when it does not exist or is not UTF-8.
