@@ -162,6 +162,44 @@ public enum Files {
         }
     }
 
+    /// Refuses, before any work, two outputs of one command that would land in the same file:
+    /// the same path, two spellings of it (`x.npz`, `./x.npz`), or two names that a symbolic
+    /// link or a hard link makes one file — one write would destroy the other (a checkpoint
+    /// overwritten by the result, then `--resume` fails). Devices (`/dev/null` twice) are
+    /// written through, never replaced, and may be shared.
+    /// - Parameter outputs: each output's option (`--save`) and path; nil paths are skipped.
+    /// - Throws: `ExperimentError.invalid` naming both options and the file.
+    public static func checkDistinctOutputs(_ outputs: [(what: String, path: String?)]) throws {
+        var seen = [(what: String, path: String, identity: String)]()
+        for case let (what, path?) in outputs {
+            guard let identity = outputIdentity(path) else { continue }
+            if let first = seen.first(where: { $0.identity == identity }) {
+                let same = first.path == path ? "'\(path)'" : "'\(first.path)' and '\(path)', one file"
+                throw ExperimentError.invalid("\(first.what) and \(what) name the same file (\(same)); one would overwrite the other: give each its own path")
+            }
+            seen.append((what, path, identity))
+        }
+    }
+
+    /// What identifies the file a write to `path` lands in: an existing file's device and
+    /// inode (through links), else its folder resolved by `realpath` and its name; nil for a
+    /// device or FIFO (written through) or a path whose folder does not exist (refused elsewhere).
+    static func outputIdentity(_ path: String) -> String? {
+        var info = stat()
+        if stat(path, &info) == 0 {
+            let type = info.st_mode & S_IFMT
+            return type == S_IFREG || type == S_IFDIR ? "inode:\(info.st_dev):\(info.st_ino)" : nil
+        }
+        let slash = path.lastIndex(of: "/")
+        let folder = slash.map { String(path[..<$0]) }.map { $0.isEmpty ? "/" : $0 } ?? "."
+        let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
+        // A dangling link in the name's place: its target is where the write would go.
+        if lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFLNK { return "link:" + path }
+        guard let resolved = realpath(folder, nil) else { return nil }
+        defer { free(resolved) }
+        return "path:" + String(cString: resolved) + "/" + name
+    }
+
     /// Creates `path` and its parents if needed. Safe when other processes create the same
     /// folders at the same moment (an `EEXIST` from a folder is success).
     public static func makeDirectory(_ path: String) throws {

@@ -94,10 +94,12 @@ enum PresetTraining {
                                "--eval-size", "--forget-bias", "--profile-every", "--save", "--save-every", "--weights", "--execution"],
                               "with --preset: the paper's set-up fixes the network and its training (--budget, --length and --lr override it)")
         if c.resume && c.checkpoint == nil { throw ValidationError("--resume needs --checkpoint FILE") }
+        if c.checkpoint == nil { try refuseIneffective(["--checkpoint-every"], "without --checkpoint FILE") }
         guard c.checkpointEvery >= 1 else { throw ValidationError("--checkpoint-every must be at least 1, got \(c.checkpointEvery)") }
         // The same output-path rule as the rest of `train` (`Files.checkOutputPath`).
         if let checkpoint = c.checkpoint { try Files.checkOutputFile(checkpoint, what: "--checkpoint") }
         if let output = c.output { try Files.checkOutputFile(output, what: "--output") }
+        try Files.checkDistinctOutputs([("--checkpoint", c.checkpoint), ("--output", c.output)])
         _ = try resolve(c)
     }
 
