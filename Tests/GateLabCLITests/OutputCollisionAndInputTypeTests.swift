@@ -61,7 +61,7 @@ struct OutputCollisionAndInputTypeTests {
         expectOneLineError(try CommandLineTool.run(Self.train + ["--checkpoint", checkpoint, "--output", dir.path("hard.json")]),
                            mentions: ["name the same file"])
         // A preset's two outputs too.
-        expectOneLineError(try CommandLineTool.run(["train", "--preset", "exp4", "--checkpoint", x, "--output", x]),
+        expectOneLineError(try CommandLineTool.run(["train", "--preset", "hochreiter1997-exp4", "--checkpoint", x, "--output", x]),
                            mentions: ["--checkpoint and --output", "name the same file"])
         // Devices are written through and may be shared.
         let ok = try CommandLineTool.run(Self.train + ["--output", "/dev/null", "--save", dir.path("ok.npz"), "--json"])
@@ -142,5 +142,46 @@ struct OutputCollisionAndInputTypeTests {
         let merge = try CommandLineTool.run(["merge", file, "--output", out])
         #expect(merge.status == 1, "\(merge)")
         #expect(merge.stderr.contains("1 damaged"), "\(merge)")
+    }
+
+    @Test func sizesFromOptionsAndFilesAreBoundedUnderOneBudget() throws {
+        // A preset's length: 10^11 trapped in the random source, 10^9 allocated 16 GB.
+        for length in ["100000000000", "1000000000", "9223372036854775807"] {
+            expectOneLineError(try CommandLineTool.run(["train", "--preset", "hochreiter1997-exp4", "--length", length]), mentions: ["at most 10000000"])
+        }
+        // A .cell file's parameters under the same budget in probe and weights init as in train.
+        let dir = try TemporaryDirectory()
+        let cell = try dir.write("wide.cell", """
+            cell wide
+            state h
+            a = tanh(W_a x + U_a h + b_a)
+            b = tanh(W_b x + U_b h + b_b)
+            h' = a * b
+            """)
+        let huge = ["--input", "3", "--hidden", "20000"]
+        expectOneLineError(try CommandLineTool.run(["weights", "init", "--cell", cell, "--output", dir.path("w.npz")] + huge),
+                           mentions: ["wide.cell", "memory budget of 1024 MB"])
+        #expect(!FileManager.default.fileExists(atPath: dir.path("w.npz")))
+        expectOneLineError(try CommandLineTool.run(["probe", "--cell", cell, "--steps", "2"] + huge), mentions: ["memory budget of 1024 MB"])
+        expectOneLineError(try CommandLineTool.run(Self.train.map { $0 == "lstm" ? cell : $0 } + ["--hidden", "20000"]),
+                           mentions: ["memory budget"])
+
+        // `weights check` on a file whose metadata holds a 1 MB key prints a bounded table.
+        let model = dir.path("m.safetensors")
+        #expect(try CommandLineTool.run(["weights", "init", "--cell", "lstm", "--input", "2", "--hidden", "3", "--output", model]).status == 0)
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: model)))
+        let headerLength = Int(bytes[0..<8].enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) })
+        var header = String(decoding: bytes[8..<(8 + headerLength)], as: UTF8.self)
+        let longKey = String(repeating: "k", count: 1 << 20)
+        let keys = (0..<3).map { "\"\(longKey)\($0)\":\"v\"," }.joined()
+        try #require(header.contains(#""__metadata__":{"#))
+        header = header.replacingOccurrences(of: #""__metadata__":{"#, with: #""__metadata__":{"# + keys)
+        while (8 + header.utf8.count) % 8 != 0 { header += " " }
+        let count = UInt64(header.utf8.count)
+        bytes = (0..<8).map { UInt8((count >> (8 * UInt64($0))) & 0xFF) } + Array(header.utf8) + bytes[(8 + headerLength)...]
+        try Data(bytes).write(to: URL(fileURLWithPath: model))
+        let check = try CommandLineTool.run(["weights", "check", model])
+        #expect(check.status == 0, "\(check.stderr.prefix(300))")
+        #expect(check.stdout.utf8.count < 10_000, "weights check printed \(check.stdout.utf8.count) bytes")
     }
 }
