@@ -236,13 +236,23 @@ public final class ExperimentRunner<Kind: ExperimentKind> {
         for (k, p) in processes.enumerated() {
             p.waitUntilExit()
             guard p.terminationStatus == 0, p.terminationReason == .exit else {
-                throw ExperimentError.io(path: directory, message: "job \(k + 1) of \(jobs) failed (exit \(p.terminationStatus)); run the command again to resume")
+                // A job killed by a signal has no exit code: its status is the signal's number.
+                let how = p.terminationReason == .uncaughtSignal ? "was killed by signal \(p.terminationStatus)\(Self.signalName(p.terminationStatus))"
+                    : "failed (exit \(p.terminationStatus))"
+                throw ExperimentError.io(path: directory, message: "job \(k + 1) of \(jobs) \(how); run the command again to resume")
             }
         }
         if let p = pending.first {
             throw ExperimentError.io(path: p.path, message: "a job ended without writing this point; run the command again to resume")
         }
         return found
+    }
+
+    /// ` (SIGKILL)` for a signal's number, or "".
+    static func signalName(_ signal: Int32) -> String {
+        let names: [Int32: String] = [SIGKILL: "SIGKILL", SIGTERM: "SIGTERM", SIGINT: "SIGINT", SIGSEGV: "SIGSEGV", SIGABRT: "SIGABRT",
+                                      SIGBUS: "SIGBUS", SIGILL: "SIGILL", SIGFPE: "SIGFPE", SIGHUP: "SIGHUP", SIGTRAP: "SIGTRAP"]
+        return names[signal].map { " (\($0))" } ?? ""
     }
 
     /// Writes a record's curves, then the JSON line that marks its point finished.

@@ -184,4 +184,19 @@ struct OutputCollisionAndInputTypeTests {
         #expect(check.status == 0, "\(check.stderr.prefix(300))")
         #expect(check.stdout.utf8.count < 10_000, "weights check printed \(check.stdout.utf8.count) bytes")
     }
+
+    @Test func resumeMessagesNameTheRealCause() throws {
+        let dir = try TemporaryDirectory()
+        let preset = ["train", "--preset", "hochreiter1997-exp4", "--checkpoint", dir.path("trial.json"), "--checkpoint-every", "2"]
+        let first = try CommandLineTool.run(preset + ["--budget", "4"])
+        #expect(first.status == 0 || first.status == 1, "\(first)")
+        // The same trial resumed with another budget: the budget is named, not "another trial".
+        expectOneLineError(try CommandLineTool.run(preset + ["--budget", "6", "--resume"]),
+                           mentions: ["is this trial", "budget: the checkpoint has 4, this command 6"])
+        // A cell training's checkpoint given to a preset's resume: said to be one, not "no checksum".
+        let task = dir.path("task.json")
+        #expect(try CommandLineTool.run(Self.train + ["--checkpoint", task]).status == 0)
+        expectOneLineError(try CommandLineTool.run(["train", "--preset", "hochreiter1997-exp4", "--checkpoint", task, "--resume"]),
+                           mentions: ["checkpoint of a cell's training"])
+    }
 }
