@@ -1,6 +1,7 @@
 import Autodiff
 import Cells
 import Foundation
+import GateLabSupport
 import GSLKit
 
 /// A recurrent cell written as a text file of equations (`Cells/*.cell`; the language is
@@ -28,20 +29,14 @@ public struct LanguageCell: RecurrentCell {
     /// Reads and checks the cell file at `path`.
     /// - Throws: `CellFileError` (unreadable, too large, not UTF-8, or any mistake in it).
     public init(contentsOfFile path: String) throws {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw CellFileError(file: path, position: nil, kind: .unreadable, message: "no such cell file")
-        }
-        guard !isDirectory.boolValue else {
-            throw CellFileError(file: path, position: nil, kind: .unreadable, message: "a directory, not a cell file")
-        }
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw CellFileError(file: path, position: nil, kind: .unreadable, message: "cannot read the file")
-        }
-        defer { try? handle.close() }
+        // One byte more than a cell file may hold, so that a larger file is named as such.
         let data: Data
-        do { data = try handle.read(upToCount: CellFileLimits.bytes + 1) ?? Data() } catch {
-            throw CellFileError(file: path, position: nil, kind: .unreadable, message: "cannot read the file: \(error.localizedDescription)")
+        do { data = Data(try InputFile.bytes(path, limit: CellFileLimits.bytes + 1)) } catch let e as InputFileError {
+            let reason = e.reason == "no such file" ? "no such cell file"
+                : e.reason.hasPrefix("is a folder") ? "a directory, not a cell file"
+                : e.reason.hasPrefix("is longer") || e.reason.hasPrefix("is ") && e.reason.contains("bytes, more than")
+                    ? "larger than \(CellFileLimits.bytes / 1024) KiB; a cell file is a few lines of equations" : e.reason
+            throw CellFileError(file: path, position: nil, kind: .unreadable, message: reason)
         }
         try self.init(data: data, file: path)
     }

@@ -206,3 +206,36 @@ public enum InterchangeError: Error, Equatable, CustomStringConvertible {
         }
     }
 }
+
+/// A network whose parameters would not fit the memory budget.
+public struct NetworkSizeError: Error, Equatable, CustomStringConvertible {
+    /// One line: the cell, its sizes, what it needs and the budget.
+    public var description: String
+}
+
+extension RecurrentNetwork {
+    /// The memory budget for a network's parameters and their working copies, the same for
+    /// every command (`train` takes its own with `--memory-budget`): 1024 MB.
+    public static let parameterBudgetMB = 1024
+
+    /// Checks, before anything is allocated, that a network of these sizes fits `budgetMB`
+    /// with `copies` float64 arrays of its parameters (the weights, their gradients, an
+    /// optimizer's moments…), counted from the cell's specs: one rule for `train`, `probe`,
+    /// `gradcheck` and `weights init`, so that a `.cell` file with many matrices cannot make
+    /// one command allocate what another refuses.
+    /// - Returns: the number of trainable scalars.
+    /// - Throws: `NetworkSizeError` naming the cell, the sizes, the memory needed and the budget.
+    @discardableResult
+    public static func checkFits(cell: any RecurrentCell, named name: String, inputSize: Int, hiddenSize: Int, layers: Int,
+                                 copies: Int, budgetMB: Int = parameterBudgetMB) throws -> Int {
+        let scalars = scalarCount(cell: cell, inputSize: inputSize, hiddenSize: hiddenSize, layers: layers)
+        let bytesPerScalar = 8 * max(copies, 1)
+        guard let scalars, scalars <= (budgetMB << 20) / bytesPerScalar else {
+            let needed = scalars.map { "\($0) parameters (\((Double($0) * Double(bytesPerScalar) / 1048576).rounded(.up)) MB as \(copies) float64 copies)" }
+                ?? "more parameters than an Int counts"
+            throw NetworkSizeError(description: "\(name) with I = \(inputSize), H = \(hiddenSize), L = \(layers) needs \(needed), "
+                                   + "more than the memory budget of \(budgetMB) MB")
+        }
+        return scalars
+    }
+}

@@ -1,4 +1,5 @@
 import Foundation
+import GateLabSupport
 import TOMLKit
 
 /// An experiment file (`Experiments/*.toml`) of kind `Kind`, read and validated completely
@@ -130,10 +131,11 @@ extension Experiment: AnyExperiment {
 /// Reading an experiment file's text and top-level table, for every kind.
 enum ExperimentHeader {
     static func source(of path: String) throws -> String {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ExperimentError.file(file: path, line: nil, keyPath: nil, message: "cannot read the file")
+        let data: [UInt8]
+        do { data = try InputFile.bytes(path) } catch let e as InputFileError {
+            throw ExperimentError.file(file: path, line: nil, keyPath: nil, message: e.reason)
         }
-        guard let text = String(data: data, encoding: .utf8) else {
+        guard let text = String(validating: data, as: UTF8.self) else {
             throw ExperimentError.file(file: path, line: nil, keyPath: nil, message: "not UTF-8 text")
         }
         return text

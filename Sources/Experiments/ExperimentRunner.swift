@@ -220,7 +220,7 @@ public final class ExperimentRunner<Kind: ExperimentKind> {
                 return true
             }
             for p in ready {
-                guard let text = Files.read(p.path), case let (line, intact) = SealedLine.unseal(text.trimmingCharacters(in: .newlines)), intact != false,
+                guard let text = Files.read(p.path), case let (line, intact) = SealedLine.unseal(text.trimmingCharacters(in: .newlines)), intact == true,
                       let record = try? Kind.Record(jsonLine: line),
                       record.id == points[p.index].id, record.gatelabVersion == options.version else {
                     throw ExperimentError.io(path: p.path, message: "not the record a job of this run writes")
@@ -236,13 +236,23 @@ public final class ExperimentRunner<Kind: ExperimentKind> {
         for (k, p) in processes.enumerated() {
             p.waitUntilExit()
             guard p.terminationStatus == 0, p.terminationReason == .exit else {
-                throw ExperimentError.io(path: directory, message: "job \(k + 1) of \(jobs) failed (exit \(p.terminationStatus)); run the command again to resume")
+                // A job killed by a signal has no exit code: its status is the signal's number.
+                let how = p.terminationReason == .uncaughtSignal ? "was killed by signal \(p.terminationStatus)\(Self.signalName(p.terminationStatus))"
+                    : "failed (exit \(p.terminationStatus))"
+                throw ExperimentError.io(path: directory, message: "job \(k + 1) of \(jobs) \(how); run the command again to resume")
             }
         }
         if let p = pending.first {
             throw ExperimentError.io(path: p.path, message: "a job ended without writing this point; run the command again to resume")
         }
         return found
+    }
+
+    /// ` (SIGKILL)` for a signal's number, or "".
+    static func signalName(_ signal: Int32) -> String {
+        let names: [Int32: String] = [SIGKILL: "SIGKILL", SIGTERM: "SIGTERM", SIGINT: "SIGINT", SIGSEGV: "SIGSEGV", SIGABRT: "SIGABRT",
+                                      SIGBUS: "SIGBUS", SIGILL: "SIGILL", SIGFPE: "SIGFPE", SIGHUP: "SIGHUP", SIGTRAP: "SIGTRAP"]
+        return names[signal].map { " (\($0))" } ?? ""
     }
 
     /// Writes a record's curves, then the JSON line that marks its point finished.
@@ -284,6 +294,9 @@ public final class ExperimentRunner<Kind: ExperimentKind> {
         if intact == false { return .damaged(reason: Self.checksumMismatch) }
         guard let record = try? Kind.Record(jsonLine: line) else { return .damaged(reason: "not a result record") }
         let writer = record.gatelabVersion.map { "GateLab \($0)" } ?? "a GateLab that did not record its version"
+        // This GateLab seals every point file it writes: one of its own version without a
+        // seal had it removed (by hand, or by a tool that rewrote the file).
+        if intact == nil && record.gatelabVersion == options.version { return .damaged(reason: Self.unsealed) }
         guard (try? record.jsonLine()) == line else {
             // Same version, other bytes: not written by this GateLab as it stands (edited or
             // damaged); "an older format" would contradict the versions it names.
@@ -304,6 +317,8 @@ public final class ExperimentRunner<Kind: ExperimentKind> {
 
     /// Why a point file whose checksum does not match its content is refused.
     static var checksumMismatch: String { "its checksum does not match its content (edited by hand, or damaged)" }
+    /// Why a point file of this version without its checksum is refused.
+    static var unsealed: String { "has no checksum, although this GateLab version seals every point file it writes (edited by hand, or damaged)" }
 
     /// The stored record of `point` if it is finished (see `judge`). A missing curves file
     /// is rewritten from the record.
@@ -313,8 +328,8 @@ public final class ExperimentRunner<Kind: ExperimentKind> {
     func finishedRecord(_ point: Kind.Point) throws -> Kind.Record? {
         let path = "\(pointsDirectory)/\(point.id).json"
         let judged = judge(path, byID: [point.id: point])
-        if case .damaged(Self.checksumMismatch) = judged {
-            throw ExperimentError.io(path: path, message: Self.checksumMismatch + "; delete it to compute the point again")
+        if case .damaged(let reason) = judged, reason == Self.checksumMismatch || reason == Self.unsealed {
+            throw ExperimentError.io(path: path, message: reason + "; delete it to compute the point again")
         }
         guard case .valid(let id, let record) = judged, id == point.id else { return nil }
         let curves = "\(curvesDirectory)/\(point.id).csv"

@@ -1,4 +1,5 @@
 import Foundation
+import GateLabSupport
 
 /// File operations of the runners, each failure a `ExperimentError.io` naming the path.
 ///
@@ -161,6 +162,44 @@ public enum Files {
         }
     }
 
+    /// Refuses, before any work, two outputs of one command that would land in the same file:
+    /// the same path, two spellings of it (`x.npz`, `./x.npz`), or two names that a symbolic
+    /// link or a hard link makes one file — one write would destroy the other (a checkpoint
+    /// overwritten by the result, then `--resume` fails). Devices (`/dev/null` twice) are
+    /// written through, never replaced, and may be shared.
+    /// - Parameter outputs: each output's option (`--save`) and path; nil paths are skipped.
+    /// - Throws: `ExperimentError.invalid` naming both options and the file.
+    public static func checkDistinctOutputs(_ outputs: [(what: String, path: String?)]) throws {
+        var seen = [(what: String, path: String, identity: String)]()
+        for case let (what, path?) in outputs {
+            guard let identity = outputIdentity(path) else { continue }
+            if let first = seen.first(where: { $0.identity == identity }) {
+                let same = first.path == path ? "'\(path)'" : "'\(first.path)' and '\(path)', one file"
+                throw ExperimentError.invalid("\(first.what) and \(what) name the same file (\(same)); one would overwrite the other: give each its own path")
+            }
+            seen.append((what, path, identity))
+        }
+    }
+
+    /// What identifies the file a write to `path` lands in: an existing file's device and
+    /// inode (through links), else its folder resolved by `realpath` and its name; nil for a
+    /// device or FIFO (written through) or a path whose folder does not exist (refused elsewhere).
+    static func outputIdentity(_ path: String) -> String? {
+        var info = stat()
+        if stat(path, &info) == 0 {
+            let type = info.st_mode & S_IFMT
+            return type == S_IFREG || type == S_IFDIR ? "inode:\(info.st_dev):\(info.st_ino)" : nil
+        }
+        let slash = path.lastIndex(of: "/")
+        let folder = slash.map { String(path[..<$0]) }.map { $0.isEmpty ? "/" : $0 } ?? "."
+        let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
+        // A dangling link in the name's place: its target is where the write would go.
+        if lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFLNK { return "link:" + path }
+        guard let resolved = realpath(folder, nil) else { return nil }
+        defer { free(resolved) }
+        return "path:" + String(cString: resolved) + "/" + name
+    }
+
     /// Creates `path` and its parents if needed. Safe when other processes create the same
     /// folders at the same moment (an `EEXIST` from a folder is success).
     public static func makeDirectory(_ path: String) throws {
@@ -225,35 +264,16 @@ public enum Files {
     /// The largest input file GateLab reads (reference cases, weights, checkpoints, experiment
     /// and cell files): 1 GiB. Every reader goes through `contents(of:limit:)`, so no input,
     /// not even `/dev/zero`, makes it allocate more than this for the bytes.
-    public static let inputLimit = 1 << 30
+    public static let inputLimit = InputFile.defaultLimit
 
-    /// The bytes of the file at `path`, read with a bound: at most `limit` bytes are ever held,
-    /// from a regular file, a device or a FIFO (a folder is refused).
-    /// - Throws: `ExperimentError.io` naming the path: cannot be opened, is a folder, or is
-    ///   longer than `limit`.
+    /// The bytes of the regular file at `path`, read with a bound (`InputFile.bytes`): at most
+    /// `limit` bytes are ever held; a folder, FIFO, device or socket is refused at once.
+    /// - Throws: `ExperimentError.io` naming the path: cannot be opened, is not a regular
+    ///   file, or is longer than `limit`.
     public static func contents(of path: String, limit: Int = inputLimit) throws -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_NOCTTY)
-        guard fd >= 0 else { throw ExperimentError.io(path: path, message: "cannot read the file (\(String(cString: strerror(errno))))") }
-        defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else { throw ExperimentError.io(path: path, message: "cannot read the file (\(String(cString: strerror(errno))))") }
-        if (info.st_mode & S_IFMT) == S_IFDIR { throw ExperimentError.io(path: path, message: "is a folder, not a file") }
-        if (info.st_mode & S_IFMT) == S_IFREG && Int(info.st_size) > limit {
-            throw ExperimentError.io(path: path, message: "is \(info.st_size) bytes, more than the \(limit) bytes GateLab reads")
+        do { return try InputFile.bytes(path, limit: limit) } catch let e as InputFileError {
+            throw ExperimentError.io(path: e.path, message: e.reason)
         }
-        var bytes = [UInt8]()
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress!, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw ExperimentError.io(path: path, message: "cannot read the file (\(String(cString: strerror(errno))))")
-            }
-            if n == 0 { break }
-            guard bytes.count + n <= limit else { throw ExperimentError.io(path: path, message: "is longer than the \(limit) bytes GateLab reads") }
-            bytes.append(contentsOf: chunk[0..<n])
-        }
-        return bytes
     }
 
     /// The file's text, or nil when it does not exist or is not UTF-8.

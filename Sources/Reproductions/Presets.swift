@@ -316,12 +316,20 @@ public enum Presets {
 }
 
 extension PresetParameters {
+    /// The longest length a preset accepts: 10^7, the bound of the training tasks. The papers'
+    /// longest is 1 000 (Exps. 2c, 4 and 5); without a bound a length of 10^9 allocated 16 GB and
+    /// 10^11 trapped in the random source.
+    public static let largestLength = 10_000_000
+
     /// The same set-up at another length: T of Exps. 3a, 4 and 5, the lag q of Exp. 2c. The
     /// budget stays the variant's (`gatelab train --budget` changes it).
     /// - Parameter length: The new T (or q).
     /// - Throws: `ReproductionError.unsupported` for a task without a length (Exps. 1, 6, CERG)
     ///   or one too short for its generator.
     public func withLength(_ length: Int) throws -> PresetParameters {
+        guard length <= Self.largestLength else {
+            throw ReproductionError.unsupported("the length must be at most \(Self.largestLength), got \(length)")
+        }
         var p = self
         switch task {
         case .adding, .multiplication:

@@ -163,7 +163,7 @@ public enum ReproductionKind: ExperimentKind {
         if context.figures, let solved = GradientProfile.solvedRecord(in: records) {
             let file = ReproductionKind.paperCellFile(experimentFile: context.file)
             do {
-                profile = try GradientProfile.compute(solved: solved, cellSource: try String(contentsOfFile: file, encoding: .utf8))
+                profile = try GradientProfile.compute(solved: solved, cellSource: String(decoding: try Files.contents(of: file), as: UTF8.self))
                 figures.append(profile!.figure)
             } catch {
                 profileProblems.append("gradient profile not drawn (\(file)): \(error)")

@@ -285,6 +285,11 @@ public struct Trial: Codable {
     public static func resume(from data: Data) throws -> Trial {
         let (body, intact) = SealedLine.unseal(String(decoding: data, as: UTF8.self).trimmingCharacters(in: .newlines))
         guard let intact else {
+            if let keys = try? JSONDecoder().decode(TopLevelKeys.self, from: Data(body.utf8)).keys,
+               keys.isSuperset(of: ["record", "optimizer", "data_state"]) {
+                throw ReproductionError.damagedCheckpoint("is the checkpoint of a cell's training (`gatelab train --task … --cell …`), "
+                    + "not of a preset's trial: resume it with that command's options, without --preset")
+            }
             throw ReproductionError.damagedCheckpoint("has no checksum: it is not a trial checkpoint of this GateLab (the format of trial checkpoints changed in 0.3.0's last revision); start afresh without --resume")
         }
         guard intact else {
@@ -597,4 +602,16 @@ public enum TrialNetwork: Codable {
         case .lstm: return withLSTM { $0.run(sequence, rule: rule, timing: .none) }
         }
     }
+}
+
+/// The keys of a JSON object, whatever their values (to tell one kind of file from another).
+struct TopLevelKeys: Decodable {
+    struct Key: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init?(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+    let keys: Set<String>
+    init(from decoder: Decoder) throws { keys = Set(try decoder.container(keyedBy: Key.self).allKeys.map(\.stringValue)) }
 }

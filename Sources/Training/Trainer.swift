@@ -177,12 +177,10 @@ public final class Trainer {
         cellIdentity = try Self.cellIdentity(c.cell)
         // Parameters, gradients, two optimizer moments and a working copy: 5 doubles, 40 bytes,
         // per scalar. Counted from the cell's specs before anything is allocated.
-        let scalars = RecurrentNetwork.scalarCount(cell: cell, inputSize: task.inputSize, hiddenSize: c.hidden, layers: c.layers)
-        guard let scalars, scalars <= (c.memoryBudgetMB << 20) / 40 else {
-            throw TrainingError.badConfiguration("\(c.cell) with H = \(c.hidden), L = \(c.layers) needs "
-                + (scalars.map { "\($0) parameters (\(($0 / 1048576 + 1) * 40) MB with gradients and optimizer state)" } ?? "more parameters than an Int counts")
-                + ", more than the memory budget of \(c.memoryBudgetMB) MB")
-        }
+        do {
+            try RecurrentNetwork.checkFits(cell: cell, named: c.cell, inputSize: task.inputSize, hiddenSize: c.hidden, layers: c.layers,
+                                           copies: 5, budgetMB: c.memoryBudgetMB)
+        } catch let e as NetworkSizeError { throw TrainingError.badConfiguration(e.description) }
         // The training batch and the held-out set, as doubles: counted before they are drawn.
         let heldOutBatches = c.evalSize / c.batch + 1
         let dataBytes = Double(task.steps) * Double(task.inputSize + 1) * Double(c.batch) * Double(heldOutBatches + 1) * 8

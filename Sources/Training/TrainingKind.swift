@@ -114,7 +114,11 @@ public enum TrainingKind: ExperimentKind {
             c.optimizer = o
         case "lr": c.learningRate = try r.number(v, p)
         case "momentum": c.momentum = try r.number(v, p)
-        case "clip": let x = try r.number(v, p); c.clip = x > 0 ? x : nil
+        case "clip":
+            // 0 means no clipping, as --clip 0; a negative threshold is refused as on the command line.
+            let x = try r.number(v, p)
+            guard x.isFinite, x >= 0 else { throw r.error(p, "must be a finite number ≥ 0 (0: no clipping), got \(formatNumber(x))") }
+            c.clip = x > 0 ? x : nil
         case "forget_bias":
             if v.type == .string {
                 switch try r.string(v, p) {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Autodiff
 import CellLanguage
 import Cells
+import Experiments
 import Foundation
 import GSLKit
 import Interchange
@@ -43,8 +44,9 @@ enum Benchmark {
     /// Reads a configs file.
     /// - Throws: `CaseFileError` naming the file and key path (e.g. `configs[2].hidden`).
     static func configurations(at path: String) throws -> [Configuration] {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw CaseFileError(file: path, key: nil, message: "cannot read the file")
+        let data: Data
+        do { data = Data(try Files.contents(of: path)) } catch {
+            throw CaseFileError(file: path, key: nil, message: ExperimentError.reason(error))
         }
         let top = try JSONReader.object(data, file: path)
         guard case .array(let list)? = top["configs"] else { throw CaseFileError(file: path, key: "configs", message: "missing or not an array") }

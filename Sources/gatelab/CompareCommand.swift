@@ -13,7 +13,10 @@ struct CompareCommand: ParsableCommand {
             point by point), or two files of JSON records (a point's .json, results.jsonl, \
             the output of probe/train --json). Numbers are compared as |a − b| (the strings \
             "-inf", "inf", "nan" as those numbers; equal non-finite values agree); other values \
-            must be equal. Wall time ('seconds') is not compared. Exit code 0 when every \
+            must be equal. Every field of every record is compared except two: 'seconds' \
+            (wall time) and 'checksum' (a point file's seal, which covers the wall time too). \
+            A point file whose seal does not match its content, and two records with one id \
+            in one file, are errors (exit 2) naming the file and line. Exit code 0 when every \
             difference is within --tolerance, 1 otherwise.
             """)
 
@@ -49,7 +52,8 @@ struct CompareCommand: ParsableCommand {
         }
         let worst = differences.sorted { $0.size > $1.size }
         let failing = worst.filter { !($0.size <= tolerance) }
-        print("compare \(a) \(b): \(left.count) and \(right.count) record(s), \(compared) numbers compared; "
+        print("compare \(a) \(b): \(left.count) and \(right.count) record(s), \(compared) numbers compared (every field but "
+              + Self.ignoredKeys.sorted().joined(separator: " and ") + "); "
               + "\(failing.count) difference(s) above \(formatNumber(tolerance))"
               + (worst.first.map { ", largest \($0.size.isFinite ? String(format: "%.3g", $0.size) : "a mismatch") at \($0.place)" } ?? ""))
         if !worst.isEmpty && top > 0 {
@@ -61,8 +65,14 @@ struct CompareCommand: ParsableCommand {
         if !failing.isEmpty { throw ExitCode(ExitStatus.checkFailed) }
     }
 
+    /// The keys never compared, at any depth: wall time, and the seal that covers it.
+    static let ignoredKeys: Set<String> = ["seconds", "checksum"]
+
     /// The records of a folder (results/points/*.json, by file name) or of a file (by line
-    /// number, or by `id` when every record has one).
+    /// number, or by `id` when every record has one). Files are read with GateLab's bounded
+    /// reader; a point file's seal must match its content.
+    /// - Throws: `WeightsError` naming the file (and line): unreadable, not UTF-8, not JSON,
+    ///   a broken seal, or an id that two records share.
     static func records(_ path: String) throws -> [String: JSONValue] {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
@@ -74,22 +84,63 @@ struct CompareCommand: ParsableCommand {
             guard let names = try? FileManager.default.contentsOfDirectory(atPath: points) else {
                 throw WeightsError("\(path): no results/points folder (is it an experiment's output folder?)")
             }
-            for name in names.sorted() where name.hasSuffix(".json") {
-                out[String(name.dropLast(5))] = try parse((points as NSString).appendingPathComponent(name), FileManager.default.contents(atPath: (points as NSString).appendingPathComponent(name)) ?? Data())
+            for name in names.sorted() where name.hasSuffix(".json") && !name.hasPrefix(".") {
+                let file = (points as NSString).appendingPathComponent(name)
+                let lines = try textLines(file)
+                guard lines.count == 1 else { throw WeightsError("\(file): a point file holds one record, this one \(lines.count)") }
+                out[String(name.dropLast(5))] = try record(lines[0].text, file: file, line: lines[0].number)
             }
             return out
         }
-        guard let data = FileManager.default.contents(atPath: path) else { throw WeightsError("\(path): cannot read the file") }
-        let lines = String(decoding: data, as: UTF8.self).split(separator: "\n").filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
-        for (i, line) in lines.enumerated() {
-            let value = try parse(path, Data(line.utf8))
-            if case .object(let o) = value, case .string(let id)? = o["id"], !id.isEmpty { out[id] = value } else { out["record \(i + 1)"] = value }
+        var firstLine = [String: Int]()
+        for (number, text) in try textLines(path) {
+            let value = try record(text, file: path, line: number)
+            if case .object(let o) = value, case .string(let id)? = o["id"], !id.isEmpty {
+                if let first = firstLine[id] {
+                    throw WeightsError("\(path):\(number): a second record with id '\(id)' (the first is on line \(first)); a record file holds each point once")
+                }
+                firstLine[id] = number
+                out[id] = value
+            } else {
+                out["record \(number)"] = value
+            }
         }
         return out
     }
 
-    static func parse(_ file: String, _ data: Data) throws -> JSONValue {
-        do { return try JSONValue(data: data) } catch { throw WeightsError("\(file): not JSON (\(error))") }
+    /// The non-blank lines of a file, numbered from 1, read with the bounded reader and
+    /// required to be UTF-8 (invalid bytes would otherwise be decoded as U+FFFD, and two
+    /// different strings would compare equal).
+    static func textLines(_ file: String) throws -> [(number: Int, text: String)] {
+        let bytes: [UInt8]
+        do { bytes = try Files.contents(of: file) } catch { throw WeightsError("\(file): \(ExperimentError.reason(error))") }
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            let bad = firstInvalidUTF8Line(bytes)
+            throw WeightsError("\(file):\(bad): not UTF-8 text")
+        }
+        return text.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
+            .filter { !$0.element.trimmingCharacters(in: .whitespaces).isEmpty }
+            .map { (number: $0.offset + 1, text: String($0.element)) }
+    }
+
+    /// The 1-based line of the first byte sequence that is not UTF-8.
+    static func firstInvalidUTF8Line(_ bytes: [UInt8]) -> Int {
+        var line = 1, start = 0
+        for (i, b) in bytes.enumerated() where b == UInt8(ascii: "\n") {
+            if String(validating: bytes[start..<i], as: UTF8.self) == nil { return line }
+            line += 1
+            start = i + 1
+        }
+        return line
+    }
+
+    /// One record line: JSON, and when it carries a seal, a seal that matches.
+    static func record(_ text: String, file: String, line: Int) throws -> JSONValue {
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        if case (_, false?) = SealedLine.unseal(trimmed) {
+            throw WeightsError("\(file):\(line): its checksum does not match its content (edited by hand, or damaged)")
+        }
+        do { return try JSONValue(data: Data(trimmed.utf8)) } catch { throw WeightsError("\(file):\(line): not JSON (\(error))") }
     }
 
     static func number(_ v: JSONValue) -> Double? {
@@ -111,7 +162,7 @@ struct CompareCommand: ParsableCommand {
         }
         switch (x, y) {
         case let (.object(o), .object(p)):
-            for key in Set(o.keys).union(p.keys).sorted() where key != "seconds" {
+            for key in Set(o.keys).union(p.keys).sorted() where !ignoredKeys.contains(key) {
                 switch (o[key], p[key]) {
                 case let (u?, v?): walk(u, v, place + "." + key, &out, &compared)
                 case (_?, nil): out.append(Difference(place: place + "." + key, a: "present", b: "missing", size: .infinity))

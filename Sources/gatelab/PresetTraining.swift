@@ -94,11 +94,25 @@ enum PresetTraining {
                                "--eval-size", "--forget-bias", "--profile-every", "--save", "--save-every", "--weights", "--execution"],
                               "with --preset: the paper's set-up fixes the network and its training (--budget, --length and --lr override it)")
         if c.resume && c.checkpoint == nil { throw ValidationError("--resume needs --checkpoint FILE") }
+        if c.checkpoint == nil { try refuseIneffective(["--checkpoint-every"], "without --checkpoint FILE") }
         guard c.checkpointEvery >= 1 else { throw ValidationError("--checkpoint-every must be at least 1, got \(c.checkpointEvery)") }
         // The same output-path rule as the rest of `train` (`Files.checkOutputPath`).
         if let checkpoint = c.checkpoint { try Files.checkOutputFile(checkpoint, what: "--checkpoint") }
         if let output = c.output { try Files.checkOutputFile(output, what: "--output") }
+        try Files.checkDistinctOutputs([("--checkpoint", c.checkpoint), ("--output", c.output)])
         _ = try resolve(c)
+    }
+
+    /// Each setting in which a checkpoint's parameters differ from this command's, as
+    /// `budget: the checkpoint has 500, this command 1000`.
+    static func differences(_ saved: PresetParameters, _ asked: PresetParameters) -> [String] {
+        guard saved != asked else { return [] }
+        let mine = Dictionary(Mirror(reflecting: asked).children.compactMap { c in c.label.map { ($0, "\(c.value)") } }) { a, _ in a }
+        let found = Mirror(reflecting: saved).children.compactMap { child -> String? in
+            guard let label = child.label, let other = mine[label], other != "\(child.value)" else { return nil }
+            return "\(label): the checkpoint has \(child.value), this command \(other)"
+        }
+        return found.isEmpty ? ["its parameters"] : found
     }
 
     static func run(_ c: TrainCommand) throws {
@@ -118,9 +132,16 @@ enum PresetTraining {
             } catch {
                 throw ValidationError("--checkpoint \(path) is not a saved trial: \(error)")
             }
-            guard trial.preset == name, trial.variant == variant, trial.seed == c.seed, trial.parameters == parameters else {
+            guard trial.preset == name, trial.variant == variant, trial.seed == c.seed else {
                 throw ValidationError("--checkpoint \(path) holds another trial (\(trial.preset) \(trial.variant) seed \(trial.seed)); "
                     + "resume with the options of the interrupted run")
+            }
+            // The same trial with other settings (--budget, --length, --lr): name each one that
+            // differs, rather than "another trial" naming this very trial.
+            let differences = Self.differences(trial.parameters, parameters)
+            guard differences.isEmpty else {
+                throw ValidationError("--checkpoint \(path) is this trial (\(trial.preset) \(trial.variant) seed \(trial.seed)) with other settings: "
+                    + differences.joined(separator: "; ") + "; resume with the options of the interrupted run")
             }
         } else {
             do { trial = try Trial(preset: name, variant: variant, seed: c.seed, parameters: parameters) } catch {

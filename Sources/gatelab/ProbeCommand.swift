@@ -124,6 +124,10 @@ struct ProbeCommand: ParsableCommand {
         guard Double(steps) * Double(batch) * Double(max(input, hidden)) * Double(layers) <= 5e8 else {
             throw ValidationError("sizes too large: steps × batch × max(input, hidden) × layers must be at most 5e8")
         }
+        // Weights and their gradients: two copies.
+        do {
+            try RecurrentNetwork.checkFits(cell: try CellLookup.cell(cell), named: cell, inputSize: input, hiddenSize: hidden, layers: layers, copies: 2)
+        } catch let e as NetworkSizeError { throw ValidationError(e.description) }
         guard inputScale >= 0, inputScale.isFinite else { throw ValidationError("--input-scale must be a finite number ≥ 0, got \(inputScale)") }
         _ = try configurations()
     }

@@ -109,7 +109,9 @@ struct TrainCommand: ParsableCommand {
         guard let task, cellOption.cell != nil, let length else {
             throw ValidationError("give --task, --cell and --length (or --preset NAME for a paper's set-up)")
         }
-        try refuseIneffective(["--variant", "--budget"], "without --preset (the number of updates is --updates)")
+        try refuseIneffective(["--variant", "--budget", "--gradient", "--weight-update", "--network"],
+                              "without --preset (they choose among a paper's set-ups; the number of updates is --updates)")
+        if checkpoint == nil { try refuseIneffective(["--checkpoint-every"], "without --checkpoint FILE") }
         for (name, value, least) in [("--length", length, 1), ("--hidden", hidden, 1), ("--layers", layers, 1), ("--batch", batch, 1), ("--updates", updates, 0),
                                      ("--eval-every", evalEvery, 1), ("--eval-size", evalSize, 1), ("--profile-every", profileEvery, 0)] where value < least {
             throw ValidationError("\(name) must be \(least == 1 ? "a positive integer" : "an integer ≥ 0"), got \(value)")
@@ -136,6 +138,8 @@ struct TrainCommand: ParsableCommand {
         guard checkpointEvery >= 1 else { throw ValidationError("--checkpoint-every must be ≥ 1, got \(checkpointEvery)") }
         if let checkpoint { try Files.checkOutputFile(checkpoint, what: "--checkpoint") }
         if let output { try Files.checkOutputFile(output, what: "--output") }
+        try Files.checkDistinctOutputs([("--save", save), ("--checkpoint", checkpoint), ("--output", output),
+                                        ("--save-every's first snapshot", saveEvery == nil ? nil : save.map { Self.snapshotPath($0, update: 0) })])
         _ = try parsedSchedule()
         _ = try parsedForgetBias()
     }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Experiments
 import Foundation
 import Cells
 import Interchange
@@ -107,9 +108,9 @@ extension VerifyReferenceCommand {
         let errorsFile = float32Errors ?? ((files[0] as NSString).deletingLastPathComponent as NSString).appendingPathComponent("float32-errors.json")
         let pytorch: PyTorchFloat32Errors
         do {
-            pytorch = try JSONDecoder().decode(PyTorchFloat32Errors.self, from: Data(contentsOf: URL(fileURLWithPath: errorsFile)))
+            pytorch = try JSONDecoder().decode(PyTorchFloat32Errors.self, from: Data(try Files.contents(of: errorsFile)))
         } catch {
-            printError("\(errorsFile): cannot read PyTorch's float32 errors (\(describe(error))); give --float32-errors FILE")
+            printError("\(errorsFile): cannot read PyTorch's float32 errors (\(error is ExperimentError ? ExperimentError.reason(error) : describe(error))); give --float32-errors FILE")
             throw ExitCode(ExitStatus.cannotRun)
         }
         print("float32: each case computed in float32 against its float64 numbers; error = max|a − b| / max|b| per tensor, "

@@ -49,9 +49,10 @@ struct WeightsCommand: ParsableCommand {
                 guard (1...100_000).contains(value) else { throw ValidationError("\(name) must be between 1 and 100000, got \(value)") }
             }
             try Files.checkOutputFile(output, what: "--output")
-            guard input * hidden <= 1_000_000, hidden * hidden * layers <= 1_000_000 else {
-                throw ValidationError("--input \(input) --hidden \(hidden) --layers \(layers) is too large for a JSON weights file")
-            }
+            // The weights and the file's text or bytes being built: two copies.
+            do {
+                try RecurrentNetwork.checkFits(cell: try CellLookup.cell(cell), named: cell, inputSize: input, hiddenSize: hidden, layers: layers, copies: 2)
+            } catch let e as NetworkSizeError { throw ValidationError(e.description) }
         }
 
         func run() throws {
@@ -93,8 +94,17 @@ struct WeightsCommand: ParsableCommand {
             let caseKeys: Set<String> = model.metadata["batch"] != nil ? ["batch", "steps", "source", "loss"] : []
             let shown = model.metadata.filter { $0.key != "cell" && !caseKeys.contains($0.key) }
             if !shown.isEmpty {
-                print(alignedTable(shown.sorted { $0.key < $1.key }.map { ["  " + $0.key, $0.value] }))
+                // Keys and values cut to 60 characters: the table pads every row to its widest
+                // key, so one long key made a 1 MB file print 102 MB.
+                print(alignedTable(shown.sorted { $0.key < $1.key }.map { ["  " + Self.shortened($0.key), Self.shortened($0.value)] }))
             }
+        }
+
+        /// `text` with line breaks shown as `\n`, cut to `limit` characters with the count of the rest.
+        static func shortened(_ text: String, limit: Int = 60) -> String {
+            let flat = text.replacingOccurrences(of: "\n", with: "\\n")
+            guard flat.count > limit else { return flat }
+            return String(flat.prefix(limit)) + "… (\(flat.count - limit) more characters)"
         }
     }
 

@@ -183,7 +183,7 @@ struct SlurmCommandTests {
         (["run", "cli-shards.toml", "--shard=-1/2"], [:], "--shard '-1/2'"),
         (["run", "cli-shards.toml"], ["SLURM_ARRAY_TASK_ID": "3"], "SLURM_ARRAY_TASK_COUNT"),
         (["run", "cli-shards.toml"], ["SLURM_ARRAY_TASK_ID": "4", "SLURM_ARRAY_TASK_COUNT": "4"], "is not a shard of"),
-        (["merge", "/nonexistent.toml"], [:], "/nonexistent.toml: cannot read the file"),
+        (["merge", "/nonexistent.toml"], [:], "/nonexistent.toml: no such file"),
         (["slurm", "cli-shards.toml", "--shards", "0"], [:], "--shards must be at least 1"),
         (["slurm", "cli-shards.toml", "--cpus-per-task", "0"], [:], "--cpus-per-task"),
         (["slurm", "cli-shards.toml", "--time", "2h"], [:], "--time '2h'"),
