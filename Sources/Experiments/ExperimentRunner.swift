@@ -220,12 +220,7 @@ public final class ExperimentRunner<Kind: ExperimentKind> {
                 return true
             }
             for p in ready {
-                guard let text = Files.read(p.path), case let (line, intact) = SealedLine.unseal(text.trimmingCharacters(in: .newlines)), intact == true,
-                      let record = try? Kind.Record(jsonLine: line),
-                      record.id == points[p.index].id, record.gatelabVersion == options.version else {
-                    throw ExperimentError.io(path: p.path, message: "not the record a job of this run writes")
-                }
-                found.append((p.index, record))
+                found.append((p.index, try jobRecord(at: p.path, of: points[p.index])))
                 let now = DispatchTime.now().uptimeNanoseconds
                 progress.finished(points[p.index].id, seconds: Double(now - last) / 1e9, work: Kind.work(points[p.index]))
                 last = now
@@ -246,6 +241,17 @@ public final class ExperimentRunner<Kind: ExperimentKind> {
             throw ExperimentError.io(path: p.path, message: "a job ended without writing this point; run the command again to resume")
         }
         return found
+    }
+
+    /// The record a job of this run wrote for `point` at `path`: sealed, intact, of the point
+    /// and of this version; anything else is refused rather than taken into the results.
+    func jobRecord(at path: String, of point: Kind.Point) throws -> Kind.Record {
+        guard let text = Files.read(path), case let (line, intact) = SealedLine.unseal(text.trimmingCharacters(in: .newlines)), intact == true,
+              let record = try? Kind.Record(jsonLine: line),
+              record.id == point.id, record.gatelabVersion == options.version else {
+            throw ExperimentError.io(path: path, message: "not the record a job of this run writes")
+        }
+        return record
     }
 
     /// ` (SIGKILL)` for a signal's number, or "".

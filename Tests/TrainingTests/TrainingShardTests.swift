@@ -58,6 +58,28 @@ private func files(_ root: String) -> [String: Data] {
     /// A record without its wall-clock time (the only field that differs between two runs).
     func timeless(_ r: TrainingRecord) -> TrainingRecord { var r = r; r.seconds = 0; return r }
 
+    /// The `--jobs` path: the parent takes a job's point file only when it is sealed, intact,
+    /// of its point and of this version (the check was once off there, and only the one-process
+    /// path was tested).
+    @Test func aJobsPointFileIsTakenOnlyWhenSealedAndIntact() throws {
+        let scratch = Scratch()
+        let e = try TrainingExperiment(source: source, file: "tiny-shards.toml")
+        let dir = scratch.path + "/jobs"
+        let r = runner(e, dir)
+        _ = try r.run()
+        let point = e.points[0], path = "\(dir)/results/points/\(e.points[0].id).json"
+        let sealed = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(try r.jobRecord(at: path, of: point).id == point.id)
+        #expect(throws: ExperimentError.self) { try r.jobRecord(at: path, of: e.points[1]) }                    // another point's
+        #expect(throws: ExperimentError.self) { try runner(e, dir, version: "v2").jobRecord(at: path, of: point) }  // another version's
+        let (body, _) = SealedLine.unseal(sealed.trimmingCharacters(in: .newlines))
+        try (body + "\n").write(toFile: path, atomically: true, encoding: .utf8)                                   // seal removed
+        #expect(throws: ExperimentError.self) { try r.jobRecord(at: path, of: point) }
+        try sealed.replacingOccurrences(of: "\"parameter_count\":", with: "\"parameter_count\":9")
+            .write(toFile: path, atomically: true, encoding: .utf8)                                                  // a value edited
+        #expect(throws: ExperimentError.self) { try r.jobRecord(at: path, of: point) }
+    }
+
     @Test func shardsMergeIntoWhatOneRunWritesAndMergingAgainChangesNothing() throws {
         let scratch = Scratch()
         let e = try TrainingExperiment(source: source, file: "tiny-shards.toml")
@@ -114,10 +136,15 @@ private func files(_ root: String) -> [String: Data] {
         #expect(error.description == "\(path): its checksum does not match its content (edited by hand, or damaged); delete it to compute the point again")
         let merge = try #require(throws: ExperimentError.self) { try runner(e, dir).merge() }
         #expect(merge.lines == ["  damaged: \(id) (\(id).json: its checksum does not match its content (edited by hand, or damaged))"], "\(merge.lines)")
-        // A record written before point files had a checksum still reads.
+        // The seal removed: this version seals every point file, so it is refused too (it was
+        // reused, and an edited value with its seal removed landed in the CSVs).
         try (body + "\n").write(toFile: path, atomically: true, encoding: .utf8)
-        let again = try runner(e, dir).run()
-        #expect(again.computed == 0 && again.reused == e.points.count)
+        let unsealed = try #require(throws: ExperimentError.self) { try runner(e, dir).run() }
+        #expect(unsealed.description.contains("has no checksum"), "\(unsealed)")
+        // Records of another version without a seal (written before seals existed) are stale:
+        // recomputed, never reused.
+        let newer = try runner(e, dir, version: "v2").run()
+        #expect(newer.computed == e.points.count && newer.reused == 0)
     }
 
     /// One grid point that throws no longer aborts the grid unnamed (issue #17, item 11): the
