@@ -103,6 +103,13 @@ public protocol ForgettingTask: Sendable {
     func isSolved(loss: Double, fractionCorrect: Double) -> Bool
     /// The success criterion, in words.
     var criterion: String { get }
+    /// The data files the task reads (their content hashes go into every record of a run on it).
+    var dataFiles: [String] { get }
+}
+
+extension ForgettingTask {
+    /// Generated tasks read no files.
+    public var dataFiles: [String] { [] }
 }
 
 /// The tasks by command-line name: one table, one row per task (its name, other names it
