@@ -103,7 +103,8 @@ public protocol ForgettingTask: Sendable {
     func isSolved(loss: Double, fractionCorrect: Double) -> Bool
     /// The success criterion, in words.
     var criterion: String { get }
-    /// The data files the task reads (their content hashes go into every record of a run on it).
+    /// The data files the task reads, as it found them (default none: generated tasks), so
+    /// that a record can name and hash them.
     var dataFiles: [String] { get }
 }
 
