@@ -54,10 +54,12 @@ public enum ProbeKind: ExperimentKind {
         return perStep * (Double(c.steps) + jacobianSteps)
     }
 
-    /// The cell file (a built-in cell reads none) and the weights file, if any.
+    /// The weights file of a saved network (which holds its cell, a `.cell` one's text
+    /// included), else the cell file (a built-in cell reads none).
     public static func inputFiles(_ point: GridPoint) throws -> [String] {
         let c = point.configuration
-        return (BuiltinCells.builtin(c.cell) == nil ? [c.cell] : []) + (c.weights.map { [$0] } ?? [])
+        if let weights = c.weights { return [weights] }
+        return BuiltinCells.builtin(c.cell) == nil ? [c.cell] : []
     }
 
     public static func run(_ point: GridPoint, experiment: String, version: String) throws -> ProbeRecord {
