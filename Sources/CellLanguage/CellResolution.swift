@@ -57,3 +57,41 @@ extension BuiltinCells {
         return try LanguageCell(contentsOfFile: nameOrPath)
     }
 }
+
+/// The names cells go by in ids, labels and reports: a cell file's declared name, never its
+/// path (a path such as `../cells/x.cell` made ids that start with `..`, hidden from `ls` and
+/// from Python's `glob("*")`).
+public enum CellLabels {
+    /// The label of one cell: a built-in cell's name as given (so the ids of built-in cells
+    /// stay as they were); a cell file's declared name (`cell NAME`; the file's base name when
+    /// it has no `cell` line) — with `-file` appended when that name is a built-in cell's, which
+    /// a file's cell may never pass for. The name of a file that cannot be read is "cell".
+    public static func label(_ nameOrPath: String) -> String {
+        unique([nameOrPath])[nameOrPath]!
+    }
+
+    /// The labels of the cells `cells` (names or paths, in grid order; repeats allowed), each
+    /// distinct cell's unique among them: built-in cells keep their names; a cell file takes
+    /// its declared name (`NAME-file` when it is a built-in cell's name or alias) unless a file
+    /// listed before it has it, and then the first free one of `NAME-2`, `NAME-3`, ….
+    public static func unique(_ cells: [String]) -> [String: String] {
+        var labels = [String: String]()
+        var taken = Set(BuiltinCells.all.flatMap(\.names))
+        for c in cells where labels[c] == nil && BuiltinCells.builtin(c) != nil {
+            labels[c] = c
+            taken.insert(c.lowercased())
+        }
+        for c in cells where labels[c] == nil {
+            var declared = (try? LanguageCell(contentsOfFile: c))?.declaredName ?? "cell"
+            if BuiltinCells.entry(declared) != nil { declared += "-file" }
+            var label = declared, n = 1
+            while taken.contains(label.lowercased()) {
+                n += 1
+                label = "\(declared)-\(n)"
+            }
+            labels[c] = label
+            taken.insert(label.lowercased())
+        }
+        return labels
+    }
+}

@@ -19,6 +19,8 @@ import TOMLKit
 ///
 /// [quick]                        # optional: what `--quick` overrides (same keys)
 /// steps = [100]
+/// description = "…"              # optional: the quick report's description (else the
+///                                # full one, introduced as the full experiment's)
 ///
 /// [output]                       # optional
 /// dir = "Notes/vanishing-gradients"   # default Notes/<name> (Notes/<name>-quick with --quick)
@@ -37,6 +39,9 @@ public struct Experiment<Kind: ExperimentKind> {
     public var kind: String
     /// `description`, if given.
     public var description: String?
+    /// `[quick] description`, if given: what a `--quick` report says instead of
+    /// `description` (which describes the full grid's lengths and seeds).
+    public var quickDescription: String?
     /// `[output] dir`, if given.
     public var outputDirectory: String?
     /// `[output] figures` (default true).
@@ -95,6 +100,9 @@ public struct Experiment<Kind: ExperimentKind> {
         }
         let defaults = try table["defaults"].map { try r.table($0, "defaults") }
         let quick = try table["quick"].map { try r.table($0, "quick") }
+        // `description` in [quick] is the quick report's, not a grid key: taken out before the kind reads the table.
+        quickDescription = try quick?["description"].map { try r.string($0, "quick.description") }
+        if quickDescription != nil { quick?.remove(at: "description") }
         guard let gridValue = table["grid"] else { throw r.error("grid", "no [[grid]] block: the grid is empty") }
         guard let blocks = gridValue.array, gridValue.type == .array else {
             throw r.error("grid", "expected [[grid]] blocks (an array of tables), got \(article(gridValue.type))")
@@ -105,6 +113,10 @@ public struct Experiment<Kind: ExperimentKind> {
         for (list, label) in [(full, ""), (fast, " (with --quick)")] {
             var seen = [String: String]()
             for p in list {
+                // Every kind's ids are file names: never hidden, never a climb out of the folder.
+                guard !p.id.isEmpty, !p.id.hasPrefix("."), !p.id.contains(".."), !p.id.contains("/") else {
+                    throw r.error(p.origin, "grid point id '\(p.id)' is not a usable file name (empty, starts with '.', or contains '..' or '/')")
+                }
                 if let other = seen[p.id] {
                     throw r.error(p.origin, "grid point \(p.id) is also produced by \(other)\(label); each point must be listed once")
                 }

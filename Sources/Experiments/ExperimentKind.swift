@@ -41,6 +41,24 @@ public protocol ExperimentRecord: Codable {
     var experiment: String { get }
     /// The GateLab version that computed it (nil: not recorded).
     var gatelabVersion: String? { get }
+    /// The record format (`RecordFormat.current`; nil: format 1, written before formats were
+    /// numbered). The runner sets it on every record it stores.
+    var recordFormat: Int? { get set }
+    /// The content hash (`ContentHash.ofFile`) of every file the point read, by the path as
+    /// the point names it (`ExperimentKind.inputFiles`); nil when it read none. The runner sets
+    /// it; a finished point whose files no longer have these hashes is computed again.
+    var inputs: [String: String]? { get set }
+    /// The seconds the point's own computation took, when the record keeps them (the ETA and
+    /// the per-point times of `--jobs` runs read them); nil otherwise.
+    var computeSeconds: Double? { get }
+}
+
+extension ExperimentRecord {
+    /// Records that do not store a format: none.
+    public var recordFormat: Int? { get { nil } set {} }
+    /// Records that do not store input hashes: none (their kind must then name no input files).
+    public var inputs: [String: String]? { get { nil } set {} }
+    public var computeSeconds: Double? { nil }
 }
 
 extension ExperimentRecord {
@@ -99,6 +117,11 @@ public protocol ExperimentKind {
     static func configurationKey(_ point: Point) -> String
     /// Estimated cost of a point (any unit, for the progress bar's ETA and for balancing jobs).
     static func work(_ point: Point) -> Double
+    /// The files a point reads besides the experiment file — a cell file, a weights file, a
+    /// task's data files — as the point names them (relative to the working folder). Their
+    /// content hashes go into the record (`ExperimentRecord.inputs`), and a finished point
+    /// whose files changed since is computed again. Default: none.
+    static func inputFiles(_ point: Point) throws -> [String]
     /// Computes one point.
     static func run(_ point: Point, experiment: String, version: String) throws -> Record
     /// Why `record` is not a result of `point` (other parameters), or nil when it is.
@@ -130,6 +153,7 @@ public protocol AnyExperiment {
 
 extension ExperimentKind {
     public static func suggestion(for name: String, among known: [String]) -> String { "" }
+    public static func inputFiles(_ point: Point) throws -> [String] { [] }
 }
 
 /// The table of experiment kinds: the one place where a file's `kind` picks its code.

@@ -74,3 +74,14 @@ public func csvQuoted(_ s: String) -> String {
     guard s.contains(where: { $0 == "," || $0 == "\"" || $0.isNewline }) else { return s }
     return "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\""
 }
+
+/// `text` as (part of) a point's id, which is also a file name: letters, digits, `-`, `_` and
+/// `.` kept, anything else `-`; and never a name that starts with a dot or contains `..` (such
+/// a name is hidden from `ls` and Python's `glob("*")`, or reads as a parent folder): runs of
+/// dots become one, leading dots are dropped.
+public func fileSafeID(_ text: String) -> String {
+    var s = String(text.map { $0.isLetter || $0.isNumber || "-_.".contains($0) ? $0 : "-" })
+    while s.contains("..") { s = s.replacingOccurrences(of: "..", with: ".") }
+    while s.hasPrefix(".") { s.removeFirst() }
+    return s.isEmpty ? "-" : s
+}

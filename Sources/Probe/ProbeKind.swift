@@ -34,10 +34,13 @@ public enum ProbeKind: ExperimentKind {
             let quickAxes = quick.map { merged.overridden(by: $0) } ?? merged.quickDefault()
             fast += try quickAxes.points(reader: r, block: block, blockPath: path)
         }
-        return (full, fast)
+        // Cell files by their declared names, unique across the file's grids (`CellLabels`).
+        let labels = CellLabels.unique((full + fast).map(\.configuration.cell))
+        return (full.map { $0.labelled(labels[$0.configuration.cell]!) }, fast.map { $0.labelled(labels[$0.configuration.cell]!) })
     }
 
     public static func configurationKey(_ point: GridPoint) -> String { point.configurationKey }
+
 
     public static func suggestion(for name: String, among known: [String]) -> String { didYouMean(name, among: known) }
 
@@ -51,9 +54,19 @@ public enum ProbeKind: ExperimentKind {
         return perStep * (Double(c.steps) + jacobianSteps)
     }
 
+    /// The weights file of a saved network (which holds its cell, a `.cell` one's text
+    /// included), else the cell file (a built-in cell reads none).
+    public static func inputFiles(_ point: GridPoint) throws -> [String] {
+        let c = point.configuration
+        if let weights = c.weights { return [weights] }
+        return BuiltinCells.builtin(c.cell) == nil ? [c.cell] : []
+    }
+
     public static func run(_ point: GridPoint, experiment: String, version: String) throws -> ProbeRecord {
-        ProbeRecord(id: point.id, experiment: experiment, version: version, configuration: point.configuration,
-                    result: try GradientProbe.run(point.configuration))
+        var record = ProbeRecord(id: point.id, experiment: experiment, version: version, configuration: point.configuration,
+                                 result: try GradientProbe.run(point.configuration))
+        record.cellName = BuiltinCells.builtin(point.configuration.cell) == nil ? point.cellLabel : nil
+        return record
     }
 
     public static func mismatch(_ record: ProbeRecord, _ point: GridPoint) -> String? {
@@ -84,20 +97,35 @@ public struct GridPoint: ExperimentPoint, Equatable {
     public var configuration: ProbeConfiguration
     /// The `[[grid]]` block it comes from (`grid[2]`), for messages.
     public var origin: String
+    /// The cell's name in ids and reports (`CellLabels`: a cell file's declared name).
+    public private(set) var cellLabel: String
 
     /// The configuration without its seed, as text: points that differ only in their seed
     /// share it (they are aggregated together).
-    public var configurationKey: String { Self.key(configuration, includeSeed: false) }
+    public var configurationKey: String { Self.key(configuration, cell: cellLabel, includeSeed: false) }
 
-    /// Creates a point for `configuration`.
+    /// Creates a point for `configuration`, its cell named by `CellLabels.label`.
     public init(configuration c: ProbeConfiguration, origin: String) {
         configuration = c
         self.origin = origin
-        id = Self.key(c, includeSeed: true)
+        cellLabel = CellLabels.label(c.cell)
+        id = Self.key(c, cell: cellLabel, includeSeed: true)
+    }
+
+    /// The same point with its cell named `label`.
+    func labelled(_ label: String) -> GridPoint {
+        var p = self
+        p.cellLabel = label
+        p.id = Self.key(configuration, cell: label, includeSeed: true)
+        return p
     }
 
     static func key(_ c: ProbeConfiguration, includeSeed: Bool) -> String {
-        var parts = [c.cell, "T\(c.steps)", "H\(c.hiddenSize)"]
+        key(c, cell: CellLabels.label(c.cell), includeSeed: includeSeed)
+    }
+
+    static func key(_ c: ProbeConfiguration, cell: String, includeSeed: Bool) -> String {
+        var parts = [cell, "T\(c.steps)", "H\(c.hiddenSize)"]
         if c.inputSize != 1 { parts.append("I\(c.inputSize)") }
         if c.batch != 1 { parts.append("B\(c.batch)") }
         if c.layers != 1 { parts.append("L\(c.layers)") }
@@ -119,7 +147,7 @@ public struct GridPoint: ExperimentPoint, Equatable {
         if includeSeed { parts.append("seed\(c.seed)") }
         // File-name safe: `orthogonal(0.9)` → `orthogonal0.9`; other punctuation → `-`.
         let text = parts.joined(separator: "_").filter { $0 != "(" && $0 != ")" }
-        return String(text.map { $0.isLetter || $0.isNumber || "-_.".contains($0) ? $0 : "-" })
+        return fileSafeID(text)
     }
 }
 

@@ -27,6 +27,15 @@ public struct ProbeRecord: Equatable, ExperimentRecord {
     public var curves: GradientCurves
     /// Float32 probes: what the unrescaled float32 reverse pass carries (nil in float64).
     public var carried: CarriedGradient?
+    /// The record format (`RecordFormat`; nil in records written before formats were numbered).
+    public var recordFormat: Int?
+    /// A cell file's name in ids and reports (`CellLabels`: its declared name, unique in its
+    /// grid); nil for a built-in cell, named by `cell`.
+    public var cellName: String?
+    /// The cell's name in labels: `cellName`, else the built-in name.
+    public var cellLabel: String { cellName ?? configuration.cell }
+    /// The content hash of each file the probe read (a cell file, a weights file), by path.
+    public var inputs: [String: String]?
 
     /// The scalar summaries: the summary's, then, for a float32 probe, its underflow
     /// distances against the exact curve's (`CarriedGradient.scalars(exactH:)`).
@@ -98,6 +107,7 @@ public struct ProbeRecord: Equatable, ExperimentRecord {
         case recurrentWeights = "recurrent_weights", jacobians, curves, weights, taskInputs = "task_inputs"
         case precision, f32ZeroDistance = "f32_zero_distance", f32SubnormalDistance = "f32_subnormal_distance"
         case f32CarriedH = "f32_log10_h_carried"
+        case recordFormat = "record_format", inputs, cellName = "cell_name"
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -148,6 +158,9 @@ public struct ProbeRecord: Equatable, ExperimentRecord {
         try e.encode(s.recurrentWeights, forKey: .recurrentWeights)
         try e.encode(s.jacobians, forKey: .jacobians)
         try e.encode(curves, forKey: .curves)
+        try e.encodeIfPresent(recordFormat, forKey: .recordFormat)   // absent in older records, which keep their bytes
+        try e.encodeIfPresent(inputs, forKey: .inputs)
+        try e.encodeIfPresent(cellName, forKey: .cellName)
     }
 
     public init(from decoder: Decoder) throws {
@@ -170,6 +183,9 @@ public struct ProbeRecord: Equatable, ExperimentRecord {
             inputScale: try d.decode(Double.self, forKey: .inputScale), seed: try d.decode(UInt64.self, forKey: .seed),
             summary: SummarySettings(fitMaxDistance: try d.decode(Int?.self, forKey: .fitMaxDistance),
                                      jacobianSamples: try d.decode(Int.self, forKey: .jacobianSamples)))
+        recordFormat = try d.decodeIfPresent(Int.self, forKey: .recordFormat)
+        inputs = try d.decodeIfPresent([String: String].self, forKey: .inputs)
+        cellName = try d.decodeIfPresent(String.self, forKey: .cellName)
         configuration.weights = try d.decodeIfPresent(String.self, forKey: .weights)
         configuration.taskInputs = try d.decodeIfPresent(Bool.self, forKey: .taskInputs) ?? false
         configuration.precision = try d.decodeIfPresent(Precision.self, forKey: .precision) ?? .f64

@@ -82,7 +82,7 @@ struct ReportWriter {
         var ks = Array(Swift.stride(from: 0, through: last, by: stride))
         if ks.last != last { ks.append(last) }
         let curves = g.records.map { cellState ? $0.curves.topC! : $0.curves.topH }
-        let cell = g.configuration.cell
+        let cell = g.records[0].cellLabel
         let setting = g.label.hasPrefix(cell + ", ") ? String(g.label.dropFirst(cell.count + 2)) : ""
         return FigureSeries(title: g.label, points: ks.map { k in
             let v = curves.map { $0[k] }

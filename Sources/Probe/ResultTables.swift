@@ -35,16 +35,17 @@ struct ResultTables {
         let configs = order.map { members[$0]![0].configuration }
         groups = try order.map { key in
             let rs = members[key]!
-            return Group(key: key, label: Self.label(rs[0].configuration, among: configs), configuration: rs[0].configuration,
+            return Group(key: key, label: Self.label(rs[0].configuration, cell: rs[0].cellLabel, among: configs), configuration: rs[0].configuration,
                          records: rs, aggregate: try SeedAggregate(scalars: rs.map(\.scalars)))
         }
     }
 
     /// The cell, then every parameter (but T and the seed) that varies across the experiment
     /// and is not at its default here; sizes are shown whenever they vary.
-    static func label(_ c: ProbeConfiguration, among all: [ProbeConfiguration]) -> String {
+    /// - Parameter cell: the cell's name (`ProbeRecord.cellLabel`: a cell file's declared name).
+    static func label(_ c: ProbeConfiguration, cell: String, among all: [ProbeConfiguration]) -> String {
         func varies<T: Hashable>(_ f: (ProbeConfiguration) -> T) -> Bool { Set(all.map(f)).count > 1 }
-        var parts = [c.cell]
+        var parts = [cell]
         // A saved network is named by its file (gru.u250.npz: after 250 updates).
         if let w = c.weights { parts.append((w as NSString).lastPathComponent + (c.taskInputs ? " on task inputs" : "")) }
         if varies(\.hiddenSize) { parts.append("H = \(c.hiddenSize)") }
@@ -80,7 +81,7 @@ struct ResultTables {
         var lines = [(paramKeys + ["configuration", "label", "decay_rate_se", "decay_fit_first", "decay_fit_last"] + scalarKeys).joined(separator: ",")]
         let labelOf = Dictionary(uniqueKeysWithValues: groups.map { ($0.key, $0.label) })
         for r in records {
-            let key = GridPoint(configuration: r.configuration, origin: "").configurationKey
+            let key = GridPoint.key(r.configuration, cell: r.cellLabel, includeSeed: false)
             let scalars = Dictionary(uniqueKeysWithValues: r.scalars.map { ($0.key, $0.value) })
             let cells = Self.cells(r, keys: paramKeys)
                 + [csvQuoted(key), csvQuoted(labelOf[key] ?? ""), csvNumber(r.summary.decay?.standardError),

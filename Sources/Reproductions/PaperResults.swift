@@ -1,13 +1,13 @@
 /// The papers' published numbers, beside which the `reproduction` report puts GateLab's.
 ///
-/// Sources (paraphrased with the numbers verbatim in `/work/shared/papers/`):
+/// Sources (paraphrased with the numbers verbatim in `Notes/papers/`):
 /// - H&S 1997 Table 1 (embedded Reber grammar; LSTM rows, means of 30 trials; the caption gives
 ///   3 800 – 24 100 for the 3×2, α = 0.5 row; one failure in each 97 % row);
 /// - H&S 1997 Table 7 (adding problem; means of 10 trials; "wrong" of 2560 test sequences;
 ///   370 000 – 2 020 000 at T = 1000);
 /// - Gers, Schmidhuber & Cummins 2000 Table 2 (CERG; 100 networks per row; percentages of
 ///   perfect / good / rest; the mean training streams of the perfect networks).
-/// The results of H&S Exps. 2, 3, 5 and 6 are withheld from `shared/papers` on purpose: rows
+/// The results of H&S Exps. 2, 3, 5 and 6 are withheld from `Notes/papers` on purpose: rows
 /// of those presets show GateLab's numbers only.
 public struct PaperResult: Sendable, Equatable {
     /// Where the number comes from, e.g. "H&S 1997 Table 7".

@@ -194,6 +194,11 @@ public struct ReproductionPoint: ExperimentPoint, Equatable {
     /// The `[[grid]]` block it comes from.
     public var origin: String
 
+    /// A trial of `preset`'s `variant` (see the properties).
+    public init(preset: String, variant: String, seed: UInt64, budget: Int?, gradient: ReferenceBPTT.Mode?, network: String?, origin: String) {
+        (self.preset, self.variant, self.seed, self.budget, self.gradient, self.network, self.origin) = (preset, variant, seed, budget, gradient, network, origin)
+    }
+
     /// `<preset>_<variant>[_b<budget>][_full]_seed<seed>`, the variant spelled with letters,
     /// digits and `-` only (`T=100,N=3` → `T100-N3`).
     public var id: String {
@@ -396,9 +401,9 @@ enum ReproductionReport {
                 }.joined(separator: "; ") + ".\n"
             }
             if let source = ofPreset.compactMap({ PaperResults.result(preset: preset, variant: $0.variant)?.source }).first {
-                md += "\nPaper figures: \(source) (`shared/papers`; `PaperResults` in `Sources/Reproductions/PaperResults.swift`).\n"
+                md += "\nPaper figures: \(source) (`Notes/papers`; `PaperResults` in `Sources/Reproductions/PaperResults.swift`).\n"
             } else {
-                md += "\nThe paper's results for this experiment are withheld from `shared/papers`: GateLab's numbers only.\n"
+                md += "\nThe paper's results for this experiment are withheld from `Notes/papers`: GateLab's numbers only.\n"
             }
             for f in figures where f.file == "figures/solved-\(preset).svg" { md += "\n" + Report.figure(f) }
             sections.append(md)
@@ -414,4 +419,7 @@ enum ReproductionReport {
     }
 }
 
-extension TrialRecord: ExperimentRecord {}
+extension TrialRecord: ExperimentRecord {
+    /// `seconds`.
+    public var computeSeconds: Double? { seconds }
+}

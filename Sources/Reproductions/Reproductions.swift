@@ -2,7 +2,7 @@
 ///
 /// The tasks, networks, initialisations, learning rule and criteria of Hochreiter & Schmidhuber
 /// (1997), Exps. 1, 2c, 3a, 4, 5, 6a, 6b, and of Gers, Schmidhuber & Cummins (2000), the
-/// continual embedded Reber grammar (Table 2), as described in `/work/shared/papers/`.
+/// continual embedded Reber grammar (Table 2), as described in `Notes/papers/`.
 ///
 /// - Generators: `EmbeddedReberTask`, `ContinualReberStream`, `DistractorTask`, `TwoSequenceTask`,
 ///   `MarkedPairTask` (adding, multiplication), `TemporalOrderTask`.

@@ -21,6 +21,57 @@ public struct Milestone: Codable, Equatable, Sendable {
     }
 }
 
+/// One point of a trial's learning curve: how the training sequences (CERG: streams) of one
+/// interval went, read off training itself — no test is taken for it, so the trial's random
+/// stream and numbers are the same with or without the curve.
+public struct LearningCurvePoint: Codable, Equatable, Sendable {
+    /// Training sequences (streams) presented up to the interval's end.
+    public var sequences: Int
+    /// Training sequences (streams) in the interval.
+    public var count: Int
+    /// Of them, those judged wrong by the correctness rule as they were trained on (CERG:
+    /// streams stopped by an error before the cap).
+    public var wrong: Int
+    /// Mean over the interval's target steps and outputs of (t − y)² during training (nil for CERG).
+    public var trainingMSE: Double?
+    /// CERG: the mean length (symbols) of the interval's training streams (nil elsewhere).
+    public var meanStreamLength: Double?
+
+    enum CodingKeys: String, CodingKey {
+        case sequences, count, wrong, trainingMSE = "training_mse", meanStreamLength = "mean_stream_length"
+    }
+}
+
+/// The learning curve of a trial as it trains: one `LearningCurvePoint` every `every`
+/// training sequences (streams), and the last, shorter interval when the trial stops.
+struct LearningCurve: Codable, Equatable, Sendable {
+    /// The spacing: the budget / 100 (at least 1), so every trial has at most about 100 points.
+    var every: Int
+    var points: [LearningCurvePoint] = []
+    var count = 0, wrong = 0, squared = 0.0, values = 0, steps = 0
+
+    init(budget: Int) { every = max(1, budget / 100) }
+
+    /// Counts one training sequence (stream); closes the interval at a multiple of `every`.
+    mutating func add(sequences: Int, correct: Bool, squared s: Double, values v: Int, steps n: Int, stream: Bool) {
+        count += 1
+        if !correct { wrong += 1 }
+        squared += s
+        values += v
+        steps += n
+        if sequences % every == 0 { close(at: sequences, stream: stream) }
+    }
+
+    /// Closes the open interval (if it has any sequence).
+    mutating func close(at sequences: Int, stream: Bool) {
+        guard count > 0 else { return }
+        points.append(LearningCurvePoint(sequences: sequences, count: count, wrong: wrong,
+                                         trainingMSE: stream || values == 0 ? nil : squared / Double(values),
+                                         meanStreamLength: stream ? Double(steps) / Double(count) : nil))
+        (count, wrong, squared, values, steps) = (0, 0, 0, 0, 0)
+    }
+}
+
 /// The result of one trial.
 public struct TrialRecord: Codable, Equatable, Sendable {
     /// The experiment that ran the trial ("" outside one, e.g. `gatelab train --preset`).
@@ -57,12 +108,17 @@ public struct TrialRecord: Codable, Equatable, Sendable {
     public var meanTestStreamLength: Double?
     /// Wall-clock seconds of the trial (not part of any bit-identity check).
     public var seconds: Double
+    /// The record format (`RecordFormat`; nil in records written before formats were numbered).
+    public var recordFormat: Int?
+    /// The learning curve: how training went, every budget / 100 training sequences (streams)
+    /// (`LearningCurvePoint`); nil in records written before trials kept one.
+    public var curve: [LearningCurvePoint]?
 
     enum CodingKeys: String, CodingKey {
         case preset, variant, seed, parameters, solved, sequences, trainingSteps = "training_steps", wrong
         case testCount = "test_count", testMSE = "test_mse", milestones, cergOutcome = "cerg_outcome"
         case meanTestStreamLength = "mean_test_stream_length", seconds
-        case experiment, id, gatelabVersion = "gatelab_version"
+        case experiment, id, gatelabVersion = "gatelab_version", recordFormat = "record_format", curve
     }
 
     /// Reads a record as written now or by GateLab 0.3.0 (camelCase `parameters`,
@@ -90,6 +146,8 @@ public struct TrialRecord: Codable, Equatable, Sendable {
         cergOutcome = try c.decodeIfPresent(String.self, forKey: .cergOutcome)
         meanTestStreamLength = try c.decodeIfPresent(Double.self, forKey: .meanTestStreamLength)
         seconds = try c.decode(Double.self, forKey: .seconds)
+        recordFormat = try c.decodeIfPresent(Int.self, forKey: .recordFormat)
+        curve = try c.decodeIfPresent([LearningCurvePoint].self, forKey: .curve)
     }
 
     /// A record of the given fields (`gatelabVersion`, `experiment` and `id` are set by the
@@ -156,6 +214,8 @@ public struct Trial: Codable {
     public private(set) var solved = false
     /// Tests taken so far.
     public private(set) var milestones: [Milestone] = []
+    /// The learning curve so far (nil: resumed from a checkpoint written before trials kept one).
+    var curve: LearningCurve?
     // Correctness and final error E of the most recent training sequences (a ring).
     var recentCorrect: [Bool] = []
     var recentError: [Double] = []
@@ -174,7 +234,7 @@ public struct Trial: Codable {
     var history: [Double] = []
 
     enum CodingKeys: String, CodingKey {
-        case preset, variant, seed, parameters, random, network, sequences, trainingSteps, finished, solved, milestones
+        case preset, variant, seed, parameters, random, network, sequences, trainingSteps, finished, solved, milestones, curve
         case recentCorrect, recentError, ringNext, ringFilled, recentWrong, successiveCorrect, nextNSeq, st1Reached
         case trainingSet, testSet, buffer, lastMeanStreamLength, lastTestStreamLengths
     }
@@ -193,6 +253,7 @@ public struct Trial: Codable {
         self.variant = variant ?? Presets.all.first { $0.name == preset }!.defaultVariant
         self.seed = seed
         self.parameters = p
+        curve = LearningCurve(budget: p.budget)
         if p.task == .continualReber && p.gradient == .full {
             throw ReproductionError.unsupported("full BPTT is not defined on an unbounded stream (CERG); use the truncated gradient")
         }
@@ -364,6 +425,8 @@ public struct Trial: Codable {
         }
         sequences += 1
         trainingSteps += buffer.length
+        curve?.add(sequences: sequences, correct: outcome.correct, squared: outcome.squaredErrorSum,
+                   values: outcome.targetSteps * parameters.architecture.outputs, steps: buffer.length, stream: false)
         if !recentCorrect.isEmpty {
             if !recentCorrect[ringNext] { recentWrong -= 1 }
             recentCorrect[ringNext] = outcome.correct
@@ -481,10 +544,13 @@ public struct Trial: Codable {
             final = Milestone(name: "final", sequences: sequences, wrong: wrong, testCount: parameters.testCount, testMSE: mse)
             milestones.append(final)
         }
-        return TrialRecord(preset: preset, variant: variant, seed: seed, parameters: parameters, solved: solved,
-                           sequences: sequences, trainingSteps: trainingSteps, wrong: final.wrong, testCount: final.testCount,
-                           testMSE: final.testMSE, milestones: milestones, cergOutcome: outcome,
-                           meanTestStreamLength: lastMeanStreamLength, seconds: 0)
+        curve?.close(at: sequences, stream: parameters.task == .continualReber)
+        var record = TrialRecord(preset: preset, variant: variant, seed: seed, parameters: parameters, solved: solved,
+                                 sequences: sequences, trainingSteps: trainingSteps, wrong: final.wrong, testCount: final.testCount,
+                                 testMSE: final.testMSE, milestones: milestones, cergOutcome: outcome,
+                                 meanTestStreamLength: lastMeanStreamLength, seconds: 0)
+        record.curve = curve?.points
+        return record
     }
 
     // MARK: The continual stream (Gers 2000)
@@ -517,6 +583,7 @@ public struct Trial: Codable {
         }
         trainingSteps += steps
         sequences += 1
+        curve?.add(sequences: sequences, correct: steps == cap, squared: 0, values: 0, steps: steps, stream: true)
         if case .perfectStreams(let streams, let length, let every) = parameters.criterion, sequences % every == 0 {
             let (lengths, mean) = testStreams(streams, length: length)
             (lastTestStreamLengths, lastMeanStreamLength) = (lengths, mean)

@@ -103,6 +103,14 @@ public protocol ForgettingTask: Sendable {
     func isSolved(loss: Double, fractionCorrect: Double) -> Bool
     /// The success criterion, in words.
     var criterion: String { get }
+    /// The data files the task reads, as it found them (default none: generated tasks), so
+    /// that a record can name and hash them.
+    var dataFiles: [String] { get }
+}
+
+extension ForgettingTask {
+    /// Generated tasks read no files.
+    public var dataFiles: [String] { [] }
 }
 
 /// The tasks by command-line name: one table, one row per task (its name, other names it

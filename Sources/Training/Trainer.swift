@@ -37,7 +37,7 @@ public struct TrainingRecord: Codable, Sendable, Equatable, ExperimentRecord {
         case solved, solvedAtUpdate = "solved_at_update", diverged, divergence, updates, criterion, baseline
         case baselineDescription = "baseline_description", finalLoss = "final_loss", finalFractionCorrect = "final_fraction_correct"
         case evaluations, trainLoss = "train_loss", gradientNorm = "gradient_norm", profiles, parameterCount = "parameter_count"
-        case seconds, gatelabVersion = "gatelab_version"
+        case seconds, gatelabVersion = "gatelab_version", recordFormat = "record_format", inputs, cellName = "cell_name"
     }
 
     /// The configuration.
@@ -91,6 +91,15 @@ public struct TrainingRecord: Codable, Sendable, Equatable, ExperimentRecord {
     /// records written before versions were recorded): a grid reuses, and `gatelab merge`
     /// reports on, only records of its own version.
     public var gatelabVersion: String?
+    /// The record format (`RecordFormat`; nil in records written before formats were numbered).
+    public var recordFormat: Int?
+    /// A cell file's name in ids and reports (`CellLabels`: its declared name, unique in its
+    /// grid); nil for a built-in cell, named by `configuration.cell`.
+    public var cellName: String?
+    /// The content hash of each file the run read (a cell file, a task's data files), by path.
+    public var inputs: [String: String]?
+    /// `seconds`.
+    public var computeSeconds: Double? { seconds }
 
     /// The record as one JSON line (`RecordJSON`).
     public func json(pretty: Bool = false) throws -> String { try RecordJSON.line(self, pretty: pretty) }
@@ -100,6 +109,7 @@ public struct TrainingRecord: Codable, Sendable, Equatable, ExperimentRecord {
 
     init(configuration c: TrainingConfiguration, task: any ForgettingTask) {
         configuration = c; id = c.id; generator = c.generator
+        cellName = BuiltinCells.builtin(c.cell) == nil ? CellLabels.label(c.cell) : nil
         initSeed = c.seed; dataSeed = c.dataSeed; evalSeed = c.evalSeed
         criterion = task.criterion; baseline = task.baseline; baselineDescription = task.baselineDescription
     }

@@ -73,15 +73,19 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     /// The seed of the training data's random source.
     public var dataSeed: UInt64 { seed &+ 1_000_000 }
 
-    /// A short identifier, e.g. `adding_T50_lstm_H128_fb1_seed1`.
-    public var id: String {
-        var s = "\(task)_T\(length)_\(cell)_H\(hidden)"
+    /// A short identifier, e.g. `adding_T50_lstm_H128_fb1_seed1`: a cell file by its declared
+    /// name (`CellLabels.label`), never by its path.
+    public var id: String { id(cellLabel: CellLabels.label(cell)) }
+
+    /// The identifier with the cell named `cellLabel` (a grid makes the names of cell files
+    /// that declare the same name unique: `CellLabels.unique`).
+    public func id(cellLabel: String) -> String {
+        var s = "\(task)_T\(length)_\(cellLabel)_H\(hidden)"
         if layers > 1 { s += "_L\(layers)" }
         if hasForgetGate { s += "_fb" + (chrono == true ? "chrono" : forgetBias.map { Self.number($0) } ?? "default") }
         if precision == .f32 { s += "_f32" }
         s += "_seed\(seed)"
-        // File-name safe (a cell may be a path such as Cells/mgu.cell).
-        return String(s.map { $0.isLetter || $0.isNumber || "-_.".contains($0) ? $0 : "-" })
+        return fileSafeID(s)
     }
 
     /// Whether the cell has a forget-gate bias the forget-bias setting acts on.

@@ -45,6 +45,10 @@ public enum TrainingKind: ExperimentKind {
             full += try product(merged, path, r)
             fast += try product(merged.merging(quick) { $1 }, path, r)
         }
+        // Cell files by their declared names, unique across the file's grids (`CellLabels`).
+        let labels = CellLabels.unique((full + fast).map(\.configuration.cell))
+        full = full.map { $0.labelled(labels[$0.configuration.cell]!) }
+        fast = fast.map { $0.labelled(labels[$0.configuration.cell]!) }
         // [quick] may map several blocks onto the same runs (e.g. one task for all): run each once.
         var seen = Set<String>()
         return (full, fast.filter { seen.insert($0.id).inserted })
@@ -147,7 +151,7 @@ public enum TrainingKind: ExperimentKind {
     public static func configurationKey(_ point: TrainingPoint) -> String {
         var c = point.configuration
         c.seed = 0
-        return c.id
+        return c.id(cellLabel: point.cellLabel)
     }
 
     /// Multiply-adds of the recurrent matrix products over the run's budget.
@@ -157,8 +161,16 @@ public enum TrainingKind: ExperimentKind {
         return Double(c.updates) * Double(c.length) * Double(c.hidden * c.hidden * gates * c.batch)
     }
 
+    /// The cell file (a built-in cell reads none) and the task's data files.
+    public static func inputFiles(_ point: TrainingPoint) throws -> [String] {
+        let c = point.configuration
+        return (BuiltinCells.builtin(c.cell) == nil ? [c.cell] : []) + (try Tasks.make(c.task, length: c.length).dataFiles)
+    }
+
     public static func run(_ point: TrainingPoint, experiment: String, version: String) throws -> TrainingRecord {
         var record = try Trainer(point.configuration).run()
+        record.id = point.id
+        record.cellName = BuiltinCells.builtin(point.configuration.cell) == nil ? point.cellLabel : nil
         record.experiment = experiment
         record.gatelabVersion = version
         return record
@@ -166,7 +178,7 @@ public enum TrainingKind: ExperimentKind {
 
     public static func mismatch(_ record: TrainingRecord, _ point: TrainingPoint) -> String? {
         if record.configuration != point.configuration { return "other settings than the grid's" }
-        if record.configuration.id != record.id { return "its settings are those of run \(record.configuration.id)" }
+        if record.id != point.id { return "its settings are those of run \(record.id)" }
         return nil
     }
 
@@ -189,8 +201,26 @@ public struct TrainingPoint: ExperimentPoint, Equatable {
     public var configuration: TrainingConfiguration
     /// The `[[grid]]` block it comes from.
     public var origin: String
-    /// `configuration.id`.
-    public var id: String { configuration.id }
+    /// The cell's name in ids and reports (`CellLabels`: a cell file's declared name).
+    public private(set) var cellLabel: String
+    /// `configuration.id(cellLabel:)`.
+    public private(set) var id: String
+
+    /// A run of `configuration`, its cell named by `CellLabels.label`.
+    public init(configuration: TrainingConfiguration, origin: String) {
+        self.configuration = configuration
+        self.origin = origin
+        cellLabel = CellLabels.label(configuration.cell)
+        id = configuration.id(cellLabel: cellLabel)
+    }
+
+    /// The same run with its cell named `label`.
+    func labelled(_ label: String) -> TrainingPoint {
+        var p = self
+        p.cellLabel = label
+        p.id = configuration.id(cellLabel: label)
+        return p
+    }
 }
 
 /// An experiment file of kind `train`.
@@ -202,9 +232,12 @@ extension TrainingRecord {
         "update,loss,fraction_correct\n" + evaluations.map { "\($0.update),\($0.loss),\($0.fractionCorrect)" }.joined(separator: "\n") + "\n"
     }
 
+    /// The cell's name: a cell file's declared name (`cellName`), else the built-in name.
+    var cellLabel: String { cellName ?? configuration.cell }
+
     /// The cell and its forget bias, e.g. `lstm fb=1`.
     var variant: String {
-        configuration.cell == "lstm" ? "lstm fb=\(configuration.forgetBias.map { TrainingConfiguration.number($0) } ?? "default")" : configuration.cell
+        configuration.cell == "lstm" ? "lstm fb=\(configuration.forgetBias.map { TrainingConfiguration.number($0) } ?? "default")" : cellLabel
     }
 }
 
@@ -248,7 +281,7 @@ enum TrainingReport {
                 let atT = runs.filter { $0.configuration.length == length }
                 var series = atT.map { r in
                     FigureSeries(title: r.variant, points: r.evaluations.map { (Double($0.update), max($0.loss, 1e-12), .nan, .nan) },
-                                 band: false, colorKey: r.configuration.cell, dashKey: r.variant == r.configuration.cell ? "" : r.variant)
+                                 band: false, colorKey: r.cellLabel, dashKey: r.variant == r.cellLabel ? "" : r.variant)
                 }
                 let updates = atT.flatMap { $0.evaluations.map { Double($0.update) } }
                 series.append(FigureSeries(title: "baseline", points: [(updates.min() ?? 0, atT[0].baseline, .nan, .nan),

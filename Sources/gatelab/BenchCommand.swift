@@ -33,7 +33,7 @@ struct BenchCommand: ParsableCommand {
             two-thread runs are slower then; absent when the process may use one CPU only.
             """)
 
-    @Option(help: "Configs file in the format of shared/bench/configs.json.")
+    @Option(help: "Configs file in the format of Benchmarks/configs.json.")
     var configs: String = "Benchmarks/configs.json"
     @Option(help: "Timed repetitions per configuration (after one warm-up); the median is reported.")
     var repetitions: Int = 5

@@ -23,7 +23,7 @@ struct PresetOptions: ParsableArguments {
     @Option(help: "With --preset: when the truncated rule changes the weights where targets come at every step (Exp. 1): every-step (default) or sequence-end.")
     var weightUpdate: String?
 
-    @Option(help: "With --preset: lstm (the paper's, default) or tanh-rnn (issue 15's control: a tanh RNN with about the LSTM's weight count, full BPTT).")
+    @Option(help: "With --preset: lstm (the paper's, default) or tanh-rnn (the control: a tanh RNN with about the LSTM's weight count, full BPTT).")
     var network: String?
 }
 
@@ -84,6 +84,21 @@ enum PresetTraining {
             }
         }
         return (name, chosen, p)
+    }
+
+    /// The trial's id, as a `reproduction` grid names the same trial
+    /// (`<preset>_<variant>[_b<budget>][_full][_tanh-rnn]_seed<seed>`), with what only the
+    /// command line can change before the seed: `_length<T>`, `_lr<α>`, `_sequence-end`.
+    static func id(_ c: TrainCommand, name: String, variant: String, parameters: PresetParameters) -> String {
+        var base = ReproductionPoint(preset: name, variant: variant, seed: c.seed, budget: c.presetOptions.budget,
+                                     gradient: parameters.gradient == .full && parameters.network == nil ? .full : nil,
+                                     network: parameters.network == nil ? nil : "tanh-rnn", origin: "").id
+        var extra = ""
+        if let length = c.length { extra += "_length\(length)" }
+        if let lr = c.lr { extra += "_lr" + idNumber(lr) }
+        if c.presetOptions.weightUpdate == "sequence-end" { extra += "_sequence-end" }
+        if !extra.isEmpty, let seedPart = base.range(of: "_seed", options: String.CompareOptions.backwards) { base.insert(contentsOf: extra, at: seedPart.lowerBound) }
+        return fileSafeID(base)
     }
 
     static func validate(_ c: TrainCommand) throws {
@@ -158,16 +173,30 @@ enum PresetTraining {
             + "budget \(parameters.budget) \(parameters.task == .continualReber ? "streams" : "sequences")")
         if trial.sequences > 0 { say("resumed at sequence \(trial.sequences) from \(c.checkpoint!)") }
         let start = ContinuousClock.now
-        if let path = c.checkpoint {
-            while !trial.finished {
-                trial.train(atMost: c.checkpointEvery)
+        // Trained in pieces, the same sequences in the same order as in one piece: a progress
+        // line on a terminal (the budget is an upper bound: a trial stops once solved), and a
+        // checkpoint every --checkpoint-every sequences.
+        let progressUnit = parameters.task == .continualReber ? "streams" : "sequences"
+        let progress = RunProgress(total: Double(parameters.budget), unit: progressUnit + " (budget)", enabled: RunProgress.enabled(json: c.json))
+        let piece = max(1, min(parameters.budget / 1000, c.checkpoint == nil ? Int.max : c.checkpointEvery))
+        var sinceCheckpoint = 0
+        while !trial.finished {
+            let before = trial.sequences
+            trial.train(atMost: c.checkpoint == nil ? piece : min(piece, c.checkpointEvery - sinceCheckpoint))
+            sinceCheckpoint += trial.sequences - before
+            progress.update(Double(trial.sequences))
+            if let path = c.checkpoint, sinceCheckpoint >= c.checkpointEvery || trial.finished {
                 try Files.write(String(decoding: try trial.checkpoint(), as: UTF8.self), to: path)
+                sinceCheckpoint = 0
             }
         }
+        progress.close()
         var record = trial.run()
         let elapsed = ContinuousClock.now - start
         record.seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
         record.gatelabVersion = GateLabVersion.current
+        record.recordFormat = RecordFormat.current
+        record.id = id(c, name: name, variant: variant, parameters: parameters)
         let text = try record.jsonLine()
         if let output = c.output {
             do { try Files.write(text + "\n", to: output) } catch { throw ValidationError("cannot write --output \(output): \(ExperimentError.reason(error))") }

@@ -178,9 +178,13 @@ struct ProbeCommand: ParsableCommand {
             warn("--forget-bias \(forgetBias) has no effect: \(cell!) has no forget gate")
         }
         var records = [ProbeRecord]()
+        // On a terminal, the seeds done, the elapsed time (ticking during a long seed) and the ETA.
+        let bar = RunProgress(total: Double(configurations.count), unit: "seeds", enabled: RunProgress.enabled(json: json))
         for c in configurations {
             records.append(ProbeRecord(version: GateLabVersion.current, configuration: c, result: try GradientProbe.run(c, memoryBudget: memoryBudget.map { $0 << 20 }, execution: execution.execution)))
+            bar.update(Double(records.count))
         }
+        bar.close()
         let aggregate = try SeedAggregate(records.map(\.summary))
         if json {
             print(try RecordJSON.line(ProbeRunsJSON(gatelabVersion: GateLabVersion.current, rng: "mt19937", loss: ProbeRecord.lossDefinition,

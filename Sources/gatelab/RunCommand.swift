@@ -99,13 +99,15 @@ struct RunCommand: ParsableCommand {
         for problem in outcome.figureProblems {
             FileHandle.standardError.write(Data("warning: figure not drawn: \(problem)\n".utf8))
         }
+        for change in outcome.inputChanges {
+            FileHandle.standardError.write(Data("computed again: \(change)\n".utf8))
+        }
         if let s = outcome.shard {
-            print(shardLine(experiment.name, s, count: outcome.shardTotal, noun: noun, computed: outcome.computed,
-                            reused: outcome.reused, total: outcome.total))
+            print(shardLine(experiment.name, s, count: outcome.shardTotal, noun: noun, counts: Self.computedCounts(outcome), total: outcome.total))
             return
         }
         print("\(experiment.name)\(quick ? " (quick)" : ""): \(plural(outcome.total, noun)) "
-              + "(\(outcome.computed) computed, \(outcome.reused) reused); report: \(outcome.directory)/report.md")
+              + "(\(Self.computedCounts(outcome))); report: \(outcome.directory)/report.md")
     }
 
     /// `--shard`, else the Slurm job array's task (said on stderr), else nil; N = 1 is nil.
@@ -121,10 +123,17 @@ struct RunCommand: ParsableCommand {
     }
 
     /// `NAME shard K/N: P grid points (C computed, R reused) of TOTAL; merge with: gatelab merge FILE`.
-    func shardLine(_ name: String, _ s: Shard, count: Int, noun: String, computed: Int, reused: Int, total: Int) -> String {
+    func shardLine(_ name: String, _ s: Shard, count: Int, noun: String, counts: String, total: Int) -> String {
         var merge = "gatelab merge \(shellQuoted(file))" + (quick ? " --quick" : "")
         if let output { merge += " --output \(shellQuoted(output))" }
-        return "\(name) shard \(s): \(plural(count, noun)) (\(computed) computed, \(reused) reused) of \(total); merge with: \(merge)"
+        return "\(name) shard \(s): \(plural(count, noun)) (\(counts)) of \(total); merge with: \(merge)"
+    }
+
+    /// `3 computed, 7 reused`, or, when points were computed again because a file they read
+    /// changed, `3 computed: 2 new, 1 input changed; 7 reused`.
+    static func computedCounts(_ o: RunOutcome) -> String {
+        guard o.inputChanged > 0 else { return "\(o.computed) computed, \(o.reused) reused" }
+        return "\(o.computed) computed: \(max(0, o.computed - o.inputChanged)) new, \(o.inputChanged) input changed; \(o.reused) reused"
     }
 }
 

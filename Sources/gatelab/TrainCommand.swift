@@ -23,8 +23,12 @@ struct TrainCommand: ParsableCommand {
             'solved'), 1 it diverged (a NaN or infinity, located by update, time step and op), \
             2 bad options or an unusable checkpoint. With --preset NAME instead of --task/--cell: \
             one trial of a paper's own set-up (Hochreiter & Schmidhuber 1997, Gers et al. 2000; \
-            see PresetTraining.swift), with --variant, --seed, --length, --lr, --budget, --json, \
-            --checkpoint/--resume (every --checkpoint-every training sequences).
+            the presets and their variants are listed under --preset and --variant below), with \
+            --variant, --seed, --length, --lr, --budget, --gradient, --weight-update, --network, \
+            --json, --checkpoint/--resume (every --checkpoint-every training sequences). Its \
+            record has an id (as a reproduction grid names the trial) and a learning curve \
+            ('curve': the training sequences' errors every budget/100 sequences). On a terminal, \
+            training shows a progress line on stderr (not with --json).
             """)
 
     @Option(help: "The task (\(Tasks.names.joined(separator: ", "))); required unless --preset is given.")
@@ -251,6 +255,11 @@ struct TrainCommand: ParsableCommand {
             }
         }
         let task = trainer.task
+        // The files the run reads, hashed before it starts (as a grid's records hold them).
+        var inputs = [String: String]()
+        for file in (BuiltinCells.builtin(c.cell) == nil ? [c.cell] : []) + (weights.map { [$0] } ?? []) + task.dataFiles {
+            do { inputs[file] = try ContentHash.ofFile(file) } catch { throw ValidationError(ExperimentError.reason(error)) }
+        }
         let header = "train \(c.id): \(task.name) T = \(c.length) (\(task.steps) steps), \(c.cell) H = \(c.hidden)"
             + (c.layers > 1 ? " L = \(c.layers)" : "") + ", \(trainer.record.parameterCount) parameters, \(c.optimizer.rawValue) lr \(c.learningRate), "
             + "batch \(c.batch), clip \(c.clip.map { "\($0)" } ?? "none"), budget \(c.updates) updates; criterion: \(task.criterion); "
@@ -259,13 +268,21 @@ struct TrainCommand: ParsableCommand {
         say(header)
         if trainer.record.updates > 0 { say("resumed at update \(trainer.record.updates) from \(checkpoint!)") }
         if let save, let saveEvery, saveEvery > 0, trainer.record.updates == 0 { try write(trainer, to: Self.snapshotPath(save, update: 0)) }
+        // On a terminal, a line with the updates done and the ETA under the evaluations (stderr).
+        let bar = RunProgress(total: Double(c.updates), unit: "updates", enabled: RunProgress.enabled(json: json))
+        var lastLoss = ""
         var record = try trainer.run(checkpoint: checkpoint, checkpointEvery: checkpointEvery, progress: { e in
-            say(String(format: "update %6d  held-out loss %.5f  correct %5.1f%%", e.update, e.loss, 100 * e.fractionCorrect))
+            bar.interrupt { say(String(format: "update %6d  held-out loss %.5f  correct %5.1f%%", e.update, e.loss, 100 * e.fractionCorrect)) }
+            lastLoss = String(format: "held-out loss %.5f", e.loss)
         }, afterUpdate: { updates in
+            bar.update(Double(updates), detail: lastLoss)
             if let save, let saveEvery, updates % saveEvery == 0 { try write(trainer, to: Self.snapshotPath(save, update: updates)) }
         })
+        bar.close()
         if let save { try write(trainer, to: save) }
         record.gatelabVersion = GateLabVersion.current
+        record.recordFormat = RecordFormat.current
+        record.inputs = inputs.isEmpty ? nil : inputs
         let text = try record.json()
         if let output {
             do { try Files.write(text + "\n", to: output) } catch {

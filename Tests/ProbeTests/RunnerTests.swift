@@ -194,7 +194,30 @@ struct RunnerTests {
         var bar = ""
         let b = ProgressReporter(total: 2, totalWork: 4, style: .bar) { bar += $0 }
         b.finished("a", seconds: 3, work: 1)
-        #expect(bar.hasSuffix("[#######-----------------------] 1/2 points, ETA 9 s  a"))
+        // One point measured: the other is taken to cost as much (not 3× by its estimated work).
+        #expect(bar.hasSuffix("[#######-----------------------] 1/2 points, ETA 3 s  a"))
         #expect(ProgressReporter.duration(125) == "2 min 05 s")
+    }
+
+    /// The ETA fits t = a + b·w to the measured points: a small first point, whose time is
+    /// mostly per-point overhead, no longer predicts minutes for a grid of seconds (the first
+    /// ETA of a 2.5 s grid said "8 min 01 s"); with several jobs the time left is shared.
+    @Test func etaComesFromMeasuredTimesNotFromTheFirstPointsRatePerWork() {
+        // 10 points: times 0.1 + 0.001·w, works 1 … 10 (55 in all).
+        let p = ProgressReporter(total: 10, totalWork: 55, style: .silent)
+        p.finished("1", seconds: 0.101, work: 1)
+        #expect(abs(p.eta - 9 * 0.101) < 1e-9, "\(p.eta)")   // the old estimator: 54 × 0.101 = 5.5 s
+        p.finished("2", seconds: 0.102, work: 2)
+        // Exact fit: a = 0.1, b = 0.001; left: 8 points of work 52.
+        #expect(abs(p.eta - (8 * 0.1 + 0.001 * 52)) < 1e-9, "\(p.eta)")
+        let two = ProgressReporter(total: 10, totalWork: 55, style: .silent, parallelism: 2)
+        two.finished("1", seconds: 0.101, work: 1)
+        two.finished("2", seconds: 0.102, work: 2)
+        #expect(abs(two.eta - (8 * 0.1 + 0.001 * 52) / 2) < 1e-9)
+        // A fit that would give a negative cost per point falls back to time ∝ work.
+        let q = ProgressReporter(total: 3, totalWork: 30, style: .silent)
+        q.finished("a", seconds: 0.5, work: 5)
+        q.finished("b", seconds: 2, work: 15)
+        #expect(q.eta > 0 && q.eta.isFinite)
     }
 }

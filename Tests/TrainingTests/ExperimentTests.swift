@@ -80,4 +80,66 @@ import Testing
         #expect(report.contains("| lstm fb=0 |") && report.contains("| baseline |"))
         #expect(try String(contentsOfFile: dir + "/points.csv", encoding: .utf8).split(separator: "\n").count == 5)
     }
+
+    /// A training run's record carries its cell file's hash; editing the file between two
+    /// runs computes exactly that cell's runs again (the summary counts them apart).
+    @Test func editingACellFileRecomputesExactlyItsRuns() throws {
+        let dir = NSTemporaryDirectory() + "gatelab-train-inputs-\(getpid())"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let mgu = try String(contentsOf: root.appendingPathComponent("Cells/mgu.cell"), encoding: .utf8)
+        try mgu.write(toFile: dir + "/m.cell", atomically: true, encoding: .utf8)
+        let file = source.replacingOccurrences(of: "cell = [\"rnn\", \"gru\"]", with: "cell = [\"rnn\", \"m.cell\"]")
+        let e = try TrainingExperiment(source: file, file: dir + "/tiny.toml")
+        var options = RunOptions(version: "v")
+        options.quick = true
+        options.outputDirectory = dir + "/out"
+        options.progress = .silent
+        #expect(try ExperimentRunner(experiment: e, options: options).run().computed == 4)
+        let ids = e.quickPoints.filter { $0.configuration.cell.hasSuffix(".cell") }.map(\.id)
+        #expect(ids.count == 1)
+        let line = try String(contentsOfFile: dir + "/out/results/points/\(ids[0]).json", encoding: .utf8)
+        let record = try TrainingRecord(json: SealedLine.unseal(line.trimmingCharacters(in: .newlines)).body)
+        #expect(record.inputs == [dir + "/m.cell": try ContentHash.ofFile(dir + "/m.cell")] && record.recordFormat == 2)
+        try (mgu + "\n# a comment\n").write(toFile: dir + "/m.cell", atomically: true, encoding: .utf8)
+        let again = try ExperimentRunner(experiment: e, options: options).run()
+        #expect(again.computed == 1 && again.reused == 3 && again.inputChanged == 1)
+        #expect(again.inputChanges == ["\(ids[0]): \(dir)/m.cell changed since it was computed"])
+    }
+
+    /// A training run's id names a cell file by its declared name, unique among the grid's
+    /// cells (a file declaring a built-in cell's name never passes for it); built-in cells'
+    /// ids are as before.
+    @Test func idsNameCellFilesByTheirDeclaredNames() throws {
+        let dir = NSTemporaryDirectory() + "gatelab-train-names-\(getpid())"
+        try FileManager.default.createDirectory(atPath: dir + "/x", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: dir + "/exp", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let lstm = try String(contentsOf: root.appendingPathComponent("Cells/lstm.cell"), encoding: .utf8)
+        try lstm.write(toFile: dir + "/x/y.cell", atomically: true, encoding: .utf8)   // declares `cell lstm`
+        let file = source.replacingOccurrences(of: "cell = [\"rnn\", \"gru\"]", with: "cell = [\"rnn\", \"../x/y.cell\"]")
+        let e = try TrainingExperiment(source: file, file: dir + "/exp/tiny.toml")
+        let ids = e.points.map(\.id)
+        #expect(ids.contains("adding_T4_lstm-file_H3_fb1_seed1") && ids.contains("adding_T4_lstm_H3_fb1_seed1"), "\(ids)")
+        #expect(ids.contains("adding_T4_rnn_H3_seed1") && ids.contains("adding_T6_lstm_H3_fb0_seed1"))
+        #expect(ids.allSatisfy { !$0.hasPrefix(".") && !$0.contains("..") && !$0.contains("/") })
+        // Alone, a run is named the same way (`gatelab train --cell ../x/y.cell`).
+        var c = TrainingConfiguration()
+        c.cell = dir + "/x/y.cell"
+        #expect(c.id == "adding_T50_lstm-file_H128_fb1_seed1")
+    }
+
+    /// The committed example records (Notes/examples/) are records of the current format.
+    @Test func theExampleRecordsAreOfTheCurrentFormat() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let text = try String(contentsOf: root.appendingPathComponent("Notes/examples/training-records.jsonl"), encoding: .utf8)
+        for line in text.split(separator: "\n").map(String.init) {
+            let (body, intact) = SealedLine.unseal(line)
+            let record = try TrainingRecord(json: body)
+            let again = try record.json()
+            #expect(intact == true && record.recordFormat == RecordFormat.current && again == body)
+        }
+    }
 }

@@ -1,6 +1,6 @@
 /* lstm1997.c: an independent implementation of the 1997 LSTM (Hochreiter &
  * Schmidhuber, "Long Short-Term Memory") with its truncated RTRL rule, written
- * from ../../../../shared/papers/hochreiter1997.md alone, to cross-check
+ * from ../../../Notes/papers/hochreiter1997.md alone, to cross-check
  * GateLab's Exp. 1 (embedded Reber grammar) and Exp. 4 (adding problem).
  *
  * Build:  cc -O2 -o lstm1997 lstm1997.c -lm
