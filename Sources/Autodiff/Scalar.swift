@@ -29,6 +29,11 @@ public protocol Scalar: BinaryFloatingPoint, Sendable {
                      beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int)
     /// Whether `stepProduct` runs here (Float on a CPU with AVX-512; never Double).
     static var hasStepProduct: Bool { get }
+    /// Whether `gemm` gives every element of C the same bits when C is computed in blocks
+    /// (the two cores' halves) as when it is computed whole: true of OpenBLAS's DGEMM; not of
+    /// its SGEMM, whose kernels on some cores (seen on a Zen core without AVX-512) round a
+    /// block of C otherwise than the whole. Products are split over the cores only when true.
+    static var gemmBlocksKeepBits: Bool { get }
     /// C ← A·B, or C ← C + A·B when `accumulate`, row-major, A m × k, B k × n read in place:
     /// a recurrent step's product without the packing a BLAS call repeats at every step
     /// (`Sources/CWorker/stepproduct.c`: each element one fma chain over k, the same bits
@@ -66,6 +71,8 @@ extension Double: Scalar {
 
     /// Never: float64 keeps OpenBLAS's products (and their bits).
     public static var hasStepProduct: Bool { false }
+    /// DGEMM's blocks of C have the whole product's bits (checked on the shapes of a step).
+    public static var gemmBlocksKeepBits: Bool { true }
     public static func stepProduct(m: Int, n: Int, k: Int, a: UnsafePointer<Double>, lda: Int, b: UnsafePointer<Double>, ldb: Int,
                                    c: UnsafeMutablePointer<Double>, ldc: Int, accumulate: Bool) {
         preconditionFailure("Double.stepProduct: float64 has no step product (hasStepProduct is false)")
@@ -104,6 +111,10 @@ extension Float: Scalar {
 
     /// Decided once: the AVX-512 tiles of `stepproduct.c` where the CPU has them.
     public static let hasStepProduct = gatelab_sgemm_kn_available() != 0
+    /// SGEMM's blocks of C need not have the whole product's bits (a 64 × 256 product split
+    /// into column halves differed in 419 of its elements on a Zen core): float32 products that
+    /// go to OpenBLAS are never split, so one core and two give the same bits.
+    public static var gemmBlocksKeepBits: Bool { false }
     @inline(__always)
     public static func stepProduct(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                                    c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {

@@ -45,10 +45,9 @@ struct ThreadsTests {
             return train + [final]
         }
         // The LSTM's row-wise chain runs as a row section; the tanh RNN's one row-wise
-        // instruction (its bias sums too) on its own. Not the RNN in float32: there OpenBLAS's
-        // SGEMM gives the halves of the 64 × 64 weights' gradient other bits than the whole
-        // (it picks its small-matrix kernel for them; Notes/float32.md, "What remains").
-        for cell in precision == "f32" ? ["lstm"] : ["lstm", "rnn"] {
+        // instruction (its bias sums too) on its own. In float32, SGEMM products are never
+        // split (a block of one had other bits than the whole: `Scalar.gemmBlocksKeepBits`).
+        for cell in ["lstm", "rnn"] {
             let one = try losses(threads: "1", cell: cell), two = try losses(threads: "2", cell: cell)
             #expect(one.count == 7 && one.map(\.bitPattern) == two.map(\.bitPattern), "\(cell): one core \(one)\ntwo cores \(two)")
         }

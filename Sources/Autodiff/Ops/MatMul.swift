@@ -68,10 +68,11 @@ enum MatMul {
                     else { for j in 0..<n { row[j] = beta * row[j] + ai * b[j * bStride] } }
                 }
             }
-        } else if Parallel.enabled && m * n * k >= Parallel.minimumProductWork && max(m, n) >= 16 {
+        } else if Parallel.enabled && S.gemmBlocksKeepBits && m * n * k >= Parallel.minimumProductWork && max(m, n) >= 16 {
             // Two blocks of C on the two cores: column blocks (of op(b)) when C is wide, row
-            // blocks (of op(a)) otherwise. Each element is computed by the same single-threaded
-            // kernel either way, so the split does not change its bits.
+            // blocks (of op(a)) otherwise — only where the BLAS gives a block of C the whole
+            // product's bits (`Scalar.gemmBlocksKeepBits`: DGEMM, not SGEMM), so that the split
+            // changes no bit.
             if n >= m {
                 Parallel.two { part in
                     let cs = Parallel.half(part, of: n), (j, w) = (cs.lowerBound, cs.count)
