@@ -131,7 +131,8 @@ public protocol ForgettingTask: Sendable {
 public enum HeldOutSplit: String, Sendable, CaseIterable {
     /// The split evaluated during training (the learning curve, model choice).
     case validation
-    /// The split reported once as the test result.
+    /// The split scored beside it at every evaluation (with the same weights), reported as the
+    /// test result.
     case test
 }
 
