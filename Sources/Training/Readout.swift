@@ -6,11 +6,19 @@ import Autodiff
 ///   at this step (N targets in the batch, K outputs) and 0 for the others, so that summing
 ///   L over steps gives the mean squared error over every target, as PyTorch's `MSELoss`;
 /// - cross-entropy: L = w · mean_b CE(y_b, label_b) with w = B/N, so that summing over steps
-///   gives the mean over every target (every row must have a target at such a step).
+///   gives the mean over every target (every row must have a target at such a step);
+/// - Bernoulli: L = Σ (softplus(y) − z ⊙ y) ⊙ mask, the negative log-likelihood of σ(y) for
+///   0/1 targets z (−z log σ(y) − (1 − z) log(1 − σ(y)) = softplus(y) − z y), with `mask`
+///   1/N for the rows with a target and 0 for the others: summing over steps gives the NLL
+///   summed over the K outputs and averaged over the N targets (the NLL per time step).
+///   softplus(y) is composed as relu(y) + log(1 + exp(y − 2 relu(y))): the exponent is −|y|,
+///   so exp never overflows and the log's argument is in (1, 2]; and, unlike relu(y) +
+///   log(1 + exp(−relu(y) − relu(−y))), its gradient at y = 0 is σ(0) = 1/2, not 0 (relu's
+///   derivative at 0 is 0, and here it enters only through y − 2 relu(y), whose derivative is 1).
 final class Readout {
     let program: any Executor<Double>
     let h: Value, weight: Value, bias: Value, y: Value, loss: Value
-    let target: Value, mask: Value          // MSE: B × K each; CE: labels B × 1, scale 1 × 1
+    let target: Value, mask: Value          // MSE, Bernoulli: B × K each; CE: labels B × 1, scale 1 × 1
     let kind: TaskLoss
     let batch: Int
 
@@ -29,6 +37,12 @@ final class Readout {
             target = g.input("labels", rows: batch, cols: 1)
             mask = g.input("scale", rows: 1, cols: 1)
             loss = softmaxCrossEntropy(y, labels: target) ⊙ mask
+        case .bernoulli:
+            target = g.input("target", rows: batch, cols: k)
+            mask = g.input("mask", rows: batch, cols: k)
+            let positive = relu(y)
+            let softplus = positive + log(1 + exp(y - 2 * positive))
+            loss = sum((softplus - target ⊙ y) ⊙ mask)
         }
         self.kind = kind
         self.batch = batch
@@ -47,9 +61,12 @@ final class Readout {
         let k = kind.width
         try program.set(h, hidden)
         switch kind {
-        case .meanSquaredError:
+        case .meanSquaredError, .bernoulli:
             var t = Tensor(rows: batch, cols: k), m = Tensor(rows: batch, cols: k)
-            let share = 1 / Double(total * k)
+            // MSE: the mean over targets and outputs; Bernoulli: the sum over outputs, the
+            // mean over targets.
+            let share: Double
+            if case .bernoulli = kind { share = 1 / Double(total) } else { share = 1 / Double(total * k) }
             for (j, b) in step.rows.enumerated() {
                 for c in 0..<k { t[b, c] = step.values[j * k + c]; m[b, c] = share }
             }

@@ -127,6 +127,16 @@ public final class SequenceModel {
     ///   of correct ones.
     public func evaluate(_ batch: TaskBatch, judge: (ArraySlice<Double>, ArraySlice<Double>, Int) -> Bool) throws
         -> (loss: Double, scored: Int, correct: Int) {
+        try evaluate(batch, score: { judge($0, $1, $2) ? (1, 1) : (0, 1) })
+    }
+
+    /// The loss and score of `batch` without gradients.
+    /// - Parameter score: how many of a scored target's judgements are right, of how many
+    ///   (`ForgettingTask.score`).
+    /// - Returns: the loss (mean over the batch's targets), the judgements and the right ones,
+    ///   summed over the scored targets.
+    public func evaluate(_ batch: TaskBatch, score: (ArraySlice<Double>, ArraySlice<Double>, Int) -> (right: Int, of: Int)) throws
+        -> (loss: Double, scored: Int, correct: Int) {
         try loadWeights()
         try unrolled.forward(inputs: batch.inputs)
         let total = batch.targetCount, k = loss.width
@@ -139,8 +149,8 @@ public final class SequenceModel {
                 let prediction = y.scalars[(row * k)..<((row + 1) * k)]
                 let value = targets.values.isEmpty ? [][...] : targets.values[(j * k)..<((j + 1) * k)]
                 let label = targets.classes.isEmpty ? -1 : targets.classes[j]
-                scored += 1
-                if judge(prediction, value, label) { correct += 1 }
+                let (right, of) = score(prediction, value, label)
+                scored += of; correct += right
             }
         }
         return (lossSum, scored, correct)

@@ -1,18 +1,23 @@
 import CellLanguage
 import GSLKit
 
-/// What a task's loss compares: real-valued outputs (mean squared error) or classes (softmax
-/// cross-entropy over logits).
+/// What a task's loss compares: real-valued outputs (mean squared error), classes (softmax
+/// cross-entropy over logits) or independent binary outputs (Bernoulli negative log-likelihood
+/// of sigmoid outputs).
 public enum TaskLoss: Sendable, Equatable {
     /// Mean squared error over `outputs` real outputs.
     case meanSquaredError(outputs: Int)
     /// Softmax cross-entropy over `classes` classes.
     case crossEntropy(classes: Int)
+    /// Bernoulli negative log-likelihood of `outputs` sigmoid outputs σ(y) against 0/1
+    /// targets, summed over the outputs and averaged over targets (the NLL per time step of
+    /// polyphonic music models).
+    case bernoulli(outputs: Int)
 
     /// The readout's width (outputs or classes).
     public var width: Int {
         switch self {
-        case .meanSquaredError(let k), .crossEntropy(let k): return k
+        case .meanSquaredError(let k), .crossEntropy(let k), .bernoulli(let k): return k
         }
     }
 }
@@ -23,7 +28,8 @@ public struct StepTargets: Sendable, Equatable {
     public var step: Int
     /// The rows (sequences of the batch) with a target at this step, increasing.
     public var rows: [Int]
-    /// For an MSE task: `rows.count · K` numbers, row after row; empty for a classification task.
+    /// For an MSE or Bernoulli task: `rows.count · K` numbers, row after row; empty for a
+    /// classification task.
     public var values: [Double]
     /// For a classification task: one class per row in `rows`; empty for an MSE task.
     public var classes: [Int]
@@ -103,13 +109,39 @@ public protocol ForgettingTask: Sendable {
     func isSolved(loss: Double, fractionCorrect: Double) -> Bool
     /// The success criterion, in words.
     var criterion: String { get }
+
+    // Requirements with defaults (below), which every generated task keeps as they are.
+
+    /// How many of a scored target's judgements are right, of how many: summed over the
+    /// held-out set, right / of is the fraction correct. Default: one judgement, `isCorrect`.
+    func score(prediction: ArraySlice<Double>, value: ArraySlice<Double>, label: Int) -> (right: Int, of: Int)
+    /// A fixed held-out split in batches of `size` sequences (rows without a sequence have
+    /// length 0 and no targets), or nil (default) for a task that draws its held-out set from
+    /// the evaluation seed.
+    func heldOut(_ split: HeldOutSplit, batchSize size: Int) -> [TaskBatch]?
+    /// Whether `isSolved` can ever be true (default true); a task without a criterion is
+    /// trained for its whole budget and scored by its held-out loss.
+    var hasCriterion: Bool { get }
     /// The data files the task reads, as it found them (default none: generated tasks), so
     /// that a record can name and hash them.
     var dataFiles: [String] { get }
 }
 
+/// A fixed held-out split of a data set.
+public enum HeldOutSplit: String, Sendable, CaseIterable {
+    /// The split evaluated during training (the learning curve, model choice).
+    case validation
+    /// The split scored beside it at every evaluation (with the same weights), reported as the
+    /// test result.
+    case test
+}
+
 extension ForgettingTask {
-    /// Generated tasks read no files.
+    public func score(prediction: ArraySlice<Double>, value: ArraySlice<Double>, label: Int) -> (right: Int, of: Int) {
+        (isCorrect(prediction: prediction, value: value, label: label) ? 1 : 0, 1)
+    }
+    public func heldOut(_ split: HeldOutSplit, batchSize size: Int) -> [TaskBatch]? { nil }
+    public var hasCriterion: Bool { true }
     public var dataFiles: [String] { [] }
 }
 
@@ -130,6 +162,7 @@ public enum Tasks {
         Entry(name: "recall", aliases: ["first-input-recall"]) { try FirstInputRecall(length: $0) },
         Entry(name: "agreement", aliases: ["latest-subject-agreement"]) { try SubjectAgreement(length: $0) },
         Entry(name: "temporal-order", aliases: ["temporal"]) { try TemporalOrder(length: $0) },
+        Entry(name: "chorales", aliases: ["jsb", "jsb-chorales"]) { try Chorales(length: $0) },
     ]
 
     /// Every task's name (each also answers to a few other names, e.g. `copy-memory`).

@@ -7,14 +7,22 @@ import GSLKit
 
 /// One point of the held-out learning curve.
 public struct EvaluationPoint: Codable, Sendable, Equatable {
-    enum CodingKeys: String, CodingKey { case update, loss, fractionCorrect = "fraction_correct" }
+    enum CodingKeys: String, CodingKey {
+        case update, loss, fractionCorrect = "fraction_correct", testLoss = "test_loss", testFractionCorrect = "test_fraction_correct"
+    }
 
     /// Updates taken when evaluated.
     public var update: Int
-    /// Held-out loss (mean over targets).
+    /// Held-out loss (mean over targets): the validation split's, for a task that has one.
     public var loss: Double
-    /// Fraction of scored held-out targets judged correct.
+    /// Fraction of scored held-out targets judged correct (of the task's judgements: see
+    /// `ForgettingTask.score`).
     public var fractionCorrect: Double
+    /// The test split's loss, for a task with a fixed test split (nil, and absent from the
+    /// record, otherwise).
+    public var testLoss: Double? = nil
+    /// The test split's fraction correct, for a task with a fixed test split.
+    public var testFractionCorrect: Double? = nil
 }
 
 /// The gradient profile over time steps at one update.
@@ -38,6 +46,7 @@ public struct TrainingRecord: Codable, Sendable, Equatable, ExperimentRecord {
         case baselineDescription = "baseline_description", finalLoss = "final_loss", finalFractionCorrect = "final_fraction_correct"
         case evaluations, trainLoss = "train_loss", gradientNorm = "gradient_norm", profiles, parameterCount = "parameter_count"
         case seconds, gatelabVersion = "gatelab_version", recordFormat = "record_format", inputs, cellName = "cell_name"
+        case finalTestLoss = "final_test_loss", finalTestFractionCorrect = "final_test_fraction_correct"
     }
 
     /// The configuration.
@@ -75,6 +84,10 @@ public struct TrainingRecord: Codable, Sendable, Equatable, ExperimentRecord {
     public var finalLoss: Double?
     /// The last held-out fraction correct.
     public var finalFractionCorrect: Double?
+    /// The last test-split loss (tasks with a fixed test split; absent otherwise).
+    public var finalTestLoss: Double?
+    /// The last test-split fraction correct (tasks with a fixed test split; absent otherwise).
+    public var finalTestFractionCorrect: Double?
     /// Held-out evaluations.
     public var evaluations: [EvaluationPoint] = []
     /// Training-batch loss per update (before the update).
@@ -169,7 +182,10 @@ public final class Trainer {
     /// The optimizer and its state.
     public private(set) var optimizer: Optimizer
     let data: RandomSource
+    /// The held-out set: the task's fixed validation split, or batches drawn from `evalSeed`.
     let heldOut: [TaskBatch]
+    /// The task's fixed test split, if it has one.
+    let testSet: [TaskBatch]?
     /// The cell's identity, recorded in checkpoints (`cellIdentity(_:)`).
     let cellIdentity: String
 
@@ -206,8 +222,13 @@ public final class Trainer {
                                   rng: initRNG, memoryBudget: c.memoryBudgetMB << 20, execution: execution,
                                   precision: c.precision ?? .f64)
         data = try RandomSource(seed: c.dataSeed, generator: c.generator)
-        let evalRNG = try RandomSource(seed: c.evalSeed, generator: c.generator)
-        heldOut = (0..<((c.evalSize - 1) / c.batch + 1)).map { _ in task.batch(size: c.batch, using: evalRNG) }
+        if let fixed = task.heldOut(.validation, batchSize: c.batch) {
+            heldOut = fixed   // a data set's validation split: every sequence of it, not eval-size draws
+        } else {
+            let evalRNG = try RandomSource(seed: c.evalSeed, generator: c.generator)
+            heldOut = (0..<((c.evalSize - 1) / c.batch + 1)).map { _ in task.batch(size: c.batch, using: evalRNG) }
+        }
+        testSet = task.heldOut(.test, batchSize: c.batch)
         var o = Optimizer(kind: c.optimizer)
         o.momentum = c.momentum
         optimizer = o
@@ -313,16 +334,29 @@ public final class Trainer {
         return nil
     }
 
-    /// The held-out loss and fraction correct of the current weights.
+    /// The held-out loss and fraction correct of the current weights (and the test split's,
+    /// for a task that has one).
     public func evaluate() throws -> EvaluationPoint {
+        let held = try evaluate(heldOut)
+        var point = EvaluationPoint(update: record.updates, loss: held.loss, fractionCorrect: held.fractionCorrect)
+        if let testSet {
+            let test = try evaluate(testSet)
+            point.testLoss = test.loss
+            point.testFractionCorrect = test.fractionCorrect
+        }
+        return point
+    }
+
+    /// The loss (mean over every target of `batches`) and fraction correct (the task's
+    /// judgements, summed over the batches) of the current weights.
+    func evaluate(_ batches: [TaskBatch]) throws -> (loss: Double, fractionCorrect: Double) {
         var lossSum = 0.0, targets = 0, scored = 0, correct = 0
-        for batch in heldOut {
-            let r = try model.evaluate(batch, judge: task.isCorrect)
+        for batch in batches where batch.targetCount > 0 {
+            let r = try model.evaluate(batch, score: task.score)
             lossSum += r.loss * Double(batch.targetCount)
             targets += batch.targetCount; scored += r.scored; correct += r.correct
         }
-        return EvaluationPoint(update: record.updates, loss: lossSum / Double(targets),
-                               fractionCorrect: scored > 0 ? Double(correct) / Double(scored) : 0)
+        return (lossSum / Double(targets), scored > 0 ? Double(correct) / Double(scored) : 0)
     }
 
     /// Runs until the task is solved, the budget is spent, or a NaN or ±∞ appears.
@@ -385,6 +419,8 @@ public final class Trainer {
         record.evaluations.append(e)
         record.finalLoss = e.loss
         record.finalFractionCorrect = e.fractionCorrect
+        record.finalTestLoss = e.testLoss
+        record.finalTestFractionCorrect = e.testFractionCorrect
         if !record.solved && task.isSolved(loss: e.loss, fractionCorrect: e.fractionCorrect) {
             record.solved = true
             record.solvedAtUpdate = record.updates

@@ -18,7 +18,10 @@ struct TrainCommand: ParsableCommand {
             MSE, solved at held-out MSE < 0.01, baseline 1/6), adding-hs (Hochreiter & \
             Schmidhuber 1997 Exp. 4, solved when every held-out sequence is within 0.04), copy \
             (Arjovsky et al. 2016, baseline 10 ln 8/(T + 20)), recall, agreement, temporal-order \
-            (H&S Exp. 6a). Initialization from --seed, training data from seed + 1000000, a \
+            (H&S Exp. 6a), chorales (Bach chorales as 88-key piano rolls, JSB-style: predict the next \
+            quarter note's keys, Bernoulli NLL per step, frame accuracy; trained for the whole \
+            budget; evaluated on the fixed validation and test splits; needs \
+            Data/chorales/chorales.npz from the clone). Initialization from --seed, training data from seed + 1000000, a \
             fixed held-out set (mt19937). Exit codes: 0 the run finished (solved or not: see \
             'solved'), 1 it diverged (a NaN or infinity, located by update, time step and op), \
             2 bad options or an unusable checkpoint. With --preset NAME instead of --task/--cell: \
@@ -72,7 +75,7 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("eval-every"), help: "Evaluate on the held-out set every N updates.")
     var evalEvery = 100
 
-    @Option(name: .customLong("eval-size"), help: "Held-out sequences (rounded up to whole batches).")
+    @Option(name: .customLong("eval-size"), help: "Held-out sequences (rounded up to whole batches; chorales: always its whole validation split).")
     var evalSize = 256
 
     @OptionGroup var seedOption: SeedOption
@@ -272,7 +275,10 @@ struct TrainCommand: ParsableCommand {
         let bar = RunProgress(total: Double(c.updates), unit: "updates", enabled: RunProgress.enabled(json: json))
         var lastLoss = ""
         var record = try trainer.run(checkpoint: checkpoint, checkpointEvery: checkpointEvery, progress: { e in
-            bar.interrupt { say(String(format: "update %6d  held-out loss %.5f  correct %5.1f%%", e.update, e.loss, 100 * e.fractionCorrect)) }
+            bar.interrupt {
+                say(String(format: "update %6d  held-out loss %.5f  correct %5.1f%%", e.update, e.loss, 100 * e.fractionCorrect)
+                    + (e.testLoss.map { String(format: "  test loss %.5f  correct %5.1f%%", $0, 100 * (e.testFractionCorrect ?? .nan)) } ?? ""))
+            }
             lastLoss = String(format: "held-out loss %.5f", e.loss)
         }, afterUpdate: { updates in
             bar.update(Double(updates), detail: lastLoss)
@@ -295,6 +301,9 @@ struct TrainCommand: ParsableCommand {
             verdict = "diverged at \(record.divergence ?? "?")"
         } else if record.solved {
             verdict = "solved after \(record.solvedAtUpdate!) updates (\(String(format: "%.1f", record.seconds)) s): held-out loss \(String(format: "%.5f", record.finalLoss!))"
+        } else if !task.hasCriterion {
+            verdict = "trained \(record.updates) updates (\(String(format: "%.1f", record.seconds)) s): held-out loss \(String(format: "%.5f", record.finalLoss ?? .nan))"
+                + (record.finalTestLoss.map { ", test loss \(String(format: "%.5f", $0))" } ?? "") + ", baseline \(String(format: "%.4f", record.baseline))"
         } else {
             verdict = "not solved within \(record.updates) updates (\(String(format: "%.1f", record.seconds)) s): held-out loss \(String(format: "%.5f", record.finalLoss ?? .nan)), baseline \(String(format: "%.4f", record.baseline))"
         }
