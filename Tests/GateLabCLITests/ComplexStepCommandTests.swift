@@ -1,0 +1,48 @@
+import Foundation
+import Testing
+
+@Suite("gatelab gradcheck --method complex-step")
+struct ComplexStepCommandTests {
+    @Test func lstmPassesWithEveryTensorWithinItsBound() throws {
+        let run = try CommandLineTool.run(["gradcheck", "--cell", "lstm", "--method", "complex-step"])
+        #expect(run.status == 0, "\(run)")
+        #expect(run.lines.first?.contains("complex step; loss L(θ) = ") == true, "\(run)")
+        #expect(run.lines.last?.hasPrefix("passed: 18 tensor(s), worst relative disagreement ") == true, "\(run)")
+        #expect(run.lines.last?.contains("64 u · Σ|terms|") == true, "the rule is stated: \(run)")
+    }
+
+    @Test func bothRunsCentralDifferencesThenTheComplexStep() throws {
+        let run = try CommandLineTool.run(["gradcheck", "--cell", "gru", "--method", "both", "--mode", "directional", "--directions", "3"])
+        #expect(run.status == 0, "\(run)")
+        #expect(run.lines.filter { $0.hasPrefix("passed: 3 direction(s)") }.count == 2, "\(run)")
+        #expect(run.lines.contains { $0.contains("central differences; loss") } && run.lines.contains { $0.contains("complex step; loss") }, "\(run)")
+
+        let json = try CommandLineTool.run(["gradcheck", "--cell", "gru", "--method", "both", "--steps", "4", "--json"])
+        let object = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
+        #expect(object?["method"] as? String == "both", "\(json)")
+        #expect((object?["complex_step"] as? [String: Any])?["passed"] as? Bool == true, "\(json)")
+        #expect((object?["central"] as? [String: Any])?["passed"] as? Bool == true, "\(json)")
+    }
+
+    /// Hostile input: each a one-line error naming what is wrong, exit code 2.
+    @Test func hostileInputIsOneLineError() throws {
+        let dir = try TemporaryDirectory()
+        let notAnalytic = try dir.write("na.cell", "state h\nh' = tanh(W x + U h + b) * sqrt(relu(V x))\n")
+        let notFinite = try dir.write("nf.cell", "state h\nh' = tanh(W x + U h + b) + log(b2 - 5)\n")
+        let cases: [([String], [String])] = [
+            (["--cell", notAnalytic], ["sqrt", "time step 0", "not analytic"]),
+            (["--cell", notFinite], ["loss is not finite", "log", "time step 0"]),
+            (["--cell", "lstm", "--mode", "directional", "--directions", "0"], ["--directions", "got 0"]),
+            (["--cell", "lstm", "--mode", "directional", "--directions", "100000000"], ["too much work"]),
+            (["--cell", "lstm", "--precision", "f32"], ["float64 only"]),
+            (["--cell", "lstm", "--tolerance", "1e-3"], ["--tolerance"]),
+        ]
+        for (arguments, mentions) in cases {
+            let run = try CommandLineTool.run(["gradcheck", "--method", "complex-step"] + arguments)
+            #expect(run.status == 2, "\(arguments): \(run)")
+            let lines = run.stderr.split(separator: "\n")
+            #expect(lines.count == 1 && lines[0].hasPrefix("error: "), "\(arguments): \(run)")
+            for m in mentions { #expect(run.stderr.contains(m), "\(arguments) should mention \(m): \(run)") }
+        }
+    }
+}
