@@ -46,3 +46,17 @@ struct ComplexStepCommandTests {
         }
     }
 }
+
+@Suite("gatelab gradcheck reports kinks and dead parameters")
+struct GradcheckDiagnosticsCommandTests {
+    /// Central differences (the default method) too: the wrong operand's hint, after the table.
+    @Test func centralDifferencesReportAnInputIndependentGradient() throws {
+        let dir = try TemporaryDirectory()
+        let file = try dir.write("wrong.cell", "state h c\nc' = tanh(W x + U c + b)\nh' = c' + b_h\n")
+        let run = try CommandLineTool.run(["gradcheck", "--cell", file, "--steps", "6"])
+        #expect(run.status == 0, "\(run)")
+        #expect(run.lines.last?.hasPrefix("input-independent gradient: b_h ") == true, "\(run)")
+        let complex = try CommandLineTool.run(["gradcheck", "--cell", file, "--steps", "6", "--method", "complex-step"])
+        #expect(complex.lines.contains { $0.hasPrefix("input-independent gradient: b_h ") }, "\(complex)")
+    }
+}
