@@ -60,3 +60,34 @@ struct GradcheckDiagnosticsCommandTests {
         #expect(complex.lines.contains { $0.hasPrefix("input-independent gradient: b_h ") }, "\(complex)")
     }
 }
+
+@Suite("gatelab equiv")
+struct EquivCommandTests {
+    @Test func npIsThePeepholeLSTMWithoutPeepholes() throws {
+        let run = try CommandLineTool.run(["equiv", "Cells/lstm-peephole.cell", "Cells/lstm-np.cell", "--set", "p_i=0", "p_f=0", "p_o=0"])
+        #expect(run.status == 0, "\(run)")
+        #expect(run.lines.last?.hasPrefix("equivalent: Cells/lstm-peephole.cell with p_f = 0, p_i = 0, p_o = 0 is Cells/lstm-np.cell (15 quantities") == true, "\(run)")
+    }
+
+    @Test func aBrokenReductionPrintsTheTableAndExitsOne() throws {
+        let run = try CommandLineTool.run(["equiv", "Cells/lstm-peephole.cell", "Cells/lstm-np.cell", "--set", "p_i=0.5", "p_f=0", "p_o=0"])
+        #expect(run.status == 1, "\(run)")
+        #expect(run.lines.contains { $0.hasPrefix("∂L/∂W_i ") && $0.hasSuffix("FAIL") }, "\(run)")
+        #expect(run.lines.last?.hasPrefix("NOT equivalent: ") == true, "\(run)")
+    }
+
+    @Test func hostileArgumentsAreOneLineErrors() throws {
+        let base = ["equiv", "Cells/lstm-peephole.cell", "Cells/lstm-np.cell"]
+        let cases: [([String], String)] = [
+            (["--set", "p_q=0", "p_f=0", "p_o=0"], "has no parameter p_q"),
+            (["--set", "p_i=zero", "p_f=0", "p_o=0"], "one finite number"),
+            (["--set", "p_i", "p_f=0", "p_o=0"], "expected NAME=VALUE"),
+            (["--set", "p_i=0", "p_f=0"], "p_o has no counterpart"),
+            (["--set", "p_i=0", "p_i=1", "p_f=0", "p_o=0"], "p_i is given twice"),
+        ]
+        for (arguments, message) in cases {
+            let run = try CommandLineTool.run(base + arguments)
+            #expect(run.status == 2 && run.stderr.contains(message) && run.stderr.split(separator: "\n").count == 1, "\(arguments): \(run)")
+        }
+    }
+}
