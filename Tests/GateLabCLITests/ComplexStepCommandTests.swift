@@ -1,4 +1,5 @@
 import Foundation
+import Interchange
 import Testing
 
 @Suite("gatelab gradcheck --method complex-step")
@@ -87,6 +88,59 @@ struct EquivCommandTests {
         ]
         for (arguments, message) in cases {
             let run = try CommandLineTool.run(base + arguments)
+            #expect(run.status == 2 && run.stderr.contains(message) && run.stderr.split(separator: "\n").count == 1, "\(arguments): \(run)")
+        }
+    }
+}
+
+@Suite("gatelab case-template and verify-reference --cell")
+struct CellCaseCommandTests {
+    static let fixture = "Tests/CellsTests/Fixtures/cell-case/lstm-peephole-pytorch.npz"
+
+    /// The committed case: made by case-template and completed once by an independently
+    /// written PyTorch peephole LSTM (the script beside it), two layers.
+    @Test func theCommittedPyTorchCasePasses() throws {
+        let run = try CommandLineTool.run(["verify-reference", "--cell", "Cells/lstm-peephole.cell", Self.fixture])
+        #expect(run.status == 0, "\(run)")
+        #expect(run.lines.last == "all 37 arrays within 1.00e-10", "\(run)")
+        #expect(run.lines.contains { $0.contains(" d_p_o.l1 ") && $0.hasSuffix("ok") }, "\(run)")
+    }
+
+    /// The template is the first half of the fixture: the same command writes the same
+    /// inputs, states and weights (so the loop is reproducible from the documented command).
+    @Test func theTemplateIsReproducibleAndHoldsNoResults() throws {
+        let dir = try TemporaryDirectory()
+        let path = dir.path("case.npz")
+        let run = try CommandLineTool.run(["case-template", "Cells/lstm-peephole.cell", "--steps", "8", "--batch", "3", "--layers", "2",
+                                           "--seed", "7", "--output", path])
+        #expect(run.status == 0 && run.stdout.hasPrefix("wrote \(path): 34 arrays"), "\(run)")
+        let template = try ArrayArchive.read(path), fixture = try ArrayArchive.read(CommandLineTool.packageRoot.appendingPathComponent(Self.fixture).path)
+        #expect(template.arrays.count == 34)
+        for a in template.arrays { #expect(fixture[a.name] == a, "\(a.name) differs from the fixture's") }
+        let bare = try CommandLineTool.run(["verify-reference", "--cell", "Cells/lstm-peephole.cell", path])
+        #expect(bare.status == 2 && bare.stderr.contains("holds no results to compare") && bare.stderr.split(separator: "\n").count == 1, "\(bare)")
+    }
+
+    /// The same case against a file edited to a wrong operand fails, array by array.
+    @Test func aWrongOperandFailsAgainstTheUsersCode() throws {
+        let dir = try TemporaryDirectory()
+        let text = try String(contentsOf: CommandLineTool.packageRoot.appendingPathComponent("Cells/lstm-peephole.cell"), encoding: .utf8)
+        let edited = try dir.write("edited.cell", text.replacingOccurrences(of: "R_f y + p_f", with: "R_f c + p_f"))
+        let run = try CommandLineTool.run(["verify-reference", "--cell", edited, Self.fixture])
+        #expect(run.status == 1, "\(run)")
+        #expect(run.lines.contains { $0.contains(" d_R_f ") && $0.hasSuffix("FAIL") } && run.lines.last?.hasPrefix("FAILED: ") == true, "\(run)")
+    }
+
+    @Test func hostileArgumentsAreOneLineErrors() throws {
+        let dir = try TemporaryDirectory()
+        let cases: [([String], String)] = [
+            (["verify-reference", "--cell", "Cells/lstm-np.cell", Self.fixture], "not an array of a case"),
+            (["case-template", "lstm", "--output", dir.path("case.txt")], "write a .npz"),
+            (["case-template", "lstm", "--steps", "0", "--output", dir.path("case.npz")], "--steps must be between"),
+            (["verify-reference", "--cell", "lstm", "--precision", "f32", Self.fixture], "float64"),
+        ]
+        for (arguments, message) in cases {
+            let run = try CommandLineTool.run(arguments)
             #expect(run.status == 2 && run.stderr.contains(message) && run.stderr.split(separator: "\n").count == 1, "\(arguments): \(run)")
         }
     }
