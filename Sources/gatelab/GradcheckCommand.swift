@@ -25,8 +25,8 @@ struct GradcheckCommand: ParsableCommand {
             max|g64|, tolerance 1e-4 unless --tolerance is given. \
             --method complex-step computes each derivative as Im L(θ + ih·v)/h from one \
             forward pass in complex arithmetic (h = 1e-200, no subtraction, exact to \
-            rounding) and holds every element to 64 units of rounding times the condition of \
-            its sum; --method both runs central differences and then the complex step. Every \
+            rounding) and holds every tensor to 256 units of rounding times the condition of \
+            its sums; --method both runs central differences and then the complex step. Every \
             method reports relu arguments met within its step of the kink, parameters whose \
             gradient is exactly zero, and parameters whose gradient does not change with the \
             input sequence.

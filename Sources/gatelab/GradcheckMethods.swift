@@ -23,7 +23,7 @@ extension GradcheckCommand {
             throw ValidationError("--method \(method.rawValue) runs in float64 only (the complex step needs float64's range for h = 1e-200); drop --precision f32")
         }
         if method == .complexStep, tolerance != nil {
-            throw ValidationError("--tolerance applies to central differences; the complex-step rule is fixed (64 units of rounding times the condition of each sum): drop --tolerance or use --method both")
+            throw ValidationError("--tolerance applies to central differences; the complex-step rule is fixed (256 units of rounding times the condition of the sums): drop --tolerance or use --method both")
         }
     }
 

@@ -9,7 +9,7 @@ struct ComplexStepCommandTests {
         #expect(run.status == 0, "\(run)")
         #expect(run.lines.first?.contains("complex step; loss L(θ) = ") == true, "\(run)")
         #expect(run.lines.last?.hasPrefix("passed: 18 tensor(s), worst relative disagreement ") == true, "\(run)")
-        #expect(run.lines.last?.contains("64 u · Σ|terms|") == true, "the rule is stated: \(run)")
+        #expect(run.lines.last?.contains("256 u · max over the tensor of Σ|terms|") == true, "the rule is stated: \(run)")
     }
 
     @Test func bothRunsCentralDifferencesThenTheComplexStep() throws {
