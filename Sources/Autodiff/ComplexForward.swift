@@ -2,11 +2,13 @@
 // Martins, Sturdza & Alonso 2003): for a real-analytic L, L′(θ)·v = Im L(θ + ih·v) / h to
 // rounding, with no subtraction, so h can be 1e-200 and the derivative is exact to ~1e-16.
 //
-// The loop is the reference executor's (steps, then the nodes in recording order, one kernel
-// call each on whole B-row tensors); the kernels are each primitive's complex forward, written
-// in its family's file in Ops/ beside the real forward and the VJP (`complexForward`). Nothing
-// here is fused or hoisted: this is an independent second evaluation of the function whose
-// gradient the fast program computes in reverse mode.
+// The loops are the reference executor's forward pass (steps, then the nodes in recording
+// order, one kernel call each on whole B-row tensors), run here over complex storage (the
+// executors are generic over a real `Scalar` with BLAS entry points, which `Complex` is not);
+// the kernels are each primitive's complex forward, written in its family's file in Ops/ beside
+// the real forward and the VJP (`complexForward`). Nothing here is fused or hoisted: this is an
+// independent second evaluation of the function whose gradient the fast program computes in
+// reverse mode.
 import ComplexModule
 import RealModule
 
