@@ -43,7 +43,8 @@ let package = Package(
         // PyTorch/Keras/numpy interchange: reference cases, and model files in `state_dict` layout
         // as .json, .npz (stored ZIP of .npy) or .safetensors, a .cell cell by its parameter names.
         .target(name: "Interchange", dependencies: ["Cells", "CellLanguage", "Autodiff", "Experiments"]),
-        // Gradient checks of whole unrolled sequences (GradCheck applied to a cell network).
+        // Gradient checks of whole unrolled sequences (GradCheck applied to a cell network; the
+        // complex-step check; a cell against a parent cell).
         .target(name: "Verification", dependencies: ["Cells", "Autodiff", "GSLKit", "GradCheck"]),
         // One pipeline for every kind of experiment: the file reader, runner (resume, shards,
         // jobs), merge, Slurm scripts, progress, atomic files, record JSON and figures.
