@@ -15,6 +15,10 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        // Complex<Double> for complex-step derivatives: the forward pass run in complex
+        // arithmetic gives f′ exactly to rounding (Im f(x + ih) / h, no subtraction), a check of
+        // the reverse-mode gradients far below central differences' 1e-8 floor.
+        .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
     ],
     targets: [
         // C headers of GSL and CBLAS; links OpenBLAS *before* GSL so that every cblas_* call
@@ -25,7 +29,7 @@ let package = Package(
         // The reverse-mode graph: tensors, a closed set of primitives, programs, printing.
         // Generic in its scalar (Double, Float): optimized in debug builds too, since unspecialized
         // generic kernels run 40–100× slower (Notes/float32.md) and the tests run debug builds.
-        .target(name: "Autodiff", dependencies: ["GSLKit", "CWorker"], swiftSettings: optimizedInDebug),
+        .target(name: "Autodiff", dependencies: ["GSLKit", "CWorker", .product(name: "ComplexModule", package: "swift-numerics"), .product(name: "RealModule", package: "swift-numerics")], swiftSettings: optimizedInDebug),
         // The bottom layer, below every other module: what every layer needs and nothing
         // numerical (the one bounded reader of input files). No dependencies.
         .target(name: "GateLabSupport"),
@@ -42,7 +46,8 @@ let package = Package(
         // PyTorch/Keras/numpy interchange: reference cases, and model files in `state_dict` layout
         // as .json, .npz (stored ZIP of .npy) or .safetensors, a .cell cell by its parameter names.
         .target(name: "Interchange", dependencies: ["Cells", "CellLanguage", "Autodiff", "Experiments"]),
-        // Gradient checks of whole unrolled sequences (GradCheck applied to a cell network).
+        // Gradient checks of whole unrolled sequences (GradCheck applied to a cell network; the
+        // complex-step check; a cell against a parent cell).
         .target(name: "Verification", dependencies: ["Cells", "Autodiff", "GSLKit", "GradCheck"]),
         // One pipeline for every kind of experiment: the file reader, runner (resume, shards,
         // jobs), merge, Slurm scripts, progress, atomic files, record JSON and figures.

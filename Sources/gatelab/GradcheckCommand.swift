@@ -22,7 +22,14 @@ struct GradcheckCommand: ParsableCommand {
             the float32 program's analytic gradients are compared with the float64 program's \
             analytic gradients on the same float32-rounded weights, inputs, states and R (not \
             finite differences, which are useless in float32): per tensor max|g32 − g64| / \
-            max|g64|, tolerance 1e-4 unless --tolerance is given.
+            max|g64|, tolerance 1e-4 unless --tolerance is given. \
+            --method complex-step computes each derivative as Im L(θ + ih·v)/h from one \
+            forward pass in complex arithmetic (h = 1e-200, no subtraction, exact to \
+            rounding) and holds every tensor to 256 units of rounding times the condition of \
+            its sums; --method both runs central differences and then the complex step. Every \
+            method reports relu arguments met within its step of the kink, parameters whose \
+            gradient is exactly zero, and parameters whose gradient does not change with the \
+            input sequence.
             """)
 
     /// Which derivatives are compared.
@@ -55,6 +62,9 @@ struct GradcheckCommand: ParsableCommand {
 
     @Option(help: "full: every element; directional: random directions vᵀ∇L.")
     var mode: Mode = .full
+
+    @Option(help: "central: central differences with Richardson re-tests (the default); complex-step: Im L(θ + ih·v)/h, exact to rounding; both.")
+    var method: GradcheckMethod = .central
 
     @Option(help: "Number of random directions (directional mode; default 8).")
     var directions: Int?
@@ -115,6 +125,7 @@ struct GradcheckCommand: ParsableCommand {
         if let t = tolerance, !(t >= 0 && t.isFinite) {
             throw ValidationError("--tolerance must be a finite number ≥ 0, got \(t)")
         }
+        try validateMethod()
         if precision.precision == .f32, mode != .full || richardson {
             throw ValidationError("--precision f32 compares with the float64 program's gradients, not finite differences: drop --mode directional and --richardson")
         }
@@ -164,6 +175,7 @@ struct GradcheckCommand: ParsableCommand {
             return
         }
 
+        if method != .central { return try runComplexStep(check, input: input, hidden: hidden, layers: layers) }
         let report = try check.run()
         if json {
             print(try SequenceGradientCheckReport(check: check, report: report, version: GateLabVersion.current).json())
@@ -172,6 +184,7 @@ struct GradcheckCommand: ParsableCommand {
                   + "seed \(seed), \(mode.rawValue) mode; loss L(θ) = \(report.loss)")
             print("")
             print(report.table())
+            printDiagnostics(of: check)
         }
         if !report.passed { throw ExitCode(ExitStatus.checkFailed) }
     }

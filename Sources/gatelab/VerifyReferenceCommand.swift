@@ -25,6 +25,9 @@ struct VerifyReferenceCommand: ParsableCommand {
     @Argument(help: "Reference case files (JSON, format of Tests/CellsTests/Fixtures/reference/README.md).")
     var files: [String]
 
+    @Option(help: "Compare cases written by 'gatelab case-template' for this cell (a built-in name or a .cell file) and completed by your own code (.npz).")
+    var cell: String?
+
     @Option(help: "Largest accepted normwise relative error (float64).")
     var tolerance = 1e-10
 
@@ -35,6 +38,10 @@ struct VerifyReferenceCommand: ParsableCommand {
 
     func validate() throws {
         guard !files.isEmpty else { throw ValidationError("give at least one case file") }
+        if let cell {
+            try CellLookup.validate(cell)
+            if precision.precision == .f32 { throw ValidationError("--cell cases are checked in float64; drop --precision f32") }
+        }
         if precision.precision == .f64, float32Errors != nil { throw ValidationError("--float32-errors applies only with --precision f32") }
         if precision.precision == .f32, CommandLine.arguments.contains(where: { $0 == "--tolerance" || $0.hasPrefix("--tolerance=") }) {
             throw ValidationError("--precision f32 takes each case's bound from --float32-errors (10 × PyTorch's float32 error); drop --tolerance")
@@ -43,6 +50,7 @@ struct VerifyReferenceCommand: ParsableCommand {
     }
 
     func run() throws {
+        if let cell { return try runCellCases(cell) }
         if precision.precision == .f32 { return try runFloat32() }
         var rows = [["file", "tensor", "elements", "error", "status"]]
         var tensors = 0, failures = 0, unreadable = 0, verified = 0

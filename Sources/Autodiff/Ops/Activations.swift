@@ -1,6 +1,7 @@
 // Activation functions: sigmoid, tanh, relu. The VJPs reuse the forward's output
 // (σ: g ⊙ y ⊙ (1 − y), tanh: g ⊙ (1 − y²)), which is why programs keep these outputs.
 import Foundation
+import ComplexModule
 
 enum Activations {
     /// `out = f(a)`.
@@ -66,4 +67,37 @@ extension Activations: PrimitiveFamily {
     static func symbol(_ op: Primitive) -> String { op == .sigmoid ? "σ" : name(op) }
 
     static func isRowwise(_ op: Primitive) -> Bool { true }
+}
+
+// Complex forward (complex-step derivatives; see ComplexForward.swift).
+extension Activations {
+    /// `out = f(a)` in complex arithmetic: σ and tanh are their analytic continuations,
+    /// written so that a tiny imaginary part keeps full relative accuracy (tanh(x + iy) =
+    /// (sinh 2x + i sin 2y) / (cosh 2x + cos 2y) has no cancellation, unlike sinh z / cosh z);
+    /// relu branches on the real part (Martins et al. 2003): z where Re z > 0, else 0.
+    static func complexForward(_ op: Primitive, _ a: ComplexArg, _ out: ComplexArg) {
+        let (x, o, n) = (a.p, out.p, out.count)
+        switch op {
+        case .sigmoid: for k in 0..<n { o[k] = complexSigmoid(x[k]) }
+        case .tanh: for k in 0..<n { o[k] = complexTanh(x[k]) }
+        case .relu: for k in 0..<n { o[k] = x[k].real > 0 ? x[k] : .zero }
+        default: fatalError("Activations.complexForward: \(op.name)")
+        }
+    }
+
+    /// tanh(x + iy) = (sinh 2x + i sin 2y) / (cosh 2x + cos 2y); ±1 beyond |x| = 350, where
+    /// cosh 2x would overflow and the imaginary part is below the smallest double.
+    static func complexTanh(_ z: ComplexValue) -> ComplexValue {
+        let (x, y) = (z.real, z.imaginary)
+        guard abs(x) <= 350 else { return ComplexValue(x > 0 ? 1 : -1, 0) }
+        let d = Foundation.cosh(2 * x) + Foundation.cos(2 * y)
+        return ComplexValue(Foundation.sinh(2 * x) / d, Foundation.sin(2 * y) / d)
+    }
+
+    /// σ(z) = 1 / (1 + e^−z) for Re z ≥ 0, e^z / (1 + e^z) otherwise (no overflow either way).
+    static func complexSigmoid(_ z: ComplexValue) -> ComplexValue {
+        if z.real >= 0 { return 1 / (1 + ComplexValue.exp(-z)) }
+        let e = ComplexValue.exp(z)
+        return e / (1 + e)
+    }
 }

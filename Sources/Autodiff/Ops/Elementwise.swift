@@ -3,6 +3,7 @@
 // the operand gradients, and a broadcast operand's stride of 0 sums its gradient back to its
 // own shape for free.
 import Foundation
+import ComplexModule
 
 enum Elementwise {
     /// `out = a ∘ b` for a binary op, broadcasting either operand.
@@ -233,4 +234,48 @@ extension Elementwise: PrimitiveFamily {
     }
 
     static func isRowwise(_ op: Primitive) -> Bool { true }
+}
+
+// Complex forward (complex-step derivatives; see ComplexForward.swift).
+extension Elementwise {
+    /// `out = op(operands)` in complex arithmetic, broadcasting as the real forward does.
+    /// log and √ are analytic only off their branch cut: an argument whose real part is not
+    /// positive is refused (there the real function is undefined or its derivative infinite,
+    /// and Im f(x + ih)/h is not a derivative).
+    static func complexForward(_ op: Primitive, _ a: UnsafeMutablePointer<ComplexArg>, _ count: Int, _ out: ComplexArg) throws {
+        let o = out.p, n = out.count
+        if count == 2 {
+            let (l, r) = (a[0], a[1])
+            let (ar, ac) = broadcastStrides(l, out), (br, bc) = broadcastStrides(r, out)
+            for i in 0..<out.rows { for j in 0..<out.cols {
+                let (x, y) = (l.p[i * ar + j * ac], r.p[i * br + j * bc])
+                let v: ComplexValue
+                switch op {
+                case .add: v = x + y
+                case .subtract: v = x - y
+                case .multiply: v = x * y
+                case .divide:
+                    guard y.real != 0 || y.imaginary != 0 else { throw ComplexKernelError(reason: "division by zero") }
+                    v = x / y
+                default: fatalError("Elementwise.complexForward: \(op.name)")
+                }
+                o[i * out.cols + j] = v
+            } }
+            return
+        }
+        let x = a[0].p
+        switch op {
+        case .negate: for k in 0..<n { o[k] = -x[k] }
+        case .exp: for k in 0..<n { o[k] = ComplexValue.exp(x[k]) }
+        case .square: for k in 0..<n { o[k] = x[k] * x[k] }
+        case .log, .sqrt:
+            for k in 0..<n {
+                guard x[k].real > 0 else {
+                    throw ComplexKernelError(reason: "argument \(x[k].real) is not positive: \(op.name) is not analytic there (its real value is \(x[k].real == 0 && op == .sqrt ? "0 with an infinite derivative" : "undefined")), so it has no complex-step derivative")
+                }
+                o[k] = op == .log ? ComplexValue.log(x[k]) : ComplexValue.sqrt(x[k])
+            }
+        default: fatalError("Elementwise.complexForward: \(op.name)")
+        }
+    }
 }

@@ -3,6 +3,7 @@
 //   softmaxCrossEntropy(z, y) = mean_r(logΣ_c e^{z_rc} − z_{r,y_r});  VJP: gz += g(softmax(z) − onehot(y))/rows
 // The log-sum-exp subtracts each row's maximum so that large logits do not overflow.
 import Foundation
+import ComplexModule
 
 enum Losses {
     /// `out = mean((a − b)²)`.
@@ -92,5 +93,34 @@ extension Losses: PrimitiveFamily {
     static func printed(_ op: Primitive, _ a: [PrintedOperand], _ style: PrintStyle) -> PrintedOperand {
         op == .meanSquaredError ? style.call(style.latex ? "\\operatorname{MSE}" : "MSE", a)
                                 : style.call(style.latex ? "\\operatorname{CE}" : "CE", a)
+    }
+}
+
+// Complex forward (complex-step derivatives; see ComplexForward.swift).
+extension Losses {
+    /// The losses in complex arithmetic; the log-sum-exp's shift is the element of largest real
+    /// part (any shift gives the same analytic function; this one keeps e^(z − m) in range).
+    static func complexForward(_ op: Primitive, _ a: UnsafeMutablePointer<ComplexArg>, _ count: Int, _ out: ComplexArg) throws {
+        let (z, b) = (a[0], a[1])
+        if op == .meanSquaredError {
+            var s = ComplexValue.zero
+            for k in 0..<z.count { let d = z.p[k] - b.p[k]; s = s + d * d }
+            out.p[0] = s / ComplexValue(Double(z.count))
+            return
+        }
+        var total = ComplexValue.zero
+        for r in 0..<z.rows {
+            let v = b.p[r].real
+            guard v.rounded() == v, v >= 0, v < Double(z.cols) else {
+                throw ComplexKernelError(reason: "label \(v) in row \(r) is not a class index in 0..<\(z.cols)")
+            }
+            let row = z.p + r * z.cols
+            var m = row[0]
+            for c in 1..<z.cols where row[c].real > m.real { m = row[c] }
+            var s = ComplexValue.zero
+            for c in 0..<z.cols { s = s + ComplexValue.exp(row[c] - m) }
+            total = total + m + ComplexValue.log(s) - row[Int(v)]
+        }
+        out.p[0] = total / ComplexValue(Double(z.rows))
     }
 }

@@ -5,6 +5,7 @@
 //   C = Aᵀ B   : dA += B Gᵀ,   dB += A G
 //   C = Aᵀ Bᵀ  : dA += Bᵀ Gᵀ,  dB += Gᵀ Aᵀ
 import GSLKit
+import ComplexModule
 
 enum MatMul {
     /// `out = op(a) · op(b)` (overwrites `out`).
@@ -175,4 +176,24 @@ extension MatMul: PrimitiveFamily {
 
     /// `a · op(b)` treats rows independently; `aᵀ · b` sums over them.
     static func isRowwise(_ op: Primitive) -> Bool { if case .matmul(false, _) = op { return true }; return false }
+}
+
+// Complex forward (complex-step derivatives; see ComplexForward.swift).
+extension MatMul {
+    /// `out = op(a) · op(b)` in complex arithmetic: plain loops (BLAS has no mixed product here,
+    /// and the complex pass checks, it does not race).
+    static func complexForward(_ op: Primitive, _ args: UnsafeMutablePointer<ComplexArg>, _ count: Int, _ out: ComplexArg) {
+        guard case let .matmul(ta, tb) = op else { fatalError("MatMul: \(op)") }
+        let (a, b) = (args[0], args[1])
+        let k = ta ? a.rows : a.cols
+        for r in 0..<out.rows { for c in 0..<out.cols {
+            var s = ComplexValue.zero
+            for j in 0..<k {
+                let x = ta ? a.p[j * a.cols + r] : a.p[r * a.cols + j]
+                let y = tb ? b.p[c * b.cols + j] : b.p[j * b.cols + c]
+                s = s + x * y
+            }
+            out.p[r * out.cols + c] = s
+        } }
+    }
 }

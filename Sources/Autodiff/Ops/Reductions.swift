@@ -1,5 +1,6 @@
 // Sums and means, over everything (1 × 1) or over rows, i.e. the batch (1 × cols).
 // VJP: the output gradient spread back over what was summed (divided by the count for means).
+import ComplexModule
 
 enum Reductions {
     /// `out = Σ a` or a mean, per `op`.
@@ -61,6 +62,26 @@ extension Reductions: PrimitiveFamily {
         case .sumRows: return style.call(latex ? "\\sum_{\\text{rows}}" : "Σ_rows", a)
         case .meanAll: return style.call(latex ? "\\operatorname{mean}" : "mean", a)
         default: return style.call(latex ? "\\operatorname{mean}_{\\text{rows}}" : "mean_rows", a)
+        }
+    }
+}
+
+// Complex forward (complex-step derivatives; see ComplexForward.swift).
+extension Reductions {
+    /// Sums and means in complex arithmetic.
+    static func complexForward(_ op: Primitive, _ a: ComplexArg, _ out: ComplexArg) {
+        switch op {
+        case .sumAll, .meanAll:
+            var s = ComplexValue.zero
+            for k in 0..<a.count { s = s + a.p[k] }
+            out.p[0] = op == .sumAll ? s : s / ComplexValue(Double(a.count))
+        case .sumRows, .meanRows:
+            for c in 0..<a.cols {
+                var s = ComplexValue.zero
+                for r in 0..<a.rows { s = s + a.p[r * a.cols + c] }
+                out.p[c] = op == .sumRows ? s : s / ComplexValue(Double(a.rows))
+            }
+        default: fatalError("Reductions.complexForward: \(op.name)")
         }
     }
 }

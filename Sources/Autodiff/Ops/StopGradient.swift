@@ -4,6 +4,7 @@
 // is expressed on the graph. Its gradient "check" is therefore against the derivative with
 // the stopped value held constant (`OpGradientTests.stopGradient`), not against central
 // differences of the whole function, which see through it.
+import ComplexModule
 
 enum StopGradient: PrimitiveFamily {
     static func name(_ op: Primitive) -> String { "stopGradient" }
@@ -30,4 +31,12 @@ enum StopGradient: PrimitiveFamily {
     }
 
     static func isRowwise(_ op: Primitive) -> Bool { true }
+}
+
+// Complex forward (complex-step derivatives; see ComplexForward.swift).
+extension StopGradient {
+    /// `out = a`: the complex step, like central differences, sees through a stop-gradient.
+    static func complexForward(_ a: ComplexArg, _ out: ComplexArg) {
+        out.p.update(from: a.p, count: out.count)
+    }
 }

@@ -1,5 +1,6 @@
 // Column concatenation and column slicing: how gate blocks are stacked and taken apart.
 // Both only move numbers, so their VJPs move the gradient back the same way.
+import ComplexModule
 
 enum Structure {
     /// `out = [a₀ a₁ …]`, operands side by side.
@@ -89,4 +90,20 @@ extension Structure: PrimitiveFamily {
     }
 
     static func isRowwise(_ op: Primitive) -> Bool { true }
+}
+
+// Complex forward (complex-step derivatives; see ComplexForward.swift).
+extension Structure {
+    /// Moves complex numbers as the real forward moves real ones.
+    static func complexForward(_ op: Primitive, _ a: UnsafeMutablePointer<ComplexArg>, _ count: Int, _ out: ComplexArg) {
+        if case let .sliceColumns(start, _) = op {
+            for r in 0..<out.rows { (out.p + r * out.cols).update(from: a[0].p + r * a[0].cols + start, count: out.cols) }
+            return
+        }
+        var col = 0
+        for i in 0..<count {
+            for r in 0..<out.rows { (out.p + r * out.cols + col).update(from: a[i].p + r * a[i].cols, count: a[i].cols) }
+            col += a[i].cols
+        }
+    }
 }
