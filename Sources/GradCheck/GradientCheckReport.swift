@@ -217,9 +217,10 @@ public struct GradientCheckReport: Sendable, Equatable, Codable {
         }
         // Full mode: the tensors only (their worst elements are in the tables above), so the
         // verdict stays one short line however many tensors fail.
+        let failing = tensors.filter { !$0.passed }.map(\.name)
+        let named = failing.count <= 6 ? failing.joined(separator: ", ") : failing.prefix(5).joined(separator: ", ") + ", … and \(failing.count - 5) more"
         let failures = directions.isEmpty
-            ? ["\(tensors.filter { !$0.passed }.count) of \(tensors.count) tensor(s) ("
-                + tensors.filter { !$0.passed }.map(\.name).joined(separator: ", ") + ")"]
+            ? ["\(failing.count) of \(tensors.count) tensor(s) (\(named))"]
             : ["direction(s) " + directions.filter { !$0.passed }.map { "\($0.index)" }.joined(separator: ", ")
                 + " of \(directions.count): vᵀ∇L disagrees with the loss's slope along v"]
         return "FAILED: " + failures.joined(separator: "; ") + "; " + rule
