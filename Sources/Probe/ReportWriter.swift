@@ -47,14 +47,19 @@ struct ReportWriter {
         let mainGroups = mainGroups
         let names = Self.displayNames(mainGroups.map(\.configuration.cell))
         let lengths = Array(Set(mainGroups.map(\.configuration.steps))).sorted()
-        let lines = "one line per configuration (colour: the cell; line style: its setting), the median over its seeds; the band spans "
-            + "the smallest to the largest value over seeds; every panel on the same axes"
+        let subject = mainGroups.contains { $0.configuration.weights != nil } ? "the cell and saved network" : "the cell"
+        func lines(_ panels: [FigurePanel]) -> String {
+            "one line per configuration (colour: \(subject); line style: its setting), the median over its seeds; the band spans "
+                + "the smallest to the largest value over seeds; "
+                + (panels.count == 1 ? "every configuration on one axis" : "one panel per cell family, every panel on the same axes")
+        }
         var out = lengths.map { T -> Figure in
             let groups = mainGroups.filter { $0.configuration.steps == T }
+            let drawn = panels(groups.map { series($0, upTo: T - 1, names: names) }, T: T)
             return Figure(file: "figures/grad-h-T\(T).svg",
-                          caption: "log10‖∂L/∂h_t‖ against distance k for T = \(T): \(lines).",
+                          caption: "log10‖∂L/∂h_t‖ against distance k for T = \(T): \(lines(drawn)).",
                           title: "Gradient reaching step t from a loss at the last step (T = \(T)); median and min-max over seeds",
-                          xLabel: Self.xLabel, yLabel: "log10 ||dL/dh_t||", panels: panels(groups.map { series($0, upTo: T - 1, names: names) }, T: T))
+                          xLabel: Self.xLabel, yLabel: "log10 ||dL/dh_t||", panels: drawn)
         }
         if let longest = lengths.last, longest > 200 {
             let groups = mainGroups.filter { $0.configuration.steps == longest }
