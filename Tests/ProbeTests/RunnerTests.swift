@@ -144,7 +144,7 @@ struct RunnerTests {
             #expect(layout.panels.count == 1 && !layout.panels[0].series.isEmpty, "\(f.file)")
             let series = layout.panels[0].series
             #expect(series.count == (f.file.hasPrefix("figures/grad-c") ? 2 : 4), "\(f.file)")
-            #expect(series.allSatisfy(\.band))
+            #expect(series.allSatisfy { $0.band })
             // One colour per cell, different cells different colours; one style per setting.
             let cells = Set(series.map(\.colorKey))
             #expect(cells == (f.file.hasPrefix("figures/grad-c") ? ["lstm"] : ["rnn", "lstm"]))

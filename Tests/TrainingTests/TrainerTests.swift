@@ -179,7 +179,7 @@ import Testing
         #expect(point.y == atFive[1] && point.low == atFive[0] && point.high == atFive[2])
         // The profiles: one panel per cell, each line over the seeds too.
         let profiles = try #require(figures.first { $0.file == "figures/profiles-adding-T6.svg" })
-        #expect(profiles.panels.map(\.title) == ["rnn", "gru"] && profiles.panels.allSatisfy { $0.series.allSatisfy(\.band) })
+        #expect(profiles.panels.map(\.title) == ["rnn", "gru"] && profiles.panels.allSatisfy { $0.series.allSatisfy { $0.band } })
     }
 
     @Test func nonFiniteWeightsStopTheRunAndNameTheirPlace() throws {
