@@ -24,6 +24,9 @@ public final class Graph {
         public let constant: Tensor?
         /// False when the node could not be built (a shape error upstream).
         public let isValid: Bool
+        /// Where the node was written, when a cell file built it (`mycell.cell line 4: hc = …`):
+        /// a NaN found in it is reported there (`ProgramError.nonFinite`).
+        public var origin: String?
     }
 
     /// The nodes in recording order (a topological order).
@@ -90,6 +93,12 @@ public final class Graph {
 
     /// Gives `value` a name, used in printed equations (`c = f ⊙ c_prev + i ⊙ g`).
     public func setName(_ name: String, of value: Value) { nodes[value.id].name = name }
+
+    /// Marks every node recorded from id `first` on that has no origin yet as written at
+    /// `origin` (a cell file's line: the nodes one equation built).
+    public func setOrigin(_ origin: String, fromNode first: Int) {
+        for id in first..<nodes.count where nodes[id].origin == nil { nodes[id].origin = origin }
+    }
 
     /// The value of node `id`.
     public func value(_ id: Int) -> Value { Value(graph: self, id: id) }

@@ -232,12 +232,15 @@ class Instruction<S: Scalar> {
 public enum ProgramError: Error, CustomStringConvertible {
     /// Data an op cannot take, at a step.
     case badData(step: Int, message: String)
-    /// The first NaN or ±∞ of a forward pass run with `checkFinite`.
-    case nonFinite(op: String, value: String, step: Int, number: Double)
+    /// The first NaN or ±∞ of a forward pass run with `checkFinite`: the primitive, the value
+    /// (its name, or `%id`), the time step, the number, and where a cell file wrote it
+    /// (`Graph.Node.origin`), if one did.
+    case nonFinite(op: String, value: String, step: Int, number: Double, origin: String?)
     public var description: String {
         switch self {
         case let .badData(step, m): return "\(m) (time step \(step))"
-        case let .nonFinite(op, value, step, number): return "\(number.isNaN ? "nan" : "\(number)") first appears in \(value) = \(op)(…) at time step \(step)"
+        case let .nonFinite(op, value, step, number, origin):
+            return "\(number.isNaN ? "nan" : "\(number)") first appears in \(value) = \(op)(…) at time step \(step)" + (origin.map { ", written at \($0)" } ?? "")
         }
     }
 }

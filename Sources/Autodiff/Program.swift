@@ -315,7 +315,7 @@ public final class ProgramOf<S: Autodiff.Scalar>: Executor {
             for (k, m) in f.members.enumerated() where f.direct[k] {
                 for r in 0..<f.rows { for c in 0..<m.out.cols where !f.outputs[r * f.width + f.offsets[k] + c].isFinite {
                     let n = graph.nodes[m.node]
-                    throw ProgramError.nonFinite(op: n.op.name, value: n.name ?? "%\(m.node)", step: t, number: Double(f.outputs[r * f.width + f.offsets[k] + c]))
+                    throw ProgramError.nonFinite(op: n.op.name, value: n.name ?? "%\(m.node)", step: t, number: Double(f.outputs[r * f.width + f.offsets[k] + c]), origin: n.origin)
                 } }
             }
             outputs = f.members.enumerated().filter { !f.direct[$0.offset] }.map { ($0.element.node, $0.element.out) }
@@ -325,7 +325,7 @@ public final class ProgramOf<S: Autodiff.Scalar>: Executor {
             let per = slot.rows * slot.cols
             for k in 0..<a.count where !a.p![k].isFinite {
                 let n = graph.nodes[node]
-                throw ProgramError.nonFinite(op: n.op.name, value: n.name ?? "%\(node)", step: t + (slot.stacks ? k / per : 0), number: Double(a.p![k]))
+                throw ProgramError.nonFinite(op: n.op.name, value: n.name ?? "%\(node)", step: t + (slot.stacks ? k / per : 0), number: Double(a.p![k]), origin: n.origin)
             }
         }
     }

@@ -197,7 +197,7 @@ public final class ReferenceExecutorOf<S: Autodiff.Scalar>: Executor {
                 do { try node.op.forward(args, node.operands.count, out) }
                 catch let e as KernelError { throw ProgramError.badData(step: t, message: e.message) }
                 if checkFinite, let bad = out.buffer.first(where: { !$0.isFinite }) {
-                    throw ProgramError.nonFinite(op: node.op.name, value: node.name ?? "%\(id)", step: t, number: Double(bad))
+                    throw ProgramError.nonFinite(op: node.op.name, value: node.name ?? "%\(id)", step: t, number: Double(bad), origin: node.origin)
                 }
             }
         }

@@ -104,7 +104,7 @@ struct Analyzer {
                 }
             }
             equationInfo[k] = info
-            compiled.append(CompiledEquation(name: displayName(e), term: info.term, explanation: e.comment))
+            compiled.append(CompiledEquation(name: displayName(e), term: info.term, explanation: e.comment, line: e.name.position.line))
         }
         let parameters = try resolveParameters()
         let newState = states.map { remap[newStateIndex[$0.name]!]! }

@@ -54,6 +54,8 @@ struct CompiledEquation: Sendable {
     var term: Term
     /// The comment on its line, used by `show --explain`.
     var explanation: String?
+    /// The line of the cell file it is written on (1-based), for locating a NaN to it.
+    var line: Int = 0
 }
 
 /// One parameter: shape, role and initializer, as inferred from its uses.

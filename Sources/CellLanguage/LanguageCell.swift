@@ -195,7 +195,10 @@ public struct LanguageCell: RecurrentCell {
         }
         for (k, e) in definition.equations.enumerated() {
             if case .constant = e.term { continue }   // a named constant, substituted where used
+            let first = graph.nodes.count
             values[k] = build(e.term).named(e.name)
+            // The nodes this equation recorded are its line's: a NaN in one is reported there.
+            graph.setOrigin("\(name) line \(e.line) (\(e.name) = …)", fromNode: first)
         }
         return definition.newState.enumerated().map { i, k in
             let v = values[k]!

@@ -158,8 +158,8 @@ public final class UnrolledOf<S: Autodiff.Scalar> {
         for k in 0..<segmentCount {
             checkpoints.append(state)
             do { try run(segment: k, checkFinite: checkFinite) }
-            catch let ProgramError.nonFinite(op, value, step, number) {
-                throw ProgramError.nonFinite(op: op, value: value, step: k * segment + step, number: number)
+            catch let ProgramError.nonFinite(op, value, step, number, origin) {
+                throw ProgramError.nonFinite(op: op, value: value, step: k * segment + step, number: number, origin: origin)
             }
             state = finalState(ofSegment: k)
         }

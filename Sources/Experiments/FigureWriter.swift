@@ -101,6 +101,100 @@ public struct Figure {
     }
 }
 
+/// How a figure is drawn, decided before gnuplot sees it: the panels that have something to
+/// show, each line's colour and dash pattern, and the axis ranges — from the data, shared by
+/// every panel, so that panels compare on one scale.
+public struct FigureLayout {
+    /// The panels drawn: only series with a finite point, only panels with such a series.
+    public var panels: [FigurePanel]
+    /// Per panel, per series: its colour (`#rrggbb`).
+    public var colors: [[String]]
+    /// Per panel, per series: its gnuplot dash pattern (`solid`, `(12,6)`, …).
+    public var dashes: [[String]]
+    /// The x axis: the data's smallest to largest x (nil when there is no finite x).
+    public var xRange: ClosedRange<Double>?
+    /// The y axis: the data's smallest to largest value, lines and bands, padded by 4% of the
+    /// span on each side (in log10 for a logarithmic axis; nil without a finite value).
+    public var yRange: ClosedRange<Double>?
+}
+
+extension Figure {
+    /// The figure as it will be drawn (see `FigureLayout`). Colours follow the colour key
+    /// (the cell) through the whole figure — the same cell the same colour in every panel —
+    /// when the palette has colours enough, else panel by panel (distinct within a panel);
+    /// `"baseline"` is grey. Dash patterns follow the dash key (the setting) through the
+    /// figure when there are patterns enough, else a cell's settings in order.
+    public var layout: FigureLayout {
+        func finite(_ p: (x: Double, y: Double, low: Double, high: Double)) -> Bool {
+            p.x.isFinite && p.y.isFinite && (!logY || p.y > 0)
+        }
+        let shown = panels.map { FigurePanel(title: $0.title, series: $0.series.filter { $0.points.contains(where: finite) }) }
+            .filter { !$0.series.isEmpty }
+        func order(_ keys: [String]) -> [String: Int] {
+            var out = [String: Int]()
+            for k in keys where out[k] == nil { out[k] = out.count }
+            return out
+        }
+        let all = shown.flatMap(\.series)
+        let figureColors = order(all.map(\.colorKey).filter { $0 != "baseline" })
+        let figureDashes = order(all.map(\.dashKey))
+        let palette = FigureWriter.palette, dashes = FigureWriter.dashes
+        var colors = [[String]](), styles = [[String]]()
+        for panel in shown {
+            let colorOf = figureColors.count <= palette.count ? figureColors : order(panel.series.map(\.colorKey).filter { $0 != "baseline" })
+            colors.append(panel.series.map { $0.colorKey == "baseline" ? "#888888" : palette[colorOf[$0.colorKey]! % palette.count] })
+            if figureDashes.count <= dashes.count {
+                styles.append(panel.series.map { dashes[figureDashes[$0.dashKey]!] })
+            } else {
+                // Too many settings for one style each: a cell's settings in order (its colour
+                // tells the cells apart), the first solid.
+                var perCell = [String: [String: Int]]()
+                for s in all where perCell[s.colorKey]?[s.dashKey] == nil { perCell[s.colorKey, default: [:]][s.dashKey] = perCell[s.colorKey]?.count ?? 0 }
+                styles.append(panel.series.map { dashes[perCell[$0.colorKey]![$0.dashKey]! % dashes.count] })
+            }
+        }
+        var xs = [Double](), ys = [Double]()
+        for s in all {
+            for p in s.points where finite(p) {
+                xs.append(p.x)
+                ys.append(p.y)
+                if s.band { ys += [p.low, p.high].filter { $0.isFinite && (!logY || $0 > 0) } }
+            }
+        }
+        var yRange: ClosedRange<Double>?
+        if let low = ys.min(), let high = ys.max() {
+            let (a, b) = logY ? (Foundation.log10(low), Foundation.log10(high)) : (low, high)
+            let pad = b > a ? 0.04 * (b - a) : max(Swift.abs(a) * 0.1, 0.5)
+            yRange = logY ? Foundation.pow(10, a - pad)...Foundation.pow(10, b + pad) : (a - pad)...(b + pad)
+        }
+        var xRange: ClosedRange<Double>?
+        if let low = xs.min(), let high = xs.max() { xRange = high > low ? low...high : (low - 1)...(high + 1) }
+        return FigureLayout(panels: shown, colors: colors, dashes: styles, xRange: xRange, yRange: yRange)
+    }
+}
+
+extension FigureSeries {
+    /// A line over seeds: at each x, the median of the seeds' values, with a band from the
+    /// smallest to the largest (non-finite values left out; a point where none is finite is
+    /// NaN, a gap).
+    /// - Parameters:
+    ///   - values: per x, one value per seed.
+    public static func overSeeds(title: String, xs: [Double], values: [[Double]], colorKey: String? = nil, dashKey: String = "") -> FigureSeries {
+        FigureSeries(title: title, points: zip(xs, values).map { x, v in
+            let f = v.filter(\.isFinite)
+            guard let low = f.min(), let high = f.max() else { return (x, .nan, .nan, .nan) }
+            return (x, median(f), low, high)
+        }, band: true, colorKey: colorKey, dashKey: dashKey)
+    }
+
+    /// The median of `values` (the mean of the middle two for an even count); NaN when empty.
+    public static func median(_ values: [Double]) -> Double {
+        guard !values.isEmpty else { return .nan }
+        let s = values.sorted(), n = s.count
+        return n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2
+    }
+}
+
 /// Draws the figures of every kind's report with gnuplot (Debian's `gnuplot-nox` is enough:
 /// the SVG terminal needs no display), found on `PATH`: for each figure a data file and a
 /// script under `results/plots/`, gnuplot run as a subprocess, its output renamed into
@@ -163,45 +257,43 @@ public struct FigureWriter {
     func prepare(_ f: Figure) throws -> String {
         let dataPath = "results/plots/\(f.stem).dat", bodyPath = "results/plots/\(f.stem).body.gp"
         let scriptPath = "results/plots/\(f.stem).gp"
-        var data = "", index = 0
-        // Line styles by setting, in order of appearance, the first one solid: the same
-        // throughout the figure when there are patterns enough, else panel by panel.
-        func styles(_ series: [FigureSeries]) -> [String: Int] {
-            var out = [String: Int]()
-            for s in series where out[s.dashKey] == nil { out[s.dashKey] = out.count }
-            return out
+        let layout = f.layout
+        guard !layout.panels.isEmpty else {
+            throw ExperimentError.io(path: f.file, message: "no finite point to draw")
         }
-        let figureStyles = styles(f.panels.flatMap(\.series))
-        let global = figureStyles.count <= Self.dashes.count
-        let columns = f.panels.count > 1 ? 2 : 1
-        let rows = (f.panels.count + columns - 1) / columns
+        var data = "", index = 0
+        let columns = layout.panels.count > 1 ? 2 : 1
+        let rows = (layout.panels.count + columns - 1) / columns
+        // Panels placed by hand (not `multiplot layout`), so that a lone panel in the last
+        // row spans the width instead of leaving an empty slot beside it.
+        let top = 0.96, height = top / Double(rows)
         var body = """
-            set multiplot layout \(rows),\(columns) title \(quoted(f.title)) noenhanced
+            set multiplot title \(quoted(f.title)) noenhanced
             set grid
             set xlabel \(quoted(f.xLabel))
             set ylabel \(quoted(f.yLabel))
-            set offsets graph 0, graph 0, graph 0.04, graph 0.02
             set key below Left reverse maxcols 2 samplen 3 noenhanced
             set style fill transparent solid 0.18 noborder
 
             """
         if f.logY { body += "set logscale y\n" }
-        for panel in f.panels {
-            let dashOf = global ? figureStyles : styles(panel.series)
-            var colorOf = [String: String]()
-            for s in panel.series where s.colorKey != "baseline" && colorOf[s.colorKey] == nil {
-                colorOf[s.colorKey] = Self.palette[colorOf.count % Self.palette.count]
-            }
+        if let x = layout.xRange { body += "set xrange [\(x.lowerBound):\(x.upperBound)]\n" }
+        if let y = layout.yRange { body += "set yrange [\(y.lowerBound):\(y.upperBound)]\n" }
+        for (p, panel) in layout.panels.enumerated() {
+            let row = p / columns, column = p % columns
+            let alone = column == 0 && p == layout.panels.count - 1
+            let width = alone ? 1.0 : 1.0 / Double(columns)
+            body += "set origin \(Double(column) / Double(columns)),\(top - Double(row + 1) * height)\n"
+            body += "set size \(width),\(height)\n"
             // Every band first, then every line, so no band covers a line.
             var bands = [String](), lines = [String]()
-            for s in panel.series {
+            for (s, series) in panel.series.enumerated() {
                 if index > 0 { data += "\n\n" }
-                data += "# \(panel.title): \(s.title)\n"
-                for p in s.points { data += [p.x, p.y, p.low, p.high].map { $0.isFinite ? $0.description : "NaN" }.joined(separator: " ") + "\n" }
-                let color = colorOf[s.colorKey] ?? "#888888"
-                let dash = Self.dashes[dashOf[s.dashKey]! % Self.dashes.count]
-                if s.band { bands.append("\(quoted(dataPath)) index \(index) using 1:3:4 with filledcurves lc rgb \(quoted(color)) notitle") }
-                lines.append("\(quoted(dataPath)) index \(index) using 1:2 with lines lw 2 dt \(dash) lc rgb \(quoted(color)) title \(quoted(s.title))")
+                data += "# \(panel.title): \(series.title)\n"
+                for q in series.points { data += [q.x, q.y, q.low, q.high].map { $0.isFinite ? $0.description : "NaN" }.joined(separator: " ") + "\n" }
+                let color = layout.colors[p][s], dash = layout.dashes[p][s]
+                if series.band { bands.append("\(quoted(dataPath)) index \(index) using 1:3:4 with filledcurves lc rgb \(quoted(color)) notitle") }
+                lines.append("\(quoted(dataPath)) index \(index) using 1:2 with lines lw 2 dt \(dash) lc rgb \(quoted(color)) title \(quoted(series.title))")
                 index += 1
             }
             body += "set title \(quoted(panel.title)) noenhanced\n"
@@ -211,16 +303,16 @@ public struct FigureWriter {
         try Files.write(data, to: directory + "/" + dataPath)
         try Files.write(body, to: directory + "/" + bodyPath)
         // Each panel with its legend below it: taller rows for longer legends.
-        let legendRows = f.panels.map { ($0.series.count + 1) / 2 }.max() ?? 1
-        let width = columns == 1 ? 960 : 1400, height = rows * (330 + 18 * legendRows) + 40
+        let legendRows = layout.panels.map { ($0.series.count + 1) / 2 }.max() ?? 1
+        let width = columns == 1 ? 960 : 1400, pixels = rows * (330 + 18 * legendRows) + 40
         let script = """
-            set terminal svg size \(width),\(height) dynamic noenhanced font "sans,11" background rgb "white"
+            set terminal svg size \(width),\(pixels) dynamic noenhanced font "sans,11" background rgb "white"
             if (!exists("svg_output")) svg_output = \(quoted(f.file))
             if (!exists("png_output")) png_output = \(quoted(f.pngFile))
             set output svg_output
             load \(quoted(bodyPath))
             unset output
-            set terminal pngcairo size \(width),\(height) noenhanced font "sans,10" background rgb "white"
+            set terminal pngcairo size \(width),\(pixels) noenhanced font "sans,10" background rgb "white"
             set output png_output
             load \(quoted(bodyPath))
             unset output

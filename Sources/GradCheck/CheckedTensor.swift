@@ -54,8 +54,10 @@ public enum GradientCheckError: Error, Equatable, CustomStringConvertible {
     case invalidOption(String)
     /// No tensors were given, so there is nothing to check.
     case noTensors
-    /// The loss at the unperturbed parameters is NaN or infinite, so no difference is meaningful.
-    case nonFiniteLoss(Double)
+    /// The loss at the unperturbed parameters is NaN or infinite, so no difference is
+    /// meaningful; `location` says where the first non-finite value appeared, when the
+    /// caller could find it (a cell file's line, the primitive, the time step).
+    case nonFiniteLoss(Double, location: String? = nil)
 
     /// A message that says what to fix.
     public var description: String {
@@ -70,8 +72,9 @@ public enum GradientCheckError: Error, Equatable, CustomStringConvertible {
             return "invalid gradient-check option: \(message)"
         case .noTensors:
             return "nothing to check: no tensors were given"
-        case let .nonFiniteLoss(value):
-            return "the loss at the given parameters is \(value); gradients can only be checked where it is finite"
+        case let .nonFiniteLoss(value, location):
+            return "the loss at the given parameters is \(value)" + (location.map { " (\($0))" } ?? "")
+                + "; gradients can only be checked where it is finite"
         }
     }
 }

@@ -54,11 +54,17 @@ public struct TensorCheckResult: Sendable, Equatable, Codable {
     public var clearedElementCount: Int
     /// Whether every element's relative error is within the tolerance.
     public var passed: Bool
+    /// The failing elements with the largest relative errors, worst first: at most
+    /// `shownFailures` of them (empty when the tensor passed).
+    public var worstFailing: [ElementComparison] = []
+
+    /// How many failing elements a report lists per tensor.
+    public static let shownFailures = 5
 
     enum CodingKeys: String, CodingKey {
         case name, rows, cols, worstAbsolute = "worst_absolute", worstRelative = "worst_relative"
         case failingElementCount = "failing_element_count", retestedElementCount = "retested_element_count"
-        case clearedElementCount = "cleared_element_count", passed
+        case clearedElementCount = "cleared_element_count", passed, worstFailing = "worst_failing"
     }
 }
 
@@ -148,12 +154,32 @@ public struct GradientCheckReport: Sendable, Equatable, Codable {
                              scientific(d.absoluteError), scientific(d.relativeError), d.passed ? "ok" : "FAIL"])
             }
         }
+        return (aligned(rows) + failureTables() + retests() + [verdict()]).joined(separator: "\n")
+    }
+
+    /// For each failing tensor, a short table of its worst elements (index, analytic, numeric,
+    /// relative error), preceded by a blank line and a heading naming the tensor and how many
+    /// of its elements failed.
+    private func failureTables() -> [String] {
+        tensors.filter { !$0.passed }.flatMap { t -> [String] in
+            let shown = t.worstFailing.isEmpty ? [t.worstRelative] : t.worstFailing
+            var rows = [["index", "analytic", "numeric", "rel err"]]
+            for e in shown {
+                rows.append(["[\(e.row), \(e.col)]", precise(e.analytic), precise(e.numeric), scientific(e.relativeError) + (e.retested ? " (re-tested)" : "")])
+            }
+            let heading = "\(t.name) (\(t.rows)×\(t.cols)): \(t.failingElementCount) of \(t.rows * t.cols) elements over tolerance"
+                + (t.failingElementCount > shown.count ? ", the worst \(shown.count):" : ":")
+            return [""] + [heading] + aligned(rows).map { "  " + $0 }
+        } + (passed || !directions.isEmpty ? [] : [""])
+    }
+
+    /// Rows padded to their columns' widths, two spaces apart.
+    private func aligned(_ rows: [[String]]) -> [String] {
         let widths = rows[0].indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
-        let lines = rows.map { row in
+        return rows.map { row in
             zip(row, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }
                 .joined(separator: "  ").trimmingCharacters(in: .whitespaces)
         }
-        return (lines + retests() + [verdict()]).joined(separator: "\n")
     }
 
     /// No line if nothing was re-tested; otherwise one: how many elements or directions were
@@ -189,12 +215,12 @@ public struct GradientCheckReport: Sendable, Equatable, Codable {
             let what = directions.isEmpty ? "\(tensors.count) tensor(s)" : "\(directions.count) direction(s)"
             return "passed: \(what); \(rule)"
         }
+        // Full mode: the tensors only (their worst elements are in the tables above), so the
+        // verdict stays one short line however many tensors fail.
+        let failing = tensors.filter { !$0.passed }.map(\.name)
+        let named = failing.count <= 6 ? failing.joined(separator: ", ") : failing.prefix(5).joined(separator: ", ") + ", … and \(failing.count - 5) more"
         let failures = directions.isEmpty
-            ? tensors.filter { !$0.passed }.map { t in
-                let w = t.worstRelative
-                return "\(t.name)[\(w.row), \(w.col)] analytic \(precise(w.analytic)) vs numeric "
-                    + "\(precise(w.numeric)) (\(t.failingElementCount) of \(t.rows * t.cols) elements over tolerance)"
-            }
+            ? ["\(failing.count) of \(tensors.count) tensor(s) (\(named))"]
             : ["direction(s) " + directions.filter { !$0.passed }.map { "\($0.index)" }.joined(separator: ", ")
                 + " of \(directions.count): vᵀ∇L disagrees with the loss's slope along v"]
         return "FAILED: " + failures.joined(separator: "; ") + "; " + rule
@@ -241,6 +267,7 @@ extension TensorCheckResult {
         retestedElementCount = try c.optionalValue("retested_element_count") ?? 0
         clearedElementCount = try c.optionalValue("cleared_element_count") ?? 0
         passed = try c.value("passed")
+        worstFailing = try c.optionalValue("worst_failing") ?? []
     }
 }
 

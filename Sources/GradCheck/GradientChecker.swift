@@ -61,6 +61,7 @@ public struct GradientChecker: Sendable {
             var worstAbsolute: ElementComparison?
             var worstRelative: ElementComparison?
             var failing = 0, retested = 0, cleared = 0
+            var worstFailing = [ElementComparison]()
             for i in tensor.values.indices {
                 let theta = tensor.values[i]
                 func compared(richardson: Bool) throws -> ElementComparison {
@@ -84,7 +85,13 @@ public struct GradientChecker: Sendable {
                     retested += 1
                     if passes(element.relativeError) { cleared += 1 }
                 }
-                if !passes(element.relativeError) { failing += 1 }
+                if !passes(element.relativeError) {
+                    failing += 1
+                    // The worst few failing elements, worst first, for the report's table.
+                    worstFailing.append(element)
+                    worstFailing.sort { isWorse($0.relativeError, than: $1.relativeError) }
+                    if worstFailing.count > TensorCheckResult.shownFailures { worstFailing.removeLast() }
+                }
                 if isWorse(element.absoluteError, than: worstAbsolute?.absoluteError) { worstAbsolute = element }
                 if isWorse(element.relativeError, than: worstRelative?.relativeError) { worstRelative = element }
             }
@@ -92,7 +99,7 @@ public struct GradientChecker: Sendable {
             return TensorCheckResult(
                 name: tensor.name, rows: tensor.rows, cols: tensor.cols, worstAbsolute: worstAbsolute!,
                 worstRelative: worstRelative!, failingElementCount: failing, retestedElementCount: retested,
-                clearedElementCount: cleared, passed: failing == 0)
+                clearedElementCount: cleared, passed: failing == 0, worstFailing: worstFailing)
         }
     }
 

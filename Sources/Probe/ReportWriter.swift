@@ -7,8 +7,8 @@ import Foundation
 /// singular values, and the hand-written `interpretation.md` found beside it, if any.
 ///
 /// Figures: for each length T, log10‖∂L/∂h_t‖ against distance k, one line per
-/// configuration — the mean over seeds — with a band from the smallest to the largest
-/// value over seeds; plus the first 200 steps of the longest T, and log10‖∂L/∂c_t‖ of the
+/// configuration — the median over seeds — with a band from the smallest to the largest
+/// value over seeds, all cells on one axis (`panels(_:T:)`); plus the first 200 steps of the longest T, and log10‖∂L/∂c_t‖ of the
 /// LSTM configurations at the longest T. Curves longer than 600 points are thinned to every
 /// ⌈T/600⌉-th distance (and the last). The report has no time
 /// stamps, so the same results give the same bytes.
@@ -45,62 +45,92 @@ struct ReportWriter {
     /// Every figure, with its series.
     func figures() -> [Figure] {
         let mainGroups = mainGroups
+        let names = Self.displayNames(mainGroups.map(\.configuration.cell))
         let lengths = Array(Set(mainGroups.map(\.configuration.steps))).sorted()
+        let subject = mainGroups.contains { $0.configuration.weights != nil } ? "the cell and saved network" : "the cell"
+        func lines(_ panels: [FigurePanel]) -> String {
+            "one line per configuration (colour: \(subject); line style: its setting), the median over its seeds; the band spans "
+                + "the smallest to the largest value over seeds; "
+                + (panels.count == 1 ? "every configuration on one axis" : "one panel per cell family, every panel on the same axes")
+        }
         var out = lengths.map { T -> Figure in
             let groups = mainGroups.filter { $0.configuration.steps == T }
-            let seeds = Set(groups.map(\.records.count))
+            let drawn = panels(groups.map { series($0, upTo: T - 1, names: names) }, T: T)
             return Figure(file: "figures/grad-h-T\(T).svg",
-                          caption: "log10‖∂L/∂h_t‖ against distance k for T = \(T): one line per configuration (colour: the cell; line style: its setting, the same in every panel when six styles suffice; one panel per cell family), the mean over "
-                              + "\(seeds.count == 1 ? "its \(seeds.first!)" : "its") seeds; the band spans the smallest to the largest value over seeds.",
-                          title: "Gradient reaching step t from a loss at the last step (T = \(T)); band: min-max over seeds",
-                          xLabel: Self.xLabel, yLabel: "log10 ||dL/dh_t||", panels: panels(groups.map { series($0, upTo: T - 1) }))
+                          caption: "log10‖∂L/∂h_t‖ against distance k for T = \(T): \(lines(drawn)).",
+                          title: "Gradient reaching step t from a loss at the last step (T = \(T)); median and min-max over seeds",
+                          xLabel: Self.xLabel, yLabel: "log10 ||dL/dh_t||", panels: drawn)
         }
         if let longest = lengths.last, longest > 200 {
             let groups = mainGroups.filter { $0.configuration.steps == longest }
             out.append(Figure(file: "figures/grad-h-near-T\(longest).svg",
                               caption: "The first 200 steps back from the loss for T = \(longest) (same lines and bands).",
-                              title: "The first 200 steps back from the loss (T = \(longest)); band: min-max over seeds",
-                              xLabel: Self.xLabel, yLabel: "log10 ||dL/dh_t||", panels: panels(groups.map { series($0, upTo: 200) })))
+                              title: "The first 200 steps back from the loss (T = \(longest)); median and min-max over seeds",
+                              xLabel: Self.xLabel, yLabel: "log10 ||dL/dh_t||", panels: panels(groups.map { series($0, upTo: 200, names: names) }, T: longest)))
         }
         if let longest = lengths.last {
             let withCell = mainGroups.filter { $0.configuration.steps == longest && $0.records[0].curves.topC != nil }
             if !withCell.isEmpty {
                 out.append(Figure(file: "figures/grad-c-T\(longest).svg",
                                   caption: "log10‖∂L/∂c_t‖, the gradient along the LSTM's cell state, for T = \(longest) (same lines and bands).",
-                                  title: "Gradient along the LSTM cell state (T = \(longest)); band: min-max over seeds",
+                                  title: "Gradient along the LSTM cell state (T = \(longest)); median and min-max over seeds",
                                   xLabel: Self.xLabel, yLabel: "log10 ||dL/dc_t||",
-                                  panels: panels(withCell.map { series($0, upTo: longest - 1, cellState: true) })))
+                                  panels: panels(withCell.map { series($0, upTo: longest - 1, cellState: true, names: names) }, T: longest)))
             }
         }
         return out
     }
 
-    /// The mean and range over seeds of a group's top-layer log10‖∂L/∂h_t‖ (or ‖∂L/∂c_t‖)
-    /// for k ≤ `last`, thinned to at most about `maxPoints` distances.
-    func series(_ g: ResultTables.Group, upTo last: Int, cellState: Bool = false) -> FigureSeries {
+    /// The median and range over seeds of a group's top-layer log10‖∂L/∂h_t‖ (or ‖∂L/∂c_t‖)
+    /// for k ≤ `last`, thinned to at most about `maxPoints` distances; titled and coloured by
+    /// the cell's name (`names`), styled by its setting.
+    func series(_ g: ResultTables.Group, upTo last: Int, cellState: Bool = false, names: [String: String]) -> FigureSeries {
         let stride = max(1, Int((Double(last + 1) / Double(Self.maxPoints)).rounded(.up)))
         var ks = Array(Swift.stride(from: 0, through: last, by: stride))
         if ks.last != last { ks.append(last) }
         let curves = g.records.map { cellState ? $0.curves.topC! : $0.curves.topH }
-        let cell = g.records[0].cellLabel
-        let setting = g.label.hasPrefix(cell + ", ") ? String(g.label.dropFirst(cell.count + 2)) : ""
-        return FigureSeries(title: g.label, points: ks.map { k in
-            let v = curves.map { $0[k] }
-            return (Double(k), v.reduce(0, +) / Double(v.count), v.min()!, v.max()!)
-        }, colorKey: cell, dashKey: setting)
+        // What is compared (the cell, by its declared name, and a saved network's file) takes
+        // the colour; the rest of the label (forget bias, initialization, task inputs, …) the
+        // line style.
+        var subject = g.records[0].cellLabel
+        var setting = g.label.hasPrefix(subject + ", ") ? String(g.label.dropFirst(subject.count + 2)) : ""
+        if let w = g.configuration.weights {
+            let file = (w as NSString).lastPathComponent
+            subject += ", " + file
+            if setting.hasPrefix(file) { setting = String(setting.dropFirst(file.count)).trimmingCharacters(in: CharacterSet(charactersIn: ", ")) }
+        }
+        return FigureSeries.overSeeds(title: setting.isEmpty ? subject : "\(subject), \(setting)", xs: ks.map(Double.init),
+                                      values: ks.map { k in curves.map { $0[k] } }, colorKey: subject, dashKey: setting)
     }
 
-    /// One panel per cell family (at most eight lines each; a larger family is cut between
-    /// cells).
-    func panels(_ series: [FigureSeries]) -> [FigurePanel] {
-        Figure.panels(series, groupedBy: { Self.family($0.colorKey) })
+    /// Lines that fit one panel (at most `onePanel`) share it: every cell on one axis. More are
+    /// split into one panel per cell family (at most eight lines each; a larger family cut
+    /// between cells), all panels on the same axes (`FigureLayout`).
+    static let onePanel = 12
+    func panels(_ series: [FigureSeries], T: Int) -> [FigurePanel] {
+        if series.count <= Self.onePanel { return [FigurePanel(title: "T = \(T)", series: series)] }
+        return Figure.panels(series, groupedBy: { Self.family($0.colorKey) })
     }
 
-    /// A cell's family, for panels: the file or built-in name up to its first `-` or `_`
-    /// (`Cells/lstm-nig.cell` and `lstm`: `lstm`; `gru_reset_before`: `gru`).
+    /// A cell's family, for panels: the name up to its first `-` or `_`
+    /// (`lstm-nig` and `lstm`: `lstm`; `gru_reset_before`: `gru`).
     static func family(_ cell: String) -> String {
         let name = ((cell as NSString).lastPathComponent as NSString).deletingPathExtension
-        return String(name.prefix { $0 != "-" && $0 != "_" })
+        return String(name.prefix { !"-_, ".contains($0) })
+    }
+
+    /// The names figures give cells: a built-in cell its own, a cell file its base name
+    /// without folder or `.cell` (`Cells/lstm-nig.cell`: `lstm-nig`), with ` (file)` after
+    /// it when a built-in cell of the grid has that name too (`Cells/lstm.cell` beside `lstm`).
+    static func displayNames(_ cells: [String]) -> [String: String] {
+        var out = [String: String]()
+        let builtins = Set(cells.filter { !$0.contains("/") && !$0.hasSuffix(".cell") })
+        for cell in cells where out[cell] == nil {
+            if builtins.contains(cell) { out[cell] = cell; continue }
+            let base = ((cell as NSString).lastPathComponent as NSString).deletingPathExtension
+            out[cell] = builtins.contains(base) ? "\(base) (file)" : base
+        }
+        return out
     }
 
     // MARK: Markdown

@@ -268,20 +268,23 @@ enum TrainingReport {
     }
 
     /// Per task: the held-out loss against updates, one panel per length T, one line per
-    /// cell (of the first seed) and the baseline in grey; then, per task and length, the
-    /// gradient profiles recorded during training (`profile_every`): log10‖∂(Σ y)/∂h_t‖
-    /// against the distance from the last step, one panel per cell, one line per update.
+    /// cell — the median over seeds, with a band from the smallest to the largest — and the
+    /// baseline in grey; then, per task and length, the gradient profiles recorded during
+    /// training (`profile_every`): log10‖∂(Σ y)/∂h_t‖ against the distance from the last
+    /// step, one panel per cell, one line per update (median and range over seeds). Every
+    /// panel of a figure on the same axes (`FigureLayout`).
     static func figures(_ records: [TrainingRecord]) -> [Figure] {
         var out = [Figure]()
         for task in unique(records.map(\.configuration.task)) {
-            let firstSeed = records.filter { $0.configuration.task == task }.map(\.configuration.seed).min()!
-            let runs = records.filter { $0.configuration.task == task && $0.configuration.seed == firstSeed }
+            let runs = records.filter { $0.configuration.task == task }
+            let seeds = unique(runs.map(\.configuration.seed)).sorted()
+            let seedText = seeds.count == 1 ? "seed \(seeds[0])" : "\(seeds.count) seeds"
             let lengths = unique(runs.map(\.configuration.length))
             let panels = lengths.map { length -> FigurePanel in
                 let atT = runs.filter { $0.configuration.length == length }
-                var series = atT.map { r in
-                    FigureSeries(title: r.variant, points: r.evaluations.map { (Double($0.update), max($0.loss, 1e-12), .nan, .nan) },
-                                 band: false, colorKey: r.cellLabel, dashKey: r.variant == r.cellLabel ? "" : r.variant)
+                var series = unique(atT.map(\.variant)).map { v in
+                    let first = atT.first { $0.variant == v }!
+                    return curve(atT.filter { $0.variant == v }, title: v, colorKey: first.cellLabel, dashKey: v == first.cellLabel ? "" : v)
                 }
                 let updates = atT.flatMap { $0.evaluations.map { Double($0.update) } }
                 series.append(FigureSeries(title: "baseline", points: [(updates.min() ?? 0, atT[0].baseline, .nan, .nan),
@@ -290,32 +293,53 @@ enum TrainingReport {
                 return FigurePanel(title: "T = \(length)", series: series)
             }
             out.append(Figure(file: "figures/curves-\(task).svg",
-                              caption: "Held-out loss against updates, \(task), seed \(firstSeed): one panel per length T, one line per cell, the baseline grey.",
-                              title: "held-out loss, \(task) (seed \(firstSeed))", xLabel: "updates", yLabel: "held-out loss",
-                              panels: panels, logY: true))
+                              caption: "Held-out loss against updates, \(task), \(seedText): one panel per length T, one line per cell"
+                                + (seeds.count > 1 ? " (the median over seeds, the band from the smallest to the largest; a run that stopped once "
+                                    + "solved keeps its last value)" : "") + ", the baseline grey; every panel on the same axes.",
+                              title: "held-out loss, \(task) (\(seedText)" + (seeds.count > 1 ? ": median and min-max" : "") + ")",
+                              xLabel: "updates", yLabel: "held-out loss", panels: panels, logY: true))
             for length in lengths {
                 let profiled = runs.filter { $0.configuration.length == length && !$0.profiles.isEmpty }
                 guard !profiled.isEmpty else { continue }
-                let panels = profiled.map { r -> FigurePanel in
-                    // At most about seven lines: every ⌈n/6⌉-th recorded profile, and the last.
-                    let every = (r.profiles.count + 5) / 6
-                    let shown = r.profiles.count > 6 ? stride(from: 0, to: r.profiles.count, by: every).map { r.profiles[$0] } + [r.profiles.last!] : r.profiles
-                    let series = unique(shown.map(\.update)).map { u -> FigureSeries in
-                        let p = shown.first { $0.update == u }!
-                        let T = p.log10GradientH.count
-                        return FigureSeries(title: "update \(u)", points: p.log10GradientH.enumerated().map { (Double(T - 1 - $0), $1, .nan, .nan) },
-                                            band: false, colorKey: "update \(u)")
+                let panels = unique(profiled.map(\.variant)).map { v -> FigurePanel in
+                    let rs = profiled.filter { $0.variant == v }
+                    // At most about seven lines: every ⌈n/6⌉-th recorded update, and the last.
+                    let recorded = unique(rs.flatMap { $0.profiles.map(\.update) }).sorted()
+                    let every = (recorded.count + 5) / 6
+                    let shown = recorded.count > 6 ? unique(stride(from: 0, to: recorded.count, by: every).map { recorded[$0] } + [recorded.last!]) : recorded
+                    let series = shown.map { u -> FigureSeries in
+                        let ps = rs.compactMap { $0.profiles.first { $0.update == u }?.log10GradientH }
+                        let T = ps.map(\.count).min() ?? 0
+                        let ks = (0..<T).map { Double($0) }
+                        return FigureSeries.overSeeds(title: "update \(u)" + (seeds.count > 1 ? " (\(ps.count) of \(rs.count) runs)" : ""), xs: ks,
+                                                      values: (0..<T).map { k in ps.map { $0[$0.count - 1 - k] } }, colorKey: "update \(u)")
                     }
-                    return FigurePanel(title: r.variant, series: series)
+                    return FigurePanel(title: v, series: series)
                 }
                 out.append(Figure(file: "figures/profiles-\(task)-T\(length).svg",
-                                  caption: "Gradient profiles during training, \(task), T = \(length), seed \(firstSeed): log10‖∂(Σ y)/∂h_t‖ of the top layer "
-                                      + "against the distance k = T − 1 − t from the last step, at the updates recorded (`profile_every`); one panel per cell.",
-                                  title: "gradient profiles during training, \(task), T = \(length) (seed \(firstSeed))",
+                                  caption: "Gradient profiles during training, \(task), T = \(length), \(seedText): log10‖∂(Σ y)/∂h_t‖ of the top layer "
+                                      + "against the distance k = T − 1 − t from the last step, at the updates recorded (`profile_every`)"
+                                      + (seeds.count > 1 ? ", the median over the runs still training at that update, the band their range" : "")
+                                      + "; one panel per cell, every panel on the same axes.",
+                                  title: "gradient profiles during training, \(task), T = \(length) (\(seedText))",
                                   xLabel: "distance k = T - 1 - t (steps back from the last)", yLabel: "log10 ||d(sum y)/dh_t||", panels: panels))
             }
         }
         return out
+    }
+
+    /// The held-out loss of `runs` (one cell's seeds) against updates: the median over seeds
+    /// with a band from the smallest to the largest. A run that stopped early (solved, or
+    /// diverged) keeps its last value at later updates, so a solved seed does not leave the
+    /// median to the seeds still failing.
+    static func curve(_ runs: [TrainingRecord], title: String, colorKey: String, dashKey: String) -> FigureSeries {
+        let updates = unique(runs.flatMap { $0.evaluations.map(\.update) }).sorted()
+        let values = updates.map { u in
+            runs.compactMap { r -> Double? in (r.evaluations.last { $0.update <= u }?.loss).map { max($0, 1e-12) } }
+        }
+        var s = FigureSeries.overSeeds(title: title, xs: updates.map(Double.init), values: values, colorKey: colorKey, dashKey: dashKey)
+        s.band = runs.count > 1
+        return s
     }
 
     static func unique<T: Hashable>(_ xs: [T]) -> [T] { var s = Set<T>(); return xs.filter { s.insert($0).inserted } }

@@ -89,7 +89,8 @@ public struct SequenceGradientCheck {
             for t in 0..<steps { for (h, w) in zip(unrolled.output(step: t).scalars, r[(t * batch * hiddenSize)...]) { total += h * w } }
             return total
         }
-        _ = try loss(values)
+        let base = try loss(values)
+        if !base.isFinite { throw GradientCheckError.nonFiniteLoss(base, location: try locateNonFinite(unrolled, unpack(values), x)) }
         let grads = try unrolled.backward(.everyStep(r))
         let analytic = (0..<layers).flatMap { k in network.specs(layer: k).map { grads.weights[k][$0.name]!.scalars } }
             + grads.initialState.flatMap { $0.map(\.scalars) }
@@ -97,6 +98,19 @@ public struct SequenceGradientCheck {
             CheckedTensor(name: names[$0], rows: shapes[$0].rows, cols: shapes[$0].cols, values: values[$0], analyticGradient: analytic[$0])
         }
         return try GradientChecker(options: options).check(tensors, loss: loss)
+    }
+
+    /// Where the first NaN or ±∞ of the forward pass appears — the mechanism `train` locates a
+    /// diverged run's with: the forward pass re-run with `checkFinite`, whose error names
+    /// the primitive, the value, the time step and, for a cell file, its line.
+    func locateNonFinite(_ unrolled: Unrolled, _ problem: (RecurrentNetwork, [[Tensor]]), _ x: [Double]) throws -> String {
+        try unrolled.load(problem.0)
+        do {
+            try unrolled.forward(inputs: x, initialState: problem.1, checkFinite: true)
+        } catch let e as ProgramError {
+            return e.description
+        }
+        return "the forward pass is finite; the sum Σ R ⊙ h overflowed"
     }
 }
 

@@ -160,7 +160,7 @@ struct NonFiniteTests {
         do {
             try p.forward(checkFinite: true)
             Issue.record("no error")
-        } catch let ProgramError.nonFinite(op, value, step, _) {
+        } catch let ProgramError.nonFinite(op, value, step, _, _) {
             #expect(op == "sqrt" && step == 3, "\(op) \(value) \(step)")
         }
     }
@@ -181,7 +181,7 @@ struct NonFiniteTests {
         do {   // step 0: u = (1e200, 1); step 1: u = 1e200 · 1e200 = ∞
             try p.forward(checkFinite: true)
             Issue.record("no error")
-        } catch let ProgramError.nonFinite(op, value, step, number) {
+        } catch let ProgramError.nonFinite(op, value, step, number, _) {
             #expect(op.hasPrefix("matmul") && value == "u" && step == 1 && number == .infinity, "\(op) \(value) \(step) \(number)")
         }
     }

@@ -12,6 +12,41 @@ struct GradcheckCommandTests {
         #expect(run.lines.contains { $0.hasPrefix("W_hf.l1 ") } && run.lines.contains { $0.hasPrefix("c0.l1 ") })
     }
 
+    /// A NaN in a cell file's equation (sqrt of a negative value) is located to the file's
+    /// line, the primitive and the time step — as `train` locates a diverged run's — not
+    /// reported as a bare "the loss is nan".
+    @Test func aNaNInACellFileIsLocatedToItsLinePrimitiveAndStep() throws {
+        let folder = try TemporaryDirectory()
+        let cell = try folder.write("badsqrt.cell", """
+            cell badsqrt
+            state h
+
+            c  = tanh(W x + U h + b)
+            h' = sqrt(c - 2)
+            """)
+        let run = try CommandLineTool.run(["gradcheck", "--cell", cell, "--steps", "6"])
+        expectOneLineError(run, mentions: ["nan", "sqrt", "time step 0", "badsqrt.cell line 5", "h' = …"])
+    }
+
+    /// A failing check prints a short table per failing tensor (worst elements: index,
+    /// analytic, numeric, relative error) and a short verdict, not one line per failure list.
+    @Test func aFailureIsATablePerTensorAndAShortVerdict() throws {
+        let plain = try CommandLineTool.run(["gradcheck", "--cell", "Cells/lstm-noaf.cell", "--layers", "2", "--no-retest",
+                                             "--tolerance", "1e-12"])
+        #expect(plain.status == 1, "\(plain)")
+        let verdict = try #require(plain.lines.last)
+        #expect(verdict.hasPrefix("FAILED: ") && verdict.count < 400, "\(plain)")
+        let headings = plain.lines.filter { $0.contains("elements over tolerance") }
+        #expect(headings.count >= 2, "\(plain)")
+        #expect(plain.lines.contains { $0.hasPrefix("  index") && $0.contains("analytic") && $0.contains("numeric") && $0.contains("rel err") })
+        // At most five element rows under each heading.
+        for h in headings {
+            let start = plain.lines.firstIndex(of: h)! + 2
+            let rows = plain.lines[start...].prefix { $0.hasPrefix("  [") }
+            #expect((1...5).contains(rows.count), "\(h): \(rows)")
+        }
+    }
+
     @Test(arguments: ["rnn", "gru", "gru_reset_before"])
     func everyOtherCellPasses(_ cell: String) throws {
         let run = try CommandLineTool.run(["gradcheck", "--cell", cell, "--steps", "8"])
@@ -35,7 +70,8 @@ struct GradcheckCommandTests {
 
         let plain = try CommandLineTool.run(["gradcheck", "--cell", "Cells/lstm-noaf.cell", "--layers", "2", "--no-retest"])
         #expect(plain.status == 1, "\(plain)")
-        #expect(plain.lines.last?.hasPrefix("FAILED: W_f.l1[3, 1] ") == true, "\(plain)")
+        #expect(plain.lines.last?.hasPrefix("FAILED: 1 of 34 tensor(s) (W_f.l1); ") == true, "\(plain)")
+        #expect(plain.lines.contains { $0.hasPrefix("  [3, 1] ") }, "\(plain)")
         #expect(!plain.stdout.contains("re-tested"), "\(plain)")
 
         let json = try CommandLineTool.run(["gradcheck", "--cell", "Cells/lstm-noaf.cell", "--layers", "2", "--json"])

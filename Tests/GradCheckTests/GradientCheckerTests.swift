@@ -149,7 +149,32 @@ func correctGradientsPass(problem: Problem, mode: GradientCheckOptions.Mode) thr
     for needle in ["[1, 2]", analytic, numeric, "FAIL"] {
         #expect(failRow.contains(needle), "\(needle) missing from:\n\(text)")
     }
-    #expect(text.contains("FAILED: b[1, 2] analytic \(analytic) vs numeric \(numeric)"), "\(text)")
+    // The failing tensor's own table: heading, then the element with both values.
+    let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+    let heading = try #require(lines.firstIndex { $0.hasPrefix("b (2×3): 1 of 6 elements over tolerance") }, "\(text)")
+    #expect(lines[heading + 1].split(separator: " ", omittingEmptySubsequences: true) == ["index", "analytic", "numeric", "rel", "err"])
+    #expect(lines[heading + 2].contains("[1, 2]") && lines[heading + 2].contains(analytic) && lines[heading + 2].contains(numeric), "\(text)")
+    #expect(text.contains("FAILED: 1 of 2 tensor(s) (b); "), "\(text)")
+}
+
+/// Every element of b wrong by a different amount: the report keeps the five worst, worst
+/// first, and prints them under b's heading; the verdict names the tensor only.
+@Test func aFailingTensorListsItsFiveWorstElements() throws {
+    let wrong = sineTimesSquare.replacingGradient(of: "b") { g in
+        g.enumerated().map { i, x in x + 1e-3 * Double(i + 1) }
+    }
+    let report = try run(wrong)
+    let b = try #require(report.tensors.first { $0.name == "b" })
+    #expect(b.failingElementCount == 6 && b.worstFailing.count == TensorCheckResult.shownFailures)
+    #expect(b.worstFailing.map(\.relativeError) == b.worstFailing.map(\.relativeError).sorted(by: >))
+    #expect(b.worstFailing[0] == b.worstRelative)
+    let text = report.table()
+    let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+    let heading = try #require(lines.firstIndex(of: "b (2×3): 6 of 6 elements over tolerance, the worst 5:"), "\(text)")
+    #expect(lines[(heading + 2)...].prefix { $0.hasPrefix("  [") }.count == 5, "\(text)")
+    #expect(lines.last!.hasPrefix("FAILED: 1 of 2 tensor(s) (b); ") && lines.last!.count < 200, "\(text)")
+    // Read back from JSON, with the list.
+    #expect(try JSONDecoder().decode(GradientCheckReport.self, from: Data(report.json().utf8)) == report)
 }
 
 @Test(arguments: allModes)
@@ -333,7 +358,8 @@ let largeThirdDerivative: Problem = {
     let lines = report.table().split(separator: "\n")
     #expect(lines[lines.count - 2] == "4 element(s) failed with central differences and were re-tested with Richardson "
                                      + "extrapolation: 3 cleared (x: 3), 1 confirmed (x: 1)", "\(report.table())")
-    #expect(lines.last!.hasPrefix("FAILED: x[0, 2] analytic ") && lines.last!.contains("(1 of 4 elements over tolerance)"))
+    #expect(lines.last!.hasPrefix("FAILED: 1 of 2 tensor(s) (x); "), "\(report.table())")
+    #expect(report.table().contains("x (1×4): 1 of 4 elements over tolerance:"), "\(report.table())")
 }
 
 @Test func directionsAreRetestedToo() throws {

@@ -124,6 +124,48 @@ struct RunnerTests {
         expectSameFiles(snapshot(reference), expected, "re-run of a finished grid")
     }
 
+    /// The comparison figures: every configuration on one shared axis (one panel), a
+    /// distinct colour per cell and a line style per setting, a band over seeds around the
+    /// median, the y axis from the data (not rounded out to a far tick), no empty panel.
+    @Test func comparisonFiguresPutEveryCellOnOneAxisWithTheMedianAndABand() throws {
+        let scratch = try ScratchDirectory()
+        let e = try experiment(in: scratch.path)
+        let out = scratch.path + "/out"
+        _ = try ExperimentRunner(experiment: e, options: options(out, gnuplot: "/nonexistent/gnuplot")).run()
+        let records = try String(contentsOfFile: out + "/results/results.jsonl", encoding: .utf8).split(separator: "\n")
+            .map { try ProbeRecord(jsonLine: String($0), context: "test") }
+        let tables = try ResultTables(records: records, points: e.points)
+        let context = ReportContext(name: "t", description: nil, file: "t.toml", figures: true, directory: out, quick: false,
+                                    version: "v", command: "c", notice: nil, figureWriter: FigureWriter(directory: out))
+        let figures = ReportWriter(context: context, tables: tables).figures()
+        #expect(figures.map(\.file) == ["figures/grad-h-T40.svg", "figures/grad-h-T250.svg", "figures/grad-h-near-T250.svg", "figures/grad-c-T250.svg"])
+        for f in figures {
+            let layout = f.layout
+            #expect(layout.panels.count == 1 && !layout.panels[0].series.isEmpty, "\(f.file)")
+            let series = layout.panels[0].series
+            #expect(series.count == (f.file.hasPrefix("figures/grad-c") ? 2 : 4), "\(f.file)")
+            #expect(series.allSatisfy { $0.band })
+            // One colour per cell, different cells different colours; one style per setting.
+            let cells = Set(series.map(\.colorKey))
+            #expect(cells == (f.file.hasPrefix("figures/grad-c") ? ["lstm"] : ["rnn", "lstm"]))
+            let colorOf = Dictionary(zip(series.map(\.colorKey), layout.colors[0]), uniquingKeysWith: { a, b in a == b ? a : "mixed" })
+            #expect(Set(colorOf.values).count == cells.count && !colorOf.values.contains("mixed"))
+            #expect(Set(layout.dashes[0]).count == series.count, "\(f.file): \(layout.dashes)")
+            // The y axis spans the data, padded by at most 5% of the span: log10 of a gradient
+            // reaching back is never above its value at k = 0, so the top stays near 0.
+            let values = series.flatMap { $0.points.flatMap { [$0.y, $0.low, $0.high] } }.filter(\.isFinite)
+            let (low, high) = (values.min()!, values.max()!)
+            let y = try #require(layout.yRange)
+            #expect(y.lowerBound <= low && y.upperBound >= high)
+            #expect(y.lowerBound >= low - 0.05 * (high - low) && y.upperBound <= high + 0.05 * (high - low), "\(f.file): \(y) for \(low)…\(high)")
+        }
+        // The line is the median over seeds, the band their range.
+        let rnn = try #require(tables.groups.first { $0.label == "rnn" && $0.configuration.steps == 40 })
+        let line = try #require(figures[0].panels[0].series.first { $0.title == "rnn" })
+        let atK = rnn.records.map { $0.curves.topH[7] }.sorted()
+        #expect(line.points[7].x == 7 && line.points[7].y == atK[1] && line.points[7].low == atK[0] && line.points[7].high == atK[2])
+    }
+
     @Test func theReportHasTheSummaryTableFiguresAndTidyTables() throws {
         let scratch = try ScratchDirectory()
         let e = try experiment(in: scratch.path)

@@ -1,6 +1,7 @@
 import Autodiff
 import Cells
 import Foundation
+import Experiments
 import GradCheck
 import GSLKit
 import Testing
@@ -151,6 +152,34 @@ import Testing
         _ = try f64.run()
         #expect(f64.model.parameters != whole.model.parameters)
         #expect(c.id.hasSuffix("_f32_seed1") && !double.id.contains("f32"))
+    }
+
+    /// The training figures show every seed: a line per cell at the median over seeds with a
+    /// band from the smallest to the largest, not seed 1 alone; every cell in each panel.
+    @Test func trainingCurvesAreTheMedianOverSeedsWithABand() throws {
+        var records = [TrainingRecord]()
+        for cell in ["rnn", "gru"] {
+            for seed: UInt64 in 1...3 {
+                var c = tiny("adding", length: 6, cell: cell)
+                c.seed = seed
+                records.append(try Trainer(c).run())
+            }
+        }
+        let figures = TrainingReport.figures(records)
+        let curves = try #require(figures.first { $0.file == "figures/curves-adding.svg" })
+        #expect(curves.title.contains("3 seeds") && !curves.caption.contains("seed 1"))
+        let layout = curves.layout
+        #expect(layout.panels.count == 1)
+        let series = layout.panels[0].series
+        #expect(series.map(\.title) == ["rnn", "gru", "baseline"])
+        #expect(series[0].band && series[1].band && layout.colors[0][0] != layout.colors[0][1])
+        // At update 5: the median of the three seeds' held-out losses, the band their range.
+        let atFive = records.filter { $0.configuration.cell == "gru" }.map { r in r.evaluations.first { $0.update == 5 }!.loss }.sorted()
+        let point = try #require(series[1].points.first { $0.x == 5 })
+        #expect(point.y == atFive[1] && point.low == atFive[0] && point.high == atFive[2])
+        // The profiles: one panel per cell, each line over the seeds too.
+        let profiles = try #require(figures.first { $0.file == "figures/profiles-adding-T6.svg" })
+        #expect(profiles.panels.map(\.title) == ["rnn", "gru"] && profiles.panels.allSatisfy { $0.series.allSatisfy { $0.band } })
     }
 
     @Test func nonFiniteWeightsStopTheRunAndNameTheirPlace() throws {
