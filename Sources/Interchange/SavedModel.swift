@@ -77,15 +77,27 @@ public struct SavedModel {
     /// - Throws: `CaseFileError` naming the file and the key: a missing or misshapen array,
     ///   an array no layer of the cell has, an unknown cell, a `.cell` text that does not
     ///   match its hash or does not compile.
-    public static func read(_ path: String) throws -> SavedModel {
-        try SavedModel(ArrayArchive.read(path), file: path)
+    /// - Parameter cell: the cell the user named (`--cell`), for a bare PyTorch `state_dict`
+    ///   whose key names cannot tell it (see `BareStateDict`); checked against a file that names
+    ///   its own cell.
+    public static func read(_ path: String, cell: String? = nil) throws -> SavedModel {
+        try SavedModel(ArrayArchive.read(path), file: path, cell: cell)
     }
 
-    /// The model an archive holds; `file` names it in errors.
-    public init(_ archive: ArrayArchive, file: String) throws {
+    /// The model an archive holds; `file` names it in errors. An archive with no metadata at
+    /// all is read as a bare PyTorch `state_dict` (`BareStateDict`), its sizes and cell
+    /// inferred from its keys' shapes and `cell`.
+    public init(_ archive: ArrayArchive, file: String, cell requested: String? = nil) throws {
         func fail(_ key: String?, _ m: String) -> CaseFileError { CaseFileError(file: file, key: key, message: m) }
         let meta = archive.metadata
+        if meta["cell"] == nil, meta["input_size"] == nil, meta["hidden_size"] == nil, meta["num_layers"] == nil {
+            self = try BareStateDict.model(archive, file: file, cell: requested)
+            return
+        }
         guard let name = meta["cell"] else { throw fail("cell", "missing (the metadata names no cell)") }
+        if let requested, BuiltinCells.entry(requested)?.interchangeName ?? requested != name {
+            throw fail("cell", "the file's cell is '\(name)'; --cell \(requested) contradicts it (drop --cell)")
+        }
         let cell: any RecurrentCell
         if let builtin = ReferenceCase.cell(named: name) ?? BuiltinCells.builtin(name) {
             cell = builtin
