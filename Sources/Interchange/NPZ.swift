@@ -155,8 +155,14 @@ enum NPZ {
         func fail(_ m: String, _ key: String? = nil) -> CaseFileError { CaseFileError(file: file, key: key, message: m) }
         guard data.count >= 22 else { throw fail("not an .npz file (too short for a ZIP archive)") }
         guard let listed = listedEntryCount(data) else { throw fail("not an .npz file (no ZIP end-of-central-directory record)") }
+        // ZIPFoundation reads the copy in a private temporary file, not the bytes in memory: its
+        // in-memory archive traps on an offset past the end (as a damaged file can hold), while
+        // a file read past its end just comes up short. The bytes themselves were read by the
+        // bounded reader (`Files.contents`), so a FIFO or a device never reaches ZIPFoundation.
+        let copy = try TemporaryCopy(data, file: file)
+        defer { copy.remove() }
         let archive: Archive
-        do { archive = try Archive(data: data, accessMode: .read) } catch {
+        do { archive = try Archive(url: URL(fileURLWithPath: copy.path), accessMode: .read) } catch {
             throw fail("not a readable ZIP archive (\(error))")
         }
         var result = [(name: String, data: Data)](), total = 0
@@ -165,25 +171,27 @@ enum NPZ {
             let name = entry.path
             let key = name.hasSuffix(".npy") ? String(name.dropLast(4)) : name
             guard entry.type == .file else { throw fail("a ZIP \(entry.type == .directory ? "folder" : "link") entry, not an array", key) }
-            guard let layout = Layout(entry), layout.dataOffset <= data.count else { throw fail("corrupt ZIP entry", key) }
             let size = entry.uncompressedSize
             guard size <= UInt64(Files.inputLimit - total) else {
                 throw fail("holds \(size) bytes, more than the \(Files.inputLimit) bytes GateLab reads from a file (in all)", key)
             }
             var body = Data()
             let crc: CRC32
-            switch layout.method {
-            case CompressionMethod.none.rawValue:
-                guard entry.compressedSize == size, UInt64(data.count - layout.dataOffset) >= size else { throw fail("truncated entry", key) }
+            if !entry.isCompressed {
+                // Stored: ZIPFoundation reads exactly `size` bytes (fewer at the end of a
+                // truncated file, which the length check below catches) and their CRC-32.
+                guard entry.compressedSize == size else { throw fail("a stored entry of \(entry.compressedSize) bytes that states \(size) uncompressed", key) }
                 do {
                     crc = try archive.extract(entry, bufferSize: 1 << 16, skipCRC32: false) { body.append($0) }
                 } catch { throw fail("unreadable entry (\(error))", key) }
-            case CompressionMethod.deflate.rawValue:
+            } else {
+                guard let layout = Layout(entry), layout.dataOffset <= data.count else { throw fail("corrupt ZIP entry", key) }
+                guard layout.method == CompressionMethod.deflate.rawValue else {
+                    throw fail("ZIP compression method \(layout.method) is not supported (stored or deflate, as numpy writes)", key)
+                }
                 guard entry.compressedSize <= UInt64(data.count - layout.dataOffset) else { throw fail("truncated entry", key) }
                 let start = data.startIndex + layout.dataOffset
                 (body, crc) = try inflate(data.subdata(in: start..<(start + Int(entry.compressedSize))), size: Int(size), file: file, key: key)
-            default:
-                throw fail("ZIP compression method \(layout.method) is not supported (stored or deflate, as numpy writes)", key)
             }
             guard body.count == Int(size) else { throw fail("truncated entry (\(body.count) of \(size) bytes)", key) }
             guard crc == entry.checksum else { throw fail("CRC-32 mismatch: the entry is corrupt", key) }
@@ -194,6 +202,38 @@ enum NPZ {
             throw fail("corrupt ZIP central directory (it lists \(listed) entries; \(result.count) could be read)")
         }
         return result
+    }
+
+    /// A private copy of an archive's bytes on disk (mode 0600, a name no other process
+    /// chooses), for ZIPFoundation to read.
+    struct TemporaryCopy {
+        let path: String
+
+        init(_ data: Data, file: String) throws {
+            var template = Array((NSTemporaryDirectory() + "/gatelab-npz-XXXXXX").utf8CString)
+            let fd = mkstemp(&template)
+            guard fd >= 0 else {
+                throw CaseFileError(file: file, key: nil, message: "cannot make a temporary copy to read the ZIP archive (\(String(cString: strerror(errno))))")
+            }
+            path = String(cString: template)
+            defer { close(fd) }
+            var written = 0
+            let ok = data.withUnsafeBytes { p -> Bool in
+                while written < p.count {
+                    let n = write(fd, p.baseAddress! + written, p.count - written)
+                    if n < 0 { if errno == EINTR { continue }; return false }
+                    written += n
+                }
+                return true
+            }
+            guard ok else {
+                let reason = String(cString: strerror(errno))
+                unlink(path)
+                throw CaseFileError(file: file, key: nil, message: "cannot make a temporary copy to read the ZIP archive (\(reason))")
+            }
+        }
+
+        func remove() { unlink(path) }
     }
 
     /// What ZIPFoundation read of an entry but does not make public: its compression method and
