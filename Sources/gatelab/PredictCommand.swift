@@ -55,7 +55,7 @@ struct PredictCommand: ParsableCommand {
         try outputs.write(to: output)
         let shapes = outputs.arrays.map { "\($0.name) \($0.shape)" }.joined(separator: ", ")
         print("wrote \(output): \(shapes) from \(weights) (\(outputs.metadata["cell"]!), input_size \(model.network.inputSize), "
-              + "hidden_size \(model.network.hiddenSize), num_layers \(model.network.layers)\(model.readout == nil ? "" : ", readout") on \(inputs))")
+              + "hidden_size \(model.network.hiddenSize), num_layers \(model.network.layers)\(model.readout == nil ? "" : ", readout")) on \(inputs)")
     }
 
     /// Whether `a` and `b` are one file (the same device and inode, through links), when both exist.

@@ -1,6 +1,6 @@
 """Writes the bare PyTorch state_dict fixtures of Tests/CellsTests/Fixtures/models (README.md there).
 
-    /work/venv/bin/python Tests/CellsTests/Fixtures/models/make_pytorch_models.py
+    python Tests/CellsTests/Fixtures/models/make_pytorch_models.py   # with torch, numpy, safetensors
 
 Run once; the outputs are committed and the tests never run Python. Everything in float64
 (net.double()), so GateLab's float64 forward pass must agree to about 1e-15.
