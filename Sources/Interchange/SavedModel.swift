@@ -122,6 +122,18 @@ public struct SavedModel {
         guard (I + H + 2) * H * L <= ArrayArchive.maximumElements / 8 else {
             throw fail("hidden_size", "input_size \(I), hidden_size \(H), num_layers \(L) is too large")
         }
+        // The sizes in the metadata are claims: the network they describe is allocated only if
+        // the file's own arrays hold at least as many numbers, so memory is bounded by what the
+        // file holds, not by what its header says (a 71-byte file named hidden_size 5790). Small
+        // shortfalls (8 MB) go on to the per-key messages, which say which array is missing.
+        let needed = (0..<L).reduce(0) { total, k in
+            total + cell.parameters(inputSize: k == 0 ? I : H, hiddenSize: H).reduce(0) { $0 + $1.rows * $1.cols }
+        }
+        let held = archive.arrays.reduce(0) { $0 + $1.values.count }
+        guard needed <= 2 * held + (1 << 20) else {
+            throw fail(nil, "the metadata's sizes (\(name), input_size \(I), hidden_size \(H), num_layers \(L)) need \(needed) weights; "
+                       + "the file's arrays hold \(held)")
+        }
         var network = RecurrentNetwork(cell: cell, inputSize: I, hiddenSize: H, layers: L)
         let byName = Dictionary(archive.arrays.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         func array(_ key: String, _ shape: [Int]) throws -> [Double] {
@@ -133,6 +145,23 @@ public struct SavedModel {
             return a.values
         }
         let expected = Self.arrayShapes(of: network)
+        // Every key that does not fit, in one message (one problem keeps its own message).
+        var problems = [CaseFileError]()
+        for (key, shape) in expected {
+            do { _ = try array(key, shape) } catch let e as CaseFileError { problems.append(e) }
+        }
+        let knownNames = Set(expected.map(\.name) + ["readout.weight", "readout.bias"])
+        if meta["batch"] == nil {
+            for stray in archive.arrays.map(\.name).sorted() where !knownNames.contains(stray) {
+                problems.append(fail(stray, "no such parameter in a \(name) network of \(network.layers) layer(s) (expected "
+                                     + expected.map(\.name).joined(separator: ", ") + ")"))
+            }
+        }
+        if problems.count == 1 { throw problems[0] }
+        if problems.count > 1 {
+            throw fail(nil, "\(problems.count) keys do not fit a \(name) network (input_size \(I), hidden_size \(H), num_layers \(L)): "
+                       + problems.map { "key '\($0.key ?? "")': " + ($0.message.hasPrefix("no such parameter") ? "no such parameter" : $0.message) }.joined(separator: "; "))
+        }
         if BuiltinCells.entry(for: cell) != nil {
             var state = [String: Tensor]()
             for (key, shape) in expected {

@@ -82,6 +82,17 @@ struct BareStateDictTests {
         }
     }
 
+    /// GateLab's own files too: every key that does not fit, in one message.
+    @Test func aFileWithMetadataListsEveryMisfitTogether() throws {
+        var archive = SavedModel(network: RecurrentNetwork(cell: GRU(form: .resetAfter), inputSize: 2, hiddenSize: 3)).archive()
+        archive.arrays.removeAll { $0.name == "bias_hh_l0" || $0.name == "weight_hh_l0" }
+        archive.arrays.append(NamedArray(name: "stray", shape: [1], values: [0]))
+        #expect { try SavedModel(archive, file: "f.npz") } throws: {
+            "\($0)" == "f.npz: 3 keys do not fit a gru network (input_size 2, hidden_size 3, num_layers 1): key 'weight_hh_l0': missing (expected shape [9, 3]); "
+                + "key 'bias_hh_l0': missing (expected shape [9]); key 'stray': no such parameter"
+        }
+    }
+
     @Test func theCellComesFromTheShapesOrFromCell() throws {
         let gru = try ArrayArchive.read(ModelFixtures.path("bare-gru-nobias.safetensors"))
         #expect(try SavedModel(gru, file: "g", cell: "gru_reset_before").network.cell.name == "gru_reset_before")
@@ -271,5 +282,18 @@ struct NPZContainerTests {
             while let r = data.range(of: wrong, in: i..<data.endIndex) { data.replaceSubrange(r, with: crc); i = r.upperBound }
         }
         return data
+    }
+}
+
+@Suite("Sizes in a model file's metadata are claims")
+struct MetadataSizeClaimTests {
+    /// A tiny file whose metadata names hidden_size 5790 (an LSTM of 134 M weights) is refused
+    /// before the network is allocated (it reached 2.1 GB).
+    @Test func aHeaderAskingForGigabytesIsRefusedByWhatTheFileHolds() throws {
+        let archive = ArrayArchive(arrays: [NamedArray(name: "weight_ih_l0", shape: [1], values: [0])],
+                                   metadata: ["cell": "lstm", "input_size": "1", "hidden_size": "5790", "num_layers": "1"])
+        #expect { try SavedModel(archive, file: "h.json") } throws: {
+            "\($0)".hasPrefix("h.json: the metadata's sizes (lstm, input_size 1, hidden_size 5790, num_layers 1) need 134") && "\($0)".hasSuffix("the file's arrays hold 1")
+        }
     }
 }
