@@ -67,4 +67,12 @@ struct PredictCommandTests {
         let check = try CommandLineTool.run(["weights", "check", file, "--cell", "rnn"])
         #expect(check.status == 0 && check.stdout.contains("rnn_tanh, input_size 2, hidden_size 3, num_layers 1"), "\(check)")
     }
+
+    /// The size refusal of `weights init` names the real limit, not "a JSON weights file".
+    @Test func weightsInitSaysWhyASizeIsRefusedInAnyFormat() throws {
+        let dir = try TemporaryDirectory()
+        let run = try CommandLineTool.run(["weights", "init", "--cell", "lstm", "--input", "2000", "--hidden", "1000", "--output", dir.path("w.npz")])
+        expectOneLineError(run, mentions: ["at most 1000000 weights per matrix", "in any format"])
+        #expect(!run.stderr.contains("JSON"), "\(run)")
+    }
 }
