@@ -19,7 +19,7 @@ public struct NamedArray: Equatable, Sendable {
 
 /// A set of named float64 arrays plus a string map of metadata, in one of three file formats
 /// chosen by the file's extension: `.json` (the reference cases' layout: each array a nested
-/// list at the top level), `.npz` (numpy's own: a stored ZIP of `.npy` files) and
+/// list at the top level), `.npz` (numpy's own: a ZIP of `.npy` files, through ZIPFoundation) and
 /// `.safetensors` (Hugging Face's: a JSON header, then raw little-endian data). The model files
 /// of `gatelab train --save` and `gatelab weights` are such archives (`SavedModel`); the
 /// layout of each format is in `Notes/formats.md`.
