@@ -50,7 +50,7 @@ public enum Prediction {
         }
         var problems = [String]()
         var initial = [[Tensor]](repeating: [], count: L)
-        for (j, name) in initialNames.enumerated() {
+        for name in initialNames {
             guard let a = byName[name] else {
                 for k in 0..<L { initial[k].append(Tensor(rows: B, cols: H)) }
                 continue
@@ -60,7 +60,6 @@ public enum Prediction {
                 continue
             }
             for k in 0..<L { initial[k].append(Tensor(rows: B, cols: H, scalars: Array(a.values[(k * B * H)..<((k + 1) * B * H)]))) }
-            _ = j
         }
         let surplus = inputs.map(\.name).filter { $0 != "x" && !initialNames.contains($0) }.sorted()
         if !surplus.isEmpty { problems.append("not an input: " + surplus.joined(separator: ", ") + " (inputs: x, " + initialNames.joined(separator: ", ") + ")") }

@@ -36,10 +36,9 @@ struct PredictCommand: ParsableCommand {
     var cell: String?
 
     func validate() throws {
-        guard let format = ArrayArchive.Format(path: output) else {
+        guard ArrayArchive.Format(path: output) != nil else {
             throw ValidationError("--output \(output): use .npz, .json or .safetensors (predict writes several arrays, which a .npy file cannot hold)")
         }
-        _ = format
         try Files.checkOutputFile(output, what: "--output")
         for (name, path) in [("--weights", weights), ("--inputs", inputs)] where Self.sameFile(path, output) {
             throw ValidationError("--output \(output) is the same file as \(name) \(path); writing it would destroy the \(name == "--weights" ? "model" : "inputs")")
