@@ -286,13 +286,16 @@ enum NPZ {
 
     /// The number of entries the archive's end-of-central-directory record lists (its ZIP64
     /// record's when the 16-bit field is full), found as ZIPFoundation finds it: the last
-    /// record signature in the file. Nil when there is none.
+    /// record signature in the file, within the last 65 557 bytes. Nil when there is none.
     static func listedEntryCount(_ data: Data) -> Int? {
         let base = data.startIndex
         func u(_ i: Int, _ n: Int) -> Int { (0..<n).reduce(0) { $0 | Int(data[base + i + $1]) << (8 * $1) } }
+        // The record ends the file, after at most a 65 535-byte comment: look no further back
+        // (ZIPFoundation scans the whole file, byte by byte, when there is none).
         var end = data.count - 22
-        while end >= 0, u(end, 4) != 0x0605_4b50 { end -= 1 }
-        guard end >= 0 else { return nil }
+        let lowest = max(0, end - 65_535)
+        while end >= lowest, u(end, 4) != 0x0605_4b50 { end -= 1 }
+        guard end >= lowest else { return nil }
         let count = u(end + 10, 2)
         guard count == 0xFFFF, end >= 20 + 56, u(end - 20, 4) == 0x0706_4b50 else { return count }
         let record = u(end - 20 + 8, 8)   // the locator's offset of the ZIP64 record

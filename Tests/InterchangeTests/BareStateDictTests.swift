@@ -210,6 +210,15 @@ struct NPZContainerTests {
         #expect(Date().timeIntervalSince(began) < 5)
     }
 
+    /// A large file with no end record is refused after looking at its last 64 KiB only.
+    @Test func aFileWithoutAnEndRecordIsRefusedQuickly() throws {
+        let began = Date()
+        #expect { try ArrayArchive.decode(Data(count: 8 << 20), format: .npz, file: "z.npz") } throws: {
+            "\($0)" == "z.npz: not an .npz file (no ZIP end-of-central-directory record)"
+        }
+        #expect(Date().timeIntervalSince(began) < 5)
+    }
+
     /// ZIP64: an archive of 65 537 entries (more than the 16-bit count holds), one of them an
     /// array, the others empty files, built here in one pass (ZIPFoundation's writer rewrites
     /// its central directory on every entry, too slow for a default test at this count; the
