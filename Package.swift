@@ -19,6 +19,9 @@ let package = Package(
         // arithmetic gives f′ exactly to rounding (Im f(x + ih) / h, no subtraction), a check of
         // the reverse-mode gradients far below central differences' 1e-8 floor.
         .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
+        // .npz files are ZIP archives: numpy.savez_compressed deflates them and large ones need
+        // ZIP64. A maintained ZIP library instead of a hand-written stored-only reader/writer.
+        .package(url: "https://github.com/weichsel/ZIPFoundation", exact: "0.9.20"),
     ],
     targets: [
         // C headers of GSL and CBLAS; links OpenBLAS *before* GSL so that every cblas_* call
@@ -44,8 +47,10 @@ let package = Package(
         // The cell language: `.cell` files compiled to cells, and resolving a cell name or path.
         .target(name: "CellLanguage", dependencies: ["Cells", "Autodiff", "GSLKit", "GateLabSupport"]),
         // PyTorch/Keras/numpy interchange: reference cases, and model files in `state_dict` layout
-        // as .json, .npz (stored ZIP of .npy) or .safetensors, a .cell cell by its parameter names.
-        .target(name: "Interchange", dependencies: ["Cells", "CellLanguage", "Autodiff", "Experiments"]),
+        // as .json, .npz (ZIP of .npy, through ZIPFoundation) or .safetensors, a .cell cell by its
+        // parameter names; bare PyTorch state_dicts of nn.LSTM/GRU/RNN with no metadata.
+        .target(name: "Interchange", dependencies: ["Cells", "CellLanguage", "Autodiff", "Experiments",
+                                                    .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         // Gradient checks of whole unrolled sequences (GradCheck applied to a cell network; the
         // complex-step check; a cell against a parent cell).
         .target(name: "Verification", dependencies: ["Cells", "Autodiff", "GSLKit", "GradCheck"]),

@@ -19,7 +19,7 @@ public struct NamedArray: Equatable, Sendable {
 
 /// A set of named float64 arrays plus a string map of metadata, in one of three file formats
 /// chosen by the file's extension: `.json` (the reference cases' layout: each array a nested
-/// list at the top level), `.npz` (numpy's own: a stored ZIP of `.npy` files) and
+/// list at the top level), `.npz` (numpy's own: a ZIP of `.npy` files, through ZIPFoundation) and
 /// `.safetensors` (Hugging Face's: a JSON header, then raw little-endian data). The model files
 /// of `gatelab train --save` and `gatelab weights` are such archives (`SavedModel`); the
 /// layout of each format is in `Notes/formats.md`.
@@ -51,12 +51,47 @@ public struct ArrayArchive: Equatable, Sendable {
     /// Arrays larger than this many elements (in all) are refused before anything is allocated.
     public static let maximumElements = 1 << 28
 
+    /// The number of elements of an array of `shape`, or nil when the product overflows or
+    /// passes `maximumElements` (shapes come from files: their product is never trusted).
+    public static func elementCount(_ shape: [Int]) -> Int? {
+        var count = 1
+        for n in shape {
+            guard n >= 0 else { return nil }
+            let (p, overflow) = count.multipliedReportingOverflow(by: n)
+            guard !overflow, p <= maximumElements else { return nil }
+            count = p
+        }
+        return count
+    }
+
+    /// The one message for a name a file holds twice, in every format (an `.npz` entry, a
+    /// JSON or safetensors key): readers differ on which copy wins, so GateLab takes neither.
+    static func duplicate(_ key: String, file: String) -> CaseFileError {
+        CaseFileError(file: file, key: key, message: "appears more than once in the file (readers differ on which copy wins; keep one)")
+    }
+
+    /// The one message for a weight that is NaN or infinite, in every format.
+    static func nonFinite(_ key: String, file: String, shape: [Int], index: Int, value: Double) -> CaseFileError {
+        var path = "", rest = index
+        for n in shape.reversed() { path = "[\(rest % n)]" + path; rest /= n }
+        return CaseFileError(file: file, key: key, message: "element \(path) is not finite (\(value))")
+    }
+
+    /// Refuses the first NaN or infinite value of any array, naming the array and the element.
+    static func checkFinite(_ arrays: [NamedArray], file: String) throws {
+        for a in arrays {
+            if let i = a.values.firstIndex(where: { !$0.isFinite }) {
+                throw nonFinite(a.name, file: file, shape: a.shape, index: i, value: a.values[i])
+            }
+        }
+    }
+
     /// The file's bytes in `format`; the same archive always gives the same bytes.
     public func encoded(as format: Format) throws -> Data {
         let sorted = arrays.sorted { $0.name < $1.name }
         switch format {
         case .json: return try ArrayJSON.encode(sorted, metadata: metadata)
-        case .npz: return NPZ.encode(sorted, metadata: metadata)
+        case .npz: return try NPZ.encode(sorted, metadata: metadata)
         case .safetensors: return try SafeTensors.encode(sorted, metadata: metadata)
         }
     }
@@ -80,13 +115,18 @@ public struct ArrayArchive: Equatable, Sendable {
         return try decode(try JSONReader.contents(of: path), format: format, file: path)   // the one bounded reader
     }
 
-    /// Decodes the bytes of a file in `format`; `file` names it in errors.
+    /// Decodes the bytes of a file in `format`; `file` names it in errors. One rule for every
+    /// format: a name held twice, and a NaN or infinite value, are refused with the same
+    /// message (`duplicate`, `nonFinite`).
     public static func decode(_ data: Data, format: Format, file: String) throws -> ArrayArchive {
+        let archive: ArrayArchive
         switch format {
-        case .json: return try ArrayJSON.decode(data, file: file)
-        case .npz: return try NPZ.decode(data, file: file)
-        case .safetensors: return try SafeTensors.decode(data, file: file)
+        case .json: archive = try ArrayJSON.decode(data, file: file)
+        case .npz: archive = try NPZ.decode(data, file: file)
+        case .safetensors: archive = try SafeTensors.decode(data, file: file)
         }
+        try checkFinite(archive.arrays, file: file)
+        return archive
     }
 
     static func unknownExtension(_ path: String) -> CaseFileError {
@@ -154,8 +194,8 @@ enum ArrayJSON {
                     guard let first = items.first else { break }
                     probe = first
                 }
-                guard shape.reduce(1, *) <= ArrayArchive.maximumElements else {
-                    throw CaseFileError(file: file, key: key, message: "too large")
+                guard ArrayArchive.elementCount(shape) != nil else {
+                    throw CaseFileError(file: file, key: key, message: "array of shape \(shape) is too large")
                 }
                 arrays.append(NamedArray(name: key, shape: shape, values: try JSONReader(dict: dict, file: file).numbers(key, shape)))
             default: break   // null, booleans: not arrays, not metadata

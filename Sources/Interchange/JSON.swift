@@ -23,11 +23,57 @@ public enum JSONValue: Equatable, Sendable, Codable {
         try self.init(data: Data(text.utf8))
     }
 
-    /// Parses JSON bytes (UTF-8).
-    /// - Throws: `JSONParseError` when the bytes are not JSON.
+    /// Parses JSON bytes (UTF-8). An object that holds one key twice is refused: JSON leaves
+    /// it undefined, and readers differ on which value wins (Python's `json` keeps the last).
+    /// - Throws: `JSONParseError` when the bytes are not JSON, with `duplicateKey` set for a
+    ///   key held twice by one object.
     public init(data: Data) throws {
         do { self = try JSONDecoder().decode(JSONValue.self, from: data) } catch let error as DecodingError {
             throw JSONParseError(message: Self.describe(error))
+        }
+        if let key = Self.firstDuplicateKey(data) {
+            throw JSONParseError(message: "key '\(key)' appears more than once in one object", duplicateKey: key)
+        }
+    }
+
+    /// The first key that one object of valid JSON text holds twice, or nil. A single pass over
+    /// the bytes that tracks only objects, arrays and strings (the decoder has already checked
+    /// the syntax); keys are compared as the decoder reads them, escapes resolved.
+    static func firstDuplicateKey(_ data: Data) -> String? {
+        // One entry per open object or array; the key sets of the open objects beside them
+        // (mutated in place, so a wide object costs no copies).
+        var isObject = [Bool](), expectingKey = [Bool](), keys = [Set<String>]()
+        return data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) -> String? in
+            var i = 0
+            let n = bytes.count
+            while i < n {
+                switch bytes[i] {
+                case UInt8(ascii: "\""):
+                    let start = i + 1
+                    var escaped = false
+                    i += 1
+                    while i < n, bytes[i] != UInt8(ascii: "\"") {
+                        if bytes[i] == UInt8(ascii: "\\") { escaped = true; i += 1 }
+                        i += 1
+                    }
+                    guard isObject.last == true, expectingKey.last == true else { break }
+                    let raw = Data(bytes[start..<min(i, n)])
+                    let key = escaped ? ((try? JSONDecoder().decode(String.self, from: Data("\"".utf8) + raw + Data("\"".utf8))) ?? String(decoding: raw, as: UTF8.self))
+                                      : String(decoding: raw, as: UTF8.self)
+                    guard keys[keys.count - 1].insert(key).inserted else { return key }
+                    expectingKey[expectingKey.count - 1] = false
+                case UInt8(ascii: "{"): isObject.append(true); expectingKey.append(true); keys.append([])
+                case UInt8(ascii: "["): isObject.append(false); expectingKey.append(false)
+                case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                    if isObject.popLast() == true { keys.removeLast() }
+                    _ = expectingKey.popLast()
+                case UInt8(ascii: ","):
+                    if isObject.last == true { expectingKey[expectingKey.count - 1] = true }
+                default: break
+                }
+                i += 1
+            }
+            return nil
         }
     }
 
@@ -105,5 +151,10 @@ public enum JSONValue: Equatable, Sendable, Codable {
 public struct JSONParseError: Error, CustomStringConvertible, Equatable {
     /// What was wrong, as the decoder says it.
     public var message: String
+    /// The key, when an object holds one key twice.
+    public var duplicateKey: String?
+
+    /// An error saying `message`; `duplicateKey` for a key held twice.
+    public init(message: String, duplicateKey: String? = nil) { self.message = message; self.duplicateKey = duplicateKey }
     public var description: String { message }
 }

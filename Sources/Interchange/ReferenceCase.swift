@@ -173,9 +173,17 @@ public struct JSONReader {
 
     /// Parses `data` as a JSON object, or throws a `CaseFileError` naming the file and position.
     public static func object(_ data: Data, file: String) throws -> [String: JSONValue] {
+        // Named before parsing: the decoder reports bytes that are not UTF-8 as a wrong kind of
+        // value ("top level is not a JSON object"), which hides the real cause.
+        if String(validating: data, as: UTF8.self) == nil {
+            throw CaseFileError(file: file, key: nil, message: "not UTF-8 text (a JSON file must be UTF-8)")
+        }
         let parsed: JSONValue
         do { parsed = try JSONValue(data: data) }
-        catch let e as JSONParseError { throw CaseFileError(file: file, key: nil, message: "not valid JSON (\(e))") }
+        catch let e as JSONParseError {
+            if let key = e.duplicateKey { throw ArrayArchive.duplicate(key, file: file) }
+            throw CaseFileError(file: file, key: nil, message: "not valid JSON (\(e))")
+        }
         guard case .object(let dict) = parsed else { throw CaseFileError(file: file, key: nil, message: "top level is not a JSON object") }
         return dict
     }
@@ -212,7 +220,7 @@ public struct JSONReader {
                 guard case .number(let d) = v else {
                     throw CaseFileError(file: file, key: key, message: "element \(path) is not a number (expected shape \(shapeText(shape)))")
                 }
-                guard d.isFinite else { throw CaseFileError(file: file, key: key, message: "element \(path) is not finite") }
+                guard d.isFinite else { throw CaseFileError(file: file, key: key, message: "element \(path) is not finite (\(d))") }
                 out.append(d)
                 return
             }

@@ -38,11 +38,15 @@ enum SafeTensors {
             throw fail("not a .safetensors file (header length \(n) does not fit the file's \(data.count) bytes)")
         }
         let body = data.startIndex + 8 + Int(n)
-        guard case .object(let header) = try? JSONValue(data: data.subdata(in: (data.startIndex + 8)..<body)) else {
-            throw fail("not a .safetensors file (the header is not a JSON object)")
+        let parsed: JSONValue
+        do { parsed = try JSONValue(data: data.subdata(in: (data.startIndex + 8)..<body)) } catch let e as JSONParseError {
+            if let key = e.duplicateKey { throw ArrayArchive.duplicate(key, file: file) }
+            throw fail("not a .safetensors file (the header is not JSON: \(e))")
         }
+        guard case .object(let header) = parsed else { throw fail("not a .safetensors file (the header is not a JSON object)") }
         var arrays = [NamedArray](), metadata = [String: String]()
-        for (key, value) in header {
+        var spans = [(begin: Int, end: Int, key: String)]()
+        for (key, value) in header.sorted(by: { $0.key < $1.key }) {   // the same file, the same first error
             if key == "__metadata__" {
                 guard case .object(let o) = value else { throw fail("expected an object of strings", key) }
                 for (k, v) in o {
@@ -61,25 +65,43 @@ enum SafeTensors {
             case "F32": width = 4
             default: throw fail("dtype \(dtype) is not supported (use F64 or F32)", key)
             }
-            var shape = [Int](), count = 1
+            var shape = [Int]()
             for v in shapeValues {
                 guard case .number(let d) = v, d >= 0, d == d.rounded(), d <= Double(ArrayArchive.maximumElements) else { throw fail("bad shape", key) }
                 shape.append(Int(d))
-                let (p, overflow) = count.multipliedReportingOverflow(by: Int(d))
-                guard !overflow, p <= ArrayArchive.maximumElements else { throw fail("array of shape \(shape) is too large", key) }
-                count = p
+                guard ArrayArchive.elementCount(shape) != nil else { throw fail("array of shape \(shape) is too large", key) }
             }
-            guard case .number(let b) = offsets[0], case .number(let e) = offsets[1], b >= 0, e >= b, e <= Double(data.count - 8 - Int(n)) else {
-                throw fail("data_offsets outside the file", key)
+            let count = ArrayArchive.elementCount(shape)!
+            let buffer = data.count - 8 - Int(n)
+            guard case .number(let b) = offsets[0], case .number(let e) = offsets[1] else { throw fail("data_offsets must be two numbers", key) }
+            guard b == b.rounded(), e == e.rounded() else { throw fail("data_offsets [\(b), \(e)] are not whole byte offsets", key) }
+            guard b >= 0, e >= b, e <= Double(buffer) else {
+                throw fail("data_offsets [\(b), \(e)] outside the file's \(buffer) data bytes", key)
             }
             let (begin, end) = (Int(b), Int(e))
             guard end - begin == count * width else { throw fail("\(end - begin) data bytes for shape \(shape) of \(dtype) (\(count * width) needed)", key) }
+            spans.append((begin, end, key))
             let raw = data.subdata(in: (body + begin)..<(body + end))
             let values = raw.withUnsafeBytes { p -> [Double] in
                 width == 8 ? (0..<count).map { Double(bitPattern: UInt64(littleEndian: p.loadUnaligned(fromByteOffset: $0 * 8, as: UInt64.self))) }
                            : (0..<count).map { Double(Float(bitPattern: UInt32(littleEndian: p.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self)))) }
             }
             arrays.append(NamedArray(name: key, shape: shape, values: values))
+        }
+        // As the format's reference reader requires: the arrays tile the data exactly, with no
+        // overlap (two names reading the same bytes) and no gap (bytes no array owns).
+        var covered = 0
+        let ordered = spans.sorted { ($0.begin, $0.end, $0.key) < ($1.begin, $1.end, $1.key) }
+        for (i, s) in ordered.enumerated() {
+            if s.begin < covered, i > 0 {
+                let other = ordered[i - 1]
+                throw fail("data_offsets [\(s.begin), \(s.end)] overlap key '\(other.key)''s [\(other.begin), \(other.end)]", s.key)
+            }
+            if s.begin > covered { throw fail("data bytes \(covered)..<\(s.begin) belong to no array (data_offsets [\(s.begin), \(s.end)] leave a gap)", s.key) }
+            covered = s.end
+        }
+        if covered < data.count - 8 - Int(n) {
+            throw fail("the last \(data.count - 8 - Int(n) - covered) data bytes belong to no array")
         }
         return ArrayArchive(arrays: arrays.sorted { $0.name < $1.name }, metadata: metadata)
     }

@@ -78,15 +78,27 @@ public struct SavedModel {
     /// - Throws: `CaseFileError` naming the file and the key: a missing or misshapen array,
     ///   an array no layer of the cell has, an unknown cell, a `.cell` text that does not
     ///   match its hash or does not compile.
-    public static func read(_ path: String) throws -> SavedModel {
-        try SavedModel(ArrayArchive.read(path), file: path)
+    /// - Parameter cell: the cell the user named (`--cell`), for a bare PyTorch `state_dict`
+    ///   whose key names cannot tell it (see `BareStateDict`); checked against a file that names
+    ///   its own cell.
+    public static func read(_ path: String, cell: String? = nil) throws -> SavedModel {
+        try SavedModel(ArrayArchive.read(path), file: path, cell: cell)
     }
 
-    /// The model an archive holds; `file` names it in errors.
-    public init(_ archive: ArrayArchive, file: String) throws {
+    /// The model an archive holds; `file` names it in errors. An archive with no metadata at
+    /// all is read as a bare PyTorch `state_dict` (`BareStateDict`), its sizes and cell
+    /// inferred from its keys' shapes and `cell`.
+    public init(_ archive: ArrayArchive, file: String, cell requested: String? = nil) throws {
         func fail(_ key: String?, _ m: String) -> CaseFileError { CaseFileError(file: file, key: key, message: m) }
         let meta = archive.metadata
+        if meta["cell"] == nil, meta["input_size"] == nil, meta["hidden_size"] == nil, meta["num_layers"] == nil {
+            self = try BareStateDict.model(archive, file: file, cell: requested)
+            return
+        }
         guard let name = meta["cell"] else { throw fail("cell", "missing (the metadata names no cell)") }
+        if let requested, BuiltinCells.entry(requested)?.interchangeName ?? requested != name {
+            throw fail("cell", "the file's cell is '\(name)'; --cell \(requested) contradicts it (drop --cell)")
+        }
         let cell: any RecurrentCell
         if let builtin = ReferenceCase.cell(named: name) ?? BuiltinCells.builtin(name) {
             cell = builtin
@@ -111,6 +123,18 @@ public struct SavedModel {
         guard (I + H + 2) * H * L <= ArrayArchive.maximumElements / 8 else {
             throw fail("hidden_size", "input_size \(I), hidden_size \(H), num_layers \(L) is too large")
         }
+        // The sizes in the metadata are claims: the network they describe is allocated only if
+        // the file's own arrays hold at least as many numbers, so memory is bounded by what the
+        // file holds, not by what its header says (a 71-byte file named hidden_size 5790). Small
+        // shortfalls (8 MB) go on to the per-key messages, which say which array is missing.
+        let needed = (0..<L).reduce(0) { total, k in
+            total + cell.parameters(inputSize: k == 0 ? I : H, hiddenSize: H).reduce(0) { $0 + $1.rows * $1.cols }
+        }
+        let held = archive.arrays.reduce(0) { $0 + $1.values.count }
+        guard needed <= 2 * held + (1 << 20) else {
+            throw fail(nil, "the metadata's sizes (\(name), input_size \(I), hidden_size \(H), num_layers \(L)) need \(needed) weights; "
+                       + "the file's arrays hold \(held)")
+        }
         var network = RecurrentNetwork(cell: cell, inputSize: I, hiddenSize: H, layers: L)
         let byName = Dictionary(archive.arrays.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         func array(_ key: String, _ shape: [Int]) throws -> [Double] {
@@ -122,6 +146,23 @@ public struct SavedModel {
             return a.values
         }
         let expected = Self.arrayShapes(of: network)
+        // Every key that does not fit, in one message (one problem keeps its own message).
+        var problems = [CaseFileError]()
+        for (key, shape) in expected {
+            do { _ = try array(key, shape) } catch let e as CaseFileError { problems.append(e) }
+        }
+        let knownNames = Set(expected.map(\.name) + ["readout.weight", "readout.bias"])
+        if meta["batch"] == nil {
+            for stray in archive.arrays.map(\.name).sorted() where !knownNames.contains(stray) {
+                problems.append(fail(stray, "no such parameter in a \(name) network of \(network.layers) layer(s) (expected "
+                                     + expected.map(\.name).joined(separator: ", ") + ")"))
+            }
+        }
+        if problems.count == 1 { throw problems[0] }
+        if problems.count > 1 {
+            throw fail(nil, "\(problems.count) keys do not fit a \(name) network (input_size \(I), hidden_size \(H), num_layers \(L)): "
+                       + problems.map { "key '\($0.key ?? "")': " + ($0.message.hasPrefix("no such parameter") ? "no such parameter" : $0.message) }.joined(separator: "; "))
+        }
         if BuiltinCells.entry(for: cell) != nil {
             var state = [String: Tensor]()
             for (key, shape) in expected {

@@ -83,8 +83,15 @@ public struct ProbeSetup {
     /// The task a saved network was trained on (its file's `task` and `length`).
     /// - Throws: `CaseFileError` naming the file when it records no task or another input size.
     public static func task(of model: SavedModel, file: String) throws -> any ForgettingTask {
-        guard let name = model.metadata["task"], let length = model.metadata["length"].flatMap({ Int($0) }) else {
+        guard let name = model.metadata["task"] else {
             throw CaseFileError(file: file, key: "task", message: "missing: task inputs need a file saved by gatelab train (task and length)")
+        }
+        // A `length` that is there but not a length is named as such, not as a missing task.
+        guard let text = model.metadata["length"] else {
+            throw CaseFileError(file: file, key: "length", message: "missing: task inputs need the task's length (the file records task \(name))")
+        }
+        guard let length = Int(text), length > 0 else {
+            throw CaseFileError(file: file, key: "length", message: "expected a positive integer, got '\(text)'")
         }
         let task = try Tasks.make(name, length: length)
         guard task.inputSize == model.network.inputSize else {

@@ -20,7 +20,7 @@ struct GateLabCommand: ParsableCommand {
             """,
         version: GateLabVersion.current,
         subcommands: [DemoCommand.self, CellsCommand.self, ShowCommand.self, GradcheckCommand.self,
-                      VerifyReferenceCommand.self, EquivCommand.self, CaseTemplateCommand.self, WeightsCommand.self, BenchCommand.self, ProbeCommand.self, RunCommand.self, MergeCommand.self, SlurmCommand.self,
+                      VerifyReferenceCommand.self, EquivCommand.self, CaseTemplateCommand.self, WeightsCommand.self, PredictCommand.self, BenchCommand.self, ProbeCommand.self, RunCommand.self, MergeCommand.self, SlurmCommand.self,
                       TrainCommand.self, CompareCommand.self]
     )
 

@@ -16,7 +16,9 @@ struct WeightsCommand: ParsableCommand {
             loads with torch.tensor into nn.LSTM/nn.GRU/nn.RNN), .npz (numpy.load) and \
             .safetensors (safetensors.torch.load_file). A .cell cell's weights are saved under \
             its parameter names with the layer suffix _l<k>, with the file's text and its \
-            SHA-256 in the metadata. Layout: Notes/formats.md.
+            SHA-256 in the metadata. A bare PyTorch state_dict (no metadata, e.g. \
+            safetensors.torch.save_file(net.state_dict(), path)) is read too: sizes from the \
+            shapes, --cell where the keys cannot tell the cell. Layout: Notes/formats.md.
             """,
         subcommands: [Init.self, Check.self, Convert.self])
 
@@ -78,8 +80,11 @@ struct WeightsCommand: ParsableCommand {
         @Argument(help: "The model file.")
         var file: String
 
+        @Option(help: "For a bare PyTorch state_dict whose keys cannot tell it: rnn (nn.RNN with tanh), or gru_reset_before instead of PyTorch's gru.")
+        var cell: String?
+
         func run() throws {
-            let model = try SavedModel.read(file)
+            let model = try SavedModel.read(file, cell: cell)
             let network = model.network
             let readoutCount = model.readout.map { $0.weight.scalars.count + $0.bias.scalars.count } ?? 0
             print("\(file): \(model.metadata["cell"] ?? network.cell.name), input_size \(network.inputSize), "
@@ -119,6 +124,9 @@ struct WeightsCommand: ParsableCommand {
         @Argument(help: "The model file to write.")
         var output: String
 
+        @Option(help: "For a bare PyTorch state_dict whose keys cannot tell it: rnn (nn.RNN with tanh), or gru_reset_before instead of PyTorch's gru.")
+        var cell: String?
+
         func validate() throws {
             for path in [input, output] where ArrayArchive.Format(path: path) == nil {
                 throw ValidationError("\(path): unknown model file format; use .json, .npz or .safetensors")
@@ -126,7 +134,7 @@ struct WeightsCommand: ParsableCommand {
         }
 
         func run() throws {
-            let model = try SavedModel.read(input)
+            let model = try SavedModel.read(input, cell: cell)
             try model.write(to: output)
             print("wrote \(output): \(model.metadata["cell"] ?? model.network.cell.name), \(model.archive().arrays.count) arrays from \(input)")
         }

@@ -54,6 +54,38 @@ import Testing
         #expect(accepted > 0 && rejected > 0)
     }
 
+    /// Model files in all three formats — GateLab's, bare PyTorch state_dicts, stored and
+    /// deflated `.npz` — mutated byte-wise and with duplicate keys, nested lists and offsets
+    /// spliced in: every input is a model (then run one step) or a one-line CaseFileError.
+    @Test func modelFiles() throws {
+        let models = "Tests/CellsTests/Fixtures/models/"
+        let seeds = try ["pytorch-gru.npz", "pytorch-lstm-compressed.npz", "bare-gru-nobias.npz", "bare-lstm2.npz",
+                         "bare-gru-nobias.safetensors", "pytorch-gru.safetensors", "gatelab-gru.json"].map { try Fuzz.file(models + $0) }
+        let tokens = Self.jsonTokens + ["\"data_offsets\":[0,8]", "\"data_offsets\":[0.5,8]", "\"weight_hh_l0\": [[1]],", "\"w\": 1, \"w\": 2,",
+                                        "PK\u{05}\u{06}", "PK\u{03}\u{04}", "[[[[[[[[[[[[[[[[[[[[0,0,0,0,0,0,0,0,0]]]]]]]]]]]]]]]]]]]]", "NaN", "fortran_order': True"]
+        let formats: [ArrayArchive.Format] = [.npz, .npz, .npz, .npz, .safetensors, .safetensors, .json]
+        var index = 0
+        let (accepted, rejected) = Fuzz.run("model file", seeds: seeds, count: FuzzMeasure.inputs(ci: 300), seed: 31, tokens: tokens) { bytes, name in
+            // Fuzz.run cycles through the seeds in order; the format follows the seed.
+            let format = formats[index % formats.count]
+            index += 1
+            do {
+                let model = try SavedModel(try ArrayArchive.decode(Data(bytes), format: format, file: name), file: name, cell: nil)
+                let x = NamedArray(name: "x", shape: [1, 1, model.network.inputSize], values: Array(repeating: 0.5, count: model.network.inputSize))
+                _ = try Prediction.run(model, inputs: [x], file: name)
+                return true
+            } catch is CaseFileError {
+                return false
+            } catch {
+                // The engine may refuse what it cannot run (a budget); never a trap.
+                #expect(!"\(error)".isEmpty)
+                return false
+            }
+        }
+        #expect(rejected > 0)
+        _ = accepted
+    }
+
     /// Experiment files of both kinds: accepted ones have a bounded grid.
     @Test func experimentFiles() throws {
         let seeds = try ["Experiments/quickstart.toml", "Experiments/forgetting-adding.toml", "Experiments/variants.toml"].map { try Fuzz.file($0) }

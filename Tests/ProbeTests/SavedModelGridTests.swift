@@ -101,3 +101,18 @@ struct TaskInputGridTests {
         #expect { try ProbeExperiment(source: noTask, file: file) } throws: { "\($0)".contains("records no task") }
     }
 }
+
+@Suite("A saved network's task metadata: each key named for its own fault")
+struct TaskMetadataMessageTests {
+    @Test func aBadLengthIsNamedNotAMissingTask() throws {
+        let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("CellsTests/Fixtures/models")
+        var model = try SavedModel.read(fixtures.appendingPathComponent("gatelab-gru.json").path)
+        model.metadata["length"] = "ten"
+        #expect { try ProbeSetup.task(of: model, file: "m.json") } throws: { "\($0)" == "m.json: key 'length': expected a positive integer, got 'ten'" }
+        model.metadata["length"] = nil
+        #expect { try ProbeSetup.task(of: model, file: "m.json") } throws: { "\($0)".hasPrefix("m.json: key 'length': missing") }
+        model.metadata["task"] = nil
+        #expect { try ProbeSetup.task(of: model, file: "m.json") } throws: { "\($0)".hasPrefix("m.json: key 'task': missing") }
+    }
+}

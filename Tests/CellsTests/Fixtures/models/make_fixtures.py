@@ -17,7 +17,7 @@ Two directions, both in float64:
    retain_grad), written to pytorch-*.probe.json. (Not the LSTM's ||dL/dc_t||: nn.LSTM returns
    h_t and c_t as separate outputs of one fused op, so PyTorch's c_t.grad holds h_t fixed,
    while GateLab's total derivative includes the path through h_t = o * tanh(c_t).)
-Also pytorch-lstm-compressed.npz (numpy.savez_compressed), which GateLab must refuse clearly.
+Also pytorch-lstm-compressed.npz (numpy.savez_compressed), which GateLab must read as pytorch-lstm.npz.
 """
 import json
 import os
