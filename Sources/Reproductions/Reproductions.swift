@@ -81,3 +81,21 @@
 /// The disagreement therefore stands as a finding; `Notes/hochreiter1997/interpretation.md`
 /// discusses it (the readings above marked [interp] are where the set-up is open).
 public enum Reproductions {}
+
+/// Errors of the reproductions.
+public enum ReproductionError: Error, CustomStringConvertible, Equatable {
+    /// A preset name or variant not in the table.
+    case unknownPreset(String)
+    /// An option that this preset does not support.
+    case unsupported(String)
+    /// A trial checkpoint whose checksum is missing or wrong (the reason).
+    case damagedCheckpoint(String)
+
+    public var description: String {
+        switch self {
+        case .unknownPreset(let s): return "unknown preset \"\(s)\"; see Presets.names"
+        case .unsupported(let s): return s
+        case .damagedCheckpoint(let s): return s
+        }
+    }
+}
