@@ -1,11 +1,12 @@
 /// # Reproductions: H&S 1997 and Gers et al. 2000 with their own set-ups
 ///
-/// The tasks, networks, initialisations, learning rule and criteria of Hochreiter & Schmidhuber
+/// The networks, initialisations, learning rule and criteria of Hochreiter & Schmidhuber
 /// (1997), Exps. 1, 2c, 3a, 4, 5, 6a, 6b, and of Gers, Schmidhuber & Cummins (2000), the
-/// continual embedded Reber grammar (Table 2), as described in `/work/shared/papers/`.
+/// continual embedded Reber grammar (Table 2), as described in `Notes/papers/`.
 ///
-/// - Generators: `EmbeddedReberTask`, `ContinualReberStream`, `DistractorTask`, `TwoSequenceTask`,
-///   `MarkedPairTask` (adding, multiplication), `TemporalOrderTask`.
+/// - Generators (in `GateLabTasks`, shared with `train --task`): `EmbeddedReberTask`,
+///   `ContinualReberStream`, `DistractorTask`, `TwoSequenceTask`, `MarkedPairTask` (adding,
+///   multiplication), `TemporalOrderTask`.
 /// - Networks: `Architecture` (memory blocks with shared gates; connectivity F; optional forget
 ///   gates, input→output shortcuts; bias sets) and `Initialisation`.
 /// - Learning rule: `TruncatedRTRL` (App. A.1's truncated gradient as forward traces, O(W) per
