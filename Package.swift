@@ -10,7 +10,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "gatelab", targets: ["gatelab"]),
-        .library(name: "GateLab", targets: ["GateLabSupport", "GSLKit", "Autodiff", "GradCheck", "Cells", "CellLanguage", "Interchange", "Verification", "Experiments", "Probe", "Training", "Reproductions"]),
+        .library(name: "GateLab", targets: ["GateLabSupport", "GSLKit", "Autodiff", "GradCheck", "Cells", "CellLanguage", "Interchange", "Verification", "Experiments", "Probe", "GateLabTasks", "Training", "Reproductions"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -58,23 +58,37 @@ let package = Package(
         // jobs), merge, Slurm scripts, progress, atomic files, record JSON and figures.
         .target(name: "Experiments", dependencies: ["GateLabSupport", .product(name: "TOMLKit", package: "TOMLKit")]),
         // Probes of vanishing gradients, and the experiment kind `probe`.
-        .target(name: "Probe", dependencies: ["Cells", "CellLanguage", "Interchange", "Training", "Autodiff", "GSLKit", "Experiments", .product(name: "TOMLKit", package: "TOMLKit")]),
-        // Long-time-lag tasks (adding, copy, recall, agreement, temporal order), the chorales,
-        // training, and the experiment kind `train`. It reads the chorales' data file with
-        // Interchange's `.npz` reader (the one array-file reader, not a second copy): no cycle,
-        // since Interchange depends only on Cells, CellLanguage, Autodiff and Experiments.
-        .target(name: "Training", dependencies: ["Cells", "CellLanguage", "Autodiff", "GSLKit", "Experiments", "Interchange", .product(name: "TOMLKit", package: "TOMLKit")]),
+        // GateLabTasks: a saved model's task, whose batches a probe can run on.
+        .target(name: "Probe", dependencies: ["GateLabTasks", "Cells", "CellLanguage", "Interchange", "Training", "Autodiff", "GSLKit", "Experiments", .product(name: "TOMLKit", package: "TOMLKit")]),
+        // The one task library: every task's generator once (the long-time-lag tasks, the
+        // papers' tasks of H&S 1997 and Gers et al. 2000, the Bach chorales), the task table
+        // `Tasks`, and the two layouts built from the same sequences (batches for the engine,
+        // one sequence at a time for online training). GSLKit: its `RandomSource`.
+        // CellLanguage: only for `didYouMean` in unknown-task messages (the one suggester; it
+        // has no lower home yet). Interchange: the chorales' data file is read with its `.npz`
+        // reader (the one array-file reader; no cycle, since Interchange depends only on Cells,
+        // CellLanguage, Autodiff and Experiments).
+        .target(name: "GateLabTasks", dependencies: ["GSLKit", "CellLanguage", "Interchange"]),
+        // Training on the tasks (their losses on the readout, the chorales' Bernoulli NLL among
+        // them), and the experiment kind `train`. GateLabTasks: the tasks it trains on.
+        .target(name: "Training", dependencies: ["GateLabTasks", "Cells", "CellLanguage", "Autodiff", "GSLKit", "Experiments", "Interchange", .product(name: "TOMLKit", package: "TOMLKit")]),
         .executableTarget(
             name: "gatelab",
             dependencies: [
                 "Cells", "CellLanguage", "Interchange", "Verification", "Autodiff", "GSLKit", "GradCheck", "Experiments", "Probe", "Training", "Reproductions",
+                // The task names of `train --task` and a probe's task.
+                "GateLabTasks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        // The papers' own set-ups (H&S 1997 Exps. 1–6, Gers et al. 2000 CERG): tasks, nets, truncated RTRL.
-        .target(name: "Reproductions", dependencies: ["RecordKeys", "GSLKit", "Experiments", "Autodiff", "Cells", "CellLanguage", "Probe", .product(name: "TOMLKit", package: "TOMLKit")]),
+        // The papers' own set-ups (H&S 1997 Exps. 1–6, Gers et al. 2000 CERG): nets, truncated
+        // RTRL, trials. GateLabTasks: the papers' tasks, streamed one sequence at a time.
+        .target(name: "Reproductions", dependencies: ["GateLabTasks", "RecordKeys", "GSLKit", "Experiments", "Autodiff", "Cells", "CellLanguage", "Probe", .product(name: "TOMLKit", package: "TOMLKit")]),
         .testTarget(name: "GSLKitTests", dependencies: ["GSLKit"]),
-        .testTarget(name: "ReproductionsTests", dependencies: ["Reproductions", "GSLKit", "Experiments"]),
+        // GateLabTasks: the hand-made sequences the control and gradient tests run on.
+        .testTarget(name: "ReproductionsTests", dependencies: ["Reproductions", "GateLabTasks", "GSLKit", "Experiments"]),
+        // Each generator's structure and statistics, the task table, and the batch layout.
+        .testTarget(name: "GateLabTasksTests", dependencies: ["GateLabTasks", "GSLKit"]),
         .testTarget(name: "AutodiffTests", dependencies: ["Autodiff", "GradCheck", "GSLKit"]),
         .testTarget(name: "GradCheckTests", dependencies: ["GradCheck", "Autodiff", "GSLKit"]),
         .testTarget(name: "ExperimentsTests", dependencies: ["Experiments"]),
@@ -90,7 +104,8 @@ let package = Package(
             // Fixtures.swift, the CLI and probe tests, the README's examples).
             exclude: ["Fixtures"]
         ),
-        .testTarget(name: "CellLanguageTests", dependencies: ["CellLanguage", "Cells", "Verification", "Autodiff", "GradCheck", "GSLKit", "Reproductions", "Probe", "FuzzSupport"]),
+        // GateLabTasks: the sequences on which the paper cell's engine run meets the reproductions' pass.
+        .testTarget(name: "CellLanguageTests", dependencies: ["CellLanguage", "GateLabTasks", "Cells", "Verification", "Autodiff", "GradCheck", "GSLKit", "Reproductions", "Probe", "FuzzSupport"]),
         .testTarget(name: "InterchangeTests", dependencies: ["Interchange", "Cells", "Autodiff", "GSLKit"]),
         .testTarget(name: "VerificationTests", dependencies: ["Verification", "Cells", "GradCheck"]),
         // Mutated reference cases, weights files, checkpoints and experiment files, each input

@@ -2,6 +2,7 @@ import Autodiff
 import CellLanguage
 import Cells
 import Foundation
+import GateLabTasks
 import GSLKit
 import Interchange
 import Training

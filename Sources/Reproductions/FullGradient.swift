@@ -1,3 +1,5 @@
+import GateLabTasks
+
 /// The FULL gradient (BPTT through every recurrent connection, no truncation) over flat buffers:
 /// the fast form of `ReferenceBPTT.run(mode: .full)`, used when a preset asks for
 /// `gradient = .full`. The forward pass is `TruncatedRTRL.kernel` itself (its traces are simply
@@ -16,7 +18,7 @@ extension TruncatedRTRL {
     ///   - rule: When a target step is correct.
     ///   - learningRate: α, or nil to leave the weights (and the direction in `gradient`).
     ///   - history: A scratch buffer, grown as needed (reuse it across calls).
-    public mutating func runFullGradient(_ sequence: Sequence, rule: CorrectnessRule, learningRate: Double?,
+    public mutating func runFullGradient(_ sequence: TaskSequence, rule: CorrectnessRule, learningRate: Double?,
                                          history: inout [Double]) -> SequenceOutcome {
         resetActivations()
         let r = recordSize, n = o
@@ -94,7 +96,7 @@ extension TruncatedRTRL {
 
     /// The reverse pass over the recorded steps; leaves −∂L/∂w in `g`.
     private static func reverse(_ n: Offsets, _ d: Double, _ w: UnsafeMutablePointer<Double>, _ g: UnsafeMutablePointer<Double>,
-                                _ h: UnsafeMutablePointer<Double>, _ r: Int, _ sequence: Sequence,
+                                _ h: UnsafeMutablePointer<Double>, _ r: Int, _ sequence: TaskSequence,
                                 _ targets: UnsafePointer<Double>, scratch: UnsafeMutablePointer<Double>) {
         // Scratch: dz (∂L/∂z(t)), dzNext (∂L/∂z(t+1)), dsNext (∂L/∂s(t) via s(t+1)), dyc, dNetK.
         let dz = scratch, dzNext = scratch + n.zCount, dsNext = dzNext + n.zCount

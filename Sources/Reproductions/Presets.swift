@@ -1,3 +1,5 @@
+import GateLabTasks
+
 /// A task of the papers, by name and parameters (Codable, so that a record names its data).
 public enum TaskSpec: Codable, Equatable, Hashable, Sendable {
     /// Exp. 1: embedded Reber grammar, fixed 256/256 training/test sets.

@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import GateLabTasks
 import Glibc
 #else
 import Darwin
@@ -44,7 +45,7 @@ public enum ReferenceBPTT {
     static func f(_ x: Double) -> Double { 1 / (1 + exp(-x)) }
 
     /// The forward pass from zero activations, recording every step.
-    static func forward(_ a: Architecture, _ w: [Double], _ sequence: Sequence, _ decay: Double) -> [Record] {
+    static func forward(_ a: Architecture, _ w: [Double], _ sequence: TaskSequence, _ decay: Double) -> [Record] {
         var records: [Record] = []
         var ycPrev = [Double](repeating: 0, count: a.cells)
         var gatesPrev = [Double](repeating: 0, count: a.blocks * a.gatesPerBlock)
@@ -84,7 +85,7 @@ public enum ReferenceBPTT {
     ///   - weights: Its weights.
     ///   - sequence: The sequence (activations start at zero).
     ///   - stateDecay: The CEC self-weight d.
-    public static func loss(architecture: Architecture, weights: [Double], sequence: Sequence, stateDecay: Double = 1) -> Double {
+    public static func loss(architecture: Architecture, weights: [Double], sequence: TaskSequence, stateDecay: Double = 1) -> Double {
         let records = forward(architecture, weights, sequence, stateDecay)
         var loss = 0.0
         for t in 0..<sequence.length where sequence.hasTarget[t] {
@@ -103,7 +104,7 @@ public enum ReferenceBPTT {
     ///   - sequence: The sequence.
     ///   - stateDecay: The CEC self-weight d.
     ///   - mode: Full or truncated gradient.
-    public static func run(architecture a: Architecture, weights w: [Double], sequence: Sequence,
+    public static func run(architecture a: Architecture, weights w: [Double], sequence: TaskSequence,
                            stateDecay d: Double = 1, mode: Mode) -> Result {
         let records = forward(a, w, sequence, d)
         var grad = [Double](repeating: 0, count: w.count)   // ∂L/∂w

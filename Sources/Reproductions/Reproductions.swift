@@ -1,11 +1,12 @@
 /// # Reproductions: H&S 1997 and Gers et al. 2000 with their own set-ups
 ///
-/// The tasks, networks, initialisations, learning rule and criteria of Hochreiter & Schmidhuber
+/// The networks, initialisations, learning rule and criteria of Hochreiter & Schmidhuber
 /// (1997), Exps. 1, 2c, 3a, 4, 5, 6a, 6b, and of Gers, Schmidhuber & Cummins (2000), the
 /// continual embedded Reber grammar (Table 2), as described in `Notes/papers/`.
 ///
-/// - Generators: `EmbeddedReberTask`, `ContinualReberStream`, `DistractorTask`, `TwoSequenceTask`,
-///   `MarkedPairTask` (adding, multiplication), `TemporalOrderTask`.
+/// - Generators (in `GateLabTasks`, shared with `train --task`): `EmbeddedReberTask`,
+///   `ContinualReberStream`, `DistractorTask`, `TwoSequenceTask`, `MarkedPairTask` (adding,
+///   multiplication), `TemporalOrderTask`.
 /// - Networks: `Architecture` (memory blocks with shared gates; connectivity F; optional forget
 ///   gates, input→output shortcuts; bias sets) and `Initialisation`.
 /// - Learning rule: `TruncatedRTRL` (App. A.1's truncated gradient as forward traces, O(W) per
@@ -81,3 +82,21 @@
 /// The disagreement therefore stands as a finding; `Notes/hochreiter1997/interpretation.md`
 /// discusses it (the readings above marked [interp] are where the set-up is open).
 public enum Reproductions {}
+
+/// Errors of the reproductions.
+public enum ReproductionError: Error, CustomStringConvertible, Equatable {
+    /// A preset name or variant not in the table.
+    case unknownPreset(String)
+    /// An option that this preset does not support.
+    case unsupported(String)
+    /// A trial checkpoint whose checksum is missing or wrong (the reason).
+    case damagedCheckpoint(String)
+
+    public var description: String {
+        switch self {
+        case .unknownPreset(let s): return "unknown preset \"\(s)\"; see Presets.names"
+        case .unsupported(let s): return s
+        case .damagedCheckpoint(let s): return s
+        }
+    }
+}

@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import GateLabTasks
 import Glibc
 #else
 import Darwin
@@ -48,7 +49,7 @@ public struct TanhRNN: Codable, Equatable, Sendable {
     var offsetV: Int { hidden * rowW }
 
     /// Forward pass from h(−1) = 0: h(t) for every step (h(−1) first) and the outputs y(t).
-    func forward(_ sequence: Sequence) -> (h: [Double], y: [Double]) {
+    func forward(_ sequence: TaskSequence) -> (h: [Double], y: [Double]) {
         let (n, H, K) = (inputs, hidden, outputs)
         var h = [Double](repeating: 0, count: (sequence.length + 1) * H)
         var y = [Double](repeating: 0, count: sequence.length * K)
@@ -71,7 +72,7 @@ public struct TanhRNN: Codable, Equatable, Sendable {
     }
 
     /// The outcome of `y` against the sequence's targets under `rule`.
-    static func outcome(_ sequence: Sequence, _ y: [Double], rule: CorrectnessRule) -> SequenceOutcome {
+    static func outcome(_ sequence: TaskSequence, _ y: [Double], rule: CorrectnessRule) -> SequenceOutcome {
         var outcome = SequenceOutcome(correct: true, finalError: 0, squaredErrorSum: 0, targetSteps: 0)
         let K = sequence.outputSize
         var yt = [Double](repeating: 0, count: K)
@@ -94,12 +95,12 @@ public struct TanhRNN: Codable, Equatable, Sendable {
     }
 
     /// A forward pass only (testing).
-    public func run(_ sequence: Sequence, rule: CorrectnessRule) -> SequenceOutcome {
+    public func run(_ sequence: TaskSequence, rule: CorrectnessRule) -> SequenceOutcome {
         TanhRNN.outcome(sequence, forward(sequence).y, rule: rule)
     }
 
     /// −∂L/∂w over the sequence by BPTT (the descent direction), with the forward pass's outcome.
-    public func descent(_ sequence: Sequence, rule: CorrectnessRule) -> (descent: [Double], outcome: SequenceOutcome) {
+    public func descent(_ sequence: TaskSequence, rule: CorrectnessRule) -> (descent: [Double], outcome: SequenceOutcome) {
         let (n, H, K) = (inputs, hidden, outputs)
         let (h, y) = forward(sequence)
         var grad = [Double](repeating: 0, count: weights.count)   // ∂L/∂w
@@ -136,14 +137,14 @@ public struct TanhRNN: Codable, Equatable, Sendable {
     }
 
     /// One on-line step of the control: BPTT over the sequence, then w += α · (−∂L/∂w).
-    public mutating func train(_ sequence: Sequence, rule: CorrectnessRule, learningRate: Double) -> SequenceOutcome {
+    public mutating func train(_ sequence: TaskSequence, rule: CorrectnessRule, learningRate: Double) -> SequenceOutcome {
         let (direction, outcome) = descent(sequence, rule: rule)
         for i in 0..<weights.count { weights[i] += learningRate * direction[i] }
         return outcome
     }
 
     /// L = ½ Σ (t − y)² over the target steps (for the finite-difference check).
-    public func loss(_ sequence: Sequence) -> Double {
+    public func loss(_ sequence: TaskSequence) -> Double {
         let y = forward(sequence).y
         var loss = 0.0
         for t in 0..<sequence.length where sequence.hasTarget[t] {

@@ -1,3 +1,4 @@
+import GateLabTasks
 import RecordKeys
 import Foundation
 import GSLKit
@@ -225,9 +226,9 @@ public struct Trial: Codable {
     var successiveCorrect = 0
     var nextNSeq = 0
     var st1Reached = false
-    var trainingSet: [Sequence] = []
-    var testSet: [Sequence] = []
-    var buffer: Sequence
+    var trainingSet: [TaskSequence] = []
+    var testSet: [TaskSequence] = []
+    var buffer: TaskSequence
     var lastMeanStreamLength: Double?
     var lastTestStreamLengths: [Int] = []
     /// Scratch for the full gradient's per-step records (not part of the trial's state).
@@ -273,7 +274,7 @@ public struct Trial: Codable {
                                           weights: p.initialisation.weights(for: p.architecture, using: rng),
                                           stateDecay: p.stateDecay))
         }
-        buffer = Sequence(inputSize: p.architecture.inputs, outputSize: p.architecture.outputs)
+        buffer = TaskSequence(inputSize: p.architecture.inputs, outputSize: p.architecture.outputs)
         switch p.criterion {
         case .successiveCorrect, .perfectStreams: break
         case .st3(_, let window), .nSeq(_, let window):
@@ -285,8 +286,8 @@ public struct Trial: Codable {
         case .trainingAndTestSetCorrect:
             let task = EmbeddedReberTask()
             let (training, test) = EmbeddedReberTask.dataSets(using: try p.dataSetPairs.map { try Trial.dataSource(seed: seed, pairs: $0) } ?? rng)
-            func coded(_ s: [Reber.Symbol]) -> Sequence {
-                var sequence = Sequence(inputSize: 7, outputSize: 7)
+            func coded(_ s: [Reber.Symbol]) -> TaskSequence {
+                var sequence = TaskSequence(inputSize: 7, outputSize: 7)
                 task.code(s, into: &sequence)
                 return sequence
             }
@@ -490,7 +491,7 @@ public struct Trial: Codable {
 
     /// Forward passes over fixed sequences: how many are wrong, the MSE, and (single-output
     /// tasks only, i.e. Exp. 3) the mean absolute error at the sequence end.
-    mutating func evaluate(_ sequences: [Sequence]) -> (wrong: Int, mse: Double, meanAbsolute: Double) {
+    mutating func evaluate(_ sequences: [TaskSequence]) -> (wrong: Int, mse: Double, meanAbsolute: Double) {
         var wrong = 0, squared = 0.0, absolute = 0.0, count = 0
         let n = parameters.architecture.outputs
         for sequence in sequences {
@@ -663,7 +664,7 @@ public enum TrialNetwork: Codable {
     }
 
     /// A forward pass over `sequence` without learning (the LSTM's activations start from zero).
-    mutating func test(_ sequence: Sequence, rule: CorrectnessRule) -> SequenceOutcome {
+    mutating func test(_ sequence: TaskSequence, rule: CorrectnessRule) -> SequenceOutcome {
         switch self {
         case .tanhRNN(let net): return net.run(sequence, rule: rule)
         case .lstm: return withLSTM { $0.run(sequence, rule: rule, timing: .none) }

@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import GateLabTasks
 import Glibc
 #else
 import Darwin
@@ -345,7 +346,7 @@ extension TruncatedRTRL {
     ///   - sequence: The sequence.
     ///   - rule: When a target step is correct.
     ///   - timing: Whether and when the weights change.
-    public mutating func run(_ sequence: Sequence, rule: CorrectnessRule, timing: UpdateTiming) -> SequenceOutcome {
+    public mutating func run(_ sequence: TaskSequence, rule: CorrectnessRule, timing: UpdateTiming) -> SequenceOutcome {
         resetActivations()
         let offsets = o, decay = stateDecay
         let nOut = o.nOut, nIn = o.nIn

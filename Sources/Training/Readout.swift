@@ -1,4 +1,5 @@
 import Autodiff
+import GateLabTasks
 
 /// The linear readout and the loss of one time step, as a one-step program on the graph
 /// engine: y = W h + b (PyTorch's `nn.Linear`), then

@@ -1,5 +1,6 @@
 import Autodiff
 import Cells
+import GateLabTasks
 import GSLKit
 
 /// A recurrent network of any depth plus a linear readout of its top layer, unrolled for one

@@ -3,6 +3,7 @@ import CellLanguage
 import Cells
 import Experiments
 import Foundation
+import GateLabTasks
 import GSLKit
 
 /// One point of the held-out learning curve.

@@ -3,6 +3,7 @@ import CellLanguage
 import Cells
 import Foundation
 import Experiments
+import GateLabTasks
 
 /// Everything that defines a training run; recorded with its result.
 ///

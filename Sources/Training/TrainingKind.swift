@@ -3,6 +3,7 @@ import CellLanguage
 import Cells
 import Experiments
 import Foundation
+import GateLabTasks
 import TOMLKit
 
 /// Experiments of kind `train`: a grid of training runs (`Trainer`) and the report of their

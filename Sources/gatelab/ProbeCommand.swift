@@ -2,6 +2,7 @@ import ArgumentParser
 import Cells
 import Experiments
 import Foundation
+import GateLabTasks
 import GSLKit
 import Interchange
 import Probe

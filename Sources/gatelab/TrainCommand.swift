@@ -3,6 +3,7 @@ import ArgumentParser
 import Cells
 import Experiments
 import Foundation
+import GateLabTasks
 import Interchange
 import Probe
 import Training

@@ -2,6 +2,7 @@ import Autodiff
 @testable import CellLanguage
 @testable import Cells
 import Foundation
+import GateLabTasks
 import GSLKit
 import Probe
 import Reproductions
@@ -39,7 +40,7 @@ enum PaperCells {
     /// states), the paper's logistic output units on the cells (and inputs), the loss
     /// L = ½ Σ (t − y)² over the target steps. Returns the outputs of every step and −∂L/∂w in
     /// `Architecture`'s layout (the descent direction of `ReferenceBPTT` and `TruncatedRTRL`).
-    static func engine(_ cell: LanguageCell, _ a: Architecture, _ w: [Double], _ sequence: Sequence)
+    static func engine(_ cell: LanguageCell, _ a: Architecture, _ w: [Double], _ sequence: TaskSequence)
         throws -> (outputs: [[Double]], descent: [Double]) {
         let g = Graph()
         let specs = cell.parameters(inputSize: a.inputs, hiddenSize: a.cells)
@@ -112,9 +113,9 @@ enum PaperCells {
 
     /// A random sequence of `length` steps with a target at the end only (the error of Exps. 2c–6),
     /// or at every step (Exp. 1, the CERG stream).
-    static func sequence(_ a: Architecture, length: Int, seed: UInt64, everyStep: Bool = false) throws -> Sequence {
+    static func sequence(_ a: Architecture, length: Int, seed: UInt64, everyStep: Bool = false) throws -> TaskSequence {
         let rng = try RandomSource(seed: seed)
-        var s = Sequence(inputSize: a.inputs, outputSize: a.outputs)
+        var s = TaskSequence(inputSize: a.inputs, outputSize: a.outputs)
         s.length = length
         s.inputs = rng.uniformArray(count: length * a.inputs, low: -1, high: 1)
         s.targets = [Double](repeating: 0, count: length * a.outputs)

@@ -1,3 +1,4 @@
+import GateLabTasks
 import GSLKit
 import Testing
 @testable import Reproductions
@@ -9,7 +10,7 @@ struct ControlTests {
         let rng = try RandomSource(seed: 5)
         let net = TanhRNN(inputs: 3, hidden: 4, outputs: 2,
                           weights: rng.uniformArray(count: TanhRNN.weightCount(inputs: 3, hidden: 4, outputs: 2), low: -0.8, high: 0.8))
-        var sequence = Sequence(inputSize: 3, outputSize: 2)
+        var sequence = TaskSequence(inputSize: 3, outputSize: 2)
         sequence.reset(length: 12)
         for i in 0..<sequence.inputs.count { sequence.inputs[i] = rng.uniform(-1, 1) }
         for t in 0..<12 where everyStep || t == 11 {

@@ -1,3 +1,4 @@
+import GateLabTasks
 import GSLKit
 import Testing
 @testable import Reproductions
@@ -18,8 +19,8 @@ private let cases: [(name: String, architecture: Architecture, decay: Double)] =
 
 /// A random sequence for `architecture`: inputs in [−1, 1], targets in [0, 1] at the steps
 /// chosen by `everyStep` (else only at the end).
-private func randomSequence(_ a: Architecture, length: Int, everyStep: Bool, rng: RandomSource) -> Sequence {
-    var sequence = Sequence(inputSize: a.inputs, outputSize: a.outputs)
+private func randomSequence(_ a: Architecture, length: Int, everyStep: Bool, rng: RandomSource) -> TaskSequence {
+    var sequence = TaskSequence(inputSize: a.inputs, outputSize: a.outputs)
     sequence.reset(length: length)
     for i in 0..<sequence.inputs.count { sequence.inputs[i] = rng.uniform(-1, 1) }
     for t in 0..<length where everyStep || t == length - 1 {
@@ -60,7 +61,7 @@ struct GradientTests {
     }
 
     /// Worst relative error of `gradient` against central differences of the loss.
-    private func worstRelativeError(_ a: Architecture, _ weights: [Double], _ sequence: Sequence, _ decay: Double,
+    private func worstRelativeError(_ a: Architecture, _ weights: [Double], _ sequence: TaskSequence, _ decay: Double,
                                     _ descent: [Double]) -> (Double, Int) {
         let h = 1e-5
         var worst = (0.0, -1)

@@ -1,4 +1,5 @@
 import Foundation
+import GateLabTasks
 import GSLKit
 import Testing
 import Experiments

@@ -1,7 +1,11 @@
 import GSLKit
 
-// The tasks of H&S 1997 §5 whose error comes only at the sequence end (Exps. 2c, 3a, 4, 5, 6a,
-// 6b). Positions in comments are the paper's 1-based ones; the code indexes from 0.
+// The tasks of Hochreiter & Schmidhuber (1997) §5 whose error comes only at the sequence end
+// (Exps. 2c, 3a, 4, 5, 6a, 6b), each written once: the reproductions stream their sequences to
+// truncated RTRL, and `train --task adding-hs | temporal-order` lays the same sequences out as
+// batches (`HochreiterAddingProblem`, `TemporalOrder`). Positions in comments are the paper's
+// 1-based ones; the code indexes from 0. The readings marked [interp] are those of
+// Notes/papers/hochreiter1997.md, which quotes the set-ups they read.
 
 /// Exp. 2c (§5.2): distractors, very long lags, no local regularities.
 ///
@@ -25,7 +29,7 @@ public struct DistractorTask: SequenceTask {
         self.p = p
     }
 
-    public func generate(into sequence: inout Sequence, using rng: RandomSource) {
+    public func generate(into sequence: inout TaskSequence, using rng: RandomSource) {
         let (e, b, x) = (p, p + 1, p + 2)
         // The class symbol x or y, probability 0.5 each [interp].
         let isY = rng.integer(below: 2) == 1
@@ -63,7 +67,7 @@ public struct TwoSequenceTask: SequenceTask {
         self.N = N
     }
 
-    public func generate(into sequence: inout Sequence, using rng: RandomSource) {
+    public func generate(into sequence: inout TaskSequence, using rng: RandomSource) {
         // The two classes have probability 0.5 each.
         let classOne = rng.integer(below: 2) == 0
         // Length random in T…T + T/10: a uniform integer [interp]; no length-T/2 sequences.
@@ -81,7 +85,22 @@ public struct TwoSequenceTask: SequenceTask {
 
 /// Exps. 4 and 5 (§5.4, §5.5): the adding and the multiplication problem.
 ///
-/// Each step carries the pair (value, marker) on 2 input units.
+/// Each step carries the pair (value, marker) on 2 input units. The paper's set-up
+/// (Notes/papers/hochreiter1997.md, "Exp. 4"), read as follows:
+/// - The length is uniform in T…T + T/10 [interp: uniform integer].
+/// - Values are uniform in [−1, 1] (Exp. 4 [interp: uniform]) or in [0, 1] (Exp. 5).
+/// - "Exactly two pairs are marked with 1.0": the first uniformly among the first 10 pairs
+///   (pair 0 included), the second uniformly among "the first T/2 − 1 pairs that are still
+///   unmarked", i.e. the first T/2 pairs without the first marked one [interp: the paraphrase's
+///   own reading, "positions 1…T/2 without X1's"; it also gives the stated minimal lag T/2].
+///   Pair 0 can be either marked pair: its −1 is not a marker of the sum, and the pairs are
+///   chosen before the −1s are written.
+/// - The first and the last pair carry marker −1, all other unmarked pairs 0; a marked pair 0
+///   keeps its marker 1.0, since exactly two pairs carry 1.0 [interp: the paper does not say,
+///   §6.8 of the notes; this is the reading "exactly two pairs are marked with 1.0" leaves].
+/// - A marked pair 0 has its value set to 0 (adding) or 1.0 (multiplication), so that it
+///   contributes nothing ("if the first pair is the one marked, X1 is set to 0"; Exp. 5: 1.0).
+/// - The target, at the end only: 0.5 + (X1 + X2)/4 ∈ [0, 1] (Exp. 4) or X1 · X2 (Exp. 5).
 public struct MarkedPairTask: SequenceTask {
     /// Which of the two problems.
     public enum Kind: String, Codable, Sendable {
@@ -100,36 +119,33 @@ public struct MarkedPairTask: SequenceTask {
 
     /// - Parameters:
     ///   - kind: Adding (Exp. 4) or multiplication (Exp. 5).
-    ///   - T: The minimal sequence length.
+    ///   - T: The minimal sequence length (at least 20, so that the first ten pairs lie in the
+    ///     first half; `HochreiterAddingProblem` checks it).
     public init(_ kind: Kind, T: Int) {
         self.kind = kind
         self.T = T
     }
 
-    public func generate(into sequence: inout Sequence, using rng: RandomSource) {
-        // The length is random between T and T + T/10 (a uniform integer [interp]).
+    /// The probability that pair 0 is one of the two marked pairs (and so contributes 0 to the
+    /// sum, or 1 to the product): 1/10 as the first, and 9/10 · 1/(T/2 − 1) as the second.
+    public var pairZeroMarkedProbability: Double { 0.1 + 0.9 / Double(T / 2 - 1) }
+
+    public func generate(into sequence: inout TaskSequence, using rng: RandomSource) {
         let length = T + rng.integer(below: T / 10 + 1)
         sequence.reset(length: length)
-        // Values: uniform in [−1, 1] (Exp. 4 [interp: uniform]) or in [0, 1] (Exp. 5).
         let low = kind == .adding ? -1.0 : 0.0
         for t in 0..<length { sequence.inputs[2 * t] = rng.uniform(low, 1.0) }
-        // The first and the last pair carry marker −1; all other markers are 0 …
         sequence.inputs[1] = -1
         sequence.inputs[2 * (length - 1) + 1] = -1
-        // … except the two marked with 1.0. The first is at random among the first 10 pairs.
         let first = rng.integer(below: 10)
-        // The second is at random among the first T/2 − 1 still unmarked pairs: positions
-        // 1…T/2 without the first's [interp].
+        // The second: uniform over the first T/2 pairs without the first marked one.
         var second = rng.integer(below: T / 2 - 1)
         if second >= first { second += 1 }
-        // If the first pair is marked, its value is set to 0 (adding) or 1.0 (multiplication),
-        // so that it contributes nothing; its marker stays 1.0 [interp: the paper does not say].
         for position in [first, second] {
             sequence.inputs[2 * position + 1] = 1.0
             if position == 0 { sequence.inputs[0] = kind == .adding ? 0.0 : 1.0 }
         }
         let (x1, x2) = (sequence.inputs[2 * first], sequence.inputs[2 * second])
-        // The target, at the end only: 0.5 + (X1 + X2)/4.0 in [0, 1], or X1 · X2 unscaled.
         sequence.setFinalTarget([kind == .adding ? 0.5 + (x1 + x2) / 4.0 : x1 * x2])
         sequence.label = second
     }
@@ -137,8 +153,16 @@ public struct MarkedPairTask: SequenceTask {
 
 /// Exps. 6a and 6b (§5.6): temporal order, 4 or 8 classes.
 ///
-/// Symbols (one-hot on 8 inputs): E = 0, B = 1, a…d = 2…5, X = 6, Y = 7.
+/// Symbols (one-hot on 8 inputs): E = 0, B = 1, a…d = 2…5, X = 6, Y = 7. The paper's set-up
+/// (Notes/papers/hochreiter1997.md, "Exps. 6a and 6b"): the sequence starts with E and ends with
+/// B, its length is uniform in T…T + T/10 (T = 100 in the paper) [interp: uniform integer]; the
+/// relevant positions (1-based, E at position 1) are uniform in their ranges and hold X or Y with
+/// probability 0.5 each [interp: uniform draws]; every other element is uniform over
+/// {a, b, c, d}. The class is the X/Y order read as a binary number, X = 0; its target is one-hot
+/// at the sequence end only.
 public struct TemporalOrderTask: SequenceTask {
+    /// T: the minimal length (100 in the paper).
+    public let T: Int
     /// The 1-based position ranges of the relevant X/Y symbols: 6a has 10…20 and 50…60;
     /// 6b has 10…20, 33…43 and 66…76.
     public let relevantRanges: [ClosedRange<Int>]
@@ -147,26 +171,34 @@ public struct TemporalOrderTask: SequenceTask {
     public var outputSize: Int { 1 << relevantRanges.count }
 
     /// Exp. 6a: 4 classes, (X,X)→Q, (X,Y)→R, (Y,X)→S, (Y,Y)→U (class indices 0…3).
-    public static let sixA = TemporalOrderTask(relevantRanges: [10...20, 50...60])
+    public static let sixA = TemporalOrderTask(T: 100, relevantRanges: [10...20, 50...60])
     /// Exp. 6b: 8 classes, XXX→Q, XXY→R, XYX→S, XYY→U, YXX→V, YXY→A, YYX→B, YYY→C (0…7).
-    public static let sixB = TemporalOrderTask(relevantRanges: [10...20, 33...43, 66...76])
+    public static let sixB = TemporalOrderTask(T: 100, relevantRanges: [10...20, 33...43, 66...76])
 
-    /// - Parameter relevantRanges: The 1-based position ranges of the relevant symbols.
-    public init(relevantRanges: [ClosedRange<Int>]) {
+    /// Exp. 6a's ranges scaled to minimal length T: T/10…T/5 and T/2…T/2 + T/10 (10…20 and
+    /// 50…60 at T = 100) [interp: the paper has only T = 100].
+    /// - Parameter T: The minimal length, at least 20 (`TemporalOrder` checks it).
+    public static func sixA(T: Int) -> TemporalOrderTask {
+        TemporalOrderTask(T: T, relevantRanges: [(T / 10)...(T / 5), (T / 2)...(T / 2 + T / 10)])
+    }
+
+    /// - Parameters:
+    ///   - T: The minimal length; lengths are uniform in T…T + T/10.
+    ///   - relevantRanges: The 1-based position ranges of the relevant symbols, each within
+    ///     2…T − 1 (after E, before the earliest B).
+    public init(T: Int, relevantRanges: [ClosedRange<Int>]) {
+        self.T = T
         self.relevantRanges = relevantRanges
     }
 
-    public func generate(into sequence: inout Sequence, using rng: RandomSource) {
-        // Length random in 100…110 (uniform integer [interp]).
-        let length = 100 + rng.integer(below: 11)
+    public func generate(into sequence: inout TaskSequence, using rng: RandomSource) {
+        let length = T + rng.integer(below: T / 10 + 1)
         var symbols = [Int](repeating: 0, count: length)
-        // Every other element is random from {a, b, c, d} …
+        // Every element is drawn from {a, b, c, d} first (so that the draws do not depend on
+        // where the relevant symbols fall), then E, B and X|Y are written over it.
         for t in 0..<length { symbols[t] = 2 + rng.integer(below: 4) }
-        // … it starts with E and ends with B (the trigger) …
         symbols[0] = 0
         symbols[length - 1] = 1
-        // … and position t_i (uniform in its range) holds X or Y (probability 0.5 each)
-        // [interp: uniform draws]. The class is the X/Y order read as a binary number, X = 0.
         var label = 0
         for range in relevantRanges {
             let position = range.lowerBound + rng.integer(below: range.count)
@@ -176,7 +208,6 @@ public struct TemporalOrderTask: SequenceTask {
         }
         sequence.reset(length: length)
         for (t, symbol) in symbols.enumerated() { sequence.inputs[t * 8 + symbol] = 1 }
-        // One-hot target at the sequence end only.
         var target = [Double](repeating: 0, count: outputSize)
         target[label] = 1
         sequence.setFinalTarget(target)

@@ -47,15 +47,13 @@ public struct AddingProblem: ForgettingTask {
     public func isSolved(loss: Double, fractionCorrect: Double) -> Bool { loss < 0.01 }
 }
 
-/// The adding problem as Hochreiter & Schmidhuber (1997) define it, Experiment 4: pairs
-/// (value ~ U[−1, 1], marker ∈ {−1, 0, 1}); each sequence's length is uniform in
-/// [T, T + T/10]; one of the first 10 pairs is marked (marker 1), its value X1; then one of the
-/// first T/2 − 1 pairs still unmarked, X2. The first and the last pair carry marker −1; when the
-/// first marked pair is pair 0, it keeps marker −1 and X1 = 0 (its value is set to 0 too, so
-/// that input and target agree). The target at each sequence's last step is
-/// 0.5 + (X1 + X2)/4 ∈ [0, 1]; loss MSE. A sequence is correct when the absolute error is
-/// below 0.04; solved when every held-out sequence is correct (the paper stops when the last
-/// 2000 training sequences all are).
+/// The adding problem as Hochreiter & Schmidhuber (1997) define it, Experiment 4, as batches:
+/// the sequences of `MarkedPairTask(.adding, T: length)` (which states the paper's reading and
+/// its source), the same ones the Exp. 4 reproduction trains on one at a time. Pairs
+/// (value ~ U[−1, 1], marker ∈ {−1, 0, 1}), lengths uniform in [T, T + T/10], the target
+/// 0.5 + (X1 + X2)/4 ∈ [0, 1] at each sequence's last step; loss MSE. A sequence is correct when
+/// the absolute error is below 0.04; solved when every held-out sequence is correct (the paper
+/// stops when the last 2000 training sequences all are).
 public struct HochreiterAddingProblem: ForgettingTask {
     public let name = "adding-hs"
     public let length: Int
@@ -63,7 +61,9 @@ public struct HochreiterAddingProblem: ForgettingTask {
     public let loss = TaskLoss.meanSquaredError(outputs: 1)
     public var steps: Int { length + length / 10 }
     public let criterion = "every held-out sequence within 0.04 of its target (Hochreiter & Schmidhuber 1997)"
-    public let baselineDescription = "MSE of the constant prediction 0.5 + E[X1 + X2]/4 = 0.5: Var(X1 + X2)/16 ≈ 1/24 (less the rare X1 = 0 case)"
+    public let baselineDescription = "MSE of the constant prediction 0.5 + E[X1 + X2]/4 = 0.5: Var(X1 + X2)/16 ≈ 1/24 (less the rare marked pair 0, whose value is 0)"
+    /// The paper's generator.
+    public let generator: MarkedPairTask
 
     /// Creates the task for minimal length `length` ≥ 20 (so that the first ten pairs fit in the
     /// first half).
@@ -72,33 +72,19 @@ public struct HochreiterAddingProblem: ForgettingTask {
             throw TaskError.badParameter(task: "adding-hs", message: "length must be ≥ 20 (the first marker is among the first 10 pairs), got \(length)")
         }
         self.length = length
+        generator = MarkedPairTask(.adding, T: length)
     }
 
-    /// Var(X1 + X2)/16 with X1 = 0 with probability 1/10: (0.9 · 1/3 + 1/3)/16.
-    public var baseline: Double { (0.9 / 3 + 1.0 / 3) / 16 }
+    /// Var(X1 + X2)/16: each marked value is U[−1, 1] (variance 1/3), or 0 on pair 0, which is
+    /// the first marked pair with probability 1/10 and the second with 9/10 · 1/(T/2 − 1).
+    public var baseline: Double {
+        let secondAtZero = generator.pairZeroMarkedProbability - 0.1
+        return (0.9 / 3 + (1 - secondAtZero) / 3) / 16
+    }
 
+    /// A batch of `size` sequences of the generator, drawn one after another from `rng`.
     public func batch(size: Int, using rng: RandomSource) -> TaskBatch {
-        var batch = TaskBatch(size: size, steps: steps, inputSize: 2)
-        var targets = [StepTargets]()
-        for b in 0..<size {
-            let n = length + rng.integer(below: length / 10 + 1)
-            batch.lengths[b] = n
-            for t in 0..<n { batch[t, b, 0] = rng.uniform(-1, 1) }
-            let first = rng.integer(below: 10)
-            // Pairs 1 ..< T/2 − 1 other than `first` are the unmarked ones among the first T/2 − 1.
-            let candidates = (1..<(length / 2 - 1)).filter { $0 != first }
-            let second = candidates[rng.integer(below: candidates.count)]
-            var x1 = batch[first, b, 0]
-            if first == 0 { x1 = 0; batch[0, b, 0] = 0 }
-            batch[first, b, 1] = 1
-            batch[second, b, 1] = 1
-            batch[0, b, 1] = -1
-            batch[n - 1, b, 1] = -1
-            let target = 0.5 + (x1 + batch[second, b, 0]) / 4
-            targets.append(StepTargets(step: n - 1, rows: [b], values: [target]))
-        }
-        batch.targets = merge(targets)
-        return batch
+        TaskBatch(sequences: (0..<size).map { _ in generator.sample(using: rng) }, loss: loss, steps: steps)
     }
 
     public func isCorrect(prediction: ArraySlice<Double>, value: ArraySlice<Double>, label: Int) -> Bool {
@@ -106,18 +92,4 @@ public struct HochreiterAddingProblem: ForgettingTask {
     }
 
     public func isSolved(loss: Double, fractionCorrect: Double) -> Bool { fractionCorrect >= 1 }
-}
-
-/// Targets of single rows merged into one `StepTargets` per step, by increasing step.
-func merge(_ single: [StepTargets]) -> [StepTargets] {
-    var byStep = [Int: StepTargets]()
-    for s in single {
-        if var m = byStep[s.step] {
-            m.rows += s.rows; m.values += s.values; m.classes += s.classes
-            byStep[s.step] = m
-        } else {
-            byStep[s.step] = s
-        }
-    }
-    return byStep.keys.sorted().map { byStep[$0]! }
 }

@@ -4,7 +4,7 @@ import GSLKit
 /// and the continual stream of Gers, Schmidhuber & Cummins 2000 (CERG).
 ///
 /// Figure 3 is not in the OCR; the transition table is the standard graph, checked against the
-/// example strings of willamette.edu/~gorr/classes/cs449/reber.html (see hochreiter1997.md §5).
+/// example strings of willamette.edu/~gorr/classes/cs449/reber.html (see Notes/papers/hochreiter1997.md, Exp. 1).
 public enum Reber {
     /// The alphabet, coded one-hot in this order on 7 input and 7 output units.
     public enum Symbol: Int, CaseIterable, Sendable {
@@ -59,9 +59,9 @@ public enum Reber {
     /// The legal successors after each prefix of an embedded Reber string: element i is the set
     /// of symbols the grammar allows right after `symbols[i]`; after the final E it is {B}, the
     /// start of the next string in the continual stream (Gers 2000).
-    /// - Throws: `ReproductionError.notInGrammar` if the string leaves the grammar.
+    /// - Throws: `TaskError.notInGrammar` if the string leaves the grammar.
     public static func legalSuccessors(of symbols: [Symbol]) throws -> [Set<Symbol>] {
-        func fail() -> ReproductionError { .notInGrammar(symbols.map { "\($0)" }.joined()) }
+        func fail() -> TaskError { .notInGrammar(symbols.map { "\($0)" }.joined()) }
         guard symbols.count >= 9, symbols[0] == .B, symbols[1] == .T || symbols[1] == .P,
               symbols[2] == .B, symbols[symbols.count - 2] == symbols[1], symbols.last == .E,
               symbols[symbols.count - 3] == .E
@@ -85,11 +85,11 @@ public enum Reber {
 ///
 /// One sequence is one string of L symbols presented as L − 1 steps: step t shows symbol t and
 /// its target is symbol t + 1. There is no step for the final E (no target after it) [interp of
-/// hochreiter1997.md §5 Exp. 1].
+/// Notes/papers/hochreiter1997.md, Exp. 1].
 ///
 /// - Targets: one-hot of the actual next symbol — the paper does not give the target vector, and
-///   this is the reading of hochreiter1997.md [interp]. `Sequence.legal` marks every legal
-///   successor, for the success rule (the n legal successors are the n largest outputs).
+///   this is the reading of Notes/papers/hochreiter1997.md [interp]. `TaskSequence.legal` marks
+///   every legal successor, for the success rule (the n legal successors are the n largest outputs).
 public struct EmbeddedReberTask: SequenceTask {
     public var inputSize: Int { Reber.alphabetSize }
     public var outputSize: Int { Reber.alphabetSize }
@@ -98,12 +98,12 @@ public struct EmbeddedReberTask: SequenceTask {
     public init() {}
 
     /// Draws a random string and codes it.
-    public func generate(into sequence: inout Sequence, using rng: RandomSource) {
+    public func generate(into sequence: inout TaskSequence, using rng: RandomSource) {
         code(Reber.embeddedString(using: rng), into: &sequence)
     }
 
     /// Codes a given string as a sequence (used for the fixed training and test sets).
-    public func code(_ symbols: [Reber.Symbol], into sequence: inout Sequence) {
+    public func code(_ symbols: [Reber.Symbol], into sequence: inout TaskSequence) {
         let legal = try! Reber.legalSuccessors(of: symbols)
         let n = Reber.alphabetSize
         sequence.reset(length: symbols.count - 1, withLegal: true)
@@ -139,8 +139,8 @@ public struct EmbeddedReberTask: SequenceTask {
 /// The continual embedded Reber stream of Gers et al. 2000: embedded Reber strings one after
 /// another with no reset and no boundary signal; at every step the net predicts the next symbol.
 ///
-/// - Target coding [interp, gers2000.md §1 "not found"]: the target marks **every legal next
-///   symbol** with 1.0 and the others with 0.0. With the correctness rule "every output's absolute
+/// - Target coding [interp, Notes/papers/gers2000.md §1 and §8: "not found"]: the target marks
+///   **every legal next symbol** with 1.0 and the others with 0.0. With the correctness rule "every output's absolute
 ///   error < 0.49" this requires every output on the right side of 0.5 — in particular, after the
 ///   inner E, only the remembered T or P may be above 0.5, so the task needs memory. (A one-hot
 ///   target of the actual symbol could never be met at a two-way branch.)
@@ -169,26 +169,5 @@ public struct ContinualReberStream: Codable, Equatable, Sendable {
         }
         defer { position += 1 }
         return (current[position], currentLegal[position], position == 0)
-    }
-}
-
-/// Errors of this module.
-public enum ReproductionError: Error, CustomStringConvertible, Equatable {
-    /// A string that the embedded Reber grammar does not accept.
-    case notInGrammar(String)
-    /// A preset name or variant not in the table.
-    case unknownPreset(String)
-    /// An option that this preset does not support.
-    case unsupported(String)
-    /// A trial checkpoint whose checksum is missing or wrong (the reason).
-    case damagedCheckpoint(String)
-
-    public var description: String {
-        switch self {
-        case .notInGrammar(let s): return "\"\(s)\" is not an embedded Reber string"
-        case .unknownPreset(let s): return "unknown preset \"\(s)\"; see Presets.names"
-        case .unsupported(let s): return s
-        case .damagedCheckpoint(let s): return s
-        }
     }
 }

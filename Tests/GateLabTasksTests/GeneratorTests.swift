@@ -1,6 +1,6 @@
 import GSLKit
 import Testing
-@testable import Reproductions
+@testable import GateLabTasks
 
 @Suite("Task generators match the papers' set-ups")
 struct GeneratorTests {
@@ -32,7 +32,7 @@ struct GeneratorTests {
         let task = EmbeddedReberTask()
         for _ in 0..<200 {
             let string = Reber.embeddedString(using: rng)
-            var sequence = Sequence(inputSize: 7, outputSize: 7)
+            var sequence = TaskSequence(inputSize: 7, outputSize: 7)
             task.code(string, into: &sequence)
             #expect(sequence.length == string.count - 1)
             for t in 0..<sequence.length {
@@ -88,7 +88,7 @@ struct GeneratorTests {
         let task = DistractorTask(q: 50, p: 50)
         var extra: [Double] = []
         var classes = 0.0
-        var sequence = Sequence(inputSize: 54, outputSize: 2)
+        var sequence = TaskSequence(inputSize: 54, outputSize: 2)
         for _ in 0..<20_000 {
             task.generate(into: &sequence, using: rng)
             let symbols = (0..<sequence.length).map { t in
@@ -118,7 +118,7 @@ struct GeneratorTests {
         let rng = try RandomSource(seed: 6)
         let task = TwoSequenceTask(T: 100, N: 3)
         var noise: [Double] = []
-        var sequence = Sequence(inputSize: 1, outputSize: 1)
+        var sequence = TaskSequence(inputSize: 1, outputSize: 1)
         for _ in 0..<2000 {
             task.generate(into: &sequence, using: rng)
             #expect((100...110).contains(sequence.length))
@@ -138,7 +138,7 @@ struct GeneratorTests {
         let task = MarkedPairTask(.adding, T: T)
         var targets: [Double] = []
         var lengths = Set<Int>()
-        var sequence = Sequence(inputSize: 2, outputSize: 1)
+        var sequence = TaskSequence(inputSize: 2, outputSize: 1)
         for _ in 0..<5000 {
             task.generate(into: &sequence, using: rng)
             let n = sequence.length
@@ -170,7 +170,7 @@ struct GeneratorTests {
         let task = MarkedPairTask(.multiplication, T: 100)
         var targets: [Double] = []
         var firstMarked = 0
-        var sequence = Sequence(inputSize: 2, outputSize: 1)
+        var sequence = TaskSequence(inputSize: 2, outputSize: 1)
         for _ in 0..<5000 {
             task.generate(into: &sequence, using: rng)
             let marked = (0..<sequence.length).filter { sequence.inputs[2 * $0 + 1] == 1 }
@@ -192,7 +192,7 @@ struct GeneratorTests {
         let rng = try RandomSource(seed: 9)
         for task in [TemporalOrderTask.sixA, .sixB] {
             var counts = [Int](repeating: 0, count: task.outputSize)
-            var sequence = Sequence(inputSize: 8, outputSize: task.outputSize)
+            var sequence = TaskSequence(inputSize: 8, outputSize: task.outputSize)
             let n = 16_000
             for _ in 0..<n {
                 task.generate(into: &sequence, using: rng)

@@ -1,7 +1,7 @@
 import Foundation
 import GSLKit
 import Testing
-@testable import Training
+@testable import GateLabTasks
 
 /// Generators: structure of every sequence, and statistics with tolerances of several
 /// standard errors (so a wrong distribution fails, a correct one passes for any seed).
@@ -37,26 +37,27 @@ import Testing
         let task = try HochreiterAddingProblem(length: 100)
         #expect(task.steps == 110)
         let batch = task.batch(size: 3000, using: rng(3))
-        var targets = [Double](), firstAtZero = 0, lengths = Set<Int>()
+        var targets = [Double](), pairZeroMarked = 0, pairZeroAndEarly = 0, lengths = Set<Int>()
         for target in batch.targets {
             for (k, b) in target.rows.enumerated() {
                 let n = batch.lengths[b]
                 lengths.insert(n)
                 #expect(target.step == n - 1)
                 #expect((100...110).contains(n))
-                #expect(batch[0, b, 1] == -1 && batch[n - 1, b, 1] == -1)
                 #expect((n..<110).allSatisfy { batch[$0, b, 0] == 0 && batch[$0, b, 1] == 0 })
+                // Exactly two pairs carry marker 1, both among the first T/2, one among the
+                // first 10; pair 0 may be either of them and then keeps marker 1 and value 0.
                 let ones = (0..<n).filter { batch[$0, b, 1] == 1 }
-                if ones.count == 1 {       // the first marked pair was pair 0: X1 = 0
-                    firstAtZero += 1
+                #expect(ones.count == 2 && ones.allSatisfy { $0 < 50 } && ones.contains { $0 < 10 })
+                #expect(batch[n - 1, b, 1] == -1)
+                #expect((1..<(n - 1)).allSatisfy { ones.contains($0) || batch[$0, b, 1] == 0 })
+                if ones[0] == 0 {
+                    pairZeroMarked += 1
+                    if ones[1] < 10 { pairZeroAndEarly += 1 }
                     #expect(batch[0, b, 0] == 0)
-                    #expect((1..<49).contains(ones[0]))
                 } else {
-                    #expect(ones.count == 2)
-                    #expect(ones.allSatisfy { $0 < 49 })
-                    #expect(ones.contains { $0 < 10 })      // the first among the first 10
+                    #expect(batch[0, b, 1] == -1)
                 }
-                // Target 0.5 + (X1 + X2)/4 over the pairs marked 1 (X1 = 0 when pair 0 was).
                 let marked = ones.map { batch[$0, b, 0] }.reduce(0, +)
                 let value = target.values[k]
                 #expect(abs(value - (0.5 + marked / 4)) < 1e-15)
@@ -64,12 +65,58 @@ import Testing
             }
         }
         #expect(lengths.count == 11)          // every length in [T, T + T/10] occurs
-        #expect(abs(Double(firstAtZero) / 3000 - 0.1) < 0.03)
+        // Pair 0 is marked with probability 1/10 + 9/10 · 1/49 ≈ 0.118 (sd ≈ 0.006 at 3000).
+        #expect(abs(Double(pairZeroMarked) / 3000 - task.generator.pairZeroMarkedProbability) < 0.025)
+        // Pair 0 and another of the first 10 marked: pair 0 first and the second in 1…9
+        // (1/10 · 9/49), or pair 0 second and the first in 1…9 (9/10 · 1/49): 0.037 in all, about
+        // 110 ± 10 of 3000; a generator that never puts the second at pair 0 gives half that.
+        #expect(abs(Double(pairZeroAndEarly) / 3000 - 2 * 0.9 / 49) < 0.01, "\(pairZeroAndEarly)")
         let mean = try Statistics.mean(targets)
         #expect(abs(mean - 0.5) < 0.01)
         let mse = targets.map { ($0 - 0.5) * ($0 - 0.5) }.reduce(0, +) / Double(targets.count)
         #expect(abs(mse - task.baseline) < 0.004, "constant-0.5 MSE \(mse) vs \(task.baseline)")
         #expect(targets.allSatisfy { (0...1).contains($0) })
+    }
+
+    /// `train --task adding-hs | temporal-order` and the Exp. 4 and 6a reproductions read one
+    /// generator each: a batch holds exactly the sequences the generator draws from the same state,
+    /// laid out row by row.
+    @Test func paperTasksBatchTheirGeneratorsSequences() throws {
+        let adding = try HochreiterAddingProblem(length: 100)
+        let order = try TemporalOrder(length: 100)
+        let cases: [(any ForgettingTask, any SequenceTask)] = [(adding, MarkedPairTask(.adding, T: 100)), (order, TemporalOrderTask.sixA)]
+        for (task, generator) in cases {
+            let batch = task.batch(size: 5, using: rng(21))
+            let source = rng(21)
+            let sequences = (0..<5).map { _ in generator.sample(using: source) }
+            #expect(batch == TaskBatch(sequences: sequences, loss: task.loss, steps: task.steps))
+            for (b, sequence) in sequences.enumerated() {
+                #expect(batch.lengths[b] == sequence.length)
+                for t in 0..<sequence.length {
+                    for i in 0..<task.inputSize { #expect(batch[t, b, i] == sequence.inputs[t * task.inputSize + i]) }
+                }
+            }
+        }
+    }
+
+    /// The layout itself: padding after each sequence's end, targets by step with their rows in
+    /// order, classes from one-hot targets, and the batch's step count.
+    @Test func batchLayoutOfSequences() throws {
+        var short = TaskSequence(inputSize: 2, outputSize: 3), long = TaskSequence(inputSize: 2, outputSize: 3)
+        short.reset(length: 2)
+        short.inputs = [1, 2, 3, 4]
+        short.targets[1 * 3 + 2] = 1; short.hasTarget[1] = true
+        long.reset(length: 3)
+        long.inputs = [5, 6, 7, 8, 9, 10]
+        long.targets[0 * 3 + 1] = 1; long.hasTarget[0] = true
+        long.targets[1 * 3 + 0] = 1; long.hasTarget[1] = true
+        let classes = TaskBatch(sequences: [short, long], loss: .crossEntropy(classes: 3), steps: 4)
+        #expect(classes.steps == 4 && classes.lengths == [2, 3])
+        #expect(classes.inputs == [1, 2, 5, 6, 3, 4, 7, 8, 0, 0, 9, 10, 0, 0, 0, 0])
+        #expect(classes.targets == [StepTargets(step: 0, rows: [1], classes: [1]), StepTargets(step: 1, rows: [0, 1], classes: [2, 0])])
+        let values = TaskBatch(sequences: [short, long], loss: .meanSquaredError(outputs: 3))
+        #expect(values.steps == 3)
+        #expect(values.targets[1] == StepTargets(step: 1, rows: [0, 1], values: [0, 0, 1, 1, 0, 0]))
     }
 
     @Test func copyMemoryLayoutBalanceAndBaseline() throws {
@@ -127,18 +174,20 @@ import Testing
 
     @Test func temporalOrderFollowsThePaper() throws {
         let task = try TemporalOrder(length: 100)
+        #expect(task.firstRange == 10...20 && task.secondRange == 50...60)
         let batch = task.batch(size: 4000, using: rng(13))
         var classes = [Int](repeating: 0, count: 4)
         for target in batch.targets {
             for (k, b) in target.rows.enumerated() {
                 let n = batch.lengths[b]
                 #expect((100...110).contains(n) && target.step == n - 1)
+                // E = 0, B = 1, a…d = 2…5, X = 6, Y = 7; positions 1-based in the paper.
                 let symbol = { (t: Int) in (0..<8).first { batch[t, b, $0] == 1 }! }
-                #expect(symbol(0) == 7 && symbol(n - 1) == 6)
-                let xy = (0..<n).filter { (4...5).contains(symbol($0)) }
-                #expect(xy.count == 2 && (10...20).contains(xy[0]) && (50...60).contains(xy[1]))
-                #expect((1..<(n - 1)).filter { !xy.contains($0) }.allSatisfy { symbol($0) < 4 })
-                let c = 2 * (symbol(xy[0]) - 4) + (symbol(xy[1]) - 4)
+                #expect(symbol(0) == 0 && symbol(n - 1) == 1)
+                let xy = (0..<n).filter { symbol($0) >= 6 }
+                #expect(xy.count == 2 && (10...20).contains(xy[0] + 1) && (50...60).contains(xy[1] + 1))
+                #expect((1..<(n - 1)).filter { !xy.contains($0) }.allSatisfy { (2...5).contains(symbol($0)) })
+                let c = 2 * (symbol(xy[0]) - 6) + (symbol(xy[1]) - 6)
                 let v = Array(target.values[(4 * k)..<(4 * k + 4)])
                 #expect(v == (0..<4).map { $0 == c ? 1 : 0 })
                 classes[c] += 1

@@ -191,10 +191,13 @@ public enum TaskError: Error, Equatable, CustomStringConvertible {
     case unknownTask(String)
     /// A length or other parameter out of the task's range.
     case badParameter(task: String, message: String)
+    /// A string that the embedded Reber grammar does not accept.
+    case notInGrammar(String)
     public var description: String {
         switch self {
         case .unknownTask(let n): return "unknown task '\(n)'\(didYouMean(n.lowercased(), among: Tasks.names)); valid tasks: \(Tasks.names.joined(separator: ", "))"
         case let .badParameter(t, m): return "task \(t): \(m)"
+        case .notInGrammar(let s): return "\"\(s)\" is not an embedded Reber string"
         }
     }
 }
