@@ -14,15 +14,30 @@ public struct FigureSeries {
     /// Lines with the same dash key have the same line style throughout the figure (the
     /// setting: forget bias, initialization, …); the first setting that appears is solid.
     public var dashKey: String
+    /// How the series is drawn.
+    public var style: Style
 
-    /// A series; see the properties.
+    /// How a series is drawn.
+    public enum Style: Sendable {
+        /// A line through (x, y), with the band from `low` to `high` when `band` is set.
+        case line
+        /// A marker at each (x, y) (a strip or a scatter plot).
+        case points
+        /// A box from `low` to `high` (the quartiles) at each x, with a bar at y (the median).
+        case box
+        /// A bar from 0 to y at each x.
+        case bars
+    }
+
+    /// A series; see the properties. An empty `title` leaves it out of the legend.
     public init(title: String, points: [(x: Double, y: Double, low: Double, high: Double)], band: Bool = true,
-                colorKey: String? = nil, dashKey: String = "") {
+                colorKey: String? = nil, dashKey: String = "", style: Style = .line) {
         self.title = title
         self.points = points
         self.band = band
         self.colorKey = colorKey ?? title
         self.dashKey = dashKey
+        self.style = style
     }
 }
 
@@ -56,6 +71,10 @@ public struct Figure {
     public var panels: [FigurePanel]
     /// A logarithmic y axis.
     public var logY = false
+    /// A logarithmic x axis.
+    public var logX = false
+    /// Named ticks on the x axis instead of numbers (categories such as cells at x = 1, 2, …).
+    public var xTicks: [(x: Double, label: String)] = []
 
     /// A figure; see the properties.
     public init(file: String, caption: String, title: String, xLabel: String, yLabel: String, panels: [FigurePanel], logY: Bool = false) {
@@ -153,7 +172,8 @@ public struct FigureWriter {
         return (drawn, problems)
     }
 
-    static let palette = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f"]
+    static let palette = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f",
+                          "#393b79", "#ad494a", "#637939", "#7b4173"]
     /// Dash patterns for settings, in order: solid, dashed, dotted, dash-dot, long dash, …
     static let dashes = ["solid", "(12,6)", "(3,4)", "(12,5,3,5)", "(24,8)", "(6,3,3,3,3,3)"]
 
@@ -186,6 +206,14 @@ public struct FigureWriter {
 
             """
         if f.logY { body += "set logscale y\n" }
+        if f.logX { body += "set logscale x\n" }
+        if !f.xTicks.isEmpty {
+            let ticks = f.xTicks.map { "\(quoted($0.label)) \($0.x)" }.joined(separator: ", ")
+            body += "set xtics (\(ticks)) rotate by -30 left\nset xrange [\(f.xTicks.map(\.x).min()! - 0.6):\(f.xTicks.map(\.x).max()! + 0.6)]\n"
+        }
+        if f.panels.contains(where: { $0.series.contains { $0.style == .box || $0.style == .bars } }) {
+            body += "set boxwidth 0.5\n"
+        }
         for panel in f.panels {
             let dashOf = global ? figureStyles : styles(panel.series)
             var colorOf = [String: String]()
@@ -200,8 +228,20 @@ public struct FigureWriter {
                 for p in s.points { data += [p.x, p.y, p.low, p.high].map { $0.isFinite ? $0.description : "NaN" }.joined(separator: " ") + "\n" }
                 let color = colorOf[s.colorKey] ?? "#888888"
                 let dash = Self.dashes[dashOf[s.dashKey]! % Self.dashes.count]
-                if s.band { bands.append("\(quoted(dataPath)) index \(index) using 1:3:4 with filledcurves lc rgb \(quoted(color)) notitle") }
-                lines.append("\(quoted(dataPath)) index \(index) using 1:2 with lines lw 2 dt \(dash) lc rgb \(quoted(color)) title \(quoted(s.title))")
+                let title = s.title.isEmpty ? "notitle" : "title \(quoted(s.title))"
+                switch s.style {
+                case .line:
+                    if s.band { bands.append("\(quoted(dataPath)) index \(index) using 1:3:4 with filledcurves lc rgb \(quoted(color)) notitle") }
+                    lines.append("\(quoted(dataPath)) index \(index) using 1:2 with lines lw 2 dt \(dash) lc rgb \(quoted(color)) \(title)")
+                case .points:
+                    lines.append("\(quoted(dataPath)) index \(index) using 1:2 with points pt 7 ps 0.55 lc rgb \(quoted(color)) \(title)")
+                case .box:
+                    // Boxes behind the markers: quartiles as a candlestick without whiskers, the median a thick bar.
+                    bands.append("\(quoted(dataPath)) index \(index) using 1:3:3:4:4 with candlesticks lc rgb \(quoted(color)) lw 1.5 fs transparent solid 0.15 \(title)")
+                    bands.append("\(quoted(dataPath)) index \(index) using 1:2:2:2:2 with candlesticks lc rgb \(quoted(color)) lw 3 notitle")
+                case .bars:
+                    bands.append("\(quoted(dataPath)) index \(index) using 1:2 with boxes lc rgb \(quoted(color)) fs transparent solid 0.45 \(title)")
+                }
                 index += 1
             }
             body += "set title \(quoted(panel.title)) noenhanced\n"
