@@ -216,11 +216,13 @@ public enum StudyKind: ExperimentKind {
             r.error(baselinePath, "baseline '\(baselineName)' is not among the cells (\(cells.map(\.name).joined(separator: ", "))); name one of them")
         }
         // A cell's name, or the same built-in name or file as one of `cells`.
-        var resolved = TrainingConfiguration()
-        if !cells.contains(where: { $0.name == baselineName }) {
+        var baseline = cells.first { $0.name == baselineName }
+        if baseline == nil {
+            var resolved = TrainingConfiguration()
             do { try TrainingKind.set(&resolved, "cell", baselineValue, baselinePath, r) } catch { throw notAmong() }
+            baseline = cells.first { $0.cell == resolved.cell }
         }
-        guard let baseline = cells.first(where: { $0.name == baselineName || $0.cell == resolved.cell }) else { throw notAmong() }
+        guard let baseline else { throw notAmong() }
         let (samplesValue, samplesPath) = try required("samples", "50")
         let samples = try r.int(samplesValue, samplesPath)
         guard (1...largestSampleCount).contains(samples) else {
@@ -362,7 +364,7 @@ public protocol TaskWithTestSet: ForgettingTask {
 }
 
 /// One hyperparameter's value in a sample.
-public struct StudyValue: Codable, Sendable, Equatable {
+public struct StudyValue: Codable, Sendable, Hashable {
     /// A drawn value: a number, an integer, a string or a boolean.
     public enum Value: Hashable, Sendable {
         case number(Double), integer(Int), text(String), flag(Bool)
