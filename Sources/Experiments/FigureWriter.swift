@@ -217,8 +217,10 @@ public struct FigureWriter {
         for panel in f.panels {
             let dashOf = global ? figureStyles : styles(panel.series)
             var colorOf = [String: String]()
+            // Beside a grey baseline, the palette's own grey would pass for it (a tenth cell).
+            let palette = panel.series.contains { $0.colorKey == "baseline" } ? Self.palette.filter { $0 != "#7f7f7f" } : Self.palette
             for s in panel.series where s.colorKey != "baseline" && colorOf[s.colorKey] == nil {
-                colorOf[s.colorKey] = Self.palette[colorOf.count % Self.palette.count]
+                colorOf[s.colorKey] = palette[colorOf.count % palette.count]
             }
             // Every band first, then every line, so no band covers a line.
             var bands = [String](), lines = [String]()
