@@ -2,7 +2,8 @@ internal import CGSLBLAS
 
 /// An additive model y ≈ c + Σⱼ fⱼ(xⱼ) fitted by least squares, each main effect fⱼ a cubic
 /// B-spline of one feature (`gsl_bspline`, uniform knots over the feature's range) or, for a
-/// categorical feature, one level per coefficient; the coefficients from `gsl_multifit_linear`.
+/// categorical feature, one level per coefficient; the coefficients by least squares
+/// (`gsl_multifit_linear_tsvd`, GSL's `gsl_multifit_linear` with its rank reported).
 ///
 /// The share of each feature is the variance of its fitted main effect over the samples
 /// divided by the variance of y — the functional-ANOVA reading of hyperparameter importance
@@ -39,7 +40,7 @@ public struct AdditiveFit: Sendable {
     ///     on b breakpoints has b + 2 coefficients); by default as many as the samples allow,
     ///     from 2 to 6.
     /// - Throws: `InvalidArgumentError` for mismatched lengths, a non-finite value, a constant
-    ///   response, or fewer samples than coefficients + 2.
+    ///   response, fewer samples than coefficients + 2, or collinear features.
     public init(features: [Feature], response y: [Double], breakpoints: Int? = nil) throws {
         let caller = "AdditiveFit"
         let n = y.count
@@ -117,7 +118,13 @@ public struct AdditiveFit: Sendable {
             throw GSLError(function: caller, reason: "gsl_multifit_linear_alloc returned NULL", file: "", line: 0, code: Int(GSL_ENOMEM))
         }
         defer { gsl_multifit_linear_free(work) }
-        try GSLCall.status(caller) { gsl_multifit_linear(X.pointer, Y.pointer, c.pointer, cov.pointer, &chisq, work) }
+        // `gsl_multifit_linear` is the truncated SVD with tol = machine epsilon; asked for the
+        // rank, it also says when the columns are collinear — features that vary together in
+        // the sample (a paired study's cells pooled over few distinct samples), whose effects
+        // no fit can tell apart: refused rather than split arbitrarily.
+        var rank = 0
+        try GSLCall.status(caller) { gsl_multifit_linear_tsvd(X.pointer, Y.pointer, 1e-10, c.pointer, cov.pointer, &chisq, &rank, work) }
+        try require(rank == p, caller, "the features are collinear in this sample (rank \(rank) of \(p) coefficients): too few distinct samples to tell their effects apart")
         var effects = [[Double]]()
         for block in blocks {
             effects.append((0..<n).map { i in block.reduce(0.0) { $0 + c[$1] * X[i, $1] } })

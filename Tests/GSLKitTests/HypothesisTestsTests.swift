@@ -123,5 +123,9 @@ struct HypothesisTestsTests {
         #expect(isClose(noisy.remainder, 1 - variance(f1) / variance(noisyY), tolerance: 0.06), "\(noisy.remainder)")
         #expect(throws: InvalidArgumentError.self) { try AdditiveFit(features: [.continuous(x1)], response: Array(repeating: 1, count: n)) }
         #expect(throws: InvalidArgumentError.self) { try AdditiveFit(features: [.continuous([1, 2, 3, 4, 5])], response: [1, 2, 3, 4, 6]) }
+        // Two features that vary together (every value repeated as in a pooled paired study of
+        // few samples) are refused, not split arbitrarily.
+        let a = (0..<40).map { Double($0 % 4) }, b = a.map { 10 - 2 * $0 }
+        #expect(throws: InvalidArgumentError.self) { try AdditiveFit(features: [.continuous(a), .continuous(b)], response: a.map { $0 * $0 + 1 }) }
     }
 }
