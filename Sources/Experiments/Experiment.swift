@@ -7,7 +7,7 @@ import TOMLKit
 ///
 /// ```toml
 /// name = "vanishing-gradients"   # required: names the output folder Notes/<name>/
-/// kind = "probe"                 # required: "probe" or "train" (see ExperimentKinds)
+/// kind = "probe"                 # required: "probe", "train", "reproduction" or "study" (see ExperimentKinds)
 /// description = "…"              # optional, quoted in the report
 ///
 /// [defaults]                     # optional: values for every [[grid]] block

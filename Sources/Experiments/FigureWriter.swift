@@ -14,15 +14,30 @@ public struct FigureSeries {
     /// Lines with the same dash key have the same line style throughout the figure (the
     /// setting: forget bias, initialization, …); the first setting that appears is solid.
     public var dashKey: String
+    /// How the series is drawn.
+    public var style: Style
 
-    /// A series; see the properties.
+    /// How a series is drawn.
+    public enum Style: Sendable {
+        /// A line through (x, y), with the band from `low` to `high` when `band` is set.
+        case line
+        /// A marker at each (x, y) (a strip or a scatter plot).
+        case points
+        /// A box from `low` to `high` (the quartiles) at each x, with a bar at y (the median).
+        case box
+        /// A bar from 0 to y at each x.
+        case bars
+    }
+
+    /// A series; see the properties. An empty `title` leaves it out of the legend.
     public init(title: String, points: [(x: Double, y: Double, low: Double, high: Double)], band: Bool = true,
-                colorKey: String? = nil, dashKey: String = "") {
+                colorKey: String? = nil, dashKey: String = "", style: Style = .line) {
         self.title = title
         self.points = points
         self.band = band
         self.colorKey = colorKey ?? title
         self.dashKey = dashKey
+        self.style = style
     }
 }
 
@@ -56,6 +71,10 @@ public struct Figure {
     public var panels: [FigurePanel]
     /// A logarithmic y axis.
     public var logY = false
+    /// A logarithmic x axis.
+    public var logX = false
+    /// Named ticks on the x axis instead of numbers (categories such as cells at x = 1, 2, …).
+    public var xTicks: [(x: Double, label: String)] = []
 
     /// A figure; see the properties.
     public init(file: String, caption: String, title: String, xLabel: String, yLabel: String, panels: [FigurePanel], logY: Bool = false) {
@@ -126,7 +145,7 @@ extension Figure {
     /// figure when there are patterns enough, else a cell's settings in order.
     public var layout: FigureLayout {
         func finite(_ p: (x: Double, y: Double, low: Double, high: Double)) -> Bool {
-            p.x.isFinite && p.y.isFinite && (!logY || p.y > 0)
+            p.x.isFinite && p.y.isFinite && (!logY || p.y > 0) && (!logX || p.x > 0)
         }
         let shown = panels.map { FigurePanel(title: $0.title, series: $0.series.filter { $0.points.contains(where: finite) }) }
             .filter { !$0.series.isEmpty }
@@ -138,7 +157,9 @@ extension Figure {
         let all = shown.flatMap(\.series)
         let figureColors = order(all.map(\.colorKey).filter { $0 != "baseline" })
         let figureDashes = order(all.map(\.dashKey))
-        let palette = FigureWriter.palette, dashes = FigureWriter.dashes
+        // Beside a grey baseline, the palette's own grey would pass for it.
+        let palette = all.contains { $0.colorKey == "baseline" } ? FigureWriter.palette.filter { $0 != "#7f7f7f" } : FigureWriter.palette
+        let dashes = FigureWriter.dashes
         var colors = [[String]](), styles = [[String]]()
         for panel in shown {
             let colorOf = figureColors.count <= palette.count ? figureColors : order(panel.series.map(\.colorKey).filter { $0 != "baseline" })
@@ -158,7 +179,8 @@ extension Figure {
             for p in s.points where finite(p) {
                 xs.append(p.x)
                 ys.append(p.y)
-                if s.band { ys += [p.low, p.high].filter { $0.isFinite && (!logY || $0 > 0) } }
+                if s.band || s.style == .box { ys += [p.low, p.high].filter { $0.isFinite && (!logY || $0 > 0) } }
+                if s.style == .bars && !logY { ys.append(0) }   // bars rise from 0
             }
         }
         var yRange: ClosedRange<Double>?
@@ -247,7 +269,8 @@ public struct FigureWriter {
         return (drawn, problems)
     }
 
-    static let palette = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f"]
+    static let palette = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f",
+                          "#393b79", "#ad494a", "#637939", "#7b4173"]
     /// Dash patterns for settings, in order: solid, dashed, dotted, dash-dot, long dash, …
     static let dashes = ["solid", "(12,6)", "(3,4)", "(12,5,3,5)", "(24,8)", "(6,3,3,3,3,3)"]
 
@@ -277,8 +300,18 @@ public struct FigureWriter {
 
             """
         if f.logY { body += "set logscale y\n" }
-        if let x = layout.xRange { body += "set xrange [\(x.lowerBound):\(x.upperBound)]\n" }
+        if f.logX { body += "set logscale x\n" }
+        if !f.xTicks.isEmpty {
+            // Categories (cells at x = 1, 2, …): named ticks, and the range around them.
+            let ticks = f.xTicks.map { "\(quoted($0.label)) \($0.x)" }.joined(separator: ", ")
+            body += "set xtics (\(ticks)) rotate by -30 left\nset xrange [\(f.xTicks.map(\.x).min()! - 0.6):\(f.xTicks.map(\.x).max()! + 0.6)]\n"
+        } else if let x = layout.xRange {
+            body += "set xrange [\(x.lowerBound):\(x.upperBound)]\n"
+        }
         if let y = layout.yRange { body += "set yrange [\(y.lowerBound):\(y.upperBound)]\n" }
+        if layout.panels.contains(where: { $0.series.contains { $0.style == .box || $0.style == .bars } }) {
+            body += "set boxwidth 0.5\n"
+        }
         for (p, panel) in layout.panels.enumerated() {
             let row = p / columns, column = p % columns
             let alone = column == 0 && p == layout.panels.count - 1
@@ -292,8 +325,20 @@ public struct FigureWriter {
                 data += "# \(panel.title): \(series.title)\n"
                 for q in series.points { data += [q.x, q.y, q.low, q.high].map { $0.isFinite ? $0.description : "NaN" }.joined(separator: " ") + "\n" }
                 let color = layout.colors[p][s], dash = layout.dashes[p][s]
-                if series.band { bands.append("\(quoted(dataPath)) index \(index) using 1:3:4 with filledcurves lc rgb \(quoted(color)) notitle") }
-                lines.append("\(quoted(dataPath)) index \(index) using 1:2 with lines lw 2 dt \(dash) lc rgb \(quoted(color)) title \(quoted(series.title))")
+                let title = series.title.isEmpty ? "notitle" : "title \(quoted(series.title))"
+                switch series.style {
+                case .line:
+                    if series.band { bands.append("\(quoted(dataPath)) index \(index) using 1:3:4 with filledcurves lc rgb \(quoted(color)) notitle") }
+                    lines.append("\(quoted(dataPath)) index \(index) using 1:2 with lines lw 2 dt \(dash) lc rgb \(quoted(color)) \(title)")
+                case .points:
+                    lines.append("\(quoted(dataPath)) index \(index) using 1:2 with points pt 7 ps 0.55 lc rgb \(quoted(color)) \(title)")
+                case .box:
+                    // Boxes behind the markers: quartiles as a candlestick without whiskers, the median a thick bar.
+                    bands.append("\(quoted(dataPath)) index \(index) using 1:3:3:4:4 with candlesticks lc rgb \(quoted(color)) lw 1.5 fs transparent solid 0.15 \(title)")
+                    bands.append("\(quoted(dataPath)) index \(index) using 1:2:2:2:2 with candlesticks lc rgb \(quoted(color)) lw 3 notitle")
+                case .bars:
+                    bands.append("\(quoted(dataPath)) index \(index) using 1:2 with boxes lc rgb \(quoted(color)) fs transparent solid 0.45 \(title)")
+                }
                 index += 1
             }
             body += "set title \(quoted(panel.title)) noenhanced\n"

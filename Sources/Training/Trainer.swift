@@ -348,6 +348,13 @@ public final class Trainer {
         return point
     }
 
+    /// The loss and fraction correct of the current weights on `batches` (a study's test set),
+    /// at the current update.
+    public func evaluate(on batches: [TaskBatch]) throws -> EvaluationPoint {
+        let r = try evaluate(batches)
+        return EvaluationPoint(update: record.updates, loss: r.loss, fractionCorrect: r.fractionCorrect)
+    }
+
     /// The loss (mean over every target of `batches`) and fraction correct (the task's
     /// judgements, summed over the batches) of the current weights.
     func evaluate(_ batches: [TaskBatch]) throws -> (loss: Double, fractionCorrect: Double) {
@@ -360,7 +367,7 @@ public final class Trainer {
         return (lossSum / Double(targets), scored > 0 ? Double(correct) / Double(scored) : 0)
     }
 
-    /// Runs until the task is solved, the budget is spent, or a NaN or ±∞ appears.
+    /// Runs until the task is solved (unless `stopWhenSolved` is false), the budget is spent, or a NaN or ±∞ appears.
     /// - Parameters:
     ///   - checkpoint: write a checkpoint here (atomically) every `checkpointEvery` updates
     ///     and when stopping.
@@ -386,9 +393,14 @@ public final class Trainer {
             try profileIfDue(force: true)
         }
         var taken = 0
-        while record.updates < c.updates && !record.solved && !record.diverged {
+        while record.updates < c.updates && !(record.solved && c.stopWhenSolved != false) && !record.diverged {
             if let stopAfter, taken >= stopAfter { break }
-            let batch = task.batch(size: c.batch, using: data)
+            var batch = task.batch(size: c.batch, using: data)
+            if let noise = c.inputNoise, noise > 0 {
+                // From the data source, after the batch: resumable from its state, and no
+                // draw at all without noise, so noiseless runs keep their streams.
+                for k in batch.inputs.indices { batch.inputs[k] += data.gaussian(standardDeviation: noise) }
+            }
             var (loss, gradients) = try model.lossAndGradient(batch)
             let norm = clipGradientNorm(&gradients, maxNorm: c.clip)
             guard loss.isFinite && norm.isFinite else {
@@ -406,7 +418,7 @@ public final class Trainer {
             record.trainLoss.append(loss)
             record.gradientNorm.append(norm)
             if record.updates % c.evalEvery == 0 || record.updates == c.updates { try observe(progress) }
-            try profileIfDue(force: record.solved || record.updates == c.updates)
+            try profileIfDue(force: (record.solved && c.stopWhenSolved != false) || record.updates == c.updates)
             if let checkpoint, record.updates % checkpointEvery == 0 { tick(); try write(checkpoint: checkpoint) }
             try afterUpdate?(record.updates)
         }

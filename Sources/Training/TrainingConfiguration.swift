@@ -13,7 +13,7 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
         case task, length = "steps", cell, hidden, layers, optimizer, learningRate = "lr", momentum, clip, schedule, batch, updates
         case evalEvery = "eval_every", evalSize = "eval_size", evalSeed = "eval_seed", seed, generator = "rng"
         case forgetBias = "forget_bias", chrono = "forget_bias_chrono", profileEvery = "profile_every", memoryBudgetMB = "memory_budget_mb"
-        case precision
+        case precision, inputNoise = "input_noise", stopWhenSolved = "stop_when_solved"
     }
 
     /// Task name (see `Tasks.names`).
@@ -65,6 +65,14 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     /// stay as before), `.f32` for float32. The readout and the optimizer are float64 either
     /// way (the weights' master copy; rounded to float32 when loaded, once per update).
     public var precision: Precision?
+    /// The standard deviation of Gaussian noise added to every training input (not to the
+    /// held-out or test sets), drawn from the training data's source after each batch; nil
+    /// for none (absent from records, which stay as before). Greff et al. (2017) search it.
+    public var inputNoise: Double?
+    /// Whether training stops at the first evaluation that meets the task's criterion: nil
+    /// for yes (absent from records, which stay as before), false to train the whole budget
+    /// (a study compares the metric itself, which stopping would cap at the criterion).
+    public var stopWhenSolved: Bool?
 
     /// Creates the defaults: modern adding problem, T = 50, LSTM of 128 units, Adam 1e-3,
     /// batch 32, clip 1, forget bias 1, 3000 updates, held-out MSE every 100 (the issue's
@@ -85,6 +93,7 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
         if layers > 1 { s += "_L\(layers)" }
         if hasForgetGate { s += "_fb" + (chrono == true ? "chrono" : forgetBias.map { Self.number($0) } ?? "default") }
         if precision == .f32 { s += "_f32" }
+        if let inputNoise { s += "_noise" + Self.number(inputNoise) }
         s += "_seed\(seed)"
         return fileSafeID(s)
     }
@@ -115,6 +124,7 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
         try require(momentum.isFinite && (0..<1).contains(momentum), "momentum must be in [0, 1), got \(momentum)")
         if let clip { try require(clip.isFinite && clip > 0, "clip must be a positive number, got \(clip)") }
         if let forgetBias { try require(forgetBias.isFinite, "forget bias must be finite, got \(forgetBias)") }
+        if let inputNoise { try require(inputNoise.isFinite && inputNoise >= 0, "input noise must be a finite number ≥ 0, got \(inputNoise)") }
         try require(profileEvery >= 0, "profile-every must be ≥ 0, got \(profileEvery)")
         try require((1...(1 << 30)).contains(memoryBudgetMB), "memory budget must be between 1 MB and \(1 << 30) MB, got \(memoryBudgetMB)")
         switch schedule {

@@ -21,8 +21,9 @@ import TOMLKit
 ///     [quick]                 # overrides for `gatelab run --quick` (a slice that fits)
 ///
 /// Settings: task, cell, steps, hidden, layers, batch, updates, eval_every, eval_size,
-/// optimizer, lr, momentum, clip (0: none), forget_bias (a number or "default"), seeds,
-/// profile_every. `length` and `seed` (one seed or a list of seeds) are accepted as other
+/// optimizer, lr, momentum, clip (0: none), forget_bias (a number or "default"), input_noise
+/// (the standard deviation of Gaussian noise on training inputs; 0: none), stop_when_solved
+/// (default true; false trains the whole budget), seeds, profile_every. `length` and `seed` (one seed or a list of seeds) are accepted as other
 /// names of `steps` and `seeds`, the names `gatelab train` gives its options.
 public enum TrainingKind: ExperimentKind {
     public static func suggestion(for name: String, among known: [String]) -> String { didYouMean(name, among: known) }
@@ -32,7 +33,7 @@ public enum TrainingKind: ExperimentKind {
 
     /// The settings, in the order of the grid's axes (outermost first).
     static let keys = ["task", "cell", "steps", "hidden", "layers", "batch", "updates", "eval_every", "eval_size", "optimizer",
-                       "lr", "momentum", "clip", "forget_bias", "precision", "seeds", "profile_every"]
+                       "lr", "momentum", "clip", "forget_bias", "input_noise", "stop_when_solved", "precision", "seeds", "profile_every"]
     /// Other names of settings.
     static let aliases = ["length": "steps", "seed": "seeds"]
 
@@ -134,6 +135,11 @@ public enum TrainingKind: ExperimentKind {
             } else {
                 c.forgetBias = try r.number(v, p)
             }
+        case "input_noise":
+            let x = try r.number(v, p)
+            guard x.isFinite, x >= 0 else { throw r.error(p, "must be a finite number ≥ 0 (the noise's standard deviation), got \(x)") }
+            c.inputNoise = x > 0 ? x : nil   // absent means none: records without noise keep their bytes
+        case "stop_when_solved": c.stopWhenSolved = try r.bool(v, p) ? nil : false   // absent means true: records keep their bytes
         case "seeds":
             let n = try r.int(v, p)
             guard n >= 0, n <= Int(UInt32.max) else { throw r.error(p, "a seed must be between 0 and \(UInt32.max), got \(n)") }

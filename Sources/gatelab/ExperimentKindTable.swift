@@ -5,4 +5,4 @@ import Training
 
 /// The experiment kinds `gatelab run`, `merge` and `slurm` know: the one place where a file's
 /// `kind` picks its code. A new kind is one row here.
-let experimentKinds = ExperimentKinds([ProbeKind.self, TrainingKind.self, ReproductionKind.self])
+let experimentKinds = ExperimentKinds([ProbeKind.self, TrainingKind.self, ReproductionKind.self, StudyKind.self])

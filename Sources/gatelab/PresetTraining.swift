@@ -106,7 +106,7 @@ enum PresetTraining {
             throw ValidationError("--preset sets the task and the network itself: leave out --task and --cell")
         }
         try refuseIneffective(["--hidden", "--layers", "--optimizer", "--momentum", "--clip", "--schedule", "--batch", "--updates", "--eval-every",
-                               "--eval-size", "--forget-bias", "--profile-every", "--save", "--save-every", "--weights", "--execution"],
+                               "--eval-size", "--forget-bias", "--input-noise", "--profile-every", "--save", "--save-every", "--weights", "--execution"],
                               "with --preset: the paper's set-up fixes the network and its training (--budget, --length and --lr override it)")
         if c.resume && c.checkpoint == nil { throw ValidationError("--resume needs --checkpoint FILE") }
         if c.checkpoint == nil { try refuseIneffective(["--checkpoint-every"], "without --checkpoint FILE") }

@@ -85,6 +85,9 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("forget-bias"), help: "Forget-gate bias (cells with a forget gate): a number, chrono (Tallec & Ollivier 2018, T_max = the task's steps) or default (PyTorch's U(±1/√H)); default 1. A warning on stderr when the cell has no forget gate.")
     var forgetBias: String?
 
+    @Option(name: .customLong("input-noise"), help: "Standard deviation of Gaussian noise added to every training input (not to the held-out set); 0: none.")
+    var inputNoise = 0.0
+
     @Option(name: .customLong("profile-every"), help: "Record the gradient profile over time steps every N updates (0: at the start and end only).")
     var profileEvery = 1000
 
@@ -231,6 +234,7 @@ struct TrainCommand: ParsableCommand {
         let forget = try parsedForgetBias()
         c.forgetBias = forget.bias; c.chrono = forget.chrono ? true : nil
         c.profileEvery = profileEvery
+        c.inputNoise = inputNoise == 0 ? nil : inputNoise   // absent means none: records keep their bytes
         c.precision = precision.precision == .f64 ? nil : precision.precision
         do { try c.validate() } catch let e as TaskError { throw ValidationError(e.description) }
         catch let e as TrainingError { throw ValidationError(e.description) }

@@ -39,7 +39,7 @@ import Testing
     }
 
     @Test func badFilesAreRefusedNamingTheKey() throws {
-        #expect(throws: ExperimentError.file(file: "t.toml", line: 4, keyPath: "grid[1].colour", message: "unknown key 'colour'; valid keys here: task, cell, steps, hidden, layers, batch, updates, eval_every, eval_size, optimizer, lr, momentum, clip, forget_bias, precision, seeds, profile_every (also length = steps, seed = seeds)")) {
+        #expect(throws: ExperimentError.file(file: "t.toml", line: 4, keyPath: "grid[1].colour", message: "unknown key 'colour'; valid keys here: task, cell, steps, hidden, layers, batch, updates, eval_every, eval_size, optimizer, lr, momentum, clip, forget_bias, input_noise, stop_when_solved, precision, seeds, profile_every (also length = steps, seed = seeds)")) {
             try TrainingExperiment(source: "name = \"x\"\nkind = \"train\"\n[[grid]]\ncolour = 1\n", file: "t.toml")
         }
         let bad = try #require(throws: ExperimentError.self) {

@@ -1,0 +1,133 @@
+@testable import Experiments
+import Foundation
+import Testing
+@testable import Training
+
+/// Experiment files of kind `study`: bad input named by file, line and key; a tiny study run
+/// end to end (shared samples, resumed, the report rewritten byte for byte).
+@Suite struct StudyTests {
+    /// The repository's root (the tests read the shipped cell files).
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+
+    static func source(cifg: String = root + "/Cells/lstm-cifg.cell", samples: String = "3", search: String = """
+        lr = {log_uniform = [1e-3, 1e-1]}
+        hidden = {uniform_int = [2, 4]}
+        momentum = {uniform = [0, 0.9]}
+        """, baseline: String = "\"lstm\"") -> String {
+        """
+        name = "tiny-study"
+        kind = "study"
+        [defaults]
+        cells = ["lstm", "\(cifg)"]
+        baseline = \(baseline)
+        samples = \(samples)
+        seed = 3
+        optimizer = "sgd"
+        batch = 2
+        updates = 4
+        eval_every = 2
+        eval_size = 2
+        stop_when_solved = false
+        [defaults.search]
+        \(search)
+        [[grid]]
+        task = "adding"
+        steps = 4
+        [quick]
+        samples = 2
+        """
+    }
+
+    func refusal(_ text: String) throws -> String {
+        let e = try #require(throws: ExperimentError.self) { try Experiment<StudyKind>(source: text, file: "s.toml") }
+        return e.description
+    }
+
+    @Test func badStudyFilesAreRefusedNamingFileLineAndKey() throws {
+        #expect(try refusal(Self.source(search: "lr = {log_uniform = [1e-2, 1e-2]}"))
+                == "s.toml:15: defaults.search.lr: an empty range [0.01, 0.01]: give low < high, or fix the setting outside [search]")
+        #expect(try refusal(Self.source(search: "momentum = {uniform = [0.9, 0.1]}"))
+                == "s.toml:15: defaults.search.momentum: an inverted range [0.9, 0.1]: give low < high")
+        #expect(try refusal(Self.source(search: "lr = {log_uniform = [0, 0.1]}"))
+                == "s.toml:15: defaults.search.lr: a log-uniform range must lie above 0, got [0, 0.1]")
+        #expect(try refusal(Self.source(search: "hidden = {log_uniform_int = [0, 8]}"))
+                == "s.toml:15: defaults.search.hidden: a log-uniform range must lie above 0, got [0, 8]")
+        let unknown = try refusal(Self.source(search: "lrr = {log_uniform = [1e-3, 1e-1]}"))
+        #expect(unknown.hasPrefix("s.toml:15: defaults.search.lrr: unknown hyperparameter 'lrr' (did you mean 'lr'?); searchable: "), "\(unknown)")
+        #expect(try refusal(Self.source(baseline: "\"gru\""))
+                == "s.toml:5: defaults.baseline: baseline 'gru' is not among the cells (lstm, lstm-cifg); name one of them")
+        #expect(try refusal(Self.source(samples: "0")) == "s.toml:6: defaults.samples: must be between 1 and 10000 (samples per cell), got 0")
+        #expect(try refusal(Self.source(samples: "10001")) == "s.toml:6: defaults.samples: must be between 1 and 10000 (samples per cell), got 10001")
+        let distribution = try refusal(Self.source(search: "lr = {log_normal = [1e-3, 1e-1]}"))
+        #expect(distribution == "s.toml:15: defaults.search.lr: unknown distribution 'log_normal'; valid: log_uniform, uniform, log_uniform_int, uniform_int, choice", "\(distribution)")
+        // A drawn value the setting refuses is named at the search key (through `train`'s setter).
+        #expect(try refusal(Self.source(search: "optimizer = {choice = [\"sgd\", \"adamw\"]}")).hasPrefix("s.toml:15: defaults.search.optimizer: unknown optimizer 'adamw'"))
+        #expect(try refusal(Self.source(samples: "[1, 2]")).hasPrefix("s.toml:6: defaults.samples: a study takes one value here"))
+    }
+
+    @Test func cellsAreNamedByNameNeverByPath() throws {
+        let e = try Experiment<StudyKind>(source: Self.source(), file: "s.toml")
+        #expect(e.points.count == 6 && e.quickPoints.count == 4)
+        #expect(StudyKind.safeName("../x") == "--x" && StudyKind.safeName(".hidden") == "hidden" && StudyKind.safeName("a b/c") == "a-b-c")
+        #expect(StudyKind.uniqueName("lstm", among: ["lstm", "lstm-2"]) == "lstm-3")
+        #expect(Set(e.points.map(\.cell)) == ["lstm", "lstm-cifg"])
+        #expect(e.points.allSatisfy { !$0.id.hasPrefix(".") && !$0.id.contains("..") && !$0.id.contains("/") }, "\(e.points.map(\.id))")
+        // The baseline may be named by the cell's name as well as by its file.
+        let byName = try Experiment<StudyKind>(source: Self.source(baseline: "\"lstm-cifg\""), file: "s.toml")
+        #expect(byName.points.filter(\.baseline).allSatisfy { $0.cell == "lstm-cifg" })
+        // The quick samples are the first of the full ones.
+        #expect(e.quickPoints.map(\.values) == e.points.filter { $0.sample <= 2 }.map(\.values))
+    }
+
+    @Test func aTinyStudyRunsSharesItsSamplesAndRewritesItsReportByteForByte() throws {
+        let e = try Experiment<StudyKind>(source: Self.source(), file: "tiny-study.toml")
+        let dir = NSTemporaryDirectory() + "gatelab-study-\(getpid())"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var options = RunOptions(version: "v")
+        options.outputDirectory = dir
+        options.progress = .silent
+        let runner = ExperimentRunner(experiment: e, options: options)
+        let first = try runner.run()
+        #expect(first.computed == 6 && first.complete)
+        let files = ["report.md", "cells.csv", "tests.csv", "importance.csv", "points.csv"]
+        let before = try files.map { try String(contentsOfFile: dir + "/" + $0, encoding: .utf8) }
+        let records = try String(contentsOfFile: dir + "/results/results.jsonl", encoding: .utf8).split(separator: "\n")
+            .map { try StudyRecord(jsonLine: String(SealedLine.unseal(String($0)).body)) }
+        #expect(records.count == 6)
+        // Paired: sample i has the same values and the same seed in both cells; samples differ.
+        for sample in 1...3 {
+            let pair = records.filter { $0.sample == sample }
+            #expect(pair.count == 2 && pair[0].values == pair[1].values
+                    && pair[0].training.configuration.seed == pair[1].training.configuration.seed)
+            #expect(Set(pair.map(\.training.configuration.cell)).count == 2)
+        }
+        #expect(Set(records.map(\.values)).count == 3)
+        #expect(records.allSatisfy { $0.test != nil && $0.bestValidation != nil && $0.training.updates == 4 })
+        #expect(records.filter(\.baseline).allSatisfy { $0.cell == "lstm" })
+        // The record holds the whole training configuration, the sample applied.
+        let r = records[0]
+        #expect(r.training.configuration.learningRate == r.values.first { $0.key == "lr" }!.value.number)
+        #expect(r.training.configuration.hidden == Int(r.values.first { $0.key == "hidden" }!.value.number!))
+        let again = try runner.run()
+        #expect(again.computed == 0 && again.reused == 6)
+        let after = try files.map { try String(contentsOfFile: dir + "/" + $0, encoding: .utf8) }
+        #expect(before == after)
+        #expect(before[0].contains("### Against the baseline (lstm)") && before[0].contains("| lstm-cifg |"))
+    }
+
+    @Test func inputNoiseIsATrainingSettingAbsentFromRecordsByDefault() throws {
+        var c = TrainingConfiguration()
+        c.task = "adding"; c.length = 4; c.hidden = 2; c.batch = 2; c.updates = 3; c.evalEvery = 3; c.evalSize = 2; c.profileEvery = 0
+        let line = try RecordJSON.line(c)
+        #expect(!line.contains("input_noise") && !line.contains("stop_when_solved"))
+        let plain = try Trainer(c).run()
+        var noisy = c
+        noisy.inputNoise = 0.5
+        let noisyLine = try RecordJSON.line(noisy)
+        #expect(noisyLine.contains("\"input_noise\":0.5") && noisy.id != c.id)
+        let withNoise = try Trainer(noisy).run()
+        #expect(withNoise.trainLoss != plain.trainLoss)
+        #expect(withNoise.evaluations[0] == plain.evaluations[0], "the held-out set has no noise")
+        #expect(try Trainer(noisy).run().trainLoss == withNoise.trainLoss)
+    }
+}
