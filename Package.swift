@@ -94,7 +94,7 @@ let package = Package(
         .testTarget(name: "ExperimentsTests", dependencies: ["Experiments"]),
         .testTarget(name: "ProbeTests", dependencies: ["Probe", "Experiments", "Cells", "Interchange", "Autodiff", "GSLKit"]),
         .testTarget(name: "GateLabCLITests", dependencies: ["gatelab", "Cells", "CellLanguage", "Interchange", "FuzzSupport"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Experiments", "Cells", "Autodiff", "GradCheck", "GSLKit", "Interchange", "CellLanguage"],
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "GateLabTasks", "Experiments", "Cells", "Autodiff", "GradCheck", "GSLKit", "Interchange", "CellLanguage"],
                     // PyTorch's optimizer steps (JSON, read by path) and the script that made them.
                     exclude: ["Fixtures"]),
         .testTarget(

@@ -112,7 +112,7 @@ extension TaskBatch {
             guard !rows.isEmpty else { continue }
             let targetRows = rows.map { sequences[$0].targets[(t * outputSize)..<((t + 1) * outputSize)] }
             switch loss {
-            case .meanSquaredError:
+            case .meanSquaredError, .bernoulli:
                 targets.append(StepTargets(step: t, rows: rows, values: targetRows.flatMap { $0 }))
             case .crossEntropy:
                 targets.append(StepTargets(step: t, rows: rows, classes: targetRows.map { argmax($0) }))

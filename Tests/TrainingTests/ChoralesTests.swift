@@ -6,6 +6,7 @@ import GradCheck
 import GSLKit
 import Interchange
 import Testing
+@testable import GateLabTasks
 @testable import Training
 
 /// The chorales task: its committed data file, the Bernoulli readout's loss and gradient, the
