@@ -230,8 +230,8 @@ struct CommandLineTests {
         (["probe", "--cell", "rnn"], "give --steps T"),
         (["probe", "--cell", "rnn", "--steps", "10", "--recurrent-init", "orthagonal"], "--recurrent-init:"),
         (["probe", "--cell", "lstm", "--steps", "10", "--forget-bias", "lots"], "--forget-bias: unknown forget bias 'lots'"),
-        (["probe", "--case", "/nonexistent.json"], "/nonexistent.json: cannot read the file"),
-        (["run", "/nonexistent.toml"], "/nonexistent.toml: cannot read the file"),
+        (["probe", "--case", "/nonexistent.json"], "/nonexistent.json: no such file"),
+        (["run", "/nonexistent.toml"], "/nonexistent.toml: no such file"),
     ])
     func badInputIsOneLineOnStderrAndExitTwo(_ arguments: [String], _ message: String) throws {
         let scratch = try ScratchDirectory()
