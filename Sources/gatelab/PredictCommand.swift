@@ -32,8 +32,8 @@ struct PredictCommand: ParsableCommand {
     @Option(help: "The file to write: .npz, .json or .safetensors.")
     var output: String
 
-    @Option(help: "For a bare PyTorch state_dict whose keys cannot tell it: rnn (nn.RNN with tanh), or gru_reset_before instead of PyTorch's gru.")
-    var cell: String?
+    @OptionGroup var bareCell: BareStateDictCellOption
+    var cell: String? { bareCell.cell }
 
     func validate() throws {
         guard ArrayArchive.Format(path: output) != nil else {

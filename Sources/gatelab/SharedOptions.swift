@@ -85,3 +85,11 @@ struct PrecisionOption: ParsableArguments {
 }
 
 extension Precision: ExpressibleByArgument {}
+
+/// `--cell` for a model file that is a bare PyTorch `state_dict`, whose keys cannot always tell
+/// the cell: one declaration for every command that reads one (`predict`, `weights check`,
+/// `weights convert`).
+struct BareStateDictCellOption: ParsableArguments {
+    @Option(help: "For a bare PyTorch state_dict whose keys cannot tell it: rnn (nn.RNN with tanh), or gru_reset_before instead of PyTorch's gru.")
+    var cell: String?
+}

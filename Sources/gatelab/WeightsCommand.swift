@@ -80,8 +80,8 @@ struct WeightsCommand: ParsableCommand {
         @Argument(help: "The model file.")
         var file: String
 
-        @Option(help: "For a bare PyTorch state_dict whose keys cannot tell it: rnn (nn.RNN with tanh), or gru_reset_before instead of PyTorch's gru.")
-        var cell: String?
+        @OptionGroup var bareCell: BareStateDictCellOption
+        var cell: String? { bareCell.cell }
 
         func run() throws {
             let model = try SavedModel.read(file, cell: cell)
@@ -124,8 +124,8 @@ struct WeightsCommand: ParsableCommand {
         @Argument(help: "The model file to write.")
         var output: String
 
-        @Option(help: "For a bare PyTorch state_dict whose keys cannot tell it: rnn (nn.RNN with tanh), or gru_reset_before instead of PyTorch's gru.")
-        var cell: String?
+        @OptionGroup var bareCell: BareStateDictCellOption
+        var cell: String? { bareCell.cell }
 
         func validate() throws {
             for path in [input, output] where ArrayArchive.Format(path: path) == nil {
