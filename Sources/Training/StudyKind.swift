@@ -309,6 +309,11 @@ public enum StudyKind: ExperimentKind {
 
     public static func work(_ point: StudyPoint) -> Double { TrainingKind.work(TrainingPoint(configuration: point.configuration, origin: point.origin)) }
 
+    /// The cell file (a built-in cell reads none) and the task's data files, as a `train` run's.
+    public static func inputFiles(_ point: StudyPoint) throws -> [String] {
+        try TrainingKind.inputFiles(TrainingPoint(configuration: point.configuration, origin: point.origin))
+    }
+
     /// Trains the point's configuration, evaluating the test set whenever the held-out loss
     /// reaches a new best (early stopping's choice), and records the outcome; a diverged run
     /// is a result.
@@ -471,6 +476,7 @@ public struct StudyRecord: ExperimentRecord, Codable, Equatable, Sendable {
         case id, experiment, gatelabVersion = "gatelab_version", study, cell, baseline, sample, values, testSeed = "test_seed"
         case training, bestValidation = "best_validation", bestUpdate = "best_update", finalValidation = "final_validation"
         case test, testFractionCorrect = "test_fraction_correct"
+        case recordFormat = "record_format", inputs
     }
 
     public var id: String
@@ -498,6 +504,11 @@ public struct StudyRecord: ExperimentRecord, Codable, Equatable, Sendable {
     /// The test loss and fraction correct at the best held-out evaluation (early stopping).
     public var test: Double?
     public var testFractionCorrect: Double?
+    /// The record format (`RecordFormat.current`), set by the runner.
+    public var recordFormat: Int?
+    /// The content hash of the cell file and the task's data files, by path; set by the
+    /// runner, which computes the trial again when one of them changes.
+    public var inputs: [String: String]?
 
     init(id: String, experiment: String, gatelabVersion: String?, study: String, cell: String, baseline: Bool, sample: Int,
          values: [StudyValue], testSeed: UInt64, training: TrainingRecord) {

@@ -115,6 +115,29 @@ import Testing
         #expect(before[0].contains("### Against the baseline (lstm)") && before[0].contains("| lstm-cifg |"))
     }
 
+    /// A trial's record carries the content hash of its cell file; editing the file computes
+    /// that cell's trials again and reuses the built-in cell's.
+    @Test func editingACellFileRecomputesItsTrialsOnly() throws {
+        let dir = NSTemporaryDirectory() + "gatelab-study-inputs-\(getpid())"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let cifg = try String(contentsOfFile: Self.root + "/Cells/lstm-cifg.cell", encoding: .utf8)
+        try cifg.write(toFile: dir + "/c.cell", atomically: true, encoding: .utf8)
+        let e = try Experiment<StudyKind>(source: Self.source(cifg: dir + "/c.cell", samples: "2"), file: dir + "/s.toml")
+        var options = RunOptions(version: "v")
+        options.outputDirectory = dir + "/out"
+        options.progress = .silent
+        #expect(try ExperimentRunner(experiment: e, options: options).run().computed == 4)
+        let records = try String(contentsOfFile: dir + "/out/results/results.jsonl", encoding: .utf8).split(separator: "\n")
+            .map { try StudyRecord(jsonLine: String(SealedLine.unseal(String($0)).body)) }
+        let hash = try ContentHash.ofFile(dir + "/c.cell")
+        #expect(records.filter { $0.cell == "lstm-cifg" }.allSatisfy { $0.inputs == [dir + "/c.cell": hash] && $0.recordFormat == 2 })
+        #expect(records.filter { $0.cell == "lstm" }.allSatisfy { $0.inputs == nil && $0.recordFormat == 2 })
+        try (cifg + "\n# edited\n").write(toFile: dir + "/c.cell", atomically: true, encoding: .utf8)
+        let again = try ExperimentRunner(experiment: e, options: options).run()
+        #expect(again.computed == 2 && again.reused == 2 && again.inputChanged == 2)
+    }
+
     @Test func inputNoiseIsATrainingSettingAbsentFromRecordsByDefault() throws {
         var c = TrainingConfiguration()
         c.task = "adding"; c.length = 4; c.hidden = 2; c.batch = 2; c.updates = 3; c.evalEvery = 3; c.evalSize = 2; c.profileEvery = 0
