@@ -87,9 +87,14 @@ public final class ExperimentRunner<Kind: ExperimentKind> {
     public let options: RunOptions
 
     /// Creates a runner.
+    /// Confines the output folder's writes to its tree (`Files.confineWrites`): below the
+    /// working folder for a folder the experiment file names (or the default), below the
+    /// folder itself for one the user gave with `--output`.
     public init(experiment: Experiment<Kind>, options: RunOptions) {
         self.experiment = experiment
         self.options = options
+        let directory = options.outputDirectory ?? experiment.outputDirectory(quick: options.quick)
+        Files.confineWrites(below: directory, anchor: options.outputDirectory ?? ".")
     }
 
     /// The output folder.
@@ -489,9 +494,14 @@ public struct ExperimentMerger<Kind: ExperimentKind> {
     public let options: RunOptions
 
     /// Creates a merger.
+    /// Confines the output folder's writes to its tree (`Files.confineWrites`): below the
+    /// working folder for a folder the experiment file names (or the default), below the
+    /// folder itself for one the user gave with `--output`.
     public init(experiment: Experiment<Kind>, options: RunOptions) {
         self.experiment = experiment
         self.options = options
+        let directory = options.outputDirectory ?? experiment.outputDirectory(quick: options.quick)
+        Files.confineWrites(below: directory, anchor: options.outputDirectory ?? ".")
     }
 
     /// The output folder.

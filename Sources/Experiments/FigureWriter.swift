@@ -435,10 +435,6 @@ struct Gnuplot {
             for t in temporaries { try? FileManager.default.removeItem(atPath: t) }
             throw ExperimentError.io(path: output, message: "gnuplot wrote an incomplete file (disk full?); the figure was not replaced")
         }
-        for (tmp, output) in zip(temporaries, outputs) {
-            guard rename(tmp, directory + "/" + output) == 0 else {
-                throw ExperimentError.io(path: directory + "/" + output, message: "cannot rename gnuplot's output into place")
-            }
-        }
+        for (tmp, output) in zip(temporaries, outputs) { try Files.renameIntoPlace(tmp, directory + "/" + output) }
     }
 }

@@ -45,6 +45,7 @@ public enum Files {
     /// Writes `bytes` to `path` by the rule of `write(_:to:)` (text).
     public static func write(_ bytes: [UInt8], to path: String) throws {
         guard !path.isEmpty else { throw ExperimentError.io(path: "\"\"", message: "an empty path names no file") }
+        if let confined = try confinement(of: path) { return try writeConfined(bytes, to: path, confined) }
         let (target, type) = try outputTarget(path)
         switch type {
         case nil, S_IFREG: break
@@ -202,7 +203,19 @@ public enum Files {
 
     /// Creates `path` and its parents if needed. Safe when other processes create the same
     /// folders at the same moment (an `EEXIST` from a folder is success).
+    /// Below a confined output folder (`confineWrites(below:anchor:)`) no component may be a
+    /// symbolic link.
     public static func makeDirectory(_ path: String) throws {
+        if let confined = try confinement(of: path) {
+            if confined.anchor != "." { try makeDirectory(following: confined.anchor) }
+            close(try openConfinedFolder(confined, create: true, path: path))
+            return
+        }
+        try makeDirectory(following: path)
+    }
+
+    /// `makeDirectory` following links (a path the user named).
+    static func makeDirectory(following path: String) throws {
         var prefix = path.hasPrefix("/") ? "" : "."
         for component in path.split(separator: "/", omittingEmptySubsequences: true) {
             prefix += "/" + component
@@ -212,6 +225,154 @@ public enum Files {
             guard FileManager.default.fileExists(atPath: prefix, isDirectory: &isDirectory), isDirectory.boolValue else {
                 throw ExperimentError.io(path: path, message: "cannot create the folder (\(String(cString: strerror(code))) at \(prefix))")
             }
+        }
+    }
+
+    // MARK: Output folders confined to their tree
+
+    /// A path below a confined output folder: the folder the walk starts from (followed, as
+    /// the user named it) and the components below it, none of which may be a link.
+    struct ConfinedPath {
+        let anchor: String
+        let folders: [String]
+        let name: String
+    }
+
+    /// The confined output folders of this process and their anchors.
+    final class ConfinedFolders: @unchecked Sendable {
+        let lock = NSLock()
+        var folders = [(folder: String, anchor: String)]()
+    }
+    static let confined = ConfinedFolders()
+
+    /// Confines every write below `folder` (and the creation of its subfolders) to the tree
+    /// under `anchor`: from `anchor` down, every folder is opened without following symbolic
+    /// links and a file is created and renamed into place inside the folder so opened
+    /// (`openat`, `renameat`), so a link anywhere below `anchor` on the way — a file or a folder
+    /// that a cloned repository ships — is refused rather than followed out of the tree, with no
+    /// window between a check and the write. The runner confines its output folder: anchored at
+    /// the working folder (".") when the folder comes from the experiment file or the default,
+    /// at the folder itself when the user named it with `--output` (a link the user named is
+    /// followed; links below it are not).
+    public static func confineWrites(below folder: String, anchor: String) {
+        confined.lock.lock()
+        defer { confined.lock.unlock() }
+        if !confined.folders.contains(where: { $0.folder == folder && $0.anchor == anchor }) { confined.folders.append((folder, anchor)) }
+    }
+
+    /// Where `path` lies below a confined folder (nil: it is not below one).
+    /// - Throws: `ExperimentError.io` for a path that climbs out of its folder with `..`.
+    static func confinement(of path: String) throws -> ConfinedPath? {
+        confined.lock.lock()
+        let folders = confined.folders
+        confined.lock.unlock()
+        for (folder, anchor) in folders where path == folder || path.hasPrefix(folder + "/") {
+            let relative: Substring
+            if anchor == "." { relative = Substring(path) }
+            else if path == anchor { relative = "" }
+            else if path.hasPrefix(anchor + "/") { relative = path.dropFirst(anchor.count + 1) }
+            else { continue }
+            let components = relative.split(separator: "/").filter { $0 != "." }.map(String.init)
+            guard !components.contains("..") else { throw ExperimentError.io(path: path, message: "climbs out of the output folder \(folder) with '..'; nothing written") }
+            guard let name = components.last else { return ConfinedPath(anchor: anchor, folders: [], name: "") }
+            return ConfinedPath(anchor: anchor, folders: Array(components.dropLast()), name: name)
+        }
+        return nil
+    }
+
+    /// The refusal of a link inside a confined output folder.
+    static func linkRefusal(_ link: String, path: String) -> ExperimentError {
+        var buffer = [CChar](repeating: 0, count: 4097)
+        let n = readlink(link, &buffer, 4096)
+        let target = n > 0 ? " (to \(String(decoding: buffer[..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)))" : ""
+        return ExperimentError.io(path: path, message: "\(link) is a symbolic link\(target) inside the output folder's tree; GateLab never writes "
+            + "through a link there (it could lead out of the tree): remove it, or give --output a folder of your own; nothing written")
+    }
+
+    /// Opens the folder of a confined path (its whole path when `create`, creating missing
+    /// folders), component by component without following links. Returns the descriptor.
+    static func openConfinedFolder(_ c: ConfinedPath, create: Bool, path: String) throws -> Int32 {
+        var fd = open(c.anchor, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw ExperimentError.io(path: path, message: "cannot open the folder \(c.anchor) (\(String(cString: strerror(errno))))") }
+        var walked = c.anchor == "." ? "" : c.anchor
+        for component in create && !c.name.isEmpty ? c.folders + [c.name] : c.folders {
+            walked += (walked.isEmpty ? "" : "/") + component
+            var next = openat(fd, component, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+            if next < 0, errno == ENOENT, create {
+                if mkdirat(fd, component, 0o755) != 0, errno != EEXIST {
+                    let reason = String(cString: strerror(errno))
+                    close(fd)
+                    throw ExperimentError.io(path: path, message: "cannot create the folder (\(reason) at \(walked))")
+                }
+                next = openat(fd, component, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+            }
+            guard next >= 0 else {
+                let code = errno
+                var info = stat()
+                let isLink = fstatat(fd, component, &info, AT_SYMLINK_NOFOLLOW) == 0 && (info.st_mode & S_IFMT) == S_IFLNK
+                close(fd)
+                if isLink { throw linkRefusal(walked, path: path) }
+                throw ExperimentError.io(path: path, message: code == ENOTDIR ? "\(walked) is not a folder" : "cannot open the folder \(walked) (\(String(cString: strerror(code))))")
+            }
+            close(fd)
+            fd = next
+        }
+        return fd
+    }
+
+    /// `write(_:to:)` below a confined folder: the folder opened without following links, the
+    /// temporary created in it (`O_NOFOLLOW`, this process's name) and renamed over the name
+    /// in it. A link, folder or special file in the name's place is refused; one put there
+    /// after that check is replaced by the rename, never written through.
+    static func writeConfined(_ bytes: [UInt8], to path: String, _ c: ConfinedPath) throws {
+        guard !c.name.isEmpty else { throw ExperimentError.io(path: path, message: "is a folder, not a file; nothing written") }
+        let folder = try openConfinedFolder(c, create: false, path: path)
+        defer { close(folder) }
+        var info = stat()
+        if fstatat(folder, c.name, &info, AT_SYMLINK_NOFOLLOW) == 0 {
+            switch info.st_mode & S_IFMT {
+            case S_IFREG: break
+            case S_IFLNK: throw linkRefusal(path, path: path)
+            case S_IFDIR: throw ExperimentError.io(path: path, message: "is a folder, not a file; nothing written")
+            default: throw ExperimentError.io(path: path, message: "is not a regular file; nothing written")
+            }
+        }
+        let tmp = "." + c.name + ".\(hostName).\(getpid()).tmp"
+        let fd = openat(folder, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw ExperimentError.io(path: path, message: "cannot create a temporary file beside it (\(String(cString: strerror(errno))))") }
+        var failure = writeAll(bytes, to: fd)
+        if failure == 0 && fsync(fd) != 0 { failure = errno }
+        if close(fd) != 0 && failure == 0 { failure = errno }
+        guard failure == 0 else {
+            unlinkat(folder, tmp, 0)
+            throw ExperimentError.io(path: path, message: "write failed (\(String(cString: strerror(failure)))); the old file, if any, is unchanged")
+        }
+        guard renameat(folder, tmp, folder, c.name) == 0 else {
+            let reason = String(cString: strerror(errno))
+            unlinkat(folder, tmp, 0)
+            throw ExperimentError.io(path: path, message: "cannot rename the temporary file into place (\(reason))")
+        }
+    }
+
+    /// Renames the finished temporary `temporary` (a name in the same folder as `path`) over
+    /// `path`: inside a confined folder without following links (a link in `path`'s place
+    /// is refused), elsewhere with `rename`.
+    /// - Throws: `ExperimentError.io` naming `path`.
+    public static func renameIntoPlace(_ temporary: String, _ path: String) throws {
+        guard let c = try confinement(of: path), !c.name.isEmpty else {
+            guard rename(temporary, path) == 0 else { throw ExperimentError.io(path: path, message: "cannot rename the temporary file into place (\(String(cString: strerror(errno))))") }
+            return
+        }
+        let folder = try openConfinedFolder(c, create: false, path: path)
+        defer { close(folder) }
+        var info = stat()
+        if fstatat(folder, c.name, &info, AT_SYMLINK_NOFOLLOW) == 0, (info.st_mode & S_IFMT) == S_IFLNK {
+            unlink(temporary)
+            throw linkRefusal(path, path: path)
+        }
+        let name = temporary.split(separator: "/").last.map(String.init) ?? temporary
+        guard renameat(folder, name, folder, c.name) == 0 else {
+            throw ExperimentError.io(path: path, message: "cannot rename the temporary file into place (\(String(cString: strerror(errno))))")
         }
     }
 
