@@ -285,7 +285,7 @@ public enum Files {
         var buffer = [CChar](repeating: 0, count: 4097)
         let n = readlink(link, &buffer, 4096)
         let target = n > 0 ? " (to \(String(decoding: buffer[..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)))" : ""
-        return ExperimentError.io(path: path, message: "\(link) is a symbolic link\(target) inside the output folder's tree; GateLab never writes "
+        return ExperimentError.io(path: path, message: (link == path ? "" : "\(link) ") + "is a symbolic link\(target) inside the output folder's tree; GateLab never writes "
             + "through a link there (it could lead out of the tree): remove it, or give --output a folder of your own; nothing written")
     }
 
