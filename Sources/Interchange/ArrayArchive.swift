@@ -86,9 +86,35 @@ public struct ArrayArchive: Equatable, Sendable {
         }
     }
 
-    /// The file's bytes in `format`; the same archive always gives the same bytes.
+    /// The metadata key of the content checksum every format carries (`contentChecksum`).
+    public static let checksumKey = "checksum"
+
+    /// A checksum of the archive's content, the same in every format (so a converted file
+    /// keeps it): FNV-1a 64 (`Files.checksum`) over, for each array by name, its name, rank,
+    /// dimensions and float64 bit patterns (little-endian), then every metadata entry but the
+    /// checksum by key. For damage, not tampering: it tells a flipped bit or a hand-edited
+    /// weight from the file GateLab wrote. `.npz` entries also carry their CRC-32.
+    public func contentChecksum() -> String {
+        var bytes = [UInt8]()
+        func append(_ n: UInt64) { withUnsafeBytes(of: n.littleEndian) { bytes.append(contentsOf: $0) } }
+        for a in arrays.sorted(by: { $0.name < $1.name }) {
+            bytes.append(contentsOf: Array(a.name.utf8) + [0])
+            append(UInt64(a.shape.count))
+            for n in a.shape { append(UInt64(n)) }
+            for v in a.values { append(v.bitPattern) }
+        }
+        for (key, value) in metadata.sorted(by: { $0.key < $1.key }) where key != Self.checksumKey {
+            bytes.append(contentsOf: Array(key.utf8) + [0] + Array(value.utf8) + [0])
+        }
+        return Files.checksum(bytes)
+    }
+
+    /// The file's bytes in `format`, with the content checksum in the metadata
+    /// (`checksumKey`); the same archive always gives the same bytes.
     public func encoded(as format: Format) throws -> Data {
         let sorted = arrays.sorted { $0.name < $1.name }
+        var metadata = self.metadata
+        metadata[Self.checksumKey] = contentChecksum()
         switch format {
         case .json: return try ArrayJSON.encode(sorted, metadata: metadata)
         case .npz: return try NPZ.encode(sorted, metadata: metadata)
@@ -116,16 +142,26 @@ public struct ArrayArchive: Equatable, Sendable {
     }
 
     /// Decodes the bytes of a file in `format`; `file` names it in errors. One rule for every
-    /// format: a name held twice, and a NaN or infinite value, are refused with the same
-    /// message (`duplicate`, `nonFinite`).
+    /// format: a name held twice, a NaN or infinite value, and a content checksum that does
+    /// not match are refused with the same message (`duplicate`, `nonFinite`, the checksum's).
+    /// A file with no checksum (PyTorch's, numpy's, or one GateLab wrote before it added them) is read as it is;
+    /// the checksum is not part of the archive's metadata.
     public static func decode(_ data: Data, format: Format, file: String) throws -> ArrayArchive {
-        let archive: ArrayArchive
+        var archive: ArrayArchive
         switch format {
         case .json: archive = try ArrayJSON.decode(data, file: file)
         case .npz: archive = try NPZ.decode(data, file: file)
         case .safetensors: archive = try SafeTensors.decode(data, file: file)
         }
         try checkFinite(archive.arrays, file: file)
+        if let recorded = archive.metadata.removeValue(forKey: checksumKey) {
+            let computed = archive.contentChecksum()
+            guard recorded == computed else {
+                throw CaseFileError(file: file, key: checksumKey, message: "the arrays and metadata do not match the checksum the file carries "
+                                    + "(\(recorded); computed \(computed)): it was damaged or edited after it was written; "
+                                    + "to keep an edit on purpose, delete the checksum entry from the metadata")
+            }
+        }
         return archive
     }
 

@@ -160,11 +160,82 @@ struct DamagedModelFileTests {
                 #expect(format == .json && n == data.count - 1 && read.arrays == archive.arrays.sorted { $0.name < $1.name } && read.metadata == archive.metadata, "\(format) cut at \(n) of \(data.count) bytes")
             }
         }
-        // A flipped byte may leave a valid file (a changed number or padding) but never crashes.
-        for i in stride(from: 0, to: data.count, by: 3) {
+        // A flipped byte never crashes and never changes a weight unnoticed: the content
+        // checksum (and an .npz entry's CRC-32) refuse it, or it fell on bytes that carry no
+        // value (padding, a metadata name).
+        for i in 0..<data.count {
             var damaged = data
             damaged[i] ^= 0xFF
-            _ = try? ArrayArchive.decode(damaged, format: format, file: "t")
+            if let read = try? ArrayArchive.decode(damaged, format: format, file: "t") {
+                #expect(read.arrays.map(\.name) == ["b", "w"] && read.arrays.map { $0.values.map(\.bitPattern) }
+                        == archive.arrays.sorted { $0.name < $1.name }.map { $0.values.map(\.bitPattern) }, "\(format): byte \(i) of \(data.count) flipped")
+            }
         }
+    }
+}
+
+@Suite("Model files carry a content checksum, the same in every format")
+struct ModelFileChecksumTests {
+    /// Every format writes the checksum; reading verifies and drops it; a converted file
+    /// carries the same one.
+    @Test func everyFormatCarriesTheSameChecksum() throws {
+        let archive = ModelFileTests.sample()
+        let expected = archive.contentChecksum()
+        #expect(expected.hasPrefix("fnv1a64:"))
+        for format in ArrayArchive.Format.allCases {
+            let data = try archive.encoded(as: format)
+            // The raw metadata as written (the format's own encoder, no verification).
+            let raw: ArrayArchive
+            switch format {
+            case .json: raw = try ArrayJSON.decode(data, file: "x")
+            case .npz: raw = try NPZ.decode(data, file: "x")
+            case .safetensors: raw = try SafeTensors.decode(data, file: "x")
+            }
+            #expect(raw.metadata[ArrayArchive.checksumKey] == expected, "\(format)")
+            #expect(try ArrayArchive.decode(data, format: format, file: "x").metadata[ArrayArchive.checksumKey] == nil)
+        }
+    }
+
+    /// A checksum that does not match the content is refused in every format with one message
+    /// naming the file and the key; a file without one (PyTorch's) is read.
+    @Test(arguments: ArrayArchive.Format.allCases)
+    func aWrongChecksumIsRefusedAndNoneIsAccepted(format: ArrayArchive.Format) throws {
+        var archive = ModelFileTests.sample()
+        let sorted = archive.arrays.sorted { $0.name < $1.name }
+        var metadata = archive.metadata
+        metadata[ArrayArchive.checksumKey] = archive.contentChecksum()
+        // The checksum of other values: one weight changed after the checksum was taken.
+        archive.arrays[0].values[1] = -2.5000000000000004
+        let edited = archive.arrays.sorted { $0.name < $1.name }
+        let data: Data
+        switch format {
+        case .json: data = try ArrayJSON.encode(edited, metadata: metadata)
+        case .npz: data = try NPZ.encode(edited, metadata: metadata)
+        case .safetensors: data = try SafeTensors.encode(edited, metadata: metadata)
+        }
+        #expect { try ArrayArchive.decode(data, format: format, file: "m.\(format.rawValue)") } throws: {
+            "\($0)".hasPrefix("m.\(format.rawValue): key 'checksum': the arrays and metadata do not match the checksum")
+        }
+        let none: Data
+        switch format {
+        case .json: none = try ArrayJSON.encode(sorted, metadata: archive.metadata)
+        case .npz: none = try NPZ.encode(sorted, metadata: archive.metadata)
+        case .safetensors: none = try SafeTensors.encode(sorted, metadata: archive.metadata)
+        }
+        #expect(try ArrayArchive.decode(none, format: format, file: "x").arrays == sorted)
+    }
+
+    /// A JSON model edited by hand: a changed weight is refused; the same content laid out
+    /// otherwise (indented) is read.
+    @Test func aHandEditedJSONModelIsRefusedButReformattingIsNot() throws {
+        let data = try ModelFileTests.sample().encoded(as: .json)
+        let text = String(decoding: data, as: UTF8.self)
+        #expect(text.contains("7,8,9") || text.contains("7, 8, 9"))
+        let edited = text.replacingOccurrences(of: "7,8,9", with: "7,8,10").replacingOccurrences(of: "7, 8, 9", with: "7, 8, 10")
+        #expect(throws: CaseFileError.self) { try ArrayArchive.decode(Data(edited.utf8), format: .json, file: "m.json") }
+        // Whitespace after every comma and key (no string of the sample holds a comma).
+        let indented = Data(text.replacingOccurrences(of: ",", with: ",\n  ").replacingOccurrences(of: "\":", with: "\": ").utf8)
+        #expect(indented != data)
+        #expect(try ArrayArchive.decode(indented, format: .json, file: "m.json").arrays == ModelFileTests.sample().arrays.sorted { $0.name < $1.name })
     }
 }
