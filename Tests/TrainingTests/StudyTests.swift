@@ -138,6 +138,24 @@ import Testing
         #expect(again.computed == 2 && again.reused == 2 && again.inputChanged == 2)
     }
 
+    /// The committed Greff et al. study is the one its notes describe: 11 cells (the peephole
+    /// LSTM the baseline) × 30 shared samples on the adding problem and the chorales; the quick
+    /// slice 4 samples of each.
+    @Test func theGreffStudyFileIsTheOneItsNotesDescribe() throws {
+        let file = Self.root + "/Experiments/greff2017.toml"
+        let e = try Experiment<StudyKind>(source: try String(contentsOfFile: file, encoding: .utf8), file: file)
+        let full = e.points(quick: false), quick = e.points(quick: true)
+        #expect(full.count == 2 * 11 * 30 && quick.count == 2 * 11 * 4)
+        #expect(Set(full.map(\.study)) == ["adding-T30", "chorales"])
+        #expect(Set(full.map(\.cell)).count == 11 && full.filter(\.baseline).allSatisfy { $0.cell == "lstm-peephole" })
+        // Paired: every cell of a task has the same 30 samples.
+        for study in ["adding-T30", "chorales"] {
+            let samples = Dictionary(grouping: full.filter { $0.study == study }, by: \.sample)
+            #expect(samples.count == 30 && samples.values.allSatisfy { Set($0.map(\.values)).count == 1 && $0.count == 11 })
+        }
+        #expect(full.filter { $0.study == "chorales" }.allSatisfy { $0.configuration.task == "chorales" && $0.configuration.updates == 800 })
+    }
+
     @Test func inputNoiseIsATrainingSettingAbsentFromRecordsByDefault() throws {
         var c = TrainingConfiguration()
         c.task = "adding"; c.length = 4; c.hidden = 2; c.batch = 2; c.updates = 3; c.evalEvery = 3; c.evalSize = 2; c.profileEvery = 0
