@@ -20,6 +20,11 @@ public struct SequenceGradientCheckReport: Sendable, Equatable, Codable {
     public var gatelabVersion: String
     /// What the check found.
     public var report: GradientCheckReport
+    /// The relu kinks the differences' steps met (`kinks`), and the parameters whose gradient
+    /// is zero or input-independent (`parameters`): the findings the text report prints under
+    /// its table; nil when they were not computed.
+    public var kinks: KinkReport?
+    public var parameters: ParameterSensitivity?
 
     /// The report of `check`, which ran as `report`, under GateLab `version`.
     public init(check: SequenceGradientCheck, report: GradientCheckReport, version: String) {
@@ -33,7 +38,7 @@ public struct SequenceGradientCheckReport: Sendable, Equatable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case cell, inputSize = "input_size", hiddenSize = "hidden_size", batch, steps, layers, seed, rng
-        case gatelabVersion = "gatelab_version"
+        case gatelabVersion = "gatelab_version", kinks, parameters
     }
 
     public init(from decoder: Decoder) throws {
@@ -47,6 +52,8 @@ public struct SequenceGradientCheckReport: Sendable, Equatable, Codable {
         seed = try c.decode(UInt64.self, forKey: .seed)
         rng = try c.decode(String.self, forKey: .rng)
         gatelabVersion = try c.decode(String.self, forKey: .gatelabVersion)
+        kinks = try c.decodeIfPresent(KinkReport.self, forKey: .kinks)
+        parameters = try c.decodeIfPresent(ParameterSensitivity.self, forKey: .parameters)
         report = try GradientCheckReport(from: decoder)   // the same object's other keys
     }
 
@@ -62,6 +69,8 @@ public struct SequenceGradientCheckReport: Sendable, Equatable, Codable {
         try c.encode(seed, forKey: .seed)
         try c.encode(rng, forKey: .rng)
         try c.encode(gatelabVersion, forKey: .gatelabVersion)
+        try c.encodeIfPresent(kinks, forKey: .kinks)
+        try c.encodeIfPresent(parameters, forKey: .parameters)
     }
 
     /// The report as pretty-printed JSON with sorted keys (as `GradientCheckReport.json()`).

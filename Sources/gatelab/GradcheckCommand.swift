@@ -178,7 +178,14 @@ struct GradcheckCommand: ParsableCommand {
         if method != .central { return try runComplexStep(check, input: input, hidden: hidden, layers: layers) }
         let report = try check.run()
         if json {
-            print(try SequenceGradientCheckReport(check: check, report: report, version: GateLabVersion.current).json())
+            var record = SequenceGradientCheckReport(check: check, report: report, version: GateLabVersion.current)
+            do {
+                record.kinks = try check.centralKinks()
+                record.parameters = try check.parameterSensitivity()
+            } catch {
+                warn("the kink and parameter diagnostics could not run: \(describe(error))")
+            }
+            print(try record.json())
         } else {
             print("gradcheck \(weights ?? check.cell.name): I = \(input), H = \(hidden), B = \(batch), T = \(steps), L = \(layers), "
                   + "seed \(seed), \(mode.rawValue) mode; loss L(θ) = \(report.loss)")

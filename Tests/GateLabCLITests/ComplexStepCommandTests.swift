@@ -60,6 +60,23 @@ struct GradcheckDiagnosticsCommandTests {
         let complex = try CommandLineTool.run(["gradcheck", "--cell", file, "--steps", "6", "--method", "complex-step"])
         #expect(complex.lines.contains { $0.hasPrefix("input-independent gradient: b_h ") }, "\(complex)")
     }
+
+    /// `--json` of the default method carries the same findings as its text (they were printed
+    /// only under the table): a dead parameter, a relu met at its kink, none for a sound cell.
+    @Test func centralJSONCarriesTheKinksAndDeadParameters() throws {
+        let dir = try TemporaryDirectory()
+        let file = try dir.write("dead.cell", "state h\nh' = tanh(W_x x + U_h h + 0 * (U_z h)) + 0 * relu(V_v x)\n")
+        let run = try CommandLineTool.run(["gradcheck", "--cell", file, "--steps", "5", "--json"])
+        #expect(run.status == 0, "\(run)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        let parameters = try #require(object["parameters"] as? [String: Any], "\(run.stdout.prefix(400))")
+        #expect(parameters["zero_gradient"] as? [String] == ["V_v", "U_z"] && parameters["input_independent"] as? [String] == [])
+        #expect((object["kinks"] as? [String: Any])?["checked"] as? Int == 4 * 3 * 2 + 4 * 4 * 2 + 2 * 4)   // W_x, V_v, U_h, U_z, h0
+        let sound = try CommandLineTool.run(["gradcheck", "--cell", "gru", "--steps", "5", "--json"])
+        let clean = try #require(try JSONSerialization.jsonObject(with: Data(sound.stdout.utf8)) as? [String: Any])
+        #expect((clean["parameters"] as? [String: Any])?["zero_gradient"] as? [String] == [])
+        #expect((clean["kinks"] as? [String: Any])?["sites"] as? [Any] != nil)
+    }
 }
 
 @Suite("gatelab equiv")
