@@ -32,9 +32,11 @@ let package = Package(
         // The reverse-mode graph: tensors, a closed set of primitives, programs, printing.
         // Generic in its scalar (Double, Float): optimized in debug builds too, since unspecialized
         // generic kernels run 40–100× slower (Notes/float32.md) and the tests run debug builds.
-        .target(name: "Autodiff", dependencies: ["GSLKit", "CWorker", .product(name: "ComplexModule", package: "swift-numerics"), .product(name: "RealModule", package: "swift-numerics")], swiftSettings: optimizedInDebug),
+        // GateLabSupport: the CPUs this process may run on (how many parts the split uses).
+        .target(name: "Autodiff", dependencies: ["GSLKit", "CWorker", "GateLabSupport", .product(name: "ComplexModule", package: "swift-numerics"), .product(name: "RealModule", package: "swift-numerics")], swiftSettings: optimizedInDebug),
         // The bottom layer, below every other module: what every layer needs and nothing
-        // numerical (the one bounded reader of input files). No dependencies.
+        // numerical (the one bounded reader of input files, the one count of the CPUs this
+        // process may run on). No dependencies.
         .target(name: "GateLabSupport"),
         // One helper thread that polls for work between the short parallel sections of a step.
         .target(name: "CWorker"),
@@ -78,6 +80,8 @@ let package = Package(
                 "Cells", "CellLanguage", "Interchange", "Verification", "Autodiff", "GSLKit", "GradCheck", "Experiments", "Probe", "Training", "Reproductions",
                 // The task names of `train --task` and a probe's task.
                 "GateLabTasks",
+                // The CPUs available: the default of `run --jobs`.
+                "GateLabSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

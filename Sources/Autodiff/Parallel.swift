@@ -1,6 +1,7 @@
 import CWorker
 import Foundation
 import GSLKit
+import GateLabSupport
 
 /// Splitting work over the two cores: row-wise work of large batches (two row ranges) and
 /// large matrix products (two column or row blocks, see `MatMul.product`). Only work whose
@@ -25,13 +26,13 @@ enum Parallel {
     static var minimumProductWork = 1 << 16
     /// The threads work is split over: 1 or 2 (see above).
     static let threads: Int = threads(environment: ProcessInfo.processInfo.environment["GATELAB_THREADS"],
-                                      availableCPUs: Int(gatelab_available_cpus()))
+                                      availableCPUs: AvailableCPUs.count)
 
     /// The thread count for a `GATELAB_THREADS` value (nil: unset) and the CPUs this process
-    /// may run on (≤ 0: unknown, then the machine's active processors count).
+    /// may run on (`AvailableCPUs.count`, the one count every layer uses).
     static func threads(environment value: String?, availableCPUs cpus: Int) -> Int {
         if let value, let n = Int(value.trimmingCharacters(in: .whitespaces)), n >= 1 { return min(n, 2) }
-        return (cpus > 0 ? cpus : ProcessInfo.processInfo.activeProcessorCount) > 1 ? 2 : 1
+        return cpus > 1 ? 2 : 1
     }
 
     /// Whether work is split at all (a helper thread is used).

@@ -181,10 +181,3 @@ double gatelab_core_round_trip_ns(long iterations) {
 #endif
 }
 
-int gatelab_available_cpus(void) {
-#ifdef __linux__
-    cpu_set_t set;
-    if (sched_getaffinity(0, sizeof set, &set) == 0) return CPU_COUNT(&set);
-#endif
-    return 0;
-}

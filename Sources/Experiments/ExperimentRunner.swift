@@ -513,20 +513,3 @@ public struct ExperimentMerger<Kind: ExperimentKind> {
         try ExperimentRunner(experiment: experiment, options: options).merge(partial: partial)
     }
 }
-
-/// The CPUs this process may run on.
-public enum AvailableCPUs {
-    /// The CPUs in this process's affinity mask (`Cpus_allowed` in `/proc/self/status`, what
-    /// `sched_getaffinity` returns), which `taskset` and a Slurm task's `--cpus-per-task`
-    /// narrow; Foundation's `activeProcessorCount` (which ignores the mask) where it cannot be
-    /// read.
-    public static var count: Int {
-        if let status = Files.read("/proc/self/status"),
-           let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Cpus_allowed:") }) {
-            let mask = line.dropFirst("Cpus_allowed:".count).filter { $0.isHexDigit }
-            let n = mask.reduce(0) { $0 + (Int(String($1), radix: 16) ?? 0).nonzeroBitCount }
-            if n > 0 { return n }
-        }
-        return max(1, ProcessInfo.processInfo.activeProcessorCount)
-    }
-}

@@ -1,4 +1,5 @@
 import Foundation
+import GateLabSupport
 
 /// One line of a figure: its curve and, optionally, a band around it.
 public struct FigureSeries {

@@ -1,6 +1,7 @@
 import ArgumentParser
-import Foundation
 import Experiments
+import Foundation
+import GateLabSupport
 
 /// `gatelab run`: runs an experiment file's grid (resumably), then writes its summaries,
 /// figures and report; or, with `--shard K/N` (or inside a Slurm job array), one shard of the

@@ -17,9 +17,6 @@ int gatelab_run_two(gatelab_part_fn fn, void *context);
 void gatelab_flag_raise(unsigned long *flag, unsigned long value);
 void gatelab_flag_wait(const unsigned long *flag, unsigned long value);
 
-/// The CPUs this process may run on (its affinity mask, which Slurm and taskset narrow), or 0
-/// when the system cannot say.
-int gatelab_available_cpus(void);
 /// The mean time, in nanoseconds, of one round trip of a cache line between the calling thread
 /// and a thread on another CPU (the first two CPUs of the affinity mask; the calling thread is
 /// pinned to the first for the measurement, then given its mask back): what every hand-off
