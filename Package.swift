@@ -36,7 +36,7 @@ let package = Package(
         .target(name: "Autodiff", dependencies: ["GSLKit", "CWorker", "GateLabSupport", .product(name: "ComplexModule", package: "swift-numerics"), .product(name: "RealModule", package: "swift-numerics")], swiftSettings: optimizedInDebug),
         // The bottom layer, below every other module: what every layer needs and nothing
         // numerical (the one bounded reader of input files, the one count of the CPUs this
-        // process may run on). No dependencies.
+        // process may run on, the one suggester `didYouMean`). No dependencies.
         .target(name: "GateLabSupport"),
         // One helper thread that polls for work between the short parallel sections of a step.
         .target(name: "CWorker"),
@@ -61,19 +61,18 @@ let package = Package(
         .target(name: "Experiments", dependencies: ["GateLabSupport", .product(name: "TOMLKit", package: "TOMLKit")]),
         // Probes of vanishing gradients, and the experiment kind `probe`.
         // GateLabTasks: a saved model's task, whose batches a probe can run on.
-        .target(name: "Probe", dependencies: ["GateLabTasks", "Cells", "CellLanguage", "Interchange", "Training", "Autodiff", "GSLKit", "Experiments", .product(name: "TOMLKit", package: "TOMLKit")]),
+        .target(name: "Probe", dependencies: ["GateLabSupport", "GateLabTasks", "Cells", "CellLanguage", "Interchange", "Training", "Autodiff", "GSLKit", "Experiments", .product(name: "TOMLKit", package: "TOMLKit")]),
         // The one task library: every task's generator once (the long-time-lag tasks, the
         // papers' tasks of H&S 1997 and Gers et al. 2000, the Bach chorales), the task table
         // `Tasks`, and the two layouts built from the same sequences (batches for the engine,
         // one sequence at a time for online training). GSLKit: its `RandomSource`.
-        // CellLanguage: only for `didYouMean` in unknown-task messages (the one suggester; it
-        // has no lower home yet). Interchange: the chorales' data file is read with its `.npz`
-        // reader (the one array-file reader; no cycle, since Interchange depends only on Cells,
-        // CellLanguage, Autodiff and Experiments).
-        .target(name: "GateLabTasks", dependencies: ["GSLKit", "CellLanguage", "Interchange"]),
+        // GateLabSupport: `didYouMean` in unknown-task messages. Interchange: the chorales' data
+        // file is read with its `.npz` reader (the one array-file reader; no cycle, since
+        // Interchange depends only on Cells, CellLanguage, Autodiff and Experiments).
+        .target(name: "GateLabTasks", dependencies: ["GSLKit", "GateLabSupport", "Interchange"]),
         // Training on the tasks (their losses on the readout, the chorales' Bernoulli NLL among
         // them), and the experiment kind `train`. GateLabTasks: the tasks it trains on.
-        .target(name: "Training", dependencies: ["GateLabTasks", "Cells", "CellLanguage", "Autodiff", "GSLKit", "Experiments", "Interchange", .product(name: "TOMLKit", package: "TOMLKit")]),
+        .target(name: "Training", dependencies: ["GateLabSupport", "GateLabTasks", "Cells", "CellLanguage", "Autodiff", "GSLKit", "Experiments", "Interchange", .product(name: "TOMLKit", package: "TOMLKit")]),
         .executableTarget(
             name: "gatelab",
             dependencies: [

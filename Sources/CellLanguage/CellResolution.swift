@@ -1,5 +1,6 @@
 import Cells
 import Foundation
+import GateLabSupport
 
 // Resolving a cell by name *or path* lives here, not in `Cells`: a path means a cell file,
 // and compiling one needs this module, which itself builds on `Cells`. The built-in table

@@ -72,8 +72,7 @@ public struct Experiment<Kind: ExperimentKind> {
         let r = TOMLReader(file: file, source: source)
         let table = try ExperimentHeader.table(source, reader: r)
         defer { ExperimentHeader.release(table) }
-        try r.checkKeys(table, path: "", allowed: ["name", "kind", "description", "defaults", "grid", "quick", "output"],
-                        suggest: Kind.suggestion(for:among:))
+        try r.checkKeys(table, path: "", allowed: ["name", "kind", "description", "defaults", "grid", "quick", "output"])
         guard let nameValue = table["name"] else { throw r.error("name", "missing: give the experiment a name, e.g. name = \"my-experiment\"") }
         name = try r.string(nameValue, "name")
         guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }), !name.hasPrefix(".") else {

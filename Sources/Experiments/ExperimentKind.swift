@@ -92,10 +92,6 @@ public struct ReportContext {
 /// keys, resuming, sharding, jobs, merging, Slurm, atomic files, progress — is the same for
 /// every kind (`Experiment`, `ExperimentRunner`).
 public protocol ExperimentKind {
-    /// ` (did you mean 'steps'?)` for an unknown name among known ones, or "" (the kinds give
-    /// CellLanguage's `didYouMean`; the default suggests nothing). Used for the file's keys.
-    static func suggestion(for name: String, among known: [String]) -> String
-
     /// A point of the grid.
     associatedtype Point: ExperimentPoint
     /// A point's stored result.
@@ -152,7 +148,6 @@ public protocol AnyExperiment {
 }
 
 extension ExperimentKind {
-    public static func suggestion(for name: String, among known: [String]) -> String { "" }
     public static func inputFiles(_ point: Point) throws -> [String] { [] }
 }
 

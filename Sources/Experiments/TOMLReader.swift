@@ -1,4 +1,5 @@
 import Foundation
+import GateLabSupport
 import TOMLKit
 
 /// Typed reads of TOML values, each failure an `ExperimentError.file` at the value's key path.
@@ -100,13 +101,12 @@ public struct TOMLReader {
         }
     }
 
-    /// Throws for the first key of `t` (sorted) not in `allowed`.
-    /// - Parameter suggest: ` (did you mean 'steps'?)` for an unknown key among the allowed
-    ///   ones (the kinds pass CellLanguage's `didYouMean`; this module does not depend on it).
-    public func checkKeys(_ t: TOMLTable, path: String, allowed: [String], suggest: (String, [String]) -> String = { _, _ in "" }) throws {
+    /// Throws for the first key of `t` (sorted) not in `allowed`, with ` (did you mean
+    /// 'steps'?)` when one of them is close (`didYouMean`).
+    public func checkKeys(_ t: TOMLTable, path: String, allowed: [String]) throws {
         for key in t.keys.sorted() where !allowed.contains(key) {
             let p = path.isEmpty ? key : "\(path).\(key)"
-            throw error(p, "unknown key '\(key)'\(suggest(key, allowed)); valid keys here: \(allowed.joined(separator: ", "))")
+            throw error(p, "unknown key '\(key)'\(didYouMean(key, among: allowed)); valid keys here: \(allowed.joined(separator: ", "))")
         }
     }
 

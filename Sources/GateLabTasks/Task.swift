@@ -1,5 +1,5 @@
-import CellLanguage
 import GSLKit
+import GateLabSupport
 
 /// What a task's loss compares: real-valued outputs (mean squared error), classes (softmax
 /// cross-entropy over logits) or independent binary outputs (Bernoulli negative log-likelihood

@@ -4,6 +4,7 @@ import Cells
 import Experiments
 import Foundation
 import GSLKit
+import GateLabSupport
 import Interchange
 import TOMLKit
 
@@ -41,8 +42,6 @@ public enum ProbeKind: ExperimentKind {
 
     public static func configurationKey(_ point: GridPoint) -> String { point.configurationKey }
 
-
-    public static func suggestion(for name: String, among known: [String]) -> String { didYouMean(name, among: known) }
 
     /// Estimated cost of a point in multiply-adds: the unrolled passes, plus one one-step
     /// reverse pass per state component for each Jacobian sample.
@@ -224,7 +223,7 @@ struct GridAxes {
     init() {}
 
     init(_ t: TOMLTable, path: String, reader r: TOMLReader) throws {
-        try r.checkKeys(t, path: path, allowed: Self.keys, suggest: didYouMean)
+        try r.checkKeys(t, path: path, allowed: Self.keys)
         func list<T>(_ key: String, _ one: (TOMLValueConvertible, String) throws -> T) throws -> [T]? {
             guard let v = t[key] else { return nil }
             origin[key] = "\(path).\(key)"

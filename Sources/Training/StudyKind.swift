@@ -2,8 +2,9 @@ import CellLanguage
 import Cells
 import Experiments
 import Foundation
-import GateLabTasks
 import GSLKit
+import GateLabSupport
+import GateLabTasks
 import TOMLKit
 
 /// Experiments of kind `study`: variant studies in the design of Greff et al. (2017, "LSTM: A
@@ -34,8 +35,6 @@ import TOMLKit
 /// Every setting of kind `train` but `cell` and `seeds` can be fixed, and every one but
 /// `task`, `steps` and `precision` searched; a searched setting overrides a fixed one.
 public enum StudyKind: ExperimentKind {
-    public static func suggestion(for name: String, among known: [String]) -> String { didYouMean(name, among: known) }
-
     public static let name = "study"
     public static let noun = "trial"
 

@@ -1,8 +1,9 @@
 import Autodiff
 import CellLanguage
 import Cells
-import Foundation
 import Experiments
+import Foundation
+import GateLabSupport
 import GateLabTasks
 
 /// Everything that defines a training run; recorded with its result.

@@ -3,6 +3,7 @@ import CellLanguage
 import Cells
 import Experiments
 import Foundation
+import GateLabSupport
 import GateLabTasks
 import TOMLKit
 
@@ -26,8 +27,6 @@ import TOMLKit
 /// (default true; false trains the whole budget), seeds, profile_every. `length` and `seed` (one seed or a list of seeds) are accepted as other
 /// names of `steps` and `seeds`, the names `gatelab train` gives its options.
 public enum TrainingKind: ExperimentKind {
-    public static func suggestion(for name: String, among known: [String]) -> String { didYouMean(name, among: known) }
-
     public static let name = "train"
     public static let noun = "training run"
 

@@ -1,8 +1,9 @@
-import CellLanguage
 import ArgumentParser
+import CellLanguage
 import Cells
 import Experiments
 import Foundation
+import GateLabSupport
 import GateLabTasks
 import Interchange
 import Probe

@@ -110,3 +110,13 @@ import Testing
         #expect(try ExperimentRunner(experiment: e, options: options).run().computed == 1)
     }
 }
+
+/// Every kind's experiment files get the one suggester for a misspelled key (a kind used to
+/// opt in; the reproduction kind and new kinds suggested nothing).
+@Suite struct KeySuggestionTests {
+    @Test func aMisspelledKeyIsSuggestedForAnyKind() throws {
+        let source = "name = \"toy\"\nkind = \"toy\"\ndescriptoin = \"x\"\n[[grid]]\nid = \"a\"\nfiles = []\n"
+        let message = #expect(throws: ExperimentError.self) { try Experiment<InputFilesTests.Toy>(source: source, file: "t.toml") }
+        #expect(message.map { "\($0)".contains("unknown key 'descriptoin' (did you mean 'description'?)") } == true, "\(String(describing: message))")
+    }
+}
