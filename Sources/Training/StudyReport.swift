@@ -1,5 +1,6 @@
 import Experiments
 import Foundation
+import GateLabTasks
 import GSLKit
 
 /// The analysis of a `study`: per cell the distribution of the test metric, each cell against
@@ -23,6 +24,33 @@ enum StudyReport {
         var median: Double, lower: Double, upper: Double
         var bestCount: Int, bestMean: Double, bestLow: Double, bestHigh: Double
         var solved: Int, solvedLow: Double, solvedHigh: Double
+        /// Whether the task has a criterion (the solved columns mean something).
+        var hasCriterion: Bool
+    }
+
+    /// What the report says of a task: its loss in words, whether it has a criterion, and its
+    /// validation and test sets (the task's own splits, or sets drawn from fixed seeds).
+    struct TaskFacts {
+        var loss: String, hasCriterion: Bool
+        var validation: String, test: String
+
+        init(_ r: StudyRecord) {
+            let c = r.training.configuration
+            let task = try? Tasks.make(c.task, length: c.length)
+            switch task?.loss {
+            case .meanSquaredError?: loss = "mean squared error"
+            case .crossEntropy?: loss = "cross-entropy"
+            case .bernoulli?: loss = "Bernoulli negative log-likelihood per step"
+            case nil: loss = "loss"
+            }
+            hasCriterion = task?.hasCriterion ?? true
+            func pieces(_ split: HeldOutSplit) -> Int? {
+                task?.heldOut(split, batchSize: c.batch).map { $0.reduce(0) { $0 + $1.lengths.filter { $0 > 0 }.count } }
+            }
+            validation = pieces(.validation).map { "the task's validation split (\($0) sequences)" }
+                ?? "\(c.evalSize) sequences drawn from seed \(c.evalSeed)"
+            test = pieces(.test).map { "the task's test split (\($0) sequences)" } ?? "\(c.evalSize) sequences drawn from seed \(r.testSeed)"
+        }
     }
 
     /// One cell against the baseline.
@@ -54,22 +82,24 @@ enum StudyReport {
         var importanceCSV = ["study,group,trials,hyperparameter,share"]
         var pointsCSV = [String]()
         let studies = unique(records.map(\.study))
-        var analyses = [(study: String, cells: [CellSummary], comparisons: [Comparison], importance: [Importance], keys: [String], space: [String], trials: [CellTrials])]()
+        var analyses = [(study: String, cells: [CellSummary], comparisons: [Comparison], importance: [Importance], keys: [String], space: [String], trials: [CellTrials], facts: TaskFacts)]()
         for study in studies {
             let rs = records.filter { $0.study == study }
             let cells = unique(rs.map(\.cell)).map { name in
                 CellTrials(name: name, baseline: rs.first { $0.cell == name }!.baseline, records: rs.filter { $0.cell == name }.sorted { $0.sample < $1.sample })
             }
-            let summaries = try cells.enumerated().map { try summary($1, seed: UInt64($0 + 1)) }
+            let facts = TaskFacts(rs[0])
+            let summaries = try cells.enumerated().map { try summary($1, seed: UInt64($0 + 1), hasCriterion: facts.hasCriterion) }
             let comparisons = try compare(cells)
             let keys = rs[0].values.map(\.key)
             let importance = importanceFits(cells, keys: keys)
             let space = points.first { $0.study == study }?.space ?? []
-            analyses.append((study, summaries, comparisons, importance, keys, space, cells))
+            analyses.append((study, summaries, comparisons, importance, keys, space, cells, facts))
             for s in summaries {
                 cellsCSV.append([study, s.name, "\(s.baseline)", "\(s.trials)", "\(s.diverged)", csvNumber(s.median), csvNumber(s.lower), csvNumber(s.upper),
-                                 "\(s.bestCount)", csvNumber(s.bestMean), csvNumber(s.bestLow), csvNumber(s.bestHigh), "\(s.solved)",
-                                 csvNumber(s.solvedLow), csvNumber(s.solvedHigh)].map(csvQuoted).joined(separator: ","))
+                                 "\(s.bestCount)", csvNumber(s.bestMean), csvNumber(s.bestLow), csvNumber(s.bestHigh),
+                                 s.hasCriterion ? "\(s.solved)" : "", s.hasCriterion ? csvNumber(s.solvedLow) : "",
+                                 s.hasCriterion ? csvNumber(s.solvedHigh) : ""].map(csvQuoted).joined(separator: ","))
             }
             for c in comparisons {
                 testsCSV.append([study, c.name, cells.first { $0.baseline }!.name, csvNumber(c.welch?.t), csvNumber(c.welch?.degreesOfFreedom),
@@ -103,10 +133,10 @@ enum StudyReport {
         let (drawn, problems) = context.figures ? context.figureWriter.draw(figures) : ([], [])
         for a in analyses {
             sections.append(section(a.study, cells: a.cells, comparisons: a.comparisons, importance: a.importance, keys: a.keys,
-                                    space: a.space, trials: a.trials, figures: drawn.filter { $0.file.hasPrefix("figures/\(a.study)-") }))
+                                    space: a.space, trials: a.trials, facts: a.facts, figures: drawn.filter { $0.file.hasPrefix("figures/\(a.study)-") }))
         }
-        if let r = records.first {
-            sections.append(setup(r, points: points))
+        if !records.isEmpty {
+            sections.append(setup(analyses.map { ($0.study, $0.trials[0].records[0], $0.facts) }, points: points))
         }
         let seconds = records.reduce(0) { $0 + $1.training.seconds }
         let cellsPerStudy = studies.map { s in Set(records.filter { $0.study == s }.map(\.cell)).count }
@@ -117,7 +147,7 @@ enum StudyReport {
             "- `cells.csv`: per task and cell, the metric's median and quartiles, the mean of the best 10 % with its bootstrap 95 % interval, the solved count with its Wilson 95 % interval.",
             "- `tests.csv`: each cell against the baseline: Welch's t-test on the best 10 %, Wilcoxon's signed-rank test on the paired samples, both Holm-corrected, and the verdicts.",
             "- `importance.csv`: per task, cell and pooled, each hyperparameter's share of the metric's variance (main effect), and the rest (interactions and noise).",
-            "- `points.csv`: one row per trial: its sample, seed, best and final held-out loss, test loss at the best held-out evaluation, solved, diverged, wall time.",
+            "- `points.csv`: one row per trial: its sample, seed, best and final validation loss, test loss at the best validation evaluation, solved, diverged, wall time.",
         ], rerun: "Re-running the command reuses every stored trial and regenerates this file bit for bit"),
             versions: unique(records.compactMap(\.gatelabVersion)), figureProblems: problems, context: context)
         return problems
@@ -147,7 +177,7 @@ enum StudyReport {
         return best.reduce(0, +) / Double(best.count)
     }
 
-    static func summary(_ c: CellTrials, seed: UInt64) throws -> CellSummary {
+    static func summary(_ c: CellTrials, seed: UInt64, hasCriterion: Bool) throws -> CellSummary {
         let m = c.metrics, n = m.count
         let bootstrap = try Statistics.bootstrapInterval(m, statistic: bestMean, seed: seed)
         let solved = c.records.filter(\.training.solved).count
@@ -155,7 +185,7 @@ enum StudyReport {
         return CellSummary(name: c.name, baseline: c.baseline, trials: n, diverged: m.filter { !$0.isFinite }.count,
                            median: quantile(m, 0.5), lower: quantile(m, 0.25), upper: quantile(m, 0.75),
                            bestCount: bestCount(n), bestMean: bestMean(m), bestLow: bootstrap.lower, bestHigh: bootstrap.upper,
-                           solved: solved, solvedLow: wilson.lower, solvedHigh: wilson.upper)
+                           solved: solved, solvedLow: wilson.lower, solvedHigh: wilson.upper, hasCriterion: hasCriterion)
     }
 
     /// Each cell but the baseline against it, the p-values Holm-corrected across the cells.
@@ -221,17 +251,20 @@ enum StudyReport {
     }
 
     static func section(_ study: String, cells: [CellSummary], comparisons: [Comparison], importance: [Importance], keys: [String],
-                        space: [String], trials: [CellTrials], figures: [Figure]) -> String {
+                        space: [String], trials: [CellTrials], facts: TaskFacts, figures: [Figure]) -> String {
         let base = cells.first { $0.baseline }?.name ?? "—"
         let r = trials[0].records[0].training
         var md = "## \(study)\n\n"
-        md += "Task \(r.configuration.task), T = \(r.configuration.length); metric: the test loss at the best held-out evaluation (early stopping), lower is better; "
-            + "a diverged run counts as the worst. Criterion for solved: \(r.criterion). Baseline cell: **\(base)**.\n\n"
-        md += "### Cells\n\n| cell | trials | diverged | median [quartiles] | mean of best 10 % [95 % bootstrap] | solved [95 % Wilson] |\n|---|---:|---:|---|---|---|\n"
+        md += "Task \(r.configuration.task), T = \(r.configuration.length); metric: the test \(facts.loss) at the best validation evaluation "
+            + "(early stopping), lower is better; a diverged run counts as the worst. "
+            + (facts.hasCriterion ? "Criterion for solved: \(r.criterion). " : "The task has no criterion for solved (\(r.criterion)). ")
+            + "Baseline cell: **\(base)**.\n\n"
+        md += "### Cells\n\n| cell | trials | diverged | median [quartiles] | mean of best 10 % [95 % bootstrap] |"
+            + (facts.hasCriterion ? " solved [95 % Wilson] |\n|---|---:|---:|---|---|---|\n" : "\n|---|---:|---:|---|---|\n")
         for c in cells {
             md += "| \(c.name)\(c.baseline ? " (baseline)" : "") | \(c.trials) | \(c.diverged) | \(number(c.median)) [\(number(c.lower)), \(number(c.upper))] "
-                + "| \(number(c.bestMean)) [\(number(c.bestLow)), \(number(c.bestHigh))] (best \(c.bestCount)) "
-                + "| \(c.solved)/\(c.trials) [\(String(format: "%.2f", c.solvedLow)), \(String(format: "%.2f", c.solvedHigh))] |\n"
+                + "| \(number(c.bestMean)) [\(number(c.bestLow)), \(number(c.bestHigh))] (best \(c.bestCount)) |"
+                + (facts.hasCriterion ? " \(c.solved)/\(c.trials) [\(String(format: "%.2f", c.solvedLow)), \(String(format: "%.2f", c.solvedHigh))] |\n" : "\n")
         }
         md += "\n### Against the baseline (\(base))\n\n"
         md += "Welch's t-test on the best 10 % of each cell (Greff et al.'s test) and Wilcoxon's signed-rank test on the paired samples (the same "
@@ -265,17 +298,20 @@ enum StudyReport {
         return md
     }
 
-    static func setup(_ r: StudyRecord, points: [StudyPoint]) -> String {
-        let c = r.training.configuration
+    /// The design, then each task's fixed settings, validation and test sets.
+    static func setup(_ tasks: [(study: String, record: StudyRecord, facts: TaskFacts)], points: [StudyPoint]) -> String {
         var md = "## Set-up\n\n"
         md += "Each cell trained once at every hyperparameter sample (a paired design): the samples drawn once from the study's seed "
             + "(\(points.first?.studySeed ?? 0), mt19937) with each run's initialization seed, and shared by every cell.\n\n"
         let spaces = unique(points.map { $0.space.joined(separator: "; ") })
         md += "- Search: " + spaces.joined(separator: " | ") + ".\n"
-        md += "- Fixed: \(c.optimizer.rawValue), batch \(c.batch), \(c.updates) updates, clip \(c.clip.map { formatNumber($0) } ?? "none"), "
-            + "held-out set of \(c.evalSize) sequences (seed \(c.evalSeed)) every \(c.evalEvery) updates, test set of \(c.evalSize) sequences "
-            + "(seed \(r.testSeed)) evaluated at each new best held-out loss, "
-            + (c.stopWhenSolved == false ? "training the whole budget" : "stopping when solved") + " (settings not searched as in the first trial).\n"
+        for (study, r, facts) in tasks {
+            let c = r.training.configuration
+            md += "- \(study), fixed (as in its first trial, where not searched): \(c.optimizer.rawValue), batch \(c.batch), \(c.updates) updates, "
+                + "clip \(c.clip.map { formatNumber($0) } ?? "none"); validation set: \(facts.validation), every \(c.evalEvery) updates; "
+                + "test set: \(facts.test), evaluated at each new best validation loss; "
+                + (c.stopWhenSolved == false ? "training the whole budget" : "stopping when solved") + ".\n"
+        }
         return md
     }
 
@@ -303,7 +339,7 @@ enum StudyReport {
         var boxes = Figure(file: "figures/\(study)-cells.svg",
                            caption: "\(study): the test metric of every trial (dots) and each cell's median and quartiles (box), one column per cell; "
                                + "the baseline grey. Diverged trials are not drawn: " + summaries.map { "\($0.name) \($0.diverged)" }.joined(separator: ", ") + ".",
-                           title: "\(study): test metric per cell", xLabel: "cell", yLabel: "test loss at best held-out loss",
+                           title: "\(study): test metric per cell", xLabel: "cell", yLabel: "test loss at best validation loss",
                            panels: [FigurePanel(title: study, series: series)], logY: logY)
         boxes.xTicks = cells.enumerated().map { (Double($0 + 1), $1.baseline ? "\($1.name) (baseline)" : $1.name) }
         out.append(boxes)
@@ -323,7 +359,7 @@ enum StudyReport {
             var f = Figure(file: "figures/\(study)-lr.svg",
                            caption: "\(study): the test metric against the learning rate, every trial a dot, each cell's marginal smoothed by a Gaussian "
                                + "kernel (0.15 decades wide in the learning rate) as a line; diverged trials left out.",
-                           title: "\(study): test metric against the learning rate", xLabel: "learning rate", yLabel: "test loss at best held-out loss",
+                           title: "\(study): test metric against the learning rate", xLabel: "learning rate", yLabel: "test loss at best validation loss",
                            panels: [FigurePanel(title: study, series: series)], logY: logY)
             f.logX = true
             out.append(f)
@@ -374,9 +410,9 @@ enum StudyReport {
                 FigurePanel(title: groups.count == 1 ? study : "\(study) (\(k + 1)/\(groups.count))", series: (baseline.map { [$0] } ?? []) + g)
             }
             out.append(Figure(file: "figures/\(study)-curves.svg",
-                              caption: "\(study): held-out loss against updates, the median over each cell's samples (line) and their quartiles (band); "
+                              caption: "\(study): validation loss against updates, the median over each cell's samples (line) and their quartiles (band); "
                                   + "diverged trials left out, a trial that stopped early holds its last value. The baseline in every panel.",
-                              title: "\(study): training curves over the samples", xLabel: "updates", yLabel: "held-out loss", panels: panels, logY: true))
+                              title: "\(study): training curves over the samples", xLabel: "updates", yLabel: "validation loss", panels: panels, logY: true))
         }
         return out
     }

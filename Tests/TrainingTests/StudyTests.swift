@@ -156,6 +156,43 @@ import Testing
         #expect(full.filter { $0.study == "chorales" }.allSatisfy { $0.configuration.task == "chorales" && $0.configuration.updates == 800 })
     }
 
+    /// Per task, the report says what it measured: a task without a criterion (the chorales)
+    /// has no solved column, and each task names its own validation and test sets and fixed
+    /// settings (the chorales' own splits; the adding problem's sets drawn from seeds).
+    @Test func eachTaskIsReportedWithItsOwnLossSetsAndSettings() throws {
+        let source = Self.source(samples: "2").replacingOccurrences(of: "[[grid]]\ntask = \"adding\"\nsteps = 4\n", with: """
+            [[grid]]
+            task = "adding"
+            steps = 4
+            [[grid]]
+            task = "chorales"
+            steps = 16
+            batch = 64
+            updates = 2
+
+            """) + "\n[output]\nfigures = false\n"
+        #expect(source.contains("task = \"chorales\""))
+        let e = try Experiment<StudyKind>(source: source, file: Self.root + "/Experiments/tiny-study.toml")
+        let dir = NSTemporaryDirectory() + "gatelab-study-tasks-\(getpid())"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var options = RunOptions(version: "v")
+        options.outputDirectory = dir
+        options.progress = .silent
+        #expect(try ExperimentRunner(experiment: e, options: options).run().computed == 8)
+        let report = try String(contentsOfFile: dir + "/report.md", encoding: .utf8)
+        let chorales = String(report[report.range(of: "## chorales-T16")!.lowerBound...])
+        let adding = String(report[report.range(of: "## adding-T4")!.lowerBound..<report.range(of: "## chorales-T16")!.lowerBound])
+        #expect(adding.contains("solved [95 % Wilson]") && adding.contains("the test mean squared error at the best validation evaluation"))
+        #expect(!chorales.contains("solved [95 % Wilson]") && chorales.contains("The task has no criterion for solved"))
+        #expect(chorales.contains("the test Bernoulli negative log-likelihood per step"))
+        #expect(report.contains("- chorales-T16, fixed (as in its first trial, where not searched): sgd, batch 64, 2 updates")
+                && report.contains("validation set: the task's validation split (") && report.contains("test set: the task's test split ("))
+        #expect(report.contains("- adding-T4, fixed (as in its first trial, where not searched): sgd, batch 2, 4 updates")
+                && report.contains("validation set: 2 sequences drawn from seed"))
+        let rows = try String(contentsOfFile: dir + "/cells.csv", encoding: .utf8).split(separator: "\n").filter { $0.hasPrefix("chorales-T16,") }
+        #expect(rows.count == 2 && rows.allSatisfy { $0.hasSuffix(",,,") })
+    }
+
     @Test func inputNoiseIsATrainingSettingAbsentFromRecordsByDefault() throws {
         var c = TrainingConfiguration()
         c.task = "adding"; c.length = 4; c.hidden = 2; c.batch = 2; c.updates = 3; c.evalEvery = 3; c.evalSize = 2; c.profileEvery = 0
