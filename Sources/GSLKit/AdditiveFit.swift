@@ -9,7 +9,9 @@ internal import CGSLBLAS
 /// divided by the variance of y — the functional-ANOVA reading of hyperparameter importance
 /// (Hutter, Hoos & Leyton-Brown 2014, as Greff et al. 2017 use it): with independently drawn
 /// features the main effects are nearly uncorrelated and their shares add up to the fit's R²;
-/// what is left (`remainder`) is the interactions and the noise.
+/// what the additive fit leaves unexplained (`remainder`, 1 − R²) is the interactions and the
+/// noise. In a small sample the fitted effects can be correlated, and their shares then add up
+/// to more (or less) than R²: the shares rank the hyperparameters, R² bounds the main effects.
 public struct AdditiveFit: Sendable {
     /// One feature's values, one per sample.
     public enum Feature: Sendable {
@@ -23,7 +25,7 @@ public struct AdditiveFit: Sendable {
 
     /// Per feature, var(fⱼ) / var(y), in the order given.
     public let shares: [Double]
-    /// 1 − Σ shares: interactions and noise (negative when main effects are correlated).
+    /// 1 − R²: what no main effect explains, the interactions and the noise (never negative).
     public let remainder: Double
     /// The fit's coefficient of determination, 1 − RSS / TSS.
     public let rSquared: Double
@@ -135,8 +137,8 @@ public struct AdditiveFit: Sendable {
         }
         self.effects = effects
         self.shares = shares
-        remainder = 1 - shares.reduce(0, +)
         rSquared = 1 - chisq / varY
+        remainder = 1 - rSquared
         parameterCount = p
     }
 

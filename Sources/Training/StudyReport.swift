@@ -281,7 +281,9 @@ enum StudyReport {
         md += "\n### Hyperparameter importance\n\n"
         md += "Share of the metric's variance (finite trials) explained by each hyperparameter's main effect: an additive least-squares fit of cubic "
             + "B-splines per hyperparameter (on the log scale for log-uniform ones; categories one-hot), the variance of each fitted effect over the "
-            + "variance of the metric. The rest is interactions and noise (negative when the effects are correlated in the sample).\n\n"
+            + "variance of the metric. R² is the share the additive fit explains in all; the rest, 1 − R², is what no main effect explains: "
+            + "interactions and noise. With few samples the fitted effects are correlated and their shares can add up to more than R²: "
+            + "the shares rank the hyperparameters, R² bounds the main effects.\n\n"
         md += "| group | trials | " + keys.joined(separator: " | ") + " | interactions + noise | R² |\n|---|---:|" + keys.map { _ in "---:" }.joined(separator: "|") + "|---:|---:|\n"
         for i in importance {
             if let shares = i.shares {
@@ -381,7 +383,7 @@ enum StudyReport {
             }
             var f = Figure(file: "figures/\(study)-importance.svg",
                            caption: "\(study): share of the metric's variance explained by each hyperparameter's main effect (additive B-spline fit), "
-                               + "pooled over the cells (bars) and per cell (dots); the last column is what is left: interactions and noise.",
+                               + "pooled over the cells (bars) and per cell (dots); the last column is what the fit leaves unexplained (1 − R²): interactions and noise.",
                            title: "\(study): hyperparameter importance", xLabel: "hyperparameter", yLabel: "share of variance",
                            panels: [FigurePanel(title: study, series: series)])
             f.xTicks = names.enumerated().map { (Double($0 + 1), $1) }
