@@ -175,6 +175,9 @@ struct OutputCollisionAndInputTypeTests {
         let longKey = String(repeating: "k", count: 1 << 20)
         let keys = (0..<3).map { "\"\(longKey)\($0)\":\"v\"," }.joined()
         try #require(header.contains(#""__metadata__":{"#))
+        // An edit on purpose: the content checksum goes with it (else the file is refused as edited).
+        let checksum = try #require(header.range(of: #""checksum":"fnv1a64:[0-9a-f]{16}","#, options: .regularExpression))
+        header.removeSubrange(checksum)
         header = header.replacingOccurrences(of: #""__metadata__":{"#, with: #""__metadata__":{"# + keys)
         while (8 + header.utf8.count) % 8 != 0 { header += " " }
         let count = UInt64(header.utf8.count)

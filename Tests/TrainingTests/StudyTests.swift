@@ -140,12 +140,13 @@ import Testing
 
     /// The committed Greff et al. study is the one its notes describe: 11 cells (the peephole
     /// LSTM the baseline) × 30 shared samples on the adding problem and the chorales; the quick
-    /// slice 4 samples of each.
+    /// slice 3 of the cells at 16 samples (enough for the importance fit) and 300 updates.
     @Test func theGreffStudyFileIsTheOneItsNotesDescribe() throws {
         let file = Self.root + "/Experiments/greff2017.toml"
         let e = try Experiment<StudyKind>(source: try String(contentsOfFile: file, encoding: .utf8), file: file)
         let full = e.points(quick: false), quick = e.points(quick: true)
-        #expect(full.count == 2 * 11 * 30 && quick.count == 2 * 11 * 4)
+        #expect(full.count == 2 * 11 * 30 && quick.count == 2 * 3 * 16)
+        #expect(Set(quick.map(\.cell)) == ["lstm-peephole", "lstm-nfg", "lstm-cifg"] && quick.allSatisfy { $0.configuration.updates == 300 })
         #expect(Set(full.map(\.study)) == ["adding-T30", "chorales"])
         #expect(Set(full.map(\.cell)).count == 11 && full.filter(\.baseline).allSatisfy { $0.cell == "lstm-peephole" })
         // Paired: every cell of a task has the same 30 samples.
