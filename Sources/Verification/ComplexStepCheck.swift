@@ -30,14 +30,9 @@ extension SequenceGradientCheck {
     public func runComplexStep() throws -> ComplexStepReport {
         let p = try prepare()
         let h = Self.complexStep, u = 0x1p-53, c = Self.complexStepUlps
-        let forward = try p.complexForward()
-        let watch = KinkWatch(radius: 0)
-        var kinks = KinkTally()
-
         // At the point itself: arguments exactly at a kink.
-        try forward.forward(kinks: watch)
-        kinks.atPoint = watch.sites
-        watch.reset()
+        let (forward, watch, atPoint) = try kinkScan(p)
+        var kinks = atPoint
 
         var tensors = [ComplexStepReport.TensorRow](), directions = [ComplexStepReport.DirectionRow]()
         switch options.mode {
@@ -127,12 +122,8 @@ extension SequenceGradientCheck {
             if case let .fixed(s) = options.step { return s }
             return base * Swift.max(1, scale)
         }
-        let forward = try p.complexForward()
-        let watch = KinkWatch(radius: 0)
-        var kinks = KinkTally()
-        try forward.forward(kinks: watch)
-        kinks.atPoint = watch.sites
-        watch.reset()
+        let (forward, watch, atPoint) = try kinkScan(p)
+        var kinks = atPoint
         switch options.mode {
         case .full:
             for (t, leaf) in p.leaves.enumerated() {
@@ -180,6 +171,18 @@ extension SequenceGradientCheck {
     }
 
     /// The seeded problem with its analytic gradients, ready for numeric derivatives.
+    /// The complex forward pass of `p`, a watch of exact kinks (radius 0), and the tally with
+    /// the kinks met at the point itself (both checks start from there).
+    func kinkScan(_ p: CheckedProblem) throws -> (ComplexForward, KinkWatch, KinkTally) {
+        let forward = try p.complexForward()
+        let watch = KinkWatch(radius: 0)
+        var kinks = KinkTally()
+        try forward.forward(kinks: watch)
+        kinks.atPoint = watch.sites
+        watch.reset()
+        return (forward, watch, kinks)
+    }
+
     func prepare() throws -> CheckedProblem {
         let (network, x, r, initial) = try draw()
         let unrolled = try Unrolled(network: network, batch: batch, steps: steps, execution: execution)
