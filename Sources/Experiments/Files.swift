@@ -53,19 +53,26 @@ public enum Files {
         case S_IFDIR: throw ExperimentError.io(path: path, message: "is a folder, not a file; nothing written")
         default: throw ExperimentError.io(path: path, message: "is not a regular file; nothing written")
         }
-        let tmp = processTemporaryPath(for: target)
-        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0o644)
+        try replaceAtomically(bytes, in: AT_FDCWD, name: target, path: path)
+    }
+
+    /// Writes `bytes` to a temporary of this process beside `name` (relative to the folder
+    /// `folder`, or `AT_FDCWD`), flushes it to disk and renames it over `name`; the temporary
+    /// is removed on failure. `path` names the file in errors.
+    static func replaceAtomically(_ bytes: [UInt8], in folder: Int32, name: String, path: String) throws {
+        let tmp = processTemporaryPath(for: name)
+        let fd = openat(folder, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw ExperimentError.io(path: path, message: "cannot create a temporary file beside it (\(String(cString: strerror(errno))))") }
         var failure = writeAll(bytes, to: fd)
         if failure == 0 && fsync(fd) != 0 { failure = errno }
         if close(fd) != 0 && failure == 0 { failure = errno }
         guard failure == 0 else {
-            unlink(tmp)
+            unlinkat(folder, tmp, 0)
             throw ExperimentError.io(path: path, message: "write failed (\(String(cString: strerror(failure)))); the old file, if any, is unchanged")
         }
-        guard rename(tmp, target) == 0 else {
+        guard renameat(folder, tmp, folder, name) == 0 else {
             let reason = String(cString: strerror(errno))
-            unlink(tmp)
+            unlinkat(folder, tmp, 0)
             throw ExperimentError.io(path: path, message: "cannot rename the temporary file into place (\(reason))")
         }
     }
@@ -337,21 +344,7 @@ public enum Files {
             default: throw ExperimentError.io(path: path, message: "is not a regular file; nothing written")
             }
         }
-        let tmp = "." + c.name + ".\(hostName).\(getpid()).tmp"
-        let fd = openat(folder, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw ExperimentError.io(path: path, message: "cannot create a temporary file beside it (\(String(cString: strerror(errno))))") }
-        var failure = writeAll(bytes, to: fd)
-        if failure == 0 && fsync(fd) != 0 { failure = errno }
-        if close(fd) != 0 && failure == 0 { failure = errno }
-        guard failure == 0 else {
-            unlinkat(folder, tmp, 0)
-            throw ExperimentError.io(path: path, message: "write failed (\(String(cString: strerror(failure)))); the old file, if any, is unchanged")
-        }
-        guard renameat(folder, tmp, folder, c.name) == 0 else {
-            let reason = String(cString: strerror(errno))
-            unlinkat(folder, tmp, 0)
-            throw ExperimentError.io(path: path, message: "cannot rename the temporary file into place (\(reason))")
-        }
+        try replaceAtomically(bytes, in: folder, name: c.name, path: path)
     }
 
     /// Renames the finished temporary `temporary` (a name in the same folder as `path`) over
