@@ -4,7 +4,12 @@
 #               gradients vanish in the tanh RNN, the LSTM and the GRU, with its report and
 #               figures written to Notes/quickstart/report.md
 #   make test   installs the missing packages, then runs every test with `swift test`, then
-#               the Slurm test (make slurm-test)
+#               the consumer check (make consumer) and the Slurm test (make slurm-test)
+#   make consumer  builds and runs a package outside the tree that depends on GateLab by URL
+#               (this clone, at its current commit) and uses it through `import GateLab`
+#   make docs   the DocC documentation of the `GateLab` module (getting-started article
+#               included), written to .build/plugins/Swift-DocC/outputs/GateLab.doccarchive;
+#               fails on any DocC warning
 #   make slurm-test  starts a private one-node Slurm on loopback (Tests/Slurm/cluster.sh
 #               installs slurmctld, slurmd, slurm-client and munge when missing, its daemons
 #               on their own socket and ports, stopped by pid afterwards), runs a small grid
@@ -22,7 +27,7 @@
 PACKAGES := libgsl-dev libopenblas-dev pkg-config gnuplot-nox
 SWIFT ?= swift
 
-.PHONY: run test slurm-test notes deps fuzz
+.PHONY: run test consumer docs slurm-test notes deps fuzz
 
 run: deps
 	$(SWIFT) build -c release
@@ -30,7 +35,15 @@ run: deps
 
 test: deps
 	$(SWIFT) test
+	$(MAKE) --no-print-directory consumer
 	$(MAKE) --no-print-directory slurm-test
+
+consumer: deps
+	Tests/Consumer/check.sh
+
+# --warnings-as-errors: an unresolved link or a malformed doc comment fails the build.
+docs:
+	$(SWIFT) package generate-documentation --target GateLab --warnings-as-errors
 
 # The gatelab that `swift test` built (debug); the test bounds itself (5 minutes).
 slurm-test:

@@ -1,16 +1,39 @@
 // swift-tools-version: 6.0
 import PackageDescription
 
+// GateLab's modules, bottom to top. Every module is named GateLab… (C ones CGateLab…) so that none
+// can collide with another package's `Cells` or `Training`; `GateLab` is the umbrella that
+// re-exports the public API (`import GateLab`). Beside every dependency edge: what it is for.
+//
+//   GateLabSupport                 files, records, checksums, CPU count, suggestions (no deps)
+//   GateLabGSL                     GSL and BLAS behind Swift types
+//   GateLabAutodiff                the reverse-mode graph
+//   GateLabGradCheck               numerical gradient checks of any function
+//   GateLabCells, GateLabCellLanguage   cells as equations; `.cell` files
+//   GateLabInterchange             PyTorch/Keras/numpy files
+//   GateLabVerification            gradient checks of unrolled sequences
+//   GateLabTasks                   the task library
+//   GateLabExperiments             the one experiment pipeline (files, runner, reports)
+//   GateLabProbe, GateLabTraining, GateLabReproductions   the three experiment kinds
+//   GateLab                        the umbrella; GateLabCLI is the `gatelab` command
+
 /// `-O` in debug builds as well, for the targets holding the generic engine (`UnrolledOf<S>`,
-/// `ProgramOf<S>`): `@_specialize` only takes effect in optimized code.
+/// `ProgramOf<S>`): `@_specialize` only takes effect in optimized code, and unspecialized
+/// generic kernels run 40–100× slower (Notes/float32.md); the tests run debug builds.
 let optimizedInDebug: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration: .debug))]
+
+let numerics: [Target.Dependency] = [
+    .product(name: "ComplexModule", package: "swift-numerics"),
+    .product(name: "RealModule", package: "swift-numerics"),
+]
+let toml: Target.Dependency = .product(name: "TOMLKit", package: "TOMLKit")
 
 let package = Package(
     name: "GateLab",
     platforms: [.macOS(.v13)],
     products: [
-        .executable(name: "gatelab", targets: ["gatelab"]),
-        .library(name: "GateLab", targets: ["GateLabSupport", "GSLKit", "Autodiff", "GradCheck", "Cells", "CellLanguage", "Interchange", "Verification", "Experiments", "Probe", "GateLabTasks", "Training", "Reproductions"]),
+        .executable(name: "gatelab", targets: ["GateLabCLI"]),
+        .library(name: "GateLab", targets: ["GateLab"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -22,98 +45,179 @@ let package = Package(
         // .npz files are ZIP archives: numpy.savez_compressed deflates them and large ones need
         // ZIP64. A maintained ZIP library instead of a hand-written stored-only reader/writer.
         .package(url: "https://github.com/weichsel/ZIPFoundation", exact: "0.9.20"),
+        // `swift package generate-documentation`: the DocC archive of the `GateLab` module.
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
+        // MARK: C
+
         // C headers of GSL and CBLAS; links OpenBLAS *before* GSL so that every cblas_* call
         // (ours and GSL's own) resolves to OpenBLAS, not GSL's slow reference libgslcblas.
-        .systemLibrary(name: "CGSLBLAS", path: "Sources/CGSLBLAS"),
-        // The one Swift layer over GSL and BLAS: nothing else sees a GSL pointer or struct.
-        .target(name: "GSLKit", dependencies: ["CGSLBLAS"]),
-        // The reverse-mode graph: tensors, a closed set of primitives, programs, printing.
-        // Generic in its scalar (Double, Float): optimized in debug builds too, since unspecialized
-        // generic kernels run 40–100× slower (Notes/float32.md) and the tests run debug builds.
-        // GateLabSupport: the CPUs this process may run on (how many parts the split uses).
-        .target(name: "Autodiff", dependencies: ["GSLKit", "CWorker", "GateLabSupport", .product(name: "ComplexModule", package: "swift-numerics"), .product(name: "RealModule", package: "swift-numerics")], swiftSettings: optimizedInDebug),
+        .systemLibrary(name: "CGateLabGSL", path: "Sources/CGateLabGSL"),
+        // One helper thread that polls for work between the short parallel sections of a step;
+        // the vectorised exp/tanh/sigmoid and the float32 step products.
+        .target(name: "CGateLabWorker"),
+
+        // MARK: Foundations
+
         // The bottom layer, below every other module: what every layer needs and nothing
-        // numerical (the one bounded reader of input files, the one count of the CPUs this
-        // process may run on, the one suggester `didYouMean`). No dependencies.
+        // numerical — the one bounded reader of input files and the one atomic, confined writer
+        // (`Files`), record JSON and sealed lines, content hashes and the record format, the
+        // reader of older record keys, number formatting, the one count of the CPUs this
+        // process may run on, the one suggester `didYouMean`. No dependencies.
         .target(name: "GateLabSupport"),
-        // One helper thread that polls for work between the short parallel sections of a step.
-        .target(name: "CWorker"),
-        // Numerical gradient checking (full and directional).
-        .target(name: "GradCheck", dependencies: ["GSLKit", "RecordKeys"]),
-        // The one reader of records' older key spellings (GradCheck's reports, Reproductions' trials).
-        .target(name: "RecordKeys"),
+        // The one Swift layer over GSL and BLAS: nothing else sees a GSL pointer or struct.
+        .target(name: "GateLabGSL", dependencies: [
+            "CGateLabGSL",      // the C library it wraps
+        ]),
+        // The reverse-mode graph: tensors, a closed set of primitives, programs, printing.
+        // Generic in its scalar (Double, Float), optimized in debug builds too.
+        .target(name: "GateLabAutodiff", dependencies: [
+            "GateLabGSL",       // matrix products through BLAS
+            "CGateLabWorker",   // the helper thread of the split step, fast math, float32 products
+            "GateLabSupport",   // the CPUs this process may run on (how many parts the split uses)
+        ] + numerics,           // complex forward passes (complex-step derivatives)
+        swiftSettings: optimizedInDebug),
+        // Numerical gradient checking (full and directional) of any function of arrays.
+        .target(name: "GateLabGradCheck", dependencies: [
+            "GateLabGSL",       // statistics of the relative errors
+            "GateLabSupport",   // reports written with older key spellings
+        ]),
+
+        // MARK: Cells
+
         // Recurrent cells written as equations, the unrolled network, the built-in cells' table.
-        .target(name: "Cells", dependencies: ["Autodiff", "GSLKit"], swiftSettings: optimizedInDebug),
+        .target(name: "GateLabCells", dependencies: [
+            "GateLabAutodiff",  // the equations are graph expressions
+            "GateLabGSL",       // seeded initializers
+        ], swiftSettings: optimizedInDebug),
         // The cell language: `.cell` files compiled to cells, and resolving a cell name or path.
-        .target(name: "CellLanguage", dependencies: ["Cells", "Autodiff", "GSLKit", "GateLabSupport"]),
+        .target(name: "GateLabCellLanguage", dependencies: [
+            "GateLabCells",     // a compiled file is a `Cell`
+            "GateLabAutodiff",  // its equations become graph expressions
+            "GateLabGSL",       // initializers named in the file
+            "GateLabSupport",   // bounded reads of cell files, did-you-mean in messages
+        ]),
         // PyTorch/Keras/numpy interchange: reference cases, and model files in `state_dict` layout
-        // as .json, .npz (ZIP of .npy, through ZIPFoundation) or .safetensors, a .cell cell by its
-        // parameter names; bare PyTorch state_dicts of nn.LSTM/GRU/RNN with no metadata.
-        .target(name: "Interchange", dependencies: ["Cells", "CellLanguage", "Autodiff", "Experiments",
-                                                    .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
+        // as .json, .npz or .safetensors, a .cell cell by its parameter names; bare PyTorch
+        // state_dicts of nn.LSTM/GRU/RNN with no metadata.
+        .target(name: "GateLabInterchange", dependencies: [
+            "GateLabCells",         // the cells whose weights the files hold
+            "GateLabCellLanguage",  // a `.cell` file named in a model file
+            "GateLabAutodiff",      // reference cases run through the engine
+            "GateLabSupport",       // bounded reads, atomic writes, checksums
+            .product(name: "ZIPFoundation", package: "ZIPFoundation"),  // .npz archives
+        ]),
         // Gradient checks of whole unrolled sequences (GradCheck applied to a cell network; the
         // complex-step check; a cell against a parent cell).
-        .target(name: "Verification", dependencies: ["Cells", "Autodiff", "GSLKit", "GradCheck"]),
-        // One pipeline for every kind of experiment: the file reader, runner (resume, shards,
-        // jobs), merge, Slurm scripts, progress, atomic files, record JSON and figures.
-        .target(name: "Experiments", dependencies: ["GateLabSupport", .product(name: "TOMLKit", package: "TOMLKit")]),
-        // Probes of vanishing gradients, and the experiment kind `probe`.
-        // GateLabTasks: a saved model's task, whose batches a probe can run on.
-        .target(name: "Probe", dependencies: ["GateLabSupport", "GateLabTasks", "Cells", "CellLanguage", "Interchange", "Training", "Autodiff", "GSLKit", "Experiments", .product(name: "TOMLKit", package: "TOMLKit")]),
+        .target(name: "GateLabVerification", dependencies: [
+            "GateLabCells",     // the networks it checks
+            "GateLabAutodiff",  // their programs, run in real and complex arithmetic
+            "GateLabGSL",       // seeded points of the check
+            "GateLabGradCheck", // the numerical differences
+        ]),
+
+        // MARK: Experiments
+
         // The one task library: every task's generator once (the long-time-lag tasks, the
         // papers' tasks of H&S 1997 and Gers et al. 2000, the Bach chorales), the task table
         // `Tasks`, and the two layouts built from the same sequences (batches for the engine,
-        // one sequence at a time for online training). GSLKit: its `RandomSource`.
-        // GateLabSupport: `didYouMean` in unknown-task messages. Interchange: the chorales' data
-        // file is read with its `.npz` reader (the one array-file reader; no cycle, since
-        // Interchange depends only on Cells, CellLanguage, Autodiff and Experiments).
-        .target(name: "GateLabTasks", dependencies: ["GSLKit", "GateLabSupport", "Interchange"]),
+        // one sequence at a time for online training).
+        .target(name: "GateLabTasks", dependencies: [
+            "GateLabGSL",           // every generator draws from a seeded `RandomSource`
+            "GateLabSupport",       // did-you-mean in unknown-task messages
+            "GateLabInterchange",   // the chorales' data file is an .npz
+        ]),
+        // One pipeline for every kind of experiment: the file reader, runner (resume, shards,
+        // jobs), merge, Slurm scripts, progress, reports and figures.
+        .target(name: "GateLabExperiments", dependencies: [
+            "GateLabSupport",   // files, records, hashes
+            toml,               // experiment files
+        ]),
+        // Probes of vanishing gradients, and the experiment kind `probe`.
+        .target(name: "GateLabProbe", dependencies: [
+            "GateLabExperiments",   // it is an experiment kind
+            "GateLabCells",         // the networks it probes
+            "GateLabCellLanguage",  // cells given by file
+            "GateLabAutodiff",      // the reverse pass it measures
+            "GateLabGSL",           // seeded inputs, statistics over seeds
+            "GateLabTasks",         // probing on a task's batches (a saved model's task)
+            "GateLabInterchange",   // probing a saved model
+            "GateLabSupport",       // files, records
+            toml,
+        ]),
         // Training on the tasks (their losses on the readout, the chorales' Bernoulli NLL among
-        // them), and the experiment kind `train`. GateLabTasks: the tasks it trains on.
-        .target(name: "Training", dependencies: ["GateLabSupport", "GateLabTasks", "Cells", "CellLanguage", "Autodiff", "GSLKit", "Experiments", "Interchange", .product(name: "TOMLKit", package: "TOMLKit")]),
-        .executableTarget(
-            name: "gatelab",
-            dependencies: [
-                "Cells", "CellLanguage", "Interchange", "Verification", "Autodiff", "GSLKit", "GradCheck", "Experiments", "Probe", "Training", "Reproductions",
-                // The task names of `train --task` and a probe's task.
-                "GateLabTasks",
-                // The CPUs available: the default of `run --jobs`.
-                "GateLabSupport",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
-        ),
+        // them), the experiment kind `train` and the variant studies (`study`).
+        .target(name: "GateLabTraining", dependencies: [
+            "GateLabExperiments",   // `train` and `study` are experiment kinds
+            "GateLabTasks",         // the tasks it trains on
+            "GateLabCells",         // the networks it trains
+            "GateLabCellLanguage",  // cells given by file
+            "GateLabAutodiff",      // the gradients
+            "GateLabGSL",           // initializers, the studies' statistics and fits
+            "GateLabInterchange",   // saved models and checkpoints
+            "GateLabSupport",       // files, records
+            toml,
+        ]),
         // The papers' own set-ups (H&S 1997 Exps. 1–6, Gers et al. 2000 CERG): nets, truncated
-        // RTRL, trials. GateLabTasks: the papers' tasks, streamed one sequence at a time.
-        .target(name: "Reproductions", dependencies: ["GateLabTasks", "RecordKeys", "GSLKit", "Experiments", "Autodiff", "Cells", "CellLanguage", "Probe", .product(name: "TOMLKit", package: "TOMLKit")]),
-        .testTarget(name: "GSLKitTests", dependencies: ["GSLKit"]),
+        // RTRL, trials, and the experiment kind `reproduction`.
+        .target(name: "GateLabReproductions", dependencies: [
+            "GateLabExperiments",   // `reproduction` is an experiment kind
+            "GateLabTasks",         // the papers' tasks, streamed one sequence at a time
+            "GateLabGSL",           // the papers' initializations
+            "GateLabAutodiff",      // a trained net carried into the engine
+            "GateLabCells",         // … as a network of `Cells/lstm1997.cell`
+            "GateLabCellLanguage",  // … read from that file
+            "GateLabProbe",         // the gradient profile of trained 1997 nets
+            "GateLabSupport",       // records in older key spellings
+            toml,
+        ]),
+
+        // MARK: Products
+
+        // The umbrella: `import GateLab` gives every module's public API, and its DocC catalog
+        // the getting-started article.
+        .target(name: "GateLab", dependencies: [
+            "GateLabSupport", "GateLabGSL", "GateLabAutodiff", "GateLabGradCheck", "GateLabCells",
+            "GateLabCellLanguage", "GateLabInterchange", "GateLabVerification", "GateLabTasks",
+            "GateLabExperiments", "GateLabProbe", "GateLabTraining", "GateLabReproductions",
+        ]),
+        // The `gatelab` command: a thin layer of argument parsing over the library.
+        .executableTarget(name: "GateLabCLI", dependencies: [
+            "GateLab",          // everything it runs
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        // MARK: Tests
+
+        .testTarget(name: "GSLKitTests", dependencies: ["GateLabGSL"]),
         // GateLabTasks: the hand-made sequences the control and gradient tests run on.
-        .testTarget(name: "ReproductionsTests", dependencies: ["Reproductions", "GateLabTasks", "GSLKit", "Experiments"]),
+        .testTarget(name: "ReproductionsTests", dependencies: ["GateLabSupport", "GateLabReproductions", "GateLabTasks", "GateLabGSL", "GateLabExperiments"]),
         // Each generator's structure and statistics, the task table, and the batch layout.
-        .testTarget(name: "GateLabTasksTests", dependencies: ["GateLabTasks", "GSLKit"]),
-        .testTarget(name: "AutodiffTests", dependencies: ["Autodiff", "GradCheck", "GSLKit"]),
-        .testTarget(name: "GradCheckTests", dependencies: ["GradCheck", "Autodiff", "GSLKit"]),
-        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments"]),
-        .testTarget(name: "ProbeTests", dependencies: ["Probe", "Experiments", "Cells", "Interchange", "Autodiff", "GSLKit"]),
-        .testTarget(name: "GateLabCLITests", dependencies: ["gatelab", "Cells", "CellLanguage", "Interchange", "FuzzSupport"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "GateLabTasks", "Experiments", "Cells", "Autodiff", "GradCheck", "GSLKit", "Interchange", "CellLanguage"],
+        .testTarget(name: "GateLabTasksTests", dependencies: ["GateLabTasks", "GateLabGSL"]),
+        .testTarget(name: "AutodiffTests", dependencies: ["GateLabAutodiff", "GateLabGradCheck", "GateLabGSL"]),
+        .testTarget(name: "GradCheckTests", dependencies: ["GateLabGradCheck", "GateLabAutodiff", "GateLabGSL"]),
+        .testTarget(name: "ExperimentsTests", dependencies: ["GateLabSupport", "GateLabExperiments"]),
+        .testTarget(name: "ProbeTests", dependencies: ["GateLabSupport", "GateLabProbe", "GateLabExperiments", "GateLabCells", "GateLabInterchange", "GateLabAutodiff", "GateLabGSL"]),
+        // Runs the built `gatelab` binary (GateLabCLI: built before the tests run).
+        .testTarget(name: "GateLabCLITests", dependencies: ["GateLabCLI", "GateLabCells", "GateLabCellLanguage", "GateLabInterchange", "FuzzSupport"]),
+        .testTarget(name: "TrainingTests", dependencies: ["GateLabSupport", "GateLabTraining", "GateLabTasks", "GateLabExperiments", "GateLabCells", "GateLabAutodiff", "GateLabGradCheck", "GateLabGSL", "GateLabInterchange", "GateLabCellLanguage"],
                     // PyTorch's optimizer steps (JSON, read by path) and the script that made them.
                     exclude: ["Fixtures"]),
         .testTarget(
             name: "CellsTests",
-            dependencies: ["Cells", "CellLanguage", "Verification", "Autodiff", "GradCheck", "GSLKit"],
+            dependencies: ["GateLabCells", "GateLabCellLanguage", "GateLabVerification", "GateLabAutodiff", "GateLabGradCheck", "GateLabGSL"],
             // The reference cases, read from the source tree by path (InterchangeTests'
             // Fixtures.swift, the CLI and probe tests, the README's examples).
             exclude: ["Fixtures"]
         ),
         // GateLabTasks: the sequences on which the paper cell's engine run meets the reproductions' pass.
-        .testTarget(name: "CellLanguageTests", dependencies: ["CellLanguage", "GateLabTasks", "Cells", "Verification", "Autodiff", "GradCheck", "GSLKit", "Reproductions", "Probe", "FuzzSupport"]),
-        .testTarget(name: "InterchangeTests", dependencies: ["Interchange", "Cells", "Autodiff", "GSLKit"]),
-        .testTarget(name: "VerificationTests", dependencies: ["Verification", "Cells", "GradCheck"]),
+        .testTarget(name: "CellLanguageTests", dependencies: ["GateLabCellLanguage", "GateLabTasks", "GateLabCells", "GateLabVerification", "GateLabAutodiff", "GateLabGradCheck", "GateLabGSL", "GateLabReproductions", "GateLabProbe", "FuzzSupport"]),
+        .testTarget(name: "InterchangeTests", dependencies: ["GateLabInterchange", "GateLabCells", "GateLabAutodiff", "GateLabGSL"]),
+        .testTarget(name: "VerificationTests", dependencies: ["GateLabVerification", "GateLabCells", "GateLabGradCheck"]),
         // Mutated reference cases, weights files, checkpoints and experiment files, each input
         // bounded in CPU time; GATELAB_FUZZ_INPUTS sets how many (`make fuzz`: a long run).
-        .testTarget(name: "FuzzTests", dependencies: ["Interchange", "Training", "Probe", "Experiments", "Cells", "GSLKit", "FuzzSupport"]),
+        .testTarget(name: "FuzzTests", dependencies: ["GateLabSupport", "GateLabInterchange", "GateLabTraining", "GateLabProbe", "GateLabExperiments", "GateLabCells", "GateLabGSL", "FuzzSupport"]),
         // What the three fuzz suites share (FuzzTests, LanguageFuzzTests, CommandLineFuzzTests):
         // one seeded generator (SplitMix64), their CPU-time and memory measures, the input count.
         .target(name: "FuzzSupport", path: "Tests/FuzzSupport"),

@@ -3,7 +3,7 @@
 // thread, best of 5 rounds, the two precisions timed alternately in each round. Not a
 // `gatelab bench` number: no float32 engine runs end to end yet (Notes/float32.md).
 //
-//   clang -O2 -ISources/CWorker/include Benchmarks/float32-kernels.c Sources/CWorker/fastmath.c \
+//   clang -O2 -ISources/CGateLabWorker/include Benchmarks/float32-kernels.c Sources/CGateLabWorker/fastmath.c \
 //         -lopenblas -lm -o /tmp/float32-kernels && /tmp/float32-kernels
 #include <stdio.h>
 #include <time.h>

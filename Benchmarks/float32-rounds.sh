@@ -8,7 +8,7 @@
 set -euo pipefail
 BIN=${1:?usage: float32-rounds.sh GATELAB [ROUNDS] [PYTHON]}; N=${2:-15}; PY=${3:-python3}
 DIR=$(mktemp -d); trap 'rm -rf "$DIR"' EXIT
-cc -O2 -pthread -I Sources/CWorker/include Benchmarks/core-round-trip.c Sources/CWorker/worker.c -o "$DIR/rtt"
+cc -O2 -pthread -I Sources/CGateLabWorker/include Benchmarks/core-round-trip.c Sources/CGateLabWorker/worker.c -o "$DIR/rtt"
 rtt() { "$DIR/rtt" | cut -d. -f1; }
 for r in $(seq 1 "$N"); do
   a=$(rtt)

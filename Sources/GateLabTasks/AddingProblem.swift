@@ -1,4 +1,4 @@
-import GSLKit
+import GateLabGSL
 
 /// The adding problem in its modern form (Le, Jaitly & Hinton 2015; Arjovsky, Shah & Bengio
 /// 2016): T steps of pairs (value ~ U[0, 1], marker ∈ {0, 1}), exactly two markers, one in

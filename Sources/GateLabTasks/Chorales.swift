@@ -1,6 +1,7 @@
 import Foundation
-import GSLKit
-import Interchange
+import GateLabGSL
+import GateLabInterchange
+import GateLabSupport
 
 /// Polyphonic music: Bach's four-part chorales as 88-key piano rolls at quarter-note steps, the
 /// JSB Chorales of Boulanger-Lewandowski, Bengio & Vincent (2012) as Greff et al. (2017)

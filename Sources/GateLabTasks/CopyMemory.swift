@@ -1,5 +1,5 @@
 import Foundation
-import GSLKit
+import GateLabGSL
 
 /// The copy-memory task of Arjovsky, Shah & Bengio (2016): 10 symbols drawn uniformly from 8
 /// categories, then T − 1 blanks, a delimiter, and 10 more blanks (T + 20 steps); the target is

@@ -1,5 +1,5 @@
 import Foundation
-import GSLKit
+import GateLabGSL
 
 /// First-input recall: the plainest form of "the network forgets its first inputs". Step 0
 /// carries a symbol from 8 categories (one-hot), the next T steps carry distractor symbols drawn

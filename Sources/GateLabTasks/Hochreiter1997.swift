@@ -1,4 +1,4 @@
-import GSLKit
+import GateLabGSL
 
 // The tasks of Hochreiter & Schmidhuber (1997) §5 whose error comes only at the sequence end
 // (Exps. 2c, 3a, 4, 5, 6a, 6b), each written once: the reproductions stream their sequences to

@@ -1,4 +1,4 @@
-import GSLKit
+import GateLabGSL
 
 /// The Reber grammar and the embedded Reber grammar (ERG) of H&S 1997 Exp. 1 (§5.1, Figs. 3–4),
 /// and the continual stream of Gers, Schmidhuber & Cummins 2000 (CERG).

@@ -1,5 +1,5 @@
 import Foundation
-import GSLKit
+import GateLabGSL
 
 /// Latest-subject agreement: a stream of T tokens in which `subjects` subjects (each of one of
 /// two genders, two word types per gender) appear at distinct uniformly chosen steps among

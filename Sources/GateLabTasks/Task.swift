@@ -1,4 +1,4 @@
-import GSLKit
+import GateLabGSL
 import GateLabSupport
 
 /// What a task's loss compares: real-valued outputs (mean squared error), classes (softmax

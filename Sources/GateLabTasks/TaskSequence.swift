@@ -1,4 +1,4 @@
-import GSLKit
+import GateLabGSL
 
 /// One training or test sequence, stored flat so that a generator can refill it without
 /// allocating (the buffers keep their capacity between sequences): the per-sequence stream that

@@ -1,4 +1,4 @@
-import GSLKit
+import GateLabGSL
 
 /// The temporal-order problem of Hochreiter & Schmidhuber (1997), Experiment 6a, as batches: the
 /// sequences of `TemporalOrderTask.sixA(T: length)` (which states the paper's reading and its

@@ -1,6 +1,6 @@
 import Testing
 import Foundation
-@testable import Autodiff
+@testable import GateLabAutodiff
 
 @Suite("Vectorizable exp, expm1, sigmoid and tanh agree with libm to a few ulps")
 struct FastMathTests {

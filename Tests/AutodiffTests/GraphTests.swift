@@ -1,6 +1,6 @@
 import Testing
-@testable import Autodiff
-import GSLKit
+@testable import GateLabAutodiff
+import GateLabGSL
 
 @Suite("Graph building, shapes, errors, printing")
 struct GraphTests {
@@ -141,7 +141,7 @@ struct RecurrenceTests {
     }
 }
 import Foundation
-import GradCheck
+import GateLabGradCheck
 
 @Suite("Finding the first NaN")
 struct NonFiniteTests {

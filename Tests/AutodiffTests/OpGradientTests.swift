@@ -1,7 +1,7 @@
 import Testing
-@testable import Autodiff
-import GradCheck
-import GSLKit
+@testable import GateLabAutodiff
+import GateLabGradCheck
+import GateLabGSL
 
 /// Checks one op's VJP against central differences, in both modes, at every shape given.
 /// The op's output is reduced by a fixed random weighting, L = Σ R ⊙ op(p₀, p₁, …), so that
@@ -52,7 +52,7 @@ func float32Agreement(_ shapes: [Shape], positive: Bool = false, seed: UInt64 = 
     let r = Tensor(rows: out.shape.rows, cols: out.shape.cols, scalars: rounded(rng.uniformArray(count: out.shape.count, low: -1, high: 1)))
     let loss = sum(g.constant(r) ⊙ out)
     let values = shapes.map { rounded(positive ? rng.uniformArray(count: $0.count, low: 0.5, high: 2) : rng.uniformArray(count: $0.count, low: -1.5, high: 1.5)) }
-    func run<S: Autodiff.Scalar>(_ program: ProgramOf<S>) throws -> [[Double]] {
+    func run<S: GateLabAutodiff.Scalar>(_ program: ProgramOf<S>) throws -> [[Double]] {
         for (p, v) in zip(params, values) { try program.set(p, Tensor(rows: p.shape.rows, cols: p.shape.cols, scalars: v)) }
         try program.forward()
         try program.backward(from: loss)
@@ -179,7 +179,7 @@ struct OpGradientTests {
             // Stopped: L = Σ R ⊙ (tanh(a) ⊙ sg(a ⊙ b) + sg(b)); held: sg(a ⊙ b) a constant, sg(b) dropped.
             let g = Graph()
             let (pa, pb) = (g.parameter("a", rows: s.rows, cols: s.cols), g.parameter("b", rows: s.rows, cols: s.cols))
-            let stopped = tanh(pa) ⊙ Autodiff.stopGradient(pa ⊙ pb) + Autodiff.stopGradient(pb)
+            let stopped = tanh(pa) ⊙ GateLabAutodiff.stopGradient(pa ⊙ pb) + GateLabAutodiff.stopGradient(pb)
             let plain = tanh(pa) ⊙ (pa ⊙ pb) + pb
             let loss = sum(g.constant(r) ⊙ stopped)
             let program = try Program(graph: g)
@@ -188,7 +188,7 @@ struct OpGradientTests {
             #expect(program.value(of: stopped).scalars.map(\.bitPattern) == program.value(of: plain).scalars.map(\.bitPattern))
             try program.backward(from: loss)
             #expect(try program.gradient(of: pb).scalars.allSatisfy { $0 == 0 }, "\(s): the stopped operand got a gradient")
-            let single = try float32Agreement([s, s]) { tanh($0[0]) ⊙ Autodiff.stopGradient($0[0] ⊙ $0[1]) + Autodiff.stopGradient($0[1]) }
+            let single = try float32Agreement([s, s]) { tanh($0[0]) ⊙ GateLabAutodiff.stopGradient($0[0] ⊙ $0[1]) + GateLabAutodiff.stopGradient($0[1]) }
             #expect(single.worst <= float32Tolerance, "\(s): stopGradient in float32 against float64, worst relative error \(single.worst)")
 
             let ab = zip(a, b).map { $0 * $1 }
@@ -211,7 +211,7 @@ struct OpGradientTests {
         // Printed as a call: stop(·) in text, \operatorname{sg}(·) in LaTeX.
         let g = Graph()
         let x = g.parameter("x", rows: 1, cols: 2)
-        let y = (tanh(Autodiff.stopGradient(x)) + x).named("y")
+        let y = (tanh(GateLabAutodiff.stopGradient(x)) + x).named("y")
         #expect(EquationPrinter(graph: g).render([y]) == "y = tanh(stop(x)) + x")
         #expect(EquationPrinter(graph: g, format: .latex).render([y]) == "y = \\tanh\\left(\\operatorname{sg}\\left(x\\right)\\right) + x")
     }

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import Autodiff
+@testable import GateLabAutodiff
 
 @Suite("The helper thread: split work runs each part exactly once, from any thread")
 struct HelperThreadTests {

@@ -1,8 +1,8 @@
 import Testing
 import Foundation
-import CWorker
-import GSLKit
-@testable import Autodiff
+import CGateLabWorker
+import GateLabGSL
+@testable import GateLabAutodiff
 
 /// The `Scalar` conformances a generic engine computes through (issue #18): Double's entry
 /// points are exactly the float64 engine's (same bits), Float's agree with Double's to float

@@ -1,5 +1,5 @@
-import CellLanguage
-import Cells
+import GateLabCellLanguage
+import GateLabCells
 import Testing
 
 @Suite("Resolving a cell name or path")

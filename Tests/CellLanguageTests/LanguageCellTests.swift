@@ -1,11 +1,11 @@
-import Autodiff
-@testable import CellLanguage
-@testable import Cells
+import GateLabAutodiff
+@testable import GateLabCellLanguage
+@testable import GateLabCells
 import Foundation
-import GradCheck
-import GSLKit
+import GateLabGradCheck
+import GateLabGSL
 import Testing
-import Verification
+import GateLabVerification
 
 @Suite("Cell language: every shipped cell file passes the gradient check")
 struct LanguageGradientTests {

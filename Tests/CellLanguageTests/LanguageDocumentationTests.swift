@@ -1,11 +1,11 @@
-import Autodiff
-@testable import CellLanguage
-@testable import Cells
+import GateLabAutodiff
+@testable import GateLabCellLanguage
+@testable import GateLabCells
 import Foundation
-import GradCheck
-import GSLKit
+import GateLabGradCheck
+import GateLabGSL
 import Testing
-import Verification
+import GateLabVerification
 
 /// Notes/cell-language.md is the language's documentation: a cell written from it must work
 /// the first time, and the errors it shows must be the ones users get.

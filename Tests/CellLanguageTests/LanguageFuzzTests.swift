@@ -1,9 +1,9 @@
-import Autodiff
-@testable import CellLanguage
-@testable import Cells
+import GateLabAutodiff
+@testable import GateLabCellLanguage
+@testable import GateLabCells
 import Foundation
 import FuzzSupport
-import GSLKit
+import GateLabGSL
 import Testing
 
 @Suite("Cell language: fuzzed inputs either parse or throw CellFileError, quickly")

@@ -1,6 +1,6 @@
-import Autodiff
-@testable import CellLanguage
-@testable import Cells
+import GateLabAutodiff
+@testable import GateLabCellLanguage
+@testable import GateLabCells
 import Foundation
 import Testing
 

@@ -1,8 +1,8 @@
-import Autodiff
-@testable import CellLanguage
-@testable import Cells
+import GateLabAutodiff
+@testable import GateLabCellLanguage
+@testable import GateLabCells
 import Foundation
-import GSLKit
+import GateLabGSL
 import Testing
 
 @Suite("Cell language: what a file may say, and the shapes and roles it implies")

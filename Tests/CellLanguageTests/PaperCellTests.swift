@@ -1,11 +1,11 @@
-import Autodiff
-@testable import CellLanguage
-@testable import Cells
+import GateLabAutodiff
+@testable import GateLabCellLanguage
+@testable import GateLabCells
 import Foundation
 import GateLabTasks
-import GSLKit
-import Probe
-import Reproductions
+import GateLabGSL
+import GateLabProbe
+import GateLabReproductions
 import Testing
 
 /// The LSTMs of Hochreiter & Schmidhuber 1997 and Gers et al. 2000 written as cell files

@@ -1,4 +1,4 @@
-import Cells
+import GateLabCells
 import Testing
 
 @Suite("The built-in cells' table")

@@ -1,10 +1,10 @@
-@testable import Autodiff
-@testable import Cells
+@testable import GateLabAutodiff
+@testable import GateLabCells
 import Foundation
-import GradCheck
-import GSLKit
+import GateLabGradCheck
+import GateLabGSL
 import Testing
-import Verification
+import GateLabVerification
 
 @Suite("Every built-in cell passes the gradient check through whole sequences")
 struct CellGradientTests {

@@ -1,11 +1,11 @@
-@testable import Autodiff
-import CellLanguage
-@testable import Cells
+@testable import GateLabAutodiff
+import GateLabCellLanguage
+@testable import GateLabCells
 import Foundation
-import GradCheck
-import GSLKit
+import GateLabGradCheck
+import GateLabGSL
 import Testing
-@testable import Verification
+@testable import GateLabVerification
 
 /// The shipped cell files, for the tests of this target.
 enum CellFiles {

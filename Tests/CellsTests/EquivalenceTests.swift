@@ -1,9 +1,9 @@
-import Autodiff
-import CellLanguage
-@testable import Cells
+import GateLabAutodiff
+import GateLabCellLanguage
+@testable import GateLabCells
 import Foundation
 import Testing
-@testable import Verification
+@testable import GateLabVerification
 
 /// The reductions the shipped variants' papers state, checked with `CellEquivalence`
 /// (`gatelab equiv`): outputs, final states and every shared gradient to 1e-12.

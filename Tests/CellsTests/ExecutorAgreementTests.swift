@@ -1,8 +1,8 @@
 import Testing
-@testable import Cells
-@testable import Autodiff
-import GSLKit
-import CellLanguage
+@testable import GateLabCells
+@testable import GateLabAutodiff
+import GateLabGSL
+import GateLabCellLanguage
 import Foundation
 
 /// The fast program against the plain reference executor, for every cell GateLab ships.

@@ -1,7 +1,7 @@
 import Testing
-@testable import Autodiff
-@testable import Cells
-import GSLKit
+@testable import GateLabAutodiff
+@testable import GateLabCells
+import GateLabGSL
 
 /// The float32 engine (issue #18): the same unrolled network as float64, computing in Float.
 @Suite("Float32 unrolled networks: deterministic, checkpointed bit for bit, close to float64")
@@ -63,7 +63,7 @@ struct Float32UnrolledTests {
         }
         let x = rng.gaussianArray(count: T * batch * 3).map { Double(Float($0)) }
         let seed = rng.gaussianArray(count: batch * H).map { Double(Float($0)) }
-        func gradients<S: Autodiff.Scalar>(_ scalar: S.Type) throws -> [String: Tensor] {
+        func gradients<S: GateLabAutodiff.Scalar>(_ scalar: S.Type) throws -> [String: Tensor] {
             let u = try UnrolledOf<S>(network: net, batch: batch, steps: T)
             try u.forward(inputs: x)
             return try u.backward(.lastStep(seed)).weights[0]

@@ -1,11 +1,11 @@
-@testable import Autodiff
-import CellLanguage
-@testable import Cells
+@testable import GateLabAutodiff
+import GateLabCellLanguage
+@testable import GateLabCells
 import Foundation
-import GradCheck
-import GSLKit
+import GateLabGradCheck
+import GateLabGSL
 import Testing
-@testable import Verification
+@testable import GateLabVerification
 
 /// The injected bug of the sensitivity measurement: an LSTM (PyTorch's equations, as
 /// Cells/lstm.cell) whose every tanh has the derivative tanh′·(1 + ε) and the exact forward

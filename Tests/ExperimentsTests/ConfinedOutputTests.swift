@@ -1,6 +1,7 @@
-@testable import Experiments
+@testable import GateLabExperiments
 import Foundation
 import Testing
+import GateLabSupport
 
 /// An experiment's output folder is written only inside its tree: a symbolic link already in
 /// the tree (a file or a folder on the output path, as a cloned repository could ship) is

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import Experiments
+@testable import GateLabExperiments
+import GateLabSupport
 
 /// The pieces of the experiment pipeline that no kind owns: record JSON and figure panels.
 @Suite struct ExperimentsTests {

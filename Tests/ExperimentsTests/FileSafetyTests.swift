@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import Experiments
+@testable import GateLabExperiments
+import GateLabSupport
 
 /// Issue #17: the one writer, the one reader, the one output-path rule, and figures that are
 /// never left truncated or reported failed when they were drawn.
@@ -17,24 +18,24 @@ import Testing
     }
 
     @Test func theReaderIsBounded() throws {
-        #expect(throws: ExperimentError.self) { try Files.contents(of: "/dev/zero", limit: 1 << 20) }
+        #expect(throws: FileError.self) { try Files.contents(of: "/dev/zero", limit: 1 << 20) }
         let dir = try scratch()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        #expect(throws: ExperimentError.self) { try Files.contents(of: dir) }
+        #expect(throws: FileError.self) { try Files.contents(of: dir) }
         try Files.write("12345", to: dir + "/five")
-        #expect(throws: ExperimentError.self) { try Files.contents(of: dir + "/five", limit: 4) }
+        #expect(throws: FileError.self) { try Files.contents(of: dir + "/five", limit: 4) }
         #expect(try Files.contents(of: dir + "/five", limit: 5) == Array("12345".utf8))
     }
 
     @Test func theOutputPathRule() throws {
-        #expect(throws: ExperimentError.self) { try Files.checkOutputPath("", what: "--output") }
+        #expect(throws: FileError.self) { try Files.checkOutputPath("", what: "--output") }
         try Files.checkOutputPath("/tmp/x", what: "--output")          // the command line may write anywhere
         try Files.checkOutputPath("../x", what: "--output")
         for bad in ["/tmp/x", "../x", "a/../../x", ".."] {
-            #expect(throws: ExperimentError.self) { try Files.checkOutputPath(bad, what: "[output] dir", fromFile: true) }
+            #expect(throws: FileError.self) { try Files.checkOutputPath(bad, what: "[output] dir", fromFile: true) }
         }
         try Files.checkOutputPath("Notes/x", what: "[output] dir", fromFile: true)
-        #expect(throws: ExperimentError.self) { try Files.write("x", to: "") }
+        #expect(throws: FileError.self) { try Files.write("x", to: "") }
     }
 
     /// Item 9: gnuplot exits 0 on a full disk with a truncated file. A stand-in gnuplot does

@@ -1,7 +1,8 @@
-@testable import Experiments
+@testable import GateLabExperiments
 import Foundation
 import Testing
 import TOMLKit
+import GateLabSupport
 
 /// The runner's input hashes, for any kind: a toy kind whose points each read data files.
 @Suite struct InputFilesTests {

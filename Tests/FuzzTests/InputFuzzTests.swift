@@ -1,10 +1,11 @@
-import Experiments
+import GateLabExperiments
 import Foundation
 import FuzzSupport
-@testable import Interchange
-import Probe
+@testable import GateLabInterchange
+import GateLabProbe
 import Testing
-@testable import Training
+@testable import GateLabTraining
+import GateLabSupport
 
 /// Every file GateLab reads, mutated: each input is either accepted (and then usable) or
 /// refused with the reader's own one-line error; never a trap, never more than its CPU-time

@@ -1,5 +1,5 @@
 import Testing
-import GSLKit
+import GateLabGSL
 
 @Suite("BLAS")
 struct BLASTests {

@@ -1,5 +1,5 @@
 import Testing
-@testable import GSLKit
+@testable import GateLabGSL
 
 @Suite("GSL errors are thrown, not aborts")
 struct GSLErrorTests {

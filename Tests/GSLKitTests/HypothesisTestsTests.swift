@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import GSLKit
+import GateLabGSL
 
 /// The tests and intervals of variant studies, against values computed independently: by
 /// hand, by enumerating every sign assignment, or with mpmath's regularized incomplete beta

@@ -1,5 +1,5 @@
 import Testing
-import GSLKit
+import GateLabGSL
 #if canImport(Glibc)
 import Glibc
 #endif

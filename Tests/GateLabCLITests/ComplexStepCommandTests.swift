@@ -1,5 +1,5 @@
 import Foundation
-import Interchange
+import GateLabInterchange
 import Testing
 
 @Suite("gatelab gradcheck --method complex-step")

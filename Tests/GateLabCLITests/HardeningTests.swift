@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import GateLabSupport
 
 /// Issue #17: on any input, a one-line error and exit 2 (or the documented behaviour), no
 /// crash, nothing replaced, truncated or mixed. One test per reproduction of the issue; the

@@ -1,5 +1,5 @@
 import Foundation
-import Interchange
+import GateLabInterchange
 import Testing
 
 @Suite("gatelab train --save, probe/gradcheck/train --weights, weights convert")

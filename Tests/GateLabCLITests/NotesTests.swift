@@ -1,4 +1,4 @@
-import Cells
+import GateLabCells
 import Foundation
 import Testing
 
@@ -23,6 +23,41 @@ struct NotesTests {
             let math = lines.indices.filter { lines[$0] == "```math" }.map { lines[$0 + 1] }
             let shown = try CommandLineTool.run(["show", name, "--format", "latex"])
             #expect(math == shown.lines, "\(name): the ```math blocks are `show \(name) --format latex`, line by line")
+        }
+    }
+}
+
+@Suite("The getting-started article is the consumer package's program")
+struct GettingStartedTests {
+    static let root = CommandLineTool.packageRoot
+    static let article = root.appendingPathComponent("Sources/GateLab/GateLab.docc/GettingStarted.md")
+    static let program = root.appendingPathComponent("Tests/Consumer/Sources/GettingStarted/main.swift")
+
+    /// The article's Swift blocks, but the `Package.swift` excerpt.
+    static func blocks(_ text: String) -> [String] {
+        var blocks: [String] = [], current: [String]?
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) {
+            if current == nil, line == "```swift" { current = [] }
+            else if current != nil, line == "```" { blocks.append(current!.joined(separator: "\n")); current = nil }
+            else { current?.append(line) }
+        }
+        return blocks.filter { !$0.hasPrefix("dependencies:") }
+    }
+
+    /// What the article shows is what CI builds and runs (`Tests/Consumer/check.sh`): every
+    /// block appears in the program verbatim, in the article's order.
+    @Test func everyBlockIsInTheProgramInOrder() throws {
+        let article = try String(contentsOf: Self.article, encoding: .utf8)
+        let program = try String(contentsOf: Self.program, encoding: .utf8)
+        let blocks = Self.blocks(article)
+        #expect(blocks.count == 5)
+        var from = program.startIndex
+        for block in blocks {
+            guard let found = program.range(of: block, range: from..<program.endIndex) else {
+                Issue.record("not in the program (in this order): \(block.prefix(80))…")
+                continue
+            }
+            from = found.upperBound
         }
     }
 }

@@ -1,5 +1,5 @@
 import Foundation
-import Interchange
+import GateLabInterchange
 import Testing
 
 /// `gatelab predict` on the bare PyTorch fixtures (Tests/CellsTests/Fixtures/models,

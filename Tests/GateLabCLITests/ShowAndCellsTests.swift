@@ -1,4 +1,4 @@
-import Cells
+import GateLabCells
 import Foundation
 import Testing
 

@@ -1,6 +1,6 @@
-import Cells
+import GateLabCells
 import Foundation
-import Interchange
+import GateLabInterchange
 import Testing
 
 @Suite("gatelab weights")

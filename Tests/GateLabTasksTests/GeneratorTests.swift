@@ -1,4 +1,4 @@
-import GSLKit
+import GateLabGSL
 import Testing
 @testable import GateLabTasks
 

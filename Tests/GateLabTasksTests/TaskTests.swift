@@ -1,5 +1,5 @@
 import Foundation
-import GSLKit
+import GateLabGSL
 import Testing
 @testable import GateLabTasks
 

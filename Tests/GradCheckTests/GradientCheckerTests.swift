@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import GradCheck
+@testable import GateLabGradCheck
 
 // MARK: - Known functions with hand-written gradients
 

@@ -1,5 +1,5 @@
 import Foundation
-@testable import GradCheck
+@testable import GateLabGradCheck
 import Testing
 
 /// Reports as `gatelab gradcheck --json` wrote them in GateLab 0.2.0 (camelCase keys, the

@@ -1,8 +1,8 @@
-import Autodiff
-import Cells
+import GateLabAutodiff
+import GateLabCells
 import Foundation
-import GSLKit
-@testable import Interchange
+import GateLabGSL
+@testable import GateLabInterchange
 import Testing
 
 /// Bare PyTorch state_dicts and what PyTorch computed from them (make_pytorch_models.py in

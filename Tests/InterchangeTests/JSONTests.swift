@@ -1,5 +1,5 @@
 import Foundation
-import Interchange
+import GateLabInterchange
 import Testing
 
 @Suite("JSON through Codable: exact numbers, stable bytes")

@@ -1,8 +1,8 @@
-import Autodiff
-import Cells
+import GateLabAutodiff
+import GateLabCells
 import Foundation
-import GSLKit
-@testable import Interchange
+import GateLabGSL
+@testable import GateLabInterchange
 import Testing
 
 /// The model-file fixtures written by numpy, safetensors and PyTorch (see

@@ -1,8 +1,8 @@
-import Autodiff
-@testable import Cells
+import GateLabAutodiff
+@testable import GateLabCells
 import Foundation
-import GSLKit
-import Interchange
+import GateLabGSL
+import GateLabInterchange
 import Testing
 
 @Suite("PyTorch and Keras parity on the reference cases")

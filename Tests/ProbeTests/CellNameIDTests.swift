@@ -1,7 +1,8 @@
-@testable import Experiments
+@testable import GateLabExperiments
 import Foundation
-@testable import Probe
+@testable import GateLabProbe
 import Testing
+import GateLabSupport
 
 /// Ids and labels come from a cell file's declared name (`cell NAME`), unique when two files
 /// declare one name, never from its path: a cell given as `../x/y.cell` made ids such as

@@ -1,8 +1,8 @@
-import Cells
-@testable import Experiments
+import GateLabCells
+@testable import GateLabExperiments
 import Foundation
-import Interchange
-@testable import Probe
+import GateLabInterchange
+@testable import GateLabProbe
 import Testing
 
 /// The `gatelab` binary `swift test` built beside this test bundle.

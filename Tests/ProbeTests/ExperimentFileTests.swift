@@ -1,7 +1,7 @@
-@testable import Experiments
+@testable import GateLabExperiments
 import Foundation
 import Testing
-@testable import Probe
+@testable import GateLabProbe
 
 @Suite("Experiment files: grids and bad input")
 struct ExperimentFileTests {

@@ -1,9 +1,9 @@
-import Autodiff
-@testable import Experiments
+import GateLabAutodiff
+@testable import GateLabExperiments
 import Foundation
-import GSLKit
+import GateLabGSL
 import Testing
-@testable import Probe
+@testable import GateLabProbe
 
 /// The probe in float32: beside the exact (rescaled) curve, what an ordinary float32 reverse
 /// pass carries, which underflows to subnormal numbers and then to exactly 0.

@@ -1,7 +1,8 @@
-@testable import Experiments
+@testable import GateLabExperiments
 import Foundation
-@testable import Probe
+@testable import GateLabProbe
 import Testing
+import GateLabSupport
 
 /// Every record carries the content hash of each file it read (a cell file, a weights
 /// file), and a finished point whose files changed since is computed again — exactly those.

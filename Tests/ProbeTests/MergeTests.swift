@@ -1,7 +1,8 @@
-@testable import Experiments
+@testable import GateLabExperiments
 import Foundation
 import Testing
-@testable import Probe
+@testable import GateLabProbe
+import GateLabSupport
 
 @Suite("Sharded runs merged: the same bytes as one run, and every fault named")
 struct MergeTests {

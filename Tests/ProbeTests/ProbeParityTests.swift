@@ -1,9 +1,9 @@
-import Autodiff
-import Cells
+import GateLabAutodiff
+import GateLabCells
 import Foundation
-import GSLKit
-import Interchange
-@testable import Probe
+import GateLabGSL
+import GateLabInterchange
+@testable import GateLabProbe
 import Testing
 
 /// The shipped reference cases (copies of shared/reference), by path.

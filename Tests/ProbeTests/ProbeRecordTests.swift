@@ -1,8 +1,8 @@
-import Cells
+import GateLabCells
 import Foundation
-import GSLKit
+import GateLabGSL
 import Testing
-@testable import Probe
+@testable import GateLabProbe
 
 @Suite("Probe: seeds, records and summaries")
 struct ProbeRecordTests {

@@ -1,9 +1,9 @@
-import Autodiff
-import Cells
+import GateLabAutodiff
+import GateLabCells
 import Foundation
-import GSLKit
+import GateLabGSL
 import Testing
-@testable import Probe
+@testable import GateLabProbe
 
 /// The theory the probe must reproduce: each test states a bound or a law and checks the
 /// measured curves against it, so a wrong curve (a lost scale, an off-by-one distance, a

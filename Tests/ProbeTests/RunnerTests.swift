@@ -1,7 +1,8 @@
-@testable import Experiments
+@testable import GateLabExperiments
 import Foundation
 import Testing
-@testable import Probe
+@testable import GateLabProbe
+import GateLabSupport
 
 /// A fresh folder under the system's temporary directory, removed on deinit.
 final class ScratchDirectory {

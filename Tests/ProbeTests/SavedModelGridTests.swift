@@ -1,8 +1,8 @@
-@testable import Experiments
+@testable import GateLabExperiments
 import Foundation
-import GSLKit
-import Interchange
-@testable import Probe
+import GateLabGSL
+import GateLabInterchange
+@testable import GateLabProbe
 import Testing
 
 /// `weights = [...]` in a probe experiment: saved networks as grid points, paths relative to
@@ -71,7 +71,7 @@ struct SavedModelGridTests {
 
 /// The probe's random stream (mt19937), as `ProbeSetup` draws it.
 enum GSLKitRandom {
-    static func source(seed: UInt64) throws -> GSLKit.RandomSource { try GSLKit.RandomSource(seed: seed, generator: "mt19937") }
+    static func source(seed: UInt64) throws -> GateLabGSL.RandomSource { try GateLabGSL.RandomSource(seed: seed, generator: "mt19937") }
 }
 
 @Suite("Probe experiments on a saved network's task inputs")

@@ -1,6 +1,6 @@
 import Foundation
-import Interchange
-import Probe
+import GateLabInterchange
+import GateLabProbe
 import Testing
 
 /// A network trained in PyTorch and exported with safetensors and numpy.savez probes in GateLab

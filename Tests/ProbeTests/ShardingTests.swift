@@ -1,7 +1,8 @@
-@testable import Experiments
+@testable import GateLabExperiments
 import Foundation
 import Testing
-@testable import Probe
+@testable import GateLabProbe
+@testable import GateLabSupport
 
 @Suite("Shards of a grid, and files several processes write at once")
 struct ShardingTests {
@@ -97,7 +98,7 @@ struct ShardingTests {
         var isDirectory: ObjCBool = false
         #expect(FileManager.default.fileExists(atPath: target, isDirectory: &isDirectory) && isDirectory.boolValue)
         try "x".write(toFile: scratch.path + "/file", atomically: false, encoding: .utf8)
-        #expect(throws: ExperimentError.self) { try Files.makeDirectory(scratch.path + "/file/sub") }
+        #expect(throws: FileError.self) { try Files.makeDirectory(scratch.path + "/file/sub") }
     }
 
     @Test func writesReplaceTheFileAndLeaveNoTemporary() throws {
@@ -107,6 +108,6 @@ struct ShardingTests {
         try Files.write("second\n", to: path)
         #expect(try String(contentsOfFile: path, encoding: .utf8) == "second\n")
         #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.path) == ["p.json"])
-        #expect(throws: ExperimentError.self) { try Files.write("x", to: scratch.path + "/missing-folder/p.json") }
+        #expect(throws: FileError.self) { try Files.write("x", to: scratch.path + "/missing-folder/p.json") }
     }
 }

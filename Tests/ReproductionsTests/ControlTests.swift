@@ -1,7 +1,7 @@
 import GateLabTasks
-import GSLKit
+import GateLabGSL
 import Testing
-@testable import Reproductions
+@testable import GateLabReproductions
 
 @Suite("The tanh-RNN control")
 struct ControlTests {

@@ -1,7 +1,7 @@
 import GateLabTasks
-import GSLKit
+import GateLabGSL
 import Testing
-@testable import Reproductions
+@testable import GateLabReproductions
 
 /// Networks covering every path of the learning rule: 1997 nets with each bias set, the 2000
 /// net (forget gates, shortcuts, no gate feeds), and the 2000 net with gate feeds switched on.

@@ -1,8 +1,8 @@
-import Experiments
+import GateLabExperiments
 import Foundation
-import GSLKit
+import GateLabGSL
 import Testing
-@testable import Reproductions
+@testable import GateLabReproductions
 
 /// Every key (at every depth) of a JSON text, found by scanning for `"…":`.
 private func keys(of json: String) -> [String] {

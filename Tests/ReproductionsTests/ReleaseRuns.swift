@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import Reproductions
+import GateLabReproductions
 
 /// Programs that print numbers, run on demand in release (`swift test -c release --filter
 /// ReproductionsTests.ReleaseRuns`) with an environment variable; they assert nothing about time.

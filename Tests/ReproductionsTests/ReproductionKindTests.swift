@@ -1,7 +1,7 @@
-import Experiments
+import GateLabExperiments
 import Foundation
 import Testing
-@testable import Reproductions
+@testable import GateLabReproductions
 
 @Suite("The reproduction experiment kind")
 struct ReproductionKindTests {

@@ -1,9 +1,10 @@
 import Foundation
 import GateLabTasks
-import GSLKit
+import GateLabGSL
 import Testing
-import Experiments
-@testable import Reproductions
+import GateLabExperiments
+@testable import GateLabReproductions
+import GateLabSupport
 
 private func bits(_ xs: [Double]) -> [UInt64] { xs.map(\.bitPattern) }
 

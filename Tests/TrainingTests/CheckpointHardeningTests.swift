@@ -1,7 +1,8 @@
-import Experiments
+import GateLabExperiments
 import Foundation
 import Testing
-@testable import Training
+@testable import GateLabTraining
+import GateLabSupport
 
 /// Issue #17, items 5 and 6: a checkpoint is checked in full before a run resumes from it.
 /// Every damaged or edited variant below parses, yet must be refused with a reason and no trap

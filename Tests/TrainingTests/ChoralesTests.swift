@@ -1,13 +1,13 @@
-import Autodiff
-import CellLanguage
-import Cells
+import GateLabAutodiff
+import GateLabCellLanguage
+import GateLabCells
 import Foundation
-import GradCheck
-import GSLKit
-import Interchange
+import GateLabGradCheck
+import GateLabGSL
+import GateLabInterchange
 import Testing
 @testable import GateLabTasks
-@testable import Training
+@testable import GateLabTraining
 
 /// The chorales task: its committed data file, the Bernoulli readout's loss and gradient, the
 /// frame accuracy, the fixed held-out splits, a short training run and bad input.

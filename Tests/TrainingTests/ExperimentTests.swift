@@ -1,7 +1,8 @@
-@testable import Experiments
+@testable import GateLabExperiments
 import Foundation
 import Testing
-@testable import Training
+@testable import GateLabTraining
+import GateLabSupport
 
 /// Experiment files of kind `train`: parsing, bad input, a resumable grid and its report.
 @Suite struct ExperimentTests {

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import Training
+@testable import GateLabTraining
 
 /// GateLab's optimizers pinned to PyTorch's own float64 updates (`torch.optim.SGD` with
 /// momentum, `Adam`, `RMSprop`) over five steps, at 1e-12 relative to each parameter. The

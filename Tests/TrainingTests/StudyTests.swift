@@ -1,7 +1,8 @@
-@testable import Experiments
+@testable import GateLabExperiments
 import Foundation
 import Testing
-@testable import Training
+@testable import GateLabTraining
+import GateLabSupport
 
 /// Experiment files of kind `study`: bad input named by file, line and key; a tiny study run
 /// end to end (shared samples, resumed, the report rewritten byte for byte).

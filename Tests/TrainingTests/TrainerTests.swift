@@ -1,11 +1,11 @@
-import Autodiff
-import Cells
+import GateLabAutodiff
+import GateLabCells
 import Foundation
-import Experiments
-import GradCheck
-import GSLKit
+import GateLabExperiments
+import GateLabGradCheck
+import GateLabGSL
 import Testing
-@testable import Training
+@testable import GateLabTraining
 
 /// The model's gradients, the optimizers, divergence handling and exact resuming.
 @Suite struct TrainerTests {

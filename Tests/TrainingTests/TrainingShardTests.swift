@@ -1,7 +1,8 @@
-@testable import Experiments
+@testable import GateLabExperiments
 import Foundation
 import Testing
-@testable import Training
+@testable import GateLabTraining
+import GateLabSupport
 
 /// Every regular file under `root` (relative path → bytes).
 private func files(_ root: String) -> [String: Data] {
@@ -70,14 +71,14 @@ private func files(_ root: String) -> [String: Data] {
         let point = e.points[0], path = "\(dir)/results/points/\(e.points[0].id).json"
         let sealed = try String(contentsOfFile: path, encoding: .utf8)
         #expect(try r.jobRecord(at: path, of: point).id == point.id)
-        #expect(throws: ExperimentError.self) { try r.jobRecord(at: path, of: e.points[1]) }                    // another point's
-        #expect(throws: ExperimentError.self) { try runner(e, dir, version: "v2").jobRecord(at: path, of: point) }  // another version's
+        #expect(throws: FileError.self) { try r.jobRecord(at: path, of: e.points[1]) }                    // another point's
+        #expect(throws: FileError.self) { try runner(e, dir, version: "v2").jobRecord(at: path, of: point) }  // another version's
         let (body, _) = SealedLine.unseal(sealed.trimmingCharacters(in: .newlines))
         try (body + "\n").write(toFile: path, atomically: true, encoding: .utf8)                                   // seal removed
-        #expect(throws: ExperimentError.self) { try r.jobRecord(at: path, of: point) }
+        #expect(throws: FileError.self) { try r.jobRecord(at: path, of: point) }
         try sealed.replacingOccurrences(of: "\"parameter_count\":", with: "\"parameter_count\":9")
             .write(toFile: path, atomically: true, encoding: .utf8)                                                  // a value edited
-        #expect(throws: ExperimentError.self) { try r.jobRecord(at: path, of: point) }
+        #expect(throws: FileError.self) { try r.jobRecord(at: path, of: point) }
     }
 
     @Test func shardsMergeIntoWhatOneRunWritesAndMergingAgainChangesNothing() throws {
@@ -132,14 +133,14 @@ private func files(_ root: String) -> [String: Data] {
         record.updates += 1
         let edited = try record.json()
         try (String(edited.dropLast()) + line[line.range(of: #","checksum":"#)!.lowerBound...] + "\n").write(toFile: path, atomically: true, encoding: .utf8)
-        let error = try #require(throws: ExperimentError.self) { try runner(e, dir).run() }
+        let error = try #require(throws: FileError.self) { try runner(e, dir).run() }
         #expect(error.description == "\(path): its checksum does not match its content (edited by hand, or damaged); delete it to compute the point again")
         let merge = try #require(throws: ExperimentError.self) { try runner(e, dir).merge() }
         #expect(merge.lines == ["  damaged: \(id) (\(id).json: its checksum does not match its content (edited by hand, or damaged))"], "\(merge.lines)")
         // The seal removed: this version seals every point file, so it is refused too (it was
         // reused, and an edited value with its seal removed landed in the CSVs).
         try (body + "\n").write(toFile: path, atomically: true, encoding: .utf8)
-        let unsealed = try #require(throws: ExperimentError.self) { try runner(e, dir).run() }
+        let unsealed = try #require(throws: FileError.self) { try runner(e, dir).run() }
         #expect(unsealed.description.contains("has no checksum"), "\(unsealed)")
         // Records of another version without a seal (written before seals existed) are stale:
         // recomputed, never reused.

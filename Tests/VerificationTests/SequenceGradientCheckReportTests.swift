@@ -1,8 +1,8 @@
-import Cells
+import GateLabCells
 import Foundation
-import GradCheck
+import GateLabGradCheck
 import Testing
-import Verification
+import GateLabVerification
 
 @Suite("A sequence check's report carries what reruns it")
 struct SequenceGradientCheckReportTests {

@@ -1,8 +1,0 @@
-import Experiments
-import Probe
-import Reproductions
-import Training
-
-/// The experiment kinds `gatelab run`, `merge` and `slurm` know: the one place where a file's
-/// `kind` picks its code. A new kind is one row here.
-let experimentKinds = ExperimentKinds([ProbeKind.self, TrainingKind.self, ReproductionKind.self, StudyKind.self])
