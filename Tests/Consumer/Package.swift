@@ -11,6 +11,9 @@ guard let url = environment["GATELAB_URL"], let revision = environment["GATELAB_
     fatalError("set GATELAB_URL (a git URL of GateLab) and GATELAB_REVISION (a commit)")
 }
 
+// SwiftPM names a dependency by its URL's last component (`GateLab` for …/GateLab.git).
+let identity = (url.split(separator: "/").last.map(String.init) ?? "GateLab").replacingOccurrences(of: ".git", with: "")
+
 let package = Package(
     name: "GateLabConsumer",
     platforms: [.macOS(.v13)],
@@ -20,6 +23,6 @@ let package = Package(
         .package(url: url, revision: revision),
     ],
     targets: [
-        .executableTarget(name: "GettingStarted", dependencies: [.product(name: "GateLab", package: "GateLab")]),
+        .executableTarget(name: "GettingStarted", dependencies: [.product(name: "GateLab", package: identity)]),
     ]
 )
