@@ -1,5 +1,4 @@
 import Foundation
-import GateLabSupport
 
 /// File operations of the runners, each failure a `FileError` naming the path.
 ///

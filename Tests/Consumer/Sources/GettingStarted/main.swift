@@ -26,7 +26,7 @@ let setup = try ProbeSetup(network: network, batch: 1, steps: steps,
                            inputs: random.gaussianArray(count: steps),  // x ~ N(0, 1)
                            readout: random.gaussianArray(count: hidden, standardDeviation: 1 / Double(hidden).squareRoot()))
 let probe = try GradientProbe.run(setup)
-let log10Norms = probe.curves.log10H                                    // log10 ‖∂L/∂h_t‖ by distance
+let log10Norms = probe.curves.topH                                      // log10 ‖∂L/∂h_t‖ by distance
 print("probe: log10 ‖∂L/∂h_t‖ is \(String(format: "%.2f", log10Norms[0])) at the last step and "
       + "\(String(format: "%.2f", log10Norms[steps - 1])) \(steps - 1) steps back")
 
@@ -52,7 +52,7 @@ for point in record.evaluations {
     print("train: update \(point.update): validation loss \(String(format: "%.4f", point.loss))")
 }
 
-guard check.passed, log10Norms.allSatisfy(\.isFinite), let last = record.evaluations.last,
+guard check.passed, log10Norms.allSatisfy({ $0.isFinite }), let last = record.evaluations.last,
       let first = record.evaluations.first, last.loss < first.loss else {
     print("getting started: something is wrong (see above)")
     exit(1)
