@@ -7,9 +7,9 @@
 #               the consumer check (make consumer) and the Slurm test (make slurm-test)
 #   make consumer  builds and runs a package outside the tree that depends on GateLab by URL
 #               (this clone, at its current commit) and uses it through `import GateLab`
-#   make docs   the DocC documentation of the `GateLab` module (getting-started article
-#               included), written to .build/plugins/Swift-DocC/outputs/GateLab.doccarchive;
-#               fails on any DocC warning
+#   make docs   the DocC documentation of every library module, combined into one archive
+#               with the getting-started article (.build/plugins/Swift-DocC/outputs/
+#               GateLab.doccarchive); fails on any DocC warning
 #   make slurm-test  starts a private one-node Slurm on loopback (Tests/Slurm/cluster.sh
 #               installs slurmctld, slurmd, slurm-client and munge when missing, its daemons
 #               on their own socket and ports, stopped by pid afterwards), runs a small grid
@@ -35,15 +35,22 @@ run: deps
 
 test: deps
 	$(SWIFT) test
+	$(MAKE) --no-print-directory docs
 	$(MAKE) --no-print-directory consumer
 	$(MAKE) --no-print-directory slurm-test
 
 consumer: deps
 	Tests/Consumer/check.sh
 
-# --warnings-as-errors: an unresolved link or a malformed doc comment fails the build.
+# Every library module, combined into one archive under the umbrella's catalog (its
+# landing page and the getting-started article). --warnings-as-errors: an unresolved link or
+# a doc comment that documents some parameters but not all fails the build.
+DOC_MODULES := GateLabSupport GateLabGSL GateLabAutodiff GateLabGradCheck GateLabCells \
+	GateLabCellLanguage GateLabInterchange GateLabVerification GateLabTasks GateLabExperiments \
+	GateLabProbe GateLabTraining GateLabReproductions GateLab
 docs:
-	$(SWIFT) package generate-documentation --target GateLab --warnings-as-errors
+	$(SWIFT) package generate-documentation $(addprefix --target ,$(DOC_MODULES)) \
+	  --enable-experimental-combined-documentation --warnings-as-errors
 
 # The gatelab that `swift test` built (debug); the test bounds itself (5 minutes).
 slurm-test:

@@ -69,6 +69,7 @@ public final class ProgramOf<S: GateLabAutodiff.Scalar>: Executor {
     ///   - withoutGradient: input leaves whose gradient is not wanted (PyTorch's
     ///     `requires_grad=False`): the reverse pass skips the work that only they need, such
     ///     as the product giving ∂L/∂x from an input projection. Nothing else changes.
+    ///   - options: the optimizations to apply (all by default; tests turn them off).
     @_specialize(where S == Double) @_specialize(where S == Float)
     public init(graph: Graph, steps: Int = 1, recurrence: [(state: Value, next: Value)] = [],
                 keep: [Value] = [], withoutGradient: [Value] = [], options: Options = .all) throws {
@@ -265,9 +266,11 @@ public final class ProgramOf<S: GateLabAutodiff.Scalar>: Executor {
 
     /// Runs the forward pass over `range` (within `0 ..< steps`), which must start at 0 or
     /// continue a previous call at a block boundary.
-    /// - Parameter checkFinite: after every instruction, check its output for NaN or ±∞ and
-    ///   throw `ProgramError.nonFinite` naming the op, the value and the time step where one
-    ///   first appears (slower: for diagnosing a diverged run).
+    /// - Parameters:
+    ///   - range: the time steps to run.
+    ///   - checkFinite: after every instruction, check its output for NaN or ±∞ and
+    ///     throw `ProgramError.nonFinite` naming the op, the value and the time step where one
+    ///     first appears (slower: for diagnosing a diverged run).
     @_specialize(where S == Double) @_specialize(where S == Float)
     public func forward(steps range: Range<Int>, checkFinite: Bool) throws {
         guard !range.isEmpty else { return }

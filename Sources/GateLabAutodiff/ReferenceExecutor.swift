@@ -182,8 +182,10 @@ public final class ReferenceExecutorOf<S: GateLabAutodiff.Scalar>: Executor {
 
     /// The forward pass over `range`: for each step, the states from the step before (or the
     /// initial ones), then every node in recording order.
-    /// - Parameter checkFinite: throw `ProgramError.nonFinite` at the first node whose output
-    ///   holds NaN or ±∞ (in step order, then node order).
+    /// - Parameters:
+    ///   - range: the time steps to run (within `0 ..< steps`).
+    ///   - checkFinite: throw `ProgramError.nonFinite` at the first node whose output
+    ///     holds NaN or ±∞ (in step order, then node order).
     @_specialize(where S == Double) @_specialize(where S == Float)
     public func forward(steps range: Range<Int>, checkFinite: Bool) throws {
         precondition(range.upperBound <= steps, "forward: steps \(range) beyond the executor's \(steps)")

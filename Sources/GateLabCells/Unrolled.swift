@@ -246,7 +246,9 @@ public final class UnrolledOf<S: GateLabAutodiff.Scalar> {
     }
 
     /// Runs the reverse pass for `loss` (after `forward`) and collects the gradients.
-    /// - Parameter recordStates: also return ∂L/∂h_t (and ∂L/∂c_t) for every step and layer.
+    /// - Parameters:
+    ///   - loss: what the loss reads of the outputs: the seeds ∂L/∂h_t of the top layer.
+    ///   - recordStates: also return ∂L/∂h_t (and ∂L/∂c_t) for every step and layer.
     @_specialize(where S == Double) @_specialize(where S == Float)
     public func backward(_ loss: Loss, recordStates: Bool = false) throws -> Gradients {
         var stateGrads: [[[Tensor]]]? = recordStates ? Array(repeating: [], count: steps) : nil
@@ -264,8 +266,10 @@ public final class UnrolledOf<S: GateLabAutodiff.Scalar> {
 
     /// Runs the reverse pass for `loss` without collecting the weights' gradients (read them
     /// from `program` afterwards): what a benchmark or a training step needs.
-    /// - Parameter observe: called at each step t (last first) with a reader of that step's
-    ///   complete gradients, e.g. of the new-state nodes `next`.
+    /// - Parameters:
+    ///   - loss: what the loss reads of the outputs: the seeds ∂L/∂h_t of the top layer.
+    ///   - observe: called at each step t (last first) with a reader of that step's
+    ///     complete gradients, e.g. of the new-state nodes `next`.
     @_specialize(where S == Double) @_specialize(where S == Float)
     public func reverse(_ loss: Loss, observe: ((Int, (Value) -> UnsafeMutableBufferPointer<S>) -> Void)? = nil) throws {
         let out = output

@@ -201,7 +201,11 @@ extension FigureSeries {
     /// smallest to the largest (non-finite values left out; a point where none is finite is
     /// NaN, a gap).
     /// - Parameters:
+    ///   - title: the legend entry (`FigureSeries.title`).
+    ///   - xs: the x values, one per point.
     ///   - values: per x, one value per seed.
+    ///   - colorKey: the colour key (`FigureSeries.colorKey`); nil: `title`.
+    ///   - dashKey: the dash key (`FigureSeries.dashKey`).
     public static func overSeeds(title: String, xs: [Double], values: [[Double]], colorKey: String? = nil, dashKey: String = "") -> FigureSeries {
         FigureSeries(title: title, points: zip(xs, values).map { x, v in
             let f = v.filter(\.isFinite)

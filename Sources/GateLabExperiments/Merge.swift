@@ -76,7 +76,11 @@ public struct PointInventory<Record> {
 
     /// Checks the files `folder/*.<fileExtension>` (hidden temporaries ignored) against the
     /// grid `ids`.
-    /// - Parameter load: reads one file (its path) and judges it.
+    /// - Parameters:
+    ///   - ids: the grid points' ids, in grid order; each names its file.
+    ///   - folder: the folder holding the result files.
+    ///   - fileExtension: the result files' extension, without the dot.
+    ///   - load: reads one file (its path) and judges it.
     public init(ids: [String], folder: String, fileExtension: String = "json", load: (String) -> StoredPoint<Record>) {
         total = ids.count
         records = [Record?](repeating: nil, count: ids.count)

@@ -38,6 +38,9 @@ public final class ProgressReporter {
 
     /// Creates a reporter for `total` points of `totalWork` estimated work units.
     /// - Parameters:
+    ///   - total: the number of points to compute.
+    ///   - totalWork: their estimated work, summed (the kind's work units).
+    ///   - style: how progress is shown.
     ///   - parallelism: the points computed at once (`--jobs`): the remaining time is shared.
     ///   - write: where text goes (stderr by default; tests capture it).
     public init(total: Int, totalWork: Double, style: Style, parallelism: Int = 1,
@@ -129,9 +132,12 @@ public final class RunProgress: @unchecked Sendable {
 
     /// A progress line for `total` units (`updates`, `sequences`, `seeds`).
     /// - Parameters:
+    ///   - total: the units the computation will finish.
+    ///   - unit: their name on the line (`updates`, `sequences`, `seeds`).
     ///   - enabled: show anything at all (`enabled(json:)`); a disabled reporter does nothing.
     ///   - ticking: redraw the elapsed time once a second while nothing reports.
-    ///   - write: where text goes (stderr; tests capture it); `clock`: seconds (tests step it).
+    ///   - write: where text goes (stderr; tests capture it).
+    ///   - clock: the time in seconds (tests step it).
     public init(total: Double, unit: String, enabled: Bool, ticking: Bool = true,
                 write: @escaping (String) -> Void = { FileHandle.standardError.write(Data($0.utf8)) },
                 clock: @escaping () -> Double = { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }) {

@@ -35,8 +35,10 @@ public enum Report {
 
     /// Writes `report.md` into the context's folder.
     /// - Parameters:
+    ///   - body: what the kind puts into the report.
     ///   - versions: the GateLab versions that wrote the records (the run's own when empty).
     ///   - figureProblems: why figures were not drawn.
+    ///   - context: the run: the folder, name, command and version the frame shows.
     public static func write(_ body: ReportBody, versions: [String], figureProblems: [String], context: ReportContext) throws {
         var md = "# \(context.name)\(context.quick ? " (quick)" : "")\n\n"
         if let notice = context.notice { md += notice + "\n\n" }

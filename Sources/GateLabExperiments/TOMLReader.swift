@@ -53,7 +53,8 @@ public struct TOMLReader {
     /// - Parameters:
     ///   - t: the `[defaults]`, `[[grid]]` or `[quick]` table.
     ///   - path: its key path (`grid[2]`), for messages.
-    ///   - keys: the kind's keys; `aliases` maps other accepted names to them.
+    ///   - keys: the kind's keys.
+    ///   - aliases: other accepted names, each mapped to its key of `keys`.
     ///   - ignoring: keys read elsewhere (not axes).
     ///   - unknown: the message for an unknown key (its "did you mean" and valid keys).
     public func axes(_ t: TOMLTable, _ path: String, keys: [String], aliases: [String: String] = [:],

@@ -37,7 +37,7 @@ public struct AdditiveFit: Sendable {
     /// Fits the model.
     /// - Parameters:
     ///   - features: each feature's values (as many as `response`).
-    ///   - response: y, finite.
+    ///   - y: the response, finite.
     ///   - breakpoints: the spline's breakpoints per continuous feature (≥ 2; a cubic spline
     ///     on b breakpoints has b + 2 coefficients); by default as many as the samples allow,
     ///     from 2 to 6.

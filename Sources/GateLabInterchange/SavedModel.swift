@@ -78,9 +78,11 @@ public struct SavedModel {
     /// - Throws: `CaseFileError` naming the file and the key: a missing or misshapen array,
     ///   an array no layer of the cell has, an unknown cell, a `.cell` text that does not
     ///   match its hash or does not compile.
-    /// - Parameter cell: the cell the user named (`--cell`), for a bare PyTorch `state_dict`
-    ///   whose key names cannot tell it (see `BareStateDict`); checked against a file that names
-    ///   its own cell.
+    /// - Parameters:
+    ///   - path: the file; its extension gives the format.
+    ///   - cell: the cell the user named (`--cell`), for a bare PyTorch `state_dict`
+    ///     whose key names cannot tell it (see `BareStateDict`); checked against a file that names
+    ///     its own cell.
     public static func read(_ path: String, cell: String? = nil) throws -> SavedModel {
         try SavedModel(ArrayArchive.read(path), file: path, cell: cell)
     }

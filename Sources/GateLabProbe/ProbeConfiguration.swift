@@ -60,7 +60,16 @@ public struct ProbeConfiguration: Sendable, Equatable {
     /// - Parameters:
     ///   - cell: a name `BuiltinCells.named(_:)` accepts (aliases are canonicalized).
     ///   - steps: the length T (≥ 1).
+    ///   - hiddenSize: units per layer H (≥ 1).
+    ///   - inputSize: input features I (≥ 1).
+    ///   - batch: sequences per batch B (≥ 1).
+    ///   - layers: stacked layers L (≥ 1).
+    ///   - recurrentInit: the recurrent weights' (`W_h*`) initializer; nil: PyTorch's default.
+    ///   - biasInit: the biases' initializer; nil: PyTorch's default.
     ///   - forgetBias: ignored (set to `.pytorchDefault`) for cells without a forget gate.
+    ///   - inputScale: the inputs' standard deviation (finite, ≥ 0).
+    ///   - seed: the seed of the one random stream.
+    ///   - summary: the summaries' settings.
     /// - Throws: `ProbeError.invalidConfiguration` for an unknown cell or a non-positive size.
     public init(cell: String, steps: Int, hiddenSize: Int = 32, inputSize: Int = 1, batch: Int = 1, layers: Int = 1,
                 recurrentInit: Initializer? = nil, biasInit: Initializer? = nil, forgetBias: ForgetBiasSetting = .pytorchDefault,

@@ -80,7 +80,7 @@ extension Architecture {
 /// the output unit's weights on the cells and the profile does not depend on how small the
 /// trained net's error is. The probe's gradient is the full one (the cell file as shipped),
 /// not the truncated gradient the trials learned with.
-public struct GradientProfile {
+public struct TrainedNetGradientProfile {
     /// The solved and the unsolved trial, in that order.
     public var records: [TrialRecord]
     /// log10‖∂L/∂h_t‖ by distance k for each of `records`.
@@ -111,7 +111,7 @@ public struct GradientProfile {
     ///   - cellSource: The text of `Cells/lstm1997.cell`.
     /// - Throws: `ReproductionError.unsupported` when the retrained trial differs from its
     ///   record; cell file and probe errors.
-    public static func compute(solved: TrialRecord, cellSource: String) throws -> GradientProfile {
+    public static func compute(solved: TrialRecord, cellSource: String) throws -> TrainedNetGradientProfile {
         var unsolvedParameters = solved.parameters
         unsolvedParameters.budget = unsolvedBudget
         var records = [TrialRecord](), curves = [[Double]]()
@@ -133,7 +133,7 @@ public struct GradientProfile {
             curves.append(try GradientProbe.run(setup).curves.topH)
             records.append(record)
         }
-        return GradientProfile(records: records, curves: curves, steps: steps)
+        return TrainedNetGradientProfile(records: records, curves: curves, steps: steps)
     }
 
     /// The figure: both curves on one panel.

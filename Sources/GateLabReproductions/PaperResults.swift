@@ -70,8 +70,8 @@ public enum BinomialInterval {
     /// (1.959963984540054 for 95 %). It stays inside [0, 1] and is not degenerate at 0 or n
     /// successes, unlike the Wald interval; with n = 0 it is all of [0, 1].
     /// - Parameters:
-    ///   - successes: k.
-    ///   - trials: n.
+    ///   - k: the successes.
+    ///   - n: the trials.
     ///   - z: The two-sided normal quantile.
     public static func wilson(successes k: Int, trials n: Int, z: Double = 1.959963984540054) -> ClosedRange<Double> {
         guard n > 0 else { return 0...1 }

@@ -99,10 +99,10 @@ public enum ReferenceBPTT {
 
     /// The forward pass and the reverse pass over one sequence, from zero activations.
     /// - Parameters:
-    ///   - architecture: The network.
-    ///   - weights: Its weights (held fixed over the sequence).
+    ///   - a: The network.
+    ///   - w: Its weights (held fixed over the sequence).
     ///   - sequence: The sequence.
-    ///   - stateDecay: The CEC self-weight d.
+    ///   - d: The CEC self-weight.
     ///   - mode: Full or truncated gradient.
     public static func run(architecture a: Architecture, weights w: [Double], sequence: TaskSequence,
                            stateDecay d: Double = 1, mode: Mode) -> Result {

@@ -162,29 +162,6 @@ public struct TrialRecord: Codable, Equatable, Sendable {
     }
 }
 
-/// A `RandomSource` that is saved as its generator name, seed and state bytes.
-struct SavedRandomSource: Codable {
-    let source: RandomSource
-
-    init(_ source: RandomSource) { self.source = source }
-
-    enum CodingKeys: String, CodingKey { case generator, seed, state }
-
-    init(from decoder: Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        source = try RandomSource(seed: try container.decode(UInt64.self, forKey: .seed),
-                                  generator: try container.decode(String.self, forKey: .generator))
-        try source.restore(stateBytes: try container.decode([UInt8].self, forKey: .state))
-    }
-
-    func encode(to encoder: Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(source.generatorName, forKey: .generator)
-        try container.encode(source.seed, forKey: .seed)
-        try container.encode(source.stateBytes(), forKey: .state)
-    }
-}
-
 /// One trial of a preset: initialisation, on-line training until the criterion or the budget,
 /// and the tests. Everything random comes from one mt19937 `RandomSource` seeded with `seed`,
 /// drawn in this order: the initial weights, the fixed data sets (Exp. 3's 256 test sequences;
@@ -202,7 +179,7 @@ public struct Trial: Codable {
     public let seed: UInt64
     /// The trial's parameters.
     public let parameters: PresetParameters
-    var random: SavedRandomSource
+    var random: RandomSource
     /// The network the trial trains, with its learning state.
     public private(set) var network: TrialNetwork
     /// Training sequences (CERG: streams) presented so far.
@@ -259,7 +236,7 @@ public struct Trial: Codable {
             throw ReproductionError.unsupported("full BPTT is not defined on an unbounded stream (CERG); use the truncated gradient")
         }
         let rng = try RandomSource(seed: seed)
-        random = SavedRandomSource(rng)
+        random = rng
         if case .tanhRNN(let hidden) = p.network {
             guard p.task != .continualReber && p.task != .embeddedReber else {
                 throw ReproductionError.unsupported("the tanh-RNN control is defined for the tasks with one target at the sequence end (Exps. 2c–6)")
@@ -403,7 +380,7 @@ public struct Trial: Codable {
     // MARK: Training
 
     mutating func trainOneSequence() {
-        let rng = random.source
+        let rng = random
         if parameters.task == .embeddedReber {
             buffer = trainingSet[rng.integer(below: trainingSet.count)]
         } else {
@@ -507,7 +484,7 @@ public struct Trial: Codable {
     /// A test on `count` fresh random sequences: wrong count and MSE.
     mutating func test(count: Int) -> (wrong: Int, mse: Double) {
         let task = parameters.task.generator!
-        let rng = random.source
+        let rng = random
         var wrong = 0, squared = 0.0, values = 0
         for _ in 0..<count {
             task.generate(into: &buffer, using: rng)
@@ -561,7 +538,7 @@ public struct Trial: Codable {
     /// update is still applied [interp]) or the cap. With `resetAtStringStart` the activations
     /// are also reset at every embedded string's leading B (the external-reset baseline).
     mutating func trainOneStream() {
-        let rng = random.source
+        let rng = random
         var stream = ContinualReberStream()
         var alpha = parameters.learningRate
         var input = [Double](repeating: 0, count: 7), target = [Double](repeating: 0, count: 7)
@@ -599,7 +576,7 @@ public struct Trial: Codable {
     /// Test streams (fresh, from the trial's generator [interp]): each from reset activations,
     /// no learning, stopped at the first error or at `length`; returns the error-free lengths.
     mutating func testStreams(_ count: Int, length: Int) -> (lengths: [Int], mean: Double) {
-        let rng = random.source
+        let rng = random
         var input = [Double](repeating: 0, count: 7), target = [Double](repeating: 0, count: 7)
         guard case .absolute(let beta) = parameters.correctness else { return ([], 0) }
         let resetAtStringStart = parameters.resetAtStringStart

@@ -130,7 +130,11 @@ public enum Files {
     /// the working directory, depending on the code that joins it); a path read from an
     /// experiment file (`fromFile`) must also be relative and must not climb out with `..`,
     /// so that running someone else's experiment file writes only below the working folder.
-    /// - Parameter what: how the user gave it, for the message (`--output`, `[output] dir`).
+    /// - Parameters:
+    ///   - path: the output path to check, as given.
+    ///   - what: how the user gave it, for the message (`--output`, `[output] dir`).
+    ///   - fromFile: whether `path` was read from an experiment file (then it must also be
+    ///     relative and free of `..`).
     /// - Throws: `FileError.badPath` with one line naming `what`.
     public static func checkOutputPath(_ path: String, what: String, fromFile: Bool = false) throws {
         guard !path.isEmpty else { throw FileError.badPath("\(what) is empty; give a folder or file name (\".\" for the working folder)") }

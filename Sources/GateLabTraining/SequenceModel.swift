@@ -123,7 +123,9 @@ public final class SequenceModel {
     }
 
     /// The loss and correctness of `batch` without gradients.
-    /// - Parameter judge: decides whether a scored target's prediction is correct.
+    /// - Parameters:
+    ///   - batch: the sequences and their targets.
+    ///   - judge: decides whether a scored target's prediction is correct.
     /// - Returns: the loss (mean over the batch's targets), the number of scored targets and
     ///   of correct ones.
     public func evaluate(_ batch: TaskBatch, judge: (ArraySlice<Double>, ArraySlice<Double>, Int) -> Bool) throws
@@ -132,8 +134,10 @@ public final class SequenceModel {
     }
 
     /// The loss and score of `batch` without gradients.
-    /// - Parameter score: how many of a scored target's judgements are right, of how many
-    ///   (`ForgettingTask.score`).
+    /// - Parameters:
+    ///   - batch: the sequences and their targets.
+    ///   - score: how many of a scored target's judgements are right, of how many
+    ///     (`ForgettingTask.score`).
     /// - Returns: the loss (mean over the batch's targets), the judgements and the right ones,
     ///   summed over the scored targets.
     public func evaluate(_ batch: TaskBatch, score: (ArraySlice<Double>, ArraySlice<Double>, Int) -> (right: Int, of: Int)) throws

@@ -194,8 +194,10 @@ public final class Trainer {
     /// Sets up a fresh run: the model initialized from `seed`, the data source seeded with
     /// `dataSeed`, the held-out set drawn from `evalSeed`.
     /// - Throws: `TrainingError.badConfiguration` for bad values; errors of set-up.
-    /// - Parameter execution: the executor of the unrolled network (not part of the record:
-    ///   both give the same run, to rounding).
+    /// - Parameters:
+    ///   - c: the run's configuration (validated first).
+    ///   - execution: the executor of the unrolled network (not part of the record:
+    ///     both give the same run, to rounding).
     public init(_ c: TrainingConfiguration, execution: Execution = .fast) throws {
         try c.validate()
         configuration = c

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import GateLabGSL
 
@@ -24,6 +25,21 @@ struct RandomSourceTests {
     @Test("different seeds give different sequences")
     func differentSeedsDiffer() throws {
         #expect(try stream(RandomSource(seed: 1)) != stream(RandomSource(seed: 2)))
+    }
+
+    @Test("a saved generator (Codable) reads back in its state, for every generator tried; a wrong one is refused")
+    func codableRoundTrip() throws {
+        for name in ["mt19937", "ranlxd2", "taus2"] {
+            let rng = try RandomSource(seed: 42, generator: name)
+            _ = stream(rng, count: 17)
+            let saved = try JSONEncoder().encode(rng)
+            let back = try JSONDecoder().decode(RandomSource.self, from: saved)
+            #expect(back.generatorName == name && back.seed == 42)
+            #expect(stream(back) == stream(rng), "\(name): the continuation after a round trip")
+        }
+        let mt = String(decoding: try JSONEncoder().encode(try RandomSource(seed: 1)), as: UTF8.self)
+        let wrong = mt.replacingOccurrences(of: "\"mt19937\"", with: "\"taus2\"")
+        #expect(throws: (any Error).self) { try JSONDecoder().decode(RandomSource.self, from: Data(wrong.utf8)) }
     }
 
     @Test("restoring saved state reproduces the continuation, also in a fresh source")
