@@ -106,7 +106,7 @@ extension Analyzer {
             let ia = try infer(a, equation: k)
             let name = Functions.canonical(f)!
             if let v = ia.constant {
-                return Info(term: .constant(try folded(Analyzer.evaluate(name, v), at: p)), widthClass: nil, batch: false, state: false)
+                return Info(term: .constant(try folded(Functions.named(name).fold(v), at: p)), widthClass: nil, batch: false, state: false)
             }
             if name == "expand" { return try expand(ia, at: p) }
             return Info(term: .function(name, ia.term), widthClass: ia.widthClass, batch: ia.batch, state: ia.state)
@@ -179,20 +179,6 @@ extension Analyzer {
     func folded(_ v: Double, at p: SourcePosition) throws -> Double {
         guard v.isFinite else { throw Failure(.misuse, at: p, "this constant expression is not a finite number") }
         return v
-    }
-
-    static func evaluate(_ function: String, _ v: Double) -> Double {
-        switch function {
-        case "sigmoid": return 1 / (1 + Foundation.exp(-v))
-        case "tanh": return Foundation.tanh(v)
-        case "relu": return max(v, 0)
-        case "hard_sigmoid": return min(max(0.2 * v + 0.5, 0), 1)
-        case "exp": return Foundation.exp(v)
-        case "log": return Foundation.log(v)
-        case "sqrt": return v.squareRoot()
-        case "stop", "expand": return v    // a constant has no gradient and broadcasts anyway
-        default: return v * v    // square
-        }
     }
 
     mutating func resolveParameters() throws -> [ParameterInfo] {

@@ -179,18 +179,8 @@ public struct LanguageCell: RecurrentCell {
                 }
             case .negate(let a): return -build(a)
             case let .function(f, a):
-                let v = build(a)
-                switch f {
-                case "sigmoid": return sigmoid(v)
-                case "tanh": return tanh(v)
-                case "relu": return relu(v)
-                case "hard_sigmoid": return hardSigmoid(v)
-                case "exp": return exp(v)
-                case "log": return log(v)
-                case "sqrt": return sqrt(v)
-                case "stop": return stopGradient(v)
-                default: return square(v)
-                }
+                // `expand` is a term of its own; every other function records its expression.
+                return Functions.named(f).record!(build(a))
             }
         }
         for (k, e) in definition.equations.enumerated() {

@@ -366,21 +366,3 @@ struct Parser {
         try advance()
     }
 }
-
-/// The functions of the language: the activations of the engine, by name.
-enum Functions {
-    /// Canonical names and aliases, in the order the documentation lists them.
-    static let table: [(name: String, aliases: [String])] = [
-        ("sigmoid", ["σ", "sigm"]), ("tanh", []), ("relu", []), ("hard_sigmoid", []),
-        ("exp", []), ("log", []), ("sqrt", []), ("square", []), ("stop", ["stop_gradient"]), ("expand", []),
-    ]
-    /// Canonical names.
-    static let names = table.map(\.name)
-    private static let lookup: [String: String] = {
-        var m = [String: String]()
-        for (name, aliases) in table { m[name] = name; for a in aliases { m[a] = name } }
-        return m
-    }()
-    static func isFunction(_ name: String) -> Bool { lookup[name] != nil }
-    static func canonical(_ name: String) -> String? { lookup[name] }
-}
