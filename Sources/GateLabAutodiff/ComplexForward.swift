@@ -230,8 +230,8 @@ extension Primitive {
         case .add, .subtract, .multiply, .divide, .negate, .exp, .log, .square, .sqrt: try Elementwise.complexForward(self, args, count, out)
         case .sigmoid, .tanh, .relu: Activations.complexForward(self, args[0], out)
         case .concatColumns, .sliceColumns: Structure.complexForward(self, args, count, out)
-        case .sumAll, .sumRows, .meanAll, .meanRows: Reductions.complexForward(self, args[0], out)
-        case .meanSquaredError, .softmaxCrossEntropy: try Losses.complexForward(self, args, count, out)
+        case .sumAll: Reductions.complexForward(self, args[0], out)
+        case .softmaxCrossEntropy: try Losses.complexForward(self, args, count, out)
         case .stopGradient: StopGradient.complexForward(args[0], out)
         }
     }

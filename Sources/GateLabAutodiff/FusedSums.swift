@@ -86,7 +86,7 @@ final class FusedProductSum<S: Scalar>: Instruction<S> {
         super.init(node: node, op: .add, operands: operands, out: out)
     }
 
-    override var isRowwise: Bool { @_specialize(where S == Double) @_specialize(where S == Float) get { true } }
+    override var hasRowKernel: Bool { @_specialize(where S == Double) @_specialize(where S == Float) get { true } }
 
     @_specialize(where S == Double) @_specialize(where S == Float)
     override func prepare(_ t: Int, _ count: Int, gradients: Bool) {
@@ -188,7 +188,7 @@ final class FusedSum<S: Scalar>: Instruction<S> {
         return true
     }
 
-    override var isRowwise: Bool { @_specialize(where S == Double) @_specialize(where S == Float) get { true } }
+    override var hasRowKernel: Bool { @_specialize(where S == Double) @_specialize(where S == Float) get { true } }
     /// Whether the prepared step runs the row kernel (every addend full-shape, a broadcast row
     /// or a view; see `rowLayout`) rather than the general broadcasting one.
     private var rowKernel = false

@@ -62,15 +62,11 @@ class Instruction<S: Scalar> {
     // the rows for broadcast operands (biases). A `RowSection` runs a chain of them with one
     // hand-off to the helper thread instead of one per instruction; alone, each runs its own.
 
-    /// Whether this instruction works row by row.
-    var isRowwise: Bool {
+    /// Whether this instruction works row by row: its primitive has a row-range kernel
+    /// (`Primitive.hasRowKernel`); the fused sums do too, a `RowSection` runs them itself.
+    var hasRowKernel: Bool {
         @_specialize(where S == Double) @_specialize(where S == Float)
-        get {
-            switch op {
-            case .add, .subtract, .multiply, .divide, .negate, .exp, .log, .square, .sqrt, .sigmoid, .tanh, .relu: return true
-            default: return false
-            }
-        }
+        get { op.hasRowKernel }
     }
 
     /// Fills the operand views for step t (and, for the reverse pass, the gradient views).
@@ -195,7 +191,7 @@ class Instruction<S: Scalar> {
 
     @_specialize(where S == Double) @_specialize(where S == Float)
     func run(from t: Int, count: Int) throws {
-        if isRowwise {
+        if hasRowKernel {
             prepare(t, count, gradients: false)
             Parallel.rows(current.value.rows, cols: current.value.cols) { forwardRows($0) }
             return
@@ -208,7 +204,7 @@ class Instruction<S: Scalar> {
     @_specialize(where S == Double) @_specialize(where S == Float)
     func vjp(from t: Int, count: Int) {
         guard out.gradBase != nil else { return }
-        if isRowwise {
+        if hasRowKernel {
             prepare(t, count, gradients: true)
             let (rows, cols) = (current.value.rows, current.value.cols)
             if hasTail && tailSplitsByColumns && tailTargetsDistinct {

@@ -85,16 +85,6 @@ public func split(_ a: Value, count: Int) -> [Value] {
 
 /// Sum of all elements (1 × 1).
 public func sum(_ a: Value) -> Value { a.graph.apply(.sumAll, [a]) }
-/// Sum over rows, i.e. over the batch (1 × cols).
-public func sumRows(_ a: Value) -> Value { a.graph.apply(.sumRows, [a]) }
-/// Mean of all elements (1 × 1).
-public func mean(_ a: Value) -> Value { a.graph.apply(.meanAll, [a]) }
-/// Mean over rows, i.e. over the batch (1 × cols).
-public func meanRows(_ a: Value) -> Value { a.graph.apply(.meanRows, [a]) }
-/// Mean squared error between a prediction and a target of the same shape (1 × 1).
-public func meanSquaredError(_ prediction: Value, _ target: Value) -> Value {
-    prediction.graph.apply(.meanSquaredError, [prediction, target])
-}
 /// Mean softmax cross-entropy of `logits` (rows × classes) against integer class `labels`
 /// (rows × 1, an input; receives no gradient).
 public func softmaxCrossEntropy(_ logits: Value, labels: Value) -> Value {

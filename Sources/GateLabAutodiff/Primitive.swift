@@ -59,16 +59,8 @@ public enum Primitive: Hashable, Sendable {
     // Reductions (Ops/Reductions.swift).
     /// Sum of all elements, 1 × 1.
     case sumAll
-    /// Sum over rows (the batch), 1 × cols.
-    case sumRows
-    /// Mean of all elements, 1 × 1.
-    case meanAll
-    /// Mean over rows (the batch), 1 × cols.
-    case meanRows
 
     // Losses (Ops/Losses.swift).
-    /// Mean over all elements of `(a − b)²`, 1 × 1.
-    case meanSquaredError
     /// Mean over rows of `−log softmax(logits)[label]`, 1 × 1; the labels (an input of
     /// integer class indices, rows × 1) receive no gradient.
     case softmaxCrossEntropy
@@ -90,10 +82,15 @@ public enum Primitive: Hashable, Sendable {
         }
     }
 
-    /// Whether the operation treats each row independently, so that it can run once over the
-    /// rows of every time step stacked together (used to hoist input projections out of a
-    /// recurrence). Row-broadcast operands are allowed; reductions over rows are not.
-    var isRowwise: Bool { family.isRowwise(self) }
+    /// Whether the output's rows depend only on the same rows of its operands, so that it can
+    /// run once over the rows of every time step stacked together (used to hoist input
+    /// projections out of a recurrence). Row-broadcast operands are allowed; reductions over
+    /// rows are not.
+    var rowsAreIndependent: Bool { family.rowsAreIndependent(self) }
+
+    /// Whether its family has a row-range kernel for it (elementwise ops and activations):
+    /// an instruction of it can be split across cores by rows.
+    var hasRowKernel: Bool { family.hasRowKernel(self) }
 
     /// The result's shape, or a message saying why the operands do not fit.
     func resultShape(_ s: [Shape]) -> Result<Shape, ShapeMismatch> { family.resultShape(self, s) }

@@ -17,11 +17,11 @@ extension ProgramOf {
             run = []
         }
         for ins in list {
-            if ins.isRowwise, !ins.out.stacks, ins.out.rows >= 2, run.isEmpty || run[0].out.rows == ins.out.rows {
+            if ins.hasRowKernel, !ins.out.stacks, ins.out.rows >= 2, run.isEmpty || run[0].out.rows == ins.out.rows {
                 run.append(ins)
             } else {
                 close()
-                if ins.isRowwise, !ins.out.stacks, ins.out.rows >= 2 { run.append(ins) } else { result.append(ins) }
+                if ins.hasRowKernel, !ins.out.stacks, ins.out.rows >= 2 { run.append(ins) } else { result.append(ins) }
             }
         }
         close()
@@ -87,7 +87,7 @@ final class RowSection<S: Scalar>: Instruction<S> {
     }
     deinit { memberRefs.deallocate(); activeRefs.deallocate() }
 
-    override var isRowwise: Bool { @_specialize(where S == Double) @_specialize(where S == Float) get { false } }
+    override var hasRowKernel: Bool { @_specialize(where S == Double) @_specialize(where S == Float) get { false } }
     @_specialize(where S == Double) @_specialize(where S == Float)
     override func beginForward() { for m in members { m.beginForward() } }
     @_specialize(where S == Double) @_specialize(where S == Float)

@@ -139,7 +139,7 @@ struct StorageLayout {
     /// all hoisted with the node's own row count, and whose shared operands only broadcast
     /// (1-row) or are the weight side of a product.
     static func hoistable(_ node: Graph.Node, _ nodes: [Graph.Node], _ place: [Placement]) -> Bool {
-        guard node.op.isRowwise else { return false }
+        guard node.op.rowsAreIndependent else { return false }
         var anySequence = false
         for (i, o) in node.operands.enumerated() {
             switch place[o].storage {

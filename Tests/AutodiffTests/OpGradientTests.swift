@@ -219,14 +219,10 @@ struct OpGradientTests {
     @Test func reductions() throws {
         for s in elementShapes {
             try expectPasses("sumAll", [s]) { sum($0[0]) }
-            try expectPasses("meanAll", [s]) { mean($0[0]) }
-            try expectPasses("sumRows", [s]) { sumRows($0[0]) }
-            try expectPasses("meanRows", [s]) { meanRows($0[0]) }
         }
     }
 
     @Test func losses() throws {
-        for s in elementShapes { try expectPasses("mse", [s, s]) { meanSquaredError($0[0], $0[1]) } }
         let g = Graph()
         _ = g  // labels are an input: built inside the helper's graph below
         let crossEntropy = { (p: [Value]) -> Value in

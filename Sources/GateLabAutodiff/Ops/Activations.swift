@@ -66,7 +66,8 @@ extension Activations: PrimitiveFamily {
 
     static func symbol(_ op: Primitive) -> String { op == .sigmoid ? "σ" : name(op) }
 
-    static func isRowwise(_ op: Primitive) -> Bool { true }
+    static func rowsAreIndependent(_ op: Primitive) -> Bool { true }
+    static func hasRowKernel(_ op: Primitive) -> Bool { true }
 }
 
 // Complex forward (complex-step derivatives; see ComplexForward.swift).

@@ -233,7 +233,8 @@ extension Elementwise: PrimitiveFamily {
         }
     }
 
-    static func isRowwise(_ op: Primitive) -> Bool { true }
+    static func rowsAreIndependent(_ op: Primitive) -> Bool { true }
+    static func hasRowKernel(_ op: Primitive) -> Bool { true }
 }
 
 // Complex forward (complex-step derivatives; see ComplexForward.swift).

@@ -1,28 +1,11 @@
-// Losses, each a 1 × 1 mean.
-//   meanSquaredError(a, b) = mean((a − b)²);           VJP: ga += 2g(a − b)/n, gb −= 2g(a − b)/n
+// The softmax cross-entropy loss, a 1 × 1 mean over rows (the squared-error and Bernoulli
+// losses of training are composed from elementwise ops and `sum`).
 //   softmaxCrossEntropy(z, y) = mean_r(logΣ_c e^{z_rc} − z_{r,y_r});  VJP: gz += g(softmax(z) − onehot(y))/rows
 // The log-sum-exp subtracts each row's maximum so that large logits do not overflow.
 import Foundation
 import ComplexModule
 
 enum Losses {
-    /// `out = mean((a − b)²)`.
-    static func mseForward<S: Scalar>(_ a: Arg<S>, _ b: Arg<S>, _ out: Arg<S>) {
-        var s: S = 0
-        for k in 0..<a.count { let d = a.p![k] - b.p![k]; s += d * d }
-        out.p![0] = s / S(a.count)
-    }
-
-    /// Adds the VJP into `ga` and `gb`.
-    static func mseVJP<S: Scalar>(_ a: Arg<S>, _ b: Arg<S>, _ g: Arg<S>, _ ga: Arg<S>, _ gb: Arg<S>) {
-        let scale = 2 * g.p![0] / S(a.count)
-        for k in 0..<a.count {
-            let d = scale * (a.p![k] - b.p![k])
-            ga.p?[k] += d
-            gb.p?[k] -= d
-        }
-    }
-
     /// `out = mean over rows of −log softmax(z)[label]`; labels are class indices stored as
     /// Ss. Throws when a label is not an integer in 0 ..< classes.
     static func crossEntropyForward<S: Scalar>(_ z: Arg<S>, _ labels: Arg<S>, _ out: Arg<S>) throws {
@@ -65,49 +48,38 @@ enum Losses {
 }
 
 extension Losses: PrimitiveFamily {
-    static func name(_ op: Primitive) -> String { op == .meanSquaredError ? "meanSquaredError" : "softmaxCrossEntropy" }
+    static func name(_ op: Primitive) -> String { "softmaxCrossEntropy" }
 
     static func resultShape(_ op: Primitive, _ s: [Shape]) -> Result<Shape, ShapeMismatch> {
         func fail(_ why: String) -> Result<Shape, ShapeMismatch> { .failure(ShapeMismatch(reason: why)) }
         guard s.count == 2 else { return fail("needs 2 operands") }
-        if op == .meanSquaredError {
-            guard s[0] == s[1] else { return fail("prediction \(s[0]) and target \(s[1]) differ") }
-        } else {
-            guard s[1] == Shape(s[0].rows, 1) else { return fail("labels must be \(s[0].rows)×1 for logits \(s[0]), got \(s[1])") }
-        }
+        guard s[1] == Shape(s[0].rows, 1) else { return fail("labels must be \(s[0].rows)×1 for logits \(s[0]), got \(s[1])") }
         return .success(Shape(1, 1))
     }
 
     static func forward<S: Scalar>(_ op: Primitive, operands a: UnsafeMutablePointer<Arg<S>>, count: Int, into out: Arg<S>) throws {
-        if op == .meanSquaredError { mseForward(a[0], a[1], out) } else { try crossEntropyForward(a[0], a[1], out) }
+        try crossEntropyForward(a[0], a[1], out)
     }
 
     static func vjp<S: Scalar>(_ op: Primitive, operands a: UnsafeMutablePointer<Arg<S>>, gradients ga: UnsafeMutablePointer<Arg<S>>, count: Int,
                     output out: Arg<S>, outputGradient g: Arg<S>) {
-        if op == .meanSquaredError { mseVJP(a[0], a[1], g, ga[0], ga[1]) } else { crossEntropyVJP(a[0], a[1], g, ga[0]) }
+        crossEntropyVJP(a[0], a[1], g, ga[0])
     }
 
-    /// Both read their operands (the difference; the logits and labels).
+    /// It reads its operands (the logits and labels).
     static func vjpReads(_ op: Primitive) -> (operands: Bool, output: Bool) { (true, false) }
 
     static func printed(_ op: Primitive, _ a: [PrintedOperand], _ style: PrintStyle) -> PrintedOperand {
-        op == .meanSquaredError ? style.call(style.latex ? "\\operatorname{MSE}" : "MSE", a)
-                                : style.call(style.latex ? "\\operatorname{CE}" : "CE", a)
+        style.call(style.latex ? "\\operatorname{CE}" : "CE", a)
     }
 }
 
 // Complex forward (complex-step derivatives; see ComplexForward.swift).
 extension Losses {
-    /// The losses in complex arithmetic; the log-sum-exp's shift is the element of largest real
+    /// The loss in complex arithmetic; the log-sum-exp's shift is the element of largest real
     /// part (any shift gives the same analytic function; this one keeps e^(z − m) in range).
     static func complexForward(_ op: Primitive, _ a: UnsafeMutablePointer<ComplexArg>, _ count: Int, _ out: ComplexArg) throws {
         let (z, b) = (a[0], a[1])
-        if op == .meanSquaredError {
-            var s = ComplexValue.zero
-            for k in 0..<z.count { let d = z.p[k] - b.p[k]; s = s + d * d }
-            out.p[0] = s / ComplexValue(Double(z.count))
-            return
-        }
         var total = ComplexValue.zero
         for r in 0..<z.rows {
             let v = b.p[r].real

@@ -175,7 +175,7 @@ extension MatMul: PrimitiveFamily {
     static func symbol(_ op: Primitive) -> String { "matmul" }
 
     /// `a · op(b)` treats rows independently; `aᵀ · b` sums over them.
-    static func isRowwise(_ op: Primitive) -> Bool { if case .matmul(false, _) = op { return true }; return false }
+    static func rowsAreIndependent(_ op: Primitive) -> Bool { if case .matmul(false, _) = op { return true }; return false }
 }
 
 // Complex forward (complex-step derivatives; see ComplexForward.swift).

@@ -23,13 +23,18 @@ protocol PrimitiveFamily {
     static func printed(_ op: Primitive, _ a: [PrintedOperand], _ style: PrintStyle) -> PrintedOperand
     /// The label of `op` in a Graphviz node (default: its name).
     static func symbol(_ op: Primitive) -> String
-    /// Whether `op` treats each row independently (see `Primitive.isRowwise`; default: no).
-    static func isRowwise(_ op: Primitive) -> Bool
+    /// Whether `op`'s output rows depend only on the same rows of its full-shape operands (see
+    /// `Primitive.rowsAreIndependent`; default: no).
+    static func rowsAreIndependent(_ op: Primitive) -> Bool
+    /// Whether the family has a row-range kernel for `op` (`Instruction.hasRowKernel`: split
+    /// across cores by rows, chained in a `RowSection`; default: no).
+    static func hasRowKernel(_ op: Primitive) -> Bool
 }
 
 extension PrimitiveFamily {
     static func symbol(_ op: Primitive) -> String { name(op) }
-    static func isRowwise(_ op: Primitive) -> Bool { false }
+    static func rowsAreIndependent(_ op: Primitive) -> Bool { false }
+    static func hasRowKernel(_ op: Primitive) -> Bool { false }
 }
 
 extension Primitive {
@@ -42,8 +47,8 @@ extension Primitive {
         case .sigmoid, .tanh, .relu: return Activations.self
         case .concatColumns, .sliceColumns: return Structure.self
         case .stopGradient: return StopGradient.self
-        case .sumAll, .sumRows, .meanAll, .meanRows: return Reductions.self
-        case .meanSquaredError, .softmaxCrossEntropy: return Losses.self
+        case .sumAll: return Reductions.self
+        case .softmaxCrossEntropy: return Losses.self
         }
     }
 
@@ -57,8 +62,8 @@ extension Primitive {
         case .add, .subtract, .multiply, .divide, .negate, .exp, .log, .square, .sqrt: Elementwise.forward(self, operands: args, count: count, into: out)
         case .sigmoid, .tanh, .relu: Activations.forward(self, operands: args, count: count, into: out)
         case .concatColumns, .sliceColumns: Structure.forward(self, operands: args, count: count, into: out)
-        case .sumAll, .sumRows, .meanAll, .meanRows: Reductions.forward(self, operands: args, count: count, into: out)
-        case .meanSquaredError, .softmaxCrossEntropy: try Losses.forward(self, operands: args, count: count, into: out)
+        case .sumAll: Reductions.forward(self, operands: args, count: count, into: out)
+        case .softmaxCrossEntropy: try Losses.forward(self, operands: args, count: count, into: out)
         case .stopGradient: StopGradient.forward(self, operands: args, count: count, into: out)
         }
     }
@@ -73,8 +78,8 @@ extension Primitive {
             Elementwise.vjp(self, operands: args, gradients: grads, count: count, output: out, outputGradient: g)
         case .sigmoid, .tanh, .relu: Activations.vjp(self, operands: args, gradients: grads, count: count, output: out, outputGradient: g)
         case .concatColumns, .sliceColumns: Structure.vjp(self, operands: args, gradients: grads, count: count, output: out, outputGradient: g)
-        case .sumAll, .sumRows, .meanAll, .meanRows: Reductions.vjp(self, operands: args, gradients: grads, count: count, output: out, outputGradient: g)
-        case .meanSquaredError, .softmaxCrossEntropy: Losses.vjp(self, operands: args, gradients: grads, count: count, output: out, outputGradient: g)
+        case .sumAll: Reductions.vjp(self, operands: args, gradients: grads, count: count, output: out, outputGradient: g)
+        case .softmaxCrossEntropy: Losses.vjp(self, operands: args, gradients: grads, count: count, output: out, outputGradient: g)
         case .stopGradient: StopGradient.vjp(self, operands: args, gradients: grads, count: count, output: out, outputGradient: g)
         }
     }

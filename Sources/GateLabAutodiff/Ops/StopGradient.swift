@@ -30,7 +30,7 @@ enum StopGradient: PrimitiveFamily {
         style.call(style.latex ? "\\operatorname{sg}" : "stop", a)
     }
 
-    static func isRowwise(_ op: Primitive) -> Bool { true }
+    static func rowsAreIndependent(_ op: Primitive) -> Bool { true }
 }
 
 // Complex forward (complex-step derivatives; see ComplexForward.swift).

@@ -89,7 +89,7 @@ extension Structure: PrimitiveFamily {
         return PrintedOperand(text: (latex ? "\\left[" : "[") + a.map(\.text).joined(separator: ", ") + (latex ? "\\right]" : "]"), precedence: 10)
     }
 
-    static func isRowwise(_ op: Primitive) -> Bool { true }
+    static func rowsAreIndependent(_ op: Primitive) -> Bool { true }
 }
 
 // Complex forward (complex-step derivatives; see ComplexForward.swift).
