@@ -2,9 +2,9 @@
 //
 // One protocol carries every entry point whose code differs by precision — the BLAS routines
 // (OpenBLAS's d- and s- products) and the vectorized activation loops (fastmath.c's double and
-// float loops) — so that one generic engine, not a copy, can run in either (issue #18). Double's
-// conformance calls exactly the functions the float64 engine calls today, so moving the engine
-// onto `Scalar` keeps its bits. See Notes/float32.md for the design and what remains.
+// float loops) — so that one generic engine, not a copy, can run in either. Double's conformance
+// calls exactly the functions a float64-only engine would, so the float64 results keep their
+// bits. See Notes/float32.md for the design and what remains.
 import CGateLabWorker
 import Foundation
 import GateLabGSL

@@ -396,9 +396,8 @@ struct Gnuplot {
         self.outputs = outputs
         process.executableURL = URL(fileURLWithPath: executable)
         // The outputs' temporary names are this process's own (`Files.processTemporaryPath`),
-        // given to the script as variables: two runs drawing into one folder used to share one
-        // temporary name, and the second found its file renamed away by the first ("gnuplot
-        // failed (exit 0): no message"). Run by hand, the script writes the final names.
+        // given to the script as variables, so that two runs drawing into one folder never
+        // rename each other's files away. Run by hand, the script writes the final names.
         let temporaries = outputs.map { Files.processTemporaryPath(for: $0) }
         process.arguments = ["-e", "svg_output = \(FigureWriter.gnuplotString(temporaries[0])); png_output = \(FigureWriter.gnuplotString(temporaries[1]))",
                              scriptPath]

@@ -1,3 +1,5 @@
+import GateLabGSL
+
 /// Checks analytic gradients against finite differences of the loss, without knowing
 /// anything about the engine that produced them: parameters are named row-major arrays,
 /// the loss is a closure.
@@ -113,9 +115,9 @@ public struct GradientChecker: Sendable {
         let theta = tensors.flatMap(\.values)
         let gradient = tensors.flatMap(\.analyticGradient)
         let norm = theta.reduce(0) { $0 + $1 * $1 }.squareRoot()
-        var generator = SeededNormalGenerator(seed: seed)
+        let random = try RandomSource(seed: seed)
         return try (0..<count).map { index in
-            let v = generator.nextUnitVector(dimension: theta.count)
+            let v = GradientChecker.unitVector(dimension: theta.count, using: random)
             let analytic = zip(v, gradient).reduce(0) { $0 + $1.0 * $1.1 }
             func compared(richardson: Bool) throws -> DirectionCheckResult {
                 // A unit step along v moves θ by ε in Euclidean norm, so ε scales with ‖θ‖.
@@ -178,4 +180,17 @@ private func isWorse(_ value: Double, than current: Double?) -> Bool {
     guard let current else { return true }
     if current.isNaN { return false }
     return value.isNaN || value > current
+}
+
+extension GradientChecker {
+    /// A direction drawn uniformly from the unit sphere in `dimension` dimensions: independent
+    /// standard normals from `random`, normalised (the normal distribution is
+    /// rotation-invariant), drawn again in the (measure-zero) case of a zero vector.
+    static func unitVector(dimension: Int, using random: RandomSource) -> [Double] {
+        while true {
+            let v = random.gaussianArray(count: dimension)
+            let norm = v.reduce(0) { $0 + $1 * $1 }.squareRoot()
+            if norm > 0 { return v.map { $0 / norm } }
+        }
+    }
 }

@@ -123,7 +123,7 @@ public struct PresetParameters: Codable, Equatable, Hashable, Sendable {
     /// own generator (`Trial.dataSeed`), so seeds 1, 4, 7, … share one pair; the weights come
     /// from the trial's seed. nil: the trial's own generator draws the data too.
     public var dataSetPairs: Int? = nil
-    /// nil: the paper's LSTM (`architecture`). `.tanhRNN`: issue 15's control, a tanh RNN of
+    /// nil: the paper's LSTM (`architecture`). `.tanhRNN`: the control, a tanh RNN of
     /// that many hidden units with full BPTT (`TanhRNN`) on the same task, rule and budget.
     public var network: ControlNetwork? = nil
 

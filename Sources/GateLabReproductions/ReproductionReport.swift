@@ -182,7 +182,7 @@ enum ReproductionReport {
                 }.joined(separator: "; ") + ".\n"
             }
             if let source = ofPreset.compactMap({ PaperResults.result(preset: preset, variant: $0.variant)?.source }).first {
-                md += "\nPaper figures: \(source) (`Notes/papers`; `PaperResults` in `Sources/GateLabReproductions/PaperResults.swift`).\n"
+                md += "\nPaper figures: \(source) (`Notes/papers/\(preset.prefix { $0 != "-" }).md`).\n"
             } else {
                 md += "\nThe paper's results for this experiment are withheld from `Notes/papers`: GateLab's numbers only.\n"
             }

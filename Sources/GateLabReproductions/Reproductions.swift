@@ -53,7 +53,7 @@
 ///   state decay 0.9 multiplies s(t−1) and the traces.
 /// - Budgets where the papers give none: see `Presets`.
 ///
-/// ## The learning rule re-read against App. A.1 (issue 15, after the first trials disagreed)
+/// ## The learning rule, checked line by line against App. A.1
 ///
 /// Exp. 4 (T = 100) needed a mean of 660 765 sequences where Table 7 gives 74 000, and Exp. 1
 /// row 1-5 solved 3 of 12 trials where Table 1 gives 30 of 30. `TruncatedRTRL` was re-read line

@@ -6,7 +6,7 @@ import Darwin
 #endif
 import GateLabGSL
 
-/// The control network that issue 15 sets beside the 1997 LSTM: a fully recurrent tanh net
+/// The control network set beside the 1997 LSTM: a fully recurrent tanh net
 /// (one hidden layer, Elman) trained on-line with the full BPTT gradient, one update at the end
 /// of each sequence, on the same task, error, learning rate, criterion and budget.
 ///

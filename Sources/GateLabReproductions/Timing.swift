@@ -1,4 +1,4 @@
-/// Speed of the truncated-RTRL training loop, for the target (one Exp. 4 trial at
+/// Speed of the truncated-RTRL training loop, against its target (one Exp. 4 trial at
 /// T = 100, about 74 000 sequences, in under 30 s: about 4 µs per step).
 public enum Timing {
     /// What `trainingSpeed` measured.
