@@ -88,14 +88,11 @@ public final class ExperimentRunner<Kind: ExperimentKind> {
     public let options: RunOptions
 
     /// Creates a runner.
-    /// Confines the output folder's writes to its tree (`Files.confineWrites`): below the
-    /// working folder for a folder the experiment file names (or the default), below the
-    /// folder itself for one the user gave with `--output`.
+    /// Confines the output folder's writes to its tree (`confineOutput`).
     public init(experiment: Experiment<Kind>, options: RunOptions) {
         self.experiment = experiment
         self.options = options
-        let directory = options.outputDirectory ?? experiment.outputDirectory(quick: options.quick)
-        Files.confineWrites(below: directory, anchor: options.outputDirectory ?? ".")
+        confineOutput(experiment, options)
     }
 
     /// The output folder.
@@ -495,14 +492,11 @@ public struct ExperimentMerger<Kind: ExperimentKind> {
     public let options: RunOptions
 
     /// Creates a merger.
-    /// Confines the output folder's writes to its tree (`Files.confineWrites`): below the
-    /// working folder for a folder the experiment file names (or the default), below the
-    /// folder itself for one the user gave with `--output`.
+    /// Confines the output folder's writes to its tree (`confineOutput`).
     public init(experiment: Experiment<Kind>, options: RunOptions) {
         self.experiment = experiment
         self.options = options
-        let directory = options.outputDirectory ?? experiment.outputDirectory(quick: options.quick)
-        Files.confineWrites(below: directory, anchor: options.outputDirectory ?? ".")
+        confineOutput(experiment, options)
     }
 
     /// The output folder.
@@ -513,4 +507,12 @@ public struct ExperimentMerger<Kind: ExperimentKind> {
     public func merge(partial: Bool = false) throws -> MergeOutcome {
         try ExperimentRunner(experiment: experiment, options: options).merge(partial: partial)
     }
+}
+
+/// Confines the output folder's writes to its tree (`Files.confineWrites`): below the working
+/// folder for a folder the experiment file names (or the default), below the folder itself for
+/// one the user gave with `--output`. What a runner and a merger do first.
+private func confineOutput<Kind: ExperimentKind>(_ experiment: Experiment<Kind>, _ options: RunOptions) {
+    let directory = options.outputDirectory ?? experiment.outputDirectory(quick: options.quick)
+    Files.confineWrites(below: directory, anchor: options.outputDirectory ?? ".")
 }
