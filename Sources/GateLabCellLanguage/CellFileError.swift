@@ -44,7 +44,7 @@ public struct CellFileError: Error, Equatable, Sendable, CustomStringConvertible
         case duplicateDefinition
         /// A value defined but used by no state, or a declaration about nothing.
         case unused
-        /// An `init` line whose initializer is not one GSLKit knows.
+        /// An `init` line whose initializer is not one GateLabGSL knows.
         case initializer
         /// A name used in a way its kind does not allow (a computed value as a weight, a
         /// previous value of something that is not a state, …).

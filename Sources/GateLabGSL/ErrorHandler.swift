@@ -5,7 +5,7 @@ import Glibc
 import Darwin
 #endif
 
-// Every GSL call in GSLKit goes through `GSLCall`: it installs GateLab's error handler in
+// Every GSL call in GateLabGSL goes through `GSLCall`: it installs GateLab's error handler in
 // place of GSL's aborting default (once, lazily), clears this thread's pending error, makes
 // the call, and throws whatever GSL reported. The handler is a C function and cannot capture
 // state, so it records into a per-thread slot: concurrent calls on different threads see
@@ -24,7 +24,7 @@ private let pendingErrorKey: pthread_key_t = {
     let status = pthread_key_create(&key) { slot in
         if let slot { Unmanaged<PendingGSLError>.fromOpaque(slot).release() }
     }
-    precondition(status == 0, "GSLKit: pthread_key_create failed (\(status)); cannot install GSL's error handler")
+    precondition(status == 0, "GateLabGSL: pthread_key_create failed (\(status)); cannot install GSL's error handler")
     return key
 }()
 
@@ -58,7 +58,7 @@ private let handlerInstalled: Void = {
     }
 }()
 
-/// The single gate through which GSLKit calls GSL.
+/// The single gate through which GateLabGSL calls GSL.
 enum GSLCall {
     /// Makes sure GSL's aborting default handler is replaced. Idempotent and cheap.
     static func installErrorHandler() { handlerInstalled }

@@ -3,7 +3,7 @@ internal import CGateLabGSL
 /// An error that GSL itself reported: its own reason, source location and error code, plus
 /// the GateLab function that made the call.
 ///
-/// GSL's default error handler aborts the process. GSLKit replaces it (once, before its first
+/// GSL's default error handler aborts the process. GateLabGSL replaces it (once, before its first
 /// GSL call) with one that records the error for the calling thread; the wrapper that made
 /// the call then throws it as a `GSLError`.
 public struct GSLError: Error, CustomStringConvertible, Equatable, Sendable {
@@ -43,7 +43,7 @@ public struct GSLError: Error, CustomStringConvertible, Equatable, Sendable {
     }
 }
 
-/// An argument that GSLKit rejected before calling GSL: a shape mismatch, an empty input,
+/// An argument that GateLabGSL rejected before calling GSL: a shape mismatch, an empty input,
 /// a value out of range. The message says what was expected and what was given.
 public struct InvalidArgumentError: Error, CustomStringConvertible, Equatable, Sendable {
     /// The GateLab function that rejected the argument, e.g. `"Statistics.mean"`.

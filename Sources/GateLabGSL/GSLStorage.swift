@@ -1,6 +1,6 @@
 internal import CGateLabGSL
 
-// Owned GSL matrices and vectors, internal to GSLKit: they copy row-major [Double] in and
+// Owned GSL matrices and vectors, internal to GateLabGSL: they copy row-major [Double] in and
 // out, so no GSL pointer ever crosses the module boundary.
 
 /// An owned `gsl_matrix`, freed on deinit.

@@ -54,7 +54,7 @@ struct ResultTables {
         if varies(\.batch) { parts.append("B = \(c.batch)") }
         if varies(\.layers) { parts.append("L = \(c.layers)") }
         if varies(\.recurrentInitName), let r = c.recurrentInit {
-            // GSLKit names a gain of 1 `orthogonal`; say it, since 0.9 and 1.1 are spelled out.
+            // GateLabGSL names a gain of 1 `orthogonal`; say it, since 0.9 and 1.1 are spelled out.
             parts.append(r == .orthogonal(gain: 1) ? "orthogonal(1)" : c.recurrentInitName)
         }
         if varies(\.biasInitName), c.biasInit != nil { parts.append("biases \(c.biasInitName)") }
