@@ -31,10 +31,13 @@ class Instruction<S: Scalar> {
     let out: Slot<S>
     let args: UnsafeMutablePointer<Arg<S>>
     let grads: UnsafeMutablePointer<Arg<S>>
+    /// `op.hasRowKernel`, asked of the op's family once here rather than at every step.
+    private let primitiveHasRowKernel: Bool
 
     @_specialize(where S == Double) @_specialize(where S == Float)
     init(node: Int, op: Primitive, operands: [Slot<S>], out: Slot<S>) {
         self.node = node; self.op = op; self.operands = operands; self.out = out
+        primitiveHasRowKernel = op.hasRowKernel
         args = .allocate(capacity: operands.count)
         grads = .allocate(capacity: operands.count)
         args.initialize(repeating: Arg(p: nil, rows: 0, cols: 0), count: operands.count)
@@ -66,7 +69,7 @@ class Instruction<S: Scalar> {
     /// (`Primitive.hasRowKernel`); the fused sums do too, a `RowSection` runs them itself.
     var hasRowKernel: Bool {
         @_specialize(where S == Double) @_specialize(where S == Float)
-        get { op.hasRowKernel }
+        get { primitiveHasRowKernel }
     }
 
     /// Fills the operand views for step t (and, for the reverse pass, the gradient views).

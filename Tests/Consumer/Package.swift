@@ -12,7 +12,8 @@ guard let url = environment["GATELAB_URL"], let revision = environment["GATELAB_
 }
 
 // SwiftPM names a dependency by its URL's last component (`GateLab` for …/GateLab.git).
-let identity = (url.split(separator: "/").last.map(String.init) ?? "GateLab").replacingOccurrences(of: ".git", with: "")
+let last = url.split(separator: "/").last.map(String.init) ?? "GateLab"
+let identity = last.hasSuffix(".git") ? String(last.dropLast(4)) : last
 
 let package = Package(
     name: "GateLabConsumer",
