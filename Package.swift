@@ -165,9 +165,9 @@ let package = Package(
             "GateLabExperiments",   // `reproduction` is an experiment kind
             "GateLabTasks",         // the papers' tasks, streamed one sequence at a time
             "GateLabGSL",           // the papers' initializations
-            "GateLabAutodiff",      // a trained net carried into the engine
-            "GateLabCells",         // … as a network of `Cells/lstm1997.cell`
-            "GateLabCellLanguage",  // … read from that file
+            "GateLabAutodiff",      // the full gradient by the engine; a trained net carried into it
+            "GateLabCells",         // … as a network of the papers' cell files or the tanh RNN
+            "GateLabCellLanguage",  // … compiled from the files' text
             "GateLabProbe",         // the gradient profile of trained 1997 nets
             "GateLabSupport",       // records in older key spellings
             toml,
@@ -192,7 +192,9 @@ let package = Package(
 
         .testTarget(name: "GSLKitTests", dependencies: ["GateLabGSL"]),
         // GateLabTasks: the hand-made sequences the control and gradient tests run on.
-        .testTarget(name: "ReproductionsTests", dependencies: ["GateLabSupport", "GateLabReproductions", "GateLabTasks", "GateLabGSL", "GateLabExperiments"]),
+        // HandWrittenBPTT: the plain reverse passes the engine's full gradient is checked against.
+        .testTarget(name: "ReproductionsTests", dependencies: ["GateLabSupport", "GateLabReproductions", "GateLabTasks", "GateLabGSL", "GateLabExperiments", "HandWrittenBPTT"],
+),
         // Each generator's structure and statistics, the task table, and the batch layout.
         .testTarget(name: "GateLabTasksTests", dependencies: ["GateLabTasks", "GateLabGSL"]),
         .testTarget(name: "AutodiffTests", dependencies: ["GateLabAutodiff", "GateLabGradCheck", "GateLabGSL"]),
@@ -212,7 +214,7 @@ let package = Package(
             exclude: ["Fixtures"]
         ),
         // GateLabTasks: the sequences on which the paper cell's engine run meets the reproductions' pass.
-        .testTarget(name: "CellLanguageTests", dependencies: ["GateLabCellLanguage", "GateLabTasks", "GateLabCells", "GateLabVerification", "GateLabAutodiff", "GateLabGradCheck", "GateLabGSL", "GateLabReproductions", "GateLabProbe", "FuzzSupport"]),
+        .testTarget(name: "CellLanguageTests", dependencies: ["GateLabCellLanguage", "GateLabTasks", "GateLabCells", "GateLabVerification", "GateLabAutodiff", "GateLabGradCheck", "GateLabGSL", "GateLabReproductions", "GateLabProbe", "FuzzSupport", "HandWrittenBPTT"]),
         .testTarget(name: "InterchangeTests", dependencies: ["GateLabInterchange", "GateLabCells", "GateLabAutodiff", "GateLabGSL"]),
         .testTarget(name: "VerificationTests", dependencies: ["GateLabVerification", "GateLabCells", "GateLabGradCheck"]),
         // Mutated reference cases, weights files, checkpoints and experiment files, each input
@@ -221,6 +223,11 @@ let package = Package(
         // What the three fuzz suites share (FuzzTests, LanguageFuzzTests, CommandLineFuzzTests):
         // one seeded generator (SplitMix64), their CPU-time and memory measures, the input count.
         .target(name: "FuzzSupport", path: "Tests/FuzzSupport"),
+        // The papers' networks' forward and reverse passes written by hand, one loop per
+        // equation (full and truncated gradient; the tanh-RNN control): what ReproductionsTests
+        // and CellLanguageTests check the engine's full gradient and the truncated RTRL against.
+        // The product computes neither this way.
+        .target(name: "HandWrittenBPTT", dependencies: ["GateLabReproductions", "GateLabTasks"], path: "Tests/HandWrittenBPTT"),
     ],
     // Language mode 5: this is numerical code over unsafe buffers and a C library with global
     // state (GSL's error handler); strict-concurrency checking adds noise, not safety, here.

@@ -61,7 +61,7 @@ enum PresetTraining {
             p.budget = budget
         }
         if let gradient = c.presetOptions.gradient {
-            guard let mode = ReferenceBPTT.Mode(rawValue: gradient) else {
+            guard let mode = GradientMode(rawValue: gradient) else {
                 throw ValidationError("--gradient must be truncated or full, got '\(gradient)'")
             }
             p.gradient = mode
@@ -167,7 +167,7 @@ enum PresetTraining {
         let a = parameters.architecture
         var net = "\(a.blocks) blocks × \(a.cellsPerBlock) cells, \(a.weightCount) weights"
         if case .tanhRNN(let h) = parameters.network {
-            net = "tanh RNN of \(h) units (control), \(TanhRNN.weightCount(inputs: a.inputs, hidden: h, outputs: a.outputs)) weights"
+            net = "tanh RNN of \(h) units (control), \(TanhRNNControl.weightCount(inputs: a.inputs, hidden: h, outputs: a.outputs)) weights"
         }
         say("train \(name) \(variant)" + (c.length.map { ", length \($0)" } ?? "") + ", seed \(c.seed): \(net), "
             + "\(parameters.gradient == .truncated ? "truncated RTRL" : "full BPTT"), α = \(formatNumber(parameters.learningRate)), "

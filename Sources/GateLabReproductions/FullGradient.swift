@@ -1,160 +1,189 @@
+#if canImport(Glibc)
+import Glibc
+#else
+import Darwin
+#endif
+import GateLabAutodiff
+import GateLabCellLanguage
+import GateLabCells
 import GateLabTasks
 
-/// The FULL gradient (BPTT through every recurrent connection, no truncation) over flat buffers:
-/// the fast form of `ReferenceBPTT.run(mode: .full)`, used when a preset asks for
-/// `gradient = .full`. The forward pass is `TruncatedRTRL.kernel` itself (its traces are simply
-/// not used); each step's activations are copied into `history`, then one reverse loop runs.
-/// O(W) per step; memory grows with the sequence length.
-extension TruncatedRTRL {
-    /// Values kept per step for the reverse pass, in this order: z(t) (with y(t−1)), y^in, y^out,
-    /// y^φ, g(net_c), σ(s_c), s_c, y^c, o(t), y^k.
-    private var recordSize: Int { o.zCount + 3 * o.blocks + 4 * o.cells + o.oCount + o.nOut }
+/// The full gradient (backpropagation through every recurrent connection, no truncation) of a
+/// network a trial trains by it, computed by the engine: the LSTM's cell file
+/// (`Architecture.cellText`) or the built-in tanh RNN unrolled over the sequence
+/// (`UnrolledOf<Double>`, batch 1, zero initial states), the paper's logistic output units on
+/// the recurrent layer's output at every step, and the loss
+///
+/// ```
+/// L = ½ Σ_target steps Σ_k (t_k − y_k)²     y(t) = f(V · [1, h(t), x(t)])
+/// ```
+///
+/// (the paper's error with its factor 2 dropped; x(t) only with the 2000 net's shortcuts).
+/// Its result is −∂L/∂w in the trial's flat weight layout (`Architecture`'s, or
+/// `TanhRNNControl`'s), the descent direction `TruncatedRTRL` also produces.
+///
+/// One unrolled program is kept per sequence length met (the tasks' lengths vary over a few
+/// dozen values at most).
+final class FullGradient {
+    /// The paper's output units: K logistic units reading o(t) = [1, h(t), x(t)], unit k's
+    /// weight on o_m at `offset(k) + m − start` of the flat weights.
+    struct OutputUnits {
+        var count: Int
+        var hidden: Int
+        var inputs: Int
+        var readsInputs: Bool
+        /// 0 with a bias weight, 1 without.
+        var start: Int
+        var offset: (Int) -> Int
 
-    /// Runs one sequence from zero activations, checks every target step under `rule`, puts the
-    /// full-gradient descent direction (−∂L/∂w, L = ½Σ(t − y)²) into `gradient`, and, if
-    /// `learningRate` is given, changes the weights by α times it at the end of the sequence.
-    /// - Parameters:
-    ///   - sequence: The sequence.
-    ///   - rule: When a target step is correct.
-    ///   - learningRate: α, or nil to leave the weights (and the direction in `gradient`).
-    ///   - history: A scratch buffer, grown as needed (reuse it across calls).
-    public mutating func runFullGradient(_ sequence: TaskSequence, rule: CorrectnessRule, learningRate: Double?,
-                                         history: inout [Double]) -> SequenceOutcome {
-        resetActivations()
-        let r = recordSize, n = o
-        let needed = r * sequence.length + 2 * n.zCount + 2 * n.cells + n.nOut
-        if history.count < needed { history = [Double](repeating: 0, count: needed) }
+        /// The length of o(t).
+        var sourceCount: Int { 1 + hidden + (readsInputs ? inputs : 0) }
+    }
+
+    /// The recurrent layer (its weights replaced at every call).
+    private var network: RecurrentNetwork
+    /// The recurrent layer's weights from the flat weights.
+    private let parameters: ([Double]) -> [String: Tensor]
+    /// Adds −∂L/∂(the recurrent layer's weights), given by name, into the flat descent.
+    private let scatter: ([String: Tensor], inout [Double]) -> Void
+    private let units: OutputUnits
+    private var unrolled: [Int: UnrolledOf<Double>] = [:]
+
+    private init(network: RecurrentNetwork, parameters: @escaping ([Double]) -> [String: Tensor],
+                 scatter: @escaping ([String: Tensor], inout [Double]) -> Void, units: OutputUnits) {
+        (self.network, self.parameters, self.scatter, self.units) = (network, parameters, scatter, units)
+    }
+
+    /// The full gradient of a paper network.
+    /// - Throws: `ReproductionError.unsupported` for a state decay d ≠ 1 (the cell files have
+    ///   none); `CellFileError` if the built-in text does not compile.
+    convenience init(architecture a: Architecture, stateDecay: Double) throws {
+        guard stateDecay == 1 else {
+            throw ReproductionError.unsupported("the full gradient runs through \(a.cellFileName), which has no state decay; "
+                                                + "a network with d = \(stateDecay) trains with the truncated gradient")
+        }
+        let cell = try a.cell(source: a.cellText, file: a.cellFileName)
+        let asked = Set(cell.parameters(inputSize: a.inputs, hiddenSize: a.cells).map(\.name))
+        let given = Set(a.cellParameters([Double](repeating: 0, count: a.weightCount)).keys)
+        guard asked == given || (asked.symmetricDifference(given) == ["b_c"] && !a.cellBias) else {
+            throw ReproductionError.unsupported("the full gradient runs through \(a.cellFileName), whose weights (\(asked.sorted().joined(separator: ", "))) "
+                                                + "are not this network's (\(given.sorted().joined(separator: ", "))); it trains with the truncated gradient")
+        }
+        self.init(network: RecurrentNetwork(cell: cell, inputSize: a.inputs, hiddenSize: a.cells),
+                  parameters: a.cellParameters, scatter: a.addDescent,
+                  units: OutputUnits(count: a.outputs, hidden: a.cells, inputs: a.inputs, readsInputs: a.outputShortcuts,
+                                     start: a.outputStart, offset: a.outputOffset))
+    }
+
+    /// The full gradient of the tanh-RNN control.
+    convenience init(control c: TanhRNNControl) {
+        self.init(network: RecurrentNetwork(cell: TanhRNN(), inputSize: c.inputs, hiddenSize: c.hidden),
+                  parameters: c.cellParameters, scatter: c.addDescent,
+                  units: OutputUnits(count: c.outputs, hidden: c.hidden, inputs: c.inputs, readsInputs: false,
+                                     start: 0, offset: c.outputOffset))
+    }
+
+    /// The unrolled program for sequences of `steps` steps.
+    private func program(steps: Int) throws -> UnrolledOf<Double> {
+        if let u = unrolled[steps] { return u }
+        let u = try UnrolledOf<Double>(network: network, batch: 1, steps: steps, inputGradients: false)
+        unrolled[steps] = u
+        return u
+    }
+
+    /// Runs `sequence` forward with weights `w` and judges its target steps under `rule`;
+    /// with `descent`, also the reverse pass, leaving −∂L/∂w there (sized like `w`).
+    /// - Throws: engine errors (none for a network this type built).
+    func run(weights w: [Double], sequence: TaskSequence, rule: CorrectnessRule, descent: UnsafeMutableBufferPointer<Double>?) throws -> SequenceOutcome {
+        let u = try program(steps: sequence.length)
+        network.weights[0] = parameters(w)
+        try u.load(network)
+        try u.forward(inputs: sequence.inputs)
+        let (K, H, I) = (units.count, units.hidden, units.inputs)
         var outcome = SequenceOutcome(correct: true, finalError: 0, squaredErrorSum: 0, targetSteps: 0)
-        let decay = stateDecay
-        weights.withUnsafeMutableBufferPointer { wb in
-            state.withUnsafeMutableBufferPointer { ab in
-                gradient.withUnsafeMutableBufferPointer { gb in
-                    history.withUnsafeMutableBufferPointer { hb in
-                        sequence.inputs.withUnsafeBufferPointer { xb in
-                            sequence.targets.withUnsafeBufferPointer { tb in
-                                sequence.legal.withUnsafeBufferPointer { lb in
-                                    let w = wb.baseAddress!, a = ab.baseAddress!, g = gb.baseAddress!, h = hb.baseAddress!
-                                    for i in 0..<gb.count { g[i] = 0 }
-                                    // Forward, recording every step.
-                                    for t in 0..<sequence.length {
-                                        let rec = h + t * r
-                                        let x = xb.baseAddress! + t * n.nIn
-                                        for i in 0..<n.zCount { rec[i] = a[n.z + i] }
-                                        for i in 0..<n.nIn { rec[1 + i] = x[i] }
-                                        TruncatedRTRL.kernel(n, decay, w, a, g, x, nil)
-                                        // y^in, y^out, y^φ and g(net), σ(s), s, y^c lie in this order in
-                                        // the arena too, then o and y^k (see `Offsets`).
-                                        var p = n.zCount
-                                        TruncatedRTRL.copy(a + n.yIn, rec + p, n.blocks); p += n.blocks
-                                        TruncatedRTRL.copy(a + n.yOut, rec + p, n.blocks); p += n.blocks
-                                        TruncatedRTRL.copy(a + n.yPhi, rec + p, n.blocks); p += n.blocks
-                                        TruncatedRTRL.copy(a + n.gNet, rec + p, n.cells); p += n.cells
-                                        TruncatedRTRL.copy(a + n.sigS, rec + p, n.cells); p += n.cells
-                                        TruncatedRTRL.copy(a + n.s, rec + p, n.cells); p += n.cells
-                                        TruncatedRTRL.copy(a + n.yc, rec + p, n.cells); p += n.cells
-                                        TruncatedRTRL.copy(a + n.out, rec + p, n.oCount); p += n.oCount
-                                        TruncatedRTRL.copy(a + n.yk, rec + p, n.nOut)
-                                        guard sequence.hasTarget[t] else { continue }
-                                        let target = tb.baseAddress! + t * n.nOut, y = a + n.yk
-                                        var e2 = 0.0
-                                        for k in 0..<n.nOut { let e = target[k] - y[k]; e2 += e * e }
-                                        outcome.finalError = e2
-                                        outcome.squaredErrorSum += e2
-                                        outcome.targetSteps += 1
-                                        if !rule.holds(y, target, lb.isEmpty ? nil : lb.baseAddress! + t * n.nOut, n.nOut) {
-                                            outcome.correct = false
-                                        }
-                                    }
-                                    TruncatedRTRL.reverse(n, decay, w, g, h, r, sequence, tb.baseAddress!,
-                                                          scratch: h + r * sequence.length)
-                                    if let alpha = learningRate {
-                                        for i in 0..<wb.count { w[i] += alpha * g[i]; g[i] = 0 }
-                                    }
-                                }
-                            }
+        // y(t) at the target steps, kept for the reverse pass.
+        var y = [Double](repeating: 0, count: sequence.length * K)
+        var o = [Double](repeating: 0, count: units.sourceCount)
+        func source(_ t: Int, _ h: UnsafeBufferPointer<Double>) {
+            o[0] = 1
+            for c in 0..<H { o[1 + c] = h[c] }
+            if units.readsInputs { for i in 0..<I { o[1 + H + i] = sequence.inputs[t * I + i] } }
+        }
+        y.withUnsafeMutableBufferPointer { yb in
+            sequence.targets.withUnsafeBufferPointer { tb in
+                sequence.legal.withUnsafeBufferPointer { lb in
+                    for t in 0..<sequence.length where sequence.hasTarget[t] {
+                        let h = u.output(step: t).scalars
+                        h.withUnsafeBufferPointer { source(t, $0) }
+                        var e2 = 0.0
+                        for k in 0..<K {
+                            let row = units.offset(k)
+                            var net = 0.0
+                            for m in units.start..<units.sourceCount { net += w[row + m - units.start] * o[m] }
+                            let yk = 1 / (1 + exp(-net))
+                            yb[t * K + k] = yk
+                            let e = sequence.targets[t * K + k] - yk
+                            e2 += e * e
+                        }
+                        outcome.finalError = e2
+                        outcome.squaredErrorSum += e2
+                        outcome.targetSteps += 1
+                        if !rule.holds(yb.baseAddress! + t * K, tb.baseAddress! + t * K, lb.isEmpty ? nil : lb.baseAddress! + t * K, K) {
+                            outcome.correct = false
                         }
                     }
                 }
             }
         }
+        guard let descent else { return outcome }
+        for i in descent.indices { descent[i] = 0 }
+        // The output units' part by hand (they are not recurrent), the recurrent layer's by
+        // the engine, seeded with ∂L/∂h(t) = Σ_k (y_k − t_k) y_k (1 − y_k) V_k,h.
+        var dNet = [Double](repeating: 0, count: K)
+        let gradients = try u.backward(.custom { t, h in
+            guard sequence.hasTarget[t] else { return nil }
+            source(t, UnsafeBufferPointer(h))
+            var dh = [Double](repeating: 0, count: H)
+            for k in 0..<K {
+                let yk = y[t * K + k]
+                dNet[k] = (yk - sequence.targets[t * K + k]) * yk * (1 - yk)
+                let row = self.units.offset(k) - self.units.start
+                for m in self.units.start..<self.units.sourceCount { descent[row + m] -= dNet[k] * o[m] }
+                for c in 0..<H { dh[c] += w[row + 1 + c] * dNet[k] }
+            }
+            return dh
+        })
+        var flat = Array(descent)
+        scatter(gradients.weights[0], &flat)
+        for i in descent.indices { descent[i] = flat[i] }
         return outcome
     }
+}
 
-    @inline(__always) static func copy(_ from: UnsafeMutablePointer<Double>, _ to: UnsafeMutablePointer<Double>, _ count: Int) {
-        for i in 0..<count { to[i] = from[i] }
-    }
-
-    /// One gate row of the reverse pass: ∂L/∂w_row += dNet · z, ∂L/∂z += w_row · dNet.
-    @inline(__always) static func gateRow(_ row: Int, _ dNet: Double, _ count: Int, _ w: UnsafeMutablePointer<Double>,
-                                          _ g: UnsafeMutablePointer<Double>, _ z: UnsafeMutablePointer<Double>,
-                                          _ dz: UnsafeMutablePointer<Double>) {
-        for m in 0..<count {
-            g[row + m] -= dNet * z[m]
-            dz[m] += w[row + m] * dNet
+extension Architecture {
+    /// Adds −∂L/∂w, given for the cell file's parameters by name (`cellParameters`' names),
+    /// into `descent` in this layout. A bias the network lacks (zero in the file) is dropped.
+    func addDescent(_ gradients: [String: Tensor], to descent: inout [Double]) {
+        let (I, C, B) = (inputs, cells, blocks)
+        func scatter(_ name: String, _ offset: (Int) -> Int, _ start: Int, _ sources: [Int]) {
+            guard let g = gradients[name] else { return }   // b_c: not in the 2000 file (the CERG cells have no bias)
+            for r in 0..<g.rows {
+                for (col, m) in sources.enumerated() { descent[offset(r) + m - start] -= g[r, col] }
+            }
         }
-    }
-
-    /// The reverse pass over the recorded steps; leaves −∂L/∂w in `g`.
-    private static func reverse(_ n: Offsets, _ d: Double, _ w: UnsafeMutablePointer<Double>, _ g: UnsafeMutablePointer<Double>,
-                                _ h: UnsafeMutablePointer<Double>, _ r: Int, _ sequence: TaskSequence,
-                                _ targets: UnsafePointer<Double>, scratch: UnsafeMutablePointer<Double>) {
-        // Scratch: dz (∂L/∂z(t)), dzNext (∂L/∂z(t+1)), dsNext (∂L/∂s(t) via s(t+1)), dyc, dNetK.
-        let dz = scratch, dzNext = scratch + n.zCount, dsNext = dzNext + n.zCount
-        let dyc = dsNext + n.cells, dNetK = dyc + n.cells
-        for i in 0..<(2 * n.zCount + 2 * n.cells + n.nOut) { scratch[i] = 0 }
-        // Offsets inside a record.
-        let rIn = n.zCount, rOut = rIn + n.blocks, rPhi = rOut + n.blocks
-        let rG = rPhi + n.blocks, rSig = rG + n.cells, rS = rSig + n.cells, rYc = rS + n.cells
-        let rO = rYc + n.cells, rYk = rO + n.oCount
-        let zGate = n.gateStart, zCell = n.cellStart
-        for t in stride(from: sequence.length - 1, through: 0, by: -1) {
-            let rec = h + t * r
-            for k in 0..<n.nOut { dNetK[k] = 0 }
-            if sequence.hasTarget[t] {
-                for k in 0..<n.nOut {
-                    let y = rec[rYk + k]
-                    dNetK[k] = (y - targets[t * n.nOut + k]) * y * (1 - y)
-                    let gk = g + n.wK + k * n.outRow
-                    for m in 0..<n.outRow { gk[m] -= dNetK[k] * rec[rO + n.outStart + m] }
-                }
+        var units: [(String, (Int) -> Int, Int, Bool)] = [("c", cellOffset, cellStart, cellBias), ("in", inputGateOffset, gateStart, gateBias),
+                                                          ("out", outputGateOffset, gateStart, gateBias)]
+        if forgetGates { units.append(("φ", forgetGateOffset, gateStart, gateBias)) }
+        for (suffix, offset, start, biased) in units {
+            scatter("W_" + suffix, offset, start, (0..<I).map { 1 + $0 })
+            scatter("U_" + suffix, offset, start, (0..<C).map(sourceIndexOfCell))
+            if gatesFeedUnits {
+                scatter("V_" + suffix, offset, start, (0..<B).map { sourceIndexOfGate(kind: 0, block: $0) })
+                scatter("R_" + suffix, offset, start, (0..<B).map { sourceIndexOfGate(kind: 1, block: $0) })
             }
-            for c in 0..<n.cells {
-                var sum = dzNext[1 + n.nIn + c]
-                for k in 0..<n.nOut { sum += w[n.wK + k * n.outRow + 1 + c - n.outStart] * dNetK[k] }
-                dyc[c] = sum
+            if biased, let g = gradients["b_" + suffix] {   // 1 × n: unit r's bias is column r
+                for r in 0..<g.cols { descent[offset(r)] -= g[0, r] }
             }
-            for i in 0..<n.zCount { dz[i] = 0 }
-            let gateBase = 1 + n.nIn + n.cells
-            for j in 0..<n.blocks {
-                let yIn = rec[rIn + j], yOut = rec[rOut + j], yPhi = rec[rPhi + j]
-                var dyIn = 0.0, dyOut = 0.0, dyPhi = 0.0
-                if n.gatesFeed {
-                    dyIn = dzNext[gateBase + j]
-                    dyOut = dzNext[gateBase + n.blocks + j]
-                    if n.forget { dyPhi = dzNext[gateBase + 2 * n.blocks + j] }
-                }
-                for v in 0..<n.perBlock {
-                    let c = j * n.perBlock + v
-                    let sig = rec[rSig + c]
-                    let sPrev = t > 0 ? h[(t - 1) * r + rS + c] : 0
-                    dyOut += dyc[c] * (2 * sig - 1)
-                    let ds = dsNext[c] + dyc[c] * yOut * 2 * sig * (1 - sig)
-                    let gNet = rec[rG + c], gSig = (gNet + 2) / 4
-                    dyIn += ds * gNet
-                    dyPhi += ds * d * sPrev
-                    let dNetC = ds * yIn * 4 * gSig * (1 - gSig)
-                    dsNext[c] = ds * d * yPhi
-                    let row = n.wCell + c * n.cellRow
-                    for m in 0..<n.cellRow {
-                        g[row + m] -= dNetC * rec[zCell + m]
-                        dz[zCell + m] += w[row + m] * dNetC
-                    }
-                }
-                gateRow(n.wIn + j * n.gateRow, dyIn * yIn * (1 - yIn), n.gateRow, w, g, rec + zGate, dz + zGate)
-                gateRow(n.wOut + j * n.gateRow, dyOut * yOut * (1 - yOut), n.gateRow, w, g, rec + zGate, dz + zGate)
-                if n.forget { gateRow(n.wPhi + j * n.gateRow, dyPhi * yPhi * (1 - yPhi), n.gateRow, w, g, rec + zGate, dz + zGate) }
-            }
-            for i in 0..<n.zCount { dzNext[i] = dz[i] }
         }
     }
 }

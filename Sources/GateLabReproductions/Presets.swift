@@ -96,7 +96,7 @@ public struct PresetParameters: Codable, Equatable, Hashable, Sendable {
     /// α, fixed (the paper's), or the start value of each stream (CERG).
     public var learningRate: Double
     /// Truncated RTRL (the paper's) or full BPTT (weights then change at the sequence end).
-    public var gradient: ReferenceBPTT.Mode
+    public var gradient: GradientMode
     /// When the truncated rule changes the weights where targets come at every step (Exp. 1):
     /// after every such step (hochreiter1997.md's [interp], the default) or once at the end of
     /// the string (the other reading App. A allows). The same for end-only targets.
@@ -124,7 +124,7 @@ public struct PresetParameters: Codable, Equatable, Hashable, Sendable {
     /// from the trial's seed. nil: the trial's own generator draws the data too.
     public var dataSetPairs: Int? = nil
     /// nil: the paper's LSTM (`architecture`). `.tanhRNN`: the control, a tanh RNN of
-    /// that many hidden units with full BPTT (`TanhRNN`) on the same task, rule and budget.
+    /// that many hidden units with full BPTT (`TanhRNNControl`) on the same task, rule and budget.
     public var network: ControlNetwork? = nil
 
     enum CodingKeys: String, CodingKey {
@@ -139,15 +139,24 @@ public struct PresetParameters: Codable, Equatable, Hashable, Sendable {
     public func withTanhRNNControl() -> PresetParameters {
         var p = self
         let a = architecture
-        p.network = .tanhRNN(hidden: TanhRNN.hiddenMatching(weights: a.weightCount, inputs: a.inputs, outputs: a.outputs))
+        p.network = .tanhRNN(hidden: TanhRNNControl.hiddenMatching(weights: a.weightCount, inputs: a.inputs, outputs: a.outputs))
         p.gradient = .full
         return p
     }
 }
 
+/// Which gradient a trial learns by.
+public enum GradientMode: String, Codable, Sendable {
+    /// Error flows through every recurrent connection (BPTT; `FullGradient`).
+    case full
+    /// Error flows back in time only through the cell states s (H&S 1997 App. A.1's
+    /// truncation; `TruncatedRTRL`).
+    case truncated
+}
+
 /// A network other than the papers' LSTM, for the controls.
 public enum ControlNetwork: Codable, Equatable, Hashable, Sendable {
-    /// A tanh RNN (`TanhRNN`) with this many hidden units, trained with full BPTT.
+    /// A tanh RNN (`TanhRNNControl`) with this many hidden units, trained with full BPTT.
     case tanhRNN(hidden: Int)
 
     enum CodingKeys: String, CodingKey { case tanhRNN = "tanh_rnn" }

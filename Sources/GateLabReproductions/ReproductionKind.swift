@@ -79,7 +79,7 @@ public enum ReproductionKind: ExperimentKind {
                         q.budget = n
                     case "gradient":
                         let name = try r.string(v, p)
-                        guard let mode = ReferenceBPTT.Mode(rawValue: name) else {
+                        guard let mode = GradientMode(rawValue: name) else {
                             throw r.error(p, "must be truncated or full, got '\(name)'")
                         }
                         q.gradient = mode == .truncated ? nil : mode
@@ -188,7 +188,7 @@ public struct ReproductionPoint: ExperimentPoint, Equatable {
     /// The budget replacing the preset's (training sequences; CERG: streams), or nil.
     public var budget: Int?
     /// The gradient replacing the preset's truncated one (`full`: the BPTT control), or nil.
-    public var gradient: ReferenceBPTT.Mode?
+    public var gradient: GradientMode?
     /// `tanh-rnn`: the tanh-RNN control (`PresetParameters.withTanhRNNControl`) instead of the
     /// LSTM, or nil.
     public var network: String?
@@ -196,7 +196,7 @@ public struct ReproductionPoint: ExperimentPoint, Equatable {
     public var origin: String
 
     /// A trial of `preset`'s `variant` (see the properties).
-    public init(preset: String, variant: String, seed: UInt64, budget: Int?, gradient: ReferenceBPTT.Mode?, network: String?, origin: String) {
+    public init(preset: String, variant: String, seed: UInt64, budget: Int?, gradient: GradientMode?, network: String?, origin: String) {
         (self.preset, self.variant, self.seed, self.budget, self.gradient, self.network, self.origin) = (preset, variant, seed, budget, gradient, network, origin)
     }
 

@@ -9,8 +9,9 @@
 ///   multiplication), `TemporalOrderTask`.
 /// - Networks: `Architecture` (memory blocks with shared gates; connectivity F; optional forget
 ///   gates, input→output shortcuts; bias sets) and `Initialisation`.
-/// - Learning rule: `TruncatedRTRL` (App. A.1's truncated gradient as forward traces, O(W) per
-///   step); `ReferenceBPTT` (a plain reverse pass, full or with y(t−1) held constant).
+/// - Learning rules: `TruncatedRTRL` (App. A.1's truncated gradient as forward traces, O(W) per
+///   step, the online rule the engine does not have); `FullGradient` (BPTT by the engine through
+///   the cell file, for the full-gradient and tanh-RNN controls, `TanhRNNControl`).
 /// - Trials: `Presets` (one table), `Trial` (criteria, budgets, tests, checkpoints), `TrialRecord`.
 ///
 /// ## Readings where the papers are silent ([interp] / [D] in the papers files)

@@ -50,8 +50,11 @@ public struct Trial: Codable {
     var buffer: TaskSequence
     var lastMeanStreamLength: Double?
     var lastTestStreamLengths: [Int] = []
-    /// Scratch for the full gradient's per-step records (not part of the trial's state).
-    var history: [Double] = []
+    /// The engine's full gradient for this trial's network, built when first needed (not part
+    /// of the trial's state).
+    var fullGradient: FullGradient?
+    /// Scratch for its descent direction.
+    var descent: [Double] = []
 
     enum CodingKeys: String, CodingKey {
         case preset, variant, seed, parameters, random, network, sequences, trainingSteps, finished, solved, milestones, curve
@@ -79,14 +82,18 @@ public struct Trial: Codable {
         }
         let rng = try RandomSource(seed: seed)
         random = rng
+        if p.gradient == .full && p.stateDecay != 1 {
+            throw ReproductionError.unsupported("the full gradient runs through the cell file, which has no state decay; "
+                                                + "a network with state decay \(p.stateDecay) trains with the truncated gradient")
+        }
         if case .tanhRNN(let hidden) = p.network {
             guard p.task != .continualReber && p.task != .embeddedReber else {
                 throw ReproductionError.unsupported("the tanh-RNN control is defined for the tasks with one target at the sequence end (Exps. 2c–6)")
             }
             let a = p.architecture
-            let count = TanhRNN.weightCount(inputs: a.inputs, hidden: hidden, outputs: a.outputs)
+            let count = TanhRNNControl.weightCount(inputs: a.inputs, hidden: hidden, outputs: a.outputs)
             // Its weights uniform in the preset's interval, drawn where the LSTM's would be.
-            network = .tanhRNN(TanhRNN(inputs: a.inputs, hidden: hidden, outputs: a.outputs,
+            network = .tanhRNN(TanhRNNControl(inputs: a.inputs, hidden: hidden, outputs: a.outputs,
                                        weights: rng.uniformArray(count: count, low: -p.initialisation.range, high: p.initialisation.range)))
         } else {
             network = .lstm(TruncatedRTRL(architecture: p.architecture,
@@ -232,7 +239,7 @@ public struct Trial: Codable {
         let (rule, rate, sequence) = (parameters.correctness, parameters.learningRate, buffer)
         switch parameters.gradient {
         case _ where network.isTanhRNN:
-            outcome = network.withTanhRNN { $0.train(sequence, rule: rule, learningRate: rate) }
+            outcome = fullGradientStep()
         case .truncated where parameters.weightUpdate == .sequenceEnd:
             outcome = network.withLSTM { net in
                 defer { net.applyUpdate(learningRate: rate) }
@@ -259,15 +266,30 @@ public struct Trial: Codable {
         checkCriterion()
     }
 
-    /// Full BPTT over the sequence (`TruncatedRTRL.runFullGradient`, checked against
-    /// `ReferenceBPTT`); the weights change once, at its end (also in Exp. 1, where the
-    /// truncated rule changes them every step).
+    /// Full BPTT over the sequence by the engine (`FullGradient`); the weights change once, at
+    /// its end (also in Exp. 1, where the truncated rule changes them every step).
     mutating func fullGradientStep() -> SequenceOutcome {
         let (rule, rate, sequence) = (parameters.correctness, parameters.learningRate, buffer)
-        var scratch = [Double]()
-        swap(&scratch, &history)
-        defer { swap(&scratch, &history) }
-        return network.withLSTM { $0.runFullGradient(sequence, rule: rule, learningRate: rate, history: &scratch) }
+        let engine = fullGradientEngine()
+        let weights = network.weights
+        if descent.count != weights.count { descent = [Double](repeating: 0, count: weights.count) }
+        let outcome = descent.withUnsafeMutableBufferPointer { d in
+            engineResult { try engine.run(weights: weights, sequence: sequence, rule: rule, descent: d) }
+        }
+        network.update { w in for i in w.indices { w[i] += rate * descent[i] } }
+        return outcome
+    }
+
+    /// The engine's full gradient for this trial's network (built once).
+    mutating func fullGradientEngine() -> FullGradient {
+        if let engine = fullGradient { return engine }
+        let engine: FullGradient
+        switch network {
+        case .tanhRNN(let net): engine = FullGradient(control: net)
+        case .lstm(let net): engine = engineResult { try FullGradient(architecture: net.architecture, stateDecay: net.stateDecay) }
+        }
+        fullGradient = engine
+        return engine
     }
 
     mutating func checkCriterion() {
@@ -308,13 +330,22 @@ public struct Trial: Codable {
 
     // MARK: Testing
 
+    /// A forward pass over `sequence` without learning, from zero activations: the LSTM's own
+    /// (`TruncatedRTRL`'s), the control's through the engine (`FullGradient`).
+    mutating func testOne(_ sequence: TaskSequence) -> SequenceOutcome {
+        let rule = parameters.correctness
+        guard network.isTanhRNN else { return network.withLSTM { $0.run(sequence, rule: rule, timing: .none) } }
+        let engine = fullGradientEngine(), weights = network.weights
+        return engineResult { try engine.run(weights: weights, sequence: sequence, rule: rule, descent: nil) }
+    }
+
     /// Forward passes over fixed sequences: how many are wrong, the MSE, and (single-output
     /// tasks only, i.e. Exp. 3) the mean absolute error at the sequence end.
     mutating func evaluate(_ sequences: [TaskSequence]) -> (wrong: Int, mse: Double, meanAbsolute: Double) {
         var wrong = 0, squared = 0.0, absolute = 0.0, count = 0
         let n = parameters.architecture.outputs
         for sequence in sequences {
-            let outcome = network.test(sequence, rule: parameters.correctness)
+            let outcome = testOne(sequence)
             if !outcome.correct { wrong += 1 }
             squared += outcome.squaredErrorSum
             count += outcome.targetSteps * n
@@ -330,7 +361,7 @@ public struct Trial: Codable {
         var wrong = 0, squared = 0.0, values = 0
         for _ in 0..<count {
             task.generate(into: &buffer, using: rng)
-            let outcome = network.test(buffer, rule: parameters.correctness)
+            let outcome = testOne(buffer)
             if !outcome.correct { wrong += 1 }
             squared += outcome.squaredErrorSum
             values += outcome.targetSteps * parameters.architecture.outputs
@@ -448,12 +479,12 @@ public enum TrialNetwork: Codable {
     /// The LSTM of H&S 1997 or Gers et al. 2000.
     case lstm(TruncatedRTRL)
     /// The tanh-RNN control (`PresetParameters.network`).
-    case tanhRNN(TanhRNN)
+    case tanhRNN(TanhRNNControl)
 
     /// The LSTM, or nil in a tanh-RNN control trial.
     public var lstm: TruncatedRTRL? { if case .lstm(let net) = self { net } else { nil } }
     /// The tanh RNN, or nil in an LSTM trial.
-    public var tanhRNN: TanhRNN? { if case .tanhRNN(let net) = self { net } else { nil } }
+    public var tanhRNN: TanhRNNControl? { if case .tanhRNN(let net) = self { net } else { nil } }
     /// Whether this is the tanh-RNN control.
     var isTanhRNN: Bool { if case .tanhRNN = self { true } else { false } }
 
@@ -470,25 +501,31 @@ public enum TrialNetwork: Codable {
         }
     }
 
-    /// Runs `body` on the tanh RNN in place (see `withLSTM(_:)`).
-    mutating func withTanhRNN<R>(_ body: (inout TanhRNN) -> R) -> R {
-        switch consume self {
-        case .tanhRNN(var net):
-            defer { self = .tanhRNN(net) }
-            return body(&net)
-        case .lstm(let net):
-            self = .lstm(net)
-            preconditionFailure("the LSTM trial has no tanh RNN")
+    /// The network's flat weights.
+    var weights: [Double] {
+        switch self {
+        case .lstm(let net): net.weights
+        case .tanhRNN(let net): net.weights
         }
     }
 
-    /// A forward pass over `sequence` without learning (the LSTM's activations start from zero).
-    mutating func test(_ sequence: TaskSequence, rule: CorrectnessRule) -> SequenceOutcome {
-        switch self {
-        case .tanhRNN(let net): return net.run(sequence, rule: rule)
-        case .lstm: return withLSTM { $0.run(sequence, rule: rule, timing: .none) }
+    /// Changes the network's flat weights in place.
+    mutating func update(_ body: (inout [Double]) -> Void) {
+        switch consume self {
+        case .lstm(var net):
+            body(&net.weights)
+            self = .lstm(net)
+        case .tanhRNN(var net):
+            body(&net.weights)
+            self = .tanhRNN(net)
         }
     }
+}
+
+/// The result of a call into the engine that cannot fail for a network `FullGradient` built
+/// itself (a failure is a bug in GateLab, reported as such).
+func engineResult<R>(_ body: () throws -> R) -> R {
+    do { return try body() } catch { preconditionFailure("GateLab bug: the full gradient's engine failed: \(error)") }
 }
 
 /// The keys of a JSON object, whatever their values (to tell one kind of file from another).

@@ -300,7 +300,7 @@ public enum CorrectnessRule: Codable, Equatable, Hashable, Sendable {
 
     /// Whether the outputs `y` are correct against `target` (and `legal`, for Exp. 1).
     @inline(__always)
-    func holds(_ y: UnsafeMutablePointer<Double>, _ target: UnsafePointer<Double>, _ legal: UnsafePointer<Double>?, _ n: Int) -> Bool {
+    public func holds(_ y: UnsafeMutablePointer<Double>, _ target: UnsafePointer<Double>, _ legal: UnsafePointer<Double>?, _ n: Int) -> Bool {
         switch self {
         case .absolute(let beta):
             for k in 0..<n where !(abs(target[k] - y[k]) < beta) { return false }
@@ -337,6 +337,11 @@ public struct SequenceOutcome: Equatable, Sendable {
     public var squaredErrorSum: Double
     /// Number of target steps.
     public var targetSteps: Int
+
+    /// An outcome with these values.
+    public init(correct: Bool, finalError: Double, squaredErrorSum: Double, targetSteps: Int) {
+        (self.correct, self.finalError, self.squaredErrorSum, self.targetSteps) = (correct, finalError, squaredErrorSum, targetSteps)
+    }
 }
 
 extension TruncatedRTRL {

@@ -1,5 +1,6 @@
 import GateLabTasks
 import GateLabGSL
+import HandWrittenBPTT
 import Testing
 @testable import GateLabReproductions
 
@@ -100,24 +101,37 @@ struct GradientTests {
         }
     }
 
-    @Test("The fast full gradient over flat buffers equals the plain full BPTT to 1e-12", arguments: [false, true])
-    func fastFullEqualsReference(everyStep: Bool) throws {
+    @Test("The engine's full gradient (the cell file unrolled, the output units on it) equals the hand-written full BPTT to 1e-12, and refuses what the cell files cannot express",
+          arguments: [false, true])
+    func engineFullEqualsReference(everyStep: Bool) throws {
         let rng = try RandomSource(seed: 24)
-        var history: [Double] = []
+        var checked = 0
         for (name, architecture, decay) in cases {
             let weights = rng.uniformArray(count: architecture.weightCount, low: -1, high: 1)
-            for length in [1, 25] {
+            let expressible = decay == 1 && (!architecture.forgetGates || !architecture.gatesFeedUnits)
+            guard expressible else {
+                #expect(throws: ReproductionError.self, "\(name)") { _ = try FullGradient(architecture: architecture, stateDecay: decay) }
+                continue
+            }
+            let engine = try FullGradient(architecture: architecture, stateDecay: decay)
+            for length in [1, 25, 1, 7] {   // programs of several lengths, and one reused
                 let sequence = randomSequence(architecture, length: length, everyStep: everyStep, rng: rng)
-                var learner = TruncatedRTRL(architecture: architecture, weights: weights, stateDecay: decay)
-                let outcome = learner.runFullGradient(sequence, rule: .absolute(0.5), learningRate: nil, history: &history)
+                var descent = [Double](repeating: .nan, count: weights.count)
+                let outcome = try descent.withUnsafeMutableBufferPointer {
+                    try engine.run(weights: weights, sequence: sequence, rule: .absolute(0.5), descent: $0)
+                }
                 let reference = ReferenceBPTT.run(architecture: architecture, weights: weights, sequence: sequence,
                                                   stateDecay: decay, mode: .full)
-                let worst = zip(learner.gradient, reference.descent).map { abs($0 - $1) }.max()!
-                #expect(worst <= 1e-12, "\(name), length \(length): worst |fast − reference| = \(worst)")
+                let worst = zip(descent, reference.descent).map { abs($0 - $1) }.max()!
+                #expect(worst <= 1e-12, "\(name), length \(length): worst |engine − reference| = \(worst)")
                 #expect(abs(outcome.squaredErrorSum / 2 - reference.loss) <= 1e-12)
-                #expect(learner.weights == weights)
+                #expect(outcome.targetSteps == (everyStep ? length : 1))
+                let forward = try engine.run(weights: weights, sequence: sequence, rule: .absolute(0.5), descent: nil)
+                #expect(forward == outcome, "a forward pass alone judges the sequence as the training pass does")
+                checked += 1
             }
         }
+        #expect(checked == 5 * 4)
     }
 
     @Test("A per-step update changes the weights by α times that step's truncated descent direction")

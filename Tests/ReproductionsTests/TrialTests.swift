@@ -1,6 +1,7 @@
 import Foundation
 import GateLabTasks
 import GateLabGSL
+import HandWrittenBPTT
 import Testing
 import GateLabExperiments
 @testable import GateLabReproductions
@@ -178,6 +179,11 @@ struct TrialTests {
             var cerg = try Presets.parameters("gers2000-cerg")
             cerg.gradient = .full
             _ = try Trial(preset: "gers2000-cerg", seed: 1, parameters: cerg)
+        }
+        #expect(throws: ReproductionError.self, "the cell file has no state decay") {
+            var decayed = parameters
+            decayed.stateDecay = 0.9
+            _ = try Trial(preset: "hochreiter1997-exp6a", seed: 1, parameters: decayed)
         }
     }
 

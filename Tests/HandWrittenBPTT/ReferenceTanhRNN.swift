@@ -1,55 +1,29 @@
 #if canImport(Glibc)
-import GateLabTasks
 import Glibc
 #else
 import Darwin
 #endif
-import GateLabGSL
+import GateLabReproductions
+import GateLabTasks
 
-/// The control network set beside the 1997 LSTM: a fully recurrent tanh net
-/// (one hidden layer, Elman) trained on-line with the full BPTT gradient, one update at the end
-/// of each sequence, on the same task, error, learning rate, criterion and budget.
-///
-/// ```
-/// h(t) = tanh(W · [1, x(t), h(t−1)])      h(−1) = 0 (reset at each sequence)
-/// y(t) = f(V · [1, h(t)])                 logistic outputs, as the LSTM's
-/// L    = ½ Σ_target steps Σ_k (t_k − y_k)²  (the paper's error with its factor 2 dropped)
-/// ```
-/// Weights in one flat array: W's rows (hidden × (1 + inputs + hidden)), then V's rows
-/// (outputs × (1 + hidden)).
-public struct TanhRNN: Codable, Equatable, Sendable {
+/// The tanh-RNN control's forward and reverse passes written by hand, one loop per equation:
+/// the tests' check of the engine's `FullGradient` on `TanhRNNControl`.
+public struct ReferenceTanhRNN {
     /// Input, hidden and output units.
     public let inputs, hidden, outputs: Int
-    /// The weights (layout above).
+    /// The weights (`TanhRNNControl`'s layout).
     public var weights: [Double]
 
-    /// The weight count of a net with these sizes.
-    public static func weightCount(inputs: Int, hidden: Int, outputs: Int) -> Int {
-        hidden * (1 + inputs + hidden) + outputs * (1 + hidden)
-    }
-
-    /// The hidden size whose weight count is closest to `target` (the smaller one on a tie):
-    /// the control gets about as many weights as the LSTM it is compared with.
-    public static func hiddenMatching(weights target: Int, inputs: Int, outputs: Int) -> Int {
-        var best = 1
-        for h in 1...256 {
-            let gap = abs(weightCount(inputs: inputs, hidden: h, outputs: outputs) - target)
-            if gap < abs(weightCount(inputs: inputs, hidden: best, outputs: outputs) - target) { best = h }
-        }
-        return best
-    }
-
-    /// A net with the given weights.
-    public init(inputs: Int, hidden: Int, outputs: Int, weights: [Double]) {
-        precondition(weights.count == TanhRNN.weightCount(inputs: inputs, hidden: hidden, outputs: outputs), "weight count")
-        (self.inputs, self.hidden, self.outputs, self.weights) = (inputs, hidden, outputs, weights)
+    /// The reference pass for `net`'s sizes and weights.
+    public init(_ net: TanhRNNControl) {
+        (inputs, hidden, outputs, weights) = (net.inputs, net.hidden, net.outputs, net.weights)
     }
 
     var rowW: Int { 1 + inputs + hidden }
     var offsetV: Int { hidden * rowW }
 
     /// Forward pass from h(−1) = 0: h(t) for every step (h(−1) first) and the outputs y(t).
-    func forward(_ sequence: TaskSequence) -> (h: [Double], y: [Double]) {
+    public func forward(_ sequence: TaskSequence) -> (h: [Double], y: [Double]) {
         let (n, H, K) = (inputs, hidden, outputs)
         var h = [Double](repeating: 0, count: (sequence.length + 1) * H)
         var y = [Double](repeating: 0, count: sequence.length * K)
@@ -72,7 +46,7 @@ public struct TanhRNN: Codable, Equatable, Sendable {
     }
 
     /// The outcome of `y` against the sequence's targets under `rule`.
-    static func outcome(_ sequence: TaskSequence, _ y: [Double], rule: CorrectnessRule) -> SequenceOutcome {
+    public static func outcome(_ sequence: TaskSequence, _ y: [Double], rule: CorrectnessRule) -> SequenceOutcome {
         var outcome = SequenceOutcome(correct: true, finalError: 0, squaredErrorSum: 0, targetSteps: 0)
         let K = sequence.outputSize
         var yt = [Double](repeating: 0, count: K)
@@ -96,7 +70,7 @@ public struct TanhRNN: Codable, Equatable, Sendable {
 
     /// A forward pass only (testing).
     public func run(_ sequence: TaskSequence, rule: CorrectnessRule) -> SequenceOutcome {
-        TanhRNN.outcome(sequence, forward(sequence).y, rule: rule)
+        ReferenceTanhRNN.outcome(sequence, forward(sequence).y, rule: rule)
     }
 
     /// −∂L/∂w over the sequence by BPTT (the descent direction), with the forward pass's outcome.
@@ -133,14 +107,7 @@ public struct TanhRNN: Codable, Equatable, Sendable {
                 }
             }
         }
-        return (grad.map { -$0 }, TanhRNN.outcome(sequence, y, rule: rule))
-    }
-
-    /// One on-line step of the control: BPTT over the sequence, then w += α · (−∂L/∂w).
-    public mutating func train(_ sequence: TaskSequence, rule: CorrectnessRule, learningRate: Double) -> SequenceOutcome {
-        let (direction, outcome) = descent(sequence, rule: rule)
-        for i in 0..<weights.count { weights[i] += learningRate * direction[i] }
-        return outcome
+        return (grad.map { -$0 }, ReferenceTanhRNN.outcome(sequence, y, rule: rule))
     }
 
     /// L = ½ Σ (t − y)² over the target steps (for the finite-difference check).

@@ -1,25 +1,27 @@
 #if canImport(Glibc)
-import GateLabTasks
 import Glibc
 #else
 import Darwin
 #endif
+import GateLabReproductions
+import GateLabTasks
 
 /// A plain unrolled forward pass and reverse pass (backpropagation through time) over one
 /// sequence, written independently of `TruncatedRTRL`: per-step records in arrays, one loop per
 /// equation, indices through `Architecture`'s accessors.
 ///
-/// It serves two purposes:
+/// The tests' hand-written check of the two learning rules (the product computes neither this
+/// way):
 /// - `.full`: the exact gradient of L = ½ Σ_t Σ_k (t_k − y_k)² over the sequence (the paper's
-///   error with its factor 2 dropped), the FULL-gradient learning option, and checked against
-///   central finite differences;
+///   error with its factor 2 dropped), checked against central finite differences and the
+///   engine's `FullGradient`;
 /// - `.truncated`: the same reverse pass in which every y^u(t−1) entering a net input is a
 ///   constant (its incoming error is dropped), so that only the cell states s carry error
 ///   through time — the quantity that H&S 1997's truncated RTRL computes forward, and the
 ///   independent check of `TruncatedRTRL`.
 public enum ReferenceBPTT {
     /// Which gradient the reverse pass computes.
-    public enum Mode: String, Codable, Sendable {
+    public enum Mode: Sendable {
         /// Error flows through every recurrent connection.
         case full
         /// Error flows back in time only through s (H&S 1997 App. A.1's truncation).
