@@ -202,7 +202,8 @@ let package = Package(
         .testTarget(name: "ExperimentsTests", dependencies: ["GateLabSupport", "GateLabExperiments"]),
         .testTarget(name: "ProbeTests", dependencies: ["GateLabSupport", "GateLabProbe", "GateLabExperiments", "GateLabCells", "GateLabInterchange", "GateLabAutodiff", "GateLabGSL"]),
         // Runs the built `gatelab` binary (GateLabCLI: built before the tests run).
-        .testTarget(name: "GateLabCLITests", dependencies: ["GateLabCLI", "GateLabCells", "GateLabCellLanguage", "GateLabInterchange", "FuzzSupport"]),
+        // GateLabTraining, GateLabReproductions: their settings tables, which `gatelab train` must offer whole.
+        .testTarget(name: "GateLabCLITests", dependencies: ["GateLabCLI", "GateLabCells", "GateLabCellLanguage", "GateLabInterchange", "GateLabTraining", "GateLabReproductions", "FuzzSupport"]),
         .testTarget(name: "TrainingTests", dependencies: ["GateLabSupport", "GateLabTraining", "GateLabTasks", "GateLabExperiments", "GateLabCells", "GateLabAutodiff", "GateLabGradCheck", "GateLabGSL", "GateLabInterchange", "GateLabCellLanguage"],
                     // PyTorch's optimizer steps (JSON, read by path) and the script that made them.
                     exclude: ["Fixtures"]),

@@ -8,23 +8,29 @@ import GateLabSupport
 /// are `train`'s own: --seed, --length, --lr, --json, --checkpoint, --checkpoint-every,
 /// --resume, --output).
 struct PresetOptions: ParsableArguments {
+    // A reproduction trial's settings: rows of `ReproductionSettings`, which `kind =
+    // "reproduction"` experiment files read too.
+    static func help(_ flag: String) -> ArgumentHelp {
+        ArgumentHelp("With --preset: " + ReproductionSettings.table.help(flag: flag))
+    }
+
     @Option(help: ArgumentHelp("A paper's own set-up instead of --task/--cell: \(Presets.names.joined(separator: ", ")); NAME:VARIANT picks a variant.",
                                valueName: "name"))
     var preset: String?
 
-    @Option(help: "With --preset: the variant (a row of the paper's table), e.g. T=100 (exp4), 1-5 (exp1), forget-gates (CERG).")
+    @Option(help: PresetOptions.help("--variant"))
     var variant: String?
 
-    @Option(help: "With --preset: training sequences (CERG: streams) after which an unsolved trial stops (default: the preset's).")
+    @Option(help: PresetOptions.help("--budget"))
     var budget: Int?
 
-    @Option(help: "With --preset: the gradient, truncated (the paper's App. A.1 rule, default) or full (BPTT, one update at each sequence's end): the papers' control.")
+    @Option(help: PresetOptions.help("--gradient"))
     var gradient: String?
 
     @Option(help: "With --preset: when the truncated rule changes the weights where targets come at every step (Exp. 1): every-step (default) or sequence-end.")
     var weightUpdate: String?
 
-    @Option(help: "With --preset: lstm (the paper's, default) or tanh-rnn (the control: a tanh RNN with about the LSTM's weight count, full BPTT).")
+    @Option(help: PresetOptions.help("--network"))
     var network: String?
 }
 
@@ -41,41 +47,27 @@ enum PresetTraining {
             variant = String(name[name.index(after: colon)...])
             name = String(name[..<colon])
         }
-        guard let preset = Presets.all.first(where: { $0.name == name }) else {
-            throw ValidationError("unknown preset '\(name)'; valid presets: \(Presets.names.joined(separator: ", "))")
+        // The grid's settings through their rows, as a reproduction file's are read.
+        var given: [String: SettingValue] = ["--preset": .string(name)]
+        if let variant { given["--variant"] = .string(variant) }
+        if let budget = c.presetOptions.budget { given["--budget"] = .int(budget) }
+        if let gradient = c.presetOptions.gradient { given["--gradient"] = .string(gradient) }
+        if let network = c.presetOptions.network { given["--network"] = .string(network) }
+        if let seed = c.seedOption { given["--seed"] = .int(Int(clamping: seed)) }
+        let point: ReproductionPoint
+        do { point = try ReproductionSettings.table.configuration(given) } catch let e as SettingProblem { throw ValidationError(e.message) }
+        if point.network == "tanh-rnn" && c.presetOptions.gradient == "truncated" {
+            throw ValidationError("--network tanh-rnn is trained with the full gradient; leave out --gradient truncated")
         }
-        let chosen = variant ?? preset.defaultVariant
-        guard preset.variants.contains(where: { $0.name == chosen }) else {
-            throw ValidationError("unknown variant '\(chosen)' of \(name); valid variants: \(preset.variants.map(\.name).joined(separator: ", "))")
-        }
-        var p = try Presets.parameters(name, variant: chosen)
+        let chosen = point.variant
+        var p = try point.parameters()
+        // What only the command line changes in a preset's set-up.
         if let length = c.length {
             do { p = try p.withLength(length) } catch { throw ValidationError("--length with \(name): \(error)") }
         }
         if let lr = c.lr {
             guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be a positive number, got \(lr)") }
             p.learningRate = lr
-        }
-        if let budget = c.presetOptions.budget {
-            guard budget >= 1 else { throw ValidationError("--budget must be at least 1, got \(budget)") }
-            p.budget = budget
-        }
-        if let gradient = c.presetOptions.gradient {
-            guard let mode = GradientMode(rawValue: gradient) else {
-                throw ValidationError("--gradient must be truncated or full, got '\(gradient)'")
-            }
-            p.gradient = mode
-        }
-        if let network = c.presetOptions.network {
-            switch network {
-            case "lstm": break
-            case "tanh-rnn":
-                guard c.presetOptions.gradient != "truncated" else {
-                    throw ValidationError("--network tanh-rnn is trained with the full gradient; leave out --gradient truncated")
-                }
-                p = p.withTanhRNNControl()
-            default: throw ValidationError("--network must be lstm or tanh-rnn, got '\(network)'")
-            }
         }
         if let update = c.presetOptions.weightUpdate {
             switch update {
@@ -107,7 +99,8 @@ enum PresetTraining {
             throw ValidationError("--preset sets the task and the network itself: leave out --task and --cell")
         }
         try refuseIneffective(["--hidden", "--layers", "--optimizer", "--momentum", "--clip", "--schedule", "--batch", "--updates", "--eval-every",
-                               "--eval-size", "--forget-bias", "--input-noise", "--profile-every", "--save", "--save-every", "--weights", "--execution"],
+                               "--eval-size", "--forget-bias", "--input-noise", "--profile-every", "--stop-when-solved", "--save", "--save-every",
+                               "--weights", "--execution"],
                               "with --preset: the paper's set-up fixes the network and its training (--budget, --length and --lr override it)")
         if c.resume && c.checkpoint == nil { throw ValidationError("--resume needs --checkpoint FILE") }
         if c.checkpoint == nil { try refuseIneffective(["--checkpoint-every"], "without --checkpoint FILE") }

@@ -36,61 +36,110 @@ struct TrainCommand: ParsableCommand {
             training shows a progress line on stderr (not with --json).
             """)
 
-    @Option(help: "The task (\(Tasks.names.joined(separator: ", "))); required unless --preset is given.")
+    // The run's settings: one row each in `TrainingSettings` (help, check, default, where it
+    // lands), which experiment files read too. Unset options keep the table's defaults.
+
+    @Option(help: ArgumentHelp(TrainingSettings.table.settings[0].help + " Required unless --preset is given."))
     var task: String?
 
     @OptionGroup var cellOption: OptionalCellOption
     var cell: String { cellOption.cell ?? "" }
 
-    @Option(help: "The task's length parameter T (with --preset: overrides the preset's T where it has one).")
+    @Option(help: ArgumentHelp(TrainingSettings.table.help(flag: "--length").replacingOccurrences(of: " (default: 50)", with: "")
+                               + " Required unless --preset is given (with --preset: overrides the preset's T where it has one)."))
     var length: Int?
 
     @OptionGroup var presetOptions: PresetOptions
 
-    @Option(help: "Units per layer.")
-    var hidden = 128
+    @Option(help: ArgumentHelp(TrainingSettings.table.help(flag: "--hidden")))
+    var hidden: Int?
 
-    @Option(help: "Stacked layers.")
-    var layers = 1
+    @Option(help: ArgumentHelp(TrainingSettings.table.help(flag: "--layers")))
+    var layers: Int?
 
-    @Option(help: "Optimizer: adam, sgd (momentum --momentum) or rmsprop.")
-    var optimizer = "adam"
+    @Option(help: ArgumentHelp(TrainingSettings.table.help(flag: "--optimizer")))
+    var optimizer: String?
 
-    @Option(help: "Learning rate (default 0.001; with --preset: the preset's α).")
+    @Option(help: ArgumentHelp(TrainingSettings.table.help(flag: "--lr") + "; with --preset: the preset's α."))
     var lr: Double?
 
-    @Option(help: "SGD momentum.")
-    var momentum = 0.9
+    @Option(help: ArgumentHelp(TrainingSettings.table.help(flag: "--momentum")))
+    var momentum: Double?
 
-    @Option(help: "Gradient-norm clipping threshold (0: none).")
-    var clip = 1.0
+    @Option(help: ArgumentHelp(TrainingSettings.table.help(flag: "--clip")))
+    var clip: Double?
 
-    @Option(help: "Learning-rate schedule: constant, step:EVERY:FACTOR, or cosine (over --updates).")
-    var schedule = "constant"
+    @Option(help: ArgumentHelp(TrainingSettings.table.help(flag: "--schedule")))
+    var schedule: String?
 
-    @Option(help: "Sequences per minibatch.")
-    var batch = 32
+    @Option(help: ArgumentHelp(TrainingSettings.table.help(flag: "--batch")))
+    var batch: Int?
 
-    @Option(help: "Budget of updates.")
-    var updates = 3000
+    @Option(help: ArgumentHelp(TrainingSettings.table.help(flag: "--updates")))
+    var updates: Int?
 
-    @Option(name: .customLong("eval-every"), help: "Evaluate on the held-out set every N updates.")
-    var evalEvery = 100
+    @Option(help: ArgumentHelp(TrainingSettings.table.help(flag: "--eval-every")))
+    var evalEvery: Int?
 
-    @Option(name: .customLong("eval-size"), help: "Held-out sequences (rounded up to whole batches; chorales: always its whole validation split).")
-    var evalSize = 256
+    @Option(help: ArgumentHelp(TrainingSettings.table.help(flag: "--eval-size")))
+    var evalSize: Int?
 
-    @OptionGroup var seedOption: SeedOption
-    var seed: UInt64 { seedOption.seed }
+    @Option(name: .customLong("seed"), help: ArgumentHelp(TrainingSettings.table.help(flag: "--seed")))
+    var seedOption: UInt64?
+    var seed: UInt64 { seedOption ?? 1 }
 
-    @Option(name: .customLong("forget-bias"), help: "Forget-gate bias (cells with a forget gate): a number, chrono (Tallec & Ollivier 2018, T_max = the task's steps) or default (PyTorch's U(±1/√H)); default 1. A warning on stderr when the cell has no forget gate.")
+    @Option(help: ArgumentHelp(TrainingSettings.table.help(flag: "--forget-bias") + " A warning on stderr when the cell has no forget gate."))
     var forgetBias: String?
 
-    @Option(name: .customLong("input-noise"), help: "Standard deviation of Gaussian noise added to every training input (not to the held-out set); 0: none.")
-    var inputNoise = 0.0
+    @Option(help: ArgumentHelp(TrainingSettings.table.help(flag: "--input-noise")))
+    var inputNoise: Double?
 
-    @Option(name: .customLong("profile-every"), help: "Record the gradient profile over time steps every N updates (0: at the start and end only).")
-    var profileEvery = 1000
+    @Option(help: ArgumentHelp(TrainingSettings.table.help(flag: "--profile-every")))
+    var profileEvery: Int?
+
+    @Option(help: ArgumentHelp(TrainingSettings.table.help(flag: "--stop-when-solved"), valueName: "true|false"))
+    var stopWhenSolved: String?
+
+    @Option(help: ArgumentHelp(TrainingSettings.table.help(flag: "--precision"), valueName: "f64|f32"))
+    var precision: String?
+
+    /// The typed settings, by flag, as the table reads them.
+    var givenSettings: [String: SettingValue] {
+        var given = [String: SettingValue]()
+        func put(_ flag: String, _ value: SettingValue?) { if let value { given[flag] = value } }
+        put("--task", task.map { .string($0) })
+        put("--cell", cellOption.cell.map { .string($0) })
+        put("--length", length.map { .int($0) })
+        put("--hidden", hidden.map { .int($0) })
+        put("--layers", layers.map { .int($0) })
+        put("--optimizer", optimizer.map { .string($0) })
+        put("--lr", lr.map { .number($0) })
+        put("--momentum", momentum.map { .number($0) })
+        put("--clip", clip.map { .number($0) })
+        put("--schedule", schedule.map { .string($0) })
+        put("--batch", batch.map { .int($0) })
+        put("--updates", updates.map { .int($0) })
+        put("--eval-every", evalEvery.map { .int($0) })
+        put("--eval-size", evalSize.map { .int($0) })
+        put("--seed", seedOption.map { .int(Int(clamping: $0)) })   // above Int.max: refused as out of range all the same
+        put("--forget-bias", forgetBias.map { .string($0) })
+        put("--input-noise", inputNoise.map { .number($0) })
+        put("--profile-every", profileEvery.map { .int($0) })
+        put("--stop-when-solved", stopWhenSolved.map { .string($0) })
+        put("--precision", precision.map { .string($0) })
+        return given
+    }
+
+    /// The run's configuration: the table's defaults with the typed settings.
+    func trainingConfiguration() throws -> TrainingConfiguration {
+        do {
+            let c = try TrainingSettings.table.configuration(givenSettings)
+            try c.validate()
+            return c
+        } catch let e as SettingProblem { throw ValidationError(e.message) }
+        catch let e as TaskError { throw ValidationError(e.description) }
+        catch let e as TrainingError { throw ValidationError(e.description) }
+    }
 
     @Flag(help: "Print the run's record as JSON (with 'solved', 'diverged', curves) instead of text.")
     var json = false
@@ -118,24 +167,14 @@ struct TrainCommand: ParsableCommand {
 
     func validate() throws {
         if presetOptions.preset != nil { return try PresetTraining.validate(self) }
-        guard let task, cellOption.cell != nil, let length else {
+        guard task != nil, cellOption.cell != nil, length != nil else {
             throw ValidationError("give --task, --cell and --length (or --preset NAME for a paper's set-up)")
         }
         try refuseIneffective(["--variant", "--budget", "--gradient", "--weight-update", "--network"],
                               "without --preset (they choose among a paper's set-ups; the number of updates is --updates)")
         if checkpoint == nil { try refuseIneffective(["--checkpoint-every"], "without --checkpoint FILE") }
-        for (name, value, least) in [("--length", length, 1), ("--hidden", hidden, 1), ("--layers", layers, 1), ("--batch", batch, 1), ("--updates", updates, 0),
-                                     ("--eval-every", evalEvery, 1), ("--eval-size", evalSize, 1), ("--profile-every", profileEvery, 0)] where value < least {
-            throw ValidationError("\(name) must be \(least == 1 ? "a positive integer" : "an integer ≥ 0"), got \(value)")
-        }
-        guard Tasks.names.contains(task.lowercased()) || (try? Tasks.make(task, length: max(length, 20))) != nil else {
-            throw ValidationError("unknown task '\(task)'\(didYouMean(task.lowercased(), among: Tasks.names)); valid tasks: \(Tasks.names.joined(separator: ", "))")
-        }
         try CellLookup.validate(cell)
-        guard OptimizerKind(rawValue: optimizer.lowercased()) != nil else {
-            throw ValidationError("unknown optimizer '\(optimizer)'; valid optimizers: adam, sgd, rmsprop")
-        }
-        guard clip >= 0, clip.isFinite else { throw ValidationError("--clip must be ≥ 0, got \(clip)") }
+        _ = try trainingConfiguration()
         if resume && checkpoint == nil { throw ValidationError("--resume needs --checkpoint FILE") }
         if let save {
             guard ArrayArchive.Format(path: save) != nil else {
@@ -152,37 +191,9 @@ struct TrainCommand: ParsableCommand {
         if let output { try Files.checkOutputFile(output, what: "--output") }
         try Files.checkDistinctOutputs([("--save", save), ("--checkpoint", checkpoint), ("--output", output),
                                         ("--save-every's first snapshot", saveEvery == nil ? nil : save.map { Self.snapshotPath($0, update: 0) })])
-        _ = try parsedSchedule()
-        _ = try parsedForgetBias()
-    }
-
-    func parsedSchedule() throws -> Schedule {
-        let parts = schedule.lowercased().split(separator: ":").map(String.init)
-        switch parts.first {
-        case "constant" where parts.count == 1: return .constant
-        case "cosine" where parts.count == 1: return .cosine(updates: max(updates, 1))
-        case "step" where parts.count == 3:
-            if let every = Int(parts[1]), let factor = Double(parts[2]), every >= 1, factor > 0, factor.isFinite {
-                return .step(every: every, factor: factor)
-            }
-        default: break
-        }
-        throw ValidationError("bad --schedule '\(schedule)'; use constant, cosine, or step:EVERY:FACTOR (e.g. step:1000:0.5)")
-    }
-
-    /// The forget bias (nil: PyTorch's default draw) and whether it is chrono.
-    func parsedForgetBias() throws -> (bias: Double?, chrono: Bool) {
-        let text = (forgetBias ?? "1").lowercased()
-        if text == "default" { return (nil, false) }
-        if text == "chrono" { return (nil, true) }
-        guard let b = Double(text), b.isFinite else {
-            throw ValidationError("bad --forget-bias '\(forgetBias ?? "")'; use a number, chrono or default")
-        }
-        return (b, false)
     }
 
     @OptionGroup var execution: ExecutionOptions
-    @OptionGroup var precision: PrecisionOption
 
     /// `lstm.npz` → `lstm.u500.npz`: the name of `--save-every`'s snapshot after `update` updates.
     static func snapshotPath(_ path: String, update: Int) -> String {
@@ -222,23 +233,11 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         if presetOptions.preset != nil {
-            guard precision.precision == .f64 else { throw ValidationError("--precision f32 does not apply to --preset (a paper's own network runs in f64)") }
+            guard precision == nil || precision == "f64" else { throw ValidationError("--precision \(precision!) does not apply to --preset (a paper's own network runs in f64)") }
             return try PresetTraining.run(self)
         }
-        guard let taskName = task, let length else { throw ValidationError("give --task, --cell and --length") }
-        var c = TrainingConfiguration()
-        c.task = taskName.lowercased(); c.length = length; c.hidden = hidden; c.layers = layers
-        c.cell = cell.hasSuffix(".cell") ? cell : cell.lowercased()   // a file's path keeps its case
-        c.optimizer = OptimizerKind(rawValue: optimizer.lowercased())!; c.learningRate = lr ?? 1e-3; c.momentum = momentum
-        c.clip = clip > 0 ? clip : nil; c.schedule = try parsedSchedule(); c.batch = batch; c.updates = updates
-        c.evalEvery = evalEvery; c.evalSize = evalSize; c.seed = seed
-        let forget = try parsedForgetBias()
-        c.forgetBias = forget.bias; c.chrono = forget.chrono ? true : nil
-        c.profileEvery = profileEvery
-        c.inputNoise = inputNoise == 0 ? nil : inputNoise   // absent means none: records keep their bytes
-        c.precision = precision.precision == .f64 ? nil : precision.precision
-        do { try c.validate() } catch let e as TaskError { throw ValidationError(e.description) }
-        catch let e as TrainingError { throw ValidationError(e.description) }
+        guard task != nil, length != nil else { throw ValidationError("give --task, --cell and --length") }
+        let c = try trainingConfiguration()
 
         if let forgetBias, let cell = try? CellLookup.cell(self.cell),
            !cell.parameters(inputSize: 1, hiddenSize: 1).contains(where: { $0.gate == "forget" }) {

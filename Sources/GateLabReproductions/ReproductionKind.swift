@@ -25,8 +25,8 @@ public enum ReproductionKind: ExperimentKind {
     public static let name = "reproduction"
     public static let noun = "trial"
 
-    static let keys = ["preset", "variant", "budget", "gradient", "network", "seeds"]
-    static let aliases = ["seed": "seeds"]
+    /// The settings' keys, in axis order: `ReproductionSettings`.
+    static var keys: [String] { ReproductionSettings.table.keys }
 
     public static func grid(defaults: TOMLTable?, blocks: [(table: TOMLTable, path: String)], quick: TOMLTable?,
                             reader r: TOMLReader) throws -> (full: [ReproductionPoint], quick: [ReproductionPoint]) {
@@ -51,56 +51,20 @@ public enum ReproductionKind: ExperimentKind {
     }
 
     static func axes(_ t: TOMLTable, _ path: String, _ r: TOMLReader) throws -> [String: [(TOMLValueConvertible, String)]] {
-        try r.axes(t, path, keys: keys, aliases: aliases, ignoring: path.hasPrefix("grid") ? ["quick_seeds"] : []) { key in
-            "unknown key '\(key)'; valid keys here: \(keys.joined(separator: ", ")) (also seed = seeds)"
-        }
+        let table = ReproductionSettings.table
+        return try r.axes(t, path, keys: table.keys, aliases: table.aliases, ignoring: path.hasPrefix("grid") ? ["quick_seeds"] : [],
+                          unknown: table.unknownKey)
     }
 
+    /// Every trial of the product of `axes`' lists (`SettingsTable.product`), each checked.
     static func product(_ axes: [String: [(TOMLValueConvertible, String)]], _ path: String, _ r: TOMLReader) throws -> [ReproductionPoint] {
         guard axes["preset"] != nil else { throw r.error(path, "missing 'preset' (one of \(Presets.names.joined(separator: ", ")))") }
-        var points = [ReproductionPoint(preset: "", variant: "", seed: 1, budget: nil, gradient: nil, network: nil, origin: path)]
-        for key in keys {
-            guard let values = axes[key] else { continue }
-            var next = [ReproductionPoint]()
-            for point in points {
-                for (v, p) in values {
-                    var q = point
-                    switch key {
-                    case "preset":
-                        q.preset = try r.string(v, p)
-                        guard let preset = Presets.all.first(where: { $0.name == q.preset }) else {
-                            throw r.error(p, "unknown preset '\(q.preset)'; valid presets: \(Presets.names.joined(separator: ", "))")
-                        }
-                        q.variant = preset.defaultVariant
-                    case "variant": q.variant = try r.string(v, p)
-                    case "budget":
-                        let n = try r.int(v, p)
-                        guard n >= 1 else { throw r.error(p, "must be at least 1, got \(n)") }
-                        q.budget = n
-                    case "gradient":
-                        let name = try r.string(v, p)
-                        guard let mode = GradientMode(rawValue: name) else {
-                            throw r.error(p, "must be truncated or full, got '\(name)'")
-                        }
-                        q.gradient = mode == .truncated ? nil : mode
-                    case "network":
-                        let name = try r.string(v, p)
-                        guard name == "lstm" || name == "tanh-rnn" else { throw r.error(p, "must be lstm or tanh-rnn, got '\(name)'") }
-                        q.network = name == "lstm" ? nil : name
-                    default:
-                        let n = try r.int(v, p)
-                        guard n >= 0, n <= Int(UInt32.max) else { throw r.error(p, "a seed must be between 0 and \(UInt32.max), got \(n)") }
-                        q.seed = UInt64(n)
-                    }
-                    next.append(q)
-                }
-            }
-            points = next
-        }
-        for point in points {
+        var base = ReproductionSettings.table.base
+        base.origin = path
+        return try ReproductionSettings.table.product(axes, base: base, path: path, reader: r).map { point, _ in
             do { _ = try Presets.parameters(point.preset, variant: point.variant) } catch { throw r.error(path, "\(error)") }
+            return point
         }
-        return points
     }
 
     public static func configurationKey(_ point: ReproductionPoint) -> String {
@@ -175,6 +139,59 @@ public enum ReproductionKind: ExperimentKind {
         try Report.write(ReproductionReport.body(records, figures: drawn, profile: profile), versions: versions, figureProblems: problems, context: context)
         return problems
     }
+}
+
+/// The settings of a reproduction trial, one row each: the keys of `kind = "reproduction"`
+/// experiment files, the options of `gatelab train --preset`, the grid's axes (in this order),
+/// and where each lands in `ReproductionPoint`. `gatelab train --preset` also takes `--length`,
+/// `--lr` and `--weight-update`, which change a preset's set-up and are not grid settings.
+public enum ReproductionSettings {
+    /// The table.
+    public static let table = SettingsTable<ReproductionPoint>([
+        Setting("preset", flag: "--preset", help: "A paper's own set-up: \(Presets.names.joined(separator: ", ")).",
+                current: { $0.preset.isEmpty ? "none" : $0.preset }) { v, point, _ in
+            let name = try v.string()
+            guard let preset = Presets.all.first(where: { $0.name == name }) else {
+                throw SettingProblem("unknown preset '\(name)'\(didYouMean(name, among: Presets.names)); valid presets: \(Presets.names.joined(separator: ", "))")
+            }
+            point.preset = name
+            point.variant = preset.defaultVariant
+        },
+        // After `preset`, whose default variant it replaces.
+        Setting("variant", flag: "--variant", help: "The variant (a row of the paper's table), e.g. T=100 (exp4), 1-5 (exp1), forget-gates (CERG).",
+                current: { $0.variant.isEmpty ? "the preset's first" : $0.variant }) { v, point, _ in
+            let name = try v.string()
+            if let preset = Presets.all.first(where: { $0.name == point.preset }), !preset.variants.contains(where: { $0.name == name }) {
+                throw SettingProblem("unknown variant '\(name)' of \(point.preset); valid variants: \(preset.variants.map(\.name).joined(separator: ", "))")
+            }
+            point.variant = name
+        },
+        Setting("budget", flag: "--budget", help: "Training sequences (CERG: streams) after which an unsolved trial stops.",
+                current: { $0.budget.map(String.init) ?? "the preset's" }) { v, point, _ in
+            let n = try v.int()
+            guard n >= 1 else { throw SettingProblem("must be at least 1, got \(n)") }
+            point.budget = n
+        },
+        Setting("gradient", flag: "--gradient",
+                help: "The gradient: truncated (the paper's App. A.1 rule) or full (BPTT, one update at each sequence's end): the papers' control.",
+                current: { ($0.gradient ?? .truncated).rawValue }) { v, point, _ in
+            let name = try v.string()
+            guard let mode = GradientMode(rawValue: name) else { throw SettingProblem("must be truncated or full, got '\(name)'") }
+            point.gradient = mode == .truncated ? nil : mode   // absent means truncated: ids and records keep their bytes
+        },
+        Setting("network", flag: "--network",
+                help: "lstm (the paper's) or tanh-rnn (the control: a tanh RNN with about the LSTM's weight count, full BPTT).",
+                current: { $0.network ?? "lstm" }) { v, point, _ in
+            let name = try v.string()
+            guard name == "lstm" || name == "tanh-rnn" else { throw SettingProblem("must be lstm or tanh-rnn, got '\(name)'") }
+            point.network = name == "lstm" ? nil : name
+        },
+        Setting("seeds", aliases: ["seed"], flag: "--seed", help: "The trial's seed (GSL's MT19937).", current: { String($0.seed) }) { v, point, _ in
+            let n = try v.int()
+            guard n >= 0, n <= Int(UInt32.max) else { throw SettingProblem("a seed must be between 0 and \(UInt32.max), got \(n)") }
+            point.seed = UInt64(n)
+        },
+    ], base: ReproductionPoint(preset: "", variant: "", seed: 1, budget: nil, gradient: nil, network: nil, origin: ""))
 }
 
 /// One trial of a `reproduction` grid.

@@ -47,10 +47,11 @@ public enum StudyKind: ExperimentKind {
 
     /// The study's own keys.
     static let studyKeys = ["cells", "baseline", "samples", "seed", "search", "label"]
-    /// The `train` settings a study fixes (`cell` and `seeds` are the study's).
-    static let fixedKeys = TrainingKind.keys.filter { $0 != "cell" && $0 != "seeds" }
+    /// The `train` settings a study fixes (`cell` and `seeds` are the study's; the schedule is
+    /// not a study setting: a cosine schedule's length would have to follow a searched budget).
+    static let fixedKeys = TrainingKind.keys.filter { !["cell", "seeds", "schedule"].contains($0) }
     /// The `train` settings a study can search.
-    static let searchableKeys = TrainingKind.keys.filter { !["task", "cell", "steps", "seeds", "precision"].contains($0) }
+    static let searchableKeys = TrainingKind.keys.filter { !["task", "cell", "steps", "seeds", "precision", "schedule"].contains($0) }
 
     public static func grid(defaults: TOMLTable?, blocks: [(table: TOMLTable, path: String)], quick: TOMLTable?,
                             reader r: TOMLReader) throws -> (full: [StudyPoint], quick: [StudyPoint]) {

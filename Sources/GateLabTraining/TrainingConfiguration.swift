@@ -95,6 +95,11 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
         if hasForgetGate { s += "_fb" + (chrono == true ? "chrono" : forgetBias.map { Self.number($0) } ?? "default") }
         if precision == .f32 { s += "_f32" }
         if let inputNoise { s += "_noise" + Self.number(inputNoise) }
+        switch schedule {
+        case .constant: break
+        case .cosine: s += "_cosine"
+        case let .step(every, factor): s += "_step\(every)x" + Self.number(factor)
+        }
         s += "_seed\(seed)"
         return fileSafeID(s)
     }

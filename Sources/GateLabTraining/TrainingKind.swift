@@ -21,20 +21,15 @@ import TOMLKit
 ///     steps = [10, 25, 50]    # the task's length T
 ///     [quick]                 # overrides for `gatelab run --quick` (a slice that fits)
 ///
-/// Settings: task, cell, steps, hidden, layers, batch, updates, eval_every, eval_size,
-/// optimizer, lr, momentum, clip (0: none), forget_bias (a number or "default"), input_noise
-/// (the standard deviation of Gaussian noise on training inputs; 0: none), stop_when_solved
-/// (default true; false trains the whole budget), seeds, profile_every. `length` and `seed` (one seed or a list of seeds) are accepted as other
-/// names of `steps` and `seeds`, the names `gatelab train` gives its options.
+/// Settings: the rows of `TrainingSettings` (task, cell, steps, hidden, … schedule), each the
+/// same as `gatelab train`'s option of the same meaning. `length` and `seed` (one seed or a list
+/// of seeds) are accepted as other names of `steps` and `seeds`, the names of the options.
 public enum TrainingKind: ExperimentKind {
     public static let name = "train"
     public static let noun = "training run"
 
-    /// The settings, in the order of the grid's axes (outermost first).
-    static let keys = ["task", "cell", "steps", "hidden", "layers", "batch", "updates", "eval_every", "eval_size", "optimizer",
-                       "lr", "momentum", "clip", "forget_bias", "input_noise", "stop_when_solved", "precision", "seeds", "profile_every"]
-    /// Other names of settings.
-    static let aliases = ["length": "steps", "seed": "seeds"]
+    /// The settings' keys, in the order of the grid's axes (outermost first): `TrainingSettings`.
+    static var keys: [String] { TrainingSettings.table.keys }
 
     public static func grid(defaults: TOMLTable?, blocks: [(table: TOMLTable, path: String)], quick: TOMLTable?,
                             reader r: TOMLReader) throws -> (full: [TrainingPoint], quick: [TrainingPoint]) {
@@ -57,100 +52,25 @@ public enum TrainingKind: ExperimentKind {
 
     /// A table's settings, each as a list of (value, key path).
     static func axes(_ t: TOMLTable, _ path: String, _ r: TOMLReader) throws -> [String: [(TOMLValueConvertible, String)]] {
-        try r.axes(t, path, keys: keys, aliases: aliases) { key in
-            "unknown key '\(key)'\(didYouMean(key, among: keys + Array(aliases.keys))); valid keys here: \(keys.joined(separator: ", ")) (also length = steps, seed = seeds)"
-        }
+        let table = TrainingSettings.table
+        return try r.axes(t, path, keys: table.keys, aliases: table.aliases, unknown: table.unknownKey)
     }
 
-    /// Every configuration of the product of `axes`' lists, in the order of `keys`.
+    /// Every configuration of the product of `axes`' lists (`SettingsTable.product`), each checked.
     static func product(_ axes: [String: [(TOMLValueConvertible, String)]], _ path: String, _ r: TOMLReader) throws -> [TrainingPoint] {
-        try r.checkGridSize(keys.compactMap { axes[$0]?.count }, path)
-        var configs = [TrainingConfiguration()]
-        for key in keys {          // a fixed order, so that the grid's order is the file's meaning, not a hash's
-            guard let values = axes[key] else { continue }
-            var next = [TrainingConfiguration]()
-            for c in configs {
-                for (v, p) in values {
-                    var d = c
-                    try set(&d, key, v, p, r)
-                    next.append(d)
-                }
-            }
-            configs = next
-        }
-        return try configs.map { c in
+        try TrainingSettings.table.product(axes, base: TrainingConfiguration(), path: path, reader: r).map { c, _ in
             do { try c.validate() } catch { throw r.error(path, "\(error)") }
             return TrainingPoint(configuration: c, origin: path)
         }
     }
 
+    /// Sets `key` in `c` from the file's value `v` at key path `p` (through its row of
+    /// `TrainingSettings`).
     static func set(_ c: inout TrainingConfiguration, _ key: String, _ v: TOMLValueConvertible, _ p: String, _ r: TOMLReader) throws {
-        func positive() throws -> Int {
-            let n = try r.int(v, p)
-            guard n >= 1 else { throw r.error(p, "must be at least 1, got \(n)") }
-            return n
-        }
-        switch key {
-        case "task":
-            let name = try r.string(v, p)
-            guard Tasks.names.contains(name.lowercased()) || (try? Tasks.make(name, length: 1000)) != nil else {
-                throw r.error(p, "unknown task '\(name)'\(didYouMean(name.lowercased(), among: Tasks.names)); valid tasks: \(Tasks.names.joined(separator: ", "))")
-            }
-            c.task = name
-        case "cell":
-            var name = try r.string(v, p)
-            if BuiltinCells.builtin(name) == nil, name.hasSuffix(".cell") || name.contains("/") { name = try r.cellPath(name, at: p) }
-            do { _ = try BuiltinCells.resolve(name) } catch { throw r.error(p, "\(error)") }
-            c.cell = name
-        case "steps": c.length = try positive()
-        case "hidden": c.hidden = try positive()
-        case "layers": c.layers = try positive()
-        case "batch": c.batch = try positive()
-        case "updates":
-            c.updates = try r.int(v, p)
-            guard c.updates >= 0 else { throw r.error(p, "must be ≥ 0, got \(c.updates)") }
-        case "eval_every": c.evalEvery = try positive()
-        case "eval_size": c.evalSize = try positive()
-        case "optimizer":
-            let name = try r.string(v, p)
-            guard let o = OptimizerKind(rawValue: name) else {
-                throw r.error(p, "unknown optimizer '\(name)'; valid: \(OptimizerKind.allCases.map(\.rawValue).joined(separator: ", "))")
-            }
-            c.optimizer = o
-        case "lr": c.learningRate = try r.number(v, p)
-        case "momentum": c.momentum = try r.number(v, p)
-        case "clip":
-            // 0 means no clipping, as --clip 0; a negative threshold is refused as on the command line.
-            let x = try r.number(v, p)
-            guard x.isFinite, x >= 0 else { throw r.error(p, "must be a finite number ≥ 0 (0: no clipping), got \(formatNumber(x))") }
-            c.clip = x > 0 ? x : nil
-        case "forget_bias":
-            if v.type == .string {
-                switch try r.string(v, p) {
-                case "default": c.forgetBias = nil
-                case "chrono": c.forgetBias = nil; c.chrono = true
-                default: throw r.error(p, "expected a number, \"chrono\" or \"default\"")
-                }
-            } else {
-                c.forgetBias = try r.number(v, p)
-            }
-        case "input_noise":
-            let x = try r.number(v, p)
-            guard x.isFinite, x >= 0 else { throw r.error(p, "must be a finite number ≥ 0 (the noise's standard deviation), got \(x)") }
-            c.inputNoise = x > 0 ? x : nil   // absent means none: records without noise keep their bytes
-        case "stop_when_solved": c.stopWhenSolved = try r.bool(v, p) ? nil : false   // absent means true: records keep their bytes
-        case "seeds":
-            let n = try r.int(v, p)
-            guard n >= 0, n <= Int(UInt32.max) else { throw r.error(p, "a seed must be between 0 and \(UInt32.max), got \(n)") }
-            c.seed = UInt64(n)
-        case "precision":
-            let name = try r.string(v, p)
-            guard let precision = Precision(rawValue: name) else { throw r.error(p, "unknown precision '\(name)'; use \"f64\" or \"f32\"") }
-            c.precision = precision == .f64 ? nil : precision   // absent means f64: float64 records keep their bytes
-        case "profile_every":
-            c.profileEvery = try r.int(v, p)
-            guard c.profileEvery >= 0 else { throw r.error(p, "must be ≥ 0, got \(c.profileEvery)") }
-        default: throw r.error(p, "unknown setting")
+        do {
+            try TrainingSettings.table.set(key, try SettingValue(toml: v), in: &c, context: SettingContext(path: { try r.cellPath($0, at: p) }))
+        } catch let problem as SettingProblem {
+            throw r.error(p, problem.message)
         }
     }
 

@@ -109,8 +109,8 @@ struct HardeningTests {
     @Test func negativeValuesIgnoredOptionsAndPathsInMessages() throws {
         for (args, words) in [(["probe", "--cell", "rnn", "--steps", "10", "--hidden", "-1"], ["--hidden", "-1"]),
                               (["probe", "--cell", "rnn", "--steps", "-5"], ["--steps", "-5"]),
-                              (Self.train + ["--hidden", "-1"], ["--hidden must be a positive integer, got -1"]),
-                              (Self.train + ["--layers", "-3"], ["--layers must be a positive integer, got -3"]),
+                              (Self.train + ["--hidden", "-1"], ["--hidden: must be a positive integer, got -1"]),
+                              (Self.train + ["--layers", "-3"], ["--layers: must be a positive integer, got -3"]),
                               (["gradcheck", "--cell", "rnn", "--steps", "-2"], ["--steps", "-2"])] {
             let run = try CommandLineTool.run(args)
             expectOneLineError(run, mentions: words)

@@ -40,7 +40,7 @@ import GateLabSupport
     }
 
     @Test func badFilesAreRefusedNamingTheKey() throws {
-        #expect(throws: ExperimentError.file(file: "t.toml", line: 4, keyPath: "grid[1].colour", message: "unknown key 'colour'; valid keys here: task, cell, steps, hidden, layers, batch, updates, eval_every, eval_size, optimizer, lr, momentum, clip, forget_bias, input_noise, stop_when_solved, precision, seeds, profile_every (also length = steps, seed = seeds)")) {
+        #expect(throws: ExperimentError.file(file: "t.toml", line: 4, keyPath: "grid[1].colour", message: "unknown key 'colour'; valid keys here: task, cell, steps, hidden, layers, batch, updates, eval_every, eval_size, optimizer, lr, momentum, clip, forget_bias, input_noise, stop_when_solved, precision, seeds, profile_every, schedule (also length = steps, seed = seeds)")) {
             try TrainingExperiment(source: "name = \"x\"\nkind = \"train\"\n[[grid]]\ncolour = 1\n", file: "t.toml")
         }
         let bad = try #require(throws: ExperimentError.self) {
@@ -50,7 +50,7 @@ import GateLabSupport
         let badPrecision = try #require(throws: ExperimentError.self) {
             try TrainingExperiment(source: "name = \"x\"\nkind = \"train\"\n[[grid]]\ncell = \"rnn\"\nprecision = \"f16\"\n", file: "t.toml")
         }
-        #expect(badPrecision.description == "t.toml:5: grid[1].precision: unknown precision 'f16'; use \"f64\" or \"f32\"", "\(badPrecision)")
+        #expect(badPrecision.description == "t.toml:5: grid[1].precision: unknown precision 'f16'; valid: f32, f64", "\(badPrecision)")
     }
 
     /// `precision = "f32"` reaches the configuration (and the run id); absent, or "f64", is
