@@ -87,11 +87,11 @@ public final class Trainer {
         do { bytes = try Files.contents(of: path) } catch {
             throw TrainingError.badCheckpoint(path: path, message: "cannot read the file (\(error))")
         }
-        let checkpoint: TrainingCheckpoint
-        do { checkpoint = try RecordJSON.decode(TrainingCheckpoint.self, from: String(decoding: bytes, as: UTF8.self)) } catch {
+        let checkpoint: TrainingCheckpoint, intact: Bool?
+        do { (checkpoint, intact) = try TrainingCheckpoint.read(String(decoding: bytes, as: UTF8.self)) } catch {
             throw TrainingError.badCheckpoint(path: path, message: "not a training checkpoint (\(error))")
         }
-        try Self.validate(checkpoint, configuration: c, cell: try Self.cellIdentity(c.cell),
+        try Self.validate(checkpoint, intact: intact, configuration: c, cell: try Self.cellIdentity(c.cell),
                           parameterCounts: model.parameters.map(\.count)).map { throw TrainingError.badCheckpoint(path: path, message: $0) }
         do { try self.data.restore(stateBytes: checkpoint.dataState) } catch {
             throw TrainingError.badCheckpoint(path: path, message: "\(error)")
@@ -139,15 +139,14 @@ public final class Trainer {
         }
     }
 
-    /// Why `checkpoint` cannot resume a run of `c` (nil: it can). Every value is checked
+    /// Why `checkpoint` (whose checksum matched its content: `intact`; nil: it had none)
+    /// cannot resume a run of `c` (nil: it can). Every value is checked
     /// against the configuration and against the others, so that a damaged or edited file that
     /// still parses is refused with a reason instead of crashing or training on nonsense.
-    static func validate(_ k: TrainingCheckpoint, configuration c: TrainingConfiguration, cell: String,
+    static func validate(_ k: TrainingCheckpoint, intact: Bool?, configuration c: TrainingConfiguration, cell: String,
                          parameterCounts: [Int]) -> String? {
-        guard k.checksumMatches else {
-            return k.checksum == nil ? "has no checksum (written by an older GateLab, or edited); start afresh without --resume"
-                                     : "is damaged: its checksum does not match its content; start afresh without --resume"
-        }
+        guard let intact else { return "has no checksum (written by an older GateLab, or edited); start afresh without --resume" }
+        guard intact else { return "is damaged: its checksum does not match its content; start afresh without --resume" }
         let r = k.record, o = k.optimizer
         guard r.configuration == c, r.id == c.id else {
             return "written for run \(r.id) with other settings; use the same options as that run"

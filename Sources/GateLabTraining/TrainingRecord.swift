@@ -147,24 +147,28 @@ public struct TrainingCheckpoint: Codable {
     /// or the checksum of the cell file's text, so that resuming after the file was edited is
     /// refused rather than silently mixing two cells in one run.
     public var cell: String?
-    /// `Files.checksum` of the checkpoint's JSON line written without this key: damage to
-    /// the file is detected on resume even when what remains still parses.
+    /// Read only, from checkpoints written before they were sealed like point files: the
+    /// checksum they kept as a key of their own (`SealedLine` now adds it as the last key).
     public var checksum: String?
 
-    /// The file's text: one JSON line with its checksum.
+    /// The file's text: one JSON line sealed with its checksum (`SealedLine`, as point files
+    /// and trial checkpoints are).
     func text() throws -> String {
         var unsealed = self
         unsealed.checksum = nil
-        var sealed = self
-        sealed.checksum = Files.checksum(Array(try RecordJSON.line(unsealed).utf8))
-        return try RecordJSON.line(sealed)
+        return SealedLine.seal(try RecordJSON.line(unsealed))
     }
 
-    /// Whether the checksum matches the content.
-    var checksumMatches: Bool {
-        guard let checksum else { return false }
-        var unsealed = self
-        unsealed.checksum = nil
-        return (try? Files.checksum(Array(RecordJSON.line(unsealed).utf8))) == checksum
+    /// Reads a checkpoint file's text, and whether its checksum matches its content (nil: it
+    /// has none).
+    /// - Throws: the decoder's error for text that is not a checkpoint.
+    static func read(_ text: String) throws -> (checkpoint: TrainingCheckpoint, intact: Bool?) {
+        let (body, intact) = SealedLine.unseal(text.trimmingCharacters(in: .newlines))
+        var k = try RecordJSON.decode(TrainingCheckpoint.self, from: body)
+        if intact != nil { return (k, intact) }
+        // Written before checkpoints were sealed: the checksum of the line without its own key.
+        guard let stored = k.checksum else { return (k, nil) }
+        k.checksum = nil
+        return (k, (try? Files.checksum(Array(RecordJSON.line(k).utf8))) == stored)
     }
 }

@@ -67,6 +67,27 @@ import GateLabSupport
         }
     }
 
+    @Test("A checkpoint is sealed as point files and trial checkpoints are (SealedLine); one written with its checksum as a key of its own still resumes")
+    func sealedLikeEveryRecordAndOldFormStillResumes() throws {
+        let c = tiny()
+        let path = NSTemporaryDirectory() + "gatelab-ckpt-\(getpid())-\(UUID().uuidString).json"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let good = try checkpoint(c, path: path)
+        let text = try #require(Files.read(path))
+        #expect(SealedLine.unseal(text.trimmingCharacters(in: .newlines)).intact == true, "the file is a sealed line")
+        // The earlier form: the checksum of the line without it, stored under its own sorted key.
+        var legacy = good
+        legacy.checksum = nil
+        legacy.checksum = Files.checksum(Array(try RecordJSON.line(legacy).utf8))
+        let old = try RecordJSON.line(legacy)
+        #expect(SealedLine.unseal(old).intact == nil, "the earlier form is not a sealed line")
+        try Files.write(old, to: path)
+        #expect(try Trainer(resumingFrom: path, configuration: c).record.updates == 5)
+        // … and its damage is still caught.
+        try Files.write(old.replacingOccurrences(of: #""updates":5"#, with: #""updates":4"#), to: path)
+        #expect(throws: TrainingError.self) { _ = try Trainer(resumingFrom: path, configuration: c) }
+    }
+
     @Test func damageIsDetectedByTheChecksum() throws {
         let c = tiny()
         let path = NSTemporaryDirectory() + "gatelab-ckpt-\(getpid())-\(UUID().uuidString).json"
