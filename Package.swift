@@ -54,9 +54,12 @@ let package = Package(
         // C headers of GSL and CBLAS; links OpenBLAS *before* GSL so that every cblas_* call
         // (ours and GSL's own) resolves to OpenBLAS, not GSL's slow reference libgslcblas.
         .systemLibrary(name: "CGateLabGSL", path: "Sources/CGateLabGSL"),
-        // One helper thread that polls for work between the short parallel sections of a step;
-        // the vectorised exp/tanh/sigmoid and the float32 step products.
+        // One helper thread that polls for work between the short parallel sections of a step.
         .target(name: "CGateLabWorker"),
+        // exp, expm1, σ and tanh over whole arrays, vectorised (AVX2 where the CPU has it).
+        .target(name: "CGateLabFastMath"),
+        // The float32 step's matrix products, reading the weight in place (AVX-512 tiles).
+        .target(name: "CGateLabStepProduct"),
 
         // MARK: Foundations
 
@@ -74,7 +77,9 @@ let package = Package(
         // Generic in its scalar (Double, Float), optimized in debug builds too.
         .target(name: "GateLabAutodiff", dependencies: [
             "GateLabGSL",       // matrix products through BLAS
-            "CGateLabWorker",   // the helper thread of the split step, fast math, float32 products
+            "CGateLabWorker",   // the helper thread of the split step
+            "CGateLabFastMath", // the activations over whole arrays
+            "CGateLabStepProduct", // the float32 step products
             "GateLabSupport",   // the CPUs this process may run on (how many parts the split uses)
         ] + numerics,           // complex forward passes (complex-step derivatives)
         swiftSettings: optimizedInDebug),

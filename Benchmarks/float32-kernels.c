@@ -3,7 +3,7 @@
 // thread, best of 5 rounds, the two precisions timed alternately in each round. Not a
 // `gatelab bench` number: no float32 engine runs end to end yet (Notes/float32.md).
 //
-//   clang -O2 -ISources/CGateLabWorker/include Benchmarks/float32-kernels.c Sources/CGateLabWorker/fastmath.c \
+//   clang -O2 -ISources/CGateLabFastMath/include Benchmarks/float32-kernels.c Sources/CGateLabFastMath/fastmath.c \
 //         -lopenblas -lm -o /tmp/float32-kernels && /tmp/float32-kernels
 #include <stdio.h>
 #include <time.h>
@@ -31,8 +31,8 @@ int main(void){
   for(int i=0;i<n;i++){xd[i]=xf[i]=(i%101)/20.0-2.5;}
   double bd_=1e9,bf_=1e9;
   for(int round=0;round<5;round++){
-    double t0=now(); for(int r=0;r<2000;r++) gatelab_sigmoid_array(xd,yd,n); double td=(now()-t0)/2000;
-    t0=now(); for(int r=0;r<2000;r++) gatelab_sigmoidf_array(xf,yf,n); double tf=(now()-t0)/2000;
+    double t0=now(); for(int r=0;r<2000;r++) gatelab_sigmoid_array(xd,yd,n,1); double td=(now()-t0)/2000;
+    t0=now(); for(int r=0;r<2000;r++) gatelab_sigmoidf_array(xf,yf,n,1); double tf=(now()-t0)/2000;
     if(td<bd_)bd_=td; if(tf<bf_)bf_=tf;}
   printf("sigmoid over %d: double %.2f us, float %.2f us, ratio %.2f (wide=%d)\n",n,bd_*1e6,bf_*1e6,bd_/bf_,gatelab_fastmath_wide());
 }

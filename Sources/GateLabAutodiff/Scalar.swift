@@ -5,7 +5,7 @@
 // float loops) — so that one generic engine, not a copy, can run in either. Double's conformance
 // calls exactly the functions a float64-only engine would, so the float64 results keep their
 // bits. See Notes/float32.md for the design and what remains.
-import CGateLabWorker
+import CGateLabStepProduct
 import Foundation
 import GateLabGSL
 
@@ -36,7 +36,7 @@ public protocol Scalar: BinaryFloatingPoint, Sendable {
     static var gemmBlocksKeepBits: Bool { get }
     /// C ← A·B, or C ← C + A·B when `accumulate`, row-major, A m × k, B k × n read in place:
     /// a recurrent step's product without the packing a BLAS call repeats at every step
-    /// (`Sources/CGateLabWorker/stepproduct.c`: each element one fma chain over k, the same bits
+    /// (`Sources/CGateLabStepProduct/stepproduct.c`: each element one fma chain over k, the same bits
     /// whatever the tiling or a split of the columns). Only called when `hasStepProduct`.
     static func stepProduct(m: Int, n: Int, k: Int, a: UnsafePointer<Self>, lda: Int, b: UnsafePointer<Self>, ldb: Int,
                             c: UnsafeMutablePointer<Self>, ldc: Int, accumulate: Bool)

@@ -42,24 +42,20 @@ struct FastMathTests {
     /// or not, and the same as the scalar functions.
     @Test func wideAndBaselineLoopsAgreeBitForBit() {
         let xs = grid + [.nan, .infinity, -.infinity, 1000, -1000]
-        func loops() -> [UInt64] {
+        func loops(_ which: FastMath.Loops) -> [UInt64] {
             var s = [Double](repeating: 0, count: xs.count), t = s
             var si = xs, ti = xs
             xs.withUnsafeBufferPointer { x in
-                s.withUnsafeMutableBufferPointer { FastMath.sigmoid(x.baseAddress!, $0.baseAddress!, xs.count) }
-                t.withUnsafeMutableBufferPointer { FastMath.tanh(x.baseAddress!, $0.baseAddress!, xs.count) }
+                s.withUnsafeMutableBufferPointer { FastMath.sigmoid(x.baseAddress!, $0.baseAddress!, xs.count, loops: which) }
+                t.withUnsafeMutableBufferPointer { FastMath.tanh(x.baseAddress!, $0.baseAddress!, xs.count, loops: which) }
             }
-            si.withUnsafeMutableBufferPointer { FastMath.sigmoid(inPlace: $0.baseAddress!, xs.count) }
-            ti.withUnsafeMutableBufferPointer { FastMath.tanh(inPlace: $0.baseAddress!, xs.count) }
+            si.withUnsafeMutableBufferPointer { FastMath.sigmoid(inPlace: $0.baseAddress!, xs.count, loops: which) }
+            ti.withUnsafeMutableBufferPointer { FastMath.tanh(inPlace: $0.baseAddress!, xs.count, loops: which) }
             #expect(s.map(\.bitPattern) == si.map(\.bitPattern) && t.map(\.bitPattern) == ti.map(\.bitPattern))
             #expect(s.map(\.bitPattern) == xs.map { FastMath.sigmoid($0).bitPattern })
             return (s + t).map(\.bitPattern)
         }
-        let wide = loops()
-        FastMath.allowWide(false)
-        defer { FastMath.allowWide(true) }
-        #expect(!FastMath.wide)
-        #expect(loops() == wide)
+        #expect(loops(.widest) == loops(.baseline))
     }
 }
 
@@ -104,24 +100,20 @@ struct FastMathFloatTests {
     /// same as the scalar functions.
     @Test func wideAndBaselineLoopsAgreeBitForBit() {
         let xs = grid + [.nan, .infinity, -.infinity, 1000, -1000]
-        func loops() -> [UInt32] {
+        func loops(_ which: FastMath.Loops) -> [UInt32] {
             var s = [Float](repeating: 0, count: xs.count), t = s
             var si = xs, ti = xs
             xs.withUnsafeBufferPointer { x in
-                s.withUnsafeMutableBufferPointer { FastMath.sigmoid(x.baseAddress!, $0.baseAddress!, xs.count) }
-                t.withUnsafeMutableBufferPointer { FastMath.tanh(x.baseAddress!, $0.baseAddress!, xs.count) }
+                s.withUnsafeMutableBufferPointer { FastMath.sigmoid(x.baseAddress!, $0.baseAddress!, xs.count, loops: which) }
+                t.withUnsafeMutableBufferPointer { FastMath.tanh(x.baseAddress!, $0.baseAddress!, xs.count, loops: which) }
             }
-            si.withUnsafeMutableBufferPointer { FastMath.sigmoid(inPlace: $0.baseAddress!, xs.count) }
-            ti.withUnsafeMutableBufferPointer { FastMath.tanh(inPlace: $0.baseAddress!, xs.count) }
+            si.withUnsafeMutableBufferPointer { FastMath.sigmoid(inPlace: $0.baseAddress!, xs.count, loops: which) }
+            ti.withUnsafeMutableBufferPointer { FastMath.tanh(inPlace: $0.baseAddress!, xs.count, loops: which) }
             #expect(s.map(\.bitPattern) == si.map(\.bitPattern) && t.map(\.bitPattern) == ti.map(\.bitPattern))
             #expect(s.map(\.bitPattern) == xs.map { FastMath.sigmoid($0).bitPattern })
             #expect(t.map(\.bitPattern) == xs.map { FastMath.tanh($0).bitPattern })
             return (s + t).map(\.bitPattern)
         }
-        let wide = loops()
-        FastMath.allowWide(false)
-        defer { FastMath.allowWide(true) }
-        #expect(!FastMath.wide)
-        #expect(loops() == wide)
+        #expect(loops(.widest) == loops(.baseline))
     }
 }

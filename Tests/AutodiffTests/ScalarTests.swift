@@ -1,6 +1,6 @@
 import Testing
 import Foundation
-import CGateLabWorker
+import CGateLabStepProduct
 import GateLabGSL
 @testable import GateLabAutodiff
 

@@ -1,5 +1,3 @@
-// The C side of the engine: the helper thread, the vectorized activations and the float32
-// step products.
+// The helper thread of the split step: one thread that polls for work between the short
+// parallel sections of a step.
 #include "gatelab_worker.h"
-#include "gatelab_fastmath.h"
-#include "gatelab_stepproduct.h"

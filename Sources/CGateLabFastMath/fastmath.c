@@ -82,26 +82,24 @@ LOOPS(base, )
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
 LOOPS(avx2, __attribute__((target("avx2"))))
 static int wide = -1;   // -1: not decided yet
-static int allowed = 1;
 int gatelab_fastmath_wide(void) {
     if (wide < 0) {
         __builtin_cpu_init();
-        wide = allowed && __builtin_cpu_supports("avx2");
+        wide = __builtin_cpu_supports("avx2");
     }
     return wide;
 }
-void gatelab_fastmath_allow_wide(int allow) { allowed = allow; wide = -1; }
-#define DISPATCH(name, ...) (gatelab_fastmath_wide() ? name##_avx2(__VA_ARGS__) : name##_base(__VA_ARGS__))
+// The AVX2 loops when asked for (`allowWide`) and the CPU has them, else the baseline ones.
+#define DISPATCH(name, ...) (allowWide && gatelab_fastmath_wide() ? name##_avx2(__VA_ARGS__) : name##_base(__VA_ARGS__))
 #else
 int gatelab_fastmath_wide(void) { return 0; }
-void gatelab_fastmath_allow_wide(int allow) { (void)allow; }
-#define DISPATCH(name, ...) name##_base(__VA_ARGS__)
+#define DISPATCH(name, ...) ((void)allowWide, name##_base(__VA_ARGS__))
 #endif
 
-void gatelab_sigmoid_array(const double *x, double *y, long n) { DISPATCH(sigmoid_array, x, y, n); }
-void gatelab_tanh_array(const double *x, double *y, long n) { DISPATCH(tanh_array, x, y, n); }
-void gatelab_sigmoid_inplace(double *y, long n) { DISPATCH(sigmoid_inplace, y, n); }
-void gatelab_tanh_inplace(double *y, long n) { DISPATCH(tanh_inplace, y, n); }
+void gatelab_sigmoid_array(const double *x, double *y, long n, int allowWide) { DISPATCH(sigmoid_array, x, y, n); }
+void gatelab_tanh_array(const double *x, double *y, long n, int allowWide) { DISPATCH(tanh_array, x, y, n); }
+void gatelab_sigmoid_inplace(double *y, long n, int allowWide) { DISPATCH(sigmoid_inplace, y, n); }
+void gatelab_tanh_inplace(double *y, long n, int allowWide) { DISPATCH(tanh_inplace, y, n); }
 
 // ---------------------------------------------------------------------------------------------
 // Single precision: the same method in float, for a float32 engine (issue #18). x = k·ln2 + r
@@ -166,7 +164,7 @@ LOOPSF(base, )
 LOOPSF(avx2, __attribute__((target("avx2"))))
 #endif
 
-void gatelab_sigmoidf_array(const float *x, float *y, long n) { DISPATCH(sigmoidf_array, x, y, n); }
-void gatelab_tanhf_array(const float *x, float *y, long n) { DISPATCH(tanhf_array, x, y, n); }
-void gatelab_sigmoidf_inplace(float *y, long n) { DISPATCH(sigmoidf_inplace, y, n); }
-void gatelab_tanhf_inplace(float *y, long n) { DISPATCH(tanhf_inplace, y, n); }
+void gatelab_sigmoidf_array(const float *x, float *y, long n, int allowWide) { DISPATCH(sigmoidf_array, x, y, n); }
+void gatelab_tanhf_array(const float *x, float *y, long n, int allowWide) { DISPATCH(tanhf_array, x, y, n); }
+void gatelab_sigmoidf_inplace(float *y, long n, int allowWide) { DISPATCH(sigmoidf_inplace, y, n); }
+void gatelab_tanhf_inplace(float *y, long n, int allowWide) { DISPATCH(tanhf_inplace, y, n); }
