@@ -204,6 +204,7 @@ let package = Package(
         .testTarget(name: "GateLabTasksTests", dependencies: ["GateLabTasks", "GateLabGSL"]),
         .testTarget(name: "AutodiffTests", dependencies: ["GateLabAutodiff", "GateLabGradCheck", "GateLabGSL"]),
         .testTarget(name: "GradCheckTests", dependencies: ["GateLabGradCheck", "GateLabAutodiff", "GateLabGSL"]),
+        .testTarget(name: "SupportTests", dependencies: ["GateLabSupport"]),
         .testTarget(name: "ExperimentsTests", dependencies: ["GateLabSupport", "GateLabExperiments"]),
         .testTarget(name: "ProbeTests", dependencies: ["GateLabSupport", "GateLabProbe", "GateLabExperiments", "GateLabCells", "GateLabInterchange", "GateLabAutodiff", "GateLabGSL"]),
         // Runs the built `gatelab` binary (GateLabCLI: built before the tests run).

@@ -3,27 +3,8 @@ import Testing
 @testable import GateLabExperiments
 import GateLabSupport
 
-/// The pieces of the experiment pipeline that no kind owns: record JSON and figure panels.
+/// The pieces of the experiment pipeline that no kind owns: figure panels.
 @Suite struct ExperimentsTests {
-    struct Sample: Codable, Equatable {
-        enum CodingKeys: String, CodingKey { case finalLoss = "final_loss", curve, missing }
-        var finalLoss: Double
-        var curve: [Double]
-        var missing: Double?
-    }
-
-    /// Non-finite numbers are the strings -inf, inf and nan; keys are sorted; every double
-    /// reads back bit for bit; nil is null.
-    @Test func recordJSONIsSortedWithNonFiniteAsStringsAndReadsBackExactly() throws {
-        let x = Sample(finalLoss: 0.1 + 0.2, curve: [-.infinity, .infinity, 1e-300, -0.04583333333333333, 5e-324], missing: nil)
-        let line = try RecordJSON.line(x)
-        #expect(line == #"{"curve":["-inf","inf",1e-300,-0.04583333333333333,5e-324],"final_loss":0.30000000000000004}"#)
-        let back = try RecordJSON.decode(Sample.self, from: line)
-        #expect(back == x)
-        #expect(back.curve.map(\.bitPattern) == x.curve.map(\.bitPattern))
-        let nan = try RecordJSON.decode(Sample.self, from: try RecordJSON.line(Sample(finalLoss: .nan, curve: [], missing: 1)))
-        #expect(nan.finalLoss.isNaN && nan.missing == 1)
-    }
 
     /// What a figure draws: series without a finite point and panels left empty are dropped;
     /// a cell keeps its colour in every panel and cells in one panel differ; the axes come
