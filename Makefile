@@ -47,7 +47,7 @@ consumer: deps
 # a doc comment that documents some parameters but not all fails the build.
 DOC_MODULES := GateLabSupport GateLabGSL GateLabAutodiff GateLabGradCheck GateLabCells \
 	GateLabCellLanguage GateLabInterchange GateLabVerification GateLabTasks GateLabExperiments \
-	GateLabProbe GateLabTraining GateLabReproductions GateLab
+	GateLabProbe GateLabProbeExperiments GateLabTraining GateLabReproductions GateLab
 docs:
 	$(SWIFT) package generate-documentation $(addprefix --target ,$(DOC_MODULES)) \
 	  --enable-experimental-combined-documentation --warnings-as-errors

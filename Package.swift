@@ -14,7 +14,8 @@ import PackageDescription
 //   GateLabVerification            gradient checks of unrolled sequences
 //   GateLabTasks                   the task library
 //   GateLabExperiments             the one experiment pipeline (files, runner, reports)
-//   GateLabProbe, GateLabTraining, GateLabReproductions   the three experiment kinds
+//   GateLabProbe                   the gradient probe (a tool the kinds share)
+//   GateLabProbeExperiments, GateLabTraining, GateLabReproductions   the three experiment kinds
 //   GateLab                        the umbrella; GateLabCLI is the `gatelab` command
 
 /// `-O` in debug builds as well, for the targets holding the generic engine (`UnrolledOf<S>`,
@@ -139,15 +140,25 @@ let package = Package(
             "GateLabSupport",   // files, records, hashes
             toml,               // experiment files
         ]),
-        // Probes of vanishing gradients, and the experiment kind `probe`.
+        // The probe of vanishing gradients: ‖∂L/∂h_t‖ over t past float64 underflow, the
+        // step Jacobians, the decay fit. A tool, not an experiment kind, so that the kinds that
+        // use it (the probe kind, the reproductions' gradient profile) are siblings.
         .target(name: "GateLabProbe", dependencies: [
-            "GateLabExperiments",   // it is an experiment kind
             "GateLabCells",         // the networks it probes
-            "GateLabCellLanguage",  // cells given by file
             "GateLabAutodiff",      // the reverse pass it measures
-            "GateLabGSL",           // seeded inputs, statistics over seeds
+            "GateLabGSL",           // SVDs, fits
             "GateLabTasks",         // probing on a task's batches (a saved model's task)
-            "GateLabInterchange",   // probing a saved model
+            "GateLabInterchange",   // probing a saved model or a reference case
+        ]),
+        // The experiment kind `probe`: grids of seeded probes, their records and report.
+        .target(name: "GateLabProbeExperiments", dependencies: [
+            "GateLabProbe",         // what each point runs
+            "GateLabExperiments",   // it is an experiment kind
+            "GateLabCells",         // the networks of its grid
+            "GateLabCellLanguage",  // cells given by file
+            "GateLabAutodiff",      // precisions, executors
+            "GateLabGSL",           // seeded inputs, statistics over seeds
+            "GateLabInterchange",   // a saved model as a grid's network
             "GateLabSupport",       // files, records
             toml,
         ]),
@@ -185,7 +196,7 @@ let package = Package(
         .target(name: "GateLab", dependencies: [
             "GateLabSupport", "GateLabGSL", "GateLabAutodiff", "GateLabGradCheck", "GateLabCells",
             "GateLabCellLanguage", "GateLabInterchange", "GateLabVerification", "GateLabTasks",
-            "GateLabExperiments", "GateLabProbe", "GateLabTraining", "GateLabReproductions",
+            "GateLabExperiments", "GateLabProbe", "GateLabProbeExperiments", "GateLabTraining", "GateLabReproductions",
         ]),
         // The `gatelab` command: a thin layer of argument parsing over the library.
         .executableTarget(name: "GateLabCLI", dependencies: [
@@ -206,7 +217,7 @@ let package = Package(
         .testTarget(name: "GradCheckTests", dependencies: ["GateLabGradCheck", "GateLabAutodiff", "GateLabGSL"]),
         .testTarget(name: "SupportTests", dependencies: ["GateLabSupport"]),
         .testTarget(name: "ExperimentsTests", dependencies: ["GateLabSupport", "GateLabExperiments"]),
-        .testTarget(name: "ProbeTests", dependencies: ["GateLabSupport", "GateLabProbe", "GateLabExperiments", "GateLabCells", "GateLabInterchange", "GateLabAutodiff", "GateLabGSL"]),
+        .testTarget(name: "ProbeTests", dependencies: ["GateLabSupport", "GateLabProbe", "GateLabProbeExperiments", "GateLabExperiments", "GateLabCells", "GateLabInterchange", "GateLabAutodiff", "GateLabGSL"]),
         // Runs the built `gatelab` binary (GateLabCLI: built before the tests run).
         // GateLabTraining, GateLabReproductions: their settings tables, which `gatelab train` must offer whole.
         .testTarget(name: "GateLabCLITests", dependencies: ["GateLabCLI", "GateLabCells", "GateLabCellLanguage", "GateLabInterchange", "GateLabTraining", "GateLabReproductions", "FuzzSupport"]),
@@ -226,7 +237,7 @@ let package = Package(
         .testTarget(name: "VerificationTests", dependencies: ["GateLabVerification", "GateLabCells", "GateLabGradCheck"]),
         // Mutated reference cases, weights files, checkpoints and experiment files, each input
         // bounded in CPU time; GATELAB_FUZZ_INPUTS sets how many (`make fuzz`: a long run).
-        .testTarget(name: "FuzzTests", dependencies: ["GateLabSupport", "GateLabInterchange", "GateLabTraining", "GateLabProbe", "GateLabExperiments", "GateLabCells", "GateLabGSL", "FuzzSupport"]),
+        .testTarget(name: "FuzzTests", dependencies: ["GateLabSupport", "GateLabInterchange", "GateLabTraining", "GateLabProbe", "GateLabProbeExperiments", "GateLabExperiments", "GateLabCells", "GateLabGSL", "FuzzSupport"]),
         // What the three fuzz suites share (FuzzTests, LanguageFuzzTests, CommandLineFuzzTests):
         // one seeded generator (SplitMix64), their CPU-time and memory measures, the input count.
         .target(name: "FuzzSupport", path: "Tests/FuzzSupport"),

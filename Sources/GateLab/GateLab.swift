@@ -13,5 +13,6 @@
 @_exported import GateLabTasks
 @_exported import GateLabExperiments
 @_exported import GateLabProbe
+@_exported import GateLabProbeExperiments
 @_exported import GateLabTraining
 @_exported import GateLabReproductions

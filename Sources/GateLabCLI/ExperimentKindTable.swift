@@ -1,5 +1,6 @@
 import GateLabExperiments
 import GateLabProbe
+import GateLabProbeExperiments
 import GateLabReproductions
 import GateLabTraining
 

@@ -6,6 +6,7 @@ import GateLabTasks
 import GateLabGSL
 import GateLabInterchange
 import GateLabProbe
+import GateLabProbeExperiments
 import GateLabTraining
 import GateLabSupport
 

@@ -7,6 +7,7 @@ import GateLabSupport
 import GateLabTasks
 import GateLabInterchange
 import GateLabProbe
+import GateLabProbeExperiments
 import GateLabTraining
 
 /// `gatelab train`: one training run of a cell network plus linear readout on a

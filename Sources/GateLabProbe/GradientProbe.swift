@@ -52,34 +52,6 @@ public struct ProbeSetup {
         self.readout = readout
     }
 
-    /// The seeded setup of `configuration`: weights, then inputs, then readout, all from one
-    /// `mt19937` stream seeded with `configuration.seed` (see `ProbeConfiguration`).
-    public init(configuration c: ProbeConfiguration) throws {
-        let rng = try RandomSource(seed: c.seed, generator: "mt19937")
-        var network: RecurrentNetwork
-        if let path = c.weights {
-            let model = try SavedModel.read(path)
-            network = model.network
-            if c.taskInputs {
-                let task = try Self.task(of: model, file: path)
-                let x = task.batch(size: c.batch, using: rng).inputs
-                let scale = 1 / Double(c.hiddenSize).squareRoot()
-                let r = rng.gaussianArray(count: c.batch * c.hiddenSize).map { $0 * scale }
-                try self.init(network: network, batch: c.batch, steps: task.steps, inputs: x, readout: r)
-                precision = c.precision
-                return
-            }
-        } else {
-            network = RecurrentNetwork(cell: BuiltinCells.named(c.cell)!, inputSize: c.inputSize, hiddenSize: c.hiddenSize, layers: c.layers)
-            try network.initialize(c.initialization, using: rng)
-        }
-        let x = rng.gaussianArray(count: c.steps * c.batch * c.inputSize).map { $0 * c.inputScale }
-        let scale = 1 / Double(c.hiddenSize).squareRoot()
-        let r = rng.gaussianArray(count: c.batch * c.hiddenSize).map { $0 * scale }
-        try self.init(network: network, batch: c.batch, steps: c.steps, inputs: x, readout: r)
-        precision = c.precision
-    }
-
     /// The task a saved network was trained on (its file's `task` and `length`).
     /// - Throws: `CaseFileError` naming the file when it records no task or another input size.
     public static func task(of model: SavedModel, file: String) throws -> any ForgettingTask {
@@ -119,6 +91,9 @@ public struct GradientCurves: Sendable, Equatable {
     public var c: [[Double]]
     /// log10‖∂L/∂x_t‖ (over batch and features), `[k]`.
     public var x: [Double]
+
+    /// Curves with these values (see the properties).
+    public init(h: [[Double]], c: [[Double]], x: [Double]) { (self.h, self.c, self.x) = (h, c, x) }
 
     /// The top layer's log10‖∂L/∂h_t‖ by distance: the curve the summaries use.
     public var topH: [Double] { h[h.count - 1] }
@@ -180,14 +155,6 @@ public struct ProbeResult {
 /// Measures how the gradient of a last-step loss decays back through time, past float64
 /// underflow (via `Unrolled.logGradientNorms(lastStepSeed:)`), and summarizes it.
 public enum GradientProbe {
-    /// Runs the seeded probe `configuration` describes.
-    public static func run(_ configuration: ProbeConfiguration, memoryBudget: Int? = nil, execution: Execution = .fast) throws -> ProbeResult {
-        var setup = try ProbeSetup(configuration: configuration)
-        setup.memoryBudget = memoryBudget
-        setup.execution = execution
-        return try run(setup, settings: configuration.summary)
-    }
-
     /// Runs a probe on `setup`: forward pass, one rescaled reverse pass, summaries; in float32
     /// also one ordinary (unrescaled) reverse pass, whose top-layer norms are `carried`.
     /// - Parameters:

@@ -196,3 +196,79 @@ public struct JacobianSample: Sendable, Equatable, Codable {
         self.hh = hh
     }
 }
+
+/// How the per-run summaries are taken.
+public struct SummarySettings: Sendable, Equatable {
+    /// The decay-rate fit uses distances k = 0 … min(T − 1, fitMaxDistance); nil: the whole
+    /// curve, k = 0 … T − 1.
+    public var fitMaxDistance: Int?
+    /// Number of steps at which the one-step state Jacobian's singular values are computed,
+    /// at distances evenly spaced from 0 to T − 1 (fewer when T is short).
+    public var jacobianSamples: Int
+
+    /// Creates the settings (defaults: fit over the whole curve, 3 Jacobian samples).
+    public init(fitMaxDistance: Int? = nil, jacobianSamples: Int = 3) {
+        self.fitMaxDistance = fitMaxDistance
+        self.jacobianSamples = jacobianSamples
+    }
+}
+
+/// Errors of the probe and the experiment runner: one line each, naming what is wrong.
+public enum ProbeError: Error, Equatable, CustomStringConvertible {
+    /// A probe setting is out of range or unknown.
+    case invalidConfiguration(String)
+    /// A numerical step failed (e.g. a non-finite weight reached the SVD).
+    case numerical(String)
+    /// A file could not be read or written.
+    case io(path: String, message: String)
+
+    public var description: String {
+        switch self {
+        case .invalidConfiguration(let m): return m
+        case .numerical(let m): return m
+        case let .io(path, m): return "\(path): \(m)"
+        }
+    }
+}
+
+/// One scalar summary of a run under a stable key (a CSV column name).
+public struct SummaryScalar: Sendable, Equatable {
+    /// Column name, e.g. `decay_rate`, `sigma_max_W_hf`, `jacobian_sigma_max_k0`.
+    public var key: String
+    /// For people, e.g. `σ_max(W_hf)`.
+    public var label: String
+    /// The value; nil when not defined (a fall not reached within T, a fit with too few points).
+    public var value: Double?
+}
+
+extension ProbeSummary {
+    /// The scalar summaries in a fixed order: decay rates (h, and c for the LSTM), the two
+    /// fall distances, the log10 norms that reach the first step (h_0, c_0, x_0; nil when
+    /// exactly zero), how much less the first input matters than the last, σ_max and
+    /// ρ of every recurrent block, σ_max of the one-step state Jacobian at each sample.
+    public var scalars: [SummaryScalar] {
+        let layers = Set(recurrentWeights.map(\.layer)).count
+        func suffix(_ layer: Int) -> String { layers > 1 ? "_l\(layer)" : "" }
+        func finite(_ x: Double?) -> Double? { x.flatMap { $0.isFinite ? $0 : nil } }
+        var out = [SummaryScalar(key: "decay_rate", label: "decay rate of ‖∂L/∂h_t‖ (log10/step)", value: decay?.slope)]
+        if log10CFirstStep != nil {
+            out.append(SummaryScalar(key: "decay_rate_c", label: "decay rate of ‖∂L/∂c_t‖ (log10/step)", value: cellDecay?.slope))
+        }
+        out += [SummaryScalar(key: "drop_1e3", label: "k where ‖∂L/∂h_t‖ fell by 10^3", value: drop1e3.map(Double.init)),
+                SummaryScalar(key: "drop_1e6", label: "k where ‖∂L/∂h_t‖ fell by 10^6", value: drop1e6.map(Double.init)),
+                SummaryScalar(key: "log10_h_t0", label: "log10‖∂L/∂h_0‖ (k = T−1)", value: finite(log10HFirstStep))]
+        if log10CFirstStep != nil {
+            out.append(SummaryScalar(key: "log10_c_t0", label: "log10‖∂L/∂c_0‖ (k = T−1)", value: finite(log10CFirstStep)))
+        }
+        out += [SummaryScalar(key: "log10_x_t0", label: "log10‖∂L/∂x_0‖ (k = T−1)", value: finite(log10XFirstStep)),
+                SummaryScalar(key: "x_first_over_last", label: "log10(‖∂L/∂x_0‖ / ‖∂L/∂x_T−1‖)", value: finite(log10XFirstOverLast))]
+        for w in recurrentWeights {
+            out.append(SummaryScalar(key: "sigma_max_\(w.name)\(suffix(w.layer))", label: "σ_max(\(w.name)\(suffix(w.layer)))", value: w.spectralNorm))
+            out.append(SummaryScalar(key: "rho_\(w.name)\(suffix(w.layer))", label: "ρ(\(w.name)\(suffix(w.layer)))", value: w.spectralRadius))
+        }
+        for j in jacobians {
+            out.append(SummaryScalar(key: "jacobian_sigma_max_k\(j.distance)", label: "σ_max(∂s_t/∂s_{t−1}) at k = \(j.distance)", value: j.state.first))
+        }
+        return out
+    }
+}

@@ -3,6 +3,7 @@ import Foundation
 import FuzzSupport
 @testable import GateLabInterchange
 import GateLabProbe
+import GateLabProbeExperiments
 import Testing
 @testable import GateLabTraining
 import GateLabSupport

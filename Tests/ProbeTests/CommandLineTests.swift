@@ -3,6 +3,7 @@ import GateLabCells
 import Foundation
 import GateLabInterchange
 @testable import GateLabProbe
+@testable import GateLabProbeExperiments
 import Testing
 
 /// The `gatelab` binary `swift test` built beside this test bundle.

@@ -2,6 +2,7 @@
 import Foundation
 import Testing
 @testable import GateLabProbe
+@testable import GateLabProbeExperiments
 
 @Suite("Experiment files: grids and bad input")
 struct ExperimentFileTests {

@@ -4,6 +4,7 @@ import Foundation
 import GateLabGSL
 import Testing
 @testable import GateLabProbe
+@testable import GateLabProbeExperiments
 
 /// The probe in float32: beside the exact (rescaled) curve, what an ordinary float32 reverse
 /// pass carries, which underflows to subnormal numbers and then to exactly 0.

@@ -1,6 +1,7 @@
 @testable import GateLabExperiments
 import Foundation
 @testable import GateLabProbe
+@testable import GateLabProbeExperiments
 import Testing
 import GateLabSupport
 

@@ -2,6 +2,7 @@
 import Foundation
 import Testing
 @testable import GateLabProbe
+@testable import GateLabProbeExperiments
 import GateLabSupport
 
 @Suite("Sharded runs merged: the same bytes as one run, and every fault named")

@@ -4,6 +4,7 @@ import Foundation
 import GateLabGSL
 import GateLabInterchange
 @testable import GateLabProbe
+@testable import GateLabProbeExperiments
 import Testing
 
 /// The shipped reference cases (copies of shared/reference), by path.

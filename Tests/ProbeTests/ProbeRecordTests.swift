@@ -3,6 +3,7 @@ import Foundation
 import GateLabGSL
 import Testing
 @testable import GateLabProbe
+@testable import GateLabProbeExperiments
 
 @Suite("Probe: seeds, records and summaries")
 struct ProbeRecordTests {

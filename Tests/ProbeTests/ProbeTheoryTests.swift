@@ -4,6 +4,7 @@ import Foundation
 import GateLabGSL
 import Testing
 @testable import GateLabProbe
+@testable import GateLabProbeExperiments
 
 /// The theory the probe must reproduce: each test states a bound or a law and checks the
 /// measured curves against it, so a wrong curve (a lost scale, an off-by-one distance, a

@@ -2,6 +2,7 @@
 import Foundation
 import Testing
 @testable import GateLabProbe
+@testable import GateLabProbeExperiments
 import GateLabSupport
 
 /// A fresh folder under the system's temporary directory, removed on deinit.

@@ -3,6 +3,7 @@ import Foundation
 import GateLabGSL
 import GateLabInterchange
 @testable import GateLabProbe
+@testable import GateLabProbeExperiments
 import Testing
 
 /// `weights = [...]` in a probe experiment: saved networks as grid points, paths relative to

@@ -1,6 +1,7 @@
 import Foundation
 import GateLabInterchange
 import GateLabProbe
+import GateLabProbeExperiments
 import Testing
 
 /// A network trained in PyTorch and exported with safetensors and numpy.savez probes in GateLab

@@ -2,6 +2,7 @@
 import Foundation
 import Testing
 @testable import GateLabProbe
+@testable import GateLabProbeExperiments
 
 @Suite("A shard killed mid-run and resubmitted")
 struct ShardKillTests {

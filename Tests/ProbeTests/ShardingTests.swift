@@ -2,6 +2,7 @@
 import Foundation
 import Testing
 @testable import GateLabProbe
+@testable import GateLabProbeExperiments
 @testable import GateLabSupport
 
 @Suite("Shards of a grid, and files several processes write at once")

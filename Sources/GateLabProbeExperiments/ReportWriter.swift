@@ -1,3 +1,4 @@
+import GateLabProbe
 import GateLabAutodiff
 import GateLabExperiments
 import Foundation

@@ -1,3 +1,4 @@
+import GateLabProbe
 import GateLabAutodiff
 import GateLabCellLanguage
 import GateLabCells
@@ -160,36 +161,3 @@ public enum ForgetBiasSetting: Sendable, Equatable, CustomStringConvertible {
     }
 }
 
-/// How the per-run summaries are taken.
-public struct SummarySettings: Sendable, Equatable {
-    /// The decay-rate fit uses distances k = 0 … min(T − 1, fitMaxDistance); nil: the whole
-    /// curve, k = 0 … T − 1.
-    public var fitMaxDistance: Int?
-    /// Number of steps at which the one-step state Jacobian's singular values are computed,
-    /// at distances evenly spaced from 0 to T − 1 (fewer when T is short).
-    public var jacobianSamples: Int
-
-    /// Creates the settings (defaults: fit over the whole curve, 3 Jacobian samples).
-    public init(fitMaxDistance: Int? = nil, jacobianSamples: Int = 3) {
-        self.fitMaxDistance = fitMaxDistance
-        self.jacobianSamples = jacobianSamples
-    }
-}
-
-/// Errors of the probe and the experiment runner: one line each, naming what is wrong.
-public enum ProbeError: Error, Equatable, CustomStringConvertible {
-    /// A probe setting is out of range or unknown.
-    case invalidConfiguration(String)
-    /// A numerical step failed (e.g. a non-finite weight reached the SVD).
-    case numerical(String)
-    /// A file could not be read or written.
-    case io(path: String, message: String)
-
-    public var description: String {
-        switch self {
-        case .invalidConfiguration(let m): return m
-        case .numerical(let m): return m
-        case let .io(path, m): return "\(path): \(m)"
-        }
-    }
-}

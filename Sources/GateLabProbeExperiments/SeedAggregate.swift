@@ -1,47 +1,6 @@
+import GateLabProbe
 import Foundation
 import GateLabGSL
-
-/// One scalar summary of a run under a stable key (a CSV column name).
-public struct SummaryScalar: Sendable, Equatable {
-    /// Column name, e.g. `decay_rate`, `sigma_max_W_hf`, `jacobian_sigma_max_k0`.
-    public var key: String
-    /// For people, e.g. `σ_max(W_hf)`.
-    public var label: String
-    /// The value; nil when not defined (a fall not reached within T, a fit with too few points).
-    public var value: Double?
-}
-
-extension ProbeSummary {
-    /// The scalar summaries in a fixed order: decay rates (h, and c for the LSTM), the two
-    /// fall distances, the log10 norms that reach the first step (h_0, c_0, x_0; nil when
-    /// exactly zero), how much less the first input matters than the last, σ_max and
-    /// ρ of every recurrent block, σ_max of the one-step state Jacobian at each sample.
-    public var scalars: [SummaryScalar] {
-        let layers = Set(recurrentWeights.map(\.layer)).count
-        func suffix(_ layer: Int) -> String { layers > 1 ? "_l\(layer)" : "" }
-        func finite(_ x: Double?) -> Double? { x.flatMap { $0.isFinite ? $0 : nil } }
-        var out = [SummaryScalar(key: "decay_rate", label: "decay rate of ‖∂L/∂h_t‖ (log10/step)", value: decay?.slope)]
-        if log10CFirstStep != nil {
-            out.append(SummaryScalar(key: "decay_rate_c", label: "decay rate of ‖∂L/∂c_t‖ (log10/step)", value: cellDecay?.slope))
-        }
-        out += [SummaryScalar(key: "drop_1e3", label: "k where ‖∂L/∂h_t‖ fell by 10^3", value: drop1e3.map(Double.init)),
-                SummaryScalar(key: "drop_1e6", label: "k where ‖∂L/∂h_t‖ fell by 10^6", value: drop1e6.map(Double.init)),
-                SummaryScalar(key: "log10_h_t0", label: "log10‖∂L/∂h_0‖ (k = T−1)", value: finite(log10HFirstStep))]
-        if log10CFirstStep != nil {
-            out.append(SummaryScalar(key: "log10_c_t0", label: "log10‖∂L/∂c_0‖ (k = T−1)", value: finite(log10CFirstStep)))
-        }
-        out += [SummaryScalar(key: "log10_x_t0", label: "log10‖∂L/∂x_0‖ (k = T−1)", value: finite(log10XFirstStep)),
-                SummaryScalar(key: "x_first_over_last", label: "log10(‖∂L/∂x_0‖ / ‖∂L/∂x_T−1‖)", value: finite(log10XFirstOverLast))]
-        for w in recurrentWeights {
-            out.append(SummaryScalar(key: "sigma_max_\(w.name)\(suffix(w.layer))", label: "σ_max(\(w.name)\(suffix(w.layer)))", value: w.spectralNorm))
-            out.append(SummaryScalar(key: "rho_\(w.name)\(suffix(w.layer))", label: "ρ(\(w.name)\(suffix(w.layer)))", value: w.spectralRadius))
-        }
-        for j in jacobians {
-            out.append(SummaryScalar(key: "jacobian_sigma_max_k\(j.distance)", label: "σ_max(∂s_t/∂s_{t−1}) at k = \(j.distance)", value: j.state.first))
-        }
-        return out
-    }
-}
 
 /// A summary across seeds: the mean with its two-sided 95% Student-t confidence interval
 /// (`Statistics.meanConfidenceInterval`), and the range.
