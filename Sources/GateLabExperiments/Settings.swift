@@ -179,7 +179,7 @@ public struct SettingsTable<Configuration> {
     ///   - axes: Per key, its values with their key paths (`TOMLReader.axes`).
     ///   - base: The configuration the grid starts from.
     ///   - path: The block's key path, for the size check.
-    ///   - reader: The experiment file's reader (errors at `file:line: key:`; paths relative to the file).
+    ///   - r: The experiment file's reader (errors at `file:line: key:`; paths relative to the file).
     public func product(_ axes: [String: [(TOMLValueConvertible, String)]], base: Configuration, path: String,
                         reader r: TOMLReader) throws -> [(configuration: Configuration, paths: [String: String])] {
         try r.checkGridSize(keys.compactMap { axes[$0]?.count }, path)
