@@ -172,12 +172,13 @@ public struct Trial: Codable {
     ///   match; a decoding error when the sealed content is not a trial.
     public static func resume(from data: Data) throws -> Trial {
         let (body, intact) = SealedLine.unseal(String(decoding: data, as: UTF8.self).trimmingCharacters(in: .newlines))
+        // A cell training's checkpoint (sealed the same way, or older and unsealed) is named as one.
+        if let keys = try? JSONDecoder().decode(TopLevelKeys.self, from: Data(body.utf8)).keys,
+           keys.isSuperset(of: ["record", "optimizer", "data_state"]) {
+            throw ReproductionError.damagedCheckpoint("is the checkpoint of a cell's training (`gatelab train --task … --cell …`), "
+                + "not of a preset's trial: resume it with that command's options, without --preset")
+        }
         guard let intact else {
-            if let keys = try? JSONDecoder().decode(TopLevelKeys.self, from: Data(body.utf8)).keys,
-               keys.isSuperset(of: ["record", "optimizer", "data_state"]) {
-                throw ReproductionError.damagedCheckpoint("is the checkpoint of a cell's training (`gatelab train --task … --cell …`), "
-                    + "not of a preset's trial: resume it with that command's options, without --preset")
-            }
             throw ReproductionError.damagedCheckpoint("has no checksum: it is not a trial checkpoint of this GateLab (the format of trial checkpoints changed in 0.3.0's last revision); start afresh without --resume")
         }
         guard intact else {
