@@ -57,6 +57,7 @@ public enum SettingValue: Sendable, Equatable {
         case .bool(let b): return b
         case .string("true"): return true
         case .string("false"): return false
+        case .string(let text): throw SettingProblem("expected true or false, got '\(text)'")
         default: throw SettingProblem("expected true or false, got \(typeName)")
         }
     }
