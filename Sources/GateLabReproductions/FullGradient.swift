@@ -22,8 +22,7 @@ import GateLabTasks
 /// Its result is −∂L/∂w in the trial's flat weight layout (`Architecture`'s, or
 /// `TanhRNNControl`'s), the descent direction `TruncatedRTRL` also produces.
 ///
-/// One unrolled program is kept per sequence length met (the tasks' lengths vary over a few
-/// dozen values at most).
+/// One unrolled program is kept per sequence length met (`programsKept` at most).
 final class FullGradient {
     /// The paper's output units: K logistic units reading o(t) = [1, h(t), x(t)], unit k's
     /// weight on o_m at `offset(k) + m − start` of the flat weights.
@@ -83,9 +82,14 @@ final class FullGradient {
                                      start: 0, offset: c.outputOffset))
     }
 
+    /// The most programs kept: the tasks' lengths vary over ~T/10 + 1 values (101 at T = 1000),
+    /// each program holding its sequence's tape; past this many the cache starts afresh.
+    static let programsKept = 128
+
     /// The unrolled program for sequences of `steps` steps.
     private func program(steps: Int) throws -> UnrolledOf<Double> {
         if let u = unrolled[steps] { return u }
+        if unrolled.count >= Self.programsKept { unrolled.removeAll() }
         let u = try UnrolledOf<Double>(network: network, batch: 1, steps: steps, inputGradients: false)
         unrolled[steps] = u
         return u
