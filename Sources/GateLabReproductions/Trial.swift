@@ -82,9 +82,10 @@ public struct Trial: Codable {
         }
         let rng = try RandomSource(seed: seed)
         random = rng
-        if p.gradient == .full && p.stateDecay != 1 {
-            throw ReproductionError.unsupported("the full gradient runs through the cell file, which has no state decay; "
-                                                + "a network with state decay \(p.stateDecay) trains with the truncated gradient")
+        if p.gradient == .full && p.network == nil {
+            // Built now, so that a network the cell files cannot express (a state decay, forget
+            // gates with gate feeds) is refused here, with the reason, not at the first sequence.
+            fullGradient = try FullGradient(architecture: p.architecture, stateDecay: p.stateDecay)
         }
         if case .tanhRNN(let hidden) = p.network {
             guard p.task != .continualReber && p.task != .embeddedReber else {

@@ -185,6 +185,11 @@ struct TrialTests {
             decayed.stateDecay = 0.9
             _ = try Trial(preset: "hochreiter1997-exp6a", seed: 1, parameters: decayed)
         }
+        #expect(throws: ReproductionError.self, "the 2000 cell file has no gate feeds") {
+            var both = parameters
+            both.architecture.forgetGates = true
+            _ = try Trial(preset: "hochreiter1997-exp6a", seed: 1, parameters: both)
+        }
     }
 
     @Test("A CERG trial out of budget is judged by its last test streams (rest, with 10 wrong streams)")
