@@ -20,10 +20,23 @@ import GateLabSupport
 /// Unset (or not a positive number): 2 when this process may run on more than one CPU (its
 /// affinity mask, as a Slurm task's is narrowed to its `--cpus-per-task`), else 1.
 enum Parallel {
-    /// Below this many elements one thread is faster than handing work to another.
-    static var minimumElements = 4096
-    /// Below this many multiply-adds (m·n·k) a product runs on one thread.
-    static var minimumProductWork = 1 << 16
+    /// Below this many elements one thread is faster than handing work to another (4 096;
+    /// this thread's, as the running program's options set it: `withThresholds`).
+    static var minimumElements: Int { gatelab_split_elements() }
+    /// Below this many multiply-adds (m·n·k) a product runs on one thread (2^16; see above).
+    static var minimumProductWork: Int { gatelab_split_product_work() }
+
+    /// Runs `body` with this thread's split thresholds as `options` ask: the defaults, none
+    /// (`.splitNothing`: everything on one thread) or the least (`.splitEverything`: every
+    /// piece of work that can be split is). Other threads keep theirs; the bits are the same
+    /// either way.
+    @inline(__always)
+    static func withThresholds<R>(_ options: ProgramOptions, _ body: () throws -> R) rethrows -> R {
+        guard options.contains(.splitNothing) || options.contains(.splitEverything) else { return try body() }
+        let old = options.contains(.splitNothing) ? gatelab_split_set(Int.max, Int.max) : gatelab_split_set(2, 1)
+        defer { _ = gatelab_split_set(old.elements, old.productWork) }
+        return try body()
+    }
     /// The threads work is split over: 1 or 2 (see above).
     static let threads: Int = threads(environment: ProcessInfo.processInfo.environment["GATELAB_THREADS"],
                                       availableCPUs: AvailableCPUs.count)

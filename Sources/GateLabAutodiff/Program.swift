@@ -55,7 +55,7 @@ public final class ProgramOf<S: GateLabAutodiff.Scalar>: Executor {
     private let stateShapes: [(Int, Int)]
     /// Whether the states are copied between steps by both cores, each its row half
     /// (`Parallel.rowHalf`): the rows its row-wise sections write.
-    private let splitsStates: Bool
+    let splitsStates: Bool
     private var differentiableUse: [Bool]
     /// Input leaves built without a gradient (`withoutGradient`).
     private let gradientless: Set<Int>
@@ -95,8 +95,10 @@ public final class ProgramOf<S: GateLabAutodiff.Scalar>: Executor {
         initialStates = self.recurrence.map { Arena(count: graph.nodes[$0.state].shape.count) }
         carries = self.recurrence.map { Arena(count: graph.nodes[$0.state].shape.count) }
         stateShapes = self.recurrence.map { (graph.nodes[$0.state].shape.rows, graph.nodes[$0.state].shape.cols) }
-        splitsStates = Parallel.enabled && stateShapes.contains { $0.0 >= 2 }
-            && stateShapes.reduce(0) { $0 + $1.0 * $1.1 } >= Parallel.minimumElements
+        let stateShapes = self.stateShapes
+        splitsStates = Parallel.withThresholds(options) {
+            Parallel.enabled && stateShapes.contains { $0.0 >= 2 } && stateShapes.reduce(0) { $0 + $1.0 * $1.1 } >= Parallel.minimumElements
+        }
         loadConstants()
 
         // Instructions: hoisted ones run once per block, the others once per step; then the
@@ -271,8 +273,12 @@ public final class ProgramOf<S: GateLabAutodiff.Scalar>: Executor {
     ///   - checkFinite: after every instruction, check its output for NaN or ±∞ and
     ///     throw `ProgramError.nonFinite` naming the op, the value and the time step where one
     ///     first appears (slower: for diagnosing a diverged run).
-    @_specialize(where S == Double) @_specialize(where S == Float)
     public func forward(steps range: Range<Int>, checkFinite: Bool) throws {
+        try Parallel.withThresholds(options) { try runForward(steps: range, checkFinite: checkFinite) }
+    }
+
+    @_specialize(where S == Double) @_specialize(where S == Float)
+    private func runForward(steps range: Range<Int>, checkFinite: Bool) throws {
         guard !range.isEmpty else { return }
         precondition(range.upperBound <= steps, "forward: steps \(range) beyond the program's \(steps)")
         // The lists as locals: the time loop then reads no stored property of the program (no
@@ -349,10 +355,18 @@ public final class ProgramOf<S: GateLabAutodiff.Scalar>: Executor {
     ///     gradients flowing into the state leaves (∂L/∂ state after step t − 1), one buffer per
     ///     recurrence pair, which it may read or rescale (the probe rescales them to avoid
     ///     underflow).
-    @_specialize(where S == Double) @_specialize(where S == Float)
     public func backward(count: Int?, incoming: [[Double]]?, accumulate: Bool,
                          seed: (Seeds) throws -> Void,
                          carried: ((Seeds, [UnsafeMutableBufferPointer<S>]) -> Void)?) throws {
+        try Parallel.withThresholds(options) {
+            try runBackward(count: count, incoming: incoming, accumulate: accumulate, seed: seed, carried: carried)
+        }
+    }
+
+    @_specialize(where S == Double) @_specialize(where S == Float)
+    private func runBackward(count: Int?, incoming: [[Double]]?, accumulate: Bool,
+                             seed: (Seeds) throws -> Void,
+                             carried: ((Seeds, [UnsafeMutableBufferPointer<S>]) -> Void)?) throws {
         let n = count ?? steps
         // The hoisted values' gradients (all steps: by far the largest arena) are zeroed one
         // step at a time, just before the step's VJPs write them, while they are in cache.
@@ -478,4 +492,9 @@ public struct ProgramOptions: OptionSet, Sendable {
     public static let rowSections = ProgramOptions(rawValue: 1 << 3)
     /// Every optimization (the default).
     public static let all: ProgramOptions = [.fuseProducts, .fuseSums, .fuseProductSums, .rowSections]
+    /// No work split over the two threads, whatever its size (the bits of one thread).
+    public static let splitNothing = ProgramOptions(rawValue: 1 << 8)
+    /// Every piece of work that can be split over the two threads is, however small (tests
+    /// of the split's bits on small shapes).
+    public static let splitEverything = ProgramOptions(rawValue: 1 << 9)
 }

@@ -9,7 +9,7 @@ import GateLabGSL
 /// - Parameter analytic: when given, replaces the reverse pass's gradients: called with R and
 ///   the parameters' values, it returns the gradient to check (a test's deliberately wrong
 ///   derivative; the library ships none).
-func checkOp(_ label: String, _ shapes: [Shape], positive: Bool = false, seed: UInt64 = 7,
+func checkOp(_ label: String, _ shapes: [Shape], positive: Bool = false, seed: UInt64 = 7, options: ProgramOptions = .all,
              analytic: ((Tensor, [[Double]]) throws -> [[Double]])? = nil,
              _ build: ([Value]) -> Value) throws -> [GradientCheckReport] {
     let rng = try RandomSource(seed: seed)
@@ -18,7 +18,7 @@ func checkOp(_ label: String, _ shapes: [Shape], positive: Bool = false, seed: U
     let out = build(params)
     let r = Tensor(rows: out.shape.rows, cols: out.shape.cols, scalars: rng.uniformArray(count: out.shape.count, low: -1, high: 1))
     let loss = sum(g.constant(r) ⊙ out)
-    let program = try Program(graph: g)
+    let program = try Program(graph: g, options: options)
     let values = shapes.map { positive ? rng.uniformArray(count: $0.count, low: 0.5, high: 2) : rng.uniformArray(count: $0.count, low: -1.5, high: 1.5) }
     func evaluate(_ vs: [[Double]]) throws -> Double {
         for (p, v) in zip(params, vs) { try program.set(p, Tensor(rows: p.shape.rows, cols: p.shape.cols, scalars: v)) }
@@ -302,22 +302,20 @@ struct WrongVJPTests {
 @Suite("Elementwise ops split over two cores stay correct")
 struct ParallelOpTests {
     @Test func everyElementwiseOpWithRowsSplit() throws {
-        let saved = Parallel.minimumElements
-        Parallel.minimumElements = 2   // split every op with at least 2 rows
-        defer { Parallel.minimumElements = saved }
+        let split = ProgramOptions.all.union(.splitEverything)   // every op with at least 2 rows split
         let shapes = [(Shape(5, 4), Shape(5, 4)), (Shape(5, 4), Shape(1, 4)), (Shape(1, 4), Shape(5, 4)),
                       (Shape(5, 4), Shape(1, 1)), (Shape(5, 4), Shape(5, 1))]
         for (a, b) in shapes {
             for (name, f) in [("add", { (p: [Value]) in p[0] + p[1] }), ("subtract", { $0[0] - $0[1] }),
                               ("multiply", { $0[0] ⊙ $0[1] }), ("divide", { $0[0] / $0[1] })] {
-                for report in try checkOp("\(name) split", [a, b], positive: true, f) {
+                for report in try checkOp("\(name) split", [a, b], positive: true, options: split, f) {
                     #expect(report.passed, "\(name) \(a) \(b)\n\(report.table())")
                 }
             }
         }
         for (name, f) in [("tanh", { (p: [Value]) in tanh(p[0]) }), ("sigmoid", { sigmoid($0[0]) }), ("exp", { exp($0[0]) }),
                           ("sqrt", { sqrt($0[0]) }), ("gate", { sigmoid($0[0] + $0[1] + $0[2]) })] {
-            for report in try checkOp("\(name) split", [Shape(6, 3), Shape(6, 3), Shape(1, 3)], positive: true, f) {
+            for report in try checkOp("\(name) split", [Shape(6, 3), Shape(6, 3), Shape(1, 3)], positive: true, options: split, f) {
                 #expect(report.passed, "\(name)\n\(report.table())")
             }
         }

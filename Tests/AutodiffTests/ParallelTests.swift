@@ -45,17 +45,47 @@ struct HelperThreadTests {
             let a = (0..<(m * k)).map { sin(Double($0) * 0.37) }, b = (0..<(k * n)).map { cos(Double($0) * 0.11) }
             let c0 = (0..<(m * n)).map { Double($0 % 7) - 3 }
             func product(split: Bool) -> [UInt64] {
-                let saved = Parallel.minimumProductWork
-                Parallel.minimumProductWork = split ? 1 : Int.max
-                defer { Parallel.minimumProductWork = saved }
                 var c = c0
-                c.withUnsafeMutableBufferPointer { c in
-                    MatMul.product(ta, tb, m, n, k, a, ta ? m : k, b, tb ? k : n, beta: 1, c.baseAddress!, n)
+                Parallel.withThresholds(split ? .splitEverything : .splitNothing) {
+                    c.withUnsafeMutableBufferPointer { c in
+                        MatMul.product(ta, tb, m, n, k, a, ta ? m : k, b, tb ? k : n, beta: 1, c.baseAddress!, n)
+                    }
                 }
                 return c.map(\.bitPattern)
             }
             #expect(product(split: true) == product(split: false), "m \(m) n \(n) k \(k)")
         }
+    }
+}
+
+@Suite("Split thresholds are a program's option, held per thread")
+struct SplitThresholdTests {
+    @Test("splitNothing and splitEverything set this thread's thresholds for the body only; another thread keeps the defaults")
+    func scopedToTheBodyAndTheThread() async {
+        #expect(Parallel.minimumElements == 4096 && Parallel.minimumProductWork == 1 << 16)
+        Parallel.withThresholds(.splitNothing) {
+            #expect(Parallel.minimumElements == Int.max && Parallel.minimumProductWork == Int.max)
+            Parallel.withThresholds(.splitEverything) { #expect(Parallel.minimumElements == 2 && Parallel.minimumProductWork == 1) }
+            #expect(Parallel.minimumElements == Int.max, "the inner scope restored the outer one")
+            let other = Thread { #expect(Parallel.minimumElements == 4096, "another thread is not affected") }
+            other.start()
+            while !other.isFinished { usleep(1000) }
+        }
+        #expect(Parallel.minimumElements == 4096 && Parallel.minimumProductWork == 1 << 16)
+        Parallel.withThresholds(.all) { #expect(Parallel.minimumElements == 4096, "the optimizations alone leave the defaults") }
+    }
+
+    @Test("A program built with splitNothing does not split its states; with the defaults it does (two threads, large states)")
+    func aProgramUsesItsOptions() throws {
+        guard Parallel.enabled else { return }
+        func program(_ options: ProgramOptions) throws -> Program {
+            let g = Graph()
+            let h = g.input("h", rows: 64, cols: 160), w = g.parameter("w", rows: 160, cols: 160)
+            let next = tanh(w • h)
+            return try Program(graph: g, steps: 2, recurrence: [(state: h, next: next)], options: options)
+        }
+        #expect(try program(.all).splitsStates)
+        #expect(try !program(ProgramOptions.all.union(.splitNothing)).splitsStates)
     }
 }
 

@@ -282,17 +282,14 @@ struct ParallelTests {
         var net = RecurrentNetwork(cell: BuiltinCells.builtin(name)!, inputSize: I, hiddenSize: H)
         try net.initialize(using: rng)
         let x = rng.gaussianArray(count: T * B * I), r = rng.gaussianArray(count: T * B * H)
-        func run() throws -> [UInt64] {
-            let u = try Unrolled(network: net, batch: B, steps: T)
+        func run(_ options: ProgramOptions = .all) throws -> [UInt64] {
+            let u = try Unrolled(network: net, batch: B, steps: T, optimizations: options)
             try u.forward(inputs: x)
             let g = try u.backward(.everyStep(r))
             return (g.weights[0].keys.sorted().flatMap { g.weights[0][$0]!.scalars } + g.inputs + u.finalState[0][0].scalars).map(\.bitPattern)
         }
         let split = try run()
-        let saved = (Parallel.minimumElements, Parallel.minimumProductWork)
-        Parallel.minimumElements = Int.max       // elementwise work on one thread
-        Parallel.minimumProductWork = Int.max    // every product one single-threaded DGEMM
-        defer { (Parallel.minimumElements, Parallel.minimumProductWork) = saved }
-        #expect(try run() == split)
+        // Elementwise work on one thread, every product one single-threaded DGEMM.
+        #expect(try run(ProgramOptions.all.union(.splitNothing)) == split)
     }
 }
