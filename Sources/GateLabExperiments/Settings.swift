@@ -174,21 +174,21 @@ public struct SettingsTable<Configuration> {
     }
 
     /// Every configuration of the product of `axes`' lists over `base`, in the table's order
-    /// (the grid's order is the file's meaning, not a hash's): the grid expansion every kind
-    /// uses.
+    /// (the grid's order is the file's meaning, not a hash's): the grid expansion of every
+    /// kind with a settings table.
     /// - Parameters:
     ///   - axes: Per key, its values with their key paths (`TOMLReader.axes`).
     ///   - base: The configuration the grid starts from.
     ///   - path: The block's key path, for the size check.
     ///   - r: The experiment file's reader (errors at `file:line: key:`; paths relative to the file).
     public func product(_ axes: [String: [(TOMLValueConvertible, String)]], base: Configuration, path: String,
-                        reader r: TOMLReader) throws -> [(configuration: Configuration, paths: [String: String])] {
+                        reader r: TOMLReader) throws -> [Configuration] {
         try r.checkGridSize(keys.compactMap { axes[$0]?.count }, path)
-        var out: [(configuration: Configuration, paths: [String: String])] = [(base, [:])]
+        var out = [base]
         for s in settings {
             guard let values = axes[s.key] else { continue }
-            var next = [(configuration: Configuration, paths: [String: String])]()
-            for (c, paths) in out {
+            var next = [Configuration]()
+            for c in out {
                 for (v, p) in values {
                     var d = c
                     do {
@@ -196,9 +196,7 @@ public struct SettingsTable<Configuration> {
                     } catch let problem as SettingProblem {
                         throw r.error(p, problem.message)
                     }
-                    var q = paths
-                    q[s.key] = p
-                    next.append((d, q))
+                    next.append(d)
                 }
             }
             out = next

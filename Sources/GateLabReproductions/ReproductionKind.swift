@@ -61,7 +61,7 @@ public enum ReproductionKind: ExperimentKind {
         guard axes["preset"] != nil else { throw r.error(path, "missing 'preset' (one of \(Presets.names.joined(separator: ", ")))") }
         var base = ReproductionSettings.table.base
         base.origin = path
-        return try ReproductionSettings.table.product(axes, base: base, path: path, reader: r).map { point, _ in
+        return try ReproductionSettings.table.product(axes, base: base, path: path, reader: r).map { point in
             do { _ = try Presets.parameters(point.preset, variant: point.variant) } catch { throw r.error(path, "\(error)") }
             return point
         }

@@ -58,7 +58,7 @@ public enum TrainingKind: ExperimentKind {
 
     /// Every configuration of the product of `axes`' lists (`SettingsTable.product`), each checked.
     static func product(_ axes: [String: [(TOMLValueConvertible, String)]], _ path: String, _ r: TOMLReader) throws -> [TrainingPoint] {
-        try TrainingSettings.table.product(axes, base: TrainingConfiguration(), path: path, reader: r).map { c, _ in
+        try TrainingSettings.table.product(axes, base: TrainingConfiguration(), path: path, reader: r).map { c in
             do { try c.validate() } catch { throw r.error(path, "\(error)") }
             return TrainingPoint(configuration: c, origin: path)
         }
