@@ -220,7 +220,7 @@ let package = Package(
         .testTarget(name: "ProbeTests", dependencies: ["GateLabSupport", "GateLabProbe", "GateLabProbeExperiments", "GateLabExperiments", "GateLabCells", "GateLabInterchange", "GateLabAutodiff", "GateLabGSL"]),
         // Runs the built `gatelab` binary (GateLabCLI: built before the tests run).
         // GateLabTraining, GateLabReproductions: their settings tables, which `gatelab train` must offer whole.
-        .testTarget(name: "GateLabCLITests", dependencies: ["GateLabCLI", "GateLabCells", "GateLabCellLanguage", "GateLabInterchange", "GateLabTraining", "GateLabReproductions", "FuzzSupport"]),
+        .testTarget(name: "GateLabCLITests", dependencies: ["GateLabCLI", "GateLabCells", "GateLabCellLanguage", "GateLabInterchange", "GateLabTraining", "GateLabReproductions", "GateLabProbeExperiments", "GateLabSupport", "FuzzSupport"]),
         .testTarget(name: "TrainingTests", dependencies: ["GateLabSupport", "GateLabTraining", "GateLabTasks", "GateLabExperiments", "GateLabCells", "GateLabAutodiff", "GateLabGradCheck", "GateLabGSL", "GateLabInterchange", "GateLabCellLanguage"],
                     // PyTorch's optimizer steps (JSON, read by path) and the script that made them.
                     exclude: ["Fixtures"]),

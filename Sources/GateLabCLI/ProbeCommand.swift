@@ -32,46 +32,62 @@ struct ProbeCommand: ParsableCommand {
             each seed; its sizes come from the file.
             """)
 
-    @Option(help: CellOption.help)   // optional here: --case or --weights gives the cell instead
+    // The probe's settings: one row each in `ProbeSettings` (help, check, default, where it
+    // lands), which experiment files read too. Unset options keep the table's defaults.
+
+    @Option(help: ArgumentHelp(ProbeSettings.table.settings.first { $0.flag == "--cell" }!.help + " Required unless --case or --weights is given."))
     var cell: String?
 
-    @Option(help: "Sequence length T.")
+    @Option(help: ArgumentHelp(ProbeSettings.table.settings.first { $0.flag == "--steps" }!.help + " Required unless --case or --task-inputs is given."))
     var steps: Int?
 
-    /// One sequence of one feature through 32 units: the probe's research default.
-    enum Defaults: NetworkSizeDefaults {
-        static let hidden = 32, input = 1, batch = 1, layers = 1
-    }
-    @OptionGroup var sizes: NetworkSizeOptions<Defaults>
-    var hidden: Int { sizes.hidden }
-    var input: Int { sizes.input }
-    var batch: Int { sizes.batch }
-    var layers: Int { sizes.layers }
+    @Option(help: ArgumentHelp(ProbeSettings.table.help(flag: "--hidden")))
+    var hidden: Int?
 
-    @Option(name: .customLong("recurrent-init"),
-            help: "Initializer of the recurrent weights W_h*: \(Initializer.validNames.joined(separator: ", ")).")
-    var recurrentInit = "pytorch-default"
+    @Option(help: ArgumentHelp(ProbeSettings.table.help(flag: "--input")))
+    var input: Int?
 
-    @Option(name: .customLong("bias-init"), help: "Initializer of the biases (same names).")
-    var biasInit = "pytorch-default"
+    @Option(help: ArgumentHelp(ProbeSettings.table.help(flag: "--batch")))
+    var batch: Int?
 
-    @Option(name: .customLong("forget-bias"), help: "Forget-gate bias (cells with a forget gate): a number (0, 1, …), chrono (T_max = T), or default (the default). A warning on stderr when the cell has no forget gate.")
+    @Option(help: ArgumentHelp(ProbeSettings.table.help(flag: "--layers")))
+    var layers: Int?
+
+    @Option(name: .customLong("recurrent-init"), help: ArgumentHelp(ProbeSettings.table.help(flag: "--recurrent-init")))
+    var recurrentInit: String?
+
+    @Option(name: .customLong("bias-init"), help: ArgumentHelp(ProbeSettings.table.help(flag: "--bias-init")))
+    var biasInit: String?
+
+    @Option(name: .customLong("forget-bias"), help: ArgumentHelp(ProbeSettings.table.help(flag: "--forget-bias") + " A warning on stderr when the cell has no forget gate."))
     var forgetBias: String?
 
-    @Option(name: .customLong("input-scale"), help: "Standard deviation of the inputs x.")
-    var inputScale = 1.0
+    @Option(name: .customLong("input-scale"), help: ArgumentHelp(ProbeSettings.table.help(flag: "--input-scale")))
+    var inputScale: Double?
 
     @Option(help: "Number of seeds (seed, seed + 1, …).")
     var seeds = 1
 
-    @OptionGroup var seedOption: SeedOption
-    var seed: UInt64 { seedOption.seed }
+    @Option(name: .customLong("seed"), help: ArgumentHelp(ProbeSettings.table.help(flag: "--seed")))
+    var seedOption: UInt64?
+    var seed: UInt64 { seedOption ?? 1 }
 
-    @Option(name: .customLong("fit-max-distance"), help: "Fit the decay rate over k = 0 … this (default: T − 1).")
+    @Option(name: .customLong("fit-max-distance"), help: ArgumentHelp(ProbeSettings.table.help(flag: "--fit-max-distance")))
     var fitMaxDistance: Int?
 
-    @Option(name: .customLong("jacobian-samples"), help: "Distances at which the one-step Jacobian's singular values are computed.")
-    var jacobianSamples = 3
+    @Option(name: .customLong("jacobian-samples"), help: ArgumentHelp(ProbeSettings.table.help(flag: "--jacobian-samples")))
+    var jacobianSamples: Int?
+
+    @Option(help: ArgumentHelp(ProbeSettings.table.help(flag: "--precision"), valueName: "f64|f32"))
+    var precision: String?
+
+    @Option(help: ArgumentHelp(ProbeSettings.table.settings.first { $0.flag == "--weights" }!.help + " Needs --steps or --task-inputs."))
+    var weights: String?
+
+    @Flag(name: .customLong("task-inputs"), help: ArgumentHelp(ProbeSettings.table.settings.first { $0.flag == "--task-inputs" }!.help))
+    var taskInputs = false
+
+    // How the probe runs and prints, not what it computes.
 
     @Option(name: .customLong("memory-budget"), help: "Memory for the unrolled sequence, in MB; longer sequences are checkpointed (segments recomputed in the reverse pass, results bit-identical). Default: 1024.")
     var memoryBudget: Int?
@@ -79,31 +95,54 @@ struct ProbeCommand: ParsableCommand {
     @Option(name: .customLong("case"), help: "A reference case file (JSON) to probe instead of a seeded network.")
     var caseFile: String?
 
-    @Option(help: "A saved network (.json, .npz or .safetensors) to probe instead of a seeded one; needs --steps.")
-    var weights: String?
-
-    @Flag(name: .customLong("task-inputs"), help: "With --weights: feed sequences of the task the network was trained on (its file's task and length), drawn from each seed, instead of x ~ N(0, s²); T is the task's.")
-    var taskInputs = false
-
     @Flag(help: "Print JSON (with the per-distance log10 norms) instead of a table.")
     var json = false
 
     @OptionGroup var execution: ExecutionOptions
 
-    @OptionGroup var precision: PrecisionOption
+    /// The typed settings, by flag, as the table reads them.
+    var givenSettings: [String: SettingValue] {
+        var given = [String: SettingValue]()
+        // Beside --weights, the file's cell and sizes stand (the options are warned about).
+        func put(_ flag: String, _ value: SettingValue?) {
+            if let value, weights == nil || !Self.keysOfSavedNetworks.contains(flag) { given[flag] = value }
+        }
+        put("--weights", weights.map { .string($0) })
+        put("--task-inputs", taskInputs ? .bool(true) : nil)
+        put("--cell", cell.map { .string($0) })
+        put("--recurrent-init", recurrentInit.map { .string($0) })
+        put("--bias-init", biasInit.map { .string($0) })
+        put("--forget-bias", forgetBias.map { .string($0) })
+        put("--hidden", hidden.map { .int($0) })
+        put("--input", input.map { .int($0) })
+        put("--batch", batch.map { .int($0) })
+        put("--layers", layers.map { .int($0) })
+        put("--input-scale", inputScale.map { .number($0) })
+        put("--fit-max-distance", fitMaxDistance.map { .int($0) })
+        put("--jacobian-samples", jacobianSamples.map { .int($0) })
+        put("--precision", precision.map { .string($0) })
+        put("--steps", steps.map { .int($0) })
+        put("--seed", seedOption.map { .int(Int(clamping: $0)) })   // above Int.max: refused as out of range all the same
+        return given
+    }
 
-    /// Sizes above this are not probe sizes (and would exhaust memory).
-    static let largest = 1_000_000
+    /// The options of the settings a saved network's file gives.
+    static let keysOfSavedNetworks = ProbeSettings.keysOfSavedNetworks.map { ProbeSettings.table.setting(key: $0)!.flag }
+
+    /// The table's defaults with the typed settings (with --case: the precision and the summaries' settings).
+    func tableConfiguration() throws -> ProbeConfiguration {
+        do { return try ProbeSettings.table.configuration(givenSettings) } catch let e as SettingProblem { throw ValidationError(e.message) }
+    }
 
     func validate() throws {
-        guard (0...1000).contains(jacobianSamples) else { throw ValidationError("--jacobian-samples must be between 0 and 1000, got \(jacobianSamples)") }
-        if let d = fitMaxDistance, d < 1 { throw ValidationError("--fit-max-distance must be at least 1, got \(d)") }
+        guard (1...1_000_000).contains(seeds) else { throw ValidationError("--seeds must be between 1 and 1000000, got \(seeds)") }
         if let m = memoryBudget, !(1...1_000_000).contains(m) { throw ValidationError("--memory-budget must be between 1 and 1000000 MB, got \(m)") }
         if caseFile != nil {
             guard cell == nil, steps == nil, weights == nil else { throw ValidationError("--case takes the cell, weights and length from the file; drop --cell, --weights and --steps") }
             try refuseIneffective(["--hidden", "--input", "--batch", "--layers", "--seeds", "--seed", "--recurrent-init", "--bias-init",
                                    "--forget-bias", "--input-scale", "--task-inputs"],
                                   "with --case: the file gives the cell, its sizes, weights, inputs, initial state and loss")
+            _ = try tableConfiguration()
             return
         }
         if weights != nil {
@@ -111,62 +150,34 @@ struct ProbeCommand: ParsableCommand {
             if taskInputs {
                 guard steps == nil else { throw ValidationError("--task-inputs takes T from the task; drop --steps") }
             } else if steps == nil { throw ValidationError("give --steps T (or --task-inputs)") }
-            for (name, value) in [("--steps", steps ?? 1), ("--batch", batch), ("--seeds", seeds)] {
-                guard (1...Self.largest).contains(value) else { throw ValidationError("\(name) must be between 1 and \(Self.largest), got \(value)") }
-            }
-            guard inputScale >= 0, inputScale.isFinite else { throw ValidationError("--input-scale must be a finite number ≥ 0, got \(inputScale)") }
-            return
+        } else {
+            guard !taskInputs else { throw ValidationError("--task-inputs applies only with --weights (the task a saved network was trained on)") }
+            guard cell != nil else { throw ValidationError("give --cell NAME (or --case FILE, or --weights FILE)") }
+            guard steps != nil else { throw ValidationError("give --steps T") }
         }
-        guard !taskInputs else { throw ValidationError("--task-inputs applies only with --weights (the task a saved network was trained on)") }
-        guard let cell else { throw ValidationError("give --cell NAME (or --case FILE)") }
-        _ = try CellLookup.cell(cell)
-        guard let steps else { throw ValidationError("give --steps T") }
-        for (name, value) in [("--steps", steps), ("--hidden", hidden), ("--input", input), ("--batch", batch), ("--layers", layers), ("--seeds", seeds)] {
-            guard (1...Self.largest).contains(value) else { throw ValidationError("\(name) must be between 1 and \(Self.largest), got \(value)") }
-        }
-        guard Double(steps) * Double(batch) * Double(max(input, hidden)) * Double(layers) <= 5e8 else {
-            throw ValidationError("sizes too large: steps × batch × max(input, hidden) × layers must be at most 5e8")
-        }
-        // Weights and their gradients: two copies.
-        do {
-            try RecurrentNetwork.checkFits(cell: try CellLookup.cell(cell), named: cell, inputSize: input, hiddenSize: hidden, layers: layers, copies: 2)
-        } catch let e as NetworkSizeError { throw ValidationError(e.description) }
-        guard inputScale >= 0, inputScale.isFinite else { throw ValidationError("--input-scale must be a finite number ≥ 0, got \(inputScale)") }
-        _ = try configurations()
+        _ = try configurations()   // the sizes under the memory budget, as in experiment files
     }
 
-    /// The seeded configurations, one per seed.
+    /// The seeded configurations, one per seed: the table's defaults with the typed settings.
     func configurations() throws -> [ProbeConfiguration] {
-        let parse = { (option: String, text: String) throws -> Initializer? in
-            if text.lowercased() == "pytorch-default" { return nil }
-            do { return try Initializer(parsing: text, hiddenSize: hidden) } catch { throw ValidationError("\(option): \(describe(error))") }
-        }
-        let recurrent = try parse("--recurrent-init", recurrentInit), bias = try parse("--bias-init", biasInit)
-        let forget: ForgetBiasSetting
-        do { forget = try ForgetBiasSetting(parsing: forgetBias ?? "default") } catch { throw ValidationError("--forget-bias: \(describe(error))") }
+        var c = try tableConfiguration()
         return try (0..<UInt64(seeds)).map { i in
-            do {
-                var c = try ProbeConfiguration(cell: cell!, steps: steps!, hiddenSize: hidden, inputSize: input, batch: batch, layers: layers,
-                                               recurrentInit: recurrent, biasInit: bias, forgetBias: forget, inputScale: inputScale,
-                                               seed: seed &+ i, summary: settings)
-                c.precision = precision.precision
-                return c
-            } catch let e as ProbeError { throw ValidationError(e.description) }
+            c.seed = seed &+ i
+            do { return try c.checked() } catch let e as ProbeError { throw ValidationError(e.description) }
         }
     }
-
-    var settings: SummarySettings { SummarySettings(fitMaxDistance: fitMaxDistance, jacobianSamples: jacobianSamples) }
 
     func run() throws {
         if let caseFile {
             let rc = try ReferenceCase(contentsOf: caseFile)
+            let c = try tableConfiguration()
             var setup = try ProbeSetup(referenceCase: rc)
             setup.memoryBudget = memoryBudget.map { $0 << 20 }
             setup.execution = execution.execution
-            setup.precision = precision.precision
-            let result = try GradientProbe.run(setup, settings: settings)
+            setup.precision = c.precision
+            let result = try GradientProbe.run(setup, settings: c.summary)
             if json {
-                print(try RecordJSON.line(ProbeCaseJSON(rc, result, precision: precision.recorded)))
+                print(try RecordJSON.line(ProbeCaseJSON(rc, result, precision: c.precision == .f64 ? nil : c.precision.rawValue)))
             } else {
                 print("probe \(caseFile): cell \(rc.cellName), I = \(rc.network.inputSize), H = \(rc.network.hiddenSize), "
                       + "B = \(rc.batch), T = \(rc.steps), L = \(rc.network.layers); loss Σ_b,j R[T−1][b][j] · h_T[b][j]; k = T − 1 − t")
@@ -175,9 +186,13 @@ struct ProbeCommand: ParsableCommand {
             }
             return
         }
-        if let weights { return try probeSaved(weights) }
+        if weights != nil {
+            // Harmless beside a file that gives them, and natural to leave in a rerun: warned, not refused.
+            warnIneffective(Self.keysOfSavedNetworks, because: "--weights gives the cell, its sizes and its weights")
+            if taskInputs { warnIneffective(["--input-scale"], because: "--task-inputs feeds the task's own inputs") }
+        }
         let configurations = try configurations()
-        if let forgetBias, !configurations[0].hasForgetGate {
+        if weights == nil, let forgetBias, !configurations[0].hasForgetGate {
             warn("--forget-bias \(forgetBias) has no effect: \(cell!) has no forget gate")
         }
         var records = [ProbeRecord]()
@@ -188,6 +203,7 @@ struct ProbeCommand: ParsableCommand {
             bar.update(Double(records.count))
         }
         bar.close()
+        if let weights { return try printSaved(weights, records) }
         let aggregate = try SeedAggregate(records.map(\.summary))
         if json {
             print(try RecordJSON.line(ProbeRunsJSON(gatelabVersion: GateLabVersion.current, rng: "mt19937", loss: ProbeRecord.lossDefinition,
@@ -200,53 +216,34 @@ struct ProbeCommand: ParsableCommand {
               + "recurrent init \(c.recurrentInitName), bias init \(c.biasInitName)"
               + (c.hasForgetGate ? ", forget bias \(c.forgetBias)" : "")
               + ", x ~ N(0, \(formatNumber(c.inputScale))²), \(seedText) (mt19937)" + (c.precision == .f32 ? ", float32" : ""))
-        print("loss L = Σ_j r_j h_T[j], r ~ N(0, 1)/√H; distance k = T − 1 − t; decay rate fitted over k = 0…\(min(c.steps - 1, fitMaxDistance ?? c.steps - 1))")
+        print("loss L = Σ_j r_j h_T[j], r ~ N(0, 1)/√H; distance k = T − 1 − t; decay rate fitted over k = 0…\(min(c.steps - 1, c.summary.fitMaxDistance ?? c.steps - 1))")
         print("")
         print(try table(summaries: records.map(\.summary), curves: records.map(\.curves), carried: records.map(\.carried)))
     }
 
-    /// `--weights FILE`: the saved network on x ~ N(0, s²) and r ~ N(0, 1)/√H from each seed's
-    /// mt19937 stream (inputs first, then r, as for a seeded probe without the weights' draws).
-    func probeSaved(_ path: String) throws {
-        warnIneffective(["--hidden", "--input", "--layers", "--recurrent-init", "--bias-init", "--forget-bias"],
-                        because: "--weights gives the cell, its sizes and its weights")
-        if taskInputs { warnIneffective(["--input-scale"], because: "--task-inputs feeds the task's own inputs") }
+    /// `--weights FILE`: what the saved network's probes (on x ~ N(0, s²), or on its task's
+    /// inputs, and r ~ N(0, 1)/√H from each seed's mt19937 stream) print.
+    func printSaved(_ path: String, _ records: [ProbeRecord]) throws {
         let model = try SavedModel.read(path)
-        let network = model.network
-        var task: (any ForgettingTask)?
-        if taskInputs { task = try ProbeSetup.task(of: model, file: path) }
-        let (T, B, I, H) = (task?.steps ?? steps!, batch, network.inputSize, network.hiddenSize)
-        guard Double(T) * Double(B) * Double(max(I, H)) * Double(network.layers) <= 5e8 else {
-            throw ValidationError("sizes too large: steps × batch × max(input, hidden) × layers must be at most 5e8")
-        }
-        var summaries = [ProbeSummary](), curves = [GradientCurves](), carried = [CarriedGradient?]()
-        for i in 0..<UInt64(seeds) {
-            let rng = try RandomSource(seed: seed &+ i, generator: "mt19937")
-            let x = task.map { $0.batch(size: B, using: rng).inputs } ?? rng.gaussianArray(count: T * B * I).map { $0 * inputScale }
-            let scale = 1 / Double(H).squareRoot()
-            let r = rng.gaussianArray(count: B * H).map { $0 * scale }
-            var setup = try ProbeSetup(network: network, batch: B, steps: T, inputs: x, readout: r)
-            setup.memoryBudget = memoryBudget.map { $0 << 20 }
-            setup.execution = execution.execution
-            setup.precision = precision.precision
-            let result = try GradientProbe.run(setup, settings: settings)
-            summaries.append(result.summary); curves.append(result.curves); carried.append(result.carried)
-        }
+        let c = records[0].configuration
+        let (T, B, I, H, L) = (c.steps, c.batch, c.inputSize, c.hiddenSize, c.layers)
+        let (curves, carried) = (records.map(\.curves), records.map(\.carried))
         if json {
             print(try RecordJSON.line(ProbeSavedJSON(file: path, metadata: model.metadata, inputSize: I, hidden: H, batch: B, steps: T,
-                                                     layers: network.layers, inputScale: inputScale, seeds: (0..<UInt64(seeds)).map { seed &+ $0 },
-                                                     curves: curves, precision: precision.recorded,
-                                                     carried: precision.precision == .f64 ? nil : carried.map { $0.map(CarriedJSON.init) })))
+                                                     layers: L, inputScale: c.inputScale, seeds: records.map(\.configuration.seed),
+                                                     curves: curves, precision: c.precision == .f64 ? nil : c.precision.rawValue,
+                                                     carried: c.precision == .f64 ? nil : carried.map { $0.map(CarriedJSON.init) })))
             return
         }
+        let task = c.taskInputs ? try ProbeSetup.task(of: model, file: path) : nil
         let seedText = seeds == 1 ? "seed \(seed)" : "seeds \(seed)…\(seed &+ UInt64(seeds - 1))"
         let trained = model.metadata["updates"].map { ", trained \($0) updates" + (model.metadata["task"].map { " on \($0)" } ?? "") } ?? ""
-        let inputs = task.map { "inputs of \($0.name) (length \($0.length))" } ?? "x ~ N(0, \(formatNumber(inputScale))²)"
-        print("probe \(path): cell \(model.metadata["cell"] ?? network.cell.name)\(trained), H = \(H), I = \(I), B = \(B), L = \(network.layers), "
-              + "T = \(T), \(inputs), \(seedText) (mt19937)" + (precision.precision == .f32 ? ", float32" : ""))
-        print("loss L = Σ_j r_j h_T[j], r ~ N(0, 1)/√H; distance k = T − 1 − t; decay rate fitted over k = 0…\(min(T - 1, fitMaxDistance ?? T - 1))")
+        let inputs = task.map { "inputs of \($0.name) (length \($0.length))" } ?? "x ~ N(0, \(formatNumber(c.inputScale))²)"
+        print("probe \(path): cell \(model.metadata["cell"] ?? model.network.cell.name)\(trained), H = \(H), I = \(I), B = \(B), L = \(L), "
+              + "T = \(T), \(inputs), \(seedText) (mt19937)" + (c.precision == .f32 ? ", float32" : ""))
+        print("loss L = Σ_j r_j h_T[j], r ~ N(0, 1)/√H; distance k = T − 1 − t; decay rate fitted over k = 0…\(min(T - 1, c.summary.fitMaxDistance ?? T - 1))")
         print("")
-        print(try table(summaries: summaries, curves: curves, carried: carried))
+        print(try table(summaries: records.map(\.summary), curves: curves, carried: carried))
     }
 
     /// The summary table (mean ± 95% CI over seeds, and the range), then a few points of the

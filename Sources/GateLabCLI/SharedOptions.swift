@@ -34,7 +34,7 @@ protocol NetworkSizeDefaults {
 }
 
 /// `--hidden`, `--input`, `--batch`, `--layers`: the sizes of an unrolled network and its
-/// batch (`probe`, `gradcheck`), with the command's own defaults.
+/// batch (`gradcheck`), with the command's own defaults.
 struct NetworkSizeOptions<Defaults: NetworkSizeDefaults>: ParsableArguments {
     @Option(help: "Units per layer (H).")
     var hidden: Int = Defaults.hidden
@@ -49,8 +49,8 @@ struct NetworkSizeOptions<Defaults: NetworkSizeDefaults>: ParsableArguments {
     var layers: Int = Defaults.layers
 }
 
-/// `--seed`: the one seed of everything a command draws at random (`probe`, `gradcheck`,
-/// `train`, `weights init`).
+/// `--seed`: the one seed of everything a command draws at random (`gradcheck`, `weights
+/// init`; `probe` and `train` read theirs through their settings tables).
 struct SeedOption: ParsableArguments {
     @Option(help: "Seed of everything drawn at random: weights, inputs, states, targets (GSL's MT19937).")
     var seed: UInt64 = 1

@@ -21,8 +21,7 @@ public struct UnknownCellError: Error, Equatable, CustomStringConvertible {
     public var message: String {
         "unknown cell '\(name)'\(suggestion); valid cells: \(BuiltinCells.names.joined(separator: ", ")), or the path of a .cell file"
     }
-    /// The message without the suggestion. Probe and Training quote this one in experiment-file
-    /// errors, and their tests pin its exact text; they move to `message` on their side.
+    /// The message without the suggestion (the settings tables quote `message`).
     public var description: String {
         "unknown cell '\(name)'; valid cells: \(BuiltinCells.names.joined(separator: ", ")), or the path of a .cell file"
     }

@@ -21,6 +21,16 @@ public enum SettingValue: Sendable, Equatable {
         }
     }
 
+    /// The value as written (strings quoted), for messages.
+    var text: String {
+        switch self {
+        case .int(let n): String(n)
+        case .number(let x): formatNumber(x)
+        case .string(let s): "'\(s)'"
+        case .bool(let b): String(b)
+        }
+    }
+
     var typeName: String {
         switch self {
         case .int: "an integer"

@@ -76,6 +76,13 @@ public struct TOMLReader {
                 values = [(v, p)]
             }
             guard !values.isEmpty else { throw error(p, "empty list: the grid would have no points") }
+            // A value listed twice would be a point listed twice.
+            var seen = [SettingValue]()
+            for (value, place) in values {
+                guard let v = try? SettingValue(toml: value) else { continue }
+                if seen.contains(v) { throw error(place, "\(v.text) is listed twice") }
+                seen.append(v)
+            }
             out[name] = values
         }
         return out

@@ -5,6 +5,7 @@ import GateLabCells
 import GateLabExperiments
 import Foundation
 import GateLabGSL
+import GateLabInterchange
 import GateLabSupport
 
 /// Everything that defines one seeded probe run: the cell, its sizes and initialization, the
@@ -105,11 +106,70 @@ public struct ProbeConfiguration: Sendable, Equatable {
         self.summary = summary
     }
 
-    /// Whether the cell has a forget gate (so `forgetBias` applies).
-    public var hasForgetGate: Bool {
-        BuiltinCells.named(cell)!.parameters(inputSize: 1, hiddenSize: 1).contains { $0.gate == "forget" }
+    /// Nothing chosen yet: no cell (empty), no length (0), every other setting at its default.
+    /// `ProbeSettings.table` starts from it; `checked()` makes a configuration of what is set.
+    public static let unset = ProbeConfiguration(unsetCell: ())
+
+    private init(unsetCell: Void) {
+        (cell, steps, hiddenSize, inputSize, batch, layers) = ("", 0, 32, 1, 1, 1)
+        (forgetBias, inputScale, seed, summary) = (.pytorchDefault, 1, 1, SummarySettings())
     }
 
+    /// This configuration checked (`validated()`), and on a saved network's task inputs with
+    /// the task's length (read from the file) and input scale 1 (which they do not use).
+    /// - Throws: `ProbeError.invalidConfiguration` naming what is missing or wrong.
+    public func checked() throws -> ProbeConfiguration {
+        var c = self
+        if taskInputs {
+            guard let weights else { throw ProbeError.invalidConfiguration("task_inputs applies only with weights (the task a saved network was trained on)") }
+            do { c.steps = try ProbeSetup.task(of: try SavedModel.read(weights), file: weights).steps } catch {
+                throw ProbeError.invalidConfiguration("task_inputs needs a network saved by gatelab train (its task and length): \(error)")
+            }
+            c.inputScale = 1
+        }
+        return try c.validated()
+    }
+
+    /// This configuration checked as `init` checks one (a cell that resolves, sizes ≥ 1,
+    /// chrono with T > 2), the forget bias reset where the cell has no forget gate. A saved
+    /// network's cell is the file's (its text included), kept as recorded and not looked up:
+    /// the cell file it was trained from may be gone.
+    /// - Throws: `ProbeError.invalidConfiguration` naming what is missing or wrong.
+    public func validated() throws -> ProbeConfiguration {
+        guard !cell.isEmpty else { throw ProbeError.invalidConfiguration("no cell: set cell (or weights)") }
+        guard steps != 0 else { throw ProbeError.invalidConfiguration("no steps: set steps (the length T)") }
+        guard Double(steps) * Double(batch) * Double(max(inputSize, hiddenSize)) * Double(layers) <= Self.largestUnrolled else {
+            throw ProbeError.invalidConfiguration("sizes too large: steps × batch × max(input, hidden) × layers must be at most 5e8")
+        }
+        if weights != nil {
+            for (name, value) in [("steps", steps), ("hidden size", hiddenSize), ("input size", inputSize), ("batch", batch), ("layers", layers)]
+            where value < 1 {
+                throw ProbeError.invalidConfiguration("\(name) must be at least 1, got \(value)")
+            }
+            var c = self
+            (c.recurrentInit, c.biasInit, c.forgetBias) = (nil, nil, .pytorchDefault)
+            return c
+        }
+        var c = try ProbeConfiguration(cell: cell, steps: steps, hiddenSize: hiddenSize, inputSize: inputSize, batch: batch, layers: layers,
+                                       recurrentInit: recurrentInit, biasInit: biasInit, forgetBias: forgetBias, inputScale: inputScale,
+                                       seed: seed, summary: summary)
+        (c.weights, c.taskInputs, c.precision) = (weights, taskInputs, precision)
+        // The weights and their gradients: two copies, under the budget every command keeps.
+        do {
+            try RecurrentNetwork.checkFits(cell: try BuiltinCells.resolve(cell), named: cell, inputSize: inputSize, hiddenSize: hiddenSize,
+                                           layers: layers, copies: 2)
+        } catch let e as NetworkSizeError { throw ProbeError.invalidConfiguration(e.description) }
+        return c
+    }
+
+    /// The most numbers an unrolled probe may hold per sequence step and layer product
+    /// (steps × batch × max(input, hidden) × layers).
+    public static let largestUnrolled = 5e8
+
+    /// Whether the cell has a forget gate (so `forgetBias` applies); false for a cell that cannot be looked up.
+    public var hasForgetGate: Bool {
+        (try? BuiltinCells.resolve(cell))?.parameters(inputSize: 1, hiddenSize: 1).contains { $0.gate == "forget" } ?? false
+    }
     /// The initialization scheme this configuration asks for (chrono uses T as T_max).
     public var initialization: RecurrentNetwork.Initialization {
         var scheme = RecurrentNetwork.Initialization(recurrentWeights: recurrentInit, biases: biasInit)
@@ -126,38 +186,3 @@ public struct ProbeConfiguration: Sendable, Equatable {
     /// The bias initializer's name (`pytorch-default` when nil).
     public var biasInitName: String { biasInit?.description ?? "pytorch-default" }
 }
-
-/// The LSTM forget-gate bias: PyTorch's default draw, a constant, or chrono.
-public enum ForgetBiasSetting: Sendable, Equatable, CustomStringConvertible {
-    /// Leave b_if, b_hf as the bias initializer drew them (PyTorch: U(±1/√H)).
-    case pytorchDefault
-    /// b_if = value, b_hf = 0 (Gers et al. 2000; Jozefowicz et al. 2015 recommend 1).
-    case constant(Double)
-    /// Chrono initialization (Tallec & Ollivier 2018) with T_max = the probe's length T.
-    case chrono
-
-    /// `default`, a number such as `1` or `0.5`, or `chrono`.
-    public var description: String {
-        switch self {
-        case .pytorchDefault: return "default"
-        case .constant(let b): return formatNumber(b)
-        case .chrono: return "chrono"
-        }
-    }
-
-    /// Reads `default` (also `pytorch-default`), a finite number, or `chrono`.
-    /// - Throws: `ProbeError.invalidConfiguration` naming the accepted forms.
-    public init(parsing text: String) throws {
-        let t = text.trimmingCharacters(in: .whitespaces).lowercased()
-        switch t {
-        case "default", "pytorch-default": self = .pytorchDefault
-        case "chrono": self = .chrono
-        default:
-            guard let b = Double(t), b.isFinite else {
-                throw ProbeError.invalidConfiguration("unknown forget bias '\(text)'; use a number (e.g. 0 or 1), chrono, or default")
-            }
-            self = .constant(b)
-        }
-    }
-}
-

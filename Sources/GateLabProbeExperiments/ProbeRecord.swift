@@ -176,21 +176,23 @@ public struct ProbeRecord: Equatable, ExperimentRecord {
             let name = try d.decode(String.self, forKey: key)
             return name == "pytorch-default" ? nil : try Initializer(parsing: name, hiddenSize: hidden)
         }
-        configuration = try ProbeConfiguration(
-            cell: try d.decode(String.self, forKey: .cell), steps: try d.decode(Int.self, forKey: .steps), hiddenSize: hidden,
-            inputSize: try d.decode(Int.self, forKey: .inputSize), batch: try d.decode(Int.self, forKey: .batch),
-            layers: try d.decode(Int.self, forKey: .layers),
-            recurrentInit: try initializer(.recurrentInit), biasInit: try initializer(.biasInit),
-            forgetBias: try ForgetBiasSetting(parsing: try d.decode(String.self, forKey: .forgetBias)),
-            inputScale: try d.decode(Double.self, forKey: .inputScale), seed: try d.decode(UInt64.self, forKey: .seed),
-            summary: SummarySettings(fitMaxDistance: try d.decode(Int?.self, forKey: .fitMaxDistance),
-                                     jacobianSamples: try d.decode(Int.self, forKey: .jacobianSamples)))
+        var c = ProbeConfiguration.unset
+        c.cell = try d.decode(String.self, forKey: .cell)
+        (c.steps, c.hiddenSize) = (try d.decode(Int.self, forKey: .steps), hidden)
+        (c.inputSize, c.batch) = (try d.decode(Int.self, forKey: .inputSize), try d.decode(Int.self, forKey: .batch))
+        c.layers = try d.decode(Int.self, forKey: .layers)
+        (c.recurrentInit, c.biasInit) = (try initializer(.recurrentInit), try initializer(.biasInit))
+        c.forgetBias = try ForgetBiasSetting(parsing: try d.decode(String.self, forKey: .forgetBias))
+        (c.inputScale, c.seed) = (try d.decode(Double.self, forKey: .inputScale), try d.decode(UInt64.self, forKey: .seed))
+        c.summary = SummarySettings(fitMaxDistance: try d.decode(Int?.self, forKey: .fitMaxDistance),
+                                    jacobianSamples: try d.decode(Int.self, forKey: .jacobianSamples))
+        c.weights = try d.decodeIfPresent(String.self, forKey: .weights)
+        c.taskInputs = try d.decodeIfPresent(Bool.self, forKey: .taskInputs) ?? false
+        c.precision = try d.decodeIfPresent(Precision.self, forKey: .precision) ?? .f64
+        configuration = try c.validated()
         recordFormat = try d.decodeIfPresent(Int.self, forKey: .recordFormat)
         inputs = try d.decodeIfPresent([String: String].self, forKey: .inputs)
         cellName = try d.decodeIfPresent(String.self, forKey: .cellName)
-        configuration.weights = try d.decodeIfPresent(String.self, forKey: .weights)
-        configuration.taskInputs = try d.decodeIfPresent(Bool.self, forKey: .taskInputs) ?? false
-        configuration.precision = try d.decodeIfPresent(Precision.self, forKey: .precision) ?? .f64
         if let log10H = try d.decodeIfPresent([Double].self, forKey: .f32CarriedH) {
             carried = CarriedGradient(log10H: log10H, zeroDistance: try d.decode(Int?.self, forKey: .f32ZeroDistance),
                                       subnormalDistance: try d.decode(Int?.self, forKey: .f32SubnormalDistance))

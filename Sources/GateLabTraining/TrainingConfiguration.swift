@@ -57,6 +57,17 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     /// with T_max = the task's steps, instead of `forgetBias`; nil (not written in records,
     /// so older records keep their bytes) or true.
     public var chrono: Bool?
+    /// `forgetBias` and `chrono` (the records' two keys) as the `forget_bias` setting reads them.
+    public var forgetBiasSetting: ForgetBiasSetting {
+        get { chrono == true ? .chrono : forgetBias.map { .constant($0) } ?? .pytorchDefault }
+        set {
+            switch newValue {
+            case .pytorchDefault: (forgetBias, chrono) = (nil, nil)
+            case .chrono: (forgetBias, chrono) = (nil, true)
+            case .constant(let b): (forgetBias, chrono) = (b, nil)
+            }
+        }
+    }
     /// Gradient profiles over time steps are recorded at update 0 and every this many updates
     /// (and at the end); 0: only at 0 and at the end.
     public var profileEvery = 1000

@@ -1,4 +1,5 @@
 import GateLabAutodiff
+import GateLabCellLanguage
 import GateLabCells
 import GateLabExperiments
 import GateLabSupport
@@ -27,7 +28,9 @@ public enum TrainingSettings {
             } else if name.hasSuffix(".cell") || name.contains("/") {
                 name = try context.path(name)   // a file's path keeps its case
             }
-            do { _ = try BuiltinCells.resolve(name) } catch { throw SettingProblem("\(error)") }
+            do { _ = try BuiltinCells.resolve(name) }
+            catch let e as UnknownCellError { throw SettingProblem(e.message) }
+            catch { throw SettingProblem("\(error)") }
             c.cell = name
         },
         .integer("steps", aliases: ["length"], flag: "--length", help: "The task's length parameter T.", least: 1, \.length),
@@ -58,22 +61,8 @@ public enum TrainingSettings {
         },
         Setting("forget_bias", flag: "--forget-bias",
                 help: "Forget-gate bias (cells with a forget gate): a number, chrono (Tallec & Ollivier 2018, T_max = the task's steps) or default (PyTorch's U(±1/√H)).",
-                current: { $0.chrono == true ? "chrono" : $0.forgetBias.map(idNumber) ?? "default" }) { v, c, _ in
-            switch v {
-            case .string(let text):
-                switch text.lowercased() {
-                case "default": (c.forgetBias, c.chrono) = (nil, nil)
-                case "chrono": (c.forgetBias, c.chrono) = (nil, true)
-                default:
-                    // The command line gives numbers as text too.
-                    guard let b = Double(text), b.isFinite else { throw SettingProblem("expected a number, \"chrono\" or \"default\", got '\(text)'") }
-                    (c.forgetBias, c.chrono) = (b, nil)
-                }
-            default:
-                let b = try v.number()
-                guard b.isFinite else { throw SettingProblem("must be finite, got \(formatNumber(b))") }
-                (c.forgetBias, c.chrono) = (b, nil)
-            }
+                current: { $0.forgetBiasSetting.description }) { v, c, _ in
+            c.forgetBiasSetting = try ForgetBiasSetting(v)
         },
         // Absent means none: records without noise keep their bytes.
         Setting("input_noise", flag: "--input-noise",

@@ -248,7 +248,7 @@ struct CommandLineTests {
             .write(toFile: scratch.path + "/x.toml", atomically: true, encoding: .utf8)
         let r = try GateLabBinary.run(["run", "x.toml"], in: scratch.path)
         #expect(r.status == 2)
-        #expect(r.err == "error: x.toml:8: grid[2].cell: unknown cell 'gruu'; valid cells: rnn, lstm, gru, gru_reset_before, or the path of a .cell file\n")
+        #expect(r.err == "error: x.toml:8: grid[2].cell: unknown cell 'gruu' (did you mean 'gru'?); valid cells: rnn, lstm, gru, gru_reset_before, or the path of a .cell file\n")
         #expect(!FileManager.default.fileExists(atPath: scratch.path + "/Notes"), "nothing may be written")
     }
 }

@@ -55,7 +55,7 @@ struct ExperimentFileTests {
     /// Each bad input: the file, the line, the key path, and what is wrong, in one line.
     @Test(arguments: [
         ("name = \"x\"\nkind = \"probe\"\n[defaults]\nsteps = 10\n[[grid]]\ncell = \"lsmt\"\n",
-         "bad.toml:6: grid[1].cell: unknown cell 'lsmt'; valid cells: rnn, lstm, gru, gru_reset_before"),
+         "bad.toml:6: grid[1].cell: unknown cell 'lsmt' (did you mean 'lstm'?); valid cells: rnn, lstm, gru, gru_reset_before"),
         ("name = \"x\"\nkind = \"probe\"\n[defaults]\nsteps = 10\nstepz = 3\n[[grid]]\ncell = \"rnn\"\n",
          "bad.toml:5: defaults.stepz: unknown key 'stepz'"),
         ("name = \"x\"\nkind = \"probe\"\nstep = 10\n",
@@ -69,11 +69,11 @@ struct ExperimentFileTests {
         ("name = \"x\"\nkind = \"probe\"\n[defaults]\nsteps = 10\nseeds = []\n[[grid]]\ncell = \"rnn\"\n",
          "bad.toml:5: defaults.seeds: empty list"),
         ("name = \"x\"\nkind = \"probe\"\n[defaults]\nsteps = 10\nseeds = 0\n[[grid]]\ncell = \"rnn\"\n",
-         "bad.toml:5: defaults.seeds: 0 seeds"),
+         "bad.toml:5: defaults.seeds: must be between 1 and 100000, got 0"),
         ("name = \"x\"\nkind = \"probe\"\n[defaults]\nsteps = 10\n",
          "bad.toml: grid: no [[grid]] block: the grid is empty"),
         ("name = \"x\"\nkind = \"probe\"\n[defaults]\nsteps = [\n  10,\n  0,\n]\n[[grid]]\ncell = \"rnn\"\n",
-         "bad.toml:4: defaults.steps[2]: must be between 1 and 1000000, got 0"),
+         "bad.toml:4: defaults.steps[2]: must be a positive integer, got 0"),
         ("name = \"x\"\nkind = \"train\"\n", "bad.toml:2: kind: unknown kind 'train'"),
         ("kind = \"probe\"\n", "bad.toml: name: missing"),
         ("name = \"x\" kind = \"probe\"\n", "bad.toml:1: not valid TOML"),
@@ -89,7 +89,7 @@ struct ExperimentFileTests {
          "bad.toml:5: defaults.input_scale: expected a number, got a string"),
         ("name = \"../up\"\nkind = \"probe\"\n", "bad.toml:1: name: '../up' is not a usable folder name"),
         ("name = \"x\"\nkind = \"probe\"\n[defaults]\nsteps = 10\n[[grid]]\ncell = \"rnn\"\nprecision = \"single\"\n",
-         "bad.toml:7: grid[1].precision: unknown precision 'single'; use \"f64\" or \"f32\""),
+         "bad.toml:7: grid[1].precision: unknown precision 'single'; valid: f32, f64"),
         ("name = \"x\"\nkind = \"probe\"\n[defaults]\nsteps = 10\nprecision = 32\n[[grid]]\ncell = \"rnn\"\n",
          "bad.toml:5: defaults.precision: expected a string, got an integer"),
         // A key-like line inside a multi-line string is not where the key is.

@@ -1,6 +1,7 @@
 import GateLabCells
 import Foundation
 import GateLabGSL
+import GateLabExperiments
 import Testing
 @testable import GateLabProbe
 @testable import GateLabProbeExperiments
@@ -101,7 +102,7 @@ struct ProbeRecordTests {
         }
         #expect(throws: ProbeError.self) { try ProbeConfiguration(cell: "rnn", steps: 0) }
         #expect(throws: ProbeError.self) { try ProbeConfiguration(cell: "lstm", steps: 2, forgetBias: .chrono) }
-        #expect(throws: ProbeError.self) { try ForgetBiasSetting(parsing: "lots") }
+        #expect(throws: SettingProblem.self) { try ForgetBiasSetting(parsing: "lots") }
         #expect((try? ForgetBiasSetting(parsing: "1")) == .constant(1))
         #expect((try? ForgetBiasSetting(parsing: "Chrono")) == .chrono)
     }

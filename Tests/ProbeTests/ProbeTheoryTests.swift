@@ -2,6 +2,7 @@ import GateLabAutodiff
 import GateLabCells
 import Foundation
 import GateLabGSL
+import GateLabExperiments
 import Testing
 @testable import GateLabProbe
 @testable import GateLabProbeExperiments

@@ -99,7 +99,7 @@ struct TaskInputGridTests {
         #expect(!(try ProbeKind.run(e.points[0], experiment: "saved", version: "test")).jsonLine.contains("task_inputs"))
         // A file without a task cannot be probed on task inputs.
         let noTask = source.replacingOccurrences(of: "gatelab-gru.json", with: "pytorch-gru.npz")
-        #expect { try ProbeExperiment(source: noTask, file: file) } throws: { "\($0)".contains("records no task") }
+        #expect { try ProbeExperiment(source: noTask, file: file) } throws: { "\($0)".contains("task_inputs needs a network saved by gatelab train") }
     }
 }
 
