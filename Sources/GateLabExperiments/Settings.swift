@@ -97,7 +97,8 @@ public struct SettingContext {
 
 /// One setting of an experiment kind, declared once: its key (in experiment files and in the
 /// records, which store the configuration it sets), its command-line flag and help, how a value
-/// is checked and where it lands in the kind's configuration. Its default is the
+/// is read and where it lands in the kind's configuration, and the check of what landed there,
+/// which a configuration built in code passes too (`SettingsTable.validate`). Its default is the
 /// configuration's own (`current` of a fresh configuration), shown in the help.
 public struct Setting<Configuration> {
     /// The key in experiment files.
@@ -108,8 +109,10 @@ public struct Setting<Configuration> {
     public let flag: String
     /// One sentence for `--help` and the notes.
     public let help: String
-    /// Checks `value` and stores it in the configuration.
+    /// Reads `value` (refusing what cannot be read) and stores it in the configuration.
     public let read: (SettingValue, inout Configuration, SettingContext) throws -> Void
+    /// Checks the value stored in a configuration (nil: `read` refuses every bad value itself).
+    public let check: ((Configuration) throws -> Void)?
     /// The configuration's value of this setting, as text (its default when the configuration is fresh).
     public let current: (Configuration) -> String
 
@@ -120,10 +123,18 @@ public struct Setting<Configuration> {
     ///   - flag: The command-line flag.
     ///   - help: What it is, for `--help`.
     ///   - current: The configuration's value as text.
-    ///   - read: Checks a value (throwing `SettingProblem`) and stores it.
+    ///   - check: Checks the stored value (throwing `SettingProblem`); run after every `read`.
+    ///   - read: Reads a value (throwing `SettingProblem`) and stores it.
     public init(_ key: String, aliases: [String] = [], flag: String, help: String, current: @escaping (Configuration) -> String,
+                check: ((Configuration) throws -> Void)? = nil,
                 read: @escaping (SettingValue, inout Configuration, SettingContext) throws -> Void) {
-        (self.key, self.aliases, self.flag, self.help, self.current, self.read) = (key, aliases, flag, help, current, read)
+        (self.key, self.aliases, self.flag, self.help, self.current, self.check, self.read) = (key, aliases, flag, help, current, check, read)
+    }
+
+    /// Reads `value` into `configuration` and checks what landed.
+    public func apply(_ value: SettingValue, to configuration: inout Configuration, context: SettingContext) throws {
+        try read(value, &configuration, context)
+        try check?(configuration)
     }
 }
 
@@ -168,7 +179,15 @@ public struct SettingsTable<Configuration> {
     ///   undeclared key (callers check keys first).
     public func set(_ key: String, _ value: SettingValue, in configuration: inout Configuration, context: SettingContext) throws {
         guard let s = setting(key: key) else { preconditionFailure("no setting has the key \(key)") }
-        try s.read(value, &configuration, context)
+        try s.apply(value, to: &configuration, context: context)
+    }
+
+    /// Checks every setting's value in `configuration` (one built in code, or read elsewhere).
+    /// - Throws: `SettingProblem` whose message starts with the key (`momentum: must be …`).
+    public func validate(_ configuration: Configuration) throws {
+        for s in settings {
+            do { try s.check?(configuration) } catch let p as SettingProblem { throw SettingProblem("\(s.key): \(p.message)") }
+        }
     }
 
     /// The configuration of the command line's typed options, over the defaults: each given
@@ -178,7 +197,7 @@ public struct SettingsTable<Configuration> {
         var c = base
         for s in settings {
             guard let value = given[s.flag] else { continue }
-            do { try s.read(value, &c, .commandLine) } catch let p as SettingProblem { throw SettingProblem("\(s.flag): \(p.message)") }
+            do { try s.apply(value, to: &c, context: .commandLine) } catch let p as SettingProblem { throw SettingProblem("\(s.flag): \(p.message)") }
         }
         return c
     }
@@ -202,7 +221,7 @@ public struct SettingsTable<Configuration> {
                 for (v, p) in values {
                     var d = c
                     do {
-                        try s.read(try SettingValue(toml: v), &d, SettingContext(path: { try r.cellPath($0, at: p) }))
+                        try s.apply(try SettingValue(toml: v), to: &d, context: SettingContext(path: { try r.cellPath($0, at: p) }))
                     } catch let problem as SettingProblem {
                         throw r.error(p, problem.message)
                     }
@@ -223,16 +242,17 @@ public struct SettingsTable<Configuration> {
 }
 
 extension Setting {
-    /// An integer setting of at least `least`, stored by `store`.
+    /// An integer setting from `least` to `most`, stored at `keyPath`.
     public static func integer(_ key: String, aliases: [String] = [], flag: String, help: String, least: Int, most: Int = .max,
                                _ keyPath: WritableKeyPath<Configuration, Int>) -> Setting {
-        Setting(key, aliases: aliases, flag: flag, help: help, current: { String($0[keyPath: keyPath]) }) { v, c, _ in
-            let n = try v.int()
+        Setting(key, aliases: aliases, flag: flag, help: help, current: { String($0[keyPath: keyPath]) }, check: { c in
+            let n = c[keyPath: keyPath]
             guard n >= least else {
                 throw SettingProblem(least == 1 ? "must be a positive integer, got \(n)" : "must be an integer ≥ \(least), got \(n)")
             }
             guard n <= most else { throw SettingProblem("must be at most \(most), got \(n)") }
-            c[keyPath: keyPath] = n
+        }) { v, c, _ in
+            c[keyPath: keyPath] = try v.int()
         }
     }
 

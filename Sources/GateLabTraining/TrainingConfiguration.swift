@@ -125,30 +125,11 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     /// Checks ranges and names.
     /// - Throws: `TrainingError.badConfiguration` naming the first bad value.
     public func validate() throws {
-        func require(_ ok: Bool, _ message: String) throws { if !ok { throw TrainingError.badConfiguration(message) } }
-        try require(Tasks.names.contains(task) || (try? Tasks.make(task, length: length)) != nil,
-                    "unknown task '\(task)'\(didYouMean(task.lowercased(), among: Tasks.names)); valid tasks: \(Tasks.names.joined(separator: ", "))")
-        _ = try Tasks.make(task, length: length)
-        do { _ = try BuiltinCells.resolve(cell) }   // a built-in name or a cell file
-        catch { throw TrainingError.badConfiguration("\(error)") }
-        try require(hidden >= 1, "hidden must be ≥ 1, got \(hidden)")
-        try require(layers >= 1, "layers must be ≥ 1, got \(layers)")
-        try require(batch >= 1, "batch must be ≥ 1, got \(batch)")
-        try require(updates >= 0, "updates must be ≥ 0, got \(updates)")
-        try require(evalEvery >= 1, "eval-every must be ≥ 1, got \(evalEvery)")
-        try require(evalSize >= 1, "eval-size must be ≥ 1, got \(evalSize)")
-        try require(learningRate.isFinite && learningRate > 0, "learning rate must be a positive number, got \(learningRate)")
-        try require(momentum.isFinite && (0..<1).contains(momentum), "momentum must be in [0, 1), got \(momentum)")
-        if let clip { try require(clip.isFinite && clip > 0, "clip must be a positive number, got \(clip)") }
-        if let forgetBias { try require(forgetBias.isFinite, "forget bias must be finite, got \(forgetBias)") }
-        if let inputNoise { try require(inputNoise.isFinite && inputNoise >= 0, "input noise must be a finite number ≥ 0, got \(inputNoise)") }
-        try require(profileEvery >= 0, "profile-every must be ≥ 0, got \(profileEvery)")
-        try require((1...(1 << 30)).contains(memoryBudgetMB), "memory budget must be between 1 MB and \(1 << 30) MB, got \(memoryBudgetMB)")
-        switch schedule {
-        case .constant: break
-        case let .step(every, factor):
-            try require(every >= 1 && factor.isFinite && factor > 0, "step schedule needs every ≥ 1 and a positive factor")
-        case .cosine(let n): try require(n >= 1, "cosine schedule needs ≥ 1 update")
+        // Each setting's own check (its row of `TrainingSettings`), then what joins settings.
+        do { try TrainingSettings.table.validate(self) } catch let p as SettingProblem { throw TrainingError.badConfiguration(p.message) }
+        _ = try Tasks.make(task, length: length)   // the task at this length
+        guard (1...(1 << 30)).contains(memoryBudgetMB) else {
+            throw TrainingError.badConfiguration("memory budget must be between 1 MB and \(1 << 30) MB, got \(memoryBudgetMB)")
         }
     }
 }

@@ -207,10 +207,37 @@ import Testing
         #expect(record.trainLoss.count == record.updates && record.gradientNorm.count == record.updates)
     }
 
+    /// A configuration built in code is checked by the same rows as a file's or the command
+    /// line's values, with the same messages after the key.
+    @Test func codeBuiltConfigurationsPassTheSettingsRows() throws {
+        let cases: [(String, (inout TrainingConfiguration) -> Void)] = [
+            ("momentum: must be in [0, 1), got 1.5", { $0.momentum = 1.5 }),
+            ("lr: must be a positive number, got 0", { $0.learningRate = 0 }),
+            ("hidden: must be a positive integer, got 0", { $0.hidden = 0 }),
+            ("updates: must be an integer ≥ 0, got -1", { $0.updates = -1 }),
+            ("clip: must be a finite number ≥ 0 (0: no clipping), got -1", { $0.clip = -1 }),
+            ("forget_bias: must be finite, got nan", { $0.forgetBias = .nan }),
+            ("input_noise: must be a finite number ≥ 0 (the noise's standard deviation), got inf", { $0.inputNoise = .infinity }),
+            ("seeds: a seed must be between 0 and 4294967295, got 4294967296", { $0.seed = 1 << 32 }),
+            ("schedule: a step schedule needs EVERY ≥ 1 and a positive FACTOR, got step:0:0.5", { $0.schedule = .step(every: 0, factor: 0.5) }),
+        ]
+        for (message, spoil) in cases {
+            var c = TrainingConfiguration()
+            spoil(&c)
+            #expect(throws: TrainingError.badConfiguration(message)) { try c.validate() }
+        }
+        try TrainingConfiguration().validate()
+        // The same row refuses the same value read from text, with the same message.
+        var c = TrainingConfiguration()
+        #expect(throws: SettingProblem("must be in [0, 1), got 1.5")) {
+            try TrainingSettings.table.set("momentum", .number(1.5), in: &c, context: .commandLine)
+        }
+    }
+
     @Test func badSettingsAreRefusedWithAMessage() {
         var c = TrainingConfiguration()
         c.cell = "nope"
-        #expect(throws: TrainingError.badConfiguration("unknown cell 'nope'; valid cells: rnn, lstm, gru, gru_reset_before, or the path of a .cell file")) { try c.validate() }
+        #expect(throws: TrainingError.badConfiguration("cell: unknown cell 'nope'; valid cells: rnn, lstm, gru, gru_reset_before, or the path of a .cell file")) { try c.validate() }
         c = TrainingConfiguration(); c.learningRate = -1
         #expect(throws: TrainingError.self) { try c.validate() }
         c = TrainingConfiguration(); c.task = "sorting"
