@@ -44,12 +44,12 @@ final class FullGradient {
     /// The recurrent layer's weights from the flat weights.
     private let parameters: ([Double]) -> [String: Tensor]
     /// Adds −∂L/∂(the recurrent layer's weights), given by name, into the flat descent.
-    private let scatter: ([String: Tensor], inout [Double]) -> Void
+    private let scatter: ([String: Tensor], UnsafeMutableBufferPointer<Double>) -> Void
     private let units: OutputUnits
     private var unrolled: [Int: UnrolledOf<Double>] = [:]
 
     private init(network: RecurrentNetwork, parameters: @escaping ([Double]) -> [String: Tensor],
-                 scatter: @escaping ([String: Tensor], inout [Double]) -> Void, units: OutputUnits) {
+                 scatter: @escaping ([String: Tensor], UnsafeMutableBufferPointer<Double>) -> Void, units: OutputUnits) {
         (self.network, self.parameters, self.scatter, self.units) = (network, parameters, scatter, units)
     }
 
@@ -157,9 +157,7 @@ final class FullGradient {
             }
             return dh
         })
-        var flat = Array(descent)
-        scatter(gradients.weights[0], &flat)
-        for i in descent.indices { descent[i] = flat[i] }
+        scatter(gradients.weights[0], descent)
         return outcome
     }
 }
@@ -167,7 +165,7 @@ final class FullGradient {
 extension Architecture {
     /// Adds −∂L/∂w, given for the cell file's parameters by name (`cellParameters`' names),
     /// into `descent` in this layout. A bias the network lacks (zero in the file) is dropped.
-    func addDescent(_ gradients: [String: Tensor], to descent: inout [Double]) {
+    func addDescent(_ gradients: [String: Tensor], to descent: UnsafeMutableBufferPointer<Double>) {
         let (I, C, B) = (inputs, cells, blocks)
         func scatter(_ name: String, _ offset: (Int) -> Int, _ start: Int, _ sources: [Int]) {
             guard let g = gradients[name] else { return }   // b_c: not in the 2000 file (the CERG cells have no bias)

@@ -57,7 +57,7 @@ public struct TanhRNNControl: Codable, Equatable, Sendable {
 
     /// Adds −∂L/∂w, given for the built-in tanh RNN's parameters by name, into `descent` in
     /// this layout (`b_hh`, which the control does not have, is dropped).
-    func addDescent(_ gradients: [String: Tensor], to descent: inout [Double]) {
+    func addDescent(_ gradients: [String: Tensor], to descent: UnsafeMutableBufferPointer<Double>) {
         let (I, H) = (inputs, hidden)
         for r in 0..<H {
             if let g = gradients["W_ih"] { for i in 0..<I { descent[r * rowW + 1 + i] -= g[r, i] } }
