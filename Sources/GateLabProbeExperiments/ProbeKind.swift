@@ -78,8 +78,13 @@ public enum ProbeKind: ExperimentKind {
         }
         let onTaskOnly = axes["task_inputs"]?.allSatisfy { $0.0.bool == true } == true
         guard axes["steps"] != nil || onTaskOnly else { throw r.error(path, "no steps: set steps (the length T) in this block or in [defaults]") }
-        var out = [GridPoint](), seen = Set<String>()
+        var out = [GridPoint](), seen = Set<String>(), given = Set<String>()
         for c in try ProbeSettings.table.product(axes, base: .unset, path: path, reader: r) {
+            // Two values of one list that mean the same (1 and "1") would be one point twice.
+            let raw = GridPoint.key(c, cell: c.cell, includeSeed: true)
+            guard given.insert(c.cell + "\u{0}" + raw).inserted else {
+                throw r.error(path, "two values of one list give the same point (\(raw)); list each once")
+            }
             if block["forget_bias"] != nil, c.forgetBias != .pytorchDefault, !c.hasForgetGate {
                 throw r.error(place("forget_bias")!, "forget_bias applies only to cells with a forget gate (lstm), not to '\(c.cell)'")
             }
