@@ -15,6 +15,11 @@ import GateLabGSL
 ///
 /// A unit without a bias weight simply starts reading its source vector at index 1, so the
 /// weight count is exactly the paper's.
+///
+/// Exps. 2a/2b's net (`connectivityB`, Table 10's row "2a, 2b") differs: its blocks have an input
+/// gate and no output gate, g is the logistic f ∈ [0, 1] and h the identity, so y^c = s_c; its
+/// cells and input gates read z(t) = [1, x(t)] only (connectivity B: each layer is fed by the
+/// layers below; the CEC is the only recurrence), and its outputs read o(t) = [1, y^c(t), x(t)].
 public struct Architecture: Codable, Equatable, Hashable, Sendable {
     /// Number of input units.
     public var inputs: Int
@@ -37,11 +42,15 @@ public struct Architecture: Codable, Equatable, Hashable, Sendable {
     public var gateBias: Bool
     /// Whether output units have a bias weight.
     public var outputBias: Bool
+    /// Exps. 2a/2b's net: connectivity B (cells and input gates read only the inputs, outputs
+    /// read the inputs and the cells), no output gates ("no og"), g logistic ("g1"), h the
+    /// identity ("id"). nil (false) in every other network, whose records do not hold the key.
+    public var connectivityB: Bool? = nil
 
     enum CodingKeys: String, CodingKey {
         case inputs, blocks, cellsPerBlock = "cells_per_block", outputs, forgetGates = "forget_gates"
         case gatesFeedUnits = "gates_feed_units", outputShortcuts = "output_shortcuts", cellBias = "cell_bias"
-        case gateBias = "gate_bias", outputBias = "output_bias"
+        case gateBias = "gate_bias", outputBias = "output_bias", connectivityB = "connectivity_b"
     }
 
     /// The bias sets of Table 10.
@@ -72,6 +81,26 @@ public struct Architecture: Codable, Equatable, Hashable, Sendable {
                      outputBias: biases == .all)
     }
 
+    /// Exps. 2a/2b's net (§5.2, Table 10 row "2a, 2b"): the paper's RTRL net for the task — one
+    /// self-recurrent hidden unit and non-recurrent output units, "each layer connected to all
+    /// layers below" — with the hidden unit replaced by one memory cell with an input gate and
+    /// no output gate; no biases ("bias: none"); g logistic, h the identity. Weights: the cell
+    /// and its input gate read the inputs (2 × inputs), each output unit the inputs and the cell
+    /// (outputs × (inputs + 1)): 2 · 101 + 101 · 102 = 10 504 at p = 100, Table 10's count.
+    /// - Parameters:
+    ///   - inputs: Input units (p + 1).
+    ///   - outputs: Output units (p + 1).
+    public static func hochreiter1997LayeredB(inputs: Int, outputs: Int) -> Architecture {
+        Architecture(inputs: inputs, blocks: 1, cellsPerBlock: 1, outputs: outputs, forgetGates: false,
+                     gatesFeedUnits: false, outputShortcuts: true, cellBias: false, gateBias: false,
+                     outputBias: false, connectivityB: true)
+    }
+
+    /// Whether this is Exps. 2a/2b's net (`connectivityB`).
+    public var isConnectivityB: Bool { connectivityB == true }
+    /// Whether each block has an output gate (all networks but Exps. 2a/2b's).
+    public var hasOutputGates: Bool { !isConnectivityB }
+
     /// The CERG network of Gers et al. 2000 (gers2000.md §2): 7 inputs, 4 blocks × 2 cells,
     /// 7 outputs; gates and outputs biased, cells not; gates read inputs and cells only; outputs
     /// read cells and inputs. 424 weights with forget gates; 360 without (`forgetGates: false`,
@@ -84,10 +113,12 @@ public struct Architecture: Codable, Equatable, Hashable, Sendable {
 
     /// Number of memory cells, C·S.
     public var cells: Int { blocks * cellsPerBlock }
-    /// Gates per block: 2, or 3 with a forget gate.
-    public var gatesPerBlock: Int { forgetGates ? 3 : 2 }
+    /// Gates per block: 2, or 3 with a forget gate; 1 (the input gate) in Exps. 2a/2b's net.
+    public var gatesPerBlock: Int { isConnectivityB ? 1 : forgetGates ? 3 : 2 }
     /// Length of the source vector z of gates and cells (bias slot included).
-    public var sourceCount: Int { 1 + inputs + cells + (gatesFeedUnits ? blocks * gatesPerBlock : 0) }
+    public var sourceCount: Int {
+        isConnectivityB ? 1 + inputs : 1 + inputs + cells + (gatesFeedUnits ? blocks * gatesPerBlock : 0)
+    }
     /// Length of the source vector o of the output units (bias slot included).
     public var outputSourceCount: Int { 1 + cells + (outputShortcuts ? inputs : 0) }
 
@@ -112,7 +143,8 @@ public struct Architecture: Codable, Equatable, Hashable, Sendable {
     public func cellOffset(_ c: Int) -> Int { c * cellRow }
     /// Offset of block j's input-gate row.
     public func inputGateOffset(_ j: Int) -> Int { cells * cellRow + j * gateRow }
-    /// Offset of block j's output-gate row.
+    /// Offset of block j's output-gate row (in Exps. 2a/2b's net, which has none, the first
+    /// output unit's).
     public func outputGateOffset(_ j: Int) -> Int { cells * cellRow + (blocks + j) * gateRow }
     /// Offset of block j's forget-gate row (only with forget gates).
     public func forgetGateOffset(_ j: Int) -> Int { cells * cellRow + (2 * blocks + j) * gateRow }
@@ -131,7 +163,7 @@ public struct Architecture: Codable, Equatable, Hashable, Sendable {
         guard gateBias else { return nil }
         switch kind {
         case 0: return inputGateOffset(j)
-        case 1: return outputGateOffset(j)
+        case 1: return hasOutputGates ? outputGateOffset(j) : nil
         default: return forgetGates ? forgetGateOffset(j) : nil
         }
     }

@@ -55,8 +55,13 @@ final class FullGradient {
 
     /// The full gradient of a paper network.
     /// - Throws: `ReproductionError.unsupported` for a state decay d ≠ 1 (the cell files have
-    ///   none); `CellFileError` if the built-in text does not compile.
+    ///   none) or Exps. 2a/2b's net (no output gate, g logistic, h the identity: no cell file
+    ///   writes it); `CellFileError` if the built-in text does not compile.
     convenience init(architecture a: Architecture, stateDecay: Double) throws {
+        guard !a.isConnectivityB else {
+            throw ReproductionError.unsupported("the full gradient runs through \(a.cellFileName), which has output gates, g in [−2, 2] and h in [−1, 1]; "
+                                                + "Exps. 2a/2b's net (no output gate, g logistic, h the identity) trains with the truncated gradient")
+        }
         guard stateDecay == 1 else {
             throw ReproductionError.unsupported("the full gradient runs through \(a.cellFileName), which has no state decay; "
                                                 + "a network with d = \(stateDecay) trains with the truncated gradient")
@@ -113,8 +118,12 @@ final class FullGradient {
             for c in 0..<H { o[1 + c] = h[c] }
             if units.readsInputs { for i in 0..<I { o[1 + H + i] = sequence.inputs[t * I + i] } }
         }
+        // Judged against the noise-free targets where the targets are noisy (Exp. 3c); learning
+        // follows the targets.
+        let judged = sequence.expected ?? sequence.targets
+        let lastTarget = sequence.hasTarget.lastIndex(of: true) ?? -1
         y.withUnsafeMutableBufferPointer { yb in
-            sequence.targets.withUnsafeBufferPointer { tb in
+            judged.withUnsafeBufferPointer { tb in
                 sequence.legal.withUnsafeBufferPointer { lb in
                     for t in 0..<sequence.length where sequence.hasTarget[t] {
                         let h = u.output(step: t).scalars
@@ -126,13 +135,14 @@ final class FullGradient {
                             for m in units.start..<units.sourceCount { net += w[row + m - units.start] * o[m] }
                             let yk = 1 / (1 + exp(-net))
                             yb[t * K + k] = yk
-                            let e = sequence.targets[t * K + k] - yk
+                            let e = judged[t * K + k] - yk
                             e2 += e * e
                         }
                         outcome.finalError = e2
                         outcome.squaredErrorSum += e2
                         outcome.targetSteps += 1
-                        if !rule.holds(yb.baseAddress! + t * K, tb.baseAddress! + t * K, lb.isEmpty ? nil : lb.baseAddress! + t * K, K) {
+                        if rule.judges(step: t, lastTargetStep: lastTarget),
+                           !rule.holds(yb.baseAddress! + t * K, tb.baseAddress! + t * K, lb.isEmpty ? nil : lb.baseAddress! + t * K, K) {
                             outcome.correct = false
                         }
                     }

@@ -57,8 +57,12 @@ extension Architecture {
 
     /// The cell file's network (one layer of `cell`, C units) holding the weights `w`.
     /// - Throws: `ReproductionError.unsupported` when `cell` asks for a parameter the mapping
-    ///   does not give or gives another shape (a cell file that is not this network's).
+    ///   does not give or gives another shape (a cell file that is not this network's), and for
+    ///   Exps. 2a/2b's net, which no cell file writes.
     public func network(cell: LanguageCell, weights w: [Double]) throws -> RecurrentNetwork {
+        guard !isConnectivityB else {
+            throw ReproductionError.unsupported("Exps. 2a/2b's net (no output gate, g logistic, h the identity, connectivity B) has no cell file")
+        }
         var network = RecurrentNetwork(cell: cell, inputSize: inputs, hiddenSize: cells)
         let given = cellParameters(w)
         for spec in network.specs(layer: 0) {

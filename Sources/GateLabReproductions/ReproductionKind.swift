@@ -80,7 +80,9 @@ public enum ReproductionKind: ExperimentKind {
         switch p.task {
         case .embeddedReber, .continualReber: length = 12
         case .distractor(let q, _): length = Double(q + 13)
-        case .twoSequence(let T, _), .adding(let T), .multiplication(let T): length = 1.05 * Double(T)
+        case .twoSequence(let T, _), .twoSequenceNoisyInformation(let T, _), .twoSequenceNoisyTargets(let T, _),
+             .adding(let T), .multiplication(let T): length = 1.05 * Double(T)
+        case .longLag(let p), .longLagRandomMiddle(let p): length = Double(p)
         case .temporalOrder4, .temporalOrder8: length = 105
         }
         return length * Double(p.budget) * Double(p.architecture.weightCount)

@@ -50,6 +50,10 @@ public struct Trial: Codable {
     var buffer: TaskSequence
     var lastMeanStreamLength: Double?
     var lastTestStreamLengths: [Int] = []
+    // Exps. 2a/2b's sequential construction (`ErrorStall`), while the cells are still to be
+    // added: the summed training error of the current block, and the previous block's mean.
+    var stallBlockError: Double?
+    var stallPreviousMean: Double?
     /// The engine's full gradient for this trial's network, built when first needed (not part
     /// of the trial's state).
     var fullGradient: FullGradient?
@@ -59,7 +63,7 @@ public struct Trial: Codable {
     enum CodingKeys: String, CodingKey {
         case preset, variant, seed, parameters, random, network, sequences, trainingSteps, finished, solved, milestones, curve
         case recentCorrect, recentError, ringNext, ringFilled, recentWrong, successiveCorrect, nextNSeq, st1Reached
-        case trainingSet, testSet, buffer, lastMeanStreamLength, lastTestStreamLengths
+        case trainingSet, testSet, buffer, lastMeanStreamLength, lastTestStreamLengths, stallBlockError, stallPreviousMean
     }
 
     /// Starts a trial: draws the initial weights and the fixed data sets.
@@ -97,9 +101,15 @@ public struct Trial: Codable {
             network = .tanhRNN(TanhRNNControl(inputs: a.inputs, hidden: hidden, outputs: a.outputs,
                                        weights: rng.uniformArray(count: count, low: -p.initialisation.range, high: p.initialisation.range)))
         } else {
-            network = .lstm(TruncatedRTRL(architecture: p.architecture,
-                                          weights: p.initialisation.weights(for: p.architecture, using: rng),
-                                          stateDecay: p.stateDecay))
+            var lstm = TruncatedRTRL(architecture: p.architecture, weights: p.initialisation.weights(for: p.architecture, using: rng),
+                                     stateDecay: p.stateDecay)
+            // Exps. 2a/2b: the cells are added later (`ErrorStall`); the tanh-RNN control has
+            // none to add.
+            if let stall = p.addCellsWhenErrorStalls {
+                guard stall.window >= 1 else { throw ReproductionError.unsupported("the error-stall window must be at least 1 sequence, got \(stall.window)") }
+                lstm.cellsActive = false
+            }
+            network = .lstm(lstm)
         }
         buffer = TaskSequence(inputSize: p.architecture.inputs, outputSize: p.architecture.outputs)
         switch p.criterion {
@@ -107,7 +117,7 @@ public struct Trial: Codable {
         case .st3(_, let window), .nSeq(_, let window):
             recentCorrect = [Bool](repeating: true, count: window)
             recentError = [Double](repeating: 0, count: window)
-        case .st1st2(let size, _, _):
+        case .st1st2(let size, _, _), .st1st2Tolerant(let size, _, _, _):
             let task = p.task.generator!
             testSet = (0..<size).map { _ in task.sample(using: rng) }
         case .trainingAndTestSetCorrect:
@@ -265,7 +275,27 @@ public struct Trial: Codable {
             ringFilled = min(ringFilled + 1, recentCorrect.count)
         }
         successiveCorrect = outcome.correct ? successiveCorrect + 1 : 0
+        addCellsIfErrorStalled(outcome)
         checkCriterion()
+    }
+
+    /// Exps. 2a/2b's sequential construction: while the cells are still to be added, sums the
+    /// training error E of each block of `ErrorStall.window` sequences and adds the cells after
+    /// the first block whose mean has not fallen by at least `relativeFall` from the block
+    /// before (a "cells added" milestone, without a test, records when).
+    mutating func addCellsIfErrorStalled(_ outcome: SequenceOutcome) {
+        guard let stall = parameters.addCellsWhenErrorStalls, network.lstm?.cellsActive == false else { return }
+        let sum = (stallBlockError ?? 0) + outcome.squaredErrorSum
+        guard sequences % stall.window == 0 else { stallBlockError = sum; return }
+        let mean = sum / Double(stall.window)
+        stallBlockError = 0
+        if let previous = stallPreviousMean, !(mean <= previous * (1 - stall.relativeFall)) {
+            network.withLSTM { $0.cellsActive = true }
+            milestones.append(Milestone(name: "cells added", sequences: sequences, wrong: 0, testCount: 0, testMSE: nil))
+            (stallBlockError, stallPreviousMean) = (nil, nil)
+        } else {
+            stallPreviousMean = mean
+        }
     }
 
     /// Full BPTT over the sequence by the engine (`FullGradient`); the weights change once, at
@@ -302,18 +332,9 @@ public struct Trial: Codable {
         case .successiveCorrect(let count):
             if successiveCorrect >= count { solved = true; finished = true }
         case .st1st2(_, let threshold, let every):
-            guard sequences % every == 0 else { return }
-            let (wrong, mse, meanAbsolute) = evaluate(testSet)
-            guard wrong == 0 else { return }
-            if !st1Reached {
-                st1Reached = true
-                milestones.append(Milestone(name: "ST1", sequences: sequences, wrong: 0, testCount: testSet.count, testMSE: mse))
-            }
-            if meanAbsolute < threshold {
-                milestones.append(Milestone(name: "ST2", sequences: sequences, wrong: 0, testCount: testSet.count, testMSE: mse))
-                solved = true
-                finished = true
-            }
+            checkST1ST2(fewerWrongThan: 1, meanAbsoluteError: threshold, every: every)
+        case .st1st2Tolerant(_, let allowed, let threshold, let every):
+            checkST1ST2(fewerWrongThan: allowed, meanAbsoluteError: threshold, every: every)
         case .st3(let threshold, let window):
             guard ringFilled == window && recentWrong == 0 else { return }
             if recentError.reduce(0, +) / Double(window) < threshold { solved = true; finished = true }
@@ -330,6 +351,24 @@ public struct Trial: Codable {
         }
     }
 
+    /// ST1 (fewer than `fewerWrongThan` of the fixed test set misclassified; 1 in Exps. 3a and
+    /// 3c, 6 in 3b) and ST2 (ST1 and the mean absolute test error below `meanAbsoluteError`),
+    /// checked every `every` training sequences.
+    mutating func checkST1ST2(fewerWrongThan: Int, meanAbsoluteError threshold: Double, every: Int) {
+        guard sequences % every == 0 else { return }
+        let (wrong, mse, meanAbsolute) = evaluate(testSet)
+        guard wrong < fewerWrongThan else { return }
+        if !st1Reached {
+            st1Reached = true
+            milestones.append(Milestone(name: "ST1", sequences: sequences, wrong: wrong, testCount: testSet.count, testMSE: mse))
+        }
+        if meanAbsolute < threshold {
+            milestones.append(Milestone(name: "ST2", sequences: sequences, wrong: wrong, testCount: testSet.count, testMSE: mse))
+            solved = true
+            finished = true
+        }
+    }
+
     // MARK: Testing
 
     /// A forward pass over `sequence` without learning, from zero activations: the LSTM's own
@@ -342,7 +381,8 @@ public struct Trial: Codable {
     }
 
     /// Forward passes over fixed sequences: how many are wrong, the MSE, and (single-output
-    /// tasks only, i.e. Exp. 3) the mean absolute error at the sequence end.
+    /// tasks only, i.e. Exp. 3) the mean absolute error at the sequence end. Errors are against
+    /// the noise-free targets where the targets are noisy (Exp. 3c).
     mutating func evaluate(_ sequences: [TaskSequence]) -> (wrong: Int, mse: Double, meanAbsolute: Double) {
         var wrong = 0, squared = 0.0, absolute = 0.0, count = 0
         let n = parameters.architecture.outputs

@@ -32,6 +32,12 @@ import Darwin
 /// ```
 /// `gradient` accumulates these Δw/α terms (the descent direction); `applyUpdate` adds α times
 /// it to the weights and clears it.
+///
+/// Exps. 2a/2b's net (`Architecture.connectivityB`): no output gate (y^out ≡ 1), g = f, h the
+/// identity, z = [1, x(t)]; so y^c = s_c, e_s_c = δ_c, the cell traces use g'(net_c) = f'(net_c),
+/// and no output-gate weights exist to change. Before its cells are added (`cellsActive` false,
+/// Exps. 2a/2b's sequential construction) the net is the output units alone: the cells' outputs
+/// stay 0 and their and their gates' weights do not change.
 public struct TruncatedRTRL: Sendable {
     /// The network.
     public let architecture: Architecture
@@ -43,6 +49,9 @@ public struct TruncatedRTRL: Sendable {
     var state: [Double]
     /// d: the CEC's self-weight (1.0; 0.9 for the state-decay baseline of Gers 2000).
     public let stateDecay: Double
+    /// Whether the memory cells take part (false until Exps. 2a/2b's sequential construction
+    /// adds them; true in every other trial).
+    public var cellsActive = true
     let o: Offsets
 
     /// Offsets of every quantity inside `state`, and the constants of the step loop.
@@ -50,6 +59,10 @@ public struct TruncatedRTRL: Sendable {
         let nIn, blocks, perBlock, cells, nOut, zCount, oCount: Int
         let cellStart, gateStart, outStart, cellRow, gateRow, outRow: Int
         let forget, gatesFeed, shortcuts: Bool
+        /// Exps. 2a/2b's net: no output gates, g = f, h = identity, no recurrent sources in z.
+        let layered: Bool
+        /// Gate rows per block, in the order input, output, forget gates.
+        let gateKinds: Int
         let wCell, wIn, wOut, wPhi, wK: Int
         let z, s, yIn, yOut, yPhi, fpIn, fpOut, fpPhi, gNet, sigS, yc, out, yk, ek, tCell, tIn, tPhi, count: Int
 
@@ -59,6 +72,9 @@ public struct TruncatedRTRL: Sendable {
             (cellStart, gateStart, outStart) = (a.cellStart, a.gateStart, a.outputStart)
             (cellRow, gateRow, outRow) = (a.cellRow, a.gateRow, a.outputRow)
             (forget, gatesFeed, shortcuts) = (a.forgetGates, a.gatesFeedUnits, a.outputShortcuts)
+            layered = a.isConnectivityB
+            gateKinds = a.gatesPerBlock
+            precondition(!layered || !forget, "the connectivity-B net has no forget gates")
             wCell = a.cellOffset(0)
             wIn = a.inputGateOffset(0)
             wOut = a.outputGateOffset(0)
@@ -129,10 +145,12 @@ public struct TruncatedRTRL: Sendable {
     public mutating func step(input: UnsafePointer<Double>, target: UnsafePointer<Double>?) {
         let offsets = o
         let decay = stateDecay
+        let active = cellsActive
         weights.withUnsafeMutableBufferPointer { w in
             state.withUnsafeMutableBufferPointer { a in
                 gradient.withUnsafeMutableBufferPointer { g in
-                    TruncatedRTRL.kernel(offsets, decay, w.baseAddress!, a.baseAddress!, g.baseAddress!, input, target)
+                    TruncatedRTRL.kernel(offsets, decay, w.baseAddress!, a.baseAddress!, g.baseAddress!, input, target,
+                                         cellsActive: active)
                 }
             }
         }
@@ -172,60 +190,68 @@ public struct TruncatedRTRL: Sendable {
     /// `target` must be nil. The activations, states and outputs are the same expressions in
     /// the same order as when learning, hence bit-identical; only the traces in `a` are left
     /// as they were (every caller resets them before the next learning step).
+    ///
+    /// With `cellsActive` false (Exps. 2a/2b before their cells are added) phase 2 and the
+    /// cells' errors are skipped: the cells' outputs keep the 0 of the last reset.
     @inline(__always)
     static func kernel(_ o: Offsets, _ decay: Double, _ w: UnsafeMutablePointer<Double>, _ a: UnsafeMutablePointer<Double>,
                        _ g: UnsafeMutablePointer<Double>, _ x: UnsafePointer<Double>, _ target: UnsafePointer<Double>?,
-                       learning: Bool = true) {
+                       learning: Bool = true, cellsActive: Bool = true) {
         assert(learning || target == nil, "a forward-only step has no error")
         let z = a + o.z
         // Phase 1: the current input onto the input units (z already holds y(t−1)).
         for i in 0..<o.nIn { z[1 + i] = x[i] }
         let zGate = z + o.gateStart
         let zCell = z + o.cellStart
-        // Phase 2a: gates, from z(t). Their rows lie one after another (input gates, output
-        // gates, forget gates), as do yIn, yOut, yPhi: the net inputs go there first.
-        rowDots(w + o.wIn, o.blocks * (o.forget ? 3 : 2), o.gateRow, zGate, into: a + o.yIn)
-        for j in 0..<o.blocks {
-            let yi = sigmoid(a[o.yIn + j])
-            a[o.yIn + j] = yi; a[o.fpIn + j] = yi * (1 - yi)
-            let yo = sigmoid(a[o.yOut + j])
-            a[o.yOut + j] = yo; a[o.fpOut + j] = yo * (1 - yo)
-            if o.forget {
-                let yf = sigmoid(a[o.yPhi + j])
-                a[o.yPhi + j] = yf; a[o.fpPhi + j] = yf * (1 - yf)
-            } else {
-                a[o.yPhi + j] = 1
-            }
-        }
-        // The cells' net inputs (into gNet, which then receives g(net_c)).
-        rowDots(w + o.wCell, o.cells, o.cellRow, zCell, into: a + o.gNet)
-        // Phase 2b: cells (CEC) and their traces, which use the same z(t) (y^m(t−1)).
-        for j in 0..<o.blocks {
-            let yi = a[o.yIn + j], yo = a[o.yOut + j], keep = decay * a[o.yPhi + j]
-            let fpi = a[o.fpIn + j], fpf = a[o.fpPhi + j]
-            for v in 0..<o.perBlock {
-                let c = j * o.perBlock + v
-                let sg = sigmoid(a[o.gNet + c])
-                let gn = 4 * sg - 2, gp = 4 * sg * (1 - sg)
-                let sp = a[o.s + c]
-                let sn = keep * sp + yi * gn
-                let ss = sigmoid(sn)
-                a[o.s + c] = sn; a[o.gNet + c] = gn; a[o.sigS + c] = ss
-                a[o.yc + c] = yo * (2 * ss - 1)
-                guard learning else { continue }
-                let aCell = gp * yi, aIn = gn * fpi
-                let tc = a + o.tCell + c * o.cellRow, ti = a + o.tIn + c * o.gateRow
-                if keep == 1 {
-                    for m in 0..<o.cellRow { tc[m] += aCell * zCell[m] }
-                    for m in 0..<o.gateRow { ti[m] += aIn * zGate[m] }
-                } else {
-                    for m in 0..<o.cellRow { tc[m] = keep * tc[m] + aCell * zCell[m] }
-                    for m in 0..<o.gateRow { ti[m] = keep * ti[m] + aIn * zGate[m] }
-                }
+        if cellsActive {
+            // Phase 2a: gates, from z(t). Their rows lie one after another (input gates, output
+            // gates, forget gates), as do yIn, yOut, yPhi: the net inputs go there first.
+            rowDots(w + o.wIn, o.blocks * o.gateKinds, o.gateRow, zGate, into: a + o.yIn)
+            for j in 0..<o.blocks {
+                let yi = sigmoid(a[o.yIn + j])
+                a[o.yIn + j] = yi; a[o.fpIn + j] = yi * (1 - yi)
+                // No output gate (Exps. 2a/2b): y^out ≡ 1.
+                let yo = o.layered ? 1 : sigmoid(a[o.yOut + j])
+                a[o.yOut + j] = yo; a[o.fpOut + j] = yo * (1 - yo)
                 if o.forget {
-                    let aPhi = decay * sp * fpf
-                    let tp = a + o.tPhi + c * o.gateRow
-                    for m in 0..<o.gateRow { tp[m] = keep * tp[m] + aPhi * zGate[m] }
+                    let yf = sigmoid(a[o.yPhi + j])
+                    a[o.yPhi + j] = yf; a[o.fpPhi + j] = yf * (1 - yf)
+                } else {
+                    a[o.yPhi + j] = 1
+                }
+            }
+            // The cells' net inputs (into gNet, which then receives g(net_c)).
+            rowDots(w + o.wCell, o.cells, o.cellRow, zCell, into: a + o.gNet)
+            // Phase 2b: cells (CEC) and their traces, which use the same z(t) (y^m(t−1)).
+            for j in 0..<o.blocks {
+                let yi = a[o.yIn + j], yo = a[o.yOut + j], keep = decay * a[o.yPhi + j]
+                let fpi = a[o.fpIn + j], fpf = a[o.fpPhi + j]
+                for v in 0..<o.perBlock {
+                    let c = j * o.perBlock + v
+                    let sg = sigmoid(a[o.gNet + c])
+                    // g = 4f − 2 ∈ [−2, 2]; Exps. 2a/2b: g = f ∈ [0, 1].
+                    let gn = o.layered ? sg : 4 * sg - 2, gp = o.layered ? sg * (1 - sg) : 4 * sg * (1 - sg)
+                    let sp = a[o.s + c]
+                    let sn = keep * sp + yi * gn
+                    let ss = sigmoid(sn)
+                    a[o.s + c] = sn; a[o.gNet + c] = gn; a[o.sigS + c] = ss
+                    // h = 2f − 1 ∈ [−1, 1]; Exps. 2a/2b: h the identity.
+                    a[o.yc + c] = o.layered ? yo * sn : yo * (2 * ss - 1)
+                    guard learning else { continue }
+                    let aCell = gp * yi, aIn = gn * fpi
+                    let tc = a + o.tCell + c * o.cellRow, ti = a + o.tIn + c * o.gateRow
+                    if keep == 1 {
+                        for m in 0..<o.cellRow { tc[m] += aCell * zCell[m] }
+                        for m in 0..<o.gateRow { ti[m] += aIn * zGate[m] }
+                    } else {
+                        for m in 0..<o.cellRow { tc[m] = keep * tc[m] + aCell * zCell[m] }
+                        for m in 0..<o.gateRow { ti[m] = keep * ti[m] + aIn * zGate[m] }
+                    }
+                    if o.forget {
+                        let aPhi = decay * sp * fpf
+                        let tp = a + o.tPhi + c * o.gateRow
+                        for m in 0..<o.gateRow { tp[m] = keep * tp[m] + aPhi * zGate[m] }
+                    }
                 }
             }
         }
@@ -248,7 +274,7 @@ public struct TruncatedRTRL: Sendable {
                 let gk = g + o.wK + k * o.outRow
                 for m in 0..<o.outRow { gk[m] += e * outSource[m] }
             }
-            for j in 0..<o.blocks {
+            for j in 0..<o.blocks where cellsActive {
                 var outGateSum = 0.0
                 let yo = a[o.yOut + j]
                 for v in 0..<o.perBlock {
@@ -257,7 +283,8 @@ public struct TruncatedRTRL: Sendable {
                     for k in 0..<o.nOut { delta += w[o.wK + k * o.outRow + 1 + c - o.outStart] * a[o.ek + k] }
                     let ss = a[o.sigS + c]
                     outGateSum += (2 * ss - 1) * delta
-                    let es = yo * (2 * ss * (1 - ss)) * delta
+                    // e_s = y^out · h'(s) · δ; Exps. 2a/2b: y^out ≡ 1, h' ≡ 1.
+                    let es = o.layered ? delta : yo * (2 * ss * (1 - ss)) * delta
                     let gc = g + o.wCell + c * o.cellRow, tc = a + o.tCell + c * o.cellRow
                     for m in 0..<o.cellRow { gc[m] += es * tc[m] }
                     let gi = g + o.wIn + j * o.gateRow, ti = a + o.tIn + c * o.gateRow
@@ -267,12 +294,15 @@ public struct TruncatedRTRL: Sendable {
                         for m in 0..<o.gateRow { gf[m] += es * tp[m] }
                     }
                 }
+                guard !o.layered else { continue }   // no output gate
                 let eOut = a[o.fpOut + j] * outGateSum
                 let go = g + o.wOut + j * o.gateRow
                 for m in 0..<o.gateRow { go[m] += eOut * zGate[m] }
             }
         }
-        // End of the step: y(t) becomes the y(t−1) that the next step's gates and cells read.
+        // End of the step: y(t) becomes the y(t−1) that the next step's gates and cells read
+        // (not in Exps. 2a/2b's net, whose z holds the inputs only).
+        guard !o.layered else { return }
         for c in 0..<o.cells { z[1 + o.nIn + c] = a[o.yc + c] }
         if o.gatesFeed {
             let base = 1 + o.nIn + o.cells
@@ -290,19 +320,34 @@ public struct TruncatedRTRL: Sendable {
 public enum CorrectnessRule: Codable, Equatable, Hashable, Sendable {
     /// ABS(β): at every target step the absolute error of every output unit is below β.
     case absolute(Double)
+    /// ABS(β) "at sequence end" (Exp. 2b): only the last target step is judged, where the
+    /// absolute error of every output unit must be below β; the earlier steps (unpredictable
+    /// random symbols) still carry targets for learning.
+    case absoluteAtSequenceEnd(Double)
     /// Exp. 1: with n legal successors, their n output units are the n most active
     /// (every legal unit's output exceeds every illegal unit's) [interp].
     case legalAreLargest
 
     // snake_case keys in records: {"absolute": {"threshold": 0.04}}, {"legal_are_largest": {}}.
-    enum CodingKeys: String, CodingKey { case absolute, legalAreLargest = "legal_are_largest" }
+    enum CodingKeys: String, CodingKey {
+        case absolute, legalAreLargest = "legal_are_largest", absoluteAtSequenceEnd = "absolute_at_sequence_end"
+    }
     enum AbsoluteCodingKeys: String, CodingKey { case _0 = "threshold" }
+    enum AbsoluteAtSequenceEndCodingKeys: String, CodingKey { case _0 = "threshold" }
+
+    /// Whether target step `t` is judged, `lastTargetStep` being the sequence's last step with
+    /// a target: every target step, except under `absoluteAtSequenceEnd`.
+    @inline(__always)
+    public func judges(step t: Int, lastTargetStep: Int) -> Bool {
+        if case .absoluteAtSequenceEnd = self { return t == lastTargetStep }
+        return true
+    }
 
     /// Whether the outputs `y` are correct against `target` (and `legal`, for Exp. 1).
     @inline(__always)
     public func holds(_ y: UnsafeMutablePointer<Double>, _ target: UnsafePointer<Double>, _ legal: UnsafePointer<Double>?, _ n: Int) -> Bool {
         switch self {
-        case .absolute(let beta):
+        case .absolute(let beta), .absoluteAtSequenceEnd(let beta):
             for k in 0..<n where !(abs(target[k] - y[k]) < beta) { return false }
             return true
         case .legalAreLargest:
@@ -353,8 +398,11 @@ extension TruncatedRTRL {
     ///   - timing: Whether and when the weights change.
     public mutating func run(_ sequence: TaskSequence, rule: CorrectnessRule, timing: UpdateTiming) -> SequenceOutcome {
         resetActivations()
-        let offsets = o, decay = stateDecay
+        let offsets = o, decay = stateDecay, active = cellsActive
         let nOut = o.nOut, nIn = o.nIn
+        let lastTarget = sequence.hasTarget.lastIndex(of: true) ?? -1
+        // Judged against the noise-free targets where the targets are noisy (Exp. 3c).
+        let judged = sequence.expected ?? sequence.targets
         var outcome = SequenceOutcome(correct: true, finalError: 0, squaredErrorSum: 0, targetSteps: 0)
         let computeGradient = timing != .none
         var rate = 0.0
@@ -364,21 +412,24 @@ extension TruncatedRTRL {
                 gradient.withUnsafeMutableBufferPointer { gb in
                     sequence.inputs.withUnsafeBufferPointer { xb in
                         sequence.targets.withUnsafeBufferPointer { tb in
+                          judged.withUnsafeBufferPointer { jb in
                             sequence.legal.withUnsafeBufferPointer { lb in
                                 let w = wb.baseAddress!, a = ab.baseAddress!, g = gb.baseAddress!
                                 for t in 0..<sequence.length {
                                     let hasTarget = sequence.hasTarget[t]
                                     let target = tb.baseAddress! + t * nOut
                                     TruncatedRTRL.kernel(offsets, decay, w, a, g, xb.baseAddress! + t * nIn,
-                                                         hasTarget && computeGradient ? target : nil, learning: computeGradient)
+                                                         hasTarget && computeGradient ? target : nil, learning: computeGradient,
+                                                         cellsActive: active)
                                     guard hasTarget else { continue }
-                                    let y = a + offsets.yk
+                                    let y = a + offsets.yk, expected = jb.baseAddress! + t * nOut
                                     var e2 = 0.0
-                                    for k in 0..<nOut { let e = target[k] - y[k]; e2 += e * e }
+                                    for k in 0..<nOut { let e = expected[k] - y[k]; e2 += e * e }
                                     outcome.finalError = e2
                                     outcome.squaredErrorSum += e2
                                     outcome.targetSteps += 1
-                                    if !rule.holds(y, target, lb.isEmpty ? nil : lb.baseAddress! + t * nOut, nOut) {
+                                    if rule.judges(step: t, lastTargetStep: lastTarget),
+                                       !rule.holds(y, expected, lb.isEmpty ? nil : lb.baseAddress! + t * nOut, nOut) {
                                         outcome.correct = false
                                     }
                                     if rate != 0 {
@@ -386,6 +437,7 @@ extension TruncatedRTRL {
                                     }
                                 }
                             }
+                          }
                         }
                     }
                 }
@@ -396,7 +448,7 @@ extension TruncatedRTRL {
 }
 
 extension TruncatedRTRL: Codable {
-    enum CodingKeys: String, CodingKey { case architecture, weights, gradient, state, stateDecay }
+    enum CodingKeys: String, CodingKey { case architecture, weights, gradient, state, stateDecay, cellsActive }
 
     /// Restores a learner saved mid-trial: weights, accumulated gradient, activations, states
     /// and traces.
@@ -407,6 +459,7 @@ extension TruncatedRTRL: Codable {
         gradient = try container.decode([Double].self, forKey: .gradient)
         state = try container.decode([Double].self, forKey: .state)
         stateDecay = try container.decode(Double.self, forKey: .stateDecay)
+        cellsActive = try container.decodeIfPresent(Bool.self, forKey: .cellsActive) ?? true
         o = Offsets(architecture)
         guard weights.count == architecture.weightCount, gradient.count == weights.count, state.count == o.count else {
             throw DecodingError.dataCorruptedError(forKey: .state, in: container,
@@ -421,6 +474,9 @@ extension TruncatedRTRL: Codable {
         try container.encode(gradient, forKey: .gradient)
         try container.encode(state, forKey: .state)
         try container.encode(stateDecay, forKey: .stateDecay)
+        // Written only while the cells are still to be added (Exps. 2a/2b), so that every other
+        // trial's checkpoint is as before.
+        if !cellsActive { try container.encode(cellsActive, forKey: .cellsActive) }
     }
 }
 

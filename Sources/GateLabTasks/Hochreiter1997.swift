@@ -1,11 +1,61 @@
 import GateLabGSL
 
-// The tasks of Hochreiter & Schmidhuber (1997) §5 whose error comes only at the sequence end
-// (Exps. 2c, 3a, 4, 5, 6a, 6b), each written once: the reproductions stream their sequences to
+// The tasks of Hochreiter & Schmidhuber (1997) §5 (Exps. 2a, 2b, whose error comes at every
+// step, and 2c, 3a–3c, 4, 5, 6a, 6b, whose error comes only at the sequence end), each written
+// once: the reproductions stream their sequences to
 // truncated RTRL, and `train --task adding-hs | temporal-order` lays the same sequences out as
 // batches (`HochreiterAddingProblem`, `TemporalOrder`). Positions in comments are the paper's
 // 1-based ones; the code indexes from 0. The readings marked [interp] are those of
 // Notes/papers/hochreiter1997.md, which quotes the set-ups they read.
+
+/// Exps. 2a and 2b (§5.2): noise-free sequences with long time lags, predicted symbol by symbol.
+///
+/// Symbols (one-hot on p + 1 inputs and p + 1 outputs): a_1…a_{p−1} (indices 0…p−2),
+/// x = a_p (index p − 1), y = a_{p+1} (index p). A sequence of the paper has p + 1 elements,
+/// (y, a_1, …, a_{p−1}, y) or (x, a_1, …, a_{p−1}, x), each class with probability 0.5; step t
+/// (0-based) reads element t and its target is element t + 1 one-hot ("the net predicts the next
+/// symbol at every step"), so a sequence is p steps, each with a target. Only the last target
+/// depends on the first element, p steps back.
+/// - 2a (`randomMiddle` false): the middle is always a_1, a_2, …, a_{p−1}; the two sequences are
+///   the whole training set.
+/// - 2b (`randomMiddle` true): the middle is a random subsequence of length p − 1 over
+///   a_1…a_{p−1}, each element uniform and independent [interp: "random subsequence" is not
+///   further defined]; only the final x/y is then fully predictable.
+public struct LongLagTask: SequenceTask {
+    /// p: the time lag (100 in the paper); p + 1 symbols.
+    public let p: Int
+    /// Whether the middle a_1…a_{p−1} is replaced by random symbols (2b).
+    public let randomMiddle: Bool
+    public var inputSize: Int { p + 1 }
+    public var outputSize: Int { p + 1 }
+
+    /// - Parameters:
+    ///   - p: The time lag, at least 2.
+    ///   - randomMiddle: False for Exp. 2a, true for Exp. 2b.
+    public init(p: Int, randomMiddle: Bool) {
+        precondition(p >= 2, "Exps. 2a/2b need p ≥ 2 (a middle of p − 1 symbols), got \(p)")
+        self.p = p
+        self.randomMiddle = randomMiddle
+    }
+
+    public func generate(into sequence: inout TaskSequence, using rng: RandomSource) {
+        let n = p + 1
+        // The class: x or y, probability 0.5 each (2a: "each chosen with probability 0.5").
+        let isY = rng.integer(below: 2) == 1
+        let first = isY ? p : p - 1
+        sequence.reset(length: p)
+        var previous = first
+        for t in 0..<p {
+            // Element t + 1: a_{t+1} (2a) or a random a_i (2b) in the middle, the first again last.
+            let next = t == p - 1 ? first : (randomMiddle ? rng.integer(below: p - 1) : t)
+            sequence.inputs[t * n + previous] = 1
+            sequence.targets[t * n + next] = 1
+            sequence.hasTarget[t] = true
+            previous = next
+        }
+        sequence.label = isY ? 1 : 0
+    }
+}
 
 /// Exp. 2c (§5.2): distractors, very long lags, no local regularities.
 ///
@@ -50,21 +100,58 @@ public struct DistractorTask: SequenceTask {
     }
 }
 
-/// Exp. 3a (§5.3): the two-sequence problem (one real input line, target at the end only).
+/// Exps. 3a, 3b and 3c (§5.3): the two-sequence problem (one real input line, target at the end
+/// only).
+///
+/// 3a: two classes (probability 0.5 each); the length is uniform in T…T + T/10 [interp: uniform
+/// integer]; the first N elements are +1.0 (class 1) or −1.0 (class 2), every later element is
+/// Gaussian with mean 0 and variance 0.2; the target is 1.0 (class 1) or 0.0 (class 2).
+/// - 3b (`informationNoise`): "Gaussian noise (mean 0, variance 0.2) is also added to the first
+///   N elements" — the same noise as the later elements', drawn for each of them.
+/// - 3c (`classTargets` (0.2, 0.8), `targetNoise` 0.1): "targets 0.2 (class 1) and 0.8 (class 2)
+///   plus Gaussian noise on the targets (mean 0, variance 0.1, s.d. ≈ 0.32)"; the inputs are as
+///   in 3a ("As 3a, but …": no noise on the first N elements). The noise-free target is kept in
+///   `TaskSequence.expected`, against which a sequence is judged ("misclassified if |output −
+///   noise-free target| > 0.1").
 public struct TwoSequenceTask: SequenceTask {
     /// T: the minimal length.
     public let T: Int
     /// N: how many leading elements carry the class (1 or 3).
     public let N: Int
+    /// Whether the first N elements carry the Gaussian noise too (Exp. 3b).
+    public let informationNoise: Bool
+    /// The targets of class 1 and class 2: (1.0, 0.0) in 3a and 3b, (0.2, 0.8) in 3c.
+    public let classTargets: (first: Double, second: Double)
+    /// The variance of the Gaussian noise added to the target (0.1 in 3c; 0: none).
+    public let targetNoise: Double
     public var inputSize: Int { 1 }
     public var outputSize: Int { 1 }
+
+    /// The variance of the noise on the elements after the first N (and, in 3b, on those).
+    public static let inputNoiseVariance = 0.2
 
     /// - Parameters:
     ///   - T: The minimal sequence length.
     ///   - N: The number of informative leading elements.
-    public init(T: Int, N: Int) {
+    ///   - informationNoise: Whether the first N elements are noisy too (3b).
+    ///   - classTargets: The noise-free targets of class 1 and class 2.
+    ///   - targetNoise: The variance of the noise on the target (3c: 0.1), at least 0.
+    public init(T: Int, N: Int, informationNoise: Bool = false, classTargets: (first: Double, second: Double) = (1.0, 0.0),
+                targetNoise: Double = 0) {
+        precondition(targetNoise >= 0, "a variance is at least 0, got \(targetNoise)")
         self.T = T
         self.N = N
+        self.informationNoise = informationNoise
+        self.classTargets = classTargets
+        self.targetNoise = targetNoise
+    }
+
+    /// Exp. 3b: as 3a, with the noise on the first N elements too.
+    public static func threeB(T: Int, N: Int) -> TwoSequenceTask { TwoSequenceTask(T: T, N: N, informationNoise: true) }
+
+    /// Exp. 3c: as 3a, with targets 0.2 / 0.8 and target noise of variance 0.1.
+    public static func threeC(T: Int, N: Int) -> TwoSequenceTask {
+        TwoSequenceTask(T: T, N: N, classTargets: (0.2, 0.8), targetNoise: 0.1)
     }
 
     public func generate(into sequence: inout TaskSequence, using rng: RandomSource) {
@@ -73,12 +160,21 @@ public struct TwoSequenceTask: SequenceTask {
         // Length random in T…T + T/10: a uniform integer [interp]; no length-T/2 sequences.
         let length = T + rng.integer(below: T / 10 + 1)
         sequence.reset(length: length)
-        // The first N elements are +1.0 (class 1) or −1.0 (class 2).
-        for t in 0..<N { sequence.inputs[t] = classOne ? 1.0 : -1.0 }
+        let sd = Self.inputNoiseVariance.squareRoot()
+        // The first N elements are +1.0 (class 1) or −1.0 (class 2), plus noise in 3b.
+        for t in 0..<N {
+            sequence.inputs[t] = (classOne ? 1.0 : -1.0) + (informationNoise ? rng.gaussian(mean: 0, standardDeviation: sd) : 0)
+        }
         // Elements at t > N: Gaussian, mean 0, variance 0.2 (standard deviation √0.2).
-        for t in N..<length { sequence.inputs[t] = rng.gaussian(mean: 0, standardDeviation: 0.2.squareRoot()) }
-        // Target at the end only: 1.0 for class 1, 0.0 for class 2.
-        sequence.setFinalTarget([classOne ? 1.0 : 0.0])
+        for t in N..<length { sequence.inputs[t] = rng.gaussian(mean: 0, standardDeviation: sd) }
+        // Target at the end only: 1.0 for class 1, 0.0 for class 2 (3c: 0.2, 0.8, plus noise).
+        let clean = classOne ? classTargets.first : classTargets.second
+        if targetNoise > 0 {
+            sequence.setFinalTarget([clean + rng.gaussian(mean: 0, standardDeviation: targetNoise.squareRoot())])
+            sequence.setFinalExpected([clean])
+        } else {
+            sequence.setFinalTarget([clean])
+        }
         sequence.label = classOne ? 0 : 1
     }
 }

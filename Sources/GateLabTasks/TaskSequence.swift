@@ -26,6 +26,10 @@ public struct TaskSequence: Codable, Equatable, Sendable {
     public var legal: [Double] = []
     /// The class or choice that the sequence encodes (task-specific, for statistics).
     public var label: Int = 0
+    /// For a task whose targets carry noise (H&S 1997 Exp. 3c): `length × outputSize` noise-free
+    /// targets, against which the sequence is judged and its error measured, while learning
+    /// follows `targets`; nil for every other task (the targets are what is expected).
+    public var expected: [Double]? = nil
 
     /// An empty sequence for a task with the given input and output sizes.
     /// - Parameters:
@@ -51,6 +55,7 @@ public struct TaskSequence: Codable, Equatable, Sendable {
         legal.removeAll(keepingCapacity: true)
         if withLegal { legal.append(contentsOf: repeatElement(0, count: length * outputSize)) }
         label = 0
+        expected = nil
     }
 
     /// Sets the final step's target (the tasks whose error comes only at the sequence end).
@@ -60,6 +65,19 @@ public struct TaskSequence: Codable, Equatable, Sendable {
         for k in 0..<outputSize { targets[base + k] = values[k] }
         hasTarget[length - 1] = true
     }
+
+    /// Sets the final step's noise-free target (`expected`) where the target carries noise; the
+    /// other steps' are zero.
+    public mutating func setFinalExpected(_ values: [Double]) {
+        precondition(values.count == outputSize)
+        var rows = [Double](repeating: 0, count: length * outputSize)
+        for k in 0..<outputSize { rows[(length - 1) * outputSize + k] = values[k] }
+        expected = rows
+    }
+
+    /// The values a step is judged against: `expected` where the targets are noisy, else
+    /// `targets`.
+    public var judged: [Double] { expected ?? targets }
 }
 
 /// A generator of random sequences for one task of the papers.
