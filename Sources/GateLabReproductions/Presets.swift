@@ -451,12 +451,12 @@ public enum Presets {
                paperWeightCounts: ["p=100": 10_504]),
         Preset(name: "hochreiter1997-exp2b", defaultVariant: "p=100", variants: [("p=100", exp2ab(p: 100, randomMiddle: true))],
                paperWeightCounts: ["p=100": 10_504]),
+        // The running-window rows 2c-1 … 2c-9 (the paper's criterion as read by default), then
+        // the same rows stopped by a frozen test, 2c-1-frozen … 2c-9-frozen (its second reading).
         Preset(name: "hochreiter1997-exp2c", defaultVariant: "2c-1",
-               variants: [("2c-1", exp2c(q: 50, p: 50)), ("2c-2", exp2c(q: 100, p: 100)), ("2c-3", exp2c(q: 200, p: 200)),
-                          ("2c-4", exp2c(q: 500, p: 500)), ("2c-5", exp2c(q: 1000, p: 1000)), ("2c-6", exp2c(q: 1000, p: 500)),
-                          ("2c-7", exp2c(q: 1000, p: 200)), ("2c-8", exp2c(q: 1000, p: 100)), ("2c-9", exp2c(q: 1000, p: 50))],
-               paperWeightCounts: ["2c-1": 364, "2c-2": 664, "2c-3": 1264, "2c-4": 3064, "2c-5": 6064, "2c-6": 3064,
-                                   "2c-7": 1264, "2c-8": 664, "2c-9": 364]),
+               variants: exp2cRows.map { ($0.name, exp2c(q: $0.q, p: $0.p)) }
+                   + exp2cRows.map { ($0.name + "-frozen", exp2c(q: $0.q, p: $0.p, frozen: true)) },
+               paperWeightCounts: exp2cPaperWeightCounts.merging(exp2cPaperWeightCounts.map { ($0.key + "-frozen", $0.value) }) { a, _ in a }),
         Preset(name: "hochreiter1997-exp3a", defaultVariant: "T=100,N=3",
                variants: [("T=100,N=3", exp3a(T: 100, N: 3)), ("T=100,N=1", exp3a(T: 100, N: 1)),
                           ("T=1000,N=3", exp3a(T: 1000, N: 3))],
