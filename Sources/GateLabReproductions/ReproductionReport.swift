@@ -5,13 +5,66 @@ import GateLabSupport
 
 /// The tables of a `reproduction` report.
 enum ReproductionReport {
+    /// One row per trial. With a frozen-test trial among them (`StoppingCriterion.frozenTest`)
+    /// a last column `sequences_until_correct` (`TrialRecord.sequencesUntilCorrect`: blank
+    /// where it does not apply); without one the table is as it always was.
     static func pointsCSV(_ records: [TrialRecord]) -> String {
-        "id,preset,variant,seed,solved,sequences,training_steps,wrong,test_count,test_mse,cerg_outcome,mean_test_stream_length,budget,seconds\n"
+        let readings = hasFrozenTest(records)
+        return "id,preset,variant,seed,solved,sequences,training_steps,wrong,test_count,test_mse,cerg_outcome,mean_test_stream_length,budget,seconds"
+            + (readings ? ",sequences_until_correct" : "") + "\n"
             + records.map { r in
-                [r.id, r.preset, csvQuoted(r.variant), "\(r.seed)", "\(r.solved)", "\(r.sequences)", "\(r.trainingSteps)", "\(r.wrong)",
-                 "\(r.testCount)", csvNumber(r.testMSE), r.cergOutcome ?? "", csvNumber(r.meanTestStreamLength), "\(r.parameters.budget)",
-                 String(format: "%.1f", r.seconds)].joined(separator: ",")
+                ([r.id, r.preset, csvQuoted(r.variant), "\(r.seed)", "\(r.solved)", "\(r.sequences)", "\(r.trainingSteps)", "\(r.wrong)",
+                  "\(r.testCount)", csvNumber(r.testMSE), r.cergOutcome ?? "", csvNumber(r.meanTestStreamLength), "\(r.parameters.budget)",
+                  String(format: "%.1f", r.seconds)] + (readings ? [r.sequencesUntilCorrect.map(String.init) ?? ""] : [])).joined(separator: ",")
             }.joined(separator: "\n") + "\n"
+    }
+
+    /// Whether a trial among `records` is stopped by a frozen test.
+    static func hasFrozenTest(_ records: [TrialRecord]) -> Bool {
+        records.contains { if case .frozenTest = $0.parameters.criterion { true } else { false } }
+    }
+
+    /// The two readings of Exp. 2c's criterion side by side (only where a preset has frozen-test
+    /// trials): per row, the trials solved, the stop, and the sequences until the net was judged
+    /// correct (`TrialRecord.sequencesUntilCorrect`), the number the two readings share.
+    static func readingsSection(_ ofPreset: [TrialRecord]) -> String {
+        func reading(_ c: StoppingCriterion) -> (order: Int, text: String)? {
+            switch c {
+            case .successiveCorrect(let n): return (0, "running window: \(count(Double(n))) successive correct training sequences")
+            case .frozenTest(let n, let every): return (1, "frozen test: \(count(Double(n))) fresh sequences every \(count(Double(every)))")
+            default: return nil
+            }
+        }
+        let tasks = unique(ofPreset.map(\.parameters.task))
+        let labels = unique(ofPreset.filter { reading($0.parameters.criterion) != nil }.map(rowLabel)).sorted { a, b in
+            let ra = ofPreset.first { rowLabel($0) == a }!, rb = ofPreset.first { rowLabel($0) == b }!
+            let ka = (tasks.firstIndex(of: ra.parameters.task)!, reading(ra.parameters.criterion)!.order)
+            let kb = (tasks.firstIndex(of: rb.parameters.task)!, reading(rb.parameters.criterion)!.order)
+            return ka < kb
+        }
+        guard !labels.isEmpty else { return "" }
+        var md = "\n### The stopping criterion read two ways\n\n"
+        md += "Exp. 2c's success rule (\"for 10,000 successive random sequences, the final-prediction error of both output units is always "
+            + "below 0.2\", `Notes/papers/hochreiter1997.md`) read as a running window over training, "
+            + "and as a frozen test of fresh sequences with the weights fixed. The window needs its 10\u{202F}000 correct sequences after the net "
+            + "has become correct, the frozen test passes (within its schedule) once it has; so \"until correct\" is the frozen test's stop "
+            + "and the window's stop minus its 10\u{202F}000, the number the two readings share. Over solved trials (mean, median, min–max).\n\n"
+        md += "| variant | reading | trials | solved | stop: mean | until correct: mean | median | min–max |\n"
+        md += "|---|---|---|---|---|---|---|---|\n"
+        for label in labels {
+            let rows = ofPreset.filter { rowLabel($0) == label }
+            let solved = rows.filter(\.solved)
+            var line = "| \(label) | \(reading(rows[0].parameters.criterion)!.text) | \(rows.count) | \(solved.count)/\(rows.count) |"
+            let until = solved.compactMap(\.sequencesUntilCorrect).map(Double.init)
+            if until.isEmpty {
+                line += " – | – | – | – |"
+            } else {
+                let stop = spread(solved.map { Double($0.sequences) }), u = spread(until)
+                line += " \(count(stop.mean)) | \(count(u.mean)) | \(count(u.median)) | \(count(u.min))–\(count(u.max)) |"
+            }
+            md += line + "\n"
+        }
+        return md
     }
 
     /// A row of the report: the variant, and "full BPTT" for the full-gradient control.
@@ -186,6 +239,7 @@ enum ReproductionReport {
             } else {
                 md += "\nThe paper's results for this experiment are withheld from `Notes/papers`: GateLab's numbers only.\n"
             }
+            if hasFrozenTest(ofPreset) { md += readingsSection(ofPreset) }
             for f in figures where f.file == "figures/solved-\(preset).svg" { md += "\n" + Report.figure(f) }
             sections.append(md)
         }
@@ -193,7 +247,9 @@ enum ReproductionReport {
             sections.append(profileSection(profile, figure: figure))
         }
         return ReportBody(generated: generated, sections: sections, files: [
-            "- `points.csv`: one row per trial (preset, variant, seed, solved, sequences, wrong, test MSE, CERG outcome, budget, wall time).",
+            "- `points.csv`: one row per trial (preset, variant, seed, solved, sequences, wrong, test MSE, CERG outcome, budget, wall time"
+                + (hasFrozenTest(records) ? "; sequences until the net was judged correct, where a row reads Exp. 2c's criterion as a frozen test or a running window" : "")
+                + ").",
             "- `results/curves/<id>.csv`: the tests each trial took (`name,sequences,wrong,test_count,test_mse`).",
         ], rerun: "Re-running the command regenerates this file bit for bit from the stored trials (a fresh run gives the same results, "
             + "in other wall times)")

@@ -8,7 +8,9 @@ import GateLabExperiments
 /// and the tests. Everything random comes from one mt19937 `RandomSource` seeded with `seed`,
 /// drawn in this order: the initial weights, the fixed data sets (Exp. 3's 256 test sequences;
 /// Exp. 1's training and test strings unless the preset draws them from one of its
-/// `dataSetPairs`, `dataSource`), then training and test sequences as they are needed.
+/// `dataSetPairs`, `dataSource`), then training and test sequences as they are needed. The one
+/// exception: a frozen test (`StoppingCriterion.frozenTest`) draws its sequences from a second
+/// source of its own (`testSource`), so that its tests leave the training stream untouched.
 ///
 /// A trial is `Codable`: its saved form holds weights, traces, activations, the generator's
 /// state and every counter, so a resumed trial continues bit for bit (`checkpoint`, `resume`).
@@ -22,6 +24,9 @@ public struct Trial: Codable {
     /// The trial's parameters.
     public let parameters: PresetParameters
     var random: RandomSource
+    /// The frozen test's own source of test sequences (`testSource`); nil under every other
+    /// criterion (and then absent from the checkpoint, whose bytes stay as they were).
+    var testRandom: RandomSource?
     /// The network the trial trains, with its learning state.
     public private(set) var network: TrialNetwork
     /// Training sequences (CERG: streams) presented so far.
@@ -61,7 +66,7 @@ public struct Trial: Codable {
     var descent: [Double] = []
 
     enum CodingKeys: String, CodingKey {
-        case preset, variant, seed, parameters, random, network, sequences, trainingSteps, finished, solved, milestones, curve
+        case preset, variant, seed, parameters, random, testRandom, network, sequences, trainingSteps, finished, solved, milestones, curve
         case recentCorrect, recentError, ringNext, ringFilled, recentWrong, successiveCorrect, nextNSeq, st1Reached
         case trainingSet, testSet, buffer, lastMeanStreamLength, lastTestStreamLengths, stallBlockError, stallPreviousMean
     }
@@ -114,6 +119,14 @@ public struct Trial: Codable {
         buffer = TaskSequence(inputSize: p.architecture.inputs, outputSize: p.architecture.outputs)
         switch p.criterion {
         case .successiveCorrect, .perfectStreams: break
+        case .frozenTest(let count, let every):
+            guard count >= 1, every >= 1 else {
+                throw ReproductionError.unsupported("a frozen test needs at least 1 test sequence every at least 1 training sequence, got \(count) every \(every)")
+            }
+            guard p.task != .continualReber else {
+                throw ReproductionError.unsupported("a frozen test runs sequences with a target at their end; the continual stream is judged by its test streams")
+            }
+            testRandom = try Trial.testSource(seed: seed)
         case .st3(_, let window), .nSeq(_, let window):
             recentCorrect = [Bool](repeating: true, count: window)
             recentError = [Double](repeating: 0, count: window)
@@ -144,6 +157,19 @@ public struct Trial: Codable {
         precondition(pairs >= 1, "at least one data pair")
         return try RandomSource(seed: dataPair(seed: seed, pairs: pairs), generator: "ranlxd2")
     }
+
+    /// The source of a frozen test's sequences (`StoppingCriterion.frozenTest`): GSL's `taus2`
+    /// seeded with the trial's seed — another algorithm than the trials' mt19937, so the test
+    /// sequences are neither the trial's own training sequences nor another seed's, and drawing
+    /// them leaves the training stream as it is. (`taus2` keeps the seed's low 32 bits and
+    /// takes seed 0 as 1, so seeds 0 and 1 share their test sequences.)
+    /// - Parameter seed: The trial's seed.
+    public static func testSource(seed: UInt64) throws -> RandomSource {
+        try RandomSource(seed: seed, generator: "taus2")
+    }
+
+    /// The name of a frozen test's milestones.
+    public static let frozenTestName = "frozen-test"
 
     /// The data pair k of `dataSource`.
     public static func dataPair(seed: UInt64, pairs: Int) -> UInt64 { 1 + (seed + UInt64(pairs) - 1) % UInt64(pairs) }
@@ -235,6 +261,8 @@ public struct Trial: Codable {
         try require(recentWrong == recentCorrect.lazy.filter { !$0 }.count, "the count of recent wrong sequences does not match the window")
         try require(recentError.allSatisfy(\.isFinite), "a recent error is not finite")
         try require(trainingSet == fresh.trainingSet && testSet == fresh.testSet, "the fixed training or test set is not the seed's")
+        try require(testRandom?.generatorName == fresh.testRandom?.generatorName && testRandom?.seed == fresh.testRandom?.seed,
+                    "the source of the frozen test's sequences is not the criterion's (present, its algorithm and seed)")
         try require(buffer.inputSize == fresh.buffer.inputSize && buffer.outputSize == fresh.buffer.outputSize, "the sequence buffer has other sizes")
     }
 
@@ -346,6 +374,11 @@ public struct Trial: Codable {
                 nextNSeq += 1
             }
             if nextNSeq == levels.count { solved = true; finished = true }
+        case .frozenTest(let count, let every):
+            guard sequences % every == 0 else { return }
+            let (wrong, mse) = test(count: count, using: testRandom)
+            milestones.append(Milestone(name: Trial.frozenTestName, sequences: sequences, wrong: wrong, testCount: count, testMSE: mse))
+            if wrong == 0 { solved = true; finished = true }
         case .perfectStreams:
             break
         }
@@ -397,9 +430,13 @@ public struct Trial: Codable {
     }
 
     /// A test on `count` fresh random sequences: wrong count and MSE.
-    mutating func test(count: Int) -> (wrong: Int, mse: Double) {
+    /// - Parameters:
+    ///   - count: The test sequences.
+    ///   - source: Where they are drawn from: the trial's own stream (nil, after training or at
+    ///     Exp. 5's levels), or the frozen test's (`testRandom`).
+    mutating func test(count: Int, using source: RandomSource? = nil) -> (wrong: Int, mse: Double) {
         let task = parameters.task.generator!
-        let rng = random
+        let rng = source ?? random
         var wrong = 0, squared = 0.0, values = 0
         for _ in 0..<count {
             task.generate(into: &buffer, using: rng)
@@ -432,8 +469,13 @@ public struct Trial: Codable {
             milestones.append(final)
         } else if case .nSeq = parameters.criterion, solved {
             final = milestones.last!
+        } else if case .frozenTest = parameters.criterion, let last = milestones.last, last.name == Trial.frozenTestName, last.sequences == sequences {
+            // Solved: the passing test. Out of budget at a test: that test, not a second one of
+            // the same weights.
+            final = last
         } else {
-            let (wrong, mse) = test(count: parameters.testCount)
+            // A frozen-test trial's final test draws from its test stream too.
+            let (wrong, mse) = test(count: parameters.testCount, using: testRandom)
             final = Milestone(name: "final", sequences: sequences, wrong: wrong, testCount: parameters.testCount, testMSE: mse)
             milestones.append(final)
         }

@@ -161,3 +161,21 @@ public struct TrialRecord: Codable, Equatable, Sendable {
         (self.milestones, self.cergOutcome, self.meanTestStreamLength, self.seconds) = (milestones, cergOutcome, meanTestStreamLength, seconds)
     }
 }
+
+extension TrialRecord {
+    /// Training sequences presented before the net was judged correct, in a solved trial of the
+    /// two readings of Exp. 2c's criterion, so that they can be compared: with a frozen test
+    /// (`StoppingCriterion.frozenTest`) the sequences at its first passing test, i.e. the
+    /// stop; with the running window (`successiveCorrect(count:)`) the stop minus `count`, the
+    /// sequences before the window of correct training sequences that ended the trial (the
+    /// window needs `count` sequences after the net has become correct, the frozen test none).
+    /// nil for an unsolved trial and under every other criterion.
+    public var sequencesUntilCorrect: Int? {
+        guard solved else { return nil }
+        switch parameters.criterion {
+        case .frozenTest: return sequences
+        case .successiveCorrect(let count): return sequences - count
+        default: return nil
+        }
+    }
+}
