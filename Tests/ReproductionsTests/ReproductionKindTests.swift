@@ -41,8 +41,10 @@ struct ReproductionKindTests {
         // The quick grid: Exp. 1's 150, 2c-1's 3, 3a's, 3b's and 3c's 20 each (T = 100), Exp. 4
         // T = 100's 10 and its two controls' 3 each, Exp. 5's 10, 6a's 20 and its control's 3,
         // 6b's 10, T = 500's 3 and T = 1000's 1 at the preset's budget.
-        #expect(h.points.count == 150 + 180 + 30 + 30 + 20 + 30 + 10 + 10 + 10 + 20 + 10 + 20)
-        #expect(h.quickPoints.count == 5 * 30 + 3 + 3 * 2 * 10 + 10 + 3 + 3 + 1 + 10 + 20 + 10 + 3 + 3)
+        // Exp. 2c under both readings of its criterion: every row with 20 trials, 2c-1's 3 quick.
+        #expect(h.points.count == 150 + 2 * 180 + 30 + 30 + 20 + 30 + 10 + 10 + 10 + 20 + 10 + 20)
+        #expect(h.quickPoints.count == 5 * 30 + 2 * 3 + 3 * 2 * 10 + 10 + 3 + 3 + 1 + 10 + 20 + 10 + 3 + 3)
+        #expect(h.quickPoints.filter { $0.variant == "2c-1-frozen" }.map(\.seed) == [1, 2, 3])
         #expect(h.quickPoints.filter { $0.preset == "hochreiter1997-exp3b" || $0.preset == "hochreiter1997-exp3c" }.count == 40)
         #expect(h.quickPoints.filter { $0.variant == "T=500" }.count == 3)
         #expect(h.quickPoints.allSatisfy { $0.budget == nil })
