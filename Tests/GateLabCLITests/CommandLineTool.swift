@@ -18,6 +18,21 @@ enum CommandLineTool {
     /// The package's root directory (this file is Tests/GateLabCLITests/CommandLineTool.swift).
     static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
+    /// `gatelab COMMAND --help`: its text on one line (words separated by single spaces) and
+    /// the long options it lists under OPTIONS.
+    static func help(of command: String) throws -> (text: String, options: Set<String>) {
+        let run = try run([command, "--help"])
+        #expect(run.status == 0, "\(run)")
+        let text = run.stdout.replacingOccurrences(of: "\n", with: " ").split(separator: " ").joined(separator: " ")
+        let section = try #require(run.stdout.components(separatedBy: "OPTIONS:").last)
+        let options = Set(section.split(separator: "\n").compactMap { line -> String? in
+            let t = line.drop { $0 == " " }
+            guard t.hasPrefix("--") else { return nil }
+            return String(t.prefix { $0 != " " && $0 != "," })
+        })
+        return (text, options)
+    }
+
     /// The reference cases (copies of shared/reference).
     static let fixtures: [String] = {
         let dir = packageRoot.appendingPathComponent("Tests/CellsTests/Fixtures/reference")

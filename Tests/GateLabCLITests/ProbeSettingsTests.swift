@@ -13,15 +13,7 @@ struct ProbeSettingsTests {
 
     @Test("Every row of the table is an option of gatelab probe with the row's help and default; every other option is listed as not a setting")
     func everyRowIsAnOption() throws {
-        let run = try CommandLineTool.run(["probe", "--help"])
-        #expect(run.status == 0, "\(run)")
-        let help = run.stdout.replacingOccurrences(of: "\n", with: " ").split(separator: " ").joined(separator: " ")
-        let options = try #require(run.stdout.components(separatedBy: "OPTIONS:").last)
-        let offered = Set(options.split(separator: "\n").compactMap { line -> String? in
-            let t = line.drop { $0 == " " }
-            guard t.hasPrefix("--") else { return nil }
-            return String(t.prefix { $0 != " " && $0 != "," })
-        })
+        let (help, offered) = try CommandLineTool.help(of: "probe")
         for s in ProbeSettings.table.settings {
             #expect(offered.contains(s.flag), "the table's \(s.flag) (\(s.key)) is not an option of gatelab probe")
             let words = s.help.split(separator: " ").prefix(4).joined(separator: " ")

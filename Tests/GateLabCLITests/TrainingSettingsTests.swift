@@ -17,15 +17,7 @@ struct TrainingSettingsTests {
 
     @Test("Every row of the table is an option of gatelab train with the row's help and default; every other option is listed as not a setting")
     func everyRowIsAnOption() throws {
-        let run = try CommandLineTool.run(["train", "--help"])
-        #expect(run.status == 0, "\(run)")
-        let help = run.stdout.replacingOccurrences(of: "\n", with: " ").split(separator: " ").joined(separator: " ")
-        let options = try #require(run.stdout.components(separatedBy: "OPTIONS:").last)
-        let offered = Set(options.split(separator: "\n").compactMap { line -> String? in
-            let t = line.drop { $0 == " " }
-            guard t.hasPrefix("--") else { return nil }
-            return String(t.prefix { $0 != " " && $0 != "," })
-        })
+        let (help, offered) = try CommandLineTool.help(of: "train")
         let table = TrainingSettings.table
         for s in table.settings {
             #expect(offered.contains(s.flag), "the table's \(s.flag) (\(s.key)) is not an option of gatelab train")
