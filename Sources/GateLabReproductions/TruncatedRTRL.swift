@@ -197,6 +197,21 @@ public struct TruncatedRTRL: Sendable {
     static func kernel(_ o: Offsets, _ decay: Double, _ w: UnsafeMutablePointer<Double>, _ a: UnsafeMutablePointer<Double>,
                        _ g: UnsafeMutablePointer<Double>, _ x: UnsafePointer<Double>, _ target: UnsafePointer<Double>?,
                        learning: Bool = true, cellsActive: Bool = true) {
+        // One copy of the loops per network kind, each with its kind a constant: the 1997/2000
+        // nets' step does not test for Exps. 2a/2b's net at every cell.
+        if o.layered {
+            stepLoops(o, decay, w, a, g, x, target, learning: learning, cellsActive: cellsActive, layered: true)
+        } else {
+            stepLoops(o, decay, w, a, g, x, target, learning: learning, cellsActive: cellsActive, layered: false)
+        }
+    }
+
+    /// `kernel`'s loops, for Exps. 2a/2b's net when `layered` (no output gate, g = f, h the
+    /// identity), else for the 1997/2000 nets.
+    @inline(__always)
+    static func stepLoops(_ o: Offsets, _ decay: Double, _ w: UnsafeMutablePointer<Double>, _ a: UnsafeMutablePointer<Double>,
+                          _ g: UnsafeMutablePointer<Double>, _ x: UnsafePointer<Double>, _ target: UnsafePointer<Double>?,
+                          learning: Bool, cellsActive: Bool, layered: Bool) {
         assert(learning || target == nil, "a forward-only step has no error")
         let z = a + o.z
         // Phase 1: the current input onto the input units (z already holds y(t−1)).
@@ -211,7 +226,7 @@ public struct TruncatedRTRL: Sendable {
                 let yi = sigmoid(a[o.yIn + j])
                 a[o.yIn + j] = yi; a[o.fpIn + j] = yi * (1 - yi)
                 // No output gate (Exps. 2a/2b): y^out ≡ 1.
-                let yo = o.layered ? 1 : sigmoid(a[o.yOut + j])
+                let yo = layered ? 1 : sigmoid(a[o.yOut + j])
                 a[o.yOut + j] = yo; a[o.fpOut + j] = yo * (1 - yo)
                 if o.forget {
                     let yf = sigmoid(a[o.yPhi + j])
@@ -230,13 +245,13 @@ public struct TruncatedRTRL: Sendable {
                     let c = j * o.perBlock + v
                     let sg = sigmoid(a[o.gNet + c])
                     // g = 4f − 2 ∈ [−2, 2]; Exps. 2a/2b: g = f ∈ [0, 1].
-                    let gn = o.layered ? sg : 4 * sg - 2, gp = o.layered ? sg * (1 - sg) : 4 * sg * (1 - sg)
+                    let gn = layered ? sg : 4 * sg - 2, gp = layered ? sg * (1 - sg) : 4 * sg * (1 - sg)
                     let sp = a[o.s + c]
                     let sn = keep * sp + yi * gn
                     let ss = sigmoid(sn)
                     a[o.s + c] = sn; a[o.gNet + c] = gn; a[o.sigS + c] = ss
                     // h = 2f − 1 ∈ [−1, 1]; Exps. 2a/2b: h the identity.
-                    a[o.yc + c] = o.layered ? yo * sn : yo * (2 * ss - 1)
+                    a[o.yc + c] = layered ? yo * sn : yo * (2 * ss - 1)
                     guard learning else { continue }
                     let aCell = gp * yi, aIn = gn * fpi
                     let tc = a + o.tCell + c * o.cellRow, ti = a + o.tIn + c * o.gateRow
@@ -284,7 +299,7 @@ public struct TruncatedRTRL: Sendable {
                     let ss = a[o.sigS + c]
                     outGateSum += (2 * ss - 1) * delta
                     // e_s = y^out · h'(s) · δ; Exps. 2a/2b: y^out ≡ 1, h' ≡ 1.
-                    let es = o.layered ? delta : yo * (2 * ss * (1 - ss)) * delta
+                    let es = layered ? delta : yo * (2 * ss * (1 - ss)) * delta
                     let gc = g + o.wCell + c * o.cellRow, tc = a + o.tCell + c * o.cellRow
                     for m in 0..<o.cellRow { gc[m] += es * tc[m] }
                     let gi = g + o.wIn + j * o.gateRow, ti = a + o.tIn + c * o.gateRow
@@ -294,7 +309,7 @@ public struct TruncatedRTRL: Sendable {
                         for m in 0..<o.gateRow { gf[m] += es * tp[m] }
                     }
                 }
-                guard !o.layered else { continue }   // no output gate
+                guard !layered else { continue }   // no output gate
                 let eOut = a[o.fpOut + j] * outGateSum
                 let go = g + o.wOut + j * o.gateRow
                 for m in 0..<o.gateRow { go[m] += eOut * zGate[m] }
@@ -302,7 +317,7 @@ public struct TruncatedRTRL: Sendable {
         }
         // End of the step: y(t) becomes the y(t−1) that the next step's gates and cells read
         // (not in Exps. 2a/2b's net, whose z holds the inputs only).
-        guard !o.layered else { return }
+        guard !layered else { return }
         for c in 0..<o.cells { z[1 + o.nIn + c] = a[o.yc + c] }
         if o.gatesFeed {
             let base = 1 + o.nIn + o.cells
