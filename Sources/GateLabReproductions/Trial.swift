@@ -28,7 +28,7 @@ public struct Trial: Codable {
     /// criterion (and then absent from the checkpoint, whose bytes stay as they were).
     var testRandom: RandomSource?
     /// The network the trial trains, with its learning state.
-    public private(set) var network: TrialNetwork
+    public internal(set) var network: TrialNetwork
     /// Training sequences (CERG: streams) presented so far.
     public private(set) var sequences = 0
     /// Training time steps so far.

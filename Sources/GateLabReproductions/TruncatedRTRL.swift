@@ -53,6 +53,12 @@ public struct TruncatedRTRL: Sendable {
     /// adds them; true in every other trial).
     public var cellsActive = true
     let o: Offsets
+    /// Room for the step's lists of sources that may be nonzero (`SparseSources`), not part of
+    /// the learner's state.
+    var scratch: [Int]
+    /// Whether steps with one-hot inputs may run over their nonzero sources only
+    /// (`SparseSources`: the same bits); false runs every step densely (for the tests).
+    public var skipsZeroInputs = true
 
     /// Offsets of every quantity inside `state`, and the constants of the step loop.
     struct Offsets: Sendable {
@@ -110,6 +116,7 @@ public struct TruncatedRTRL: Sendable {
         self.stateDecay = stateDecay
         self.o = Offsets(architecture)
         self.state = [Double](repeating: 0, count: o.count)
+        self.scratch = [Int](repeating: 0, count: SparseSources.capacity(o))
         resetActivations()
     }
 
@@ -145,12 +152,14 @@ public struct TruncatedRTRL: Sendable {
     public mutating func step(input: UnsafePointer<Double>, target: UnsafePointer<Double>?) {
         let offsets = o
         let decay = stateDecay
-        let active = cellsActive
+        let active = cellsActive, skip = skipsZeroInputs
         weights.withUnsafeMutableBufferPointer { w in
             state.withUnsafeMutableBufferPointer { a in
                 gradient.withUnsafeMutableBufferPointer { g in
-                    TruncatedRTRL.kernel(offsets, decay, w.baseAddress!, a.baseAddress!, g.baseAddress!, input, target,
-                                         cellsActive: active)
+                    scratch.withUnsafeMutableBufferPointer { nz in
+                        TruncatedRTRL.kernel(offsets, decay, w.baseAddress!, a.baseAddress!, g.baseAddress!, input, target,
+                                             cellsActive: active, scratch: skip ? nz.baseAddress! : nil)
+                    }
                 }
             }
         }
@@ -196,13 +205,13 @@ public struct TruncatedRTRL: Sendable {
     @inline(__always)
     static func kernel(_ o: Offsets, _ decay: Double, _ w: UnsafeMutablePointer<Double>, _ a: UnsafeMutablePointer<Double>,
                        _ g: UnsafeMutablePointer<Double>, _ x: UnsafePointer<Double>, _ target: UnsafePointer<Double>?,
-                       learning: Bool = true, cellsActive: Bool = true) {
+                       learning: Bool = true, cellsActive: Bool = true, scratch: UnsafeMutablePointer<Int>?) {
         // One copy of the loops per network kind, each with its kind a constant: the 1997/2000
         // nets' step does not test for Exps. 2a/2b's net at every cell.
         if o.layered {
-            stepLoops(o, decay, w, a, g, x, target, learning: learning, cellsActive: cellsActive, layered: true)
+            stepLoops(o, decay, w, a, g, x, target, learning: learning, cellsActive: cellsActive, layered: true, scratch: scratch)
         } else {
-            stepLoops(o, decay, w, a, g, x, target, learning: learning, cellsActive: cellsActive, layered: false)
+            stepLoops(o, decay, w, a, g, x, target, learning: learning, cellsActive: cellsActive, layered: false, scratch: scratch)
         }
     }
 
@@ -211,17 +220,25 @@ public struct TruncatedRTRL: Sendable {
     @inline(__always)
     static func stepLoops(_ o: Offsets, _ decay: Double, _ w: UnsafeMutablePointer<Double>, _ a: UnsafeMutablePointer<Double>,
                           _ g: UnsafeMutablePointer<Double>, _ x: UnsafePointer<Double>, _ target: UnsafePointer<Double>?,
-                          learning: Bool, cellsActive: Bool, layered: Bool) {
+                          learning: Bool, cellsActive: Bool, layered: Bool, scratch: UnsafeMutablePointer<Int>?) {
         assert(learning || target == nil, "a forward-only step has no error")
         let z = a + o.z
         // Phase 1: the current input onto the input units (z already holds y(t−1)).
         for i in 0..<o.nIn { z[1 + i] = x[i] }
         let zGate = z + o.gateStart
         let zCell = z + o.cellStart
+        // One-hot inputs (Exps. 1, 2, 6, CERG): the sums and traces run over the sources that
+        // may be nonzero only, with the same result bits (`SparseSources`).
+        let lists = scratch.map { SparseSources(o, x, $0) } ?? SparseSources()
+        let sparse = lists.sparse
         if cellsActive {
             // Phase 2a: gates, from z(t). Their rows lie one after another (input gates, output
             // gates, forget gates), as do yIn, yOut, yPhi: the net inputs go there first.
-            rowDots(w + o.wIn, o.blocks * o.gateKinds, o.gateRow, zGate, into: a + o.yIn)
+            if sparse {
+                SparseSources.rowDots(w + o.wIn, o.blocks * o.gateKinds, o.gateRow, zGate, lists.gate, lists.gateCount, into: a + o.yIn)
+            } else {
+                rowDots(w + o.wIn, o.blocks * o.gateKinds, o.gateRow, zGate, into: a + o.yIn)
+            }
             for j in 0..<o.blocks {
                 let yi = sigmoid(a[o.yIn + j])
                 a[o.yIn + j] = yi; a[o.fpIn + j] = yi * (1 - yi)
@@ -236,7 +253,11 @@ public struct TruncatedRTRL: Sendable {
                 }
             }
             // The cells' net inputs (into gNet, which then receives g(net_c)).
-            rowDots(w + o.wCell, o.cells, o.cellRow, zCell, into: a + o.gNet)
+            if sparse {
+                SparseSources.rowDots(w + o.wCell, o.cells, o.cellRow, zCell, lists.cell, lists.cellCount, into: a + o.gNet)
+            } else {
+                rowDots(w + o.wCell, o.cells, o.cellRow, zCell, into: a + o.gNet)
+            }
             // Phase 2b: cells (CEC) and their traces, which use the same z(t) (y^m(t−1)).
             for j in 0..<o.blocks {
                 let yi = a[o.yIn + j], yo = a[o.yOut + j], keep = decay * a[o.yPhi + j]
@@ -255,7 +276,11 @@ public struct TruncatedRTRL: Sendable {
                     guard learning else { continue }
                     let aCell = gp * yi, aIn = gn * fpi
                     let tc = a + o.tCell + c * o.cellRow, ti = a + o.tIn + c * o.gateRow
-                    if keep == 1 {
+                    if keep == 1 && sparse {
+                        // A zero source adds ±0 to a trace that is never −0: skipping it keeps the bits.
+                        for q in 0..<lists.cellCount { let m = lists.cell[q]; tc[m] += aCell * zCell[m] }
+                        for q in 0..<lists.gateCount { let m = lists.gate[q]; ti[m] += aIn * zGate[m] }
+                    } else if keep == 1 {
                         for m in 0..<o.cellRow { tc[m] += aCell * zCell[m] }
                         for m in 0..<o.gateRow { ti[m] += aIn * zGate[m] }
                     } else {
@@ -276,7 +301,11 @@ public struct TruncatedRTRL: Sendable {
         for c in 0..<o.cells { out[1 + c] = a[o.yc + c] }
         if o.shortcuts { for i in 0..<o.nIn { out[1 + o.cells + i] = x[i] } }
         let outSource = out + o.outStart
-        rowDots(w + o.wK, o.nOut, o.outRow, outSource, into: a + o.yk)
+        if sparse {
+            SparseSources.rowDots(w + o.wK, o.nOut, o.outRow, outSource, lists.output, lists.outputCount, into: a + o.yk)
+        } else {
+            rowDots(w + o.wK, o.nOut, o.outRow, outSource, into: a + o.yk)
+        }
         for k in 0..<o.nOut { a[o.yk + k] = sigmoid(a[o.yk + k]) }
         // Errors and the truncated descent direction (eqs. 16–28, factor 2 dropped).
         if let target {
@@ -287,7 +316,11 @@ public struct TruncatedRTRL: Sendable {
                 let e = y * (1 - y) * (target[k] - y)
                 a[o.ek + k] = e
                 let gk = g + o.wK + k * o.outRow
-                for m in 0..<o.outRow { gk[m] += e * outSource[m] }
+                if sparse {
+                    for q in 0..<lists.outputCount { let m = lists.output[q]; gk[m] += e * outSource[m] }
+                } else {
+                    for m in 0..<o.outRow { gk[m] += e * outSource[m] }
+                }
             }
             for j in 0..<o.blocks where cellsActive {
                 var outGateSum = 0.0
@@ -312,7 +345,11 @@ public struct TruncatedRTRL: Sendable {
                 guard !layered else { continue }   // no output gate
                 let eOut = a[o.fpOut + j] * outGateSum
                 let go = g + o.wOut + j * o.gateRow
-                for m in 0..<o.gateRow { go[m] += eOut * zGate[m] }
+                if sparse {
+                    for q in 0..<lists.gateCount { let m = lists.gate[q]; go[m] += eOut * zGate[m] }
+                } else {
+                    for m in 0..<o.gateRow { go[m] += eOut * zGate[m] }
+                }
             }
         }
         // End of the step: y(t) becomes the y(t−1) that the next step's gates and cells read
@@ -413,7 +450,7 @@ extension TruncatedRTRL {
     ///   - timing: Whether and when the weights change.
     public mutating func run(_ sequence: TaskSequence, rule: CorrectnessRule, timing: UpdateTiming) -> SequenceOutcome {
         resetActivations()
-        let offsets = o, decay = stateDecay, active = cellsActive
+        let offsets = o, decay = stateDecay, active = cellsActive, skip = skipsZeroInputs
         let nOut = o.nOut, nIn = o.nIn
         let lastTarget = sequence.hasTarget.lastIndex(of: true) ?? -1
         // Judged against the noise-free targets where the targets are noisy (Exp. 3c).
@@ -429,13 +466,15 @@ extension TruncatedRTRL {
                         sequence.targets.withUnsafeBufferPointer { tb in
                           judged.withUnsafeBufferPointer { jb in
                             sequence.legal.withUnsafeBufferPointer { lb in
+                              scratch.withUnsafeMutableBufferPointer { nzb in
                                 let w = wb.baseAddress!, a = ab.baseAddress!, g = gb.baseAddress!
+                                let nz = skip ? nzb.baseAddress! : nil
                                 for t in 0..<sequence.length {
                                     let hasTarget = sequence.hasTarget[t]
                                     let target = tb.baseAddress! + t * nOut
                                     TruncatedRTRL.kernel(offsets, decay, w, a, g, xb.baseAddress! + t * nIn,
                                                          hasTarget && computeGradient ? target : nil, learning: computeGradient,
-                                                         cellsActive: active)
+                                                         cellsActive: active, scratch: nz)
                                     guard hasTarget else { continue }
                                     let y = a + offsets.yk, expected = jb.baseAddress! + t * nOut
                                     var e2 = 0.0
@@ -451,6 +490,7 @@ extension TruncatedRTRL {
                                         for i in 0..<wb.count { w[i] += rate * g[i]; g[i] = 0 }
                                     }
                                 }
+                              }
                             }
                           }
                         }
@@ -476,6 +516,7 @@ extension TruncatedRTRL: Codable {
         stateDecay = try container.decode(Double.self, forKey: .stateDecay)
         cellsActive = try container.decodeIfPresent(Bool.self, forKey: .cellsActive) ?? true
         o = Offsets(architecture)
+        scratch = [Int](repeating: 0, count: SparseSources.capacity(o))
         guard weights.count == architecture.weightCount, gradient.count == weights.count, state.count == o.count else {
             throw DecodingError.dataCorruptedError(forKey: .state, in: container,
                                                    debugDescription: "buffer sizes do not match the architecture")
@@ -503,19 +544,106 @@ extension TruncatedRTRL {
                              inputBuffer: inout [Double], targetBuffer: inout [Double]) -> Bool {
         for i in 0..<inputBuffer.count { inputBuffer[i] = i == input ? 1 : 0 }
         for k in 0..<targetBuffer.count { targetBuffer[k] = (legalMask >> k) & 1 == 1 ? 1 : 0 }
-        let offsets = o, decay = stateDecay
+        let offsets = o, decay = stateDecay, skip = skipsZeroInputs
         return weights.withUnsafeMutableBufferPointer { wb in
             state.withUnsafeMutableBufferPointer { ab in
                 gradient.withUnsafeMutableBufferPointer { gb in
                     inputBuffer.withUnsafeBufferPointer { xb in
                         targetBuffer.withUnsafeBufferPointer { tb in
+                          scratch.withUnsafeMutableBufferPointer { nz in
                             TruncatedRTRL.kernel(offsets, decay, wb.baseAddress!, ab.baseAddress!, gb.baseAddress!,
-                                                 xb.baseAddress!, learn ? tb.baseAddress! : nil, learning: learn)
+                                                 xb.baseAddress!, learn ? tb.baseAddress! : nil, learning: learn,
+                                                 scratch: skip ? nz.baseAddress! : nil)
                             return CorrectnessRule.absolute(beta).holds(ab.baseAddress! + offsets.yk, tb.baseAddress!, nil, offsets.nOut)
+                          }
                         }
                     }
                 }
             }
+        }
+    }
+}
+
+/// The sources of one step that may be nonzero, for nets with one-hot inputs.
+///
+/// A row's net input Σ_m w_m z_m summed over these sources only, in the same ascending order,
+/// has the same bits as the sum over all of them: every skipped term is w_m · 0 = ±0, and adding
+/// ±0 to a sum that starts at +0 and is never −0 (a sum of nonzero terms that cancels exactly
+/// is +0) leaves it unchanged. The same holds for the traces (zero at each reset) and the
+/// gradient (zero after each update) that the step adds z_m-proportional terms to. Only the
+/// input units are skipped where their value is 0; the bias, cells and gates are always listed.
+struct SparseSources {
+    /// The gate rows' sources (indices into z + gateStart), the cell rows' (z + cellStart) and
+    /// the output rows' (out + outStart), ascending.
+    private(set) var gate, cell, output: UnsafeMutablePointer<Int>
+    private(set) var gateCount, cellCount, outputCount: Int
+
+    /// Whether the step's inputs are sparse enough for the lists to pay (at least 4 inputs, at
+    /// most a quarter of them nonzero); the lists are empty and not read when not.
+    private(set) var sparse: Bool
+
+    /// The scratch a step needs.
+    static func capacity(_ o: TruncatedRTRL.Offsets) -> Int { o.nIn + o.gateRow + o.cellRow + o.outRow }
+
+    /// No lists: every step dense.
+    @inline(__always) init() {
+        let none = UnsafeMutablePointer<Int>(bitPattern: MemoryLayout<Int>.alignment)!
+        (gate, cell, output) = (none, none, none)
+        (gateCount, cellCount, outputCount) = (0, 0, 0)
+        sparse = false
+    }
+
+    /// The lists for input `x`, in `scratch` (`capacity` entries).
+    @inline(__always) init(_ o: TruncatedRTRL.Offsets, _ x: UnsafePointer<Double>, _ scratch: UnsafeMutablePointer<Int>) {
+        self.init()
+        guard o.nIn >= 4 else { return }
+        // The nonzero inputs, found eight at a time: ±0 has no bit set but the sign.
+        let inputs = scratch, most = o.nIn / 4
+        var set = 0, i = 0
+        x.withMemoryRebound(to: UInt64.self, capacity: o.nIn) { bits in
+            while i < o.nIn && set <= most {
+                let end = min(i + 8, o.nIn)
+                var any: UInt64 = 0
+                for k in i..<end { any |= bits[k] }
+                if any & 0x7FFF_FFFF_FFFF_FFFF != 0 {
+                    for k in i..<end where x[k] != 0 { inputs[set] = k; set += 1 }
+                }
+                i = end
+            }
+        }
+        guard set <= most else { return }
+        sparse = true
+        // z = [1, x, y^c, y^gates]: the input x_i is at 1 + i.
+        func zList(start: Int, length: Int, into list: UnsafeMutablePointer<Int>) -> Int {
+            var n = 0
+            if start == 0 { list[n] = 0; n += 1 }
+            for q in 0..<set where 1 + inputs[q] >= start { list[n] = 1 + inputs[q] - start; n += 1 }
+            for m in max(start, 1 + o.nIn)..<(start + length) { list[n] = m - start; n += 1 }
+            return n
+        }
+        gate = scratch + o.nIn
+        gateCount = zList(start: o.gateStart, length: o.gateRow, into: gate)
+        cell = gate + o.gateRow
+        cellCount = zList(start: o.cellStart, length: o.cellRow, into: cell)
+        // out = [1, y^c, x (with shortcuts)].
+        output = cell + o.cellRow
+        var n = 0
+        for m in o.outStart..<(1 + o.cells) { output[n] = m - o.outStart; n += 1 }
+        if o.shortcuts {
+            for q in 0..<set { output[n] = 1 + o.cells + inputs[q] - o.outStart; n += 1 }
+        }
+        outputCount = n
+    }
+
+    /// `rows` consecutive rows of n weights (from `w`), each dotted with `x` over the listed
+    /// sources, into `out`: the same bits as `TruncatedRTRL.rowDots`.
+    @inline(__always) static func rowDots(_ w: UnsafeMutablePointer<Double>, _ rows: Int, _ n: Int, _ x: UnsafeMutablePointer<Double>,
+                                          _ list: UnsafeMutablePointer<Int>, _ count: Int, into out: UnsafeMutablePointer<Double>) {
+        for r in 0..<rows {
+            let wr = w + r * n
+            var sum = 0.0
+            for q in 0..<count { let m = list[q]; sum += wr[m] * x[m] }
+            out[r] = sum
         }
     }
 }
