@@ -202,25 +202,25 @@ public struct TruncatedRTRL: Sendable {
     ///
     /// With `cellsActive` false (Exps. 2a/2b before their cells are added) phase 2 and the
     /// cells' errors are skipped: the cells' outputs keep the 0 of the last reset.
-    @inline(__always)
+    @inline(__always) @discardableResult
     static func kernel(_ o: Offsets, _ decay: Double, _ w: UnsafeMutablePointer<Double>, _ a: UnsafeMutablePointer<Double>,
                        _ g: UnsafeMutablePointer<Double>, _ x: UnsafePointer<Double>, _ target: UnsafePointer<Double>?,
-                       learning: Bool = true, cellsActive: Bool = true, scratch: UnsafeMutablePointer<Int>?) {
+                       learning: Bool = true, cellsActive: Bool = true, scratch: UnsafeMutablePointer<Int>?) -> SparseSources {
         // One copy of the loops per network kind, each with its kind a constant: the 1997/2000
         // nets' step does not test for Exps. 2a/2b's net at every cell.
         if o.layered {
-            stepLoops(o, decay, w, a, g, x, target, learning: learning, cellsActive: cellsActive, layered: true, scratch: scratch)
+            return stepLoops(o, decay, w, a, g, x, target, learning: learning, cellsActive: cellsActive, layered: true, scratch: scratch)
         } else {
-            stepLoops(o, decay, w, a, g, x, target, learning: learning, cellsActive: cellsActive, layered: false, scratch: scratch)
+            return stepLoops(o, decay, w, a, g, x, target, learning: learning, cellsActive: cellsActive, layered: false, scratch: scratch)
         }
     }
 
     /// `kernel`'s loops, for Exps. 2a/2b's net when `layered` (no output gate, g = f, h the
-    /// identity), else for the 1997/2000 nets.
+    /// identity), else for the 1997/2000 nets. Returns the step's source lists.
     @inline(__always)
     static func stepLoops(_ o: Offsets, _ decay: Double, _ w: UnsafeMutablePointer<Double>, _ a: UnsafeMutablePointer<Double>,
                           _ g: UnsafeMutablePointer<Double>, _ x: UnsafePointer<Double>, _ target: UnsafePointer<Double>?,
-                          learning: Bool, cellsActive: Bool, layered: Bool, scratch: UnsafeMutablePointer<Int>?) {
+                          learning: Bool, cellsActive: Bool, layered: Bool, scratch: UnsafeMutablePointer<Int>?) -> SparseSources {
         assert(learning || target == nil, "a forward-only step has no error")
         let z = a + o.z
         // Phase 1: the current input onto the input units (z already holds y(t−1)).
@@ -354,7 +354,7 @@ public struct TruncatedRTRL: Sendable {
         }
         // End of the step: y(t) becomes the y(t−1) that the next step's gates and cells read
         // (not in Exps. 2a/2b's net, whose z holds the inputs only).
-        guard !layered else { return }
+        guard !layered else { return lists }
         for c in 0..<o.cells { z[1 + o.nIn + c] = a[o.yc + c] }
         if o.gatesFeed {
             let base = 1 + o.nIn + o.cells
@@ -363,6 +363,21 @@ public struct TruncatedRTRL: Sendable {
                 z[base + o.blocks + j] = a[o.yOut + j]
                 if o.forget { z[base + 2 * o.blocks + j] = a[o.yPhi + j] }
             }
+        }
+        return lists
+    }
+
+    /// w += α·g and g = 0 after a step whose gradient was added over `lists` with g zero
+    /// before: every cell and gate row (their traces are dense), but of the output rows only
+    /// the listed sources, the only entries that can be nonzero. The others would add
+    /// α · (+0) to weights that are never −0, so the bits are those of the dense update.
+    @inline(__always)
+    static func applyUpdate(_ o: Offsets, _ lists: SparseSources, _ w: UnsafeMutablePointer<Double>,
+                            _ g: UnsafeMutablePointer<Double>, rate: Double) {
+        for i in 0..<o.wK { w[i] += rate * g[i]; g[i] = 0 }
+        for k in 0..<o.nOut {
+            let row = o.wK + k * o.outRow
+            for q in 0..<lists.outputCount { let i = row + lists.output[q]; w[i] += rate * g[i]; g[i] = 0 }
         }
     }
 }
@@ -469,10 +484,13 @@ extension TruncatedRTRL {
                               scratch.withUnsafeMutableBufferPointer { nzb in
                                 let w = wb.baseAddress!, a = ab.baseAddress!, g = gb.baseAddress!
                                 let nz = skip ? nzb.baseAddress! : nil
+                                // Whether g is all zero, so that a sparse step's update may
+                                // visit only what the step added to (true after every update).
+                                var gradientClear = rate != 0 && !gb.contains { $0 != 0 }
                                 for t in 0..<sequence.length {
                                     let hasTarget = sequence.hasTarget[t]
                                     let target = tb.baseAddress! + t * nOut
-                                    TruncatedRTRL.kernel(offsets, decay, w, a, g, xb.baseAddress! + t * nIn,
+                                    let lists = TruncatedRTRL.kernel(offsets, decay, w, a, g, xb.baseAddress! + t * nIn,
                                                          hasTarget && computeGradient ? target : nil, learning: computeGradient,
                                                          cellsActive: active, scratch: nz)
                                     guard hasTarget else { continue }
@@ -487,7 +505,12 @@ extension TruncatedRTRL {
                                         outcome.correct = false
                                     }
                                     if rate != 0 {
-                                        for i in 0..<wb.count { w[i] += rate * g[i]; g[i] = 0 }
+                                        if gradientClear && lists.sparse && offsets.shortcuts {
+                                            TruncatedRTRL.applyUpdate(offsets, lists, w, g, rate: rate)
+                                        } else {
+                                            for i in 0..<wb.count { w[i] += rate * g[i]; g[i] = 0 }
+                                        }
+                                        gradientClear = true
                                     }
                                 }
                               }
