@@ -8,7 +8,8 @@
 /// - Gers, Schmidhuber & Cummins 2000 Table 2 (CERG; 100 networks per row; percentages of
 ///   perfect / good / rest; the mean training streams of the perfect networks).
 /// The results of H&S Exps. 2, 3, 5 and 6 are withheld from `Notes/papers` on purpose: rows
-/// of those presets show GateLab's numbers only.
+/// of those presets show GateLab's numbers only. `PaperResults.rows` lists every LSTM row of
+/// the tables all the same, with its trial count.
 public struct PaperResult: Sendable, Equatable {
     /// Where the number comes from, e.g. "H&S 1997 Table 7".
     public var source: String
@@ -62,6 +63,61 @@ public enum PaperResults {
 
     /// The paper's figure for a preset's variant, or nil.
     public static func result(preset: String, variant: String) -> PaperResult? { table[preset]?[variant] }
+
+    /// Every row of the papers' results tables that has an LSTM result (H&S 1997 Tables 1–9;
+    /// Gers 2000 Table 2), in the paper's order, with the preset and variant that reproduce it
+    /// and the paper's number of trials (`Notes/papers/`). A report names each one, with the
+    /// trials it ran, whether or not the paper's numbers are given here.
+    public static let rows: [PaperRow] = {
+        var rows = [PaperRow]()
+        func add(_ table: String, _ label: String, _ preset: String, _ variant: String, trials: Int, stage: String? = nil) {
+            rows.append(PaperRow(table: table, label: label, preset: preset, variant: variant, trials: trials, stage: stage))
+        }
+        let h = "H&S 1997 Table"
+        for (variant, label) in [("1-1", "4 blocks × 1, α = 0.1"), ("1-2", "3 blocks × 2, α = 0.1"), ("1-3", "3 blocks × 2, α = 0.2"),
+                                 ("1-4", "4 blocks × 1, α = 0.5"), ("1-5", "3 blocks × 2, α = 0.5")] {
+            add("\(h) 1", "Exp. 1, \(label)", "hochreiter1997-exp1", variant, trials: 30)
+        }
+        add("\(h) 2", "Exp. 2a, p = 100", "hochreiter1997-exp2a", "p=100", trials: 18)
+        add("\(h) 2", "Exp. 2b, p = 100", "hochreiter1997-exp2b", "p=100", trials: 18)
+        for row in Presets.exp2cRows {
+            add("\(h) 3", "Exp. 2c, q = \(row.q), p = \(row.p)", "hochreiter1997-exp2c", row.name, trials: 20)
+        }
+        for (table, exp, conditions) in [("4", "3a", ["T=100,N=3", "T=100,N=1", "T=1000,N=3"]), ("5", "3b", ["T=100,N=3", "T=100,N=1", "T=1000,N=1"]),
+                                         ("6", "3c", ["T=100,N=3", "T=100,N=1"])] {
+            for c in conditions {
+                add("\(h) \(table)", "Exp. \(exp), \(c.replacingOccurrences(of: ",", with: ", ").replacingOccurrences(of: "=", with: " = "))",
+                    "hochreiter1997-exp\(exp)", c, trials: 10)
+            }
+        }
+        for t in [100, 500, 1000] { add("\(h) 7", "Exp. 4, T = \(t)", "hochreiter1997-exp4", "T=\(t)", trials: 10) }
+        for n in [140, 13] {
+            add("\(h) 8", "Exp. 5, T = 100, n_seq = \(n)", "hochreiter1997-exp5", "T=100", trials: 10, stage: "n_seq<\(n)")
+        }
+        add("\(h) 9", "Exp. 6a", "hochreiter1997-exp6a", "6a", trials: 20)
+        add("\(h) 9", "Exp. 6b", "hochreiter1997-exp6b", "6b", trials: 10)
+        for (variant, label) in [("standard-external-reset", "standard LSTM, external reset"), ("standard", "standard LSTM"),
+                                 ("state-decay-0.9", "LSTM with state decay (0.9)"), ("forget-gates", "LSTM with forget gates"),
+                                 ("forget-gates-alpha-decay", "LSTM with forget gates and decaying α")] {
+            add("Gers 2000 Table 2", label, "gers2000-cerg", variant, trials: 100)
+        }
+        return rows
+    }()
+}
+
+/// A row of a paper's results table (see `PaperResults.rows`).
+public struct PaperRow: Sendable, Equatable {
+    /// The table, e.g. "H&S 1997 Table 3".
+    public var table: String
+    /// The row in the paper's terms, e.g. "Exp. 2c, q = 100, p = 100".
+    public var label: String
+    /// The preset and variant whose trials reproduce it.
+    public var preset: String, variant: String
+    /// The paper's number of trials (networks).
+    public var trials: Int
+    /// Where the row is a stage of the variant's trials (a `Milestone` name, e.g. Exp. 5's
+    /// `n_seq<140`), that stage; nil where the row is the trial's end.
+    public var stage: String?
 }
 
 /// A binomial proportion's confidence interval.

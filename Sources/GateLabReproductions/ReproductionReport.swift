@@ -67,6 +67,66 @@ enum ReproductionReport {
         return md
     }
 
+    /// The papers' rows (`PaperResults.rows`) of every paper the records' presets come from:
+    /// per row, the trials run here beside the paper's number, and how many solved (for a row
+    /// that is a stage of a trial, how many reached it). Rows without trials are listed too.
+    static func coverageSection(_ records: [TrialRecord]) -> String {
+        func paper(_ preset: String) -> Substring { preset.prefix { $0 != "-" } }
+        let papers = Set(records.map { paper($0.preset) })
+        let rows = PaperResults.rows.filter { papers.contains(paper($0.preset)) }
+        guard !rows.isEmpty else { return "" }
+        var md = "## The paper's rows and the trials run\n\n"
+        md += "Every row of the paper's results tables with an LSTM result, whether or not `Notes/papers` gives its numbers: "
+            + "the trials of it in this report (the paper's network and learning rule; the controls and the second reading of a criterion "
+            + "are not counted), beside the paper's number of trials, and how many solved (for a row that is a stage of a trial, "
+            + "how many reached that stage).\n\n"
+        md += "| table | row | preset, variant | paper's trials | trials here | solved |\n|---|---|---|---|---|---|\n"
+        for row in rows {
+            let trials = records.filter { $0.preset == row.preset && $0.variant == row.variant && rowLabel($0) == $0.variant }
+            let solved = row.stage.map { stage in trials.filter { $0.milestones.contains { $0.name == stage } }.count }
+                ?? trials.filter(\.solved).count
+            let here = trials.isEmpty ? "none" : trials.count >= row.trials ? "\(trials.count) (all)" : "\(trials.count) of \(row.trials)"
+            md += "| \(row.table) | \(row.label) | `\(row.preset)` \(row.variant)\(row.stage.map { " (\($0))" } ?? "") | \(row.trials) | \(here) | "
+                + (trials.isEmpty ? "–" : "\(solved)/\(trials.count)") + " |\n"
+        }
+        return md
+    }
+
+    /// The stages the trials of a preset passed on their way (their milestones other than the
+    /// final and frozen tests: Exp. 3's ST1 and ST2, Exp. 5's n_seq levels, Exps. 2a/2b's
+    /// adding of the cell), per row: trials that reached each, sequences until then, and the
+    /// test taken there.
+    static func stagesSection(_ ofPreset: [TrialRecord]) -> String {
+        let notStages: Set = ["final", "final (test set)", "frozen-test"]
+        let names = unique(ofPreset.flatMap { $0.milestones.map(\.name) }.filter { !notStages.contains($0) })
+        guard !names.isEmpty else { return "" }
+        var md = "\n### Stages\n\n"
+        md += "The stages the trials passed on their way (" + names.map { "`\($0)`" }.joined(separator: ", ") + "): per row, the trials that "
+            + "reached each, the training sequences until then over those trials (mean, median, min–max), and the test taken there "
+            + "(wrong sequences and test MSE, means over those trials).\n\n"
+        md += "| variant | stage | reached | sequences: mean | median | min–max | wrong | test MSE |\n|---|---|---|---|---|---|---|---|\n"
+        for label in unique(ofPreset.map(rowLabel)) {
+            let rows = ofPreset.filter { rowLabel($0) == label }
+            for name in names {
+                let reached = rows.compactMap { r in r.milestones.first { $0.name == name } }
+                guard !reached.isEmpty else { continue }
+                let n = spread(reached.map { Double($0.sequences) })
+                var line = "| \(label) | \(name) | \(reached.count)/\(rows.count) | \(count(n.mean)) | \(count(n.median)) | \(count(n.min))–\(count(n.max)) |"
+                let tested = reached.filter { $0.testCount > 0 }
+                if tested.isEmpty {
+                    line += " – | – |"
+                } else {
+                    let wrong = tested.map { Double($0.wrong) }.reduce(0, +) / Double(tested.count)
+                    line += String(format: " %.1f of %d |", wrong, tested[0].testCount)
+                    let mses = tested.compactMap(\.testMSE)
+                    line += mses.isEmpty ? " – |" : String(format: " %.3g |", mses.reduce(0, +) / Double(mses.count))
+                }
+                md += line + "\n"
+            }
+        }
+        return md
+    }
+
     /// A row of the report: the variant, and "full BPTT" for the full-gradient control.
     static func rowLabel(_ r: TrialRecord) -> String {
         if case .tanhRNN(let hidden) = r.parameters.network { return r.variant + " (tanh RNN, \(hidden) units, full BPTT)" }
@@ -175,6 +235,8 @@ enum ReproductionReport {
         let seconds = records.reduce(0) { $0 + $1.seconds }
         let generated = "\(records.count) trials, " + String(format: "%.0f s", seconds) + " of training in all (sum of the trials' wall times)."
         var sections = [String]()
+        let coverage = coverageSection(records)
+        if !coverage.isEmpty { sections.append(coverage) }
         for preset in unique(records.map(\.preset)) {
             let ofPreset = records.filter { $0.preset == preset }
             let cerg = ofPreset.first?.parameters.task == .continualReber
@@ -239,6 +301,7 @@ enum ReproductionReport {
             } else {
                 md += "\nThe paper's results for this experiment are withheld from `Notes/papers`: GateLab's numbers only.\n"
             }
+            md += stagesSection(ofPreset)
             if hasFrozenTest(ofPreset) { md += readingsSection(ofPreset) }
             for f in figures where f.file == "figures/solved-\(preset).svg" { md += "\n" + Report.figure(f) }
             sections.append(md)
