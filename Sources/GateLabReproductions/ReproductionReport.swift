@@ -102,16 +102,18 @@ enum ReproductionReport {
         guard !names.isEmpty else { return "" }
         var md = "\n### Stages\n\n"
         md += "The stages the trials passed on their way (" + names.map { "`\($0)`" }.joined(separator: ", ") + "): per row, the trials that "
-            + "reached each, the training sequences until then over those trials (mean, median, min–max), and the test taken there "
-            + "(wrong sequences and test MSE, means over those trials).\n\n"
-        md += "| variant | stage | reached | sequences: mean | median | min–max | wrong | test MSE |\n|---|---|---|---|---|---|---|---|\n"
+            + "reached each (with its 95 % Wilson interval), the training sequences until then over those trials (mean, median, min–max), "
+            + "and the test taken there (wrong sequences and test MSE, means over those trials).\n\n"
+        md += "| variant | stage | reached (95 % CI) | sequences: mean | median | min–max | wrong | test MSE |\n|---|---|---|---|---|---|---|---|\n"
         for label in unique(ofPreset.map(rowLabel)) {
             let rows = ofPreset.filter { rowLabel($0) == label }
             for name in names {
                 let reached = rows.compactMap { r in r.milestones.first { $0.name == name } }
                 guard !reached.isEmpty else { continue }
                 let n = spread(reached.map { Double($0.sequences) })
-                var line = "| \(label) | \(name) | \(reached.count)/\(rows.count) | \(count(n.mean)) | \(count(n.median)) | \(count(n.min))–\(count(n.max)) |"
+                let interval = BinomialInterval.wilson(successes: reached.count, trials: rows.count)
+                var line = "| \(label) | \(name) | \(reached.count)/\(rows.count) [\(percent(interval.lowerBound)), \(percent(interval.upperBound))] "
+                    + "| \(count(n.mean)) | \(count(n.median)) | \(count(n.min))–\(count(n.max)) |"
                 let tested = reached.filter { $0.testCount > 0 }
                 if tested.isEmpty {
                     line += " – | – |"

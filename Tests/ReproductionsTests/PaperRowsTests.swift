@@ -73,13 +73,13 @@ struct PaperRowsTests {
         ]
         let section = ReproductionReport.stagesSection(records)
         let lines = section.split(separator: "\n").map(String.init)
-        #expect(lines.contains("| T=100,N=3 | ST1 | 2/2 | 15\(nbsp)000 | 15\(nbsp)000 | 10\(nbsp)000–20\(nbsp)000 | 0.0 of 256 | 0.002 |"), "\(section)")
-        #expect(lines.contains("| T=100,N=3 | ST2 | 1/2 | 30\(nbsp)000 | 30\(nbsp)000 | 30\(nbsp)000–30\(nbsp)000 | 0.0 of 256 | 0.002 |"))
+        #expect(lines.contains("| T=100,N=3 | ST1 | 2/2 [34 %, 100 %] | 15\(nbsp)000 | 15\(nbsp)000 | 10\(nbsp)000–20\(nbsp)000 | 0.0 of 256 | 0.002 |"), "\(section)")
+        #expect(lines.contains("| T=100,N=3 | ST2 | 1/2 [9 %, 91 %] | 30\(nbsp)000 | 30\(nbsp)000 | 30\(nbsp)000–30\(nbsp)000 | 0.0 of 256 | 0.002 |"))
         #expect(!section.contains("| final |"))
         // A stage without a test (Exps. 2a/2b's cell added) shows no test columns.
         let grown = try record("hochreiter1997-exp2a", "p=100", seed: 1, solved: false, sequences: 5_000_000,
                                milestones: [st("cells added", 4_100, wrong: 0, count: 0, mse: nil)])
-        #expect(ReproductionReport.stagesSection([grown]).contains("| p=100 | cells added | 1/1 | 4\(nbsp)100 | 4\(nbsp)100 | 4\(nbsp)100–4\(nbsp)100 | – | – |"))
+        #expect(ReproductionReport.stagesSection([grown]).contains("| p=100 | cells added | 1/1 [21 %, 100 %] | 4\(nbsp)100 | 4\(nbsp)100 | 4\(nbsp)100–4\(nbsp)100 | – | – |"))
         // No stages, no section.
         #expect(ReproductionReport.stagesSection([try record("hochreiter1997-exp4", "T=100", seed: 1, solved: true, sequences: 1)]).isEmpty)
     }
