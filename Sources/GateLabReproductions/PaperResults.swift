@@ -64,8 +64,8 @@ public enum PaperResults {
     /// The paper's figure for a preset's variant, or nil.
     public static func result(preset: String, variant: String) -> PaperResult? { table[preset]?[variant] }
 
-    /// Every row of the papers' results tables that has an LSTM result (H&S 1997 Tables 1–9;
-    /// Gers 2000 Table 2), in the paper's order, with the preset and variant that reproduce it
+    /// Every row of the papers' results tables that has an LSTM result (H&S 1997 Tables 1–9 and
+    /// Exp. 2b, reported in §5.2's text; Gers 2000 Table 2), in the paper's order, with the preset and variant that reproduce it
     /// and the paper's number of trials (`Notes/papers/`). A report names each one, with the
     /// trials it ran, whether or not the paper's numbers are given here.
     public static let rows: [PaperRow] = {
@@ -79,7 +79,9 @@ public enum PaperResults {
             add("\(h) 1", "Exp. 1, \(label)", "hochreiter1997-exp1", variant, trials: 30)
         }
         add("\(h) 2", "Exp. 2a, p = 100", "hochreiter1997-exp2a", "p=100", trials: 18)
-        add("\(h) 2", "Exp. 2b, p = 100", "hochreiter1997-exp2b", "p=100", trials: 18)
+        // Exp. 2b is placed under §5.2, which describes it: Notes/papers does not say whether its
+        // result is a row of Table 2 (2a's) or given in the text.
+        add("H&S 1997 §5.2", "Exp. 2b, p = 100", "hochreiter1997-exp2b", "p=100", trials: 18)
         for row in Presets.exp2cRows {
             add("\(h) 3", "Exp. 2c, q = \(row.q), p = \(row.p)", "hochreiter1997-exp2c", row.name, trials: 20)
         }
