@@ -601,9 +601,14 @@ struct SparseSources {
     private(set) var gate, cell, output: UnsafeMutablePointer<Int>
     private(set) var gateCount, cellCount, outputCount: Int
 
-    /// Whether the step's inputs are sparse enough for the lists to pay (at least 4 inputs, at
-    /// most a quarter of them nonzero); the lists are empty and not read when not.
+    /// Whether the step's inputs are sparse enough for the lists to pay (at least
+    /// `minimumInputs` inputs, at most a quarter of them nonzero); the lists are empty and not
+    /// read when not.
     private(set) var sparse: Bool
+
+    /// Below this many inputs the dense step is as fast: Exps. 1 and 6 and CERG (7 or 8 one-hot
+    /// inputs) measured no faster with the lists; Exps. 2a–2c (54 – 1 004) are 2 – 4× faster.
+    static let minimumInputs = 16
 
     /// The scratch a step needs.
     static func capacity(_ o: TruncatedRTRL.Offsets) -> Int { o.nIn + o.gateRow + o.cellRow + o.outRow }
@@ -619,7 +624,7 @@ struct SparseSources {
     /// The lists for input `x`, in `scratch` (`capacity` entries).
     @inline(__always) init(_ o: TruncatedRTRL.Offsets, _ x: UnsafePointer<Double>, _ scratch: UnsafeMutablePointer<Int>) {
         self.init()
-        guard o.nIn >= 4 else { return }
+        guard o.nIn >= SparseSources.minimumInputs else { return }
         // The nonzero inputs, found eight at a time: ±0 has no bit set but the sign.
         let inputs = scratch, most = o.nIn / 4
         var set = 0, i = 0
