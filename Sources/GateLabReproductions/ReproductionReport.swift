@@ -97,7 +97,9 @@ enum ReproductionReport {
     /// adding of the cell), per row: trials that reached each, sequences until then, and the
     /// test taken there.
     static func stagesSection(_ ofPreset: [TrialRecord]) -> String {
-        let notStages: Set = ["final", "final (test set)", "frozen-test"]
+        // The trial's end (its final test; CERG's `perfect` is its success, in the main table)
+        // and the frozen tests of Exp. 2c's second reading are not stages.
+        let notStages: Set = ["final", "final (test set)", "frozen-test", "perfect"]
         let names = unique(ofPreset.flatMap { $0.milestones.map(\.name) }.filter { !notStages.contains($0) })
         guard !names.isEmpty else { return "" }
         var md = "\n### Stages\n\n"

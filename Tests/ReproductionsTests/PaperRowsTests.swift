@@ -81,6 +81,10 @@ struct PaperRowsTests {
         let grown = try record("hochreiter1997-exp2a", "p=100", seed: 1, solved: false, sequences: 5_000_000,
                                milestones: [st("cells added", 4_100, wrong: 0, count: 0, mse: nil)])
         #expect(ReproductionReport.stagesSection([grown]).contains("| p=100 | cells added | 1/1 [21 %, 100 %] | 4\(nbsp)100 | 4\(nbsp)100 | 4\(nbsp)100–4\(nbsp)100 | – | – |"))
+        // CERG's success is not a stage.
+        let cerg = try record("gers2000-cerg", "forget-gates", seed: 1, solved: true, sequences: 9_000,
+                              milestones: [Milestone(name: "perfect", sequences: 9_000, wrong: 0, testCount: 10, testMSE: nil)])
+        #expect(ReproductionReport.stagesSection([cerg]).isEmpty)
         // No stages, no section.
         #expect(ReproductionReport.stagesSection([try record("hochreiter1997-exp4", "T=100", seed: 1, solved: true, sequences: 1)]).isEmpty)
     }
